@@ -1,0 +1,66 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Easel: a terminal studio for text-to-image generation.
+/// Dependency arrows point down ARCHITECTURE.md's table: C seams → domain → adapters → UI → executable.
+let package = Package(
+    name: "Easel",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "easel", targets: ["easel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // MARK: - C seams (each touched from exactly one Swift file)
+        .systemLibrary(name: "CNCurses", providers: [.apt(["libncurses-dev"])]),
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        .systemLibrary(name: "CSixel", pkgConfig: "libsixel", providers: [.apt(["libsixel-dev"])]),
+        .target(
+            name: "CImage",
+            cSettings: [.unsafeFlags(["-I/usr/include/libpng16"])],
+            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("turbojpeg"),
+                             .linkedLibrary("webp"), .linkedLibrary("z")]
+        ),
+
+        // MARK: - Swift targets
+        .target(name: "EaselCore"),
+        .target(name: "EaselHTTP", dependencies: ["CCurl"]),
+        .target(name: "EaselImaging", dependencies: ["CImage"]),
+        .target(name: "EaselBackends", dependencies: ["EaselCore", "EaselHTTP"]),
+        .target(name: "EaselStore", dependencies: ["EaselCore", "EaselImaging"]),
+        .target(name: "EaselTerminal", dependencies: ["CNCurses", "CSixel", "EaselImaging"]),
+        .target(name: "EaselUI", dependencies: [
+            "EaselCore", "EaselTerminal", .product(name: "TOMLKit", package: "TOMLKit"),
+        ]),
+        .target(name: "EaselServer", dependencies: [
+            "EaselCore", "EaselImaging", .product(name: "FlyingFox", package: "FlyingFox"),
+        ]),
+        .target(name: "EaselApp", dependencies: [
+            "EaselCore", "EaselHTTP", "EaselImaging", "EaselBackends", "EaselStore", "EaselTerminal", "EaselUI",
+        ]),
+        .executableTarget(
+            name: "easel",
+            dependencies: [
+                "EaselCore", "EaselHTTP", "EaselBackends", "EaselStore", "EaselTerminal", "EaselUI", "EaselServer",
+                "EaselApp", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            linkerSettings: [.unsafeFlags(["-use-ld=lld"])]
+        ),
+
+        // MARK: - Tests
+        .target(name: "TestSupport", dependencies: ["EaselCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "EaselCoreTests", dependencies: ["EaselCore", "TestSupport"]),
+        .testTarget(name: "EaselUITests", dependencies: ["EaselUI", "EaselTerminal", "EaselCore", "TestSupport"]),
+        .testTarget(name: "EaselImagingTests", dependencies: ["EaselImaging"]),
+        .testTarget(name: "EaselTerminalTests", dependencies: ["EaselTerminal", "EaselImaging", "CSixel"]),
+        .testTarget(name: "EaselBackendsTests", dependencies: [
+            "EaselBackends", "EaselHTTP", "EaselServer", "EaselStore", "EaselImaging", "EaselCore", "EaselApp",
+        ]),
+        .testTarget(name: "EaselServerTests", dependencies: ["EaselServer", "EaselImaging"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["EaselUI", "EaselTerminal", "EaselCore", "EaselImaging"]),
+    ]
+)

@@ -1,0 +1,24 @@
+#ifndef CNCURSES_SHIM_H
+#define CNCURSES_SHIM_H
+/* The wide-char API is declared only when NCURSES_WIDECHAR is 1. SwiftPM drops pkg-config's
+   -D_XOPEN_SOURCE=600 and cSettings never reach Swift's importer, so it is defined here. */
+#ifndef NCURSES_WIDECHAR
+#define NCURSES_WIDECHAR 1
+#endif
+#include <locale.h>
+#include <wchar.h>
+#include <ncursesw/curses.h>
+
+/* Function-like macros are not imported by Swift. */
+static inline attr_t cnc_a_normal(void)    { return A_NORMAL; }
+static inline attr_t cnc_a_bold(void)      { return A_BOLD; }
+static inline attr_t cnc_a_dim(void)       { return A_DIM; }
+static inline attr_t cnc_a_reverse(void)   { return A_REVERSE; }
+static inline attr_t cnc_a_underline(void) { return A_UNDERLINE; }
+static inline attr_t cnc_a_italic(void)    { return A_ITALIC; }
+static inline int    cnc_getmaxy(WINDOW *w) { return getmaxy(w); }
+static inline int    cnc_getmaxx(WINDOW *w) { return getmaxx(w); }
+/* C globals are shared mutable state to Swift 6: read them through functions. */
+static inline int    cnc_colors(void)      { return COLORS; }
+static inline int    cnc_color_pairs(void) { return COLOR_PAIRS; }
+#endif

@@ -1,0 +1,70 @@
+import EaselBackends
+import EaselCore
+import EaselImaging
+import EaselStore
+import Foundation
+import Synchronization
+
+/// Carries out effects: calls the backend, writes the gallery, and reports every outcome as an
+/// `Action` through `send`. Each effect runs in its own task; none touches the terminal.
+public final class EffectRunner: Sendable {
+    public let backend: any GenerationBackend
+    public let gallery: Gallery
+    /// Largest image accepted, in pixels (checked from the header before decoding).
+    public let maxPixels: Int
+    private let send: @Sendable (Action) -> Void
+    private let tasks = Mutex<[Int: Task<Void, Never>]>([:])
+    private let counter = Atomic<Int>(0)
+
+    public init(backend: any GenerationBackend, gallery: Gallery, maxPixels: Int = ImageCodec.defaultMaxPixels,
+                send: @escaping @Sendable (Action) -> Void) {
+        self.backend = backend
+        self.gallery = gallery
+        self.maxPixels = maxPixels
+        self.send = send
+    }
+
+    public func run(_ effects: [Effect]) { effects.forEach(run) }
+
+    public func run(_ effect: Effect) {
+        let key = counter.add(1, ordering: .relaxed).newValue
+        let task = Task.detached { [self] in
+            let action = await perform(effect)
+            tasks.withLock { _ = $0.removeValue(forKey: key) }
+            if let action, !Task.isCancelled { send(action) }
+        }
+        tasks.withLock { $0[key] = task }
+    }
+
+    /// Cancels every effect in flight (at quit).
+    public func cancelAll() {
+        tasks.withLock { all in
+            for t in all.values { t.cancel() }
+            all.removeAll()
+        }
+    }
+
+    private func perform(_ effect: Effect) async -> Action? {
+        switch effect {
+        case .submit(let id, let request):
+            do {
+                let (remote, status) = try await backend.submit(request)
+                return .submitted(id, remote, status: status)
+            } catch { return .failed(id, error) }
+        case .poll(let id, let remote, let after):
+            do { try await Task.sleep(for: after) } catch { return nil }
+            do { return .statusPolled(id, try await backend.status(of: remote)) } catch { return .failed(id, error) }
+        case .download(let id, let ref):
+            do { return .downloaded(id, try await backend.download(ref)) } catch { return .failed(id, error) }
+        case .save(let id, let data, let request):
+            let image: RGBAImage
+            do { image = try ImageCodec.decode(data.bytes, maxPixels: maxPixels) }
+            catch { return .failed(id, .badResponse("the image cannot be decoded: \(error.message)")) }
+            let metadata = Gallery.Metadata(request: request, backend: backend.displayName, jobID: "\(id.rawValue)")
+            do {
+                let path = try gallery.save(data.bytes, metadata: metadata)
+                return .saved(id, SavedImage(path: path, width: image.width, height: image.height))
+            } catch { return .failed(id, error) }
+        }
+    }
+}

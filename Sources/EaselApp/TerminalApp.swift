@@ -1,0 +1,156 @@
+import EaselCore
+import EaselTerminal
+import EaselUI
+import Foundation
+import Glibc
+import Synchronization
+
+/// The full-screen studio: one loop on the main thread owns the terminal. It blocks in `poll()` on
+/// stdin and a wake-up pipe, with a timeout only while something animates; idle costs no CPU.
+///
+/// key/resize → `reduce` → effects → `EffectRunner` → actions (through the inbox and the pipe) → `reduce`;
+/// after each batch: `render` → `Screen.draw` → `ImagePresenter.present`.
+public final class TerminalApp: Sendable {
+    public struct Options: Sendable {
+        public var graphics: GraphicsChoice = .auto
+        public var sixelColors = 256
+        public var probeTimeout: Duration = .seconds(1)
+        public var themeName = "default"
+        public var color = true
+        public init() {}
+    }
+
+    private let inbox = Mutex<[Action]>([])
+    private let wakeRead: Int32
+    private let wakeWrite: Int32
+
+    public init() {
+        var fds: [Int32] = [0, 0]
+        pipe(&fds)
+        for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        wakeRead = fds[0]
+        wakeWrite = fds[1]
+        SignalTrap.install(wakeFD: wakeWrite)
+    }
+
+    /// Queues an action from any thread and wakes the loop.
+    public func post(_ action: Action) {
+        inbox.withLock { $0.append(action) }
+        wake()
+    }
+
+    public func wake() {
+        var b: UInt8 = 1
+        _ = write(wakeWrite, &b, 1)
+    }
+
+    /// Runs until the user quits or a terminating signal arrives. Restores the terminal on return.
+    /// - Returns: the exit status (0, or 128 + signal number).
+    public func run(state initial: AppState, runner: EffectRunner, options: Options,
+                    keymap: Keymap = .default) -> Int32 {
+        let caps = TerminalProbe.run(timeout: options.probeTimeout)
+        let graphics = options.graphics.resolve(caps, colors: options.sixelColors)
+        var theme = Theme.mono
+        var themeWarning: String?
+        if options.color {
+            do { theme = try Theme.load(options.themeName) } catch { themeWarning = error.message }
+        }
+        SignalTrap.saveTerminalModes()
+        let screen = Screen(styles: theme.styles, color: options.color)
+        defer {
+            runner.cancelAll()
+            screen.end()
+            if let themeWarning { FileHandle.standardError.write(Data("easel: \(themeWarning)\n".utf8)) }
+        }
+        let presenter = ImagePresenter(graphics: graphics, cell: caps.cellPixels, wake: wake)
+        var state = initial
+        var lastBuffer: CellBuffer?
+
+        func dispatch(_ action: Action) {
+            runner.run(reduce(&state, action, keymap: keymap))
+        }
+
+        while true {
+            dispatch(.tick(.now, wallTime: Date().timeIntervalSince1970))
+            for action in inbox.withLock({ a -> [Action] in defer { a.removeAll() }; return a }) { dispatch(action) }
+            for event in screen.readEvents() {
+                switch event {
+                case .key(let key): dispatch(.key(key))
+                case .resized:
+                    screen.invalidateAll()
+                    presenter.screenWasCleared()
+                    lastBuffer = nil
+                }
+            }
+            if let signal = SignalTrap.pending() { return 128 + signal }
+            if state.quitRequested { return 0 }
+
+            let frame = render(state, size: screen.size, keymap: keymap, cell: caps.cellPixels,
+                               previewStatus: presenter.status(for:))
+            let changed = presenter.shownRect.map { rect in
+                lastBuffer.map { !$0.sameCells(as: frame.buffer, in: rect) } ?? true
+            } ?? false
+            presenter.prepare(screen, showing: frame.picture, regionChanged: changed)
+            screen.draw(frame.buffer)
+            presenter.present(screen, showing: frame.picture)
+            lastBuffer = frame.buffer
+
+            var fds = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+            let timeout: Int32 = state.isAnimating ? 100 : -1
+            _ = poll(&fds, 2, timeout)
+            if fds[0].revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 { return 129 }   // the terminal went away
+            var drain = [UInt8](repeating: 0, count: 64)
+            while read(wakeRead, &drain, drain.count) > 0 {}
+        }
+    }
+}
+
+extension CellBuffer {
+    /// True when both buffers hold the same cells inside `rect`.
+    func sameCells(as other: CellBuffer, in rect: Rect) -> Bool {
+        guard width == other.width, height == other.height else { return false }
+        for y in max(0, rect.y)..<min(height, rect.maxY) {
+            for x in max(0, rect.x)..<min(width, rect.maxX) where self[x, y] != other[x, y] { return false }
+        }
+        return true
+    }
+}
+
+/// Signal handling that is async-signal-safe: terminating signals set a flag and write one byte to
+/// the loop's wake-up pipe; crash signals restore the terminal's saved modes before dying.
+enum SignalTrap {
+    nonisolated(unsafe) static var wakeFD: Int32 = -1
+    nonisolated(unsafe) static var received: Int32 = 0
+    nonisolated(unsafe) static var savedModes = termios()
+    nonisolated(unsafe) static var haveSavedModes = false
+
+    static func install(wakeFD fd: Int32) {
+        wakeFD = fd
+        for sig in [SIGTERM, SIGHUP, SIGINT, SIGQUIT] {
+            signal(sig) { s in
+                SignalTrap.received = s
+                var b: UInt8 = 1
+                _ = write(SignalTrap.wakeFD, &b, 1)
+            }
+        }
+        signal(SIGPIPE, SIG_IGN)
+        for sig in [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP] {
+            signal(sig) { s in
+                if SignalTrap.haveSavedModes {
+                    tcsetattr(STDIN_FILENO, TCSAFLUSH, &SignalTrap.savedModes)
+                    let reset: StaticString = "\u{1B}[?2026l\u{1B}[0m\u{1B}[?25h\u{1B}[?1049l\r\n"
+                    _ = write(STDOUT_FILENO, reset.utf8Start, reset.utf8CodeUnitCount)
+                }
+                signal(s, SIG_DFL)
+                raise(s)
+            }
+        }
+    }
+
+    static func saveTerminalModes() {
+        haveSavedModes = tcgetattr(STDIN_FILENO, &savedModes) == 0
+    }
+
+    static func pending() -> Int32? { received == 0 ? nil : received }
+}

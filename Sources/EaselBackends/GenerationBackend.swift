@@ -1,0 +1,82 @@
+import EaselCore
+import EaselHTTP
+import Foundation
+
+/// A text-to-image service driven with the job pattern: submit → remote id → poll → download.
+/// One file per service implements it; synchronous services keep their own job ids.
+public protocol GenerationBackend: Sendable {
+    /// Shown in the status bar, e.g. "demo backend — procedural, offline".
+    var displayName: String { get }
+
+    /// Sends the request and returns the service's job id at once, with what it said about the job.
+    /// - Throws: `JobError.invalidPrompt`, `.rateLimited`, `.unauthorized`, `.server`, `.network`, `.badResponse`.
+    func submit(_ request: GenerationRequest) async throws(JobError) -> (RemoteJobID, RemoteStatus)
+
+    /// One status request.
+    /// - Throws: `JobError.notFound` when the service no longer knows the id; otherwise as `submit`.
+    func status(of job: RemoteJobID) async throws(JobError) -> RemoteStatus
+
+    /// Fetches the finished image's bytes, checked to be PNG, JPEG or WebP by their magic bytes.
+    /// - Throws: `JobError.badResponse` for non-image bytes; `.network`, `.server` as usual.
+    func download(_ image: ImageRef) async throws(JobError) -> ImageData
+}
+
+/// Maps transport failures and HTTP statuses to `JobError`s, in one place.
+enum ErrorMapping {
+    static func transport(_ error: HTTPError) -> JobError {
+        switch error {
+        case .transport(_, let message): .network(message)
+        case .timedOut(let what): .network("timed out: \(what)")
+        case .tooLarge, .tooManyRedirects: .badResponse(error.message)
+        case .canceled: .canceled
+        }
+    }
+
+    /// The error for a non-success status; `message` is the server's own text (sanitized later).
+    static func status(_ response: HTTPResponse, message: String?) -> JobError {
+        let text = message ?? String(decoding: response.body.prefix(200), as: UTF8.self)
+        switch response.status {
+        case 400, 422: return .invalidPrompt(reason: text)
+        case 401, 403: return .unauthorized(text)
+        case 404: return .notFound
+        case 429: return .rateLimited(retryAfter: response.retryAfter())
+        case 500...599: return .server(status: response.status, message: message ?? "")
+        default: return .badResponse("unexpected HTTP \(response.status): \(text)")
+        }
+    }
+}
+
+/// Image download shared by every backend: `data:` URIs are decoded locally, URLs are fetched.
+enum ImageFetch {
+    static func fetch(_ ref: ImageRef, relativeTo base: String, http: HTTPClient) async throws(JobError) -> ImageData {
+        let bytes: [UInt8]
+        if ref.url.hasPrefix("data:") {
+            guard let comma = ref.url.firstIndex(of: ","),
+                  ref.url[..<comma].hasSuffix(";base64"),
+                  let data = Data(base64Encoded: String(ref.url[ref.url.index(after: comma)...]), options: .ignoreUnknownCharacters) else {
+                throw .badResponse("the data: URI is not base64")
+            }
+            bytes = [UInt8](data)
+        } else {
+            let url = ref.url.hasPrefix("/") ? base + ref.url : ref.url
+            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                throw .badResponse("unsupported image URL scheme")
+            }
+            let response: HTTPResponse
+            do { response = try await http.send(HTTPRequest(.get, url, headers: [("Accept", "image/*")])) }
+            catch { throw ErrorMapping.transport(error) }
+            guard response.status == 200 else { throw ErrorMapping.status(response, message: nil) }
+            bytes = response.body
+        }
+        guard isImage(bytes) else {
+            throw .badResponse("the download is not a PNG, JPEG or WebP image (\(bytes.count) bytes)")
+        }
+        return ImageData(bytes)
+    }
+
+    private static func isImage(_ b: [UInt8]) -> Bool {
+        if b.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return true }
+        if b.starts(with: [0xFF, 0xD8, 0xFF]) { return true }
+        return b.count >= 12 && b.starts(with: Array("RIFF".utf8)) && Array(b[8..<12]) == Array("WEBP".utf8)
+    }
+}

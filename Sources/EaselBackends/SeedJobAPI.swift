@@ -1,0 +1,106 @@
+import EaselCore
+import EaselHTTP
+import Foundation
+
+/// The seed design's job API (also served by `easel serve`):
+/// `POST /api/generate` → `{jobId, status}`; `GET /api/status/{jobId}` → `{status, image, error?, progress?}`;
+/// the image by URL or `data:` URI. Rate-limited per IP with `429` + `Retry-After`.
+public struct SeedJobAPI: GenerationBackend {
+    /// e.g. `http://127.0.0.1:8787`, without a trailing slash.
+    public let baseURL: String
+    public let http: HTTPClient
+    public let displayName: String
+
+    public init(baseURL: String, http: HTTPClient = HTTPClient(), displayName: String? = nil) {
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        self.baseURL = base
+        self.http = http
+        self.displayName = displayName ?? "job API at \(base)"
+    }
+
+    /// `POST /api/generate`.
+    /// - Throws: `.invalidPrompt` (400, with the server's `error`), `.rateLimited` (429, with `Retry-After`),
+    ///   `.server` (5xx), `.network`, `.badResponse` (no `jobId` in the body).
+    public func submit(_ request: GenerationRequest) async throws(JobError) -> (RemoteJobID, RemoteStatus) {
+        let body = SubmitBody(prompt: request.prompt,
+                              negative_prompt: request.negativePrompt.isEmpty ? nil : request.negativePrompt,
+                              width: request.width, height: request.height, seed: request.seed, steps: request.steps)
+        let json = (try? JSONEncoder().encode(body)).map { [UInt8]($0) } ?? []
+        let response = try await send(.postJSON(baseURL + "/api/generate", json))
+        guard response.status == 200 || response.status == 201 || response.status == 202 else {
+            throw ErrorMapping.status(response, message: Self.errorText(response.body))
+        }
+        guard let reply = try? JSONDecoder().decode(SubmitReply.self, from: Data(response.body)), !reply.jobId.isEmpty else {
+            throw .badResponse("no jobId in the reply to POST /api/generate")
+        }
+        // A fresh job is "processing" in the seed API; anything unreadable here is settled by the first poll.
+        var status = RemoteStatus.running(progress: nil)
+        if let word = reply.status, case .success(let s) = Self.status(from: StatusReply(status: word)) { status = s }
+        return (RemoteJobID(reply.jobId), status)
+    }
+
+    /// `GET /api/status/{jobId}`.
+    /// - Throws: `.notFound` (404), `.badResponse` (malformed JSON or unknown status), others as `submit`.
+    public func status(of job: RemoteJobID) async throws(JobError) -> RemoteStatus {
+        let id = job.rawValue.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? job.rawValue
+        let response = try await send(HTTPRequest(.get, baseURL + "/api/status/" + id, headers: [("Accept", "application/json")]))
+        guard response.status == 200 else { throw ErrorMapping.status(response, message: Self.errorText(response.body)) }
+        guard let reply = try? JSONDecoder().decode(StatusReply.self, from: Data(response.body)) else {
+            throw .badResponse("malformed JSON from GET /api/status")
+        }
+        return try Self.status(from: reply).get()
+    }
+
+    public func download(_ image: ImageRef) async throws(JobError) -> ImageData {
+        try await ImageFetch.fetch(image, relativeTo: baseURL, http: http)
+    }
+
+    // MARK: - Wire format
+
+    private struct SubmitBody: Encodable {
+        let prompt: String
+        let negative_prompt: String?
+        let width: Int, height: Int
+        let seed: UInt32
+        let steps: Int
+    }
+
+    private struct SubmitReply: Decodable {
+        let jobId: String
+        let status: String?
+    }
+
+    private struct StatusReply: Decodable {
+        var status: String
+        var image: String?
+        var error: String?
+        var progress: Double?
+        var queue_position: Int?
+    }
+
+    private struct ErrorReply: Decodable { let error: String }
+
+    // MARK: - Mapping
+
+    private static func status(from reply: StatusReply) -> Result<RemoteStatus, JobError> {
+        switch reply.status {
+        case "queued", "pending": .success(.queued(position: reply.queue_position))
+        case "processing", "running":
+            .success(reply.queue_position != nil ? .queued(position: reply.queue_position) : .running(progress: reply.progress.map { min(1, max(0, $0)) }))
+        case "completed", "succeeded":
+            if let url = reply.image, !url.isEmpty { .success(.completed(ImageRef(url: url))) }
+            else { .failure(.badResponse("status is completed but there is no image")) }
+        case "failed", "error": .success(.failed(reply.error ?? "the server reported failure"))
+        default: .failure(.badResponse("unknown job status \"\(Sanitize.line(String(reply.status.prefix(40))))\""))
+        }
+    }
+
+    private static func errorText(_ body: [UInt8]) -> String? {
+        (try? JSONDecoder().decode(ErrorReply.self, from: Data(body)))?.error
+    }
+
+    private func send(_ request: HTTPRequest) async throws(JobError) -> HTTPResponse {
+        do { return try await http.send(request) } catch { throw ErrorMapping.transport(error) }
+    }
+}

@@ -1,0 +1,26 @@
+/// Something that happened: a key, a resize, a tick of the clock, or an effect's result.
+public enum Action: Equatable, Sendable {
+    case key(Key)
+    /// Bracketed paste: text arrives as one piece and never submits.
+    case paste(String)
+    /// The loop's clock: the monotonic instant and wall-clock seconds since 1970.
+    case tick(ContinuousClock.Instant, wallTime: Double)
+    /// The service accepted the job; `status` is what it said about it.
+    case submitted(JobID, RemoteJobID, status: RemoteStatus)
+    case statusPolled(JobID, RemoteStatus)
+    case downloaded(JobID, ImageData)
+    case saved(JobID, SavedImage)
+    case failed(JobID, JobError)
+}
+
+/// An order for the effect runner: data, never closures, so tests compare them with `==`.
+public enum Effect: Equatable, Sendable {
+    /// Send the request to the backend; answers `.submitted` or `.failed`.
+    case submit(JobID, GenerationRequest)
+    /// Wait `after`, then ask for the job's status; answers `.statusPolled` or `.failed`.
+    case poll(JobID, RemoteJobID, after: Duration)
+    /// Fetch the image bytes; answers `.downloaded` or `.failed`.
+    case download(JobID, ImageRef)
+    /// Decode (validating size and format) and write to the gallery; answers `.saved` or `.failed`.
+    case save(JobID, ImageData, GenerationRequest)
+}

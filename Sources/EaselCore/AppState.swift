@@ -1,0 +1,107 @@
+/// Which pane has the keyboard.
+public enum Pane: String, CaseIterable, Sendable {
+    case prompt, queue, history
+
+    public var keyContext: KeyContext {
+        switch self {
+        case .prompt: .prompt
+        case .queue: .queue
+        case .history: .history
+        }
+    }
+}
+
+/// How Enter behaves while a job runs.
+public enum GenerationMode: String, Sendable, CaseIterable {
+    /// The seed design: one job at a time; the editor and submit are locked while it runs.
+    case exclusive
+    /// Enter appends to the generation queue while jobs run.
+    case queue
+}
+
+/// A one-line message in the status area, replaced by the next key press.
+public enum Hint: Equatable, Sendable {
+    case locked
+    case emptyPrompt
+    case promptTooLong(characters: Int)
+    case jobFailed(JobID, JobError)
+    case saved(JobID, path: String)
+
+    public var message: String {
+        switch self {
+        case .locked: "A job is processing: the editor is locked until it finishes (exclusive mode)"
+        case .emptyPrompt: "Type a prompt first"
+        case .promptTooLong(let n): "The prompt has \(n) characters; the limit is \(GenerationRequest.maxPromptLength)"
+        case .jobFailed(let id, let error): "Job \(id) \(error.message)"
+        case .saved(_, let path): "Saved \(Sanitize.line(path))"
+        }
+    }
+
+    public var isError: Bool {
+        switch self {
+        case .locked, .emptyPrompt, .promptTooLong, .jobFailed: true
+        case .saved: false
+        }
+    }
+}
+
+/// Everything the UI shows, and nothing it does not. Changed only by `reduce`.
+public struct AppState: Equatable, Sendable {
+    /// Shown in the status bar, e.g. "demo backend — procedural, offline".
+    public var backendName: String
+    public var mode: GenerationMode
+    public var pollPolicy: PollPolicy
+    public var editor = PromptEditor()
+    public var parameters: GenerationParameters
+    public var seeds: SeedSource
+    /// Every job of this run, in creation order.
+    public var jobs: [Job] = []
+    public var nextJobID = 1
+    public var focus: Pane = .prompt
+    /// The history row under the cursor; `nil` follows the newest job.
+    public var historySelection: JobID?
+    public var showHelp = false
+    public var hint: Hint?
+    /// The latest time the loop reported (`.tick`).
+    public var now: ContinuousClock.Instant
+    /// Seconds since 1970 at `now`, for clock times shown to the user.
+    public var wallTime: Double = 0
+    public var quitRequested = false
+
+    public init(backendName: String, mode: GenerationMode = .exclusive, pollPolicy: PollPolicy = PollPolicy(),
+                parameters: GenerationParameters = GenerationParameters(), seeds: SeedSource = SeedSource(seed: 1),
+                now: ContinuousClock.Instant) {
+        self.backendName = backendName
+        self.mode = mode
+        self.pollPolicy = pollPolicy
+        self.parameters = parameters
+        self.seeds = seeds
+        self.now = now
+    }
+
+    /// Jobs still in flight, oldest first.
+    public var activeJobs: [Job] { jobs.filter { $0.state.isActive } }
+    /// Finished jobs (complete, failed or canceled), newest first.
+    public var finishedJobs: [Job] { jobs.filter { !$0.state.isActive }.reversed() }
+
+    /// In exclusive mode the editor and submit are locked while any job is in flight.
+    public var isEditorLocked: Bool { mode == .exclusive && !activeJobs.isEmpty }
+
+    /// True while something on screen changes with time (spinner, elapsed clock, placeholder pulse):
+    /// the loop only wakes up on a timer then.
+    public var isAnimating: Bool { !activeJobs.isEmpty }
+
+    /// The job whose picture the preview pane shows: the running one, else the selected history row.
+    public var previewJob: Job? {
+        if let active = activeJobs.last { return active }
+        if let id = historySelection, let job = job(id) { return job }
+        return finishedJobs.first
+    }
+
+    public func job(_ id: JobID) -> Job? { jobs.first { $0.id == id } }
+
+    mutating func update(_ id: JobID, _ change: (inout Job) -> Void) {
+        guard let i = jobs.firstIndex(where: { $0.id == id }) else { return }
+        change(&jobs[i])
+    }
+}

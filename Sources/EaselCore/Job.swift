@@ -1,0 +1,117 @@
+/// A job's id on this client: unique within one run, assigned in submission order.
+public struct JobID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let rawValue: Int
+    public init(_ rawValue: Int) { self.rawValue = rawValue }
+    public static func < (a: JobID, b: JobID) -> Bool { a.rawValue < b.rawValue }
+    public var description: String { "#\(rawValue)" }
+}
+
+/// The job's id on the service (the seed API's `jobId`, ComfyUI's `prompt_id`, Replicate's prediction id).
+public struct RemoteJobID: Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+    public init(_ rawValue: String) { self.rawValue = rawValue }
+    public var description: String { rawValue }
+}
+
+/// Where a finished image can be fetched: an `http(s)` URL or a `data:` URI.
+public struct ImageRef: Hashable, Sendable {
+    public let url: String
+    public init(url: String) { self.url = url }
+}
+
+/// What a status poll learned, normalised across services.
+public enum RemoteStatus: Equatable, Sendable {
+    /// Waiting on the service; `position` counts from 1 when the service reports it.
+    case queued(position: Int?)
+    /// Generating; `progress` is 0...1 when the service reports it.
+    case running(progress: Double?)
+    /// Done; the image is ready to download.
+    case completed(ImageRef)
+    /// The service reports failure; the message is the service's own text (unsanitized).
+    case failed(String)
+}
+
+/// The encoded bytes of a downloaded image, exactly as the service sent them.
+public struct ImageData: Equatable, Sendable {
+    public let bytes: [UInt8]
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+}
+
+/// A finished image in the gallery.
+public struct SavedImage: Equatable, Sendable {
+    /// Absolute path of the saved file.
+    public let path: String
+    /// Pixel size of the image as decoded.
+    public let width: Int
+    public let height: Int
+    public init(path: String, width: Int, height: Int) {
+        self.path = path
+        self.width = width
+        self.height = height
+    }
+}
+
+/// A job's lifecycle:
+/// `submitting → queued → running → downloading → saving → complete`, or `failed` / `canceled` from any of them.
+public enum JobState: Equatable, Sendable {
+    case submitting
+    case queued(position: Int?)
+    case running(progress: Double?)
+    case downloading
+    case saving
+    case complete(SavedImage)
+    case failed(JobError)
+    case canceled
+
+    /// True while the job occupies the backend or the client (everything before a terminal state).
+    public var isActive: Bool {
+        switch self {
+        case .submitting, .queued, .running, .downloading, .saving: true
+        case .complete, .failed, .canceled: false
+        }
+    }
+
+    /// The word the UI uses for the state; one vocabulary everywhere.
+    public var label: String {
+        switch self {
+        case .submitting: "submitting"
+        case .queued: "queued"
+        case .running: "processing"
+        case .downloading: "downloading"
+        case .saving: "saving"
+        case .complete: "complete"
+        case .failed: "failed"
+        case .canceled: "canceled"
+        }
+    }
+}
+
+/// One generation: the frozen request, where it is, and when things happened.
+public struct Job: Equatable, Sendable, Identifiable {
+    public let id: JobID
+    public let request: GenerationRequest
+    public var state: JobState
+    public var remoteID: RemoteJobID?
+    /// When Enter was pressed.
+    public let createdAt: ContinuousClock.Instant
+    /// When the job reached a terminal state.
+    public var finishedAt: ContinuousClock.Instant?
+    /// Wall-clock time of creation, for display ("14:02"); seconds since 1970.
+    public let createdWallTime: Double
+
+    public init(id: JobID, request: GenerationRequest, state: JobState = .submitting, remoteID: RemoteJobID? = nil,
+                createdAt: ContinuousClock.Instant, finishedAt: ContinuousClock.Instant? = nil, createdWallTime: Double = 0) {
+        self.id = id
+        self.request = request
+        self.state = state
+        self.remoteID = remoteID
+        self.createdAt = createdAt
+        self.finishedAt = finishedAt
+        self.createdWallTime = createdWallTime
+    }
+
+    /// Time since creation, frozen at `finishedAt` once the job is done.
+    public func elapsed(now: ContinuousClock.Instant) -> Duration {
+        (finishedAt ?? now) - createdAt
+    }
+}

@@ -1,0 +1,77 @@
+/// Where a key press is looked up: the focused pane's context first, then `global`.
+public enum KeyContext: String, CaseIterable, Sendable {
+    case global, prompt, queue, history, help
+}
+
+/// One row of the `?` overlay: every key bound to one command, merged ("x, Del  Cancel the job").
+public struct HelpRow: Equatable, Sendable {
+    public let keys: [String]
+    public let command: Command
+    public var doc: String { command.doc }
+}
+
+/// Key bindings as data: per context, an ordered list of (key, command). The help overlay is
+/// generated from this table and nowhere else.
+public struct Keymap: Equatable, Sendable {
+    public private(set) var bindings: [KeyContext: [(key: Key, command: Command)]]
+
+    public static func == (a: Keymap, b: Keymap) -> Bool {
+        KeyContext.allCases.allSatisfy { ctx in
+            (a.bindings[ctx] ?? []).map { "\($0.key.name)=\($0.command.rawValue)" }
+                == (b.bindings[ctx] ?? []).map { "\($0.key.name)=\($0.command.rawValue)" }
+        }
+    }
+
+    public init(_ table: [KeyContext: [(String, Command)]]) {
+        var b: [KeyContext: [(key: Key, command: Command)]] = [:]
+        for (ctx, rows) in table {
+            b[ctx] = rows.compactMap { name, cmd in Key(name: name).map { ($0, cmd) } }
+        }
+        bindings = b
+    }
+
+    /// The command bound to `key` in `context`, falling back to `global`.
+    public func command(for key: Key, in context: KeyContext) -> Command? {
+        if let hit = bindings[context]?.first(where: { $0.key == key }) { return hit.command }
+        if context == .help { return nil }
+        return bindings[.global]?.first(where: { $0.key == key })?.command
+    }
+
+    /// The overlay's rows for one context, in binding order; keys sharing a command are merged.
+    public func helpRows(in context: KeyContext) -> [HelpRow] {
+        var order: [Command] = []
+        var keys: [Command: [String]] = [:]
+        for (key, cmd) in bindings[context] ?? [] {
+            if keys[cmd] == nil { order.append(cmd) }
+            keys[cmd, default: []].append(key.name)
+        }
+        return order.map { HelpRow(keys: keys[$0]!, command: $0) }
+    }
+
+    /// Emacs and vi habits; printable keys in the prompt context type text unless bound here.
+    public static let `default` = Keymap([
+        .global: [
+            ("C-c", .quit), ("Tab", .focusNext), ("S-Tab", .focusPrevious), ("F1", .toggleHelp),
+        ],
+        .prompt: [
+            ("Enter", .generate), ("C-d", .quitIfEmpty), ("Esc", .focusNext),
+            ("Left", .cursorLeft), ("C-b", .cursorLeft), ("Right", .cursorRight), ("C-f", .cursorRight),
+            ("Home", .cursorLineStart), ("C-a", .cursorLineStart), ("End", .cursorLineEnd), ("C-e", .cursorLineEnd),
+            ("M-b", .cursorWordLeft), ("M-f", .cursorWordRight),
+            ("Backspace", .deleteBackward), ("C-h", .deleteBackward), ("Del", .deleteForward),
+            ("C-w", .deleteWordBackward), ("C-k", .killToLineEnd), ("C-u", .killToLineStart),
+        ],
+        .queue: [
+            ("q", .quit), ("C-d", .quit), ("?", .toggleHelp), ("i", .focusPrompt), ("Esc", .focusPrompt),
+            ("Up", .selectUp), ("k", .selectUp), ("Down", .selectDown), ("j", .selectDown),
+        ],
+        .history: [
+            ("q", .quit), ("C-d", .quit), ("?", .toggleHelp), ("i", .focusPrompt), ("Esc", .focusPrompt),
+            ("Up", .selectUp), ("k", .selectUp), ("Down", .selectDown), ("j", .selectDown),
+        ],
+        .help: [
+            ("Esc", .closeOverlay), ("?", .closeOverlay), ("q", .closeOverlay), ("F1", .closeOverlay),
+            ("C-c", .quit),
+        ],
+    ])
+}

@@ -1,0 +1,148 @@
+import CCurl
+import Foundation
+import Dispatch
+import Synchronization
+
+/// An async HTTP/1.1 client over libcurl's easy interface. Each transfer runs `curl_easy_perform`
+/// on its own serial dispatch queue (never on the cooperative pool) and resumes the caller.
+/// Cancelling the calling task aborts the transfer through the progress callback.
+/// - SeeAlso: https://curl.se/libcurl/c/libcurl-easy.html
+public final class HTTPClient: Sendable {
+    public struct Configuration: Sendable {
+        /// Connect timeout; default 10 s.
+        public var connectTimeout: Duration = .seconds(10)
+        /// Whole-transfer timeout; default 60 s.
+        public var totalTimeout: Duration = .seconds(60)
+        /// A transfer slower than `lowSpeedBytesPerSecond` for `lowSpeedTime` is aborted
+        /// (this also bounds the wait for the first byte). Defaults: 1 byte/s for 20 s.
+        public var lowSpeedBytesPerSecond = 1
+        public var lowSpeedTime: Duration = .seconds(20)
+        /// Largest accepted body in bytes; default 64 MiB.
+        public var maxResponseBytes = 64 << 20
+        /// Redirects followed before `HTTPError.tooManyRedirects`; default 5.
+        public var maxRedirects = 5
+        public var userAgent = "easel/0.1"
+        public init() {}
+    }
+
+    public let configuration: Configuration
+
+    public init(configuration: Configuration = Configuration()) {
+        _ = curlGlobalInit
+        self.configuration = configuration
+    }
+
+    /// Performs `request` and returns the whole response.
+    /// - Throws: `HTTPError` for transport failures, timeouts, oversize bodies and cancellation;
+    ///   HTTP error statuses (4xx/5xx) are returned as responses.
+    public func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
+        let transfer = Transfer(limit: configuration.maxResponseBytes)
+        let config = configuration
+        let result: Result<HTTPResponse, HTTPError> = await withTaskCancellationHandler {
+            await withCheckedContinuation { (cont: CheckedContinuation<Result<HTTPResponse, HTTPError>, Never>) in
+                DispatchQueue(label: "easel.http.transfer").async {
+                    cont.resume(returning: Self.perform(request, transfer, config))
+                }
+            }
+        } onCancel: {
+            transfer.canceled.store(true, ordering: .relaxed)
+        }
+        return try result.get()
+    }
+
+    /// Blocking transfer; runs on the transfer's own queue.
+    private static func perform(_ request: HTTPRequest, _ t: Transfer, _ config: Configuration) -> Result<HTTPResponse, HTTPError> {
+        if t.canceled.load(ordering: .relaxed) { return .failure(.canceled) }
+        guard let h = curl_easy_init() else { return .failure(.transport(code: 2, message: "curl_easy_init failed")) }
+        defer { curl_easy_cleanup(h) }
+        var headerList: UnsafeMutablePointer<curl_slist>? = nil
+        defer { curl_slist_free_all(headerList) }
+        for (name, value) in request.headers { headerList = curl_slist_append(headerList, "\(name): \(value)") }
+        headerList = curl_slist_append(headerList, "Expect:")     // no 100-continue round trip
+
+        ccurl_setopt_string(h, CURLOPT_URL, request.url)
+        ccurl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
+        ccurl_setopt_long(h, CURLOPT_FOLLOWLOCATION, 1)
+        ccurl_setopt_long(h, CURLOPT_MAXREDIRS, config.maxRedirects)
+        ccurl_setopt_long(h, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS))
+        ccurl_setopt_long(h, CURLOPT_REDIR_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS))
+        ccurl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(config.connectTimeout))
+        ccurl_setopt_long(h, CURLOPT_TIMEOUT_MS, milliseconds(config.totalTimeout))
+        ccurl_setopt_long(h, CURLOPT_LOW_SPEED_LIMIT, config.lowSpeedBytesPerSecond)
+        ccurl_setopt_long(h, CURLOPT_LOW_SPEED_TIME, max(1, milliseconds(config.lowSpeedTime) / 1000))
+        ccurl_setopt_off_t(h, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(config.maxResponseBytes))
+        ccurl_setopt_string(h, CURLOPT_USERAGENT, config.userAgent)
+        ccurl_setopt_string(h, CURLOPT_ACCEPT_ENCODING, "")        // any encoding libcurl can decode
+        ccurl_setopt_ptr(h, CURLOPT_HTTPHEADER, headerList)
+        switch request.method {
+        case .get: break
+        case .post, .put, .delete: ccurl_setopt_string(h, CURLOPT_CUSTOMREQUEST, request.method.rawValue)
+        }
+        var body = request.body ?? []
+        let rc: CURLcode = body.withUnsafeMutableBytes { raw in
+            if request.body != nil {
+                ccurl_setopt_off_t(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(raw.count))
+                ccurl_setopt_ptr(h, CURLOPT_POSTFIELDS, raw.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 1))
+            }
+            let ctx = Unmanaged.passUnretained(t).toOpaque()
+            ccurl_setopt_write_callback(h, { ptr, size, nmemb, ud in
+                let n = size * nmemb
+                guard let ptr, let ud else { return 0 }
+                let t = Unmanaged<Transfer>.fromOpaque(ud).takeUnretainedValue()
+                if t.body.count + n > t.limit { t.overflow = true; return 0 }   // CURLE_WRITE_ERROR
+                t.body.append(contentsOf: UnsafeRawBufferPointer(start: ptr, count: n))
+                return n
+            }, ctx)
+            ccurl_setopt_header_callback(h, { ptr, size, nmemb, ud in
+                let n = size * nmemb
+                guard let ptr, let ud else { return 0 }
+                let t = Unmanaged<Transfer>.fromOpaque(ud).takeUnretainedValue()
+                let line = String(decoding: UnsafeRawBufferPointer(start: ptr, count: n), as: UTF8.self)
+                if line.hasPrefix("HTTP/") { t.headers = [:]; return n }       // a new response (redirect)
+                if let colon = line.firstIndex(of: ":") {
+                    let name = line[..<colon].lowercased()
+                    let value = line[line.index(after: colon)...].trimmingCharacters(in: [" ", "\t", "\r", "\n"])
+                    t.headers[name] = value
+                }
+                return n
+            }, ctx)
+            ccurl_setopt_xferinfo_callback(h, { cp, _, _, _, _ in
+                let t = Unmanaged<Transfer>.fromOpaque(cp!).takeUnretainedValue()
+                return t.canceled.load(ordering: .relaxed) ? 1 : 0
+            }, ctx)
+            return withExtendedLifetime(t) { curl_easy_perform(h) }
+        }
+        if t.canceled.load(ordering: .relaxed) { return .failure(.canceled) }
+        if t.overflow || rc == CURLE_FILESIZE_EXCEEDED { return .failure(.tooLarge(limit: config.maxResponseBytes)) }
+        guard rc == CURLE_OK else {
+            let message = String(cString: curl_easy_strerror(rc))
+            switch rc {
+            case CURLE_OPERATION_TIMEDOUT: return .failure(.timedOut(message))
+            case CURLE_TOO_MANY_REDIRECTS: return .failure(.tooManyRedirects)
+            default: return .failure(.transport(code: Int(rc.rawValue), message: message))
+            }
+        }
+        var status = 0
+        ccurl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
+        return .success(HTTPResponse(status: status, headers: t.headers, body: t.body))
+    }
+}
+
+private func milliseconds(_ d: Duration) -> Int {
+    let c = d.components
+    return Int(c.seconds) * 1000 + Int(c.attoseconds / 1_000_000_000_000_000)
+}
+
+/// `curl_global_init` must run once before any thread uses libcurl.
+private let curlGlobalInit: Void = { _ = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+/// Per-transfer state reached from C callbacks through a `void*`. Only the transfer's thread
+/// touches `body` and `headers`; `canceled` is atomic, so `@unchecked Sendable` is honest.
+private final class Transfer: @unchecked Sendable {
+    let limit: Int
+    var body: [UInt8] = []
+    var headers: [String: String] = [:]
+    var overflow = false
+    let canceled = Atomic<Bool>(false)
+    init(limit: Int) { self.limit = limit }
+}

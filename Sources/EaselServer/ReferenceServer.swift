@@ -1,0 +1,267 @@
+import EaselImaging
+import FlyingFox
+import Foundation
+
+/// The reference job server: the seed design's API, served with FlyingFox, generating with the
+/// offline `SketchGenerator` (a procedural demo, not a neural model).
+///
+/// - `POST /api/generate` `{prompt, negative_prompt?, width?, height?, seed?, steps?}` →
+///   `200 {"jobId", "status": "processing"}` at once; `400 {"error"}` for bad input;
+///   `429 {"error"}` with `Retry-After` (seconds) past the per-IP sliding-window limit.
+/// - `GET /api/status/{jobId}` → `{"status": "processing"|"completed"|"failed", "image": URL|null,
+///   "error"?, "progress"?}`; `404 {"error"}` for an unknown id.
+/// - `GET /images/{file}` → PNG bytes.
+public actor ReferenceServer {
+    public struct Configuration: Sendable {
+        /// IPv4 address to bind; loopback by default.
+        public var host = "127.0.0.1"
+        /// TCP port; 0 picks a free one (see `port` after `start()`).
+        public var port: UInt16 = 0
+        /// Per-IP limit on `POST /api/generate`; default 8 per 60 s.
+        public var rateLimit = RateLimitSpec(requests: 8, window: .seconds(60))
+        /// Simulated generation time per job; default 3 s.
+        public var latency: Duration = .seconds(3)
+        /// Finished images kept in memory (oldest dropped first).
+        public var maxStoredJobs = 256
+        /// Print one line per request to stderr.
+        public var logRequests = false
+        public init() {}
+    }
+
+    public let configuration: Configuration
+    private var server: HTTPServer?
+    private var runTask: Task<Void, any Error>?
+    private var worker: Task<Void, Never>?
+    private var limiter: RateLimiter
+    private var jobs: [String: ServerJob] = [:]
+    private var jobOrder: [String] = []
+    private var images: [String: Data] = [:]
+    private var pending: [String] = []
+    private var wakeWorker: CheckedContinuation<Void, Never>?
+    private var nextID = 1
+    private let instance = String(UInt32.random(in: .min ... .max), radix: 36)
+    /// The bound port, valid after `start()`.
+    public private(set) var port: UInt16 = 0
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+        limiter = RateLimiter(limit: configuration.rateLimit.requests, window: configuration.rateLimit.window)
+    }
+
+    /// `http://host:port`, valid after `start()`.
+    public var baseURL: String { "http://\(configuration.host):\(port)" }
+
+    /// Binds, starts serving in the background and returns once the socket listens.
+    /// - Throws: FlyingFox's socket errors (address in use, bad address).
+    public func start() async throws {
+        let server = HTTPServer(address: try .inet(ip4: configuration.host, port: configuration.port),
+                                timeout: 30, logger: .disabled)
+        await server.appendRoute("POST /api/generate") { [weak self] req in
+            guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
+            return await self.generate(req)
+        }
+        await server.appendRoute("GET /api/status/*") { [weak self] req in
+            guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
+            return await self.status(req)
+        }
+        await server.appendRoute("GET /images/*") { [weak self] req in
+            guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
+            return await self.image(req)
+        }
+        await server.appendRoute("GET /api/health") { _ in
+            Self.json(.ok, ["status": "ok", "generator": SketchGenerator.label])
+        }
+        self.server = server
+        runTask = Task { try await server.run() }
+        try await server.waitUntilListening()
+        if case .ip4(_, let p) = await server.listeningAddress { port = p }
+        worker = Task { await self.runQueue() }
+    }
+
+    /// Stops serving and cancels the queue.
+    public func stop() async {
+        worker?.cancel()
+        wakeWorker?.resume()
+        wakeWorker = nil
+        await server?.stop()
+        runTask?.cancel()
+    }
+
+    /// Runs until the task is cancelled (for `easel serve`).
+    public func run() async throws {
+        try await start()
+        while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+        await stop()
+    }
+
+    // MARK: - Routes
+
+    private func generate(_ req: HTTPRequest) async -> HTTPResponse {
+        let client = req.remoteIPAddress ?? "unknown"
+        log("POST /api/generate from \(client)")
+        if let wait = limiter.admit(client, now: .now) {
+            let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
+            var response = Self.json(.tooManyRequests,
+                                     ["error": "rate limit exceeded: \(configuration.rateLimit) per IP; retry in \(seconds)s"])
+            response.headers[HTTPHeader("Retry-After")] = String(seconds)
+            return response
+        }
+        let body: Data
+        do { body = try await req.bodyData } catch { return Self.json(.badRequest, ["error": "could not read the request body"]) }
+        let params: GenerateParams
+        switch GenerateParams.parse(body) {
+        case .success(let p): params = p
+        case .failure(let e): return Self.json(.badRequest, ["error": e.message])
+        }
+        let id = "\(instance)-\(nextID)"
+        nextID += 1
+        jobs[id] = ServerJob(params: params)
+        jobOrder.append(id)
+        pending.append(id)
+        trim()
+        wakeWorker?.resume()
+        wakeWorker = nil
+        return Self.json(.ok, ["jobId": id, "status": "processing"])
+    }
+
+    private func status(_ req: HTTPRequest) -> HTTPResponse {
+        let id = String(req.path.split(separator: "/").last ?? "")
+        guard let job = jobs[id] else { return Self.json(.notFound, ["error": "unknown job id: \(id)"]) }
+        var body: [String: Any] = ["status": job.state.rawValue, "image": NSNull()]
+        switch job.state {
+        case .processing:
+            if let started = job.startedAt {
+                let fraction = (ContinuousClock.now - started) / configuration.latency
+                body["progress"] = min(0.99, max(0, fraction))
+            } else {
+                body["progress"] = 0.0
+                body["queue_position"] = (pending.firstIndex(of: id) ?? 0) + 1
+            }
+        case .completed:
+            body["image"] = "\(baseURL)/images/\(id).png"
+            body["progress"] = 1.0
+        case .failed:
+            body["error"] = job.error ?? "generation failed"
+        }
+        return Self.json(.ok, body)
+    }
+
+    private func image(_ req: HTTPRequest) -> HTTPResponse {
+        let file = String(req.path.split(separator: "/").last ?? "")
+        guard let data = images[file] else { return Self.json(.notFound, ["error": "no such image: \(file)"]) }
+        return HTTPResponse(statusCode: .ok, headers: [.contentType: "image/png"], body: data)
+    }
+
+    // MARK: - Queue
+
+    /// One job at a time, in submission order: wait `latency`, then paint and encode.
+    private func runQueue() async {
+        while !Task.isCancelled {
+            guard !pending.isEmpty else {
+                await withCheckedContinuation { wakeWorker = $0 }
+                continue
+            }
+            let id = pending.removeFirst()
+            guard var job = jobs[id] else { continue }
+            job.startedAt = .now
+            jobs[id] = job
+            try? await Task.sleep(for: configuration.latency)
+            if Task.isCancelled { return }
+            let p = job.params
+            let png: Result<[UInt8], ImageError> = await Task.detached(priority: .userInitiated) {
+                let image = SketchGenerator().render(prompt: p.prompt, seed: p.seed, width: p.width, height: p.height)
+                return Result { () throws(ImageError) in
+                    try ImageCodec.encodePNG(image, text: [PNGText(key: "Software", text: "easel reference server — \(SketchGenerator.label)", international: false)])
+                }
+            }.value
+            switch png {
+            case .success(let bytes):
+                images["\(id).png"] = Data(bytes)
+                job.state = .completed
+            case .failure(let e):
+                job.state = .failed
+                job.error = "could not encode the image: \(e.message)"
+            }
+            jobs[id] = job
+            log("job \(id) \(job.state.rawValue)")
+        }
+    }
+
+    private func trim() {
+        while jobOrder.count > configuration.maxStoredJobs {
+            let old = jobOrder.removeFirst()
+            jobs[old] = nil
+            images["\(old).png"] = nil
+        }
+    }
+
+    private func log(_ line: String) {
+        guard configuration.logRequests else { return }
+        FileHandle.standardError.write(Data("[easel serve] \(line)\n".utf8))
+    }
+
+    static func json(_ status: HTTPStatusCode, _ object: [String: Any]) -> HTTPResponse {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return HTTPResponse(statusCode: status, headers: [.contentType: "application/json"], body: data)
+    }
+}
+
+private struct ServerJob {
+    enum State: String { case processing, completed, failed }
+    let params: GenerateParams
+    var state = State.processing
+    var startedAt: ContinuousClock.Instant?
+    var error: String?
+}
+
+/// The validated body of `POST /api/generate`.
+struct GenerateParams: Equatable {
+    struct Invalid: Error { let message: String }
+    var prompt: String
+    var negativePrompt: String
+    var width: Int
+    var height: Int
+    var seed: UInt32
+    var steps: Int
+
+    private struct Wire: Decodable {
+        var prompt: String?
+        var negative_prompt: String?
+        var width: Int?
+        var height: Int?
+        var seed: UInt32?
+        var steps: Int?
+    }
+
+    static func parse(_ body: Data) -> Result<GenerateParams, Invalid> {
+        let wire: Wire
+        do {
+            wire = try JSONDecoder().decode(Wire.self, from: body)
+        } catch DecodingError.typeMismatch(_, let ctx), DecodingError.valueNotFound(_, let ctx) {
+            let key = ctx.codingPath.last?.stringValue ?? "body"
+            return .failure(Invalid(message: key == "body" ? "body must be a JSON object" : "\(key) has the wrong type"))
+        } catch DecodingError.dataCorrupted(let ctx) where !ctx.codingPath.isEmpty {
+            return .failure(Invalid(message: "\(ctx.codingPath.last!.stringValue) is out of range"))
+        } catch {
+            return .failure(Invalid(message: "body must be a JSON object"))
+        }
+        guard let prompt = wire.prompt else { return .failure(Invalid(message: "prompt is required")) }
+        let trimmed = prompt.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { return .failure(Invalid(message: "prompt is empty")) }
+        guard trimmed.count <= 4_000 else {
+            return .failure(Invalid(message: "prompt is \(trimmed.count) characters; the limit is 4000"))
+        }
+        let width = wire.width ?? 768, height = wire.height ?? 768, steps = wire.steps ?? 30
+        for (key, value, range) in [("width", width, 64...2048), ("height", height, 64...2048), ("steps", steps, 1...150)]
+        where !range.contains(value) {
+            return .failure(Invalid(message: "\(key) must be in \(range.lowerBound)...\(range.upperBound)"))
+        }
+        return .success(GenerateParams(prompt: trimmed, negativePrompt: wire.negative_prompt ?? "", width: width,
+                                       height: height, seed: wire.seed ?? UInt32.random(in: .min ... .max), steps: steps))
+    }
+}
+
+extension SketchGenerator {
+    /// How the demo generator is labelled wherever it appears.
+    public static let label = "sketch: procedural offline demo, not a neural model"
+}

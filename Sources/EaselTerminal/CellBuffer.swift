@@ -1,0 +1,141 @@
+/// One cell: a grapheme cluster (or "" for the right half of a wide character) and its role.
+public struct Cell: Equatable, Sendable {
+    public var text: String
+    public var role: Role
+    public init(_ text: String = " ", role: Role = .text) {
+        self.text = text
+        self.role = role
+    }
+}
+
+/// An in-memory grid of cells. Views write here; only `Screen` turns it into terminal output.
+public struct CellBuffer: Equatable, Sendable {
+    public let width: Int, height: Int
+    public private(set) var cells: [Cell]
+    /// The cell where the terminal cursor should be shown, if any.
+    public var cursor: (x: Int, y: Int)? {
+        get { cursorX.map { ($0, cursorY) } }
+        set { cursorX = newValue?.x; cursorY = newValue?.y ?? 0 }
+    }
+    private var cursorX: Int?
+    private var cursorY = 0
+
+    public init(width: Int, height: Int) {
+        self.width = max(0, width)
+        self.height = max(0, height)
+        cells = Array(repeating: Cell(), count: self.width * self.height)
+    }
+
+    public var area: Rect { Rect(x: 0, y: 0, width: width, height: height) }
+
+    public subscript(x: Int, y: Int) -> Cell {
+        get { cells[y * width + x] }
+        set { cells[y * width + x] = newValue }
+    }
+
+    /// The text of each row, wide characters once each, for tests and golden files.
+    public var lines: [String] {
+        (0..<height).map { y in (0..<width).map { self[$0, y].text }.joined() }
+    }
+
+    /// Fills `rect` (clipped to the buffer) with `text` in `role`.
+    public mutating func fill(_ rect: Rect, _ text: String = " ", role: Role) {
+        for y in max(0, rect.y)..<min(height, rect.maxY) {
+            for x in max(0, rect.x)..<min(width, rect.maxX) { self[x, y] = Cell(text, role: role) }
+        }
+    }
+
+    /// Writes `text` from (x, y), clipped to `maxWidth` cells and the buffer; text that does not fit
+    /// ends in "…". Returns the number of cells written.
+    @discardableResult
+    public mutating func put(_ text: String, x: Int, y: Int, maxWidth: Int? = nil, role: Role) -> Int {
+        guard y >= 0, y < height, x < width else { return 0 }
+        let limit = min(maxWidth ?? (width - x), width - x)
+        guard limit > 0 else { return 0 }
+        let fitted = DisplayWidth.truncate(text, to: limit)
+        var col = x
+        for ch in fitted {
+            let w = DisplayWidth.of(ch)
+            if w == 0 { continue }
+            if col >= 0 {
+                self[col, y] = Cell(String(ch), role: role)
+                if w == 2, col + 1 < width { self[col + 1, y] = Cell("", role: role) }
+            }
+            col += w
+        }
+        return col - x
+    }
+
+    /// Writes `text` into the first row of `rect`.
+    @discardableResult
+    public mutating func put(_ text: String, in rect: Rect, role: Role) -> Int {
+        guard !rect.isEmpty else { return 0 }
+        return put(text, x: rect.x, y: rect.y, maxWidth: rect.width, role: role)
+    }
+
+    /// Draws a single-line box around `rect` with an optional title in the top border.
+    public mutating func box(_ rect: Rect, title: String? = nil, role: Role, titleRole: Role) {
+        guard rect.width >= 2, rect.height >= 2 else { return }
+        let r = rect.maxX - 1, b = rect.maxY - 1
+        for x in rect.x...r {
+            let top = x == rect.x ? "┌" : x == r ? "┐" : "─"
+            let bottom = x == rect.x ? "└" : x == r ? "┘" : "─"
+            if x >= 0, x < width {
+                if rect.y >= 0, rect.y < height { self[x, rect.y] = Cell(top, role: role) }
+                if b >= 0, b < height { self[x, b] = Cell(bottom, role: role) }
+            }
+        }
+        for y in (rect.y + 1)..<b where y >= 0 && y < height {
+            if rect.x >= 0, rect.x < width { self[rect.x, y] = Cell("│", role: role) }
+            if r >= 0, r < width { self[r, y] = Cell("│", role: role) }
+        }
+        if let title, rect.width > 4 {
+            put(" \(title) ", x: rect.x + 1, y: rect.y, maxWidth: rect.width - 2, role: titleRole)
+        }
+    }
+
+    public static func == (a: CellBuffer, b: CellBuffer) -> Bool {
+        a.width == b.width && a.height == b.height && a.cells == b.cells && a.cursorX == b.cursorX && a.cursorY == b.cursorY
+    }
+}
+
+/// Terminal display width of text: East Asian wide and emoji take 2 cells, combining marks 0.
+public enum DisplayWidth {
+    public static func of(_ c: Character) -> Int {
+        guard let first = c.unicodeScalars.first else { return 0 }
+        let v = first.value
+        if v < 0x20 || (0x7F..<0xA0).contains(v) { return 0 }
+        if c.unicodeScalars.count == 1, isZeroWidth(v) { return 0 }
+        if isWide(v) || c.unicodeScalars.contains(where: { $0.value == 0xFE0F }) { return 2 }
+        return 1
+    }
+
+    public static func of(_ s: String) -> Int { s.reduce(0) { $0 + of($1) } }
+
+    /// `s` cut to at most `width` cells, ending in "…" when cut.
+    public static func truncate(_ s: String, to width: Int) -> String {
+        guard width > 0 else { return "" }
+        if of(s) <= width { return s }
+        var out = "", used = 0
+        for ch in s {
+            let w = of(ch)
+            if used + w > width - 1 { break }
+            out.append(ch)
+            used += w
+        }
+        return out + "…"
+    }
+
+    private static func isZeroWidth(_ v: UInt32) -> Bool {
+        (0x0300...0x036F).contains(v) || (0x200B...0x200F).contains(v) || (0x20D0...0x20FF).contains(v)
+            || (0xFE00...0xFE0F).contains(v) || (0xFE20...0xFE2F).contains(v)
+    }
+
+    private static func isWide(_ v: UInt32) -> Bool {
+        (0x1100...0x115F).contains(v) || (0x2E80...0x303E).contains(v) || (0x3041...0x33FF).contains(v)
+            || (0x3400...0x4DBF).contains(v) || (0x4E00...0x9FFF).contains(v) || (0xA000...0xA4CF).contains(v)
+            || (0xAC00...0xD7A3).contains(v) || (0xF900...0xFAFF).contains(v) || (0xFE30...0xFE4F).contains(v)
+            || (0xFF00...0xFF60).contains(v) || (0xFFE0...0xFFE6).contains(v) || (0x1F300...0x1F64F).contains(v)
+            || (0x1F900...0x1F9FF).contains(v) || (0x1F680...0x1F6FF).contains(v) || (0x20000...0x3FFFD).contains(v)
+    }
+}

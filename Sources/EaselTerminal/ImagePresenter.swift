@@ -1,0 +1,143 @@
+import Dispatch
+import EaselImaging
+import Glibc
+import Synchronization
+
+/// What the preview pane can show for a file right now.
+public enum PreviewStatus: Equatable, Sendable {
+    /// No graphics protocol: the UI names the file instead.
+    case unavailable
+    /// Being decoded and encoded in the background.
+    case encoding
+    /// Encoded; it will be drawn after the next refresh, covering these cells.
+    case ready(CellSize)
+    case failed(String)
+}
+
+/// Keeps images on screen correct: encodes off the UI thread, caches by (file, pixel box, protocol),
+/// writes each image once after curses has refreshed, and erases the exact rect it drew before
+/// anything else is drawn there. Owned by the UI loop; only the cache is shared with encoders.
+public final class ImagePresenter {
+    /// A picture to show: the saved file and the cells available for it.
+    public struct Request: Equatable, Sendable {
+        public let path: String
+        public let rect: Rect
+        public init(path: String, rect: Rect) {
+            self.path = path
+            self.rect = rect
+        }
+    }
+
+    private struct CacheKey: Hashable, Sendable { let path: String; let box: PixelSize }
+    private enum Entry: Sendable { case encoding, ready(EncodedImage), failed(String) }
+    private final class Cache: Sendable {
+        let entries = Mutex<[CacheKey: Entry]>([:])
+        func withLock<R>(_ body: (inout [CacheKey: Entry]) -> R) -> R { entries.withLock { body(&$0) } }
+    }
+
+    public let graphics: (any GraphicsProtocol)?
+    /// One cell in pixels, from the probe.
+    public let cell: PixelSize
+    private let wake: @Sendable () -> Void
+    private let cache = Cache()
+    private let queue = DispatchQueue(label: "easel.preview.encode", qos: .userInitiated)
+    private var shown: (key: CacheKey, rect: Rect)?
+
+    /// - Parameter wake: called from a background thread when an encode finishes, so the loop redraws.
+    public init(graphics: (any GraphicsProtocol)?, cell: PixelSize, wake: @escaping @Sendable () -> Void) {
+        self.graphics = graphics
+        self.cell = cell
+        self.wake = wake
+    }
+
+    /// The status for `request`, starting a background encode when there is none yet.
+    public func status(for request: Request) -> PreviewStatus {
+        guard let graphics else { return .unavailable }
+        let key = key(for: request)
+        let entry = cache.withLock { c -> Entry? in
+            if let e = c[key] { return e }
+            c[key] = .encoding
+            return nil
+        }
+        switch entry {
+        case .ready(let e): return .ready(e.cells)
+        case .failed(let m): return .failed(m)
+        case .encoding: return .encoding
+        case nil:
+            let cell = self.cell, wake = self.wake, cache = self.cache
+            queue.async {
+                let result: Entry
+                do {
+                    let bytes = try FileBytes.read(key.path)
+                    let image = try ImageCodec.decode(bytes)
+                    result = .ready(try graphics.encode(image, fitting: key.box, cell: cell))
+                } catch let e as GraphicsError {
+                    result = .failed(e.message)
+                } catch let e as ImageError {
+                    result = .failed(e.message)
+                } catch {
+                    result = .failed("\(error)")
+                }
+                cache.withLock { $0[key] = result }
+                wake()
+            }
+            return .encoding
+        }
+    }
+
+    /// Call before `Screen.draw`: erases the old image when it is replaced, moved or hidden,
+    /// or when other cells were drawn over its rect (`regionChanged`).
+    public func prepare(_ screen: Screen, showing request: Request?, regionChanged: Bool) {
+        guard let old = shown else { return }
+        let next = request.map { key(for: $0) }
+        if next != old.key || request?.rect != old.rect || regionChanged {
+            screen.invalidate(rows: old.rect.y..<old.rect.maxY)
+            shown = nil
+        }
+    }
+
+    /// Call after `Screen.draw`: writes the image once, centred in its rect, inside DECSC/DECRC and
+    /// synchronized output, in one write.
+    public func present(_ screen: Screen, showing request: Request?) {
+        guard let request, graphics != nil else { return }
+        let key = key(for: request)
+        if let s = shown, s.key == key, s.rect == request.rect { return }
+        guard case .ready(let image)? = cache.withLock({ $0[key] }) else { return }
+        let col = request.rect.x + max(0, (request.rect.width - image.cells.columns) / 2)
+        let row = request.rect.y + max(0, (request.rect.height - image.cells.rows) / 2)
+        var out = Array("\u{1B}[?2026h\u{1B}7\u{1B}[\(row + 1);\(col + 1)H".utf8)
+        out += image.bytes
+        out += Array("\u{1B}8\u{1B}[?2026l".utf8)
+        screen.writeRaw(out)
+        shown = (key, request.rect)
+    }
+
+    /// The cells the image on screen covers (its whole rect), if one is shown.
+    public var shownRect: Rect? { shown?.rect }
+
+    /// Forget what is on screen (after a full repaint, resize or resume): the next `present` redraws it.
+    public func screenWasCleared() { shown = nil }
+
+    private func key(for request: Request) -> CacheKey {
+        CacheKey(path: request.path, box: PixelSize(width: request.rect.width * cell.width,
+                                                    height: request.rect.height * cell.height))
+    }
+}
+
+/// Reads a whole file (at most 256 MiB).
+enum FileBytes {
+    static func read(_ path: String) throws(ImageError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ImageError("\(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = Glibc.read(fd, &chunk, chunk.count)
+            if n < 0 { if errno == EINTR { continue }; throw ImageError("\(path): \(String(cString: strerror(errno)))") }
+            if n == 0 { return out }
+            out += chunk[0..<n]
+            if out.count > 256 << 20 { throw ImageError("\(path): file too large") }
+        }
+    }
+}

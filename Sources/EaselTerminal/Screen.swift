@@ -1,0 +1,209 @@
+import CNCurses
+import EaselCore
+import Glibc
+
+/// What the terminal sent: a key, or a resize.
+public enum InputEvent: Equatable, Sendable {
+    case key(Key)
+    case resized
+}
+
+/// The one owner of ncurses: set-up, drawing a `CellBuffer`, reading keys, restoring the terminal.
+/// Every call must come from the thread that created it (ncurses is not thread-safe).
+public final class Screen {
+    private let win: UnsafeMutablePointer<WINDOW>
+    private var pairs: [Role: (pair: Int32, attrs: attr_t)] = [:]
+    private var ended = false
+    private var cursorVisible: Int32 = -1
+
+    /// Starts curses on the controlling terminal: raw mode (Ctrl-C and Ctrl-Z arrive as keys),
+    /// no echo, keypad decoding, a 25 ms `ESCDELAY`.
+    /// - Parameter styles: the resolved theme; ignored when `color` is false (`NO_COLOR`, mono).
+    public init(styles: [Role: Style], color: Bool) {
+        setlocale(LC_ALL, "")
+        win = initscr()
+        raw()
+        noecho()
+        nonl()
+        keypad(win, true)
+        nodelay(win, true)
+        set_escdelay(25)
+        setCursor(visible: false)
+        if color && has_colors() {
+            start_color()
+            use_default_colors()
+        }
+        let colors = color && has_colors() ? Int(cnc_colors()) : 0
+        for (i, role) in Role.allCases.enumerated() {
+            let style = styles[role] ?? Style()
+            var attrs = cnc_a_normal()
+            if style.bold { attrs |= cnc_a_bold() }
+            if style.dim { attrs |= cnc_a_dim() }
+            if style.italic { attrs |= cnc_a_italic() }
+            if style.underline { attrs |= cnc_a_underline() }
+            if style.reverse { attrs |= cnc_a_reverse() }
+            var pair: Int32 = 0
+            if colors >= 8, i + 1 < Int(cnc_color_pairs()) {
+                pair = Int32(i + 1)
+                init_extended_pair(pair, style.fg.indexed(limit: colors), style.bg.indexed(limit: colors))
+            } else if colors == 0, style.fg != .default || style.bg != .default, !style.reverse, role == .selection || role == .cursor {
+                attrs |= cnc_a_reverse()          // mono: selection still visible
+            }
+            pairs[role] = (pair, attrs)
+        }
+    }
+
+    deinit { end() }
+
+    /// The terminal size in cells.
+    public var size: CellSize { CellSize(columns: Int(cnc_getmaxx(win)), rows: Int(cnc_getmaxy(win))) }
+
+    /// Reads every pending key without blocking.
+    public func readEvents() -> [InputEvent] {
+        var events: [InputEvent] = []
+        var pendingEscape = false
+        while true {
+            var wc: wint_t = 0
+            let r = wget_wch(win, &wc)
+            if r == ERR { break }
+            let event: InputEvent?
+            if r == KEY_CODE_YES {
+                event = Self.functionKey(Int32(wc))
+            } else {
+                event = Self.character(UInt32(wc))
+            }
+            guard let event else { continue }
+            if pendingEscape {
+                pendingEscape = false
+                if case .key(.char(let c)) = event { events.append(.key(.alt(c))); continue }
+                if case .key(.enter) = event { events.append(.key(.altEnter)); continue }
+                if case .key(.backspace) = event { events.append(.key(.alt("\u{7F}"))); continue }
+                events.append(.key(.escape))
+            }
+            if event == .key(.escape) { pendingEscape = true; continue }
+            events.append(event)
+        }
+        if pendingEscape { events.append(.key(.escape)) }
+        return events
+    }
+
+    static func character(_ v: UInt32) -> InputEvent? {
+        switch v {
+        case 0x0D, 0x0A: return .key(.enter)
+        case 0x09: return .key(.tab)
+        case 0x1B: return .key(.escape)
+        case 0x7F: return .key(.backspace)
+        case 0x1F: return .key(.ctrl("_"))
+        case 0x00: return .key(.ctrl(" "))
+        case 0x01...0x1A: return .key(.ctrl(Character(Unicode.Scalar(v + 0x60)!)))
+        default:
+            guard let s = Unicode.Scalar(v) else { return nil }
+            return .key(.char(Character(s)))
+        }
+    }
+
+    static func functionKey(_ code: Int32) -> InputEvent? {
+        switch code {
+        case KEY_RESIZE: return .resized
+        case KEY_UP: return .key(.up)
+        case KEY_DOWN: return .key(.down)
+        case KEY_LEFT: return .key(.left)
+        case KEY_RIGHT: return .key(.right)
+        case KEY_HOME: return .key(.home)
+        case KEY_END: return .key(.end)
+        case KEY_PPAGE: return .key(.pageUp)
+        case KEY_NPAGE: return .key(.pageDown)
+        case KEY_DC: return .key(.delete)
+        case KEY_BACKSPACE: return .key(.backspace)
+        case KEY_ENTER: return .key(.enter)
+        case KEY_BTAB: return .key(.backTab)
+        case 265...288: return .key(.function(Int(code) - 264))     // KEY_F(1)...KEY_F(24)
+        default: return nil
+        }
+    }
+
+    /// Makes the terminal show `buffer`: curses diffs it against what is on screen and sends only changes.
+    public func draw(_ buffer: CellBuffer) {
+        let rows = min(buffer.height, Int(cnc_getmaxy(win)))
+        let cols = min(buffer.width, Int(cnc_getmaxx(win)))
+        for y in 0..<rows {
+            var x = 0
+            while x < cols {
+                let role = buffer[x, y].role
+                var run = ""
+                let start = x
+                while x < cols, buffer[x, y].role == role {
+                    run += buffer[x, y].text
+                    x += 1
+                }
+                put(run, x: start, y: y, role: role)
+            }
+        }
+        if let c = buffer.cursor, c.x < cols, c.y < rows {
+            setCursor(visible: true)
+            wmove(win, Int32(c.y), Int32(c.x))
+        } else {
+            setCursor(visible: false)
+        }
+        wnoutrefresh(win)
+        doupdate()
+    }
+
+    private func put(_ s: String, x: Int, y: Int, role: Role) {
+        guard var p = pairs[role] else { return }
+        var ws = s.unicodeScalars.map { wchar_t(bitPattern: $0.value) }
+        ws.append(0)
+        wattr_set(win, p.attrs, Int16(truncatingIfNeeded: min(p.pair, 255)), &p.pair)
+        mvwaddnwstr(win, Int32(y), Int32(x), ws, Int32(ws.count - 1))
+        wattr_set(win, cnc_a_normal(), 0, nil)
+    }
+
+    private func setCursor(visible: Bool) {
+        let v: Int32 = visible ? 1 : 0
+        if v != cursorVisible { curs_set(v); cursorVisible = v }
+    }
+
+    /// Marks screen rows as garbage so the next `draw` rewrites every cell in them; this is what
+    /// erases a sixel image there (writing text over graphics clears them in xterm).
+    public func invalidate(rows: Range<Int>) {
+        guard !rows.isEmpty else { return }
+        wredrawln(win, Int32(rows.lowerBound), Int32(rows.count))
+    }
+
+    /// Repaints everything on the next `draw` (after a resize or `fg`).
+    public func invalidateAll() { redrawwin(win) }
+
+    /// Writes bytes straight to the terminal, after curses has flushed: the channel for graphics.
+    /// Retries on `EINTR` and partial writes.
+    public func writeRaw(_ bytes: [UInt8]) { TerminalIO.writeAll(STDOUT_FILENO, bytes) }
+
+    /// Leaves curses and restores the terminal's modes. Safe to call more than once.
+    public func end() {
+        guard !ended else { return }
+        ended = true
+        curs_set(1)
+        endwin()
+    }
+
+    /// Temporarily leaves curses (Ctrl-Z), returning after the process is continued.
+    public func suspend() {
+        endwin()
+        kill(getpid(), SIGTSTP)
+        invalidateAll()
+    }
+}
+
+/// Raw writes to a file descriptor, for escape sequences and graphics.
+public enum TerminalIO {
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+        var off = 0
+        while off < bytes.count {
+            let n = bytes[off...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                return
+            }
+            off += n
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import CSixel
+import EaselImaging
+
+/// Sixel graphics through libsixel's low-level path (`sixel_output_new` + `sixel_dither_*` + `sixel_encode`).
+/// - SeeAlso: https://invisible-island.net/xterm/ctlseqs/ctlseqs.html (Sixel Graphics),
+///   https://github.com/libsixel/libsixel/blob/v1.10.3/include/sixel.h.in
+public struct Sixel: GraphicsProtocol {
+    public let name = "sixel"
+    /// Palette size, 2...256; fewer colours make smaller sequences for slow links.
+    public let colors: Int
+    /// Sequences over this many bytes are re-encoded with fewer colours, then smaller (tmux's and
+    /// kitty's 1 MiB input limits).
+    public let maxBytes: Int
+
+    public init(colors: Int = 256, maxBytes: Int = 1 << 20) {
+        self.colors = max(2, min(256, colors))
+        self.maxBytes = maxBytes
+    }
+
+    /// Scales to fit `box` (height rounded down to a multiple of 6) and encodes one DCS string,
+    /// `ESC P q … ESC \`, with `SIXEL_ENCODEPOLICY_SIZE`.
+    /// - Throws: `GraphicsError` when the box is too small or libsixel fails.
+    public func encode(_ image: RGBAImage, fitting box: PixelSize, cell: PixelSize) throws(GraphicsError) -> EncodedImage {
+        var target = fittedSize(width: image.width, height: image.height, in: box)
+        guard target.width > 0, target.height > 0 else { throw GraphicsError("the preview area is too small") }
+        var palette = colors
+        while true {
+            let rgb = try Self.scaledRGB(image, to: target)
+            let bytes = try Self.encodeRGB(rgb, target, colors: palette)
+            if bytes.count <= maxBytes {
+                let cells = CellSize(columns: (target.width + cell.width - 1) / max(1, cell.width),
+                                     rows: (target.height + cell.height - 1) / max(1, cell.height))
+                return EncodedImage(bytes: bytes, pixels: target, cells: cells)
+            }
+            if palette > 16 { palette /= 2; continue }
+            target = fittedSize(width: target.width * 3 / 4, height: target.height * 3 / 4, in: target)
+            guard target.width > 0 else { throw GraphicsError("the image cannot fit in \(maxBytes) bytes") }
+        }
+    }
+
+    /// Composites alpha over black, drops it, and resamples with libsixel's bicubic scaler.
+    private static func scaledRGB(_ image: RGBAImage, to size: PixelSize) throws(GraphicsError) -> [UInt8] {
+        var rgb = [UInt8](repeating: 0, count: image.width * image.height * 3)
+        image.pixels.withUnsafeBufferPointer { src in
+            for i in 0..<(image.width * image.height) {
+                let a = UInt16(src[i * 4 + 3])
+                rgb[i * 3] = UInt8(UInt16(src[i * 4]) * a / 255)
+                rgb[i * 3 + 1] = UInt8(UInt16(src[i * 4 + 1]) * a / 255)
+                rgb[i * 3 + 2] = UInt8(UInt16(src[i * 4 + 2]) * a / 255)
+            }
+        }
+        if size.width == image.width && size.height == image.height { return rgb }
+        var out = [UInt8](repeating: 0, count: size.width * size.height * 3)
+        let status = out.withUnsafeMutableBufferPointer { dst in
+            sixel_helper_scale_image(dst.baseAddress, rgb, Int32(image.width), Int32(image.height),
+                                     Int32(SIXEL_PIXELFORMAT_RGB888), Int32(size.width), Int32(size.height),
+                                     Int32(SIXEL_RES_BICUBIC), nil)
+        }
+        guard csixel_failed(status) == 0 else { throw GraphicsError("libsixel could not scale the image (\(status))") }
+        return out
+    }
+
+    private final class Sink { var bytes: [UInt8] = [] }
+
+    private static func encodeRGB(_ pixels: [UInt8], _ size: PixelSize, colors: Int) throws(GraphicsError) -> [UInt8] {
+        let sink = Sink()
+        sink.bytes.reserveCapacity(size.width * size.height / 2)
+        var output: OpaquePointer? = nil
+        var st = sixel_output_new(&output, { data, count, priv in
+            let sink = Unmanaged<Sink>.fromOpaque(priv!).takeUnretainedValue()
+            sink.bytes.append(contentsOf: UnsafeRawBufferPointer(start: data, count: Int(count)))
+            return count
+        }, Unmanaged.passUnretained(sink).toOpaque(), nil)
+        guard st == SIXEL_OK else { throw GraphicsError("sixel_output_new failed (\(st))") }
+        defer { sixel_output_unref(output) }
+        sixel_output_set_encode_policy(output, Int32(SIXEL_ENCODEPOLICY_SIZE))
+        var dither: OpaquePointer? = nil
+        st = sixel_dither_new(&dither, Int32(colors), nil)
+        guard st == SIXEL_OK else { throw GraphicsError("sixel_dither_new failed (\(st))") }
+        defer { sixel_dither_unref(dither) }
+        var px = pixels                     // sixel_encode mutates RGB input when diffusing: a copy
+        st = px.withUnsafeMutableBufferPointer { buf in
+            sixel_dither_initialize(dither, buf.baseAddress, Int32(size.width), Int32(size.height),
+                                    Int32(SIXEL_PIXELFORMAT_RGB888), Int32(SIXEL_LARGE_AUTO),
+                                    Int32(SIXEL_REP_AUTO), Int32(SIXEL_QUALITY_AUTO))
+        }
+        guard st == SIXEL_OK else { throw GraphicsError("sixel_dither_initialize failed (\(st))") }
+        sixel_dither_set_pixelformat(dither, Int32(SIXEL_PIXELFORMAT_RGB888))
+        st = px.withUnsafeMutableBufferPointer { buf in
+            sixel_encode(buf.baseAddress, Int32(size.width), Int32(size.height), 1, dither, output)
+        }
+        guard st == SIXEL_OK else { throw GraphicsError("sixel_encode failed (\(st))") }
+        return withExtendedLifetime(sink) { sink.bytes }
+    }
+
+    /// Decodes a sixel DCS back to RGB888 (for round-trip tests).
+    /// - Returns: width, height and 3 bytes per pixel.
+    public static func decode(_ sixel: [UInt8]) throws(GraphicsError) -> (width: Int, height: Int, rgb: [UInt8]) {
+        var allocator: OpaquePointer? = nil
+        var st = sixel_allocator_new(&allocator, nil, nil, nil, nil)
+        guard st == SIXEL_OK else { throw GraphicsError("sixel_allocator_new failed") }
+        defer { sixel_allocator_unref(allocator) }
+        var input = sixel
+        var indexed: UnsafeMutablePointer<UInt8>? = nil
+        var palette: UnsafeMutablePointer<UInt8>? = nil
+        var w: Int32 = 0, h: Int32 = 0, n: Int32 = 0
+        st = sixel_decode_raw(&input, Int32(input.count), &indexed, &w, &h, &palette, &n, allocator)
+        guard st == SIXEL_OK, let indexed, let palette else { throw GraphicsError("sixel_decode_raw failed (\(st))") }
+        defer { sixel_allocator_free(allocator, indexed); sixel_allocator_free(allocator, palette) }
+        var rgb = [UInt8](repeating: 0, count: Int(w) * Int(h) * 3)
+        for i in 0..<Int(w) * Int(h) {
+            let p = Int(indexed[i]) * 3
+            rgb[i * 3] = palette[p]; rgb[i * 3 + 1] = palette[p + 1]; rgb[i * 3 + 2] = palette[p + 2]
+        }
+        return (Int(w), Int(h), rgb)
+    }
+}

@@ -1,0 +1,136 @@
+import EaselCore
+import EaselTerminal
+
+/// The preview pane: a pulsing placeholder of the output's aspect ratio while a job runs, the image
+/// when it is ready (drawn by the graphics layer into the rect this view leaves blank), or the saved
+/// file's name when the terminal has no graphics.
+struct PreviewView {
+    /// One cell in pixels, to turn the output's aspect ratio into cells.
+    let cell: PixelSize
+    /// Asks the graphics layer about a picture (and starts encoding it).
+    let status: (ImagePresenter.Request) -> PreviewStatus
+
+    /// - Returns: the picture to draw after the refresh, when one is ready.
+    func render(_ state: AppState, in area: Rect, into buffer: inout CellBuffer) -> ImagePresenter.Request? {
+        buffer.box(area, title: "Preview", role: .border, titleRole: .title)
+        let inner = area.inset(by: 1)
+        guard inner.width >= 2, inner.height >= 2 else { return nil }
+        let picture = Rect(x: inner.x, y: inner.y, width: inner.width, height: inner.height - 1)
+        let caption = Rect(x: inner.x, y: inner.maxY - 1, width: inner.width, height: 1)
+        guard let job = state.previewJob else {
+            centre(["Type a prompt and press Enter.", "", "Backend: \(state.backendName)"], in: picture, role: .muted, into: &buffer)
+            return nil
+        }
+        switch job.state {
+        case .submitting, .queued, .running, .downloading, .saving:
+            placeholder(job, now: state.now, in: picture, into: &buffer)
+            buffer.put("\(job.request.width)×\(job.request.height)  seed \(job.request.seed)", in: caption, role: .muted)
+            return nil
+        case .failed(let error):
+            centre(["✗ " + error.message], in: picture, role: .error, into: &buffer)
+            buffer.put(Wording.oneLine(job.request.prompt), in: caption, role: .muted)
+            return nil
+        case .canceled:
+            centre(["canceled"], in: picture, role: .muted, into: &buffer)
+            return nil
+        case .complete(let image):
+            let name = Sanitize.line(String(image.path.split(separator: "/").last ?? ""))
+            buffer.put("\(name)  \(image.width)×\(image.height)", in: caption, role: .muted)
+            let request = ImagePresenter.Request(path: image.path, rect: picture)
+            switch status(request) {
+            case .ready: return request
+            case .encoding: centre(["rendering preview…"], in: picture, role: .muted, into: &buffer)
+            case .failed(let why): centre(["cannot preview: \(Sanitize.line(why))"], in: picture, role: .error, into: &buffer)
+            case .unavailable:
+                centre(["✓ saved", Sanitize.line(image.path), "",
+                        "(this terminal did not advertise sixel graphics)"], in: picture, role: .text, into: &buffer)
+            }
+            return nil
+        }
+    }
+
+    /// A block of the output's aspect ratio, fitted and centred, alternating between two shades.
+    private func placeholder(_ job: Job, now: ContinuousClock.Instant, in rect: Rect, into buffer: inout CellBuffer) {
+        let fitted = fittedSize(width: job.request.width, height: job.request.height,
+                                in: PixelSize(width: rect.width * cell.width, height: rect.height * cell.height), band: 1)
+        let cols = max(1, min(rect.width, fitted.width / max(1, cell.width)))
+        let rows = max(1, min(rect.height, fitted.height / max(1, cell.height)))
+        let block = Rect(x: rect.x + (rect.width - cols) / 2, y: rect.y + (rect.height - rows) / 2, width: cols, height: rows)
+        let elapsed = job.elapsed(now: now)
+        let phase = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000) / 600
+        buffer.fill(block, "█", role: phase % 2 == 0 ? .placeholder : .placeholderPulse)
+        var lines = ["\(Wording.spinnerFrame(job, now: now)) \(Wording.stateText(job.state))", Wording.seconds(elapsed)]
+        if case .running(let p?) = job.state { lines.append(bar(p, width: min(20, cols - 2))) }
+        centre(lines, in: block, role: .text, into: &buffer)
+    }
+
+    private func bar(_ p: Double, width: Int) -> String {
+        guard width > 0 else { return "" }
+        let filled = Int((p * Double(width)).rounded(.down))
+        return String(repeating: "━", count: filled) + String(repeating: "─", count: width - filled)
+    }
+
+    private func centre(_ lines: [String], in rect: Rect, role: Role, into buffer: inout CellBuffer) {
+        let top = rect.y + max(0, (rect.height - lines.count) / 2)
+        for (i, line) in lines.enumerated() where top + i < rect.maxY {
+            let text = DisplayWidth.truncate(line, to: rect.width)
+            let x = rect.x + max(0, (rect.width - DisplayWidth.of(text)) / 2)
+            buffer.put(text, x: x, y: top + i, maxWidth: rect.maxX - x, role: role)
+        }
+    }
+}
+
+/// The bottom line: backend, mode, the hint or error of the moment, and key hints.
+struct StatusBar {
+    func render(_ state: AppState, in area: Rect, into buffer: inout CellBuffer) {
+        guard !area.isEmpty else { return }
+        buffer.fill(area, role: .statusBar)
+        var x = area.x + buffer.put(" \(state.backendName) · \(state.mode.rawValue) ", in: area, role: .statusBar)
+        if let hint = state.hint {
+            buffer.put(" " + hint.message, x: x, y: area.y, maxWidth: area.maxX - x, role: hint.isError ? .error : .hint)
+            return
+        }
+        if let job = state.activeJobs.first {
+            x += buffer.put("· \(job.id) \(Wording.stateText(job.state)) \(Wording.seconds(job.elapsed(now: state.now))) ",
+                            x: x, y: area.y, maxWidth: area.maxX - x, role: .statusKey)
+        }
+        let hints = state.focus == .prompt
+            ? [("Enter", "generate"), ("Tab", "focus"), ("F1", "help"), ("C-c", "quit")]
+            : [("Tab", "focus"), ("↑↓", "select"), ("?", "help"), ("q", "quit")]
+        for (key, what) in hints where x < area.maxX {
+            x += buffer.put("· ", x: x, y: area.y, maxWidth: area.maxX - x, role: .statusBar)
+            x += buffer.put(key, x: x, y: area.y, maxWidth: area.maxX - x, role: .statusKey)
+            x += buffer.put(" \(what) ", x: x, y: area.y, maxWidth: area.maxX - x, role: .statusBar)
+        }
+    }
+}
+
+/// The `?` overlay, generated from the keymap: one group per context, one row per command.
+struct HelpOverlay {
+    let keymap: Keymap
+
+    func render(in area: Rect, into buffer: inout CellBuffer) {
+        let groups: [(String, KeyContext)] = [("Everywhere", .global), ("Prompt", .prompt), ("Queue", .queue),
+                                              ("History", .history), ("This help", .help)]
+        var lines: [(String, Role)] = []
+        for (title, ctx) in groups {
+            let rows = keymap.helpRows(in: ctx)
+            guard !rows.isEmpty else { continue }
+            if !lines.isEmpty { lines.append(("", .text)) }
+            lines.append((title, .titleFocused))
+            for row in rows {
+                let keys = row.keys.joined(separator: ", ")
+                let pad = String(repeating: " ", count: max(1, 22 - DisplayWidth.of(keys)))
+                lines.append(("  " + keys + pad + row.doc, .text))
+            }
+        }
+        let width = min(area.width - 4, 76), height = min(area.height - 2, lines.count + 2)
+        guard width > 10, height > 2 else { return }
+        let box = Rect(x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width: width, height: height)
+        buffer.fill(box, role: .text)
+        buffer.box(box, title: "Keys — Esc closes", role: .borderFocused, titleRole: .titleFocused)
+        for (row, line) in zip(box.inset(by: 1).rows, lines) {
+            buffer.put(line.0, x: row.x + 1, y: row.y, maxWidth: row.width - 1, role: line.1)
+        }
+    }
+}

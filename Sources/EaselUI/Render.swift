@@ -1,0 +1,33 @@
+import EaselCore
+import EaselTerminal
+
+/// One frame: the cells, and the picture the graphics layer should draw after the refresh.
+public struct Frame {
+    public var buffer: CellBuffer
+    public var picture: ImagePresenter.Request?
+}
+
+/// Renders the whole screen for `state` at `size`. Pure apart from `previewStatus`, which asks the
+/// graphics layer (and may start a background encode).
+public func render(_ state: AppState, size: CellSize, keymap: Keymap = .default, cell: PixelSize,
+                   previewStatus: @escaping (ImagePresenter.Request) -> PreviewStatus) -> Frame {
+    var buffer = CellBuffer(width: size.columns, height: size.rows)
+    let layout = Layout(size: size)
+    if layout.tooSmall {
+        let msg = ["Terminal too small", "\(size.columns)×\(size.rows); need \(Layout.minimum.columns)×\(Layout.minimum.rows)"]
+        for (i, line) in msg.enumerated() where i < size.rows {
+            buffer.put(line, x: max(0, (size.columns - DisplayWidth.of(line)) / 2), y: max(0, size.rows / 2 - 1) + i, role: .error)
+        }
+        return Frame(buffer: buffer, picture: nil)
+    }
+    PromptEditorView().render(state, focused: state.focus == .prompt, in: layout.prompt, into: &buffer)
+    QueueView().render(state, focused: state.focus == .queue, in: layout.queue, into: &buffer)
+    HistoryView().render(state, focused: state.focus == .history, in: layout.history, into: &buffer)
+    var picture = PreviewView(cell: cell, status: previewStatus).render(state, in: layout.preview, into: &buffer)
+    StatusBar().render(state, in: layout.statusBar, into: &buffer)
+    if state.showHelp {
+        HelpOverlay(keymap: keymap).render(in: Rect(x: 0, y: 0, width: size.columns, height: size.rows - 1), into: &buffer)
+        picture = nil
+    }
+    return Frame(buffer: buffer, picture: picture)
+}

@@ -1,0 +1,131 @@
+import EaselTerminal
+import Foundation
+import TOMLKit
+
+/// A theme: a style for every `Role`, read from a TOML file of role keys and a `[palette]`.
+public struct Theme: Sendable {
+    public let name: String
+    public let styles: [Role: Style]
+    /// Unknown keys, colours or modifiers: reported, never fatal.
+    public let warnings: [String]
+
+    /// Parses theme TOML. Each role resolves to its own key, else its broader scope
+    /// (`ui.border.focus` → `ui.border` → `ui`), else `ui.text`.
+    /// - Throws: `ThemeError` when the text is not TOML (with the parser's line and column).
+    public init(name: String, toml: String) throws(ThemeError) {
+        let table: TOMLTable
+        do { table = try TOMLTable(string: toml) } catch let e as TOMLParseError {
+            throw ThemeError(message: "\(name): line \(e.source.begin.line), column \(e.source.begin.column): \(e.description)")
+        } catch {
+            throw ThemeError(message: "\(name): \(error)")
+        }
+        var warnings: [String] = []
+        var palette: [String: Color] = [:]
+        if let p = table["palette"]?.table {
+            for (key, value) in p {
+                if let s = value.string, let c = Color(parsing: s) { palette[key] = c }
+                else { warnings.append("palette.\(key): not a colour") }
+            }
+        }
+        func color(_ text: String, _ key: String) -> Color? {
+            if let c = palette[text] ?? Color(parsing: text) { return c }
+            warnings.append("\(key): unknown colour \"\(text)\"")
+            return nil
+        }
+        var raw: [String: Style] = [:]
+        let known = Set(Role.allCases.map(\.rawValue) + Role.allCases.compactMap(\.parentKey) + ["ui", "job"])
+        for (key, value) in table where key != "palette" {
+            if !known.contains(key) { warnings.append("\(key): unknown role") }
+            var style = Style()
+            if let s = value.string {
+                style.fg = color(s, key) ?? .default
+            } else if let t = value.table {
+                if let fg = t["fg"]?.string { style.fg = color(fg, key) ?? .default }
+                if let bg = t["bg"]?.string { style.bg = color(bg, key) ?? .default }
+                for m in t["modifiers"]?.array?.compactMap({ $0.string }) ?? [] {
+                    switch m {
+                    case "bold": style.bold = true
+                    case "dim": style.dim = true
+                    case "italic": style.italic = true
+                    case "underline", "underlined": style.underline = true
+                    case "reverse", "reversed": style.reverse = true
+                    default: warnings.append("\(key): unknown modifier \"\(m)\"")
+                    }
+                }
+            } else {
+                warnings.append("\(key): expected a colour or a table")
+                continue
+            }
+            raw[key] = style
+        }
+        var styles: [Role: Style] = [:]
+        for role in Role.allCases {
+            var key: String? = role.rawValue
+            var found: Style?
+            while let k = key, found == nil {
+                found = raw[k]
+                key = k.lastIndex(of: ".").map { String(k[..<$0]) }
+            }
+            styles[role] = found ?? raw["ui.text"] ?? Style()
+        }
+        self.name = name
+        self.styles = styles
+        self.warnings = warnings
+    }
+
+    /// A theme that uses only the terminal's defaults plus bold and reverse; used when no theme file
+    /// can be found and for `NO_COLOR`.
+    public static let mono: Theme = {
+        var styles: [Role: Style] = [:]
+        for role in Role.allCases { styles[role] = Style() }
+        styles[.selection] = Style(reverse: true)
+        styles[.cursor] = Style(reverse: true)
+        styles[.statusBar] = Style(reverse: true)
+        styles[.statusKey] = Style(bold: true, reverse: true)
+        styles[.titleFocused] = Style(bold: true)
+        styles[.borderFocused] = Style(bold: true)
+        styles[.error] = Style(bold: true)
+        styles[.jobFailed] = Style(bold: true)
+        styles[.locked] = Style(dim: true)
+        styles[.muted] = Style(dim: true)
+        styles[.placeholderPulse] = Style(dim: true)
+        return Theme(name: "mono", styles: styles)
+    }()
+
+    init(name: String, styles: [Role: Style]) {
+        self.name = name
+        self.styles = styles
+        self.warnings = []
+    }
+
+    /// The folders searched for `NAME.toml`, in order: `$XDG_CONFIG_HOME/easel/themes`
+    /// (or `~/.config/easel/themes`), the installed share folder, then the source tree's `themes/`.
+    public static func searchPath(environment: [String: String] = ProcessInfo.processInfo.environment,
+                                  executable: String = CommandLine.arguments.first ?? "") -> [String] {
+        var dirs: [String] = []
+        if let x = environment["XDG_CONFIG_HOME"], x.hasPrefix("/") { dirs.append(x + "/easel/themes") }
+        else if let home = environment["HOME"] { dirs.append(home + "/.config/easel/themes") }
+        let exe = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
+        dirs.append(exe.appendingPathComponent("../share/easel/themes").standardized.path)
+        // .build/<config>/easel → the repository's themes/
+        dirs.append(exe.appendingPathComponent("../../themes").standardized.path)
+        dirs.append(exe.appendingPathComponent("../../../themes").standardized.path)
+        return dirs
+    }
+
+    /// Loads `name` from the search path.
+    /// - Throws: `ThemeError` when no folder has it or it does not parse.
+    public static func load(_ name: String, searchPath: [String] = searchPath()) throws(ThemeError) -> Theme {
+        for dir in searchPath {
+            let path = dir + "/" + name + ".toml"
+            if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+                return try Theme(name: name, toml: text)
+            }
+        }
+        throw ThemeError(message: "theme \"\(name)\" not found in \(searchPath.joined(separator: ", "))")
+    }
+}
+
+public struct ThemeError: Error, Equatable, Sendable {
+    public let message: String
+}

@@ -1,0 +1,148 @@
+import EaselCore
+import EaselTerminal
+import Glibc
+
+/// Text shared by the views, so every pane says a state the same way.
+enum Wording {
+    static let spinner = ["◐", "◓", "◑", "◒"]
+
+    static func spinnerFrame(_ job: Job, now: ContinuousClock.Instant) -> String {
+        let ms = Int(job.elapsed(now: now).components.seconds * 1000 + job.elapsed(now: now).components.attoseconds / 1_000_000_000_000_000)
+        return spinner[(ms / 250) % spinner.count]
+    }
+
+    static func seconds(_ d: Duration) -> String {
+        let s = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        return s < 10 ? String(format: "%.1fs", s) : "\(Int(s))s"
+    }
+
+    static func clock(_ wall: Double) -> String {
+        var t = time_t(wall)
+        var parts = tm()
+        localtime_r(&t, &parts)
+        return String(format: "%02d:%02d", Int(parts.tm_hour), Int(parts.tm_min))
+    }
+
+    static func percent(_ p: Double?) -> String { p.map { "\(Int(($0 * 100).rounded(.down)))%" } ?? "" }
+
+    static func glyph(_ state: JobState) -> String {
+        switch state {
+        case .submitting, .queued: "·"
+        case .running, .downloading, .saving: "◐"
+        case .complete: "✓"
+        case .failed: "✗"
+        case .canceled: "⊘"
+        }
+    }
+
+    static func role(_ state: JobState) -> Role {
+        switch state {
+        case .submitting, .queued: .jobQueued
+        case .running, .downloading, .saving: .jobRunning
+        case .complete: .jobComplete
+        case .failed, .canceled: .jobFailed
+        }
+    }
+
+    /// "processing 42%", "queued #2", "submitting".
+    static func stateText(_ state: JobState) -> String {
+        switch state {
+        case .queued(let position?): "queued #\(position)"
+        case .running(let p?): "processing \(percent(p))"
+        default: state.label
+        }
+    }
+
+    /// Prompt text on one line, sanitized.
+    static func oneLine(_ s: String) -> String { Sanitize.line(s) }
+}
+
+/// The prompt editor: the text (wrapped, up to the pane's height less one) and a parameters line.
+struct PromptEditorView {
+    func render(_ state: AppState, focused: Bool, in area: Rect, into buffer: inout CellBuffer) {
+        let locked = state.isEditorLocked
+        let title = locked ? "Prompt — locked while a job processes" : "Prompt"
+        buffer.box(area, title: title, role: focused ? .borderFocused : .border,
+                   titleRole: locked ? .locked : focused ? .titleFocused : .title)
+        let inner = area.inset(by: 1)
+        guard !inner.isEmpty else { return }
+        let textRows = max(1, inner.height - 1)
+        let role: Role = locked ? .locked : .text
+        // Wrap by display width; keep the cursor's line visible.
+        var lines: [[Character]] = [[]]
+        var cursorLine = 0, cursorCol = 0, width = 0
+        for (i, ch) in state.editor.characters.enumerated() {
+            if i == state.editor.cursor { cursorLine = lines.count - 1; cursorCol = width }
+            let w = DisplayWidth.of(ch)
+            if width + w > inner.width - 1 { lines.append([]); width = 0 }
+            lines[lines.count - 1].append(ch)
+            width += w
+        }
+        if state.editor.cursor == state.editor.characters.count { cursorLine = lines.count - 1; cursorCol = width }
+        let first = max(0, cursorLine - textRows + 1)
+        if state.editor.isEmpty && !locked {
+            buffer.put("Describe an image and press Enter…", x: inner.x, y: inner.y, maxWidth: inner.width, role: .muted)
+        }
+        for (row, line) in lines.dropFirst(first).prefix(textRows).enumerated() {
+            buffer.put(String(line), x: inner.x, y: inner.y + row, maxWidth: inner.width, role: role)
+        }
+        if focused && !locked && !state.showHelp {
+            buffer.cursor = (inner.x + cursorCol, inner.y + cursorLine - first)
+        }
+        let p = state.parameters
+        var params = "seed: \(p.seed.map(String.init) ?? "random")   \(p.width)×\(p.height)   steps: \(p.steps)"
+        if !p.negativePrompt.isEmpty { params = "neg: \(Wording.oneLine(p.negativePrompt))   " + params }
+        buffer.put(params, x: inner.x, y: inner.maxY - 1, maxWidth: inner.width, role: .muted)
+    }
+}
+
+/// The jobs in flight, oldest first: state, progress, elapsed time, prompt.
+struct QueueView {
+    func render(_ state: AppState, focused: Bool, in area: Rect, into buffer: inout CellBuffer) {
+        let active = state.activeJobs
+        buffer.box(area, title: active.isEmpty ? "Queue" : "Queue (\(active.count))",
+                   role: focused ? .borderFocused : .border, titleRole: focused ? .titleFocused : .title)
+        let inner = area.inset(by: 1)
+        guard !inner.isEmpty else { return }
+        if active.isEmpty {
+            buffer.put("No jobs running", in: inner, role: .muted)
+            return
+        }
+        for (row, job) in zip(inner.rows, active) {
+            let head = "\(Wording.spinnerFrame(job, now: state.now)) \(Wording.stateText(job.state))  \(Wording.seconds(job.elapsed(now: state.now)))  "
+            let used = buffer.put(head, in: row, role: Wording.role(job.state))
+            buffer.put(Wording.oneLine(job.request.prompt), x: row.x + used, y: row.y, maxWidth: row.width - used, role: .text)
+        }
+    }
+}
+
+/// This run's finished jobs, newest first: glyph, time, duration, prompt or error, seed.
+struct HistoryView {
+    func render(_ state: AppState, focused: Bool, in area: Rect, into buffer: inout CellBuffer) {
+        let rows = state.finishedJobs
+        buffer.box(area, title: "History", role: focused ? .borderFocused : .border,
+                   titleRole: focused ? .titleFocused : .title)
+        let inner = area.inset(by: 1)
+        guard !inner.isEmpty else { return }
+        if rows.isEmpty {
+            buffer.put("Finished jobs appear here", in: inner, role: .muted)
+            return
+        }
+        let selected = state.historySelection ?? rows.first?.id
+        let index = rows.firstIndex { $0.id == selected } ?? 0
+        let top = max(0, index - inner.height + 1)
+        for (row, job) in zip(inner.rows, rows.dropFirst(top)) {
+            let isSelected = focused && job.id == selected
+            if isSelected { buffer.fill(row, role: .selection) }
+            let head = "\(Wording.glyph(job.state)) \(Wording.clock(job.createdWallTime))  \(Wording.seconds(job.elapsed(now: state.now)))  "
+            let used = buffer.put(head, in: row, role: isSelected ? .selection : Wording.role(job.state))
+            let detail: String
+            if case .failed(let error) = job.state {
+                detail = "\(Wording.oneLine(job.request.prompt).prefix(24))… — \(error.message)"
+            } else {
+                detail = "\(Wording.oneLine(job.request.prompt))  seed \(job.request.seed)"
+            }
+            buffer.put(detail, x: row.x + used, y: row.y, maxWidth: row.width - used, role: isSelected ? .selection : .text)
+        }
+    }
+}

@@ -1,0 +1,247 @@
+import ArgumentParser
+import EaselApp
+import EaselBackends
+import EaselCore
+import EaselHTTP
+import EaselServer
+import EaselStore
+import EaselTerminal
+import Foundation
+
+@main
+struct Easel: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "easel",
+        abstract: "A full-screen terminal studio for text-to-image generation.",
+        discussion: """
+        With no --server, Easel starts its embedded demo backend on 127.0.0.1: the reference job server \
+        with an offline procedural generator (a demo, not a neural model).
+        """,
+        version: "0.1.0",
+        subcommands: [Studio.self, Generate.self, Serve.self],
+        defaultSubcommand: Studio.self
+    )
+}
+
+/// Options shared by the TUI and `easel generate`.
+struct ClientOptions: ParsableArguments {
+    @Option(help: "Base URL of a job server with the seed API (POST /api/generate, GET /api/status/{id}). Default: the embedded demo backend.")
+    var server: String?
+
+    @Option(help: "Gallery folder for finished images (default: $XDG_PICTURES_DIR/easel or ~/Pictures/easel).")
+    var gallery: String?
+
+    @Option(help: "Seconds between status polls.")
+    var pollInterval: Double = 2
+
+    @Option(help: "Seconds after submission before a job counts as timed out.")
+    var deadline: Double = 120
+
+    @Option(help: "Simulated generation time of the embedded demo backend, in seconds.")
+    var latency: Double = 3
+
+    @Option(help: "Rate limit of the embedded demo backend, e.g. 8/60s.")
+    var rateLimit: String = "8/60s"
+
+    func validate() throws {
+        guard pollInterval > 0 else { throw ValidationError("--poll-interval must be positive") }
+        guard deadline > 0 else { throw ValidationError("--deadline must be positive") }
+        guard latency >= 0 else { throw ValidationError("--latency must be 0 or more") }
+        guard RateLimitSpec(rateLimit) != nil else { throw ValidationError("--rate-limit must look like 8/60s") }
+        if let server, !(server.hasPrefix("http://") || server.hasPrefix("https://")) {
+            throw ValidationError("--server must be an http:// or https:// URL")
+        }
+    }
+
+    var policy: PollPolicy { PollPolicy(interval: .milliseconds(Int(pollInterval * 1000)), deadline: .milliseconds(Int(deadline * 1000))) }
+
+    var galleryDirectory: String {
+        guard let gallery else { return Gallery.defaultDirectory() }
+        return gallery.hasPrefix("/") ? gallery : FileManager.default.currentDirectoryPath + "/" + gallery
+    }
+
+    /// The backend: the given server, or the embedded demo server started now on loopback.
+    func makeBackend() async throws -> (any GenerationBackend, ReferenceServer?) {
+        if let server { return (SeedJobAPI(baseURL: server), nil) }
+        var config = ReferenceServer.Configuration()
+        config.latency = .milliseconds(Int(latency * 1000))
+        config.rateLimit = RateLimitSpec(rateLimit)!
+        let demo = ReferenceServer(configuration: config)
+        try await demo.start()
+        return (SeedJobAPI(baseURL: await demo.baseURL, displayName: "demo backend — procedural, offline"), demo)
+    }
+}
+
+/// Generation parameters shared by the TUI (initial values) and `easel generate`.
+struct ParameterOptions: ParsableArguments {
+    @Option(help: "Seed (0...4294967295); random per job when omitted.")
+    var seed: UInt32?
+
+    @Option(help: "Width in pixels (64...2048).")
+    var width: Int = 768
+
+    @Option(help: "Height in pixels (64...2048).")
+    var height: Int = 768
+
+    @Option(help: "Sampling steps (1...150).")
+    var steps: Int = 30
+
+    @Option(name: .customLong("negative"), help: "Negative prompt: what to avoid.")
+    var negativePrompt: String = ""
+
+    func validate() throws {
+        guard (64...2048).contains(width), (64...2048).contains(height) else {
+            throw ValidationError("--width and --height must be within 64...2048 pixels")
+        }
+        guard (1...150).contains(steps) else { throw ValidationError("--steps must be within 1...150") }
+    }
+
+    var parameters: GenerationParameters {
+        GenerationParameters(negativePrompt: negativePrompt, width: width, height: height, seed: seed, steps: steps)
+    }
+}
+
+extension Easel {
+    struct Studio: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "tui", abstract: "Open the full-screen studio (the default).")
+
+        @OptionGroup var client: ClientOptions
+        @OptionGroup var params: ParameterOptions
+
+        @Option(help: "Image protocol: auto, sixel or none.")
+        var graphics: GraphicsChoice = .auto
+
+        @Option(help: "Sixel palette size (2...256); fewer colours are faster over slow links.")
+        var sixelColors: Int = 256
+
+        @Option(help: "Seconds to wait for the terminal's answers at start-up.")
+        var probeTimeout: Double = 1
+
+        @Option(help: "Theme name (a TOML file in the theme search path).")
+        var theme: String = "default"
+
+        mutating func run() async throws {
+            guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
+                throw ValidationError("the studio needs a terminal; use `easel generate PROMPT` for scripts")
+            }
+            let (backend, demo) = try await client.makeBackend()
+            var state = AppState(backendName: backend.displayName, pollPolicy: client.policy,
+                                 parameters: params.parameters, seeds: SeedSource(seed: UInt64.random(in: .min ... .max)),
+                                 now: .now)
+            state.wallTime = Date().timeIntervalSince1970
+            let app = TerminalApp()
+            let runner = EffectRunner(backend: backend, gallery: Gallery(directory: client.galleryDirectory), send: app.post)
+            var options = TerminalApp.Options()
+            options.graphics = graphics
+            options.sixelColors = sixelColors
+            options.probeTimeout = .milliseconds(Int(probeTimeout * 1000))
+            options.themeName = theme
+            options.color = ProcessInfo.processInfo.environment["NO_COLOR"].map { $0.isEmpty } ?? true
+            let status = app.run(state: state, runner: runner, options: options)
+            await demo?.stop()
+            if status != 0 { throw ExitCode(status) }
+        }
+    }
+
+    struct Generate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Generate one image without the TUI: progress on stderr, the saved path on stdout.")
+
+        @Argument(help: "The prompt.")
+        var prompt: String
+
+        @OptionGroup var client: ClientOptions
+        @OptionGroup var params: ParameterOptions
+
+        @Flag(help: "Print one JSON object {status, job_id, file, seed, elapsed_s, error?} instead of the path.")
+        var json = false
+
+        mutating func run() async throws {
+            let (backend, demo) = try await client.makeBackend()
+            let state = AppState(backendName: backend.displayName, pollPolicy: client.policy, parameters: params.parameters,
+                                 seeds: SeedSource(seed: UInt64.random(in: .min ... .max)), now: .now)
+            let gallery = Gallery(directory: client.galleryDirectory)
+            let quiet = json
+            let outcome = await Headless.run(prompt: prompt, state: state,
+                                             makeRunner: { EffectRunner(backend: backend, gallery: gallery, send: $0) },
+                                             progress: { if !quiet { Self.stderr("easel: \($0)") } })
+            await demo?.stop()
+            try finish(outcome)
+        }
+
+        private func finish(_ outcome: Headless.Outcome) throws {
+            let elapsed = Double(outcome.elapsed.components.seconds) + Double(outcome.elapsed.components.attoseconds) / 1e18
+            var object: [String: Any] = ["elapsed_s": (elapsed * 100).rounded() / 100]
+            var failure: (kind: String, message: String)?
+            if let job = outcome.job {
+                object["job_id"] = job.remoteID?.rawValue ?? "\(job.id.rawValue)"
+                object["seed"] = Int(job.request.seed)
+                switch job.state {
+                case .complete(let image):
+                    object["status"] = "completed"
+                    object["file"] = image.path
+                case .failed(let error): failure = (error.kind, error.message)
+                default: failure = ("canceled", "canceled")
+                }
+            } else {
+                failure = ("invalid_prompt", outcome.refusal?.message ?? "no job was created")
+            }
+            if let failure {
+                object["status"] = "failed"
+                object["error"] = ["category": failure.kind, "message": failure.message]
+            }
+            if json {
+                let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+                print(String(decoding: data, as: UTF8.self))
+            } else if let failure {
+                Self.stderr("easel: \(failure.message)")
+            } else if let file = object["file"] as? String {
+                print(file)
+            }
+            if failure != nil { throw ExitCode(failure!.kind == "invalid_prompt" ? 2 : 1) }
+        }
+
+        static func stderr(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+    }
+
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the reference job server (the seed API) with the offline procedural generator.")
+
+        @Option(help: "IPv4 address to bind.")
+        var host: String = "127.0.0.1"
+
+        @Option(help: "TCP port (0 picks a free one).")
+        var port: UInt16 = 8787
+
+        @Option(help: "Per-IP limit on POST /api/generate, e.g. 8/60s.")
+        var rateLimit: String = "8/60s"
+
+        @Option(help: "Simulated generation time per job, in seconds.")
+        var latency: Double = 3
+
+        @Flag(help: "Do not log requests to stderr.")
+        var quiet = false
+
+        func validate() throws {
+            guard RateLimitSpec(rateLimit) != nil else { throw ValidationError("--rate-limit must look like 8/60s") }
+            guard latency >= 0 else { throw ValidationError("--latency must be 0 or more") }
+        }
+
+        mutating func run() async throws {
+            var config = ReferenceServer.Configuration()
+            config.host = host
+            config.port = port
+            config.rateLimit = RateLimitSpec(rateLimit)!
+            config.latency = .milliseconds(Int(latency * 1000))
+            config.logRequests = !quiet
+            let server = ReferenceServer(configuration: config)
+            try await server.start()
+            print("easel serve: listening on \(await server.baseURL) (rate limit \(config.rateLimit), latency \(latency)s; \(SketchGenerator.label))")
+            fflush(nil)
+            while true { try await Task.sleep(for: .seconds(3600)) }
+        }
+    }
+}
+
+extension GraphicsChoice: ExpressibleByArgument {}

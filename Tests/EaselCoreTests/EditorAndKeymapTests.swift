@@ -1,0 +1,83 @@
+import EaselCore
+import Testing
+import TestSupport
+
+@Suite("Prompt editor keys and the keymap")
+struct EditorAndKeymapTests {
+    @Test func emacsKeysEditTheLine() {
+        var s = AppState.fixture(prompt: "a red fox")
+        _ = reduce(&s, .key(.ctrl("w")))
+        #expect(s.editor.text == "a red ")
+        _ = reduce(&s, .key(.ctrl("a")))
+        _ = reduce(&s, .key(.char(">")))
+        #expect(s.editor.text == ">a red ")
+        _ = reduce(&s, .key(.ctrl("k")))
+        #expect(s.editor.text == ">")
+        _ = reduce(&s, .key(.ctrl("u")))
+        #expect(s.editor.text == "")
+    }
+
+    @Test func wordMotionSkipsPunctuation() {
+        var e = PromptEditor("sun, sea")
+        e.moveWordLeft()
+        #expect(e.cursor == 5)
+        e.moveWordLeft()
+        #expect(e.cursor == 0)
+        e.moveWordRight()
+        #expect(e.cursor == 3)
+    }
+
+    @Test func ctrlDQuitsOnlyWhenThePromptIsEmpty() {
+        var s = AppState.fixture(prompt: "ab")
+        _ = reduce(&s, .key(.ctrl("a")))
+        _ = reduce(&s, .key(.ctrl("d")))
+        #expect(s.editor.text == "b")
+        #expect(!s.quitRequested)
+        var empty = AppState.fixture(prompt: "")
+        _ = reduce(&empty, .key(.ctrl("d")))
+        #expect(empty.quitRequested)
+    }
+
+    @Test func qTypesInTheEditorButQuitsElsewhere() {
+        var s = AppState.fixture(prompt: "")
+        _ = reduce(&s, .key(.char("q")))
+        #expect(s.editor.text == "q" && !s.quitRequested)
+        _ = reduce(&s, .key(.tab))
+        #expect(s.focus == .queue)
+        _ = reduce(&s, .key(.char("q")))
+        #expect(s.quitRequested)
+    }
+
+    @Test func pasteNeverSubmitsAndNewlinesBecomeSpaces() {
+        var s = AppState.fixture(prompt: "")
+        let effects = reduce(&s, .paste("two\nlines\u{1B}[31m"))
+        #expect(effects.isEmpty)
+        #expect(s.editor.text == "two lines")
+    }
+
+    @Test func everyBoundCommandHasADocAndEveryKeyNameRoundTrips() {
+        for ctx in KeyContext.allCases {
+            for (key, command) in Keymap.default.bindings[ctx] ?? [] {
+                #expect(!command.doc.isEmpty)
+                #expect(Key(name: key.name) == key, "\(key.name) does not parse back")
+            }
+        }
+    }
+
+    @Test func helpRowsMergeKeysThatShareACommand() {
+        let rows = Keymap.default.helpRows(in: .prompt)
+        let left = rows.first { $0.command == .cursorLeft }
+        #expect(left?.keys == ["Left", "C-b"])
+        #expect(rows.contains { $0.command == .generate && $0.keys == ["Enter"] })
+    }
+
+    @Test func helpOverlayCapturesKeysUntilClosed() {
+        var s = AppState.fixture(prompt: "x")
+        _ = reduce(&s, .key(.function(1)))
+        #expect(s.showHelp)
+        _ = reduce(&s, .key(.char("z")))
+        #expect(s.editor.text == "x")
+        _ = reduce(&s, .key(.escape))
+        #expect(!s.showHelp)
+    }
+}

@@ -1,0 +1,155 @@
+import EaselCore
+import Testing
+import TestSupport
+
+@Suite("Job states and the exclusive lock")
+struct JobLifecycleTests {
+    let remote = RemoteJobID("abc-1")
+    let ref = ImageRef(url: "http://127.0.0.1:1/images/abc-1.png")
+    let saved = SavedImage(path: "/tmp/g/2026-11-29/120000_lighthouse_42.png", width: 768, height: 768)
+
+    @Test func enterFreezesTheRequestAndShowsSubmittingBeforeTheCallReturns() {
+        var store = ReducerHarness(state: .fixture(prompt: "  lighthouse  "))
+        store.send(.key(.enter), effects: [.submit(JobID(1), .fixture())]) {
+            $0.jobs = [Job(id: JobID(1), request: .fixture(), state: .submitting, createdAt: t0)]
+            $0.nextJobID = 2
+        }
+        #expect(store.state.isEditorLocked)
+        #expect(store.state.activeJobs.first?.state.label == "submitting")
+    }
+
+    @Test func secondEnterInExclusiveModeShowsTheLockedHintAndSubmitsNothing() {
+        var store = ReducerHarness(state: .fixture(prompt: "lighthouse"))
+        store.send(.key(.enter), effects: [.submit(JobID(1), .fixture())]) {
+            $0.jobs = [Job(id: JobID(1), request: .fixture(), state: .submitting, createdAt: t0)]
+            $0.nextJobID = 2
+        }
+        store.send(.key(.enter)) { $0.hint = .locked }
+    }
+
+    @Test func typingWhileLockedChangesNothingAndExplainsWhy() {
+        var store = ReducerHarness(state: .fixture(prompt: "lighthouse"))
+        store.send(.key(.enter), effects: [.submit(JobID(1), .fixture())]) {
+            $0.jobs = [Job(id: JobID(1), request: .fixture(), state: .submitting, createdAt: t0)]
+            $0.nextJobID = 2
+        }
+        store.send(.key(.char("x"))) { $0.hint = .locked }
+        store.send(.key(.backspace)) { $0.hint = .locked }
+        store.send(.paste("more")) { $0.hint = .locked }
+        #expect(store.state.editor.text == "lighthouse")
+    }
+
+    @Test func aJobGoesFromSubmittedThroughPollingToComplete() {
+        var store = ReducerHarness(state: .fixture(prompt: "lighthouse"))
+        store.send(.key(.enter), effects: [.submit(JobID(1), .fixture())]) {
+            $0.jobs = [Job(id: JobID(1), request: .fixture(), state: .submitting, createdAt: t0)]
+            $0.nextJobID = 2
+        }
+        store.send(.submitted(JobID(1), remote, status: .running(progress: nil)),
+                   effects: [.poll(JobID(1), remote, after: .seconds(2))]) {
+            $0.jobs[0].remoteID = remote
+            $0.jobs[0].state = .running(progress: nil)
+        }
+        store.send(.tick(t0 + .seconds(2), wallTime: 2)) { $0.now = t0 + .seconds(2); $0.wallTime = 2 }
+        store.send(.statusPolled(JobID(1), .running(progress: 0.5)), effects: [.poll(JobID(1), remote, after: .seconds(2))]) {
+            $0.jobs[0].state = .running(progress: 0.5)
+        }
+        store.send(.statusPolled(JobID(1), .completed(ref)), effects: [.download(JobID(1), ref)]) {
+            $0.jobs[0].state = .downloading
+        }
+        store.send(.downloaded(JobID(1), ImageData([1, 2, 3])), effects: [.save(JobID(1), ImageData([1, 2, 3]), .fixture())]) {
+            $0.jobs[0].state = .saving
+        }
+        store.send(.saved(JobID(1), saved)) {
+            $0.jobs[0].state = .complete(saved)
+            $0.jobs[0].finishedAt = t0 + .seconds(2)
+            $0.hint = .saved(JobID(1), path: saved.path)
+        }
+        #expect(!store.state.isEditorLocked)
+        #expect(store.state.finishedJobs.map(\.id) == [JobID(1)])
+    }
+
+    @Test func pollingStopsAtTheDeadlineAndKeepsTheRemoteID() {
+        var state = AppState.fixture(prompt: "lighthouse")
+        state.pollPolicy = PollPolicy(interval: .seconds(2), deadline: .seconds(10))
+        var store = ReducerHarness(state: state)
+        store.send(.key(.enter), effects: [.submit(JobID(1), .fixture())]) {
+            $0.jobs = [Job(id: JobID(1), request: .fixture(), state: .submitting, createdAt: t0)]
+            $0.nextJobID = 2
+        }
+        store.send(.submitted(JobID(1), remote, status: .running(progress: nil)), effects: [.poll(JobID(1), remote, after: .seconds(2))]) {
+            $0.jobs[0].remoteID = remote
+            $0.jobs[0].state = .running(progress: nil)
+        }
+        store.send(.tick(t0 + .seconds(10), wallTime: 10)) { $0.now = t0 + .seconds(10); $0.wallTime = 10 }
+        store.send(.statusPolled(JobID(1), .running(progress: 0.9))) {
+            $0.jobs[0].state = .failed(.timedOut(after: .seconds(10)))
+            $0.jobs[0].finishedAt = t0 + .seconds(10)
+            $0.hint = .jobFailed(JobID(1), .timedOut(after: .seconds(10)))
+        }
+        #expect(store.state.jobs[0].remoteID == remote)
+    }
+
+    @Test(arguments: [
+        JobError.invalidPrompt(reason: "prompt is empty"), .rateLimited(retryAfter: .seconds(40)), .network("refused"),
+        .server(status: 503, message: ""), .inferenceFailed("oom"), .badResponse("not JSON"),
+    ])
+    func aFailureEndsTheJobWithItsCategoryAndUnlocksTheEditor(error: JobError) {
+        var store = ReducerHarness(state: .fixture(prompt: "lighthouse"))
+        store.send(.key(.enter), effects: [.submit(JobID(1), .fixture())]) {
+            $0.jobs = [Job(id: JobID(1), request: .fixture(), state: .submitting, createdAt: t0)]
+            $0.nextJobID = 2
+        }
+        store.send(.failed(JobID(1), error)) {
+            $0.jobs[0].state = .failed(error)
+            $0.jobs[0].finishedAt = t0
+            $0.hint = .jobFailed(JobID(1), error)
+        }
+        #expect(!store.state.isEditorLocked)
+    }
+
+    @Test func theServiceReportingFailureIsInferenceFailed() {
+        var store = ReducerHarness(state: .fixture(prompt: "lighthouse"))
+        store.send(.key(.enter), effects: [.submit(JobID(1), .fixture())]) {
+            $0.jobs = [Job(id: JobID(1), request: .fixture(), state: .submitting, createdAt: t0)]
+            $0.nextJobID = 2
+        }
+        store.send(.submitted(JobID(1), remote, status: .failed("CUDA out of memory"))) {
+            $0.jobs[0].remoteID = remote
+            $0.jobs[0].state = .failed(.inferenceFailed("CUDA out of memory"))
+            $0.jobs[0].finishedAt = t0
+            $0.hint = .jobFailed(JobID(1), .inferenceFailed("CUDA out of memory"))
+        }
+    }
+
+    @Test func emptyOrOverlongPromptsAreRefusedOnTheClient() {
+        var store = ReducerHarness(state: .fixture(prompt: "   "))
+        store.send(.key(.enter)) { $0.hint = .emptyPrompt }
+        var long = ReducerHarness(state: .fixture(prompt: String(repeating: "a", count: 4_001)))
+        long.send(.key(.enter)) { $0.hint = .promptTooLong(characters: 4_001) }
+    }
+
+    @Test func lateResultsForAFinishedJobAreIgnored() {
+        var store = ReducerHarness(state: .fixture(prompt: "lighthouse"))
+        store.send(.key(.enter), effects: [.submit(JobID(1), .fixture())]) {
+            $0.jobs = [Job(id: JobID(1), request: .fixture(), state: .submitting, createdAt: t0)]
+            $0.nextJobID = 2
+        }
+        store.send(.failed(JobID(1), .network("reset"))) {
+            $0.jobs[0].state = .failed(.network("reset"))
+            $0.jobs[0].finishedAt = t0
+            $0.hint = .jobFailed(JobID(1), .network("reset"))
+        }
+        store.send(.statusPolled(JobID(1), .completed(ref)))
+        store.send(.saved(JobID(1), saved))
+    }
+
+    @Test func randomSeedsAreResolvedOnTheClientAndDifferPerJob() {
+        var state = AppState.fixture(prompt: "a", parameters: GenerationParameters(seed: nil))
+        state.mode = .queue
+        _ = reduce(&state, .key(.enter))
+        _ = reduce(&state, .key(.enter))
+        #expect(state.jobs.count == 2)
+        #expect(state.jobs[0].request.seed != state.jobs[1].request.seed)
+    }
+}

@@ -1,0 +1,48 @@
+import EaselImaging
+import EaselTerminal
+import Testing
+
+@Suite("Sixel encoding through libsixel")
+struct SixelTests {
+    static func image(_ w: Int, _ h: Int) -> RGBAImage {
+        var px = [UInt8](repeating: 255, count: w * h * 4)
+        for y in 0..<h { for x in 0..<w {
+            let i = (y * w + x) * 4
+            px[i] = UInt8(x * 255 / max(1, w - 1)); px[i + 1] = UInt8(y * 255 / max(1, h - 1)); px[i + 2] = 60
+        } }
+        return RGBAImage(width: w, height: h, pixels: px)
+    }
+
+    @Test func encodeThenSixelDecodeRawRoundTripsSizeAndColours() throws {
+        let source = Self.image(64, 48)
+        let encoded = try Sixel().encode(source, fitting: PixelSize(width: 64, height: 48), cell: PixelSize(width: 8, height: 16))
+        #expect(encoded.bytes.starts(with: [0x1B, 0x50]))               // ESC P
+        #expect(encoded.bytes.suffix(2) == [0x1B, 0x5C])                // ESC \
+        #expect(encoded.pixels == PixelSize(width: 64, height: 48))
+        #expect(encoded.cells == CellSize(columns: 8, rows: 3))
+        let decoded = try Sixel.decode(encoded.bytes)
+        #expect(decoded.width == 64 && decoded.height == 48)
+        var err = 0
+        for i in 0..<(64 * 48) { for c in 0..<3 { err += abs(Int(decoded.rgb[i * 3 + c]) - Int(source.pixels[i * 4 + c])) } }
+        #expect(err / (64 * 48 * 3) < 8, "mean error \(err / (64 * 48 * 3))")
+    }
+
+    @Test func scalingKeepsAspectAndHeightIsAMultipleOfSix() throws {
+        let encoded = try Sixel().encode(Self.image(768, 512), fitting: PixelSize(width: 400, height: 301), cell: PixelSize(width: 10, height: 20))
+        #expect(encoded.pixels.height % 6 == 0)
+        #expect(encoded.pixels.width <= 400 && encoded.pixels.height <= 301)
+        let decoded = try Sixel.decode(encoded.bytes)
+        #expect(decoded.width == encoded.pixels.width && decoded.height == encoded.pixels.height)
+        #expect(abs(Double(decoded.width) / Double(decoded.height) - 1.5) < 0.05)
+    }
+
+    @Test func sequencesOverTheByteCapAreShrunk() throws {
+        let big = try Sixel(maxBytes: 20_000).encode(Self.image(512, 512), fitting: PixelSize(width: 512, height: 512), cell: PixelSize(width: 10, height: 20))
+        #expect(big.bytes.count <= 20_000)
+    }
+
+    @Test(arguments: [(768, 768, 300, 200, 200, 198), (1024, 576, 600, 600, 600, 336), (10, 10, 5, 5, 0, 0)])
+    func fittedSizeRoundsTheHeightDownToASixelBand(w: Int, h: Int, bw: Int, bh: Int, ew: Int, eh: Int) {
+        #expect(fittedSize(width: w, height: h, in: PixelSize(width: bw, height: bh)) == PixelSize(width: ew, height: eh))
+    }
+}

@@ -1,0 +1,133 @@
+import EaselCore
+import EaselTerminal
+import EaselUI
+import Testing
+import TestSupport
+
+@Suite("Rendering the studio into a cell buffer")
+struct ScreenRenderTests {
+    let cell = PixelSize(width: 10, height: 20)
+
+    func frame(_ state: AppState, _ w: Int = 120, _ h: Int = 36,
+               status: PreviewStatus = .unavailable) -> Frame {
+        render(state, size: CellSize(columns: w, rows: h), cell: cell, previewStatus: { _ in status })
+    }
+
+    func submitted(_ prompt: String = "a lighthouse at dusk") -> AppState {
+        var s = AppState.fixture(prompt: prompt)
+        _ = reduce(&s, .key(.enter))
+        _ = reduce(&s, .submitted(JobID(1), RemoteJobID("r1"), status: .running(progress: 0.42)))
+        _ = reduce(&s, .tick(t0 + .milliseconds(3_200), wallTime: 0))
+        return s
+    }
+
+    @Test func anIdleScreenShowsTheEditorPanesAndTheBackend() {
+        let lines = frame(.fixture(prompt: "a lighthouse at dusk")).buffer.lines
+        #expect(lines[0].hasPrefix("┌ Prompt "))
+        #expect(lines[1].hasPrefix("│a lighthouse at dusk "))
+        #expect(lines[3].contains("seed: 42   768×768   steps: 30"))
+        #expect(lines.joined().contains("No jobs running"))
+        #expect(lines[35].hasPrefix(" demo backend — procedural, offline · exclusive · Enter generate"))
+    }
+
+    @Test func aProcessingJobLocksTheEditorVisiblyAndShowsProgressAndElapsedTime() {
+        let f = frame(submitted())
+        let lines = f.buffer.lines
+        #expect(lines[0].contains("Prompt — locked while a job processes"))
+        #expect(f.buffer[1, 1].role == .locked)
+        #expect(f.buffer.cursor == nil)
+        #expect(lines[6].contains("processing 42%  3.2s  a lighthouse at dusk"))
+        #expect(lines.joined().contains("768×768  seed 42"))
+    }
+
+    @Test func thePlaceholderKeepsTheOutputsAspectRatio() {
+        var s = AppState.fixture(prompt: "wide", parameters: GenerationParameters(width: 1024, height: 512, seed: 1))
+        _ = reduce(&s, .key(.enter))
+        let f = frame(s)
+        // Count placeholder cells on the preview's middle row and column.
+        let row = (0..<120).filter { [.placeholder, .placeholderPulse].contains(f.buffer[$0, 17].role) }.count
+        let col = (0..<36).filter { [.placeholder, .placeholderPulse].contains(f.buffer[90, $0].role) }.count
+        let aspect = Double(row * cell.width) / Double(col * cell.height)
+        #expect(abs(aspect - 2.0) < 0.25, "placeholder is \(row)×\(col) cells")
+    }
+
+    @Test func aCompletedJobLeavesTheImageRectBlankForTheGraphicsLayer() {
+        var s = submitted()
+        let image = SavedImage(path: "/g/x.png", width: 768, height: 768)
+        _ = reduce(&s, .statusPolled(JobID(1), .completed(ImageRef(url: "u"))))
+        _ = reduce(&s, .downloaded(JobID(1), ImageData([1])))
+        _ = reduce(&s, .saved(JobID(1), image))
+        let ready = frame(s, status: .ready(CellSize(columns: 30, rows: 15)))
+        let pic = try! #require(ready.picture)
+        #expect(pic.path == "/g/x.png")
+        #expect(ready.buffer.lines[pic.rect.y + 3].contains(String(repeating: " ", count: pic.rect.width)))
+        let text = frame(s, status: .unavailable).buffer.lines.joined()
+        #expect(text.contains("✓ saved") && text.contains("/g/x.png"))
+        #expect(frame(s, status: .unavailable).picture == nil)
+    }
+
+    @Test func failuresShowTheirCategoryMessage() {
+        var s = submitted()
+        _ = reduce(&s, .failed(JobID(1), .rateLimited(retryAfter: .seconds(40))))
+        let text = frame(s).buffer.lines.joined()
+        #expect(text.contains("rate limited: retry in 40s"))
+        #expect(text.contains("✗"))
+    }
+
+    @Test func serverTextIsSanitizedBeforeItReachesTheBuffer() {
+        var s = submitted()
+        _ = reduce(&s, .failed(JobID(1), .inferenceFailed("evil\u{1B}]0;title\u{07}\u{1B}[2J text")))
+        let text = frame(s).buffer.lines.joined()
+        #expect(!text.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 })
+        #expect(text.contains("evil text"))
+    }
+
+    @Test func wideCharactersTakeTwoCellsAndTheBorderStaysAligned() {
+        let lines = frame(.fixture(prompt: "日本語の猫")).buffer.lines
+        #expect(lines[1].hasPrefix("│日本語の猫 "))
+        #expect(frame(.fixture(prompt: "日本語の猫")).buffer[11, 1].text == " ")
+    }
+
+    @Test func theHelpOverlayIsGeneratedFromTheKeymapAndHidesThePicture() {
+        var s = AppState.fixture(prompt: "x")
+        s.showHelp = true
+        let f = frame(s, status: .ready(CellSize(columns: 1, rows: 1)))
+        let text = f.buffer.lines.joined(separator: "\n")
+        for row in Keymap.default.helpRows(in: .prompt) { #expect(text.contains(row.doc), "missing \(row.command)") }
+        #expect(text.contains("Left, C-b"))
+        #expect(f.picture == nil)
+    }
+
+    @Test func aTinyTerminalGetsANoticeAndAnEmptyOneNothing() {
+        #expect(frame(.fixture(), 30, 8).buffer.lines.joined().contains("Terminal too small"))
+        #expect(frame(.fixture(), 1, 1).buffer.lines.count == 1)
+        #expect(frame(.fixture(), 0, 0).buffer.lines.isEmpty)
+    }
+
+    @Test func eightyByTwentyFourStacksThePanes() {
+        let f = frame(submitted(), 80, 24)
+        let lines = f.buffer.lines
+        #expect(lines[0].hasPrefix("┌ Prompt"))
+        #expect(lines.contains { $0.hasPrefix("┌ Preview") })
+        #expect(lines.allSatisfy { DisplayWidthCount($0) == 80 })
+    }
+
+    private func DisplayWidthCount(_ s: String) -> Int { DisplayWidth.of(s) }
+}
+
+@Suite("The bundled theme")
+struct ThemeTests {
+    @Test func everyRoleResolvesInTheDefaultThemeWithoutWarnings() throws {
+        let theme = try Theme.load("default", searchPath: [#filePath.split(separator: "/").dropLast(3).map(String.init).reduce("") { $0 + "/" + $1 } + "/themes"])
+        #expect(theme.warnings.isEmpty, "\(theme.warnings)")
+        #expect(theme.styles.count == Role.allCases.count)
+        #expect(theme.styles[.jobFailed]?.bold == true)
+        #expect(theme.styles[.borderFocused]?.fg == Color(parsing: "#e0a75e"))
+    }
+
+    @Test func unknownKeysAndColoursAreWarningsNotErrors() throws {
+        let theme = try Theme(name: "t", toml: "\"ui.text\" = \"nope\"\n\"ui.bogus\" = \"red\"\n")
+        #expect(theme.warnings.count == 2)
+        #expect(throws: ThemeError.self) { try Theme(name: "bad", toml: "= = =") }
+    }
+}

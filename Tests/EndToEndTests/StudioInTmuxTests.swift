@@ -1,0 +1,70 @@
+import EaselUI
+import Foundation
+import Testing
+
+@Suite("The real binary in tmux", .serialized)
+struct StudioInTmuxTests {
+    @Test func aTypedPromptIsSubmittedProcessedWithTheEditorLockedThenSaved() throws {
+        try #require(Harness.which("tmux"), "tmux is not installed (make test installs it)")
+        let gallery = Harness.tempDir("tmux-gallery")
+        let tmux = Tmux()
+        defer { tmux.kill() }
+        let log = gallery + "/stderr.txt"
+        #expect(tmux.start("env TERM=tmux-256color NO_COLOR= \(Harness.binary) --gallery \(gallery) --latency 2 --poll-interval 0.5 --probe-timeout 0.3 2> \(log); echo EXITED $?; sleep 30"))
+        #expect(Harness.waitUntil(.seconds(20)) { tmux.capture().contains("Prompt") }, "\(tmux.capture())")
+        #expect(tmux.capture().contains("demo backend — procedural, offline"))
+
+        tmux.literal("a red sun over the sea at dusk")
+        #expect(Harness.waitUntil(.seconds(5)) { tmux.capture().contains("a red sun over the sea at dusk") })
+        tmux.keys("Enter")
+        var sawBusy = false
+        #expect(Harness.waitUntil(.seconds(5)) {
+            let s = tmux.capture()
+            sawBusy = sawBusy || (s.contains("submitting") || s.contains("processing"))
+            return s.contains("processing") && s.contains("locked while a job processes")
+        }, "\(tmux.capture())")
+        #expect(sawBusy)
+
+        // Typing while locked changes nothing and explains why.
+        tmux.literal("zzz")
+        #expect(Harness.waitUntil(.seconds(3)) { tmux.capture().contains("the editor is locked") }, "\(tmux.capture())")
+        #expect(!tmux.capture().contains("zzz"))
+
+        #expect(Harness.waitUntil(.seconds(20)) { tmux.capture().contains("✓ saved") }, "\(tmux.capture())")
+        let screen = tmux.capture()
+        #expect(screen.contains("(this terminal did not advertise sixel graphics)"))
+        #expect(!screen.contains("locked while"))
+        let files = Harness.pngs(in: gallery)
+        #expect(files.count == 1)
+        #expect(files.first?.contains("a-red-sun-over-the-sea-at-dusk") == true)
+
+        tmux.keys("C-c")
+        #expect(Harness.waitUntil(.seconds(5)) { tmux.capture().contains("EXITED 0") }, "\(tmux.capture())")
+    }
+
+    @Test func sigtermAndSighupRestoreTheTerminalAndExit() throws {
+        try #require(Harness.which("tmux"))
+        for signal in ["TERM", "HUP"] {
+            let tmux = Tmux()
+            defer { tmux.kill() }
+            let dir = Harness.tempDir("tmux-signal")
+            let pidFile = dir + "/pid"
+            let script = dir + "/run.sh"
+            try """
+            sh -c 'echo $$ > \(pidFile); exec \(Harness.binary) --gallery \(dir) --probe-timeout 0.2'
+            echo EXITED $?
+            stty -a | tr ';' '\\n' | grep -E '^ *-?(icanon|echo)$' | tr -d ' \\n'; echo
+            sleep 30
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+            #expect(tmux.start("sh \(script)"))
+            #expect(Harness.waitUntil(.seconds(20)) { tmux.capture().contains("Prompt") })
+            let pid = try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            Harness.run(["kill", "-\(signal)", pid])
+            #expect(Harness.waitUntil(.seconds(5)) { tmux.capture().contains("EXITED") }, "\(tmux.capture())")
+            let after = tmux.capture()
+            #expect(after.contains(signal == "TERM" ? "EXITED 143" : "EXITED 129"), "\(after)")
+            #expect(after.contains("icanonecho") , "terminal modes not restored: \(after)")
+            #expect(!after.contains("┌ Prompt"), "the studio is still on screen")
+        }
+    }
+}
