@@ -27,7 +27,7 @@ public enum Command: String, CaseIterable, Sendable {
         switch self {
         case .generate: "Generate from the prompt"
         case .quit: "Quit Easel"
-        case .quitIfEmpty: "Delete the next character; quit when the prompt is empty"
+        case .quitIfEmpty: "Delete forward; quit on an empty prompt"
         case .focusNext: "Focus the next pane"
         case .focusPrevious: "Focus the previous pane"
         case .focusPrompt: "Focus the prompt editor"

@@ -15,7 +15,7 @@ import EaselImaging
 /// run and every process. Randomness comes from a private SplitMix64 stream seeded from `seed` and a stable
 /// FNV-1a hash of the prompt's normalised words (never `Hasher`/`hashValue`, which are salted per process);
 /// pixels are computed with integer arithmetic, and layout uses only IEEE-exact `Double` operations
-/// (`+ − × ÷`, no `sin`/`pow`/libm), so results do not depend on the C library either.
+/// (`+ − × ÷ √`, no `sin`/`pow`/libm), so results do not depend on the C library either.
 ///
 /// **Words understood.** Matching is case-insensitive on whole words: the prompt is split at every
 /// non-letter, and simple plurals (`-s`, `-es`, `-ies`) are accepted, so "Seas" matches *sea* but
@@ -35,6 +35,7 @@ import EaselImaging
 ///   seascape), mountains (mountain, peak, hill, ridge, alps, cliff, range), stars (star, starry,
 ///   starlight, starlit, constellation, galaxy), forest (tree, wood, woods, woodland, pine, fir, conifer,
 ///   spruce, jungle), city (town, skyline, skyscraper, building, tower, downtown, metropolis, urban).
+/// - "full" or "crescent"/"half" choose the moon's phase; otherwise the seed does.
 /// - With no palette word the palette is `night` when the moon or stars were asked for, otherwise one of
 ///   day/dawn/dusk/pastel chosen by the seed alone.
 ///
@@ -170,8 +171,10 @@ struct SketchScene {
     let palette: SketchPalette
     /// Element colours asked for by a colour word just before the element ("a red sun").
     let tints: [SketchElement: SketchColor]
-    let seed: UInt32
+    /// Seeds every random stream: the caller's seed mixed with a stable hash of the prompt's words.
     let layoutSeed: UInt64
+    /// `true` for "full moon", `false` for "crescent"/"half moon", `nil` to let the seed decide.
+    let fullMoon: Bool?
 
     init(prompt: String, seed: UInt32) {
         let tokens = SketchVocabulary.tokens(in: prompt)
@@ -213,7 +216,8 @@ struct SketchScene {
         plan = SketchPlan(palette: paletteName, elements: elements)
         palette = SketchPalette.named(paletteName)
         self.tints = tints
-        self.seed = seed
+        fullMoon = tokens.contains("full") ? true
+            : (tokens.contains("crescent") || tokens.contains("half") ? false : nil)
         // FNV-1a over the normalised words: stable across processes, unlike Hasher.
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in tokens.joined(separator: " ").utf8 {
@@ -222,8 +226,8 @@ struct SketchScene {
         layoutSeed = (UInt64(seed) << 32 | UInt64(seed)) ^ hash
     }
 
-    /// An independent random stream for one part of the picture, so adding an element never
-    /// reshuffles the others.
+    /// An independent random stream for one part of the picture, so how many numbers one part
+    /// draws (which can depend on the size) never shifts another part's layout.
     func random(_ salt: UInt64) -> SketchRandom {
         var mixer = SketchRandom(seed: layoutSeed ^ (salt &* 0xD1B5_4A32_D192_ED03))
         return SketchRandom(seed: mixer.next())
@@ -347,8 +351,8 @@ struct SketchPalette: Sendable {
         case "night":
             return make(name, C(4, 7, 24), C(14, 24, 62), C(44, 64, 114),
                         sun: C(255, 242, 206), glow: C(130, 150, 210), moon: C(238, 238, 222),
-                        far: C(34, 44, 76), near: C(9, 12, 26), tree: C(8, 16, 24),
-                        ground: C(16, 22, 38), groundDeep: C(6, 8, 16), water: C(12, 24, 52),
+                        far: C(34, 44, 76), near: C(9, 12, 26), tree: C(6, 14, 20),
+                        ground: C(28, 36, 62), groundDeep: C(9, 12, 24), water: C(12, 24, 52),
                         cloud: C(62, 72, 104), window: C(255, 206, 108), dark: true)
         case "pastel":
             return make(name, C(150, 182, 232), C(222, 192, 232), C(255, 224, 214),
@@ -476,8 +480,10 @@ struct SketchLayout: Equatable {
             var r = scene.random(0x5011)
             let radius = max(1.0, short * r.range(0.065, 0.1))
             let x = Double(w) * r.range(0.2, 0.8)
-            let low = ["dusk", "dawn", "neon"].contains(scene.palette.name) || (scene.has(.sea) && r.chance(0.5))
-            var y = low ? hz - radius * r.range(0.3, 1.6) : hz * r.range(0.3, 0.55)
+            // A low sun sits on the sea or on open land; over mountains, towers or trees it stays clear of them.
+            let tallLand = scene.has(.mountains) || scene.has(.city) || (scene.has(.forest) && !scene.has(.sea))
+            let low = !tallLand && (["dusk", "dawn", "neon"].contains(scene.palette.name) || r.chance(0.5))
+            var y = low ? hz - radius * r.range(0.3, 1.6) : hz * (tallLand ? r.range(0.2, 0.38) : r.range(0.3, 0.55))
             if !low { y = max(y, min(radius * 1.3, hz - 1)) }
             sun = SketchDisc(x: Int(x), y: Int(y), radius: Int(radius))
             sunX = x
@@ -598,7 +604,10 @@ struct SketchPainter {
 
     func paint() {
         paintSky()
-        if !scene.has(.sea) { paintGround() }
+        if !scene.has(.sea) {
+            paintGround()
+            if pal.name == "neon" { paintNeonGrid() }
+        }
         paintClouds()
         paintStars()
         paintMoon()
@@ -695,14 +704,56 @@ struct SketchPainter {
     private func paintGround() {
         let depth = max(1, h - horizon)
         var rng = scene.random(0x6207)
+        let spill = scene.has(.city) && pal.isDark ? 34 : 0  // street light under a night skyline
         var y = horizon
         while y < h {
             var c = pal.ground.mixed(pal.groundDeep, (y - horizon) * 256 / depth)
+            if spill > 0 { c = c.mixed(pal.window, spill * max(0, 256 - (y - horizon) * 512 / depth) / 256) }
             // Faint furrows so the ground is not a flat card.
             if rng.chance(0.2) { c = c.mixed(pal.groundDeep, 18) }
             fillRect(0, y, w, y + 1, c)
             y += 1
         }
+    }
+
+    /// The synthwave floor: a glowing perspective grid converging on the horizon.
+    private func paintNeonGrid() {
+        guard horizon < h, h - horizon >= 4 else { return }
+        let depth = h - horizon
+        let line = pal.glow
+        let spacing = max(4, w / 9)  // between vertical lines on the bottom row
+        let z0 = depth * 5           // horizontal lines: one where depth·5/d crosses an integer
+        let centre = w / 2
+        var y = horizon
+        while y < h {
+            let d = y - horizon + 1
+            let alpha = 40 + 200 * d / depth
+            if ((z0 << 8) / d) >> 8 != ((z0 << 8) / (d + 1)) >> 8, d * d >= z0 * 3 {
+                fillRow(y, line, alpha)
+            }
+            let step = spacing * d * 256 / depth  // 8.8 pixels between lines on this row
+            if step >= 512 {
+                // Lines fade out where they crowd together near the horizon.
+                let lineAlpha = alpha * min(256, (step - 512) / 6) / 256
+                var k = -(centre * 256 / step) - 1
+                while true {
+                    let xf = centre * 256 + k * step
+                    let x = xf >> 8
+                    if x >= w { break }
+                    let frac = xf & 255
+                    if x >= 0 { blend((y * w + x) * 4, line, lineAlpha * (256 - frac) / 256) }
+                    if x + 1 >= 0, x + 1 < w { blend((y * w + x + 1) * 4, line, lineAlpha * frac / 256) }
+                    k += 1
+                }
+            }
+            y += 1
+        }
+    }
+
+    private func fillRow(_ y: Int, _ c: SketchColor, _ a: Int) {
+        var i = y * w * 4
+        let end = i + w * 4
+        while i < end { blend(i, c, a); i += 4 }
     }
 
     /// Gentle rolling hills, for pictures that asked for no landscape.
@@ -852,7 +903,8 @@ struct SketchPainter {
         let colour = scene.tints[.moon]?.mixed(SketchColor.white, 110) ?? pal.moon
         let r = max(1, moon.radius)
         let r2 = r * r
-        let crescent = rng.chance(0.65)
+        let rolled = rng.chance(0.65)
+        let crescent = scene.fullMoon.map { !$0 } ?? rolled
         let side = rng.chance(0.5) ? 1 : -1
         let sx = moon.x + side * Int(Double(r) * rng.range(0.4, 0.75)), sy = moon.y - r / 6
         let sr = r + r / 20
@@ -959,14 +1011,13 @@ struct SketchPainter {
         let nearBase = tint?.scaled(110) ?? pal.near
         let hz = Double(horizon)
         let snowy = pal.name != "neon" && rng.chance(0.7)
-        let lightFromLeft = (layout.sun?.x ?? 0) < w / 2
         let bottom = [Int](repeating: horizon, count: w)
         for layer in 0..<layers {
             let d = Double(layer) / Double(layers - 1)  // 0 far … 1 near
             let maxRise = hz * (0.52 - 0.26 * d) * rng.range(0.85, 1.05)
             let minRise = maxRise * rng.range(0.12, 0.32)
             let noise = SketchNoise.profile(width: w, period: Double(w) * rng.range(0.28, 0.5), octaves: 6,
-                                            persistence: 0.48, smooth: false, rng: &rng)
+                                            persistence: 0.56, smooth: false, rng: &rng)
             var top = [Int](repeating: 0, count: w)
             var minTop = horizon
             for x in 0..<w {
@@ -985,30 +1036,23 @@ struct SketchPainter {
             for k in 0..<rows { colours.append(colour.mixed(pal.horizon, k * mist / rows)) }
             fillColumns(top: top, bottom: bottom, colours: colours, firstRow: first)
 
-            // Snow caps on the higher, farther ridges, lit on the side facing the sun.
+            // Snow caps on the higher, farther ridges: brightest at the summits, with a ragged lower edge.
             guard snowy, layer < max(1, layers - 2) else { continue }
             let snowLine = hz - minRise - (maxRise - minRise) * 0.5
-            let snowLit = SketchColor(248, 250, 255).mixed(pal.horizon, 70)
-            let snowShade = snowLit.mixed(colour, 100)
-            let wobble = SketchNoise.profile(width: w, period: max(4, Double(w) * 0.03), octaves: 2,
-                                             persistence: 0.5, smooth: false, rng: &rng)
+            let snow = SketchColor(250, 251, 255).mixed(pal.horizon, 60)
+            let wobble = SketchNoise.profile(width: w, period: max(4, Double(w) * 0.05), octaves: 3,
+                                             persistence: 0.5, smooth: true, rng: &rng)
             var capBottom = [Int](repeating: 0, count: w)
-            let reach = max(2, w / 120)
-            var litCols = [Bool](repeating: true, count: w)
             for x in 0..<w {
                 let topY = Double(top[x]) / 256
                 let above = snowLine - topY
-                capBottom[x] = above > 0 ? Int(topY + above * (0.35 + 0.5 * wobble[x])) + 1 : 0
-                let left = top[max(0, x - reach)], right = top[min(w - 1, x + reach)]
-                litCols[x] = lightFromLeft ? left >= right : right >= left
+                capBottom[x] = above > 0 ? Int(topY + above * (0.3 + 0.55 * wobble[x])) + 1 : 0
             }
-            // Two passes keep fillColumns' simple per-row colouring.
-            var litTop = top, shadeTop = top
-            for x in 0..<w {
-                if litCols[x] { shadeTop[x] = capBottom[x] << 8 } else { litTop[x] = capBottom[x] << 8 }
-            }
-            fillColumns(top: litTop, bottom: capBottom, colours: [snowLit], firstRow: 0)
-            fillColumns(top: shadeTop, bottom: capBottom, colours: [snowShade], firstRow: 0)
+            let snowRows = max(1, Int(snowLine) - first + 1)
+            var snowColours = [SketchColor]()
+            snowColours.reserveCapacity(snowRows)
+            for k in 0..<snowRows { snowColours.append(snow.mixed(colour, k * 90 / snowRows)) }
+            fillColumns(top: top, bottom: capBottom, colours: snowColours, firstRow: first)
         }
     }
 
@@ -1118,12 +1162,13 @@ struct SketchPainter {
         guard scene.has(.forest), horizon > 1 else { return }
         var rng = scene.random(0xF0E5)
         let base = scene.tints[.forest]?.scaled(150) ?? pal.tree
+        let haze = pal.far.mixed(pal.horizon, 90)  // distance fades trees towards the far hills' colour
         let hz = Double(horizon)
-        var rows: [(base: Int, height: Double, haze: Int)] = []
+        var rows: [(base: Int, height: Double, haze: Int, density: Double)] = []
         if scene.has(.sea) {
             // A wooded far shore.
             let tall = hz * rng.range(0.07, 0.11)
-            rows = [(horizon, tall * 0.75, 120), (horizon, tall, 60)]
+            rows = [(horizon, tall * 0.75, 120, 0.16), (horizon, tall, 60, 0.2)]
         } else {
             let count = short >= 60 ? rng.int(3, 4) : 2
             let below = Double(h - horizon)
@@ -1131,13 +1176,14 @@ struct SketchPainter {
                 let f = Double(r) / Double(count - 1)
                 rows.append((horizon + Int(below * (0.06 + 1.0 * f)),
                              Double(h) * (0.07 + 0.3 * f * f) * rng.range(0.85, 1.15),
-                             Int(150 * (1 - f))))
+                             Int(120 * (1 - f)), 0.15 + 0.13 * f))
             }
         }
         for row in rows {
-            let lit = base.mixed(pal.horizon, row.haze).mixed(pal.glow, 24)
-            let shade = base.mixed(pal.horizon, row.haze * 3 / 4).scaled(200)
-            let spacing = max(1.5, row.height * 0.27)
+            // Sunlit (or moonlit, in the dark palettes) on the left, shaded on the right.
+            let lit = base.mixed(haze, row.haze).mixed(pal.isDark ? pal.moon : pal.glow, pal.isDark ? 30 : 24)
+            let shade = base.mixed(haze, row.haze * 3 / 4).scaled(200)
+            let spacing = max(1.5, row.height * row.density)
             var x = -rng.range(0, spacing)
             while x < Double(w) + spacing {
                 let height = max(3, Int(row.height * rng.range(0.62, 1.18)))
@@ -1159,14 +1205,14 @@ struct SketchPainter {
         let d0 = max(1.0, Double(depth) * 0.35)
         let bands = rng.range(16, 26)
         let c = bands / (1 / d0 - 1 / (Double(depth) + d0))
-        let lambda0 = max(3.0, Double(w) * rng.range(0.12, 0.22))
+        let lambda0 = max(3.0, Double(w) * rng.range(0.16, 0.28))
         let phase1 = rng.int(0, 1023), phase2 = rng.int(0, 1023)
         let tint = scene.tints[.sea]
         let near = tint?.scaled(140) ?? pal.water
         let far = (tint ?? pal.water).mixed(pal.horizon, 140)
         let crestC = pal.horizon.mixed(SketchColor.white, 50)
         let sine = SketchTables.sine
-        let amplitude = 230
+        let amplitude = 190
 
         // Reflections of the sun (or moon) as a broken column of glints.
         var glint: (x: Int, r: Int, colour: SketchColor, alpha: Int)?
@@ -1193,8 +1239,8 @@ struct SketchPainter {
             var x = 0
             var i = y * w * 4
             while x < w {
-                let s = sine[((x * f1) >> 8 + phase1) & 1023] * 2 + sine[((x * f2) >> 8 + p2) & 1023]
-                let v = u + s * amplitude / 12288
+                let s = sine[((x * f1) >> 8 + phase1) & 1023] * 3 + sine[((x * f2) >> 8 + p2) & 1023]
+                let v = u + s * amplitude / 16384
                 let frac = v & 1023
                 if frac < 170 { set(i, crest) } else if (v >> 10) & 1 == 1 { set(i, alt) } else { set(i, baseC) }
                 x += 1
@@ -1207,8 +1253,8 @@ struct SketchPainter {
                 let rowAlpha = g.alpha * (256 - t * 150 / 256) / 256
                 var gx = max(0, g.x - halfWidth)
                 while gx < min(w, g.x + halfWidth + 1) {
-                    let s = sine[((gx * f1) >> 8 + phase1) & 1023] * 2 + sine[((gx * f2) >> 8 + p2) & 1023]
-                    let v = u + s * amplitude / 12288
+                    let s = sine[((gx * f1) >> 8 + phase1) & 1023] * 3 + sine[((gx * f2) >> 8 + p2) & 1023]
+                    let v = u + s * amplitude / 16384
                     if v & 1023 < 480 {
                         let off = abs(gx - g.x)
                         blend((y * w + gx) * 4, g.colour, rowAlpha * (halfWidth - off) / halfWidth)

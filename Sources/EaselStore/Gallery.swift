@@ -87,7 +87,7 @@ public struct Gallery: Sendable {
             } else {
                 dash = true
             }
-            if out.unicodeScalars.count >= 48 { break }
+            if out.count >= 47 { break }
         }
         return out.isEmpty ? "untitled" : out
     }
@@ -146,7 +146,7 @@ public struct Gallery: Sendable {
         var template = Array("\(folder)/.easel-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw .storage("\(folder): \(String(cString: strerror(errno)))") }
-        let tmp = String(cString: template)
+        let tmp = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         defer { unlink(tmp) }
         var written = 0
         while written < bytes.count {

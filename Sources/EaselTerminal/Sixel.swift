@@ -33,8 +33,9 @@ public struct Sixel: GraphicsProtocol {
                 return EncodedImage(bytes: bytes, pixels: target, cells: cells)
             }
             if palette > 16 { palette /= 2; continue }
-            target = fittedSize(width: target.width * 3 / 4, height: target.height * 3 / 4, in: target)
-            guard target.width > 0 else { throw GraphicsError("the image cannot fit in \(maxBytes) bytes") }
+            let smaller = PixelSize(width: target.width * 3 / 4, height: target.height * 3 / 4)
+            target = fittedSize(width: image.width, height: image.height, in: smaller)
+            guard target.width > 0, target.height > 0 else { throw GraphicsError("the image cannot fit in \(maxBytes) bytes") }
         }
     }
 

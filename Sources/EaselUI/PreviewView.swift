@@ -124,7 +124,7 @@ struct HelpOverlay {
                 lines.append(("  " + keys + pad + row.doc, .text))
             }
         }
-        let width = min(area.width - 4, 76), height = min(area.height - 2, lines.count + 2)
+        let width = min(area.width - 4, 84), height = min(area.height - 2, lines.count + 2)
         guard width > 10, height > 2 else { return }
         let box = Rect(x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width: width, height: height)
         buffer.fill(box, role: .text)

@@ -90,7 +90,7 @@ struct SeedJobAPITests {
             do {
                 _ = try await api.submit(.init(prompt: "three"))
                 Issue.record("third submit was accepted")
-            } catch .rateLimited(let after) {
+            } catch JobError.rateLimited(let after) {
                 let seconds = try #require(after).components.seconds
                 #expect(seconds >= 59 && seconds <= 60)
             } catch {
@@ -110,7 +110,7 @@ struct SeedJobAPITests {
         do {
             _ = try await api.submit(.init(prompt: "x"))
             Issue.record("connected to port 9")
-        } catch .network(let message) {
+        } catch JobError.network(let message) {
             #expect(message.lowercased().contains("connect"))
         } catch {
             Issue.record("wrong error \(error)")
@@ -127,7 +127,7 @@ struct SeedJobAPITests {
         do {
             _ = try await api.status(of: RemoteJobID("x"))
             Issue.record("no timeout")
-        } catch .network(let message) {
+        } catch JobError.network(let message) {
             #expect(message.contains("timed out"))
         } catch {
             Issue.record("wrong error \(error)")
@@ -201,7 +201,7 @@ struct GalleryTests {
         do {
             _ = try Gallery(directory: file).save(png, metadata: .init(request: .init(prompt: "x"), backend: "d", jobID: "1"))
             Issue.record("saved under a file")
-        } catch .storage(let why) {
+        } catch JobError.storage(let why) {
             #expect(why.contains(file))
         } catch {
             Issue.record("wrong error \(error)")

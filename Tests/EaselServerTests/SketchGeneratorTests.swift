@@ -35,7 +35,11 @@ struct SketchGeneratorTests {
         let prompt = "a red sun over the sea at dusk, mountains and a forest, city with stars"
         let first = generator.render(prompt: prompt, seed: 97, width: 160, height: 120)
         let second = SketchGenerator().render(prompt: prompt, seed: 97, width: 160, height: 120)
-        #expect(first == second)
+        #expect(first.width == second.width && first.height == second.height)
+        // Counted rather than compared wholesale, so a failure reports a number, not two pixel dumps.
+        let differing = zip(first.pixels, second.pixels).filter { $0 != $1 }.count
+        #expect(first.pixels.count == second.pixels.count)
+        #expect(differing == 0, "\(differing) bytes differ between two identical renders")
     }
 
     @Test("A different seed gives visibly different pixels")
@@ -86,6 +90,8 @@ struct SketchGeneratorTests {
         #expect(plan.elements.contains(.city))
         #expect(plan.elements.contains(.stars))
         #expect(plan.palette == "night")
+        // The word itself picks the palette, not just the stars' fallback.
+        #expect(generator.interpret(prompt: "a city at night", seed: 11).palette == "night")
     }
 
     @Test("A colour word picks the palette, and a colour before a scene word tints it instead")

@@ -24,21 +24,31 @@ enum Harness {
             .contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)") }
     }
 
+    /// Runs a command to completion with `posix_spawnp` and `waitpid` (Foundation's `Process` can
+    /// miss a child's exit here). With `capture: false` output is discarded: use that for commands that
+    /// leave a daemon behind (tmux), which would otherwise hold a pipe open.
     @discardableResult
-    static func run(_ args: [String], env: [String: String] = [:]) -> (status: Int32, out: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = args
-        var e = ProcessInfo.processInfo.environment
-        for (k, v) in env { e[k] = v }
-        p.environment = e
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        do { try p.run() } catch { return (-1, "\(error)") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    static func run(_ args: [String], env: [String: String] = [:], capture: Bool = true) -> (status: Int32, out: String) {
+        let outPath = NSTemporaryDirectory() + "easel-run-\(UInt32.random(in: .min ... .max)).txt"
+        defer { unlink(outPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, capture ? outPath : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var environment = ProcessInfo.processInfo.environment
+        for (k, v) in env { environment[k] = v }
+        let argv = args.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0)=\($1)") } + [nil]
+        defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+        var pid: pid_t = 0
+        guard posix_spawnp(&pid, args[0], &actions, nil, argv, envp) == 0 else { return (-1, "cannot run \(args[0])") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let code = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        let out = capture ? ((try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "") : ""
+        return (code, out)
     }
 
     static func tempDir(_ tag: String) -> String {
@@ -71,12 +81,12 @@ struct Tmux {
 
     func start(_ command: String, columns: Int = 120, rows: Int = 36) -> Bool {
         Harness.run(["tmux", "-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", session,
-                     "-x", "\(columns)", "-y", "\(rows)", command]).status == 0
+                     "-x", "\(columns)", "-y", "\(rows)", command], capture: false).status == 0
     }
 
     func capture() -> String { Harness.run(["tmux", "-L", socket, "capture-pane", "-p", "-t", session]).out }
-    func keys(_ keys: String...) { Harness.run(["tmux", "-L", socket, "send-keys", "-t", session] + keys) }
-    func literal(_ text: String) { Harness.run(["tmux", "-L", socket, "send-keys", "-t", session, "-l", text]) }
-    var alive: Bool { Harness.run(["tmux", "-L", socket, "has-session", "-t", session]).status == 0 }
-    func kill() { Harness.run(["tmux", "-L", socket, "kill-server"]) }
+    func keys(_ keys: String...) { Harness.run(["tmux", "-L", socket, "send-keys", "-t", session] + keys, capture: false) }
+    func literal(_ text: String) { Harness.run(["tmux", "-L", socket, "send-keys", "-t", session, "-l", text], capture: false) }
+    var alive: Bool { Harness.run(["tmux", "-L", socket, "has-session", "-t", session], capture: false).status == 0 }
+    func kill() { Harness.run(["tmux", "-L", socket, "kill-server"], capture: false) }
 }

@@ -1,0 +1,40 @@
+# Easel — make run (build in release mode and start the studio), make test (everything CI runs).
+SWIFT      ?= swift
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+RUN_DEPS   := libncurses-dev libcurl4-openssl-dev libsixel-dev libpng-dev libturbojpeg0-dev libwebp-dev \
+              libsqlite3-dev zlib1g-dev pkg-config
+TEST_DEPS  := $(RUN_DEPS) tmux xterm xvfb xdotool imagemagick x11-apps x11-utils xfonts-base libsixel-bin
+ARGS       ?=
+
+.PHONY: run build release test deps test-deps clean
+
+# Install only the Debian packages that are missing (apt-get update once, when needed).
+define apt_install
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:" $$missing; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+endef
+
+deps:
+	$(call apt_install,$(RUN_DEPS))
+
+test-deps:
+	$(call apt_install,$(TEST_DEPS))
+
+release: deps
+	$(SWIFT) build -c release --product easel
+
+run: release
+	./.build/release/easel $(ARGS)
+
+build: deps
+	$(SWIFT) build
+
+test: test-deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+clean:
+	rm -rf .build

@@ -1,0 +1,105 @@
+import EaselImaging
+import EaselTerminal
+import EaselUI
+import Foundation
+import Testing
+
+/// An X server on a free display, and an `xterm -ti vt340` (sixel) in it running one command.
+final class XSession {
+    let display: String
+    private let xvfb: Process
+    private var xterm: Process?
+
+    init?() {
+        guard Harness.which("Xvfb"), Harness.which("xterm"), Harness.which("xdotool"), Harness.which("import") else { return nil }
+        var chosen: Int?
+        for n in (90..<140).shuffled() where !FileManager.default.fileExists(atPath: "/tmp/.X11-unix/X\(n)")
+            && !FileManager.default.fileExists(atPath: "/tmp/.X\(n)-lock") {
+            chosen = n
+            break
+        }
+        guard let n = chosen else { return nil }
+        display = ":\(n)"
+        xvfb = Process()
+        xvfb.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        xvfb.arguments = ["Xvfb", display, "-screen", "0", "1024x768x24", "-nolisten", "tcp"]
+        xvfb.standardError = FileHandle.nullDevice
+        xvfb.standardOutput = FileHandle.nullDevice
+        do { try xvfb.run() } catch { return nil }
+        guard Harness.waitUntil(.seconds(10), { FileManager.default.fileExists(atPath: "/tmp/.X11-unix/X\(n)") }) else {
+            xvfb.terminate()
+            return nil
+        }
+    }
+
+    /// Starts xterm at the screen's top-left: 120×36 cells of the 6×13 `fixed` font, 2-pixel border.
+    func startXterm(_ command: String) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["xterm", "-ti", "vt340", "-geometry", "120x36+0+0", "-fn", "fixed", "-bg", "black", "-fg", "white",
+                       "-xrm", "XTerm*allowWindowOps: true", "-e", "sh", "-c", command]
+        var env = ProcessInfo.processInfo.environment
+        env["DISPLAY"] = display
+        env.removeValue(forKey: "TMUX")
+        p.environment = env
+        try p.run()
+        xterm = p
+    }
+
+    func xdotool(_ args: String...) { Harness.run(["xdotool"] + args, env: ["DISPLAY": display], capture: false) }
+
+    func screenshot(to path: String) -> Bool {
+        Harness.run(["import", "-window", "root", path], env: ["DISPLAY": display], capture: false).status == 0
+    }
+
+    deinit {
+        if let xterm, xterm.isRunning { kill(xterm.processIdentifier, SIGKILL) }
+        if xvfb.isRunning { kill(xvfb.processIdentifier, SIGKILL) }
+    }
+}
+
+@Suite("Sixel preview in a real xterm", .serialized)
+struct SixelInXtermTests {
+    @Test func theFinishedImageIsDrawnInsideThePreviewPane() throws {
+        let x = try #require(XSession(), "Xvfb, xterm, xdotool or ImageMagick missing (make test installs them)")
+        let dir = Harness.tempDir("xterm")
+        let gallery = dir + "/gallery"
+        try x.startXterm("\(Harness.binary) --gallery \(gallery) --latency 1 --poll-interval 0.3 2> \(dir)/stderr.txt; sleep 30")
+        // The studio is up once the screen has content: wait for xterm, then type like a user.
+        Thread.sleep(forTimeInterval: 3)
+        x.xdotool("mousemove", "300", "200")
+        x.xdotool("type", "--delay", "20", "a red sun over the sea at dusk")
+        x.xdotool("key", "Return")
+        #expect(Harness.waitUntil(.seconds(30)) { !Harness.pngs(in: gallery).isEmpty }, "no image was saved")
+        Thread.sleep(forTimeInterval: 2)                    // decode + encode + draw
+        let shot = dir + "/shot.png"
+        #expect(x.screenshot(to: shot))
+        try? FileManager.default.removeItem(atPath: "/tmp/easel-xterm-shot.png")
+        try? FileManager.default.copyItem(atPath: shot, toPath: "/tmp/easel-xterm-shot.png")
+        let image = try ImageCodec.decode([UInt8](try Data(contentsOf: URL(fileURLWithPath: shot))))
+
+        // Where the layout puts the picture, in screen pixels (2-px border, 6×13 cells).
+        let layout = Layout(size: CellSize(columns: 120, rows: 36))
+        let inner = layout.preview.inset(by: 1)
+        let picture = Rect(x: inner.x, y: inner.y, width: inner.width, height: inner.height - 1)
+        func pixels(_ r: Rect) -> (x: Int, y: Int, w: Int, h: Int) { (2 + r.x * 6, 2 + r.y * 13, r.width * 6, r.height * 13) }
+        func colours(_ r: Rect) -> (distinct: Int, lit: Double) {
+            let p = pixels(r)
+            var seen = Set<Int>(), lit = 0
+            for y in p.y..<(p.y + p.h) { for x in p.x..<(p.x + p.w) {
+                let i = (y * image.width + x) * 4
+                let (r, g, b) = (Int(image.pixels[i]), Int(image.pixels[i + 1]), Int(image.pixels[i + 2]))
+                seen.insert((r >> 4) << 8 | (g >> 4) << 4 | (b >> 4))
+                if r + g + b > 60 { lit += 1 }
+            } }
+            return (seen.count, Double(lit) / Double(p.w * p.h))
+        }
+        let inPicture = colours(picture)
+        let history = layout.history.inset(by: 1)
+        let leftPane = colours(Rect(x: history.x, y: history.y + 2, width: history.width, height: history.height - 2))
+        #expect(inPicture.distinct >= 40, "the preview pane shows \(inPicture.distinct) colours: no image there")
+        #expect(inPicture.lit > 0.5, "only \(Int(inPicture.lit * 100))% of the preview pane is lit")
+        #expect(leftPane.distinct <= 8 && leftPane.lit < 0.05, "image pixels outside the preview pane: \(leftPane)")
+        x.xdotool("key", "ctrl+c")
+    }
+}
