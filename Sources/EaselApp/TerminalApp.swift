@@ -57,6 +57,7 @@ public final class TerminalApp: Sendable {
         }
         SignalTrap.saveTerminalModes()
         let screen = Screen(styles: theme.styles, color: options.color)
+        SignalTrap.installResizeHandler()   // after initscr: replaces ncurses' own, which may run on another thread
         defer {
             runner.cancelAll()
             screen.end()
@@ -71,6 +72,7 @@ public final class TerminalApp: Sendable {
         }
 
         while true {
+            if SignalTrap.takeResize() { screen.resizeToTerminal() }      // queues KEY_RESIZE
             dispatch(.tick(.now, wallTime: Date().timeIntervalSince1970))
             for action in inbox.withLock({ a -> [Action] in defer { a.removeAll() }; return a }) { dispatch(action) }
             for event in screen.readEvents() {
@@ -146,6 +148,24 @@ enum SignalTrap {
                 raise(s)
             }
         }
+    }
+
+    nonisolated(unsafe) static var resized: Int32 = 0
+
+    /// SIGWINCH can be delivered to any thread, where it would not interrupt the loop's `poll()`:
+    /// the handler records it and wakes the loop through the pipe.
+    static func installResizeHandler() {
+        signal(SIGWINCH) { _ in
+            SignalTrap.resized = 1
+            var b: UInt8 = 1
+            _ = write(SignalTrap.wakeFD, &b, 1)
+        }
+    }
+
+    static func takeResize() -> Bool {
+        guard resized != 0 else { return false }
+        resized = 0
+        return true
     }
 
     static func saveTerminalModes() {

@@ -58,6 +58,14 @@ public final class Screen {
     /// The terminal size in cells.
     public var size: CellSize { CellSize(columns: Int(cnc_getmaxx(win)), rows: Int(cnc_getmaxy(win))) }
 
+    /// Reads the terminal's size (`TIOCGWINSZ`) and resizes curses to it; curses then reports
+    /// `KEY_RESIZE`, which `readEvents` returns as `.resized`.
+    public func resizeToTerminal() {
+        var ws = winsize()
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_row > 0, ws.ws_col > 0 else { return }
+        resizeterm(Int32(ws.ws_row), Int32(ws.ws_col))
+    }
+
     /// Reads every pending key without blocking.
     public func readEvents() -> [InputEvent] {
         var events: [InputEvent] = []

@@ -38,6 +38,13 @@ struct StudioInTmuxTests {
         #expect(files.count == 1)
         #expect(files.first?.contains("a-red-sun-over-the-sea-at-dusk") == true)
 
+        // Resizing re-lays out at once: stacked panes at 80×24, a notice when too small.
+        Harness.run(["tmux", "-L", tmux.socket, "resize-window", "-t", tmux.session, "-x", "80", "-y", "24"], capture: false)
+        #expect(Harness.waitUntil(.seconds(3)) { tmux.capture().split(separator: "\n").contains { $0.hasPrefix("┌ Preview") } },
+                "\(tmux.capture())")
+        Harness.run(["tmux", "-L", tmux.socket, "resize-window", "-t", tmux.session, "-x", "30", "-y", "8"], capture: false)
+        #expect(Harness.waitUntil(.seconds(3)) { tmux.capture().contains("Terminal too small") }, "\(tmux.capture())")
+
         tmux.keys("C-c")
         #expect(Harness.waitUntil(.seconds(5)) { tmux.capture().contains("EXITED 0") }, "\(tmux.capture())")
     }

@@ -1,0 +1,50 @@
+import EaselImaging
+import Foundation
+import Testing
+
+@Suite("easel generate, without a terminal")
+struct HeadlessCLITests {
+    @Test func itPrintsTheSavedPathAndWritesTheImage() throws {
+        let gallery = Harness.tempDir("cli")
+        let r = Harness.run([Harness.binary, "generate", "snowy mountains above a pine forest", "--gallery", gallery,
+                             "--latency", "0.2", "--poll-interval", "0.2", "--seed", "5", "--width", "320", "--height", "200"])
+        #expect(r.status == 0, "\(r.out)")
+        let path = try #require(r.out.split(separator: "\n").last.map(String.init))
+        #expect(path.hasPrefix(gallery) && path.hasSuffix("_snowy-mountains-above-a-pine-forest_5.png"), "\(r.out)")
+        #expect(r.out.contains("easel: processing"))
+        let image = try ImageCodec.decode([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
+        #expect(image.width == 320 && image.height == 200)
+    }
+
+    @Test func jsonOutputIsOneObjectWithStatusFileSeedAndElapsedTime() throws {
+        let gallery = Harness.tempDir("cli-json")
+        let r = Harness.run([Harness.binary, "generate", "a blue moon", "--gallery", gallery, "--latency", "0.2",
+                             "--poll-interval", "0.2", "--seed", "9", "--json"])
+        #expect(r.status == 0, "\(r.out)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        #expect(object["status"] as? String == "completed")
+        #expect(object["seed"] as? Int == 9)
+        #expect((object["file"] as? String)?.hasPrefix(gallery) == true)
+        #expect((object["elapsed_s"] as? Double ?? 0) > 0)
+        #expect(object["job_id"] != nil && object["error"] == nil)
+    }
+
+    @Test func failuresExitNonZeroWithACategorizedError() throws {
+        let gallery = Harness.tempDir("cli-fail")
+        let empty = Harness.run([Harness.binary, "generate", "   ", "--gallery", gallery, "--json"])
+        #expect(empty.status == 2)
+        let e = try #require(try JSONSerialization.jsonObject(with: Data(empty.out.utf8)) as? [String: Any])
+        #expect((e["error"] as? [String: String])?["category"] == "invalid_prompt")
+
+        let refused = Harness.run([Harness.binary, "generate", "x", "--server", "http://127.0.0.1:9", "--gallery", gallery, "--json"])
+        #expect(refused.status == 1)
+        let n = try #require(try JSONSerialization.jsonObject(with: Data(refused.out.utf8)) as? [String: Any])
+        #expect((n["error"] as? [String: String])?["category"] == "network")
+
+        let timedOut = Harness.run([Harness.binary, "generate", "slow", "--latency", "3", "--deadline", "0.5",
+                                    "--poll-interval", "0.2", "--gallery", gallery])
+        #expect(timedOut.status == 1)
+        #expect(timedOut.out.contains("timed out after"), "\(timedOut.out)")
+        #expect(Harness.pngs(in: gallery).isEmpty)
+    }
+}
