@@ -1,10 +1,23 @@
 /// One cell: a grapheme cluster (or "" for the right half of a wide character) and its role.
+/// Picture cells (Unicode blocks) carry their own colours in `paint`, which overrides the role's.
 public struct Cell: Equatable, Sendable {
     public var text: String
     public var role: Role
-    public init(_ text: String = " ", role: Role = .text) {
+    public var paint: Paint?
+    public init(_ text: String = " ", role: Role = .text, paint: Paint? = nil) {
         self.text = text
         self.role = role
+        self.paint = paint
+    }
+}
+
+/// Explicit cell colours for pictures drawn with characters.
+public struct Paint: Equatable, Hashable, Sendable {
+    public var fg: Color
+    public var bg: Color
+    public init(fg: Color, bg: Color) {
+        self.fg = fg
+        self.bg = bg
     }
 }
 

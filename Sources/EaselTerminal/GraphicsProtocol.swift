@@ -1,13 +1,34 @@
 import EaselImaging
 
-/// An image ready to be written at a cell: the bytes and the cells it covers.
+/// An image prepared for one protocol: escape-sequence bytes to write at its top-left cell, or
+/// coloured cells that curses draws (Unicode blocks).
 public struct EncodedImage: Equatable, Sendable {
-    /// The sequence to write with the cursor at the image's top-left cell (e.g. a sixel DCS).
-    public let bytes: [UInt8]
-    /// Size in pixels after scaling.
+    public enum Payload: Equatable, Sendable {
+        /// The sequence to write with the cursor at the image's top-left cell (sixel DCS, kitty APC, OSC 1337).
+        case bytes([UInt8])
+        /// Cells to draw through curses, row-major, `cells.columns × cells.rows`.
+        case cells([Cell])
+    }
+    public let payload: Payload
+    /// Size in pixels after scaling (for blocks: one column × two rows per cell).
     public let pixels: PixelSize
     /// Cells covered, rounded up.
     public let cells: CellSize
+    /// A per-image id for protocols that address images (kitty's `i=`); 0 otherwise.
+    public let imageID: UInt32
+
+    public init(payload: Payload, pixels: PixelSize, cells: CellSize, imageID: UInt32 = 0) {
+        self.payload = payload
+        self.pixels = pixels
+        self.cells = cells
+        self.imageID = imageID
+    }
+
+    /// The escape-sequence bytes, empty for cell payloads.
+    public var bytes: [UInt8] {
+        if case .bytes(let b) = payload { return b }
+        return []
+    }
 }
 
 /// Why an image could not be prepared for the terminal.
@@ -23,6 +44,13 @@ public protocol GraphicsProtocol: Sendable {
     /// Scales `image` to fit `box` (keeping its aspect) and encodes it. Runs off the UI thread.
     /// - Parameter cell: one cell's size in pixels, to report the cells covered.
     func encode(_ image: RGBAImage, fitting box: PixelSize, cell: PixelSize) throws(GraphicsError) -> EncodedImage
+    /// Bytes that remove `image` from the screen (kitty: delete by id), or `nil` when curses
+    /// repainting its cells is enough (sixel, iTerm2, blocks).
+    func erase(_ image: EncodedImage) -> [UInt8]?
+}
+
+extension GraphicsProtocol {
+    public func erase(_ image: EncodedImage) -> [UInt8]? { nil }
 }
 
 /// The fitted size of a `width × height` image inside `box`, keeping the aspect ratio;

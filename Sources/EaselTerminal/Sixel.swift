@@ -30,7 +30,7 @@ public struct Sixel: GraphicsProtocol {
             if bytes.count <= maxBytes {
                 let cells = CellSize(columns: (target.width + cell.width - 1) / max(1, cell.width),
                                      rows: (target.height + cell.height - 1) / max(1, cell.height))
-                return EncodedImage(bytes: bytes, pixels: target, cells: cells)
+                return EncodedImage(payload: .bytes(bytes), pixels: target, cells: cells)
             }
             if palette > 16 { palette /= 2; continue }
             let smaller = PixelSize(width: target.width * 3 / 4, height: target.height * 3 / 4)
