@@ -6,7 +6,7 @@ RUN_DEPS   := libncurses-dev libcurl4-openssl-dev libsixel-dev libpng-dev libtur
 TEST_DEPS  := $(RUN_DEPS) tmux xterm xvfb xdotool imagemagick x11-apps x11-utils xfonts-base libsixel-bin
 ARGS       ?=
 
-.PHONY: run build release test deps test-deps clean
+.PHONY: run build release test deps test-deps bench bench-deps clean
 
 # Install only the Debian packages that are missing (apt-get update once, when needed).
 define apt_install
@@ -35,6 +35,16 @@ build: deps
 test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+
+BENCH_DEPS := $(RUN_DEPS) libsixel-bin chafa
+
+bench-deps:
+	$(call apt_install,$(BENCH_DEPS))
+
+# Release build of the harness, then every figure, written to BENCHMARKS.md.
+bench: bench-deps
+	$(SWIFT) build -c release --product easel-bench
+	./.build/release/easel-bench --write BENCHMARKS.md
 
 clean:
 	rm -rf .build

@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "easel", targets: ["easel"]),
+        .executable(name: "easel-bench", targets: ["easel-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -45,9 +46,15 @@ let package = Package(
         .executableTarget(
             name: "easel",
             dependencies: [
-                "EaselCore", "EaselHTTP", "EaselBackends", "EaselStore", "EaselTerminal", "EaselUI", "EaselServer",
-                "EaselApp", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "EaselCore", "EaselHTTP", "EaselImaging", "EaselBackends", "EaselStore", "EaselTerminal", "EaselUI",
+                "EaselServer", "EaselApp", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            linkerSettings: [.unsafeFlags(["-use-ld=lld"])]
+        ),
+
+        .executableTarget(
+            name: "easel-bench",
+            dependencies: ["EaselImaging", "EaselTerminal", "EaselServer"],
             linkerSettings: [.unsafeFlags(["-use-ld=lld"])]
         ),
 

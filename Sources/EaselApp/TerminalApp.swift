@@ -49,7 +49,7 @@ public final class TerminalApp: Sendable {
     public func run(state initial: AppState, runner: EffectRunner, options: Options,
                     keymap: Keymap = .default) -> Int32 {
         let caps = TerminalProbe.run(timeout: options.probeTimeout)
-        let graphics = options.graphics.resolve(caps, colors: options.sixelColors)
+        let selection = options.graphics.resolve(caps, colors: options.sixelColors)
         var theme = Theme.mono
         var themeWarning: String?
         if options.color {
@@ -63,9 +63,11 @@ public final class TerminalApp: Sendable {
             screen.end()
             if let themeWarning { FileHandle.standardError.write(Data("easel: \(themeWarning)\n".utf8)) }
         }
-        let presenter = ImagePresenter(graphics: graphics, cell: caps.cellPixels, wake: wake)
+        let presenter = ImagePresenter(graphics: selection?.graphics, cell: caps.cellPixels,
+                                       passthrough: selection?.passthrough ?? false, wake: wake)
         var state = initial
         var lastBuffer: CellBuffer?
+        var redraws = state.redrawRequests
 
         func dispatch(_ action: Action) {
             runner.run(reduce(&state, action, keymap: keymap))
@@ -84,17 +86,23 @@ public final class TerminalApp: Sendable {
                     lastBuffer = nil
                 }
             }
+            if state.redrawRequests != redraws {            // C-l: repaint every cell, re-emit pictures
+                redraws = state.redrawRequests
+                screen.invalidateAll()
+                presenter.screenWasCleared()
+                lastBuffer = nil
+            }
             if let signal = SignalTrap.pending() { return 128 + signal }
             if state.quitRequested { return 0 }
 
             let frame = render(state, size: screen.size, keymap: keymap, cell: caps.cellPixels,
                                previewStatus: presenter.status(for:))
-            let changed = presenter.shownRect.map { rect in
-                lastBuffer.map { !$0.sameCells(as: frame.buffer, in: rect) } ?? true
-            } ?? false
-            presenter.prepare(screen, showing: frame.picture, regionChanged: changed)
+            let previous = lastBuffer
+            presenter.prepare(screen, showing: frame.pictures) { rect in
+                previous.map { !$0.sameCells(as: frame.buffer, in: rect) } ?? true
+            }
             screen.draw(frame.buffer)
-            presenter.present(screen, showing: frame.picture)
+            presenter.present(screen, showing: frame.pictures)
             lastBuffer = frame.buffer
 
             var fds = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),

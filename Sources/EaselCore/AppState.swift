@@ -67,6 +67,8 @@ public struct AppState: Equatable, Sendable {
     /// Seconds since 1970 at `now`, for clock times shown to the user.
     public var wallTime: Double = 0
     public var quitRequested = false
+    /// Bumped by `redraw` (C-l): the loop repaints everything when it changes.
+    public var redrawRequests = 0
 
     public init(backendName: String, mode: GenerationMode = .exclusive, pollPolicy: PollPolicy = PollPolicy(),
                 parameters: GenerationParameters = GenerationParameters(), seeds: SeedSource = SeedSource(seed: 1),

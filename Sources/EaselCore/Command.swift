@@ -21,6 +21,8 @@ public enum Command: String, CaseIterable, Sendable {
     case deleteWordBackward = "delete_word_backward"
     case killToLineEnd = "kill_to_line_end"
     case killToLineStart = "kill_to_line_start"
+    case cycleSize = "cycle_size"
+    case redraw
 
     /// One line, shown in the `?` overlay and the status bar.
     public var doc: String {
@@ -46,6 +48,8 @@ public enum Command: String, CaseIterable, Sendable {
         case .deleteWordBackward: "Delete the previous word"
         case .killToLineEnd: "Delete to the end of the line"
         case .killToLineStart: "Delete to the start of the line"
+        case .cycleSize: "Cycle the output size (square, landscape, portrait, wide)"
+        case .redraw: "Repaint the screen and its pictures"
         }
     }
 }

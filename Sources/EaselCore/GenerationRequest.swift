@@ -46,6 +46,11 @@ public struct GenerationParameters: Equatable, Sendable {
     }
 }
 
+extension GenerationParameters {
+    /// Output sizes `cycle_size` steps through, in pixels: square, landscape 3:2, portrait 2:3, wide 16:9.
+    public static let sizePresets: [(Int, Int)] = [(768, 768), (768, 512), (512, 768), (1024, 576)]
+}
+
 /// A small deterministic pseudo-random generator (SplitMix64) kept in the state, so the reducer can
 /// draw random seeds and stay pure. The loop seeds it once at start-up.
 public struct SeedSource: Equatable, Sendable {

@@ -51,7 +51,7 @@ public struct Keymap: Equatable, Sendable {
     /// Emacs and vi habits; printable keys in the prompt context type text unless bound here.
     public static let `default` = Keymap([
         .global: [
-            ("C-c", .quit), ("Tab", .focusNext), ("S-Tab", .focusPrevious), ("F1", .toggleHelp),
+            ("C-c", .quit), ("Tab", .focusNext), ("S-Tab", .focusPrevious), ("F1", .toggleHelp), ("C-l", .redraw),
         ],
         .prompt: [
             ("Enter", .generate), ("C-d", .quitIfEmpty), ("Esc", .focusNext),
@@ -60,6 +60,7 @@ public struct Keymap: Equatable, Sendable {
             ("M-b", .cursorWordLeft), ("M-f", .cursorWordRight),
             ("Backspace", .deleteBackward), ("C-h", .deleteBackward), ("Del", .deleteForward),
             ("C-w", .deleteWordBackward), ("C-k", .killToLineEnd), ("C-u", .killToLineStart),
+            ("M-s", .cycleSize),
         ],
         .queue: [
             ("q", .quit), ("C-d", .quit), ("?", .toggleHelp), ("i", .focusPrompt), ("Esc", .focusPrompt),

@@ -46,6 +46,12 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
     case .deleteWordBackward: state.editor.deleteWordBackward()
     case .killToLineEnd: state.editor.killToEnd()
     case .killToLineStart: state.editor.killToStart()
+    case .redraw: state.redrawRequests += 1
+    case .cycleSize:
+        let sizes = GenerationParameters.sizePresets
+        let i = sizes.firstIndex { $0 == (state.parameters.width, state.parameters.height) }
+        let next = sizes[((i ?? -1) + 1) % sizes.count]
+        (state.parameters.width, state.parameters.height) = next
     }
     return []
 }

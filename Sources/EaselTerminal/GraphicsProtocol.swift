@@ -63,16 +63,44 @@ public func fittedSize(width: Int, height: Int, in box: PixelSize, band: Int = 6
     return PixelSize(width: min(w, box.width), height: min(h, box.height / band * band))
 }
 
-/// Chooses the protocol from what the probe proved and what the user asked for.
-public enum GraphicsChoice: String, CaseIterable, Sendable {
-    case auto, sixel, none
+/// A chosen protocol, and whether its sequences must be wrapped for tmux passthrough.
+public struct GraphicsSelection: Sendable {
+    public let graphics: any GraphicsProtocol
+    public let passthrough: Bool
+}
 
-    /// `auto` picks sixel only when DA1 advertised it: sixel is never sent to a terminal that did not.
-    public func resolve(_ caps: TerminalCapabilities, colors: Int = 256) -> (any GraphicsProtocol)? {
+/// The user's choice of image protocol (`--graphics`); `auto` decides from the probe.
+public enum GraphicsChoice: String, CaseIterable, Sendable {
+    case auto, sixel, kitty, iterm, blocks, none
+
+    /// Resolves the choice for a probed terminal; `nil` means no pictures (`none`).
+    ///
+    /// `auto` follows the probe's order (kitty, iTerm2, sixel, blocks) and never sends sixel to a
+    /// terminal whose DA1 did not advertise it. Inside tmux, sixel is used natively when tmux
+    /// advertises it (tmux ≥ 3.4 built with sixel); otherwise `auto` falls back to blocks, and an
+    /// explicit `sixel`, `kitty` or `iterm` is wrapped in tmux passthrough (needs `allow-passthrough on`).
+    public func resolve(_ caps: TerminalCapabilities, colors: Int = 256) -> GraphicsSelection? {
+        let wanted: GraphicsChoice
         switch self {
-        case .auto: caps.sixel ? Sixel(colors: colors) : nil
-        case .sixel: Sixel(colors: colors)
-        case .none: nil
+        case .none: return nil
+        case .auto where caps.inTmux:
+            wanted = caps.sixel ? .sixel : .blocks       // tmux answers DA1 itself: 4 means native sixel
+        case .auto:
+            switch caps.bestProtocol {
+            case "kitty": wanted = .kitty
+            case "iterm": wanted = .iterm
+            case "sixel": wanted = .sixel
+            default: wanted = .blocks
+            }
+        default: wanted = self
+        }
+        let passthrough = caps.inTmux && !(wanted == .sixel && caps.sixel) && wanted != .blocks
+        switch wanted {
+        case .sixel: return GraphicsSelection(graphics: Sixel(colors: colors), passthrough: passthrough)
+        case .kitty: return GraphicsSelection(graphics: Kitty(), passthrough: passthrough)
+        case .iterm: return GraphicsSelection(graphics: ITerm2(), passthrough: passthrough)
+        case .blocks, .auto: return GraphicsSelection(graphics: Blocks(), passthrough: false)
+        case .none: return nil
         }
     }
 }

@@ -9,8 +9,9 @@ public enum PreviewStatus: Equatable, Sendable {
     case unavailable
     /// Being decoded and encoded in the background.
     case encoding
-    /// Encoded; it will be drawn after the next refresh, covering these cells.
-    case ready(CellSize)
+    /// Encoded. Byte payloads are written by `present` after the next refresh; cell payloads
+    /// (blocks) are drawn by the view into the cell buffer.
+    case ready(EncodedImage)
     case failed(String)
 }
 
@@ -19,7 +20,7 @@ public enum PreviewStatus: Equatable, Sendable {
 /// anything else is drawn there. Owned by the UI loop; only the cache is shared with encoders.
 public final class ImagePresenter {
     /// A picture to show: the saved file and the cells available for it.
-    public struct Request: Equatable, Sendable {
+    public struct Request: Hashable, Sendable {
         public let path: String
         public let rect: Rect
         public init(path: String, rect: Rect) {
@@ -38,15 +39,19 @@ public final class ImagePresenter {
     public let graphics: (any GraphicsProtocol)?
     /// One cell in pixels, from the probe.
     public let cell: PixelSize
+    /// Wrap escape sequences in tmux passthrough (`ESC P tmux; … ESC \`, every ESC doubled).
+    public let passthrough: Bool
     private let wake: @Sendable () -> Void
     private let cache = Cache()
     private let queue = DispatchQueue(label: "easel.preview.encode", qos: .userInitiated)
-    private var shown: (key: CacheKey, rect: Rect)?
+    private var shown: [Request: EncodedImage] = [:]
 
     /// - Parameter wake: called from a background thread when an encode finishes, so the loop redraws.
-    public init(graphics: (any GraphicsProtocol)?, cell: PixelSize, wake: @escaping @Sendable () -> Void) {
+    public init(graphics: (any GraphicsProtocol)?, cell: PixelSize, passthrough: Bool = false,
+                wake: @escaping @Sendable () -> Void) {
         self.graphics = graphics
         self.cell = cell
+        self.passthrough = passthrough
         self.wake = wake
     }
 
@@ -60,7 +65,7 @@ public final class ImagePresenter {
             return nil
         }
         switch entry {
-        case .ready(let e): return .ready(e.cells)
+        case .ready(let e): return .ready(e)
         case .failed(let m): return .failed(m)
         case .encoding: return .encoding
         case nil:
@@ -85,38 +90,53 @@ public final class ImagePresenter {
         }
     }
 
-    /// Call before `Screen.draw`: erases the old image when it is replaced, moved or hidden,
-    /// or when other cells were drawn over its rect (`regionChanged`).
-    public func prepare(_ screen: Screen, showing request: Request?, regionChanged: Bool) {
-        guard let old = shown else { return }
-        let next = request.map { key(for: $0) }
-        if next != old.key || request?.rect != old.rect || regionChanged {
-            screen.invalidate(rows: old.rect.y..<old.rect.maxY)
-            shown = nil
+    /// The rects of the images written to the terminal, which curses must not paint over.
+    public var shownRects: [Rect] { shown.keys.map(\.rect) }
+
+    /// Call before `Screen.draw`: erases every image that is replaced, moved or hidden, or whose rect
+    /// other cells were drawn over (`regionChanged`): kitty deletes by id; otherwise the rows are
+    /// repainted by curses, which clears sixel and iTerm2 pixels.
+    public func prepare(_ screen: Screen, showing requests: [Request], regionChanged: (Rect) -> Bool) {
+        for (request, image) in shown where !requests.contains(request) || regionChanged(request.rect) {
+            if let erase = graphics?.erase(image) { screen.writeRaw(wrap(erase)) }
+            screen.invalidate(rows: request.rect.y..<request.rect.maxY)
+            shown[request] = nil
         }
     }
 
-    /// Call after `Screen.draw`: writes the image once, centred in its rect, inside DECSC/DECRC and
-    /// synchronized output, in one write.
-    public func present(_ screen: Screen, showing request: Request?) {
-        guard let request, graphics != nil else { return }
-        let key = key(for: request)
-        if let s = shown, s.key == key, s.rect == request.rect { return }
-        guard case .ready(let image)? = cache.withLock({ $0[key] }) else { return }
-        let col = request.rect.x + max(0, (request.rect.width - image.cells.columns) / 2)
-        let row = request.rect.y + max(0, (request.rect.height - image.cells.rows) / 2)
-        var out = Array("\u{1B}[?2026h\u{1B}7\u{1B}[\(row + 1);\(col + 1)H".utf8)
-        out += image.bytes
-        out += Array("\u{1B}8\u{1B}[?2026l".utf8)
-        screen.writeRaw(out)
-        shown = (key, request.rect)
+    /// Call after `Screen.draw`: writes each new byte-payload image once, centred in its rect,
+    /// inside DECSC/DECRC and synchronized output, in one write.
+    public func present(_ screen: Screen, showing requests: [Request]) {
+        guard graphics != nil else { return }
+        for request in requests where shown[request] == nil {
+            guard case .ready(let image)? = cache.withLock({ $0[key(for: request)] }),
+                  case .bytes(let payload) = image.payload else { continue }
+            let col = request.rect.x + max(0, (request.rect.width - image.cells.columns) / 2)
+            let row = request.rect.y + max(0, (request.rect.height - image.cells.rows) / 2)
+            var out = Array("\u{1B}[?2026h\u{1B}7\u{1B}[\(row + 1);\(col + 1)H".utf8)
+            out += wrap(payload)
+            out += Array("\u{1B}8\u{1B}[?2026l".utf8)
+            screen.writeRaw(out)
+            shown[request] = image
+        }
     }
 
-    /// The cells the image on screen covers (its whole rect), if one is shown.
-    public var shownRect: Rect? { shown?.rect }
-
     /// Forget what is on screen (after a full repaint, resize or resume): the next `present` redraws it.
-    public func screenWasCleared() { shown = nil }
+    public func screenWasCleared() { shown.removeAll() }
+
+    private func wrap(_ bytes: [UInt8]) -> [UInt8] { passthrough ? Self.passthrough(bytes) : bytes }
+
+    /// tmux passthrough: `ESC P tmux ;` + payload with every ESC doubled + `ESC \`.
+    public static func passthrough(_ bytes: [UInt8]) -> [UInt8] {
+        var out = Array("\u{1B}Ptmux;".utf8)
+        out.reserveCapacity(bytes.count + bytes.count / 8 + 16)
+        for b in bytes {
+            if b == 0x1B { out.append(0x1B) }
+            out.append(b)
+        }
+        out += [0x1B, 0x5C]
+        return out
+    }
 
     private func key(for request: Request) -> CacheKey {
         CacheKey(path: request.path, box: PixelSize(width: request.rect.width * cell.width,

@@ -14,6 +14,10 @@ public final class Screen {
     private let win: UnsafeMutablePointer<WINDOW>
     private var pairs: [Role: (pair: Int32, attrs: attr_t)] = [:]
     private var ended = false
+    private let colorCount: Int
+    private var paintPairs: [Paint: Int32] = [:]          // exact colours → pair (fast path)
+    private var quantizedPairs: [Int32: Int32] = [:]      // palette indices → pair (dedupe)
+    private var nextPaintPair: Int32 = Int32(Role.allCases.count + 1)
     private var cursorVisible: Int32 = -1
 
     /// Starts curses on the controlling terminal: raw mode (Ctrl-C and Ctrl-Z arrive as keys),
@@ -28,12 +32,12 @@ public final class Screen {
         keypad(win, true)
         nodelay(win, true)
         set_escdelay(25)
-        setCursor(visible: false)
         if color && has_colors() {
             start_color()
             use_default_colors()
         }
         let colors = color && has_colors() ? Int(cnc_colors()) : 0
+        colorCount = colors
         for (i, role) in Role.allCases.enumerated() {
             let style = styles[role] ?? Style()
             var attrs = cnc_a_normal()
@@ -51,6 +55,7 @@ public final class Screen {
             }
             pairs[role] = (pair, attrs)
         }
+        setCursor(visible: false)
     }
 
     deinit { end() }
@@ -137,14 +142,14 @@ public final class Screen {
         for y in 0..<rows {
             var x = 0
             while x < cols {
-                let role = buffer[x, y].role
+                let role = buffer[x, y].role, paint = buffer[x, y].paint
                 var run = ""
                 let start = x
-                while x < cols, buffer[x, y].role == role {
+                while x < cols, buffer[x, y].role == role, buffer[x, y].paint == paint {
                     run += buffer[x, y].text
                     x += 1
                 }
-                put(run, x: start, y: y, role: role)
+                put(run, x: start, y: y, role: role, paint: paint)
             }
         }
         if let c = buffer.cursor, c.x < cols, c.y < rows {
@@ -157,13 +162,31 @@ public final class Screen {
         doupdate()
     }
 
-    private func put(_ s: String, x: Int, y: Int, role: Role) {
+    private func put(_ s: String, x: Int, y: Int, role: Role, paint: Paint?) {
         guard var p = pairs[role] else { return }
+        if let paint, let pair = pair(for: paint) { p = (pair, cnc_a_normal()) }
         var ws = s.unicodeScalars.map { wchar_t(bitPattern: $0.value) }
         ws.append(0)
         wattr_set(win, p.attrs, Int16(truncatingIfNeeded: min(p.pair, 255)), &p.pair)
         mvwaddnwstr(win, Int32(y), Int32(x), ws, Int32(ws.count - 1))
         wattr_set(win, cnc_a_normal(), 0, nil)
+    }
+
+    /// A colour pair for explicit picture colours, quantized to the terminal's palette; allocated on
+    /// first use and kept (ncurses 6 extended pairs). `nil` without colours or when pairs run out.
+    private func pair(for paint: Paint) -> Int32? {
+        guard colorCount >= 8 else { return nil }
+        if let p = paintPairs[paint] { return p }
+        let fg = paint.fg.indexed(limit: colorCount), bg = paint.bg.indexed(limit: colorCount)
+        let key = (fg + 1) * 257 + (bg + 1)
+        if let p = quantizedPairs[key] { paintPairs[paint] = p; return p }
+        guard nextPaintPair < cnc_color_pairs() else { return nil }
+        let p = nextPaintPair
+        nextPaintPair += 1
+        init_extended_pair(p, fg, bg)
+        quantizedPairs[key] = p
+        paintPairs[paint] = p
+        return p
     }
 
     private func setCursor(visible: Bool) {

@@ -1,6 +1,7 @@
+import Foundation
 import Glibc
 
-/// What the terminal told us about itself: facts only, no decisions.
+/// What the terminal and the environment told us: facts, plus ``bestProtocol``, the one decision derived from them.
 public struct TerminalCapabilities: Equatable, Sendable {
     /// DA1 attributes (`CSI ? 63 ; 1 ; 4 … c` → [1, 4, …]); 4 means sixel graphics.
     public var da1: [Int] = []
@@ -16,11 +17,54 @@ public struct TerminalCapabilities: Equatable, Sendable {
     /// `TIOCGWINSZ`: cells and pixels (pixels are 0 where the terminal or transport does not say).
     public var windowCells = CellSize(columns: 0, rows: 0)
     public var windowPixels = PixelSize(width: 0, height: 0)
+    /// XTVERSION (`CSI > q` → `DCS > | text ST`): "XTerm(379)", "tmux 3.4", "kitty(0.35.2)", "WezTerm 20240203", ….
+    /// Only printable ASCII is kept, at most 64 characters; `nil` when there was no reply or it was empty.
+    public var brand: String?
+    /// The kitty graphics query (`a=q`, id 31) was answered `OK`.
+    public var kittyGraphics = false
+    /// `$TMUX` is set and not empty (`TMUX= cmd` is the usual way to unset it).
+    public var inTmux = false
+    /// `$TERM`, `nil` when unset or empty.
+    public var term: String?
+    /// `$TERM_PROGRAM`, `nil` when unset or empty.
+    public var termProgram: String?
+    /// `$KITTY_WINDOW_ID` is set and not empty. A hint only: tmux and programs started from kitty inherit it.
+    public var kittyWindow = false
 
     public init() {}
 
+    /// Capabilities with only the environment facts filled in (`TMUX`, `TERM`, `TERM_PROGRAM`, `KITTY_WINDOW_ID`).
+    /// Pure: pass `ProcessInfo.processInfo.environment`, or a dictionary in tests.
+    public init(environment env: [String: String]) {
+        func value(_ key: String) -> String? { env[key].flatMap { $0.isEmpty ? nil : $0 } }
+        inTmux = value("TMUX") != nil
+        term = value("TERM")
+        termProgram = value("TERM_PROGRAM")
+        kittyWindow = value("KITTY_WINDOW_ID") != nil
+    }
+
     /// True when DA1 lists attribute 4 (parsed as integers, so `42` does not count).
     public var sixel: Bool { da1.contains(4) }
+
+    /// Inside tmux, by `$TMUX` or by tmux answering XTVERSION.
+    public var inMultiplexer: Bool { inTmux || brand?.hasPrefix("tmux") == true }
+
+    /// The graphics protocol to use when the user asked for `auto`: "kitty", "iterm", "sixel" or "blocks".
+    /// The order follows the reference's fallback rule (terminal-graphics.md §0 rule 9):
+    /// 1. "kitty" when the kitty query was answered `OK`;
+    /// 2. "blocks" inside tmux. Our sequences are not wrapped in passthrough, so tmux would drop kitty and
+    ///    iTerm2 images. tmux ≥ 3.4 with sixel also answers DA1 with 4 whatever the outer terminal can do (§0 rule 8, §4);
+    /// 3. "iterm" for brands known to speak OSC 1337: `TERM_PROGRAM` iTerm.app or WezTerm, or XTVERSION iTerm2… or WezTerm…;
+    /// 4. "sixel" when DA1 lists 4;
+    /// 5. "blocks" otherwise, including when nothing answered.
+    public var bestProtocol: String {
+        if kittyGraphics { return "kitty" }
+        if inMultiplexer { return "blocks" }
+        if termProgram == "iTerm.app" || termProgram == "WezTerm" { return "iterm" }
+        if let brand, brand.hasPrefix("iTerm2") || brand.hasPrefix("WezTerm") { return "iterm" }
+        if sixel { return "sixel" }
+        return "blocks"
+    }
 
     /// The size of one cell in pixels: TIOCGWINSZ when plausible, then `CSI 16 t`, then `CSI 14 t` ÷ cells,
     /// then XTSMGRAPHICS geometry ÷ cells, else 10×20.
@@ -39,54 +83,140 @@ public struct TerminalCapabilities: Equatable, Sendable {
     }
 }
 
-/// Parses terminal replies: complete `CSI` replies are consumed and recorded; anything else
-/// (DCS, OSC, APC, stray bytes) is skipped. Incomplete input stays in the buffer for the next read.
+/// Parses terminal replies and records the ones the probe asked for:
+/// - CSI: DA1 `CSI ? … c`, XTSMGRAPHICS `CSI ? Pi ; 0 ; … S`, XTWINOPS `CSI 4|6 ; h ; w t`;
+/// - DCS: XTVERSION `ESC P > | text ESC \`;
+/// - APC: the kitty graphics reply `ESC _ G i=31 ; OK ESC \`.
+///
+/// Other CSI, DCS, OSC (`ESC ] 11 ; rgb:… BEL`), APC, PM and SOS strings are skipped whole, and so are stray
+/// bytes. A string ends at ST (`ESC \`), or at BEL for OSC. An `ESC` that is not followed by `\`, or a CAN/SUB,
+/// aborts the string, so an unterminated string cannot swallow the DA1 reply after it. Incomplete input
+/// (a lone `ESC`, a CSI without its final byte, a string without its terminator) stays in the buffer for
+/// the next read. An unterminated string longer than ``maxStringLength`` is dropped.
 public enum ReplyParser {
+    /// The longest string kept while waiting for its terminator, in bytes.
+    public static let maxStringLength = 4096
+
     public static func consume(_ buf: inout [UInt8], into caps: inout TerminalCapabilities) {
         var i = 0
-        while i < buf.count {
+        scan: while i < buf.count {
             guard buf[i] == 0x1B else { i += 1; continue }
             guard i + 1 < buf.count else { break }
-            if buf[i + 1] != UInt8(ascii: "[") { i += 1; continue }
-            var j = i + 2
-            var priv = false
-            if j < buf.count, buf[j] == UInt8(ascii: "?") { priv = true; j += 1 }
-            var params: [Int] = [], cur = 0, have = false
-            while j < buf.count, (0x30...0x39).contains(buf[j]) || buf[j] == 0x3B {
-                if buf[j] == 0x3B { params.append(cur); cur = 0; have = false }
-                else { cur = min(cur * 10 + Int(buf[j] - 0x30), 1_000_000); have = true }
-                j += 1
+            switch buf[i + 1] {
+            case UInt8(ascii: "["):
+                guard let next = csi(buf, at: i, into: &caps) else { break scan }
+                i = next
+            case UInt8(ascii: "P"), UInt8(ascii: "]"), UInt8(ascii: "_"), UInt8(ascii: "^"), UInt8(ascii: "X"):
+                switch string(buf, at: i) {
+                case .incomplete: break scan
+                case .aborted(let next): i = next
+                case .complete(let body, let next):
+                    record(introducer: buf[i + 1], body: buf[body], into: &caps)
+                    i = next
+                }
+            default:
+                i += 1
             }
-            if j >= buf.count { break }                       // incomplete: wait for more bytes
-            if have || !params.isEmpty { params.append(cur) }
-            switch (priv, buf[j]) {
-            case (true, UInt8(ascii: "c")):
-                caps.da1 = Array(params.dropFirst())
-                caps.answeredDA1 = true
-            case (true, UInt8(ascii: "S")) where params.count >= 3 && params[1] == 0:
-                if params[0] == 1 { caps.colorRegisters = params[2] }
-                if params[0] == 2, params.count >= 4 { caps.sixelMaxSize = PixelSize(width: params[2], height: params[3]) }
-            case (false, UInt8(ascii: "t")) where params.count >= 3:
-                if params[0] == 4 { caps.textAreaPixels = PixelSize(width: params[2], height: params[1]) }
-                if params[0] == 6 { caps.cellPixelsReported = PixelSize(width: params[2], height: params[1]) }
-            default: break
-            }
-            i = j + 1
         }
         buf.removeFirst(min(i, buf.count))
+    }
+
+    /// Parses the CSI at `start` (`ESC [`), records it, and returns the index after it; `nil` when incomplete.
+    private static func csi(_ buf: [UInt8], at start: Int, into caps: inout TerminalCapabilities) -> Int? {
+        var j = start + 2
+        var prefix: UInt8 = 0
+        if j < buf.count, (0x3C...0x3F).contains(buf[j]) { prefix = buf[j]; j += 1 }     // < = > ?
+        var params: [Int] = [], cur = 0, have = false, odd = false
+        while j < buf.count, (0x30...0x3F).contains(buf[j]) {                          // parameter bytes
+            switch buf[j] {
+            case 0x3B: params.append(cur); cur = 0; have = false
+            case 0x30...0x39: cur = min(cur * 10 + Int(buf[j] - 0x30), 1_000_000); have = true
+            default: odd = true                                                        // ':' or a late prefix
+            }
+            j += 1
+        }
+        var intermediates = false
+        while j < buf.count, (0x20...0x2F).contains(buf[j]) { intermediates = true; j += 1 }
+        guard j < buf.count else { return nil }                                        // wait for more bytes
+        let final = buf[j]
+        guard (0x40...0x7E).contains(final) else { return j }                          // malformed: resume at that byte
+        if have || !params.isEmpty { params.append(cur) }
+        guard !odd, !intermediates else { return j + 1 }
+        switch (prefix, final) {
+        case (UInt8(ascii: "?"), UInt8(ascii: "c")):
+            caps.da1 = Array(params.dropFirst())
+            caps.answeredDA1 = true
+        case (UInt8(ascii: "?"), UInt8(ascii: "S")) where params.count >= 3 && params[1] == 0:
+            if params[0] == 1 { caps.colorRegisters = params[2] }
+            if params[0] == 2, params.count >= 4 { caps.sixelMaxSize = PixelSize(width: params[2], height: params[3]) }
+        case (0, UInt8(ascii: "t")) where params.count >= 3:
+            if params[0] == 4 { caps.textAreaPixels = PixelSize(width: params[2], height: params[1]) }
+            if params[0] == 6 { caps.cellPixelsReported = PixelSize(width: params[2], height: params[1]) }
+        default: break
+        }
+        return j + 1
+    }
+
+    private enum StringEnd {
+        case complete(body: Range<Int>, next: Int)
+        case aborted(next: Int)
+        case incomplete
+    }
+
+    /// Finds the end of the DCS/OSC/APC/PM/SOS string introduced at `start` (`ESC P`, `ESC ]`, …).
+    private static func string(_ buf: [UInt8], at start: Int) -> StringEnd {
+        let isOSC = buf[start + 1] == UInt8(ascii: "]")
+        var k = start + 2
+        while k < buf.count {
+            switch buf[k] {
+            case 0x07 where isOSC:
+                return .complete(body: (start + 2)..<k, next: k + 1)
+            case 0x18, 0x1A:                                                           // CAN, SUB
+                return .aborted(next: k + 1)
+            case 0x1B:
+                guard k + 1 < buf.count else { return .incomplete }
+                if buf[k + 1] == UInt8(ascii: "\\") { return .complete(body: (start + 2)..<k, next: k + 2) }
+                return .aborted(next: k)                                               // resume at that ESC
+            default:
+                k += 1
+            }
+        }
+        return buf.count - start > maxStringLength ? .aborted(next: buf.count) : .incomplete
+    }
+
+    /// Records an XTVERSION or kitty graphics reply; other strings are ignored.
+    private static func record(introducer: UInt8, body: ArraySlice<UInt8>, into caps: inout TerminalCapabilities) {
+        switch introducer {
+        case UInt8(ascii: "P") where body.starts(with: Array(">|".utf8)):
+            let text = body.dropFirst(2).filter { (0x20...0x7E).contains($0) }.prefix(64)
+            caps.brand = text.isEmpty ? nil : String(decoding: text, as: UTF8.self)
+        case UInt8(ascii: "_") where body.first == UInt8(ascii: "G"):
+            let parts = body.dropFirst().split(separator: UInt8(ascii: ";"), maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2 else { return }
+            let keys = parts[0].split(separator: UInt8(ascii: ","))
+            if keys.contains(where: { $0.elementsEqual("i=31".utf8) }), parts[1].elementsEqual("OK".utf8) {
+                caps.kittyGraphics = true
+            }
+        default: break
+        }
     }
 }
 
 /// Asks the terminal what it can do, before curses starts.
 public enum TerminalProbe {
-    /// XTSMGRAPHICS (colour registers, sixel geometry), `CSI 14 t`, `CSI 16 t`, then DA1 last:
-    /// every terminal answers DA1, so its reply ends the wait.
-    static let query = Array("\u{1B}[?1;1;0S\u{1B}[?2;1;0S\u{1B}[14t\u{1B}[16t\u{1B}[c".utf8)
+    /// The kitty graphics query: a 1×1 RGB image with id 31 and action `a=q`, which checks the upload
+    /// without storing it. Kitty-protocol terminals answer `ESC _ G i=31 ; OK ESC \`.
+    public static let kittyQuery = "\u{1B}_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\u{1B}\\"
+
+    /// All queries in one write: XTVERSION, the kitty query, XTSMGRAPHICS (colour registers, sixel geometry),
+    /// `CSI 14 t`, `CSI 16 t`, then DA1 last. Every terminal answers DA1, so its reply ends the wait.
+    public static let query = Array("\u{1B}[>q\(kittyQuery)\u{1B}[?1;1;0S\u{1B}[?2;1;0S\u{1B}[14t\u{1B}[16t\u{1B}[c".utf8)
 
     /// Probes the controlling terminal in non-canonical, no-echo mode, waiting at most `timeout`
     /// for the DA1 reply (about 1 s is safe over SSH). Reply bytes are consumed, never left queued.
+    /// The environment facts come from `ProcessInfo.processInfo.environment` and are filled even without a terminal.
     public static func run(timeout: Duration = .seconds(1)) -> TerminalCapabilities {
-        var caps = TerminalCapabilities()
+        var caps = TerminalCapabilities(environment: ProcessInfo.processInfo.environment)
         let fd = open("/dev/tty", O_RDWR | O_NOCTTY)
         guard fd >= 0 else { return caps }
         defer { close(fd) }

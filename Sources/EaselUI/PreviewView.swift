@@ -38,12 +38,12 @@ struct PreviewView {
             buffer.put("\(name)  \(image.width)×\(image.height)", in: caption, role: .muted)
             let request = ImagePresenter.Request(path: image.path, rect: picture)
             switch status(request) {
-            case .ready: return request
+            case .ready(let encoded): return PictureCells.draw(encoded, for: request, into: &buffer)
             case .encoding: centre(["rendering preview…"], in: picture, role: .muted, into: &buffer)
             case .failed(let why): centre(["cannot preview: \(Sanitize.line(why))"], in: picture, role: .error, into: &buffer)
             case .unavailable:
                 centre(["✓ saved", Sanitize.line(image.path), "",
-                        "(this terminal did not advertise sixel graphics)"], in: picture, role: .text, into: &buffer)
+                        "(pictures are off: --graphics none)"], in: picture, role: .text, into: &buffer)
             }
             return nil
         }
@@ -77,6 +77,22 @@ struct PreviewView {
             let x = rect.x + max(0, (rect.width - DisplayWidth.of(text)) / 2)
             buffer.put(text, x: x, y: top + i, maxWidth: rect.maxX - x, role: role)
         }
+    }
+}
+
+/// Pictures made of cells (blocks) are drawn into the buffer here; byte pictures (sixel, kitty,
+/// iTerm2) leave their rect blank and are returned for the graphics layer to write after the refresh.
+enum PictureCells {
+    static func draw(_ image: EncodedImage, for request: ImagePresenter.Request, into buffer: inout CellBuffer) -> ImagePresenter.Request? {
+        guard case .cells(let cells) = image.payload else { return request }
+        let rect = request.rect
+        let x0 = rect.x + max(0, (rect.width - image.cells.columns) / 2)
+        let y0 = rect.y + max(0, (rect.height - image.cells.rows) / 2)
+        for (i, cell) in cells.enumerated() {
+            let x = x0 + i % image.cells.columns, y = y0 + i / image.cells.columns
+            if x < rect.maxX, y < rect.maxY, x < buffer.width, y < buffer.height { buffer[x, y] = cell }
+        }
+        return nil
     }
 }
 

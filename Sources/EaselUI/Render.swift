@@ -1,10 +1,10 @@
 import EaselCore
 import EaselTerminal
 
-/// One frame: the cells, and the picture the graphics layer should draw after the refresh.
+/// One frame: the cells, and the pictures the graphics layer should write after the refresh.
 public struct Frame {
     public var buffer: CellBuffer
-    public var picture: ImagePresenter.Request?
+    public var pictures: [ImagePresenter.Request]
 }
 
 /// Renders the whole screen for `state` at `size`. Pure apart from `previewStatus`, which asks the
@@ -18,16 +18,17 @@ public func render(_ state: AppState, size: CellSize, keymap: Keymap = .default,
         for (i, line) in msg.enumerated() where i < size.rows {
             buffer.put(line, x: max(0, (size.columns - DisplayWidth.of(line)) / 2), y: max(0, size.rows / 2 - 1) + i, role: .error)
         }
-        return Frame(buffer: buffer, picture: nil)
+        return Frame(buffer: buffer, pictures: [])
     }
     PromptEditorView().render(state, focused: state.focus == .prompt, in: layout.prompt, into: &buffer)
     QueueView().render(state, focused: state.focus == .queue, in: layout.queue, into: &buffer)
-    HistoryView().render(state, focused: state.focus == .history, in: layout.history, into: &buffer)
-    var picture = PreviewView(cell: cell, status: previewStatus).render(state, in: layout.preview, into: &buffer)
+    let thumbnail = HistoryView(status: previewStatus).render(state, focused: state.focus == .history, in: layout.history, into: &buffer)
+    let preview = PreviewView(cell: cell, status: previewStatus).render(state, in: layout.preview, into: &buffer)
+    var pictures = [preview, thumbnail].compactMap { $0 }
     StatusBar().render(state, in: layout.statusBar, into: &buffer)
     if state.showHelp {
         HelpOverlay(keymap: keymap).render(in: Rect(x: 0, y: 0, width: size.columns, height: size.rows - 1), into: &buffer)
-        picture = nil
+        pictures = []
     }
-    return Frame(buffer: buffer, picture: picture)
+    return Frame(buffer: buffer, pictures: pictures)
 }

@@ -116,19 +116,33 @@ struct QueueView {
     }
 }
 
-/// This run's finished jobs, newest first: glyph, time, duration, prompt or error, seed.
+/// This run's finished jobs, newest first: glyph, time, duration, prompt or error, seed. While the
+/// pane has the focus and room, the selected job's thumbnail sits at its right.
 struct HistoryView {
-    func render(_ state: AppState, focused: Bool, in area: Rect, into buffer: inout CellBuffer) {
+    /// Thumbnail size in cells.
+    static let thumbnail = CellSize(columns: 20, rows: 8)
+    let status: (ImagePresenter.Request) -> PreviewStatus
+
+    /// - Returns: the thumbnail for the graphics layer to draw after the refresh, if one is ready.
+    func render(_ state: AppState, focused: Bool, in area: Rect, into buffer: inout CellBuffer) -> ImagePresenter.Request? {
         let rows = state.finishedJobs
         buffer.box(area, title: "History", role: focused ? .borderFocused : .border,
                    titleRole: focused ? .titleFocused : .title)
-        let inner = area.inset(by: 1)
-        guard !inner.isEmpty else { return }
+        var inner = area.inset(by: 1)
+        guard !inner.isEmpty else { return nil }
         if rows.isEmpty {
             buffer.put("Finished jobs appear here", in: inner, role: .muted)
-            return
+            return nil
         }
         let selected = state.historySelection ?? rows.first?.id
+        var picture: ImagePresenter.Request?
+        if focused, inner.width >= 48, inner.height >= Self.thumbnail.rows,
+           case .complete(let image)? = rows.first(where: { $0.id == selected })?.state {
+            let rect = Rect(x: inner.maxX - Self.thumbnail.columns, y: inner.y, width: Self.thumbnail.columns, height: Self.thumbnail.rows)
+            let request = ImagePresenter.Request(path: image.path, rect: rect)
+            if case .ready(let encoded) = status(request) { picture = PictureCells.draw(encoded, for: request, into: &buffer) }
+            inner = Rect(x: inner.x, y: inner.y, width: inner.width - Self.thumbnail.columns - 1, height: inner.height)
+        }
         let index = rows.firstIndex { $0.id == selected } ?? 0
         let top = max(0, index - inner.height + 1)
         for (row, job) in zip(inner.rows, rows.dropFirst(top)) {
@@ -144,5 +158,6 @@ struct HistoryView {
             }
             buffer.put(detail, x: row.x + used, y: row.y, maxWidth: row.width - used, role: isSelected ? .selection : .text)
         }
+        return picture
     }
 }

@@ -3,6 +3,7 @@ import EaselApp
 import EaselBackends
 import EaselCore
 import EaselHTTP
+import EaselImaging
 import EaselServer
 import EaselStore
 import EaselTerminal
@@ -18,7 +19,7 @@ struct Easel: AsyncParsableCommand {
         with an offline procedural generator (a demo, not a neural model).
         """,
         version: "0.1.0",
-        subcommands: [Studio.self, Generate.self, Serve.self],
+        subcommands: [Studio.self, Generate.self, Serve.self, Show.self],
         defaultSubcommand: Studio.self
     )
 }
@@ -240,6 +241,64 @@ extension Easel {
             print("easel serve: listening on \(await server.baseURL) (rate limit \(config.rateLimit), latency \(latency)s; \(SketchGenerator.label))")
             fflush(nil)
             while true { try await Task.sleep(for: .seconds(3600)) }
+        }
+    }
+}
+
+extension Easel {
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print an image in the terminal, fitted into a pixel box (the preview pane's code path).")
+
+        @Argument(help: "A PNG, JPEG or WebP file.")
+        var file: String
+
+        @Option(help: "Image protocol: auto, sixel, kitty, iterm, blocks or none.")
+        var graphics: GraphicsChoice = .auto
+
+        @Option(help: "Box width in pixels (default: the terminal's width).")
+        var width: Int?
+
+        @Option(help: "Box height in pixels (default: the terminal's height less two rows).")
+        var height: Int?
+
+        @Option(help: "Sixel palette size (2...256).")
+        var sixelColors: Int = 256
+
+        @Option(help: "Seconds to wait for the terminal's answers.")
+        var probeTimeout: Double = 1
+
+        func validate() throws {
+            if let width, width < 1 { throw ValidationError("--width must be positive") }
+            if let height, height < 1 { throw ValidationError("--height must be positive") }
+        }
+
+        mutating func run() async throws {
+            let bytes: [UInt8]
+            do { bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file))) }
+            catch { throw ValidationError("\(file): \((error as NSError).localizedDescription)") }
+            let image: RGBAImage
+            do { image = try ImageCodec.decode(bytes) } catch { throw ValidationError("\(file): \(error.message)") }
+            let tty = isatty(STDOUT_FILENO) != 0
+            let caps = tty ? TerminalProbe.run(timeout: .milliseconds(Int(probeTimeout * 1000))) : TerminalCapabilities()
+            let choice = graphics == .auto && !tty ? .blocks : graphics
+            guard let selected = choice.resolve(caps, colors: sixelColors) else {
+                throw ValidationError("no image protocol: this terminal advertised none (try --graphics blocks)")
+            }
+            let cell = caps.cellPixels
+            let columns = caps.windowCells.columns > 0 ? caps.windowCells.columns : 80
+            let rows = caps.windowCells.rows > 0 ? caps.windowCells.rows : 24
+            let box = PixelSize(width: width ?? columns * cell.width, height: height ?? max(1, rows - 2) * cell.height)
+            let encoded: EncodedImage
+            do { encoded = try selected.graphics.encode(image, fitting: box, cell: cell) }
+            catch { throw ValidationError("\(file): \(error.message)") }
+            switch encoded.payload {
+            case .bytes(let b):
+                TerminalIO.writeAll(STDOUT_FILENO, selected.passthrough ? ImagePresenter.passthrough(b) : b)
+                TerminalIO.writeAll(STDOUT_FILENO, Array("\n".utf8))
+            case .cells(let cells):
+                TerminalIO.writeAll(STDOUT_FILENO, Blocks.ansi(cells, columns: encoded.cells.columns))
+            }
         }
     }
 }

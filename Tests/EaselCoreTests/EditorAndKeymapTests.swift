@@ -71,6 +71,20 @@ struct EditorAndKeymapTests {
         #expect(rows.contains { $0.command == .generate && $0.keys == ["Enter"] })
     }
 
+    @Test func altSCyclesTheOutputSizeAndTheNextJobUsesIt() {
+        var s = AppState.fixture(prompt: "wide sea")
+        _ = reduce(&s, .key(.alt("s")))
+        #expect((s.parameters.width, s.parameters.height) == (768, 512))
+        _ = reduce(&s, .key(.alt("s")))
+        _ = reduce(&s, .key(.alt("s")))
+        #expect((s.parameters.width, s.parameters.height) == (1024, 576))
+        let effects = reduce(&s, .key(.enter))
+        guard case .submit(_, let request)? = effects.first else { Issue.record("no submit"); return }
+        #expect((request.width, request.height) == (1024, 576))
+        _ = reduce(&s, .key(.alt("s")))
+        #expect((s.parameters.width, s.parameters.height) == (768, 768))
+    }
+
     @Test func helpOverlayCapturesKeysUntilClosed() {
         var s = AppState.fixture(prompt: "x")
         _ = reduce(&s, .key(.function(1)))

@@ -57,13 +57,48 @@ struct ScreenRenderTests {
         _ = reduce(&s, .statusPolled(JobID(1), .completed(ImageRef(url: "u"))))
         _ = reduce(&s, .downloaded(JobID(1), ImageData([1])))
         _ = reduce(&s, .saved(JobID(1), image))
-        let ready = frame(s, status: .ready(CellSize(columns: 30, rows: 15)))
-        let pic = try! #require(ready.picture)
+        let ready = frame(s, status: .ready(EncodedImage(payload: .bytes([0x1B]), pixels: PixelSize(width: 300, height: 300),
+                                                         cells: CellSize(columns: 30, rows: 15))))
+        let pic = try! #require(ready.pictures.first)
         #expect(pic.path == "/g/x.png")
         #expect(ready.buffer.lines[pic.rect.y + 3].contains(String(repeating: " ", count: pic.rect.width)))
         let text = frame(s, status: .unavailable).buffer.lines.joined()
         #expect(text.contains("✓ saved") && text.contains("/g/x.png"))
-        #expect(frame(s, status: .unavailable).picture == nil)
+        #expect(frame(s, status: .unavailable).pictures.isEmpty)
+    }
+
+    @Test func blockPicturesAreDrawnIntoTheBufferCentredAndNeedNoGraphicsWrite() throws {
+        var s = submitted()
+        _ = reduce(&s, .statusPolled(JobID(1), .completed(ImageRef(url: "u"))))
+        _ = reduce(&s, .downloaded(JobID(1), ImageData([1])))
+        _ = reduce(&s, .saved(JobID(1), SavedImage(path: "/g/x.png", width: 4, height: 4)))
+        let red = Paint(fg: .rgb(255, 0, 0), bg: .rgb(0, 0, 255))
+        let cells = Array(repeating: Cell("▀", role: .text, paint: red), count: 4 * 2)
+        let f = frame(s, status: .ready(EncodedImage(payload: .cells(cells), pixels: PixelSize(width: 4, height: 4),
+                                                     cells: CellSize(columns: 4, rows: 2))))
+        #expect(f.pictures.isEmpty)
+        let painted = (0..<120).flatMap { x in (0..<36).map { (x, $0) } }.filter { f.buffer[$0.0, $0.1].paint == red }
+        #expect(painted.count == 8)
+        let layout = Layout(size: CellSize(columns: 120, rows: 36))
+        let inner = layout.preview.inset(by: 1)
+        #expect(painted.allSatisfy { p in p.1 >= inner.y && p.1 < inner.maxY && p.0 >= inner.x && p.0 < inner.maxX })
+    }
+
+    @Test func theFocusedHistoryShowsTheSelectedJobsThumbnail() {
+        var s = submitted()
+        _ = reduce(&s, .statusPolled(JobID(1), .completed(ImageRef(url: "u"))))
+        _ = reduce(&s, .downloaded(JobID(1), ImageData([1])))
+        _ = reduce(&s, .saved(JobID(1), SavedImage(path: "/g/x.png", width: 4, height: 4)))
+        s.focus = .history
+        var asked: [ImagePresenter.Request] = []
+        let f = render(s, size: CellSize(columns: 120, rows: 36), cell: cell, previewStatus: { r in
+            asked.append(r)
+            return .ready(EncodedImage(payload: .bytes([0x1B]), pixels: PixelSize(width: 10, height: 10), cells: CellSize(columns: 2, rows: 1)))
+        })
+        #expect(f.pictures.count == 2)
+        let thumb = f.pictures.first { $0.rect.width == 20 }
+        #expect(thumb?.path == "/g/x.png")
+        #expect(thumb.map { Layout(size: CellSize(columns: 120, rows: 36)).history.inset(by: 1).maxX == $0.rect.maxX } == true)
     }
 
     @Test func failuresShowTheirCategoryMessage() {
@@ -91,11 +126,12 @@ struct ScreenRenderTests {
     @Test func theHelpOverlayIsGeneratedFromTheKeymapAndHidesThePicture() {
         var s = AppState.fixture(prompt: "x")
         s.showHelp = true
-        let f = frame(s, status: .ready(CellSize(columns: 1, rows: 1)))
+        let f = frame(s, status: .ready(EncodedImage(payload: .bytes([0x1B]), pixels: PixelSize(width: 6, height: 6),
+                                                     cells: CellSize(columns: 1, rows: 1))))
         let text = f.buffer.lines.joined(separator: "\n")
         for row in Keymap.default.helpRows(in: .prompt) { #expect(text.contains(row.doc), "missing \(row.command)") }
         #expect(text.contains("Left, C-b"))
-        #expect(f.picture == nil)
+        #expect(f.pictures.isEmpty)
     }
 
     @Test func aTinyTerminalGetsANoticeAndAnEmptyOneNothing() {

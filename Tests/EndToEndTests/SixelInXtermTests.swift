@@ -37,7 +37,7 @@ final class XSession {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["xterm", "-ti", "vt340", "-geometry", "120x36+0+0", "-fn", "fixed", "-bg", "black", "-fg", "white",
-                       "-xrm", "XTerm*allowWindowOps: true", "-e", "sh", "-c", command]
+                       "-xrm", "XTerm*allowWindowOps: true", "-xrm", "XTerm*metaSendsEscape: true", "-e", "sh", "-c", command]
         var env = ProcessInfo.processInfo.environment
         env["DISPLAY"] = display
         env.removeValue(forKey: "TMUX")
