@@ -56,11 +56,11 @@ public final class EffectRunner: Sendable {
             do { return .statusPolled(id, try await backend.status(of: remote)) } catch { return .failed(id, error) }
         case .download(let id, let ref):
             do { return .downloaded(id, try await backend.download(ref)) } catch { return .failed(id, error) }
-        case .save(let id, let data, let request):
+        case .save(let id, let data, let request, let remote):
             let image: RGBAImage
             do { image = try ImageCodec.decode(data.bytes, maxPixels: maxPixels) }
             catch { return .failed(id, .badResponse("the image cannot be decoded: \(error.message)")) }
-            let metadata = Gallery.Metadata(request: request, backend: backend.displayName, jobID: "\(id.rawValue)")
+            let metadata = Gallery.Metadata(request: request, backend: backend.displayName, jobID: remote?.rawValue ?? "\(id.rawValue)")
             do {
                 let path = try gallery.save(data.bytes, metadata: metadata)
                 return .saved(id, SavedImage(path: path, width: image.width, height: image.height))

@@ -61,11 +61,11 @@ public final class TerminalApp: Sendable {
         defer {
             runner.cancelAll()
             screen.end()
-            if let themeWarning { FileHandle.standardError.write(Data("easel: \(themeWarning)\n".utf8)) }
         }
         let presenter = ImagePresenter(graphics: selection?.graphics, cell: caps.cellPixels,
                                        passthrough: selection?.passthrough ?? false, wake: wake)
         var state = initial
+        if let themeWarning { state.hint = .warning(themeWarning + " — using the mono theme") }
         var lastBuffer: CellBuffer?
         var redraws = state.redrawRequests
 
@@ -80,6 +80,7 @@ public final class TerminalApp: Sendable {
             for event in screen.readEvents() {
                 switch event {
                 case .key(let key): dispatch(.key(key))
+                case .paste(let text): dispatch(.paste(text))
                 case .resized:
                     screen.invalidateAll()
                     presenter.screenWasCleared()

@@ -22,5 +22,5 @@ public enum Effect: Equatable, Sendable {
     /// Fetch the image bytes; answers `.downloaded` or `.failed`.
     case download(JobID, ImageRef)
     /// Decode (validating size and format) and write to the gallery; answers `.saved` or `.failed`.
-    case save(JobID, ImageData, GenerationRequest)
+    case save(JobID, ImageData, GenerationRequest, remote: RemoteJobID?)
 }

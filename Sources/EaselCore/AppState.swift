@@ -26,6 +26,8 @@ public enum Hint: Equatable, Sendable {
     case promptTooLong(characters: Int)
     case jobFailed(JobID, JobError)
     case saved(JobID, path: String)
+    /// Something to know that is not a failure (a theme that did not load, …).
+    case warning(String)
 
     public var message: String {
         switch self {
@@ -34,12 +36,13 @@ public enum Hint: Equatable, Sendable {
         case .promptTooLong(let n): "The prompt has \(n) characters; the limit is \(GenerationRequest.maxPromptLength)"
         case .jobFailed(let id, let error): "Job \(id) \(error.message)"
         case .saved(_, let path): "Saved \(Sanitize.line(path))"
+        case .warning(let text): Sanitize.line(text)
         }
     }
 
     public var isError: Bool {
         switch self {
-        case .locked, .emptyPrompt, .promptTooLong, .jobFailed: true
+        case .locked, .emptyPrompt, .promptTooLong, .jobFailed, .warning: true
         case .saved: false
         }
     }

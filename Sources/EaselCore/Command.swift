@@ -29,7 +29,7 @@ public enum Command: String, CaseIterable, Sendable {
         switch self {
         case .generate: "Generate from the prompt"
         case .quit: "Quit Easel"
-        case .quitIfEmpty: "Delete forward; quit on an empty prompt"
+        case .quitIfEmpty: "Delete forward, or quit if empty"
         case .focusNext: "Focus the next pane"
         case .focusPrevious: "Focus the previous pane"
         case .focusPrompt: "Focus the prompt editor"
@@ -48,7 +48,7 @@ public enum Command: String, CaseIterable, Sendable {
         case .deleteWordBackward: "Delete the previous word"
         case .killToLineEnd: "Delete to the end of the line"
         case .killToLineStart: "Delete to the start of the line"
-        case .cycleSize: "Cycle the output size (square, landscape, portrait, wide)"
+        case .cycleSize: "Cycle the output size"
         case .redraw: "Repaint the screen and its pictures"
         }
     }

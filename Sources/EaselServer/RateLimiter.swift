@@ -14,11 +14,21 @@ public struct RateLimiter: Sendable {
     /// - Returns: `nil` when the request is allowed, else the time until the oldest request in the
     ///   window expires (what `Retry-After` should say).
     public mutating func admit(_ client: String, now: ContinuousClock.Instant) -> Duration? {
-        var recent = (hits[client] ?? []).filter { now - $0 < window }
-        defer { hits[client] = recent.isEmpty ? nil : recent }
-        guard recent.count < limit else { return recent[0] + window - now }
-        recent.append(now)
+        if let wait = check(client, now: now) { return wait }
+        record(client, now: now)
         return nil
+    }
+
+    /// The wait before `client` may make a request at `now`, without recording one; `nil` when allowed.
+    public mutating func check(_ client: String, now: ContinuousClock.Instant) -> Duration? {
+        let recent = (hits[client] ?? []).filter { now - $0 < window }
+        hits[client] = recent.isEmpty ? nil : recent
+        return recent.count < limit ? nil : recent[0] + window - now
+    }
+
+    /// Counts a request from `client` at `now` (call it only for requests that were accepted).
+    public mutating func record(_ client: String, now: ContinuousClock.Instant) {
+        hits[client, default: []].append(now)
     }
 }
 

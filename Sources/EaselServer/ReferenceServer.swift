@@ -25,6 +25,10 @@ public actor ReferenceServer {
         public var maxStoredJobs = 256
         /// Print one line per request to stderr.
         public var logRequests = false
+        /// Jobs waiting at most; past it `POST /api/generate` answers 503.
+        public var maxPendingJobs = 100
+        /// Largest request body accepted, in bytes; larger ones get 413 before the body is read.
+        public var maxBodyBytes = 64 * 1024
         public init() {}
     }
 
@@ -71,6 +75,13 @@ public actor ReferenceServer {
         await server.appendRoute("GET /api/health") { _ in
             Self.json(.ok, ["status": "ok", "generator": SketchGenerator.label])
         }
+        await server.appendRoute("*") { req in
+            let known = ["/api/generate": "POST", "/api/health": "GET"]
+            if let method = known[req.path] {
+                return Self.json(.methodNotAllowed, ["error": "\(req.method.rawValue) is not allowed here; use \(method)"])
+            }
+            return Self.json(.notFound, ["error": "no such endpoint: \(req.method.rawValue) \(req.path)"])
+        }
         self.server = server
         runTask = Task { try await server.run() }
         try await server.waitUntilListening()
@@ -97,9 +108,18 @@ public actor ReferenceServer {
     // MARK: - Routes
 
     private func generate(_ req: HTTPRequest) async -> HTTPResponse {
-        let client = req.remoteIPAddress ?? "unknown"
+        // The socket's peer, never X-Forwarded-For: a client could set that to dodge the limit.
+        let client: String
+        switch req.remoteAddress {
+        case .ip4(let ip, _), .ip6(let ip, _): client = ip
+        case .unix(let path): client = path
+        case nil: client = "unknown"
+        }
         log("POST /api/generate from \(client)")
-        if let wait = limiter.admit(client, now: .now) {
+        if let length = req.headers[.contentLength].flatMap({ Int($0) }), length > configuration.maxBodyBytes {
+            return Self.json(.payloadTooLarge, ["error": "request body over \(configuration.maxBodyBytes) bytes"])
+        }
+        if let wait = limiter.check(client, now: .now) {
             let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
             var response = Self.json(.tooManyRequests,
                                      ["error": "rate limit exceeded: \(configuration.rateLimit) per IP; retry in \(seconds)s"])
@@ -113,6 +133,10 @@ public actor ReferenceServer {
         case .success(let p): params = p
         case .failure(let e): return Self.json(.badRequest, ["error": e.message])
         }
+        guard pending.count < configuration.maxPendingJobs else {
+            return Self.json(.serviceUnavailable, ["error": "the queue is full (\(configuration.maxPendingJobs) jobs); try again later"])
+        }
+        limiter.record(client, now: .now)               // only accepted jobs count against the limit
         let id = "\(instance)-\(nextID)"
         nextID += 1
         jobs[id] = ServerJob(params: params)
@@ -171,7 +195,7 @@ public actor ReferenceServer {
             let png: Result<[UInt8], ImageError> = await Task.detached(priority: .userInitiated) {
                 let image = SketchGenerator().render(prompt: p.prompt, seed: p.seed, width: p.width, height: p.height)
                 return Result { () throws(ImageError) in
-                    try ImageCodec.encodePNG(image, text: [PNGText(key: "Software", text: "easel reference server — \(SketchGenerator.label)", international: false)])
+                    try ImageCodec.encodePNG(image, text: [PNGText(key: "Software", text: "easel reference server - \(SketchGenerator.label)", international: false)])
                 }
             }.value
             switch png {

@@ -132,11 +132,27 @@ public struct Gallery: Sendable {
 
     // MARK: - Safe writes
 
+    /// `mkdir -p` with the system's own reason on failure ("Not a directory", "Permission denied").
     private static func makeDirectories(_ path: String) throws(JobError) {
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw .storage("\(path): \(reason(error))")
+        var prefix = ""
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            prefix += "/" + part
+            if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
+                throw .storage("\(prefix): \(String(cString: strerror(errno)))")
+            }
+            var st = stat()
+            if stat(prefix, &st) != 0 { throw .storage("\(prefix): \(String(cString: strerror(errno)))") }
+            if (st.st_mode & S_IFMT) != S_IFDIR { throw .storage("\(prefix): \(String(cString: strerror(ENOTDIR)))") }
+        }
+    }
+
+    /// Checks at start-up that the gallery can be created and written, so a bad `--gallery` is
+    /// reported before any generation is paid for.
+    /// - Throws: `JobError.storage` with the path and the system's reason.
+    public func checkWritable() throws(JobError) {
+        try Self.makeDirectories(directory)
+        guard access(directory, W_OK | X_OK) == 0 else {
+            throw .storage("\(directory): \(String(cString: strerror(errno)))")
         }
     }
 
@@ -148,6 +164,9 @@ public struct Gallery: Sendable {
         guard fd >= 0 else { throw .storage("\(folder): \(String(cString: strerror(errno)))") }
         let tmp = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         defer { unlink(tmp) }
+        let mask = umask(0)                          // mkstemp makes 0600; gallery files follow the umask
+        umask(mask)
+        fchmod(fd, 0o666 & ~mask)
         var written = 0
         while written < bytes.count {
             let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
@@ -177,10 +196,4 @@ public struct Gallery: Sendable {
         throw .storage("\(folder): no free file name for \(stem)")
     }
 
-    private static func reason(_ error: any Error) -> String {
-        if let posix = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(posix.code)))
-        }
-        return (error as NSError).localizedDescription
-    }
 }

@@ -2,9 +2,10 @@ import CNCurses
 import EaselCore
 import Glibc
 
-/// What the terminal sent: a key, or a resize.
+/// What the terminal sent: a key, a bracketed paste, or a resize.
 public enum InputEvent: Equatable, Sendable {
     case key(Key)
+    case paste(String)
     case resized
 }
 
@@ -19,6 +20,7 @@ public final class Screen {
     private var quantizedPairs: [Int32: Int32] = [:]      // palette indices → pair (dedupe)
     private var nextPaintPair: Int32 = Int32(Role.allCases.count + 1)
     private var cursorVisible: Int32 = -1
+    private var decoder = InputDecoder()
 
     /// Starts curses on the controlling terminal: raw mode (Ctrl-C and Ctrl-Z arrive as keys),
     /// no echo, keypad decoding, a 25 ms `ESCDELAY`.
@@ -56,6 +58,7 @@ public final class Screen {
             pairs[role] = (pair, attrs)
         }
         setCursor(visible: false)
+        TerminalIO.writeAll(STDOUT_FILENO, Array("\u{1B}[?2004h".utf8))      // bracketed paste
     }
 
     deinit { end() }
@@ -71,33 +74,16 @@ public final class Screen {
         resizeterm(Int32(ws.ws_row), Int32(ws.ws_col))
     }
 
-    /// Reads every pending key without blocking.
+    /// Reads every pending key without blocking; bracketed pastes arrive whole as `.paste`.
     public func readEvents() -> [InputEvent] {
-        var events: [InputEvent] = []
-        var pendingEscape = false
+        var raw: [InputDecoder.Raw] = []
         while true {
             var wc: wint_t = 0
             let r = wget_wch(win, &wc)
             if r == ERR { break }
-            let event: InputEvent?
-            if r == KEY_CODE_YES {
-                event = Self.functionKey(Int32(wc))
-            } else {
-                event = Self.character(UInt32(wc))
-            }
-            guard let event else { continue }
-            if pendingEscape {
-                pendingEscape = false
-                if case .key(.char(let c)) = event { events.append(.key(.alt(c))); continue }
-                if case .key(.enter) = event { events.append(.key(.altEnter)); continue }
-                if case .key(.backspace) = event { events.append(.key(.alt("\u{7F}"))); continue }
-                events.append(.key(.escape))
-            }
-            if event == .key(.escape) { pendingEscape = true; continue }
-            events.append(event)
+            raw.append(r == KEY_CODE_YES ? .function(Int32(wc)) : .scalar(UInt32(wc)))
         }
-        if pendingEscape { events.append(.key(.escape)) }
-        return events
+        return decoder.decode(raw)
     }
 
     static func character(_ v: UInt32) -> InputEvent? {
@@ -212,6 +198,7 @@ public final class Screen {
     public func end() {
         guard !ended else { return }
         ended = true
+        TerminalIO.writeAll(STDOUT_FILENO, Array("\u{1B}[?2004l".utf8))
         curs_set(1)
         endwin()
     }

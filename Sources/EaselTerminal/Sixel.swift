@@ -39,26 +39,73 @@ public struct Sixel: GraphicsProtocol {
         }
     }
 
-    /// Composites alpha over black, drops it, and resamples with libsixel's bicubic scaler.
+    /// Composites alpha over black and resamples to `size` with libsixel's bilinear (tent) filter, computed
+    /// separably straight from RGBA: the weight of a source pixel is f(dx)·f(dy), so one horizontal and one
+    /// vertical pass give the same bytes as `sixel_helper_scale_image(…, SIXEL_RES_BILINEAR)` (img2sixel's
+    /// default) at a fraction of its 2-D cost.
     private static func scaledRGB(_ image: RGBAImage, to size: PixelSize) throws(GraphicsError) -> [UInt8] {
-        var rgb = [UInt8](repeating: 0, count: image.width * image.height * 3)
+        let w = image.width, h = image.height, tw = size.width, th = size.height
+        let across = tentTaps(source: w, target: tw), down = tentTaps(source: h, target: th)
+        var mid = [Double](repeating: 0, count: tw * h * 3)
         image.pixels.withUnsafeBufferPointer { src in
-            for i in 0..<(image.width * image.height) {
-                let a = UInt16(src[i * 4 + 3])
-                rgb[i * 3] = UInt8(UInt16(src[i * 4]) * a / 255)
-                rgb[i * 3 + 1] = UInt8(UInt16(src[i * 4 + 1]) * a / 255)
-                rgb[i * 3 + 2] = UInt8(UInt16(src[i * 4 + 2]) * a / 255)
+            mid.withUnsafeMutableBufferPointer { m in
+                for y in 0..<h {
+                    for x in 0..<tw {
+                        let taps = across[x]
+                        var r = 0.0, g = 0.0, b = 0.0
+                        var i = (y * w + taps.first) * 4
+                        for weight in taps.weights {
+                            let a = Double(src[i + 3]) / 255     // 1.0 exactly when opaque
+                            r += Double(src[i]) * a * weight
+                            g += Double(src[i + 1]) * a * weight
+                            b += Double(src[i + 2]) * a * weight
+                            i += 4
+                        }
+                        let o = (y * tw + x) * 3
+                        m[o] = r; m[o + 1] = g; m[o + 2] = b
+                    }
+                }
             }
         }
-        if size.width == image.width && size.height == image.height { return rgb }
-        var out = [UInt8](repeating: 0, count: size.width * size.height * 3)
-        let status = out.withUnsafeMutableBufferPointer { dst in
-            sixel_helper_scale_image(dst.baseAddress, rgb, Int32(image.width), Int32(image.height),
-                                     Int32(SIXEL_PIXELFORMAT_RGB888), Int32(size.width), Int32(size.height),
-                                     Int32(SIXEL_RES_BICUBIC), nil)
+        return [UInt8](unsafeUninitializedCapacity: tw * th * 3) { dst, count in
+            mid.withUnsafeBufferPointer { m in
+                for y in 0..<th {
+                    let taps = down[y]
+                    for x in 0..<tw {
+                        let total = across[x].total * taps.total
+                        var r = 0.0, g = 0.0, b = 0.0
+                        var i = (taps.first * tw + x) * 3
+                        for weight in taps.weights {
+                            r += m[i] * weight; g += m[i + 1] * weight; b += m[i + 2] * weight
+                            i += tw * 3
+                        }
+                        let o = (y * tw + x) * 3
+                        dst[o] = UInt8(max(0, min(255, (r / total).rounded(.down))))
+                        dst[o + 1] = UInt8(max(0, min(255, (g / total).rounded(.down))))
+                        dst[o + 2] = UInt8(max(0, min(255, (b / total).rounded(.down))))
+                    }
+                }
+            }
+            count = tw * th * 3
         }
-        guard csixel_failed(status) == 0 else { throw GraphicsError("libsixel could not scale the image (\(status))") }
-        return out
+    }
+
+    /// For each target column (or row): the first source index and the tent weights, as libsixel's
+    /// `scale_with_resampling` (src/scale.c, bilinear, n = 1) computes them.
+    private static func tentTaps(source: Int, target: Int) -> [(first: Int, weights: [Double], total: Double)] {
+        (0..<target).map { d in
+            var first: Int, last: Int, weights: [Double] = []
+            if target >= source {
+                let c = (Double(d) + 0.5) * Double(source) / Double(target)
+                first = max(Int(c - 1), 0); last = min(Int(c + 1), source - 1)
+                for x in first...last { weights.append(max(0, 1 - abs(Double(x) + 0.5 - c))) }
+            } else {
+                let c = Double(d) + 0.5, k = Double(source) / Double(target)
+                first = max(Int(((c - 1) * k).rounded(.down)), 0); last = min(Int(((c + 1) * k).rounded(.down)), source - 1)
+                for x in first...last { weights.append(max(0, 1 - abs((Double(x) + 0.5) / k - c))) }
+            }
+            return (first, weights, weights.reduce(0, +))
+        }
     }
 
     private final class Sink { var bytes: [UInt8] = [] }
@@ -75,6 +122,7 @@ public struct Sixel: GraphicsProtocol {
         guard st == SIXEL_OK else { throw GraphicsError("sixel_output_new failed (\(st))") }
         defer { sixel_output_unref(output) }
         sixel_output_set_encode_policy(output, Int32(SIXEL_ENCODEPOLICY_SIZE))
+        sixel_output_set_gri_arg_limit(output, 0)      // `!` repeats over 255 in one run, as img2sixel
         var dither: OpaquePointer? = nil
         st = sixel_dither_new(&dither, Int32(colors), nil)
         guard st == SIXEL_OK else { throw GraphicsError("sixel_dither_new failed (\(st))") }
@@ -87,6 +135,7 @@ public struct Sixel: GraphicsProtocol {
         }
         guard st == SIXEL_OK else { throw GraphicsError("sixel_dither_initialize failed (\(st))") }
         sixel_dither_set_pixelformat(dither, Int32(SIXEL_PIXELFORMAT_RGB888))
+        sixel_dither_set_optimize_palette(dither, 1)   // only the colours used, as img2sixel
         st = px.withUnsafeMutableBufferPointer { buf in
             sixel_encode(buf.baseAddress, Int32(size.width), Int32(size.height), 1, dither, output)
         }

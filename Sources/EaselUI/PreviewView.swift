@@ -110,9 +110,11 @@ struct StatusBar {
             x += buffer.put("· \(job.id) \(Wording.stateText(job.state)) \(Wording.seconds(job.elapsed(now: state.now))) ",
                             x: x, y: area.y, maxWidth: area.maxX - x, role: .statusKey)
         }
-        let hints = state.focus == .prompt
-            ? [("Enter", "generate"), ("Tab", "focus"), ("F1", "help"), ("C-c", "quit")]
-            : [("Tab", "focus"), ("↑↓", "select"), ("?", "help"), ("q", "quit")]
+        let hints: [(String, String)]
+        if state.showHelp { hints = [("Esc", "close help"), ("C-c", "quit")] }
+        else if state.focus == .prompt && state.isEditorLocked { hints = [("Tab", "focus"), ("F1", "help"), ("C-c", "quit")] }
+        else if state.focus == .prompt { hints = [("Enter", "generate"), ("Tab", "focus"), ("F1", "help"), ("C-c", "quit")] }
+        else { hints = [("Tab", "focus"), ("↑↓", "select"), ("?", "help"), ("q", "quit")] }
         for (key, what) in hints where x < area.maxX {
             x += buffer.put("· ", x: x, y: area.y, maxWidth: area.maxX - x, role: .statusBar)
             x += buffer.put(key, x: x, y: area.y, maxWidth: area.maxX - x, role: .statusKey)
@@ -136,17 +138,24 @@ struct HelpOverlay {
             lines.append((title, .titleFocused))
             for row in rows {
                 let keys = row.keys.joined(separator: ", ")
-                let pad = String(repeating: " ", count: max(1, 22 - DisplayWidth.of(keys)))
+                let pad = String(repeating: " ", count: max(1, 16 - DisplayWidth.of(keys)))
                 lines.append(("  " + keys + pad + row.doc, .text))
             }
         }
-        let width = min(area.width - 4, 84), height = min(area.height - 2, lines.count + 2)
+        // One column when it fits, else two side by side (each a whole group where possible).
+        let columns = lines.count + 2 <= area.height - 2 ? 1 : 2
+        let perColumn = (lines.count + columns - 1) / columns
+        let width = min(area.width - 2, columns == 1 ? 84 : 160), height = min(area.height - 2, perColumn + 2)
         guard width > 10, height > 2 else { return }
         let box = Rect(x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width: width, height: height)
         buffer.fill(box, role: .text)
         buffer.box(box, title: "Keys — Esc closes", role: .borderFocused, titleRole: .titleFocused)
-        for (row, line) in zip(box.inset(by: 1).rows, lines) {
-            buffer.put(line.0, x: row.x + 1, y: row.y, maxWidth: row.width - 1, role: line.1)
+        let inner = box.inset(by: 1)
+        let columnWidth = inner.width / columns
+        for (i, line) in lines.enumerated() {
+            let column = i / perColumn, row = i % perColumn
+            guard row < inner.height else { continue }
+            buffer.put(line.0, x: inner.x + 1 + column * columnWidth, y: inner.y + row, maxWidth: columnWidth - 1, role: line.1)
         }
     }
 }

@@ -152,7 +152,7 @@ struct HistoryView {
             let used = buffer.put(head, in: row, role: isSelected ? .selection : Wording.role(job.state))
             let detail: String
             if case .failed(let error) = job.state {
-                detail = "\(Wording.oneLine(job.request.prompt).prefix(24))… — \(error.message)"
+                detail = "\(DisplayWidth.truncate(Wording.oneLine(job.request.prompt), to: 24)) — \(error.message)"
             } else {
                 detail = "\(Wording.oneLine(job.request.prompt))  seed \(job.request.seed)"
             }

@@ -9,8 +9,10 @@ struct CacheResult {
     /// The request's rect in cells and the pixel box it maps to.
     let cells: CellSize
     let box: PixelSize
-    /// Cost of the first `status(for:)` (a miss: it inserts `.encoding` and queues the encode).
+    /// Cost of the first `status(for:)` (a miss: it inserts `.encoding` and queues the encode), the first
+    /// in this process; and of a miss on a second presenter afterwards (encode threads already running).
     let missCall: Double
+    let laterMissCall: Double
     /// First `status(for:)` until the presenter's `wake` fired: the background decode + encode.
     let coldEncode: Double
     /// Seconds per `status(for:)` call, one entry per timed batch.
@@ -33,8 +35,20 @@ struct CacheResult {
         if wakes != 1 { return "\(wakes) encodes finished, expected 1" }
         if notReady > 0 { return "\(notReady) calls did not answer .ready from the cache" }
         if !(speedup >= 100) { return String(format: "a hit is only %.0f× cheaper than the encode", speedup) }
-        return String(format: "1 encode; %d hits all .ready; a hit is %.0f× cheaper than the encode",
-                      hitSamples.count * callsPerSample, speedup)
+        return "1 encode; \(hitSamples.count * callsPerSample) hits all .ready; a hit is \(roughly(speedup))× "
+            + "cheaper than the encode"
+    }
+
+    /// `x` to two significant digits with thousands separators: 1518972 → "1,500,000".
+    private func roughly(_ x: Double) -> String {
+        guard x.isFinite, x >= 1 else { return String(format: "%.2g", x) }
+        let step = pow(10, max(0, floor(log10(x)) - 1))
+        let n = Int((x / step).rounded() * step)
+        let f = NumberFormatter()
+        f.numberStyle = .decimal
+        f.usesGroupingSeparator = true
+        f.groupingSeparator = ","
+        return f.string(from: NSNumber(value: n)) ?? "\(n)"
     }
 }
 
@@ -76,9 +90,19 @@ struct CacheBench {
         }
         // A re-encode would have been queued by a miss; give any such encode time to finish and call wake.
         usleep(UInt32(min(2.0, coldEncode * 3) * 1e6))
+        let wakes = counter.count.load(ordering: .sequentiallyConsistent)
+
+        // A later miss, on a fresh presenter (its own cache and counter), once the process has encoded before.
+        let second = WakeCounter()
+        let other = ImagePresenter(graphics: Sixel(), cell: config.cell,
+                                   wake: { second.count.add(1, ordering: .sequentiallyConsistent) })
+        let t1 = Clock.now()
+        _ = other.status(for: request)
+        let laterMiss = Clock.now() - t1
+        while second.count.load(ordering: .sequentiallyConsistent) == 0 && Clock.now() - t1 < timeout { usleep(200) }
+
         return CacheResult(label: label, cells: CellSize(columns: config.columns, rows: config.rows),
-                           box: config.box, missCall: missCall, coldEncode: coldEncode, hitSamples: samples,
-                           callsPerSample: config.cacheBatch,
-                           wakes: counter.count.load(ordering: .sequentiallyConsistent), notReady: notReady)
+                           box: config.box, missCall: missCall, laterMissCall: laterMiss, coldEncode: coldEncode,
+                           hitSamples: samples, callsPerSample: config.cacheBatch, wakes: wakes, notReady: notReady)
     }
 }

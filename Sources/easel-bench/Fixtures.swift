@@ -28,7 +28,7 @@ enum Fixtures {
         (1) a two-octave value-noise texture (lattice 32 px and 6 px, ±22 and ±10 levels of brightness, bilinear) \
         and (2) independent per-channel noise (triangular, ±12 levels), all from a fixed-seed SplitMix64, so the \
         file is identical on every run. This turns the flat illustration into smooth gradients plus texture and \
-        sensor-like noise (the distinct-colour count of each file is in the table), which is what makes palette \
+        sensor-like noise (each file's distinct-colour count is listed below), which is what makes palette \
         choice, dithering and sixel run-length coding behave as on a photograph.
         """
 

@@ -95,17 +95,18 @@ final class PreviewBench {
         results.chafaSawCellSize = pty != nil
         results.images = images.map { ImageResult(image: $0) }
         // Warm-up (untimed): page cache, dynamic linking, lazy library set-up; also checks every output.
+        var measurable: [Int] = []
         for i in results.images.indices {
             do {
-                try warmUp(&results.images[i])
+                results.failures += try warmUp(&results.images[i]).map { "\(results.images[i].image.label): \($0)" }
+                measurable.append(i)
             } catch {
                 results.failures.append("\(results.images[i].image.label): \(error)")
             }
         }
-        guard results.failures.isEmpty else { return results }
         let steps = Step.allCases
         for run in 0..<config.runs {
-            for i in results.images.indices {
+            for i in measurable {
                 // Rotate the order every run and image, so drift and noise hit every tool alike.
                 let start = (run + i) % steps.count
                 for step in steps[start...] + steps[..<start] {
@@ -127,7 +128,10 @@ final class PreviewBench {
         return results
     }
 
-    private func warmUp(_ r: inout ImageResult) throws {
+    /// Checks Easel and both tools once on `r`. Throws when Easel fails (the image is then skipped);
+    /// returns the external tools' failures, whose rows become n/a while the others are still measured.
+    private func warmUp(_ r: inout ImageResult) throws -> [String] {
+        var failures: [String] = []
         let first = try easelOnce(r.image.path)
         r.fitted = PixelBox(width: first.encoded.pixels.width, height: first.encoded.pixels.height)
         r.easel.bytes = first.encoded.bytes.count
@@ -144,30 +148,40 @@ final class PreviewBench {
         if chafa == nil { r.chafa.unavailable = "chafa not installed (apt-get install chafa)" }
         for tool in [Step.img2sixel, .chafa] {
             guard let (argv, stdinFD) = command(tool, r) else { continue }
-            let out = outputPath(tool)
-            let res = Subprocess.run(argv, stdout: out, stdinFD: stdinFD)
-            if res.status != 0 {
-                let why = res.stderr.isEmpty ? "exit status \(res.status)" : res.stderr
-                if tool == .img2sixel && r.image.format == .webp {
-                    // Debian's libsixel decodes through stb_image, which has no WebP: expected, not a failure.
-                    r.img2sixel.unavailable = "img2sixel cannot read WebP (\(why))"
-                    continue
-                }
-                throw BenchError("\(argv.joined(separator: " ")) failed: \(why)")
+            do {
+                try checkTool(tool, argv: argv, stdinFD: stdinFD, &r)
+            } catch {
+                failures.append("\(error)")
+                if tool == .img2sixel { r.img2sixel.unavailable = "failed: \(error)" } else { r.chafa.unavailable = "failed: \(error)" }
             }
-            let bytes = try readFile(out)
-            let size = sixelRasterSize(bytes)
-            if tool == .img2sixel {
-                r.img2sixel.bytes = bytes.count
-                r.img2sixel.pixels = size
-                guard size == r.fitted else {
-                    throw BenchError("img2sixel made \(size?.description ?? "no sixel"), expected \(r.fitted)")
-                }
-            } else {
-                guard size != nil else { throw BenchError("chafa wrote no sixel image") }
-                r.chafa.bytes = bytes.count
-                r.chafa.pixels = size
+        }
+        return failures
+    }
+
+    private func checkTool(_ tool: Step, argv: [String], stdinFD: Int32, _ r: inout ImageResult) throws {
+        let out = outputPath(tool)
+        let res = Subprocess.run(argv, stdout: out, stdinFD: stdinFD)
+        if res.status != 0 {
+            let why = res.stderr.isEmpty ? "exit status \(res.status)" : res.stderr
+            if tool == .img2sixel && r.image.format == .webp {
+                // Debian's libsixel decodes through stb_image, which has no WebP: expected, not a failure.
+                r.img2sixel.unavailable = "img2sixel cannot read WebP (\(why))"
+                return
             }
+            throw BenchError("\(argv.joined(separator: " ")) failed: \(why)")
+        }
+        let bytes = try readFile(out)
+        let size = sixelRasterSize(bytes)
+        if tool == .img2sixel {
+            r.img2sixel.bytes = bytes.count
+            r.img2sixel.pixels = size
+            guard size == r.fitted else {
+                throw BenchError("img2sixel made \(size?.description ?? "no sixel"), expected \(r.fitted)")
+            }
+        } else {
+            guard size != nil else { throw BenchError("chafa wrote no sixel image") }
+            r.chafa.bytes = bytes.count
+            r.chafa.pixels = size
         }
     }
 

@@ -1,3 +1,4 @@
+import EaselImaging
 import Foundation
 
 /// Renders the `## Preview pipeline` section of BENCHMARKS.md (also printed to stdout).
@@ -35,7 +36,8 @@ struct PreviewReport {
         s += "through `ImageCodec.encodeWebP` (lossy, quality \(Int(Fixtures.webpQuality))).\n"
         for r in results.images {
             s += "  - \(r.image.label): \(r.image.width)×\(r.image.height), \(group(r.image.fileBytes)) bytes, "
-            s += "\(group(r.image.distinctColors)) distinct colours\n"
+            s += "\(group(r.image.distinctColors)) distinct colours"
+            s += r.image.format == .webp ? " (in the pixels it was encoded from)\n" : "\n"
         }
         s += "- **Easel**, in process: read the file (`read(2)`) → `ImageCodec.decode` → "
         s += "`Sixel().encode(_:fitting: \(config.box.width)×\(config.box.height), cell: \(config.cell.width)×\(config.cell.height))` "
@@ -124,14 +126,16 @@ struct PreviewReport {
         let floor = ms(results.spawnFloor.median)
         for r in results.images {
             let e = r.encode.median, t = r.encodeOnly.median
-            let diff = e.flatMap { e in t.map { max(0, e - $0) } }
-            s += "| \(r.image.label) | \(ms(r.decode.median)) | \(ms(e)) | \(ms(t)) | \(ms(diff)) | "
+            let diff = e.flatMap { e in t.map { e - $0 } }
+            let diffText = diff.map { $0 > 0 ? ms($0) : "≈0 (noise)" } ?? "n/a"
+            s += "| \(r.image.label) | \(ms(r.decode.median)) | \(ms(e)) | \(ms(t)) | \(diffText) | "
             s += "\(ms(r.easel.times.median)) | \(r.img2sixel.unavailable == nil ? ms(r.img2sixel.times.median) : "n/a") | \(floor) |\n"
         }
         if let c = results.cache {
-            s += String(format: "\nCache: the miss (first `status(for:)`) cost %.1f µs on the UI thread; the background "
-                        + "decode + encode took %.1f ms until `wake`; a hit is %.0f× cheaper than that encode.\n",
-                        c.missCall * 1e6, c.coldEncode * 1e3, c.speedup)
+            s += String(format: "\nCache: a miss (`status(for:)` inserting `.encoding` and queueing the encode) cost "
+                        + "%.1f µs on the calling thread the first time in the process and %.1f µs later (a second "
+                        + "presenter); the background read + decode + encode took %.1f ms until `wake`; a hit costs "
+                        + "%.3f µs.\n", c.missCall * 1e6, c.laterMissCall * 1e6, c.coldEncode * 1e3, c.hitMedian * 1e6)
         }
         return s
     }

@@ -61,6 +61,12 @@ struct ClientOptions: ParsableArguments {
         return gallery.hasPrefix("/") ? gallery : FileManager.default.currentDirectoryPath + "/" + gallery
     }
 
+    /// Fails early, before anything is generated, when the gallery cannot be written.
+    func checkGallery() throws {
+        do { try Gallery(directory: galleryDirectory).checkWritable() }
+        catch { throw CLIError("gallery: \(error.message)") }
+    }
+
     /// The backend: the given server, or the embedded demo server started now on loopback.
     func makeBackend() async throws -> (any GenerationBackend, ReferenceServer?) {
         if let server { return (SeedJobAPI(baseURL: server), nil) }
@@ -123,8 +129,13 @@ extension Easel {
 
         mutating func run() async throws {
             guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
-                throw ValidationError("the studio needs a terminal; use `easel generate PROMPT` for scripts")
+                throw CLIError("the studio needs a terminal; use `easel generate PROMPT` for scripts")
             }
+            let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
+            guard !term.isEmpty, term != "dumb" else {
+                throw CLIError("TERM=\(term.isEmpty ? "(unset)" : term) cannot address the cursor; use a real terminal, or `easel generate PROMPT`")
+            }
+            try client.checkGallery()
             let (backend, demo) = try await client.makeBackend()
             var state = AppState(backendName: backend.displayName, pollPolicy: client.policy,
                                  parameters: params.parameters, seeds: SeedSource(seed: UInt64.random(in: .min ... .max)),
@@ -158,6 +169,7 @@ extension Easel {
         var json = false
 
         mutating func run() async throws {
+            try client.checkGallery()
             let (backend, demo) = try await client.makeBackend()
             let state = AppState(backendName: backend.displayName, pollPolicy: client.policy, parameters: params.parameters,
                                  seeds: SeedSource(seed: UInt64.random(in: .min ... .max)), now: .now)
@@ -276,14 +288,14 @@ extension Easel {
         mutating func run() async throws {
             let bytes: [UInt8]
             do { bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file))) }
-            catch { throw ValidationError("\(file): \((error as NSError).localizedDescription)") }
+            catch { throw CLIError("\(file): \((error as NSError).localizedDescription)") }
             let image: RGBAImage
-            do { image = try ImageCodec.decode(bytes) } catch { throw ValidationError("\(file): \(error.message)") }
+            do { image = try ImageCodec.decode(bytes) } catch { throw CLIError("\(file): \(error.message)") }
             let tty = isatty(STDOUT_FILENO) != 0
             let caps = tty ? TerminalProbe.run(timeout: .milliseconds(Int(probeTimeout * 1000))) : TerminalCapabilities()
             let choice = graphics == .auto && !tty ? .blocks : graphics
             guard let selected = choice.resolve(caps, colors: sixelColors) else {
-                throw ValidationError("no image protocol: this terminal advertised none (try --graphics blocks)")
+                throw CLIError("pictures are off (--graphics none)")
             }
             let cell = caps.cellPixels
             let columns = caps.windowCells.columns > 0 ? caps.windowCells.columns : 80
@@ -291,7 +303,7 @@ extension Easel {
             let box = PixelSize(width: width ?? columns * cell.width, height: height ?? max(1, rows - 2) * cell.height)
             let encoded: EncodedImage
             do { encoded = try selected.graphics.encode(image, fitting: box, cell: cell) }
-            catch { throw ValidationError("\(file): \(error.message)") }
+            catch { throw CLIError("\(file): \(error.message)") }
             switch encoded.payload {
             case .bytes(let b):
                 TerminalIO.writeAll(STDOUT_FILENO, selected.passthrough ? ImagePresenter.passthrough(b) : b)
@@ -304,3 +316,9 @@ extension Easel {
 }
 
 extension GraphicsChoice: ExpressibleByArgument {}
+
+/// A failure to report in one line ("Error: …", exit status 1), without the usage text.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = Sanitize.line(description) }
+}

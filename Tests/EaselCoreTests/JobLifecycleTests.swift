@@ -57,7 +57,7 @@ struct JobLifecycleTests {
         store.send(.statusPolled(JobID(1), .completed(ref)), effects: [.download(JobID(1), ref)]) {
             $0.jobs[0].state = .downloading
         }
-        store.send(.downloaded(JobID(1), ImageData([1, 2, 3])), effects: [.save(JobID(1), ImageData([1, 2, 3]), .fixture())]) {
+        store.send(.downloaded(JobID(1), ImageData([1, 2, 3])), effects: [.save(JobID(1), ImageData([1, 2, 3]), .fixture(), remote: remote)]) {
             $0.jobs[0].state = .saving
         }
         store.send(.saved(JobID(1), saved)) {

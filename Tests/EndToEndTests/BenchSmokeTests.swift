@@ -24,7 +24,7 @@ struct BenchSmokeTests {
         return Harness.run([binary, "--smoke"])
     }
 
-    @Test func smokeRunExitsZeroAndPrintsThePreviewTable() throws {
+    @Test func smokeRunExitsZeroAndPrintsThePreviewTable() async throws {
         let r = try Self.smokeRun()
         #expect(r.status == 0, "\(r.out)")
         #expect(r.out.contains("## Preview pipeline"), "\(r.out)")
@@ -34,7 +34,7 @@ struct BenchSmokeTests {
         #expect(!r.out.contains("### Failures"), "\(r.out)")
     }
 
-    @Test func smokeRunComparesWithImg2sixel() throws {
+    @Test func smokeRunComparesWithImg2sixel() async throws {
         try #require(Harness.which("img2sixel"), "img2sixel is not installed (make bench / make test install libsixel-bin)")
         let r = try Self.smokeRun()
         #expect(r.status == 0, "\(r.out)")
@@ -45,7 +45,7 @@ struct BenchSmokeTests {
         #expect(r.out.contains(" WebP | img2sixel |"), "\(r.out)")
     }
 
-    @Test func smokeRunWritesNothingWithoutWrite() throws {
+    @Test func smokeRunWritesNothingWithoutWrite() async throws {
         let dir = Harness.tempDir("bench-smoke")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let binary = Self.benchBinary

@@ -63,15 +63,19 @@ enum Harness {
             .filter { $0.hasSuffix(".png") }.map { dir + "/" + $0 }
     }
 
-    /// Polls `condition` every 100 ms until it holds or `timeout` passes.
-    static func waitUntil(_ timeout: Duration, _ condition: () -> Bool) -> Bool {
+    /// Polls `condition` every 100 ms until it holds or `timeout` passes. Suspends instead of
+    /// blocking, so the waiting never starves other tests of the cooperative pool's threads.
+    static func waitUntil(_ timeout: Duration, _ condition: () -> Bool) async -> Bool {
         let end = ContinuousClock.now + timeout
         while ContinuousClock.now < end {
             if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.1)
+            try? await Task.sleep(for: .milliseconds(100))
         }
         return condition()
     }
+
+    /// Suspends for `seconds` without blocking a thread.
+    static func pause(_ seconds: Double) async { try? await Task.sleep(for: .milliseconds(Int(seconds * 1000))) }
 }
 
 /// A private tmux server running one command in a 120×36 window.

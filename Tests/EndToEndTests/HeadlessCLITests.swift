@@ -4,7 +4,7 @@ import Testing
 
 @Suite("easel generate, without a terminal")
 struct HeadlessCLITests {
-    @Test func itPrintsTheSavedPathAndWritesTheImage() throws {
+    @Test func itPrintsTheSavedPathAndWritesTheImage() async throws {
         let gallery = Harness.tempDir("cli")
         let r = Harness.run([Harness.binary, "generate", "snowy mountains above a pine forest", "--gallery", gallery,
                              "--latency", "0.2", "--poll-interval", "0.2", "--seed", "5", "--width", "320", "--height", "200"])
@@ -16,7 +16,7 @@ struct HeadlessCLITests {
         #expect(image.width == 320 && image.height == 200)
     }
 
-    @Test func jsonOutputIsOneObjectWithStatusFileSeedAndElapsedTime() throws {
+    @Test func jsonOutputIsOneObjectWithStatusFileSeedAndElapsedTime() async throws {
         let gallery = Harness.tempDir("cli-json")
         let r = Harness.run([Harness.binary, "generate", "a blue moon", "--gallery", gallery, "--latency", "0.2",
                              "--poll-interval", "0.2", "--seed", "9", "--json"])
@@ -29,7 +29,7 @@ struct HeadlessCLITests {
         #expect(object["job_id"] != nil && object["error"] == nil)
     }
 
-    @Test func failuresExitNonZeroWithACategorizedError() throws {
+    @Test func failuresExitNonZeroWithACategorizedError() async throws {
         let gallery = Harness.tempDir("cli-fail")
         let empty = Harness.run([Harness.binary, "generate", "   ", "--gallery", gallery, "--json"])
         #expect(empty.status == 2)

@@ -10,7 +10,7 @@ final class XSession {
     private let xvfb: Process
     private var xterm: Process?
 
-    init?() {
+    init?() async {
         guard Harness.which("Xvfb"), Harness.which("xterm"), Harness.which("xdotool"), Harness.which("import") else { return nil }
         var chosen: Int?
         for n in (90..<140).shuffled() where !FileManager.default.fileExists(atPath: "/tmp/.X11-unix/X\(n)")
@@ -26,7 +26,7 @@ final class XSession {
         xvfb.standardError = FileHandle.nullDevice
         xvfb.standardOutput = FileHandle.nullDevice
         do { try xvfb.run() } catch { return nil }
-        guard Harness.waitUntil(.seconds(10), { FileManager.default.fileExists(atPath: "/tmp/.X11-unix/X\(n)") }) else {
+        guard await Harness.waitUntil(.seconds(10), { FileManager.default.fileExists(atPath: "/tmp/.X11-unix/X\(n)") }) else {
             xvfb.terminate()
             return nil
         }
@@ -60,18 +60,18 @@ final class XSession {
 
 @Suite("Sixel preview in a real xterm", .serialized)
 struct SixelInXtermTests {
-    @Test func theFinishedImageIsDrawnInsideThePreviewPane() throws {
-        let x = try #require(XSession(), "Xvfb, xterm, xdotool or ImageMagick missing (make test installs them)")
+    @Test func theFinishedImageIsDrawnInsideThePreviewPane() async throws {
+        let x = try #require(await XSession(), "Xvfb, xterm, xdotool or ImageMagick missing (make test installs them)")
         let dir = Harness.tempDir("xterm")
         let gallery = dir + "/gallery"
         try x.startXterm("\(Harness.binary) --gallery \(gallery) --latency 1 --poll-interval 0.3 2> \(dir)/stderr.txt; sleep 30")
         // The studio is up once the screen has content: wait for xterm, then type like a user.
-        Thread.sleep(forTimeInterval: 3)
+        await Harness.pause(3)
         x.xdotool("mousemove", "300", "200")
         x.xdotool("type", "--delay", "20", "a red sun over the sea at dusk")
         x.xdotool("key", "Return")
-        #expect(Harness.waitUntil(.seconds(30)) { !Harness.pngs(in: gallery).isEmpty }, "no image was saved")
-        Thread.sleep(forTimeInterval: 2)                    // decode + encode + draw
+        #expect(await Harness.waitUntil(.seconds(30)) { !Harness.pngs(in: gallery).isEmpty }, "no image was saved")
+        await Harness.pause(2)                    // decode + encode + draw
         let shot = dir + "/shot.png"
         #expect(x.screenshot(to: shot))
         try? FileManager.default.removeItem(atPath: "/tmp/easel-xterm-shot.png")

@@ -36,17 +36,17 @@ struct SixelRedrawTests {
         return Rect(x: inner.x, y: inner.y, width: inner.width, height: inner.height - 1)
     }
 
-    @Test func aShorterImageAndAResizeLeaveNoOldPixelsAndNothingScrolls() throws {
-        let x = try #require(XSession(), "Xvfb, xterm, xdotool or ImageMagick missing (make test installs them)")
+    @Test func aShorterImageAndAResizeLeaveNoOldPixelsAndNothingScrolls() async throws {
+        let x = try #require(await XSession(), "Xvfb, xterm, xdotool or ImageMagick missing (make test installs them)")
         let dir = Harness.tempDir("xterm-redraw")
         let gallery = dir + "/gallery"
         try x.startXterm("\(Harness.binary) --gallery \(gallery) --latency 0.5 --poll-interval 0.2 2> \(dir)/stderr.txt; sleep 30")
-        Thread.sleep(forTimeInterval: 3)
+        await Harness.pause(3)
         x.xdotool("mousemove", "300", "200")
         x.xdotool("type", "--delay", "15", "a red sun over the sea at dusk")
         x.xdotool("key", "Return")
-        #expect(Harness.waitUntil(.seconds(30)) { Harness.pngs(in: gallery).count == 1 })
-        Thread.sleep(forTimeInterval: 1.5)
+        #expect(await Harness.waitUntil(.seconds(30)) { Harness.pngs(in: gallery).count == 1 })
+        await Harness.pause(1.5)
         let first = try Shot(dir + "/1.png", taking: x)
         let size = CellSize(columns: 120, rows: 36)
         let square = picture(size)
@@ -54,8 +54,8 @@ struct SixelRedrawTests {
 
         // A wide 1024×576 image (Alt-s three times) is shorter: its rows above and below must be clear.
         x.xdotool("key", "alt+s", "alt+s", "alt+s", "Return")
-        #expect(Harness.waitUntil(.seconds(30)) { Harness.pngs(in: gallery).count == 2 })
-        Thread.sleep(forTimeInterval: 1.5)
+        #expect(await Harness.waitUntil(.seconds(30)) { Harness.pngs(in: gallery).count == 2 })
+        await Harness.pause(1.5)
         let second = try Shot(dir + "/2.png", taking: x)
         // Fitted 1024×576 in the picture box (cells of 6×13 px): compute the rows it covers.
         let fitted = fittedSize(width: 1024, height: 576, in: PixelSize(width: square.width * 6, height: square.height * 13))
@@ -69,7 +69,7 @@ struct SixelRedrawTests {
 
         // Shrink the window to 100×30: the image is re-emitted inside the new pane only.
         x.xdotool("search", "--class", "xterm", "windowsize", "%@", "\(100 * 6 + 4)", "\(30 * 13 + 4)")
-        Thread.sleep(forTimeInterval: 2.5)
+        await Harness.pause(2.5)
         let third = try Shot(dir + "/3.png", taking: x)
         let small = CellSize(columns: 100, rows: 30)
         let newPicture = picture(small)

@@ -4,21 +4,21 @@ import Testing
 
 @Suite("The real binary in tmux", .serialized)
 struct StudioInTmuxTests {
-    @Test func aTypedPromptIsSubmittedProcessedWithTheEditorLockedThenSaved() throws {
+    @Test func aTypedPromptIsSubmittedProcessedWithTheEditorLockedThenSaved() async throws {
         try #require(Harness.which("tmux"), "tmux is not installed (make test installs it)")
         let gallery = Harness.tempDir("tmux-gallery")
         let tmux = Tmux()
         defer { tmux.kill() }
         let log = gallery + "/stderr.txt"
         #expect(tmux.start("env TERM=tmux-256color NO_COLOR= \(Harness.binary) --gallery \(gallery) --latency 2 --poll-interval 0.5 --probe-timeout 0.3 2> \(log); echo EXITED $?; sleep 30"))
-        #expect(Harness.waitUntil(.seconds(20)) { tmux.capture().contains("Prompt") }, "\(tmux.capture())")
+        #expect(await Harness.waitUntil(.seconds(20)) { tmux.capture().contains("Prompt") }, "\(tmux.capture())")
         #expect(tmux.capture().contains("demo backend — procedural, offline"))
 
         tmux.literal("a red sun over the sea at dusk")
-        #expect(Harness.waitUntil(.seconds(5)) { tmux.capture().contains("a red sun over the sea at dusk") })
+        #expect(await Harness.waitUntil(.seconds(5)) { tmux.capture().contains("a red sun over the sea at dusk") })
         tmux.keys("Enter")
         var sawBusy = false
-        #expect(Harness.waitUntil(.seconds(5)) {
+        #expect(await Harness.waitUntil(.seconds(5)) {
             let s = tmux.capture()
             sawBusy = sawBusy || (s.contains("submitting") || s.contains("processing"))
             return s.contains("processing") && s.contains("locked while a job processes")
@@ -27,11 +27,11 @@ struct StudioInTmuxTests {
 
         // Typing while locked changes nothing and explains why.
         tmux.literal("zzz")
-        #expect(Harness.waitUntil(.seconds(3)) { tmux.capture().contains("the editor is locked") }, "\(tmux.capture())")
+        #expect(await Harness.waitUntil(.seconds(3)) { tmux.capture().contains("the editor is locked") }, "\(tmux.capture())")
         #expect(!tmux.capture().contains("zzz"))
 
         // tmux 3.3a has no sixel: the picture falls back to Unicode blocks inside the preview pane.
-        #expect(Harness.waitUntil(.seconds(20)) { tmux.capture().contains("▀▀▀▀") }, "\(tmux.capture())")
+        #expect(await Harness.waitUntil(.seconds(20)) { tmux.capture().contains("▀▀▀▀") }, "\(tmux.capture())")
         let screen = tmux.capture()
         #expect(!screen.contains("locked while"))
         let lines = screen.split(separator: "\n", omittingEmptySubsequences: false)
@@ -47,16 +47,16 @@ struct StudioInTmuxTests {
 
         // Resizing re-lays out at once: stacked panes at 80×24, a notice when too small.
         Harness.run(["tmux", "-L", tmux.socket, "resize-window", "-t", tmux.session, "-x", "80", "-y", "24"], capture: false)
-        #expect(Harness.waitUntil(.seconds(3)) { tmux.capture().split(separator: "\n").contains { $0.hasPrefix("┌ Preview") } },
+        #expect(await Harness.waitUntil(.seconds(3)) { tmux.capture().split(separator: "\n").contains { $0.hasPrefix("┌ Preview") } },
                 "\(tmux.capture())")
         Harness.run(["tmux", "-L", tmux.socket, "resize-window", "-t", tmux.session, "-x", "30", "-y", "8"], capture: false)
-        #expect(Harness.waitUntil(.seconds(3)) { tmux.capture().contains("Terminal too small") }, "\(tmux.capture())")
+        #expect(await Harness.waitUntil(.seconds(3)) { tmux.capture().contains("Terminal too small") }, "\(tmux.capture())")
 
         tmux.keys("C-c")
-        #expect(Harness.waitUntil(.seconds(5)) { tmux.capture().contains("EXITED 0") }, "\(tmux.capture())")
+        #expect(await Harness.waitUntil(.seconds(5)) { tmux.capture().contains("EXITED 0") }, "\(tmux.capture())")
     }
 
-    @Test func sigtermAndSighupRestoreTheTerminalAndExit() throws {
+    @Test func sigtermAndSighupRestoreTheTerminalAndExit() async throws {
         try #require(Harness.which("tmux"))
         for signal in ["TERM", "HUP"] {
             let tmux = Tmux()
@@ -71,10 +71,10 @@ struct StudioInTmuxTests {
             sleep 30
             """.write(toFile: script, atomically: true, encoding: .utf8)
             #expect(tmux.start("sh \(script)"))
-            #expect(Harness.waitUntil(.seconds(20)) { tmux.capture().contains("Prompt") })
+            #expect(await Harness.waitUntil(.seconds(20)) { tmux.capture().contains("Prompt") })
             let pid = try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
             Harness.run(["kill", "-\(signal)", pid])
-            #expect(Harness.waitUntil(.seconds(5)) { tmux.capture().contains("MODES") }, "\(tmux.capture())")
+            #expect(await Harness.waitUntil(.seconds(5)) { tmux.capture().contains("MODES") }, "\(tmux.capture())")
             let after = tmux.capture()
             #expect(after.contains(signal == "TERM" ? "EXITED 143" : "EXITED 129"), "\(after)")
             #expect(after.contains("MODES icanon echo"), "terminal modes not restored: \(after)")
