@@ -42,6 +42,7 @@ let package = Package(
         ]),
         .target(name: "EaselApp", dependencies: [
             "EaselCore", "EaselHTTP", "EaselImaging", "EaselBackends", "EaselStore", "EaselTerminal", "EaselUI",
+            .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         .executableTarget(
             name: "easel",
@@ -66,6 +67,7 @@ let package = Package(
         .testTarget(name: "EaselTerminalTests", dependencies: ["EaselTerminal", "EaselImaging", "CSixel"]),
         .testTarget(name: "EaselBackendsTests", dependencies: [
             "EaselBackends", "EaselHTTP", "EaselServer", "EaselStore", "EaselImaging", "EaselCore", "EaselApp",
+            "EaselTerminal",
         ]),
         .testTarget(name: "EaselServerTests", dependencies: ["EaselServer", "EaselImaging"]),
         .testTarget(name: "EndToEndTests", dependencies: ["EaselUI", "EaselTerminal", "EaselCore", "EaselImaging"]),

@@ -17,6 +17,8 @@ public final class TerminalApp: Sendable {
         public var probeTimeout: Duration = .seconds(1)
         public var themeName = "default"
         public var color = true
+        /// Shown in the status bar at start (config warnings).
+        public var warnings: [String] = []
         public init() {}
     }
 
@@ -66,6 +68,7 @@ public final class TerminalApp: Sendable {
                                        passthrough: selection?.passthrough ?? false, wake: wake)
         var state = initial
         if let themeWarning { state.hint = .warning(themeWarning + " — using the mono theme") }
+        else if let first = options.warnings.first { state.hint = .warning(first) }
         var lastBuffer: CellBuffer?
         var redraws = state.redrawRequests
 

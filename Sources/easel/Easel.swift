@@ -79,6 +79,31 @@ struct ClientOptions: ParsableArguments {
     }
 }
 
+/// Picture options shared by the TUI and `easel show`; each overrides the config file's `[preview]` key.
+struct PreviewOptions: ParsableArguments {
+    @Option(help: "Image protocol: auto, sixel, kitty, iterm, blocks or none (config: preview.graphics).")
+    var graphics: GraphicsChoice?
+
+    @Option(help: "Sixel palette size, 2...256; fewer colours for slow links (config: preview.sixel_colors; default 256).")
+    var sixelColors: Int?
+
+    @Option(help: "Seconds to wait for the terminal's answers at start-up (config: preview.probe_timeout; default 1).")
+    var probeTimeout: Double?
+
+    @Option(help: "Config file (default: $XDG_CONFIG_HOME/easel/config.toml).")
+    var config: String?
+
+    func validate() throws {
+        if let sixelColors, !(2...256).contains(sixelColors) { throw ValidationError("--sixel-colors must be within 2...256") }
+        if let probeTimeout, !(0...30).contains(probeTimeout) { throw ValidationError("--probe-timeout must be within 0...30 seconds") }
+    }
+
+    func loadConfig() throws -> Config {
+        do { return try Config.load(config ?? Config.defaultPath(), mustExist: config != nil) }
+        catch { throw CLIError(error.message) }
+    }
+}
+
 /// Generation parameters shared by the TUI (initial values) and `easel generate`.
 struct ParameterOptions: ParsableArguments {
     @Option(help: "Seed (0...4294967295); random per job when omitted.")
@@ -114,18 +139,10 @@ extension Easel {
 
         @OptionGroup var client: ClientOptions
         @OptionGroup var params: ParameterOptions
+        @OptionGroup var preview: PreviewOptions
 
-        @Option(help: "Image protocol: auto, sixel or none.")
-        var graphics: GraphicsChoice = .auto
-
-        @Option(help: "Sixel palette size (2...256); fewer colours are faster over slow links.")
-        var sixelColors: Int = 256
-
-        @Option(help: "Seconds to wait for the terminal's answers at start-up.")
-        var probeTimeout: Double = 1
-
-        @Option(help: "Theme name (a TOML file in the theme search path).")
-        var theme: String = "default"
+        @Option(help: "Theme name (a TOML file in the theme search path; config: preview.theme).")
+        var theme: String?
 
         mutating func run() async throws {
             guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
@@ -143,11 +160,13 @@ extension Easel {
             state.wallTime = Date().timeIntervalSince1970
             let app = TerminalApp()
             let runner = EffectRunner(backend: backend, gallery: Gallery(directory: client.galleryDirectory), send: app.post)
+            let config = try preview.loadConfig()
             var options = TerminalApp.Options()
-            options.graphics = graphics
-            options.sixelColors = sixelColors
-            options.probeTimeout = .milliseconds(Int(probeTimeout * 1000))
-            options.themeName = theme
+            options.graphics = preview.graphics ?? config.graphics ?? .auto
+            options.sixelColors = preview.sixelColors ?? config.sixelColors ?? 256
+            options.probeTimeout = .milliseconds(Int((preview.probeTimeout ?? config.probeTimeout ?? 1) * 1000))
+            options.themeName = theme ?? config.theme ?? "default"
+            options.warnings = config.warnings
             options.color = ProcessInfo.processInfo.environment["NO_COLOR"].map { $0.isEmpty } ?? true
             let status = app.run(state: state, runner: runner, options: options)
             await demo?.stop()
@@ -265,20 +284,13 @@ extension Easel {
         @Argument(help: "A PNG, JPEG or WebP file.")
         var file: String
 
-        @Option(help: "Image protocol: auto, sixel, kitty, iterm, blocks or none.")
-        var graphics: GraphicsChoice = .auto
+        @OptionGroup var preview: PreviewOptions
 
         @Option(help: "Box width in pixels (default: the terminal's width).")
         var width: Int?
 
         @Option(help: "Box height in pixels (default: the terminal's height less two rows).")
         var height: Int?
-
-        @Option(help: "Sixel palette size (2...256).")
-        var sixelColors: Int = 256
-
-        @Option(help: "Seconds to wait for the terminal's answers.")
-        var probeTimeout: Double = 1
 
         func validate() throws {
             if let width, width < 1 { throw ValidationError("--width must be positive") }
@@ -291,10 +303,13 @@ extension Easel {
             catch { throw CLIError("\(file): \((error as NSError).localizedDescription)") }
             let image: RGBAImage
             do { image = try ImageCodec.decode(bytes) } catch { throw CLIError("\(file): \(error.message)") }
+            let config = try preview.loadConfig()
             let tty = isatty(STDOUT_FILENO) != 0
-            let caps = tty ? TerminalProbe.run(timeout: .milliseconds(Int(probeTimeout * 1000))) : TerminalCapabilities()
+            let timeout = preview.probeTimeout ?? config.probeTimeout ?? 1
+            let caps = tty ? TerminalProbe.run(timeout: .milliseconds(Int(timeout * 1000))) : TerminalCapabilities()
+            let graphics = preview.graphics ?? config.graphics ?? .auto
             let choice = graphics == .auto && !tty ? .blocks : graphics
-            guard let selected = choice.resolve(caps, colors: sixelColors) else {
+            guard let selected = choice.resolve(caps, colors: preview.sixelColors ?? config.sixelColors ?? 256) else {
                 throw CLIError("pictures are off (--graphics none)")
             }
             let cell = caps.cellPixels
