@@ -26,11 +26,16 @@ public struct Layout: Equatable, Sendable {
             history = Rect(x: 0, y: 10, width: left, height: max(0, body - 10))
             preview = Rect(x: left, y: 0, width: w - left, height: body)
         } else {
-            let previewHeight = max(4, body - 5 - 4 - 4)
-            prompt = Rect(x: 0, y: 0, width: w, height: 5)
-            queue = Rect(x: 0, y: 5, width: w, height: 4)
-            history = Rect(x: 0, y: 9, width: w, height: 4)
-            preview = Rect(x: 0, y: 13, width: w, height: max(0, min(previewHeight, body - 13)))
+            // Stacked; short terminals get one-row panes, and no preview below 3 rows for it.
+            let roomy = body >= 20
+            let p = roomy ? 5 : 4, q = roomy ? 4 : 3
+            var hist = roomy ? 4 : 3
+            var rest = max(0, body - p - q - hist)
+            if rest < 3 { hist += rest; rest = 0 }
+            prompt = Rect(x: 0, y: 0, width: w, height: p)
+            queue = Rect(x: 0, y: p, width: w, height: q)
+            history = Rect(x: 0, y: p + q, width: w, height: hist)
+            preview = Rect(x: 0, y: p + q + hist, width: w, height: rest)
         }
     }
 }

@@ -167,3 +167,18 @@ struct ThemeTests {
         #expect(throws: ThemeError.self) { try Theme(name: "bad", toml: "= = =") }
     }
 }
+
+@Suite("Where pictures may go")
+struct PictureRectTests {
+    @Test(arguments: [(80, 24), (100, 30), (120, 36), (200, 60), (40, 12)])
+    func thePictureRectNeverReachesTheLastRow(columns: Int, rows: Int) {
+        let layout = Layout(size: CellSize(columns: columns, rows: rows))
+        let inner = layout.preview.inset(by: 1)
+        let picture = Rect(x: inner.x, y: inner.y, width: inner.width, height: inner.height - 1)
+        #expect(picture.isEmpty || picture.maxY <= rows - 2, "a sixel ending on the last row scrolls the screen")
+        #expect(picture.maxX <= columns)
+        for pane in [layout.prompt, layout.queue, layout.history, layout.preview] {
+            #expect(pane.maxY <= rows - 1, "\(pane) overlaps the status bar")
+        }
+    }
+}
