@@ -50,21 +50,26 @@ public final class EffectRunner: Sendable {
             do {
                 let (remote, status) = try await backend.submit(request)
                 return .submitted(id, remote, status: status)
-            } catch { return .failed(id, error) }
+            } catch { return .failed(id, error, during: .submit) }
         case .poll(let id, let remote, let after):
             do { try await Task.sleep(for: after) } catch { return nil }
-            do { return .statusPolled(id, try await backend.status(of: remote)) } catch { return .failed(id, error) }
+            do { return .statusPolled(id, try await backend.status(of: remote)) } catch { return .failed(id, error, during: .poll) }
         case .download(let id, let ref):
-            do { return .downloaded(id, try await backend.download(ref)) } catch { return .failed(id, error) }
+            do { return .downloaded(id, try await backend.download(ref)) } catch { return .failed(id, error, during: .download) }
+        case .cancel(let id, let remote):
+            do { try await backend.cancel(remote); return nil } catch { return .failed(id, error, during: .cancel) }
+        case .timer(let after):
+            do { try await Task.sleep(for: after) } catch { return nil }
+            return .tick(.now, wallTime: Date().timeIntervalSince1970)
         case .save(let id, let data, let request, let remote):
             let image: RGBAImage
             do { image = try ImageCodec.decode(data.bytes, maxPixels: maxPixels) }
-            catch { return .failed(id, .badResponse("the image cannot be decoded: \(error.message)")) }
+            catch { return .failed(id, .badResponse("the image cannot be decoded: \(error.message)"), during: .save) }
             let metadata = Gallery.Metadata(request: request, backend: backend.displayName, jobID: remote?.rawValue ?? "\(id.rawValue)")
             do {
                 let path = try gallery.save(data.bytes, metadata: metadata)
                 return .saved(id, SavedImage(path: path, width: image.width, height: image.height))
-            } catch { return .failed(id, error) }
+            } catch { return .failed(id, error, during: .save) }
         }
     }
 }

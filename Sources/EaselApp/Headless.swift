@@ -1,47 +1,65 @@
 import EaselCore
 import Foundation
 
-/// `easel generate`: the same reducer and effects as the TUI, without a terminal.
-/// Progress goes to stderr; the saved path (or one JSON object) to stdout.
+/// `easel generate`: the same reducer, queue, pacer and retry rules as the TUI, without a terminal.
+/// Progress goes to stderr; saved paths (or one JSON object per job) to stdout.
 public enum Headless {
     public struct Outcome: Sendable {
-        public let job: Job?
-        /// Set when no job was created (empty or too long prompt).
+        /// The jobs, in submission order, in their final states.
+        public let jobs: [Job]
+        /// Set when a prompt made no job (empty or too long).
         public let refusal: Hint?
         public let elapsed: Duration
     }
 
-    /// Runs one job to a terminal state.
+    /// Runs every prompt (each `parameters.count` times) through the queue until all jobs end.
     /// - Parameter progress: called with each new progress line (for stderr).
-    public static func run(prompt: String, state initial: AppState, makeRunner: (@escaping @Sendable (Action) -> Void) -> EffectRunner,
-                           progress: (String) -> Void = { _ in }) async -> Outcome {
+    /// - Parameter finished: called once per job as it ends, in the order they end.
+    public static func run(prompts: [String], state initial: AppState,
+                           makeRunner: (@escaping @Sendable (Action) -> Void) -> EffectRunner,
+                           progress: (String) -> Void = { _ in }, finished: (Job) -> Void = { _ in }) async -> Outcome {
         var state = initial
+        state.mode = .queue
         let (stream, continuation) = AsyncStream<Action>.makeStream()
         let runner = makeRunner { continuation.yield($0) }
         defer { runner.cancelAll() }
         let start = ContinuousClock.now
-        state.editor = PromptEditor(prompt)
         _ = reduce(&state, .tick(.now, wallTime: Date().timeIntervalSince1970))
-        runner.run(reduce(&state, .key(.enter)))
-        guard let id = state.jobs.last?.id else {
-            return Outcome(job: nil, refusal: state.hint, elapsed: .now - start)
+        for prompt in prompts {
+            state.editor = PromptEditor(prompt)
+            let before = state.jobs.count
+            runner.run(reduce(&state, .key(.enter)))
+            if state.jobs.count == before { return Outcome(jobs: state.jobs, refusal: state.hint, elapsed: .now - start) }
         }
-        var lastLine = ""
+        var lines: [JobID: String] = [:]
+        var reported = Set<JobID>()
         func report() {
-            guard let job = state.job(id) else { return }
-            var line = job.state.label
-            if case .running(let p?) = job.state { line += " \(Int(p * 100))%" }
-            if case .queued(let pos?) = job.state { line += " #\(pos)" }
-            if line != lastLine { progress("\(line) (\(format(job.elapsed(now: state.now))))"); lastLine = line }
+            for job in state.jobs {
+                var line = job.state.label
+                if case .running(let p?) = job.state { line += " \(Int(p * 100))%" }
+                if case .queued(let pos?) = job.state { line += " #\(pos)" }
+                if line != lines[job.id] {
+                    lines[job.id] = line
+                    let tag = state.jobs.count > 1 ? "job \(job.id.rawValue)/\(state.jobs.count): " : ""
+                    progress("\(tag)\(line) (\(format(job.elapsed(now: state.now))))")
+                }
+                if !job.state.isActive, !reported.contains(job.id) {
+                    reported.insert(job.id)
+                    finished(job)
+                }
+            }
         }
         report()
+        guard state.jobs.contains(where: { $0.state.isActive }) else {
+            return Outcome(jobs: state.jobs, refusal: nil, elapsed: .now - start)
+        }
         for await action in stream {
-            _ = reduce(&state, .tick(.now, wallTime: Date().timeIntervalSince1970))
+            runner.run(reduce(&state, .tick(.now, wallTime: Date().timeIntervalSince1970)))
             runner.run(reduce(&state, action))
             report()
-            if let job = state.job(id), !job.state.isActive { break }
+            if !state.jobs.contains(where: { $0.state.isActive }) { break }
         }
-        return Outcome(job: state.job(id), refusal: nil, elapsed: .now - start)
+        return Outcome(jobs: state.jobs, refusal: nil, elapsed: .now - start)
     }
 
     static func format(_ d: Duration) -> String {

@@ -19,6 +19,7 @@ public final class TerminalApp: Sendable {
         public var color = true
         /// Shown in the status bar at start (config warnings).
         public var warnings: [String] = []
+        public var notify: NotifyMode = .on
         public init() {}
     }
 
@@ -71,6 +72,8 @@ public final class TerminalApp: Sendable {
         else if let first = options.warnings.first { state.hint = .warning(first) }
         var lastBuffer: CellBuffer?
         var redraws = state.redrawRequests
+        var finishedSeen = state.finishedJobCount
+        let notifier = Notifier(mode: options.notify, caps: caps)
 
         func dispatch(_ action: Action) {
             runner.run(reduce(&state, action, keymap: keymap))
@@ -95,6 +98,12 @@ public final class TerminalApp: Sendable {
                 screen.invalidateAll()
                 presenter.screenWasCleared()
                 lastBuffer = nil
+            }
+            if state.finishedJobCount != finishedSeen {       // a job ended: bell / desktop notification
+                finishedSeen = state.finishedJobCount
+                if let job = state.jobs.filter({ $0.finishedAt != nil }).max(by: { $0.finishedAt! < $1.finishedAt! }) {
+                    screen.writeRaw(notifier.sequence(for: job))
+                }
             }
             if let signal = SignalTrap.pending() { return 128 + signal }
             if state.quitRequested { return 0 }

@@ -19,6 +19,14 @@ public protocol GenerationBackend: Sendable {
     /// Fetches the finished image's bytes, checked to be PNG, JPEG or WebP by their magic bytes.
     /// - Throws: `JobError.badResponse` for non-image bytes; `.network`, `.server` as usual.
     func download(_ image: ImageRef) async throws(JobError) -> ImageData
+
+    /// Asks the service to stop the job (best effort).
+    /// - Throws: `JobError` from the call; services without a cancel call do nothing.
+    func cancel(_ job: RemoteJobID) async throws(JobError)
+}
+
+extension GenerationBackend {
+    public func cancel(_ job: RemoteJobID) async throws(JobError) {}
 }
 
 /// Maps transport failures and HTTP statuses to `JobError`s, in one place.

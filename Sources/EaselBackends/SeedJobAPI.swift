@@ -52,6 +52,16 @@ public struct SeedJobAPI: GenerationBackend {
         return try Self.status(from: reply).get()
     }
 
+    /// `POST /api/cancel/{jobId}` (the reference server's extension of the seed API). A server without
+    /// it answers 404/405, which is ignored: the client has already stopped polling.
+    public func cancel(_ job: RemoteJobID) async throws(JobError) {
+        let id = job.rawValue.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? job.rawValue
+        let response = try await send(.postJSON(baseURL + "/api/cancel/" + id, Array("{}".utf8)))
+        guard (200..<300).contains(response.status) || response.status == 404 || response.status == 405 else {
+            throw ErrorMapping.status(response, message: Self.errorText(response.body))
+        }
+    }
+
     public func download(_ image: ImageRef) async throws(JobError) -> ImageData {
         try await ImageFetch.fetch(image, relativeTo: baseURL, http: http)
     }
@@ -92,6 +102,7 @@ public struct SeedJobAPI: GenerationBackend {
             if let url = reply.image, !url.isEmpty { .success(.completed(ImageRef(url: url))) }
             else { .failure(.badResponse("status is completed but there is no image")) }
         case "failed", "error": .success(.failed(reply.error ?? "the server reported failure"))
+        case "canceled", "cancelled": .success(.failed("canceled on the server"))
         default: .failure(.badResponse("unknown job status \"\(Sanitize.line(String(reply.status.prefix(40))))\""))
         }
     }

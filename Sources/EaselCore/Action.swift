@@ -10,7 +10,13 @@ public enum Action: Equatable, Sendable {
     case statusPolled(JobID, RemoteStatus)
     case downloaded(JobID, ImageData)
     case saved(JobID, SavedImage)
-    case failed(JobID, JobError)
+    /// An effect for the job failed; `during` says which, since recovery depends on it.
+    case failed(JobID, JobError, during: Stage)
+}
+
+/// The step of a job an effect was doing.
+public enum Stage: String, Equatable, Sendable {
+    case submit, poll, download, save, cancel
 }
 
 /// An order for the effect runner: data, never closures, so tests compare them with `==`.
@@ -23,4 +29,8 @@ public enum Effect: Equatable, Sendable {
     case download(JobID, ImageRef)
     /// Decode (validating size and format) and write to the gallery; answers `.saved` or `.failed`.
     case save(JobID, ImageData, GenerationRequest, remote: RemoteJobID?)
+    /// Ask the service to cancel the job (best effort; answers nothing or `.failed(…, during: .cancel)`).
+    case cancel(JobID, RemoteJobID)
+    /// Send a `.tick` after `after` (a pacer slot or a 429 wait ends).
+    case timer(after: Duration)
 }

@@ -28,22 +28,24 @@ public enum Hint: Equatable, Sendable {
     case saved(JobID, path: String)
     /// Something to know that is not a failure (a theme that did not load, …).
     case warning(String)
+    /// Something happened that needs no attention ("queue mode", "3 jobs queued").
+    case info(String)
 
     public var message: String {
         switch self {
-        case .locked: "A job is processing: the editor is locked until it finishes (exclusive mode)"
+        case .locked: "A job is processing: the editor is locked until it finishes (exclusive mode; C-t switches to queue mode)"
         case .emptyPrompt: "Type a prompt first"
         case .promptTooLong(let n): "The prompt has \(n) characters; the limit is \(GenerationRequest.maxPromptLength)"
         case .jobFailed(let id, let error): "Job \(id) \(error.message)"
         case .saved(_, let path): "Saved \(Sanitize.line(path))"
-        case .warning(let text): Sanitize.line(text)
+        case .warning(let text), .info(let text): Sanitize.line(text)
         }
     }
 
     public var isError: Bool {
         switch self {
         case .locked, .emptyPrompt, .promptTooLong, .jobFailed, .warning: true
-        case .saved: false
+        case .saved, .info: false
         }
     }
 }
@@ -54,6 +56,16 @@ public struct AppState: Equatable, Sendable {
     public var backendName: String
     public var mode: GenerationMode
     public var pollPolicy: PollPolicy
+    /// Jobs in flight on the backend at once (submitting through saving); default 1.
+    public var concurrency = 1
+    /// The client-side pacer for the backend's rate limit.
+    public var pacer = RateLimitPacer()
+    /// The active row under the cursor in the queue pane; `nil` follows the first.
+    public var queueSelection: JobID?
+    /// Bumped when a job finishes, so the loop can ring the bell / post a notification once.
+    public var finishedJobCount = 0
+    /// When the pending `.timer` effect will tick, so only one is in flight.
+    public var scheduledWake: ContinuousClock.Instant?
     public var editor = PromptEditor()
     public var parameters: GenerationParameters
     public var seeds: SeedSource
@@ -92,13 +104,25 @@ public struct AppState: Equatable, Sendable {
     /// In exclusive mode the editor and submit are locked while any job is in flight.
     public var isEditorLocked: Bool { mode == .exclusive && !activeJobs.isEmpty }
 
+    /// The selected active job in the queue pane.
+    public var selectedQueueJob: Job? {
+        let active = activeJobs
+        return active.first { $0.id == queueSelection } ?? active.first
+    }
+
+    /// The selected finished job in the history pane.
+    public var selectedHistoryJob: Job? {
+        let rows = finishedJobs
+        return rows.first { $0.id == historySelection } ?? rows.first
+    }
+
     /// True while something on screen changes with time (spinner, elapsed clock, placeholder pulse):
     /// the loop only wakes up on a timer then.
     public var isAnimating: Bool { !activeJobs.isEmpty }
 
     /// The job whose picture the preview pane shows: the running one, else the selected history row.
     public var previewJob: Job? {
-        if let active = activeJobs.last { return active }
+        if let active = activeJobs.last(where: { $0.state.holdsSlot }) ?? activeJobs.first { return active }
         if let id = historySelection, let job = job(id) { return job }
         return finishedJobs.first
     }

@@ -23,6 +23,14 @@ public enum Command: String, CaseIterable, Sendable {
     case killToLineStart = "kill_to_line_start"
     case cycleSize = "cycle_size"
     case redraw
+    case toggleMode = "toggle_mode"
+    case countUp = "count_up"
+    case countDown = "count_down"
+    case cancelJob = "cancel_job"
+    case clearPending = "clear_pending"
+    case moveJobUp = "move_job_up"
+    case moveJobDown = "move_job_down"
+    case retryJob = "retry_job"
 
     /// One line, shown in the `?` overlay and the status bar.
     public var doc: String {
@@ -50,6 +58,14 @@ public enum Command: String, CaseIterable, Sendable {
         case .killToLineStart: "Delete to the start of the line"
         case .cycleSize: "Cycle the output size"
         case .redraw: "Repaint the screen and its pictures"
+        case .toggleMode: "Switch exclusive / queue mode"
+        case .countUp: "More images per Enter (batch)"
+        case .countDown: "Fewer images per Enter"
+        case .cancelJob: "Cancel the selected job"
+        case .clearPending: "Cancel every job not yet sent"
+        case .moveJobUp: "Move the pending job earlier"
+        case .moveJobDown: "Move the pending job later"
+        case .retryJob: "Retry: resume, download again or resend"
         }
     }
 }

@@ -36,14 +36,21 @@ public struct GenerationParameters: Equatable, Sendable {
     /// A fixed seed, or `nil` to draw a new one for every job.
     public var seed: UInt32?
     public var steps: Int = 30
+    /// Jobs per Enter (a batch); a fixed seed s gives s, s+1, …; a random seed a new one per job.
+    public var count: Int = 1
 
-    public init(negativePrompt: String = "", width: Int = 768, height: Int = 768, seed: UInt32? = nil, steps: Int = 30) {
+    public init(negativePrompt: String = "", width: Int = 768, height: Int = 768, seed: UInt32? = nil, steps: Int = 30,
+                count: Int = 1) {
         self.negativePrompt = negativePrompt
         self.width = width
         self.height = height
         self.seed = seed
         self.steps = steps
+        self.count = count
     }
+
+    /// The largest batch one Enter creates.
+    public static let maxCount = 16
 }
 
 extension GenerationParameters {

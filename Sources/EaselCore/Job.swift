@@ -54,6 +54,10 @@ public struct SavedImage: Equatable, Sendable {
 /// A job's lifecycle:
 /// `submitting → queued → running → downloading → saving → complete`, or `failed` / `canceled` from any of them.
 public enum JobState: Equatable, Sendable {
+    /// In the client's queue, not yet sent (waiting for a free slot or the rate-limit pacer).
+    case pending
+    /// Refused with 429: sent again by itself at `until` (a countdown is shown).
+    case waiting(until: ContinuousClock.Instant)
     case submitting
     case queued(position: Int?)
     case running(progress: Double?)
@@ -66,14 +70,24 @@ public enum JobState: Equatable, Sendable {
     /// True while the job occupies the backend or the client (everything before a terminal state).
     public var isActive: Bool {
         switch self {
-        case .submitting, .queued, .running, .downloading, .saving: true
+        case .pending, .waiting, .submitting, .queued, .running, .downloading, .saving: true
         case .complete, .failed, .canceled: false
+        }
+    }
+
+    /// True while the job holds one of the backend's concurrency slots.
+    public var holdsSlot: Bool {
+        switch self {
+        case .submitting, .queued, .running, .downloading, .saving: true
+        case .pending, .waiting, .complete, .failed, .canceled: false
         }
     }
 
     /// The word the UI uses for the state; one vocabulary everywhere.
     public var label: String {
         switch self {
+        case .pending: "pending"
+        case .waiting: "rate limited"
         case .submitting: "submitting"
         case .queued: "queued"
         case .running: "processing"
@@ -98,6 +112,18 @@ public struct Job: Equatable, Sendable, Identifiable {
     public var finishedAt: ContinuousClock.Instant?
     /// Wall-clock time of creation, for display ("14:02"); seconds since 1970.
     public let createdWallTime: Double
+    /// When the current submission (or resumed polling) started: the poll deadline counts from here.
+    public var startedAt: ContinuousClock.Instant?
+    /// When the service first reported the job running, for the ETA.
+    public var runningSince: ContinuousClock.Instant?
+    /// Submissions made so far.
+    public var attempts = 0
+    /// Consecutive failed status polls (transient errors), for the backoff.
+    public var pollFailures = 0
+    /// The finished image's location, kept so a failed download or save retries only the download.
+    public var imageRef: ImageRef?
+    /// Cancel was asked for while the submit was in flight: cancel on the service once it answers.
+    public var cancelRequested = false
 
     public init(id: JobID, request: GenerationRequest, state: JobState = .submitting, remoteID: RemoteJobID? = nil,
                 createdAt: ContinuousClock.Instant, finishedAt: ContinuousClock.Instant? = nil, createdWallTime: Double = 0) {
@@ -108,6 +134,12 @@ public struct Job: Equatable, Sendable, Identifiable {
         self.createdAt = createdAt
         self.finishedAt = finishedAt
         self.createdWallTime = createdWallTime
+    }
+
+    /// True while the job waits out a 429.
+    public var isWaiting: Bool {
+        if case .waiting = state { return true }
+        return false
     }
 
     /// Time since creation, frozen at `finishedAt` once the job is done.

@@ -48,6 +48,23 @@ public enum JobError: Error, Equatable, Hashable, Sendable {
         }
     }
 
+    /// What the user can do about it, one line.
+    public var recovery: String {
+        switch self {
+        case .invalidPrompt: "Edit the prompt or its parameters and press Enter again."
+        case .rateLimited: "Easel waits and sends it again by itself; the pacer keeps later jobs under the limit."
+        case .unauthorized: "Check the API key for this backend."
+        case .notFound: "The server forgot the job (restarted?): t sends it again."
+        case .timedOut: "It may still finish: t resumes polling the same job."
+        case .network: "Check the server address and the connection; t retries."
+        case .server: "The service had an error; t retries."
+        case .inferenceFailed: "The service could not generate it; t sends it again."
+        case .badResponse: "The service answered something unexpected; t retries."
+        case .storage: "Free space or fix the gallery folder's permissions; t downloads it again."
+        case .canceled: "t sends it again."
+        }
+    }
+
     /// One line for the user, sanitized: what happened and what to do.
     public var message: String {
         switch self {

@@ -52,6 +52,7 @@ public struct Keymap: Equatable, Sendable {
     public static let `default` = Keymap([
         .global: [
             ("C-c", .quit), ("Tab", .focusNext), ("S-Tab", .focusPrevious), ("F1", .toggleHelp), ("C-l", .redraw),
+            ("C-t", .toggleMode),
         ],
         .prompt: [
             ("Enter", .generate), ("C-d", .quitIfEmpty), ("Esc", .focusNext),
@@ -60,15 +61,18 @@ public struct Keymap: Equatable, Sendable {
             ("M-b", .cursorWordLeft), ("M-f", .cursorWordRight),
             ("Backspace", .deleteBackward), ("C-h", .deleteBackward), ("Del", .deleteForward),
             ("C-w", .deleteWordBackward), ("C-k", .killToLineEnd), ("C-u", .killToLineStart),
-            ("M-s", .cycleSize),
+            ("M-s", .cycleSize), ("M-=", .countUp), ("M--", .countDown),
         ],
         .queue: [
             ("q", .quit), ("C-d", .quit), ("?", .toggleHelp), ("i", .focusPrompt), ("Esc", .focusPrompt),
             ("Up", .selectUp), ("k", .selectUp), ("Down", .selectDown), ("j", .selectDown),
+            ("x", .cancelJob), ("Del", .cancelJob), ("X", .clearPending), ("K", .moveJobUp), ("J", .moveJobDown),
+            ("t", .retryJob),
         ],
         .history: [
             ("q", .quit), ("C-d", .quit), ("?", .toggleHelp), ("i", .focusPrompt), ("Esc", .focusPrompt),
             ("Up", .selectUp), ("k", .selectUp), ("Down", .selectDown), ("j", .selectDown),
+            ("t", .retryJob),
         ],
         .help: [
             ("Esc", .closeOverlay), ("?", .closeOverlay), ("q", .closeOverlay), ("F1", .closeOverlay),

@@ -2,15 +2,21 @@
 func reduceJob(_ state: inout AppState, _ action: Action) -> [Effect] {
     switch action {
     case .submitted(let id, let remote, let status):
-        guard state.job(id)?.state == .submitting else { return [] }
+        guard let job = state.job(id), job.state == .submitting else { return [] }
         state.update(id) { $0.remoteID = remote }
+        if job.cancelRequested {
+            finish(&state, id, .canceled)
+            return [.cancel(id, remote)] + startReady(&state)
+        }
         return applyStatus(&state, id, remote, status)
 
     case .statusPolled(let id, let status):
-        guard let job = state.job(id), job.state.isActive, let remote = job.remoteID else { return [] }
+        guard let job = state.job(id), let remote = job.remoteID else { return [] }
         switch job.state {
-        case .queued, .running: return applyStatus(&state, id, remote, status)
-        case .submitting, .downloading, .saving, .complete, .failed, .canceled: return []
+        case .queued, .running:
+            state.update(id) { $0.pollFailures = 0 }
+            return applyStatus(&state, id, remote, status)
+        case .pending, .waiting, .submitting, .downloading, .saving, .complete, .failed, .canceled: return []
         }
 
     case .downloaded(let id, let data):
@@ -23,17 +29,50 @@ func reduceJob(_ state: inout AppState, _ action: Action) -> [Effect] {
         finish(&state, id, .complete(image))
         state.historySelection = nil          // follow the newest job
         state.hint = .saved(id, path: image.path)
-        return []
+        return startReady(&state)
 
-    case .failed(let id, let error):
+    case .failed(let id, let error, let stage):
         guard let job = state.job(id), job.state.isActive else { return [] }
-        finish(&state, id, .failed(error))
-        state.hint = .jobFailed(id, error)
-        return []
+        return failure(&state, job, error, stage)
 
     case .key, .paste, .tick:
         return []
     }
+}
+
+/// Recovery depends on the stage: a 429 on submit waits and resends; transient poll errors back off;
+/// anything after the service finished keeps the image's location so a retry only downloads again.
+private func failure(_ state: inout AppState, _ job: Job, _ error: JobError, _ stage: Stage) -> [Effect] {
+    let id = job.id
+    switch (stage, error) {
+    case (.cancel, _):
+        return []                                           // best effort; the job is already canceled
+    case (.submit, .rateLimited(let after)):
+        let wait = after ?? .seconds(5)
+        let until = state.now + wait
+        state.update(id) { $0.state = .waiting(until: until) }
+        return startReady(&state)
+    case (.poll, .network), (.poll, .server), (.poll, .rateLimited), (.poll, .badResponse):
+        guard let remote = job.remoteID else { break }
+        if let started = job.startedAt, state.now - started >= state.pollPolicy.deadline {
+            return fail(&state, id, .timedOut(after: state.pollPolicy.deadline))
+        }
+        let failures = job.pollFailures + 1
+        if failures > PollPolicy.maxConsecutiveFailures { break }
+        state.update(id) { $0.pollFailures = failures }
+        var delay = state.pollPolicy.backoff(failures: failures, jitter: Double(state.seeds.next()) / Double(UInt32.max))
+        if case .rateLimited(let after?) = error { delay = max(delay, after) }
+        return [.poll(id, remote, after: delay)]
+    case (.submit, _), (.poll, _), (.download, _), (.save, _):
+        break
+    }
+    return fail(&state, id, error)
+}
+
+private func fail(_ state: inout AppState, _ id: JobID, _ error: JobError) -> [Effect] {
+    finish(&state, id, .failed(error))
+    state.hint = .jobFailed(id, error)
+    return startReady(&state)
 }
 
 /// Applies what the service said; keeps polling while the job is pending and the deadline allows.
@@ -41,33 +80,77 @@ private func applyStatus(_ state: inout AppState, _ id: JobID, _ remote: RemoteJ
     guard let job = state.job(id) else { return [] }
     switch status {
     case .queued, .running:
-        let elapsed = state.now - job.createdAt
-        if elapsed >= state.pollPolicy.deadline {
-            let error = JobError.timedOut(after: state.pollPolicy.deadline)
-            finish(&state, id, .failed(error))
-            state.hint = .jobFailed(id, error)
-            return []
+        if let started = job.startedAt, state.now - started >= state.pollPolicy.deadline {
+            return fail(&state, id, .timedOut(after: state.pollPolicy.deadline))
         }
+        let now = state.now
         state.update(id) {
             if case .queued(let position) = status { $0.state = .queued(position: position) }
-            if case .running(let progress) = status { $0.state = .running(progress: progress) }
+            if case .running(let progress) = status {
+                $0.state = .running(progress: progress)
+                if $0.runningSince == nil { $0.runningSince = now }
+            }
         }
         return [.poll(id, remote, after: state.pollPolicy.interval)]
     case .completed(let ref):
-        state.update(id) { $0.state = .downloading }
+        state.update(id) {
+            $0.state = .downloading
+            $0.imageRef = ref
+        }
         return [.download(id, ref)]
     case .failed(let message):
-        let error = JobError.inferenceFailed(message)
-        finish(&state, id, .failed(error))
-        state.hint = .jobFailed(id, error)
-        return []
+        return fail(&state, id, .inferenceFailed(message))
     }
 }
 
-private func finish(_ state: inout AppState, _ id: JobID, _ terminal: JobState) {
+func finish(_ state: inout AppState, _ id: JobID, _ terminal: JobState) {
     let now = state.now
     state.update(id) {
         $0.state = terminal
         $0.finishedAt = now
     }
+    state.finishedJobCount += 1
+}
+
+/// Starts pending jobs in order while a concurrency slot is free and the pacer allows; jobs waiting
+/// out a 429 go again once their time has come. Returns the submits, and a timer when the pacer or a
+/// wait will free something later.
+func startReady(_ state: inout AppState) -> [Effect] {
+    var effects: [Effect] = []
+    var busy = state.jobs.filter { $0.state.holdsSlot }.count
+    var nextWake: Duration?
+    for job in state.jobs {
+        let due: Bool
+        switch job.state {
+        case .pending: due = true
+        case .waiting(let until):
+            due = until <= state.now
+            if !due { nextWake = min(nextWake ?? (until - state.now), until - state.now) }
+        default: due = false
+        }
+        guard due else { continue }
+        guard busy < state.concurrency else { break }
+        if let wait = state.pacer.wait(now: state.now) {
+            nextWake = min(nextWake ?? wait, wait)
+            break
+        }
+        state.pacer.record(now: state.now)
+        let now = state.now
+        state.update(job.id) {
+            $0.state = .submitting
+            $0.attempts += 1
+            $0.startedAt = now
+            $0.remoteID = nil
+        }
+        effects.append(.submit(job.id, job.request))
+        busy += 1
+    }
+    if let nextWake {
+        let at = state.now + nextWake
+        if state.scheduledWake.map({ $0 > at || $0 <= state.now }) ?? true {   // one timer at a time
+            state.scheduledWake = at
+            effects.append(.timer(after: nextWake))
+        }
+    }
+    return effects
 }

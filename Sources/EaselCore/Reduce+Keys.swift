@@ -33,8 +33,20 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
     case .focusPrompt: state.focus = .prompt
     case .toggleHelp: state.showHelp.toggle()
     case .closeOverlay: state.showHelp = false
-    case .selectUp: moveHistorySelection(&state, by: -1)
-    case .selectDown: moveHistorySelection(&state, by: 1)
+    case .selectUp: moveSelection(&state, by: -1)
+    case .selectDown: moveSelection(&state, by: 1)
+    case .toggleMode:
+        state.mode = state.mode == .exclusive ? .queue : .exclusive
+        state.hint = .info(state.mode == .queue ? "Queue mode: Enter adds to the queue while jobs run"
+                                                : "Exclusive mode: one job at a time, the editor locks while it runs")
+    case .countUp: state.parameters.count = min(GenerationParameters.maxCount, state.parameters.count + 1)
+    case .countDown: state.parameters.count = max(1, state.parameters.count - 1)
+    case .cancelJob: return cancelSelected(&state)
+    case .clearPending:
+        for job in state.jobs where job.state == .pending || job.isWaiting { finish(&state, job.id, .canceled) }
+    case .moveJobUp: movePending(&state, by: -1)
+    case .moveJobDown: movePending(&state, by: 1)
+    case .retryJob: return retrySelected(&state)
     case .cursorLeft: state.editor.moveLeft()
     case .cursorRight: state.editor.moveRight()
     case .cursorLineStart: state.editor.moveToStart()
@@ -56,13 +68,83 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
     return []
 }
 
-/// Up/down in the history pane (newest first); `nil` selection means the newest row.
-private func moveHistorySelection(_ state: inout AppState, by delta: Int) {
-    guard state.focus == .history else { return }
-    let rows = state.finishedJobs
-    guard !rows.isEmpty else { return }
-    let current = state.historySelection.flatMap { id in rows.firstIndex { $0.id == id } } ?? 0
-    state.historySelection = rows[max(0, min(rows.count - 1, current + delta))].id
+/// Up/down in the focused list: the queue (oldest first) or the history (newest first).
+private func moveSelection(_ state: inout AppState, by delta: Int) {
+    switch state.focus {
+    case .prompt: return
+    case .queue:
+        let rows = state.activeJobs
+        guard let current = state.selectedQueueJob, let i = rows.firstIndex(where: { $0.id == current.id }) else { return }
+        state.queueSelection = rows[max(0, min(rows.count - 1, i + delta))].id
+    case .history:
+        let rows = state.finishedJobs
+        guard !rows.isEmpty else { return }
+        let current = state.historySelection.flatMap { id in rows.firstIndex { $0.id == id } } ?? 0
+        state.historySelection = rows[max(0, min(rows.count - 1, current + delta))].id
+    }
+}
+
+/// Cancel the selected queue job: unsent jobs are dropped; a job on the service gets the backend's
+/// cancel call; a submit in flight is canceled as soon as the service answers with its id.
+private func cancelSelected(_ state: inout AppState) -> [Effect] {
+    guard state.focus == .queue, let job = state.selectedQueueJob else { return [] }
+    switch job.state {
+    case .pending, .waiting, .downloading, .saving:
+        finish(&state, job.id, .canceled)
+    case .submitting:
+        state.update(job.id) { $0.cancelRequested = true }
+        return []
+    case .queued, .running:
+        finish(&state, job.id, .canceled)
+        if let remote = job.remoteID { return [.cancel(job.id, remote)] + startReady(&state) }
+    case .complete, .failed, .canceled:
+        return []
+    }
+    return startReady(&state)
+}
+
+/// Swap the selected pending job with its pending neighbour; jobs start in list order.
+private func movePending(_ state: inout AppState, by delta: Int) {
+    guard state.focus == .queue, let job = state.selectedQueueJob, job.state == .pending,
+          let i = state.jobs.firstIndex(where: { $0.id == job.id }) else { return }
+    var j = i + delta
+    while j >= 0, j < state.jobs.count, state.jobs[j].state != .pending { j += delta }
+    guard j >= 0, j < state.jobs.count else { return }
+    state.jobs.swapAt(i, j)
+}
+
+/// Retry the selected finished job without paying twice: after the service finished (download or
+/// save failed) only the download runs again; a timed-out job resumes polling its remote id;
+/// anything else is sent again as the same frozen request.
+private func retrySelected(_ state: inout AppState) -> [Effect] {
+    let candidate = state.focus == .history ? state.selectedHistoryJob : state.focus == .queue ? state.selectedQueueJob : nil
+    guard let job = candidate else { return [] }
+    let now = state.now
+    switch job.state {
+    case .failed(let error):
+        state.historySelection = nil
+        if let ref = job.imageRef {
+            reopen(&state, job.id, .downloading, now)
+            return [.download(job.id, ref)]
+        }
+        if case .timedOut = error, let remote = job.remoteID {
+            reopen(&state, job.id, .running(progress: nil), now)
+            state.update(job.id) { $0.startedAt = now; $0.pollFailures = 0 }
+            return [.poll(job.id, remote, after: .zero)]
+        }
+    case .canceled: break
+    default: return []
+    }
+    reopen(&state, job.id, .pending, now)
+    return startReady(&state)
+}
+
+private func reopen(_ state: inout AppState, _ id: JobID, _ to: JobState, _ now: ContinuousClock.Instant) {
+    state.update(id) {
+        $0.state = to
+        $0.finishedAt = nil
+    }
+    if state.mode == .exclusive, state.focus == .prompt { state.hint = .locked }
 }
 
 /// Enter in the prompt: validate, freeze the request, and submit, unless the editor is locked.
@@ -75,13 +157,18 @@ private func generate(_ state: inout AppState) -> [Effect] {
         return []
     }
     let p = state.parameters
-    let seed = p.seed ?? state.seeds.next()
-    let request = GenerationRequest(prompt: prompt, negativePrompt: p.negativePrompt, width: p.width,
-                                    height: p.height, seed: seed, steps: p.steps)
-    let id = JobID(state.nextJobID)
-    state.nextJobID += 1
-    state.jobs.append(Job(id: id, request: request, state: .submitting, createdAt: state.now, createdWallTime: state.wallTime))
-    return [.submit(id, request)]
+    for n in 0..<max(1, p.count) {
+        let seed = p.seed.map { $0 &+ UInt32(n) } ?? state.seeds.next()
+        let request = GenerationRequest(prompt: prompt, negativePrompt: p.negativePrompt, width: p.width,
+                                        height: p.height, seed: seed, steps: p.steps)
+        let id = JobID(state.nextJobID)
+        state.nextJobID += 1
+        state.jobs.append(Job(id: id, request: request, state: .pending, createdAt: state.now, createdWallTime: state.wallTime))
+    }
+    if state.mode == .queue, p.count > 1 || state.activeJobs.count > p.count {
+        state.hint = .info("\(p.count) job\(p.count == 1 ? "" : "s") queued; \(state.activeJobs.count) waiting or running")
+    }
+    return startReady(&state)
 }
 
 extension String {

@@ -5,7 +5,11 @@ public func reduce(_ state: inout AppState, _ action: Action, keymap: Keymap = .
     case .tick(let now, let wall):
         state.now = now
         state.wallTime = wall
-        return []
+        if let wake = state.scheduledWake, wake <= now { state.scheduledWake = nil }
+        guard state.jobs.contains(where: { $0.state == .pending || { if case .waiting = $0.state { true } else { false } }($0) }) else {
+            return []
+        }
+        return startReady(&state)
     case .key(let key):
         state.hint = nil
         return reduceKey(&state, key, keymap: keymap)

@@ -68,6 +68,10 @@ public actor ReferenceServer {
             guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
             return await self.status(req)
         }
+        await server.appendRoute("POST /api/cancel/*") { [weak self] req in
+            guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
+            return await self.cancel(req)
+        }
         await server.appendRoute("GET /images/*") { [weak self] req in
             guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
             return await self.image(req)
@@ -166,8 +170,22 @@ public actor ReferenceServer {
             body["progress"] = 1.0
         case .failed:
             body["error"] = job.error ?? "generation failed"
+        case .canceled:
+            body["error"] = "canceled"
         }
         return Self.json(.ok, body)
+    }
+
+    /// `POST /api/cancel/{jobId}`: a waiting job is dropped, a running one is not finished.
+    private func cancel(_ req: HTTPRequest) -> HTTPResponse {
+        let id = String(req.path.split(separator: "/").last ?? "")
+        guard var job = jobs[id] else { return Self.json(.notFound, ["error": "unknown job id: \(id)"]) }
+        guard job.state == .processing else { return Self.json(.conflict, ["error": "job \(id) is already \(job.state.rawValue)"]) }
+        job.state = .canceled
+        jobs[id] = job
+        pending.removeAll { $0 == id }
+        log("job \(id) canceled")
+        return Self.json(.ok, ["jobId": id, "status": "canceled"])
     }
 
     private func image(_ req: HTTPRequest) -> HTTPResponse {
@@ -191,6 +209,7 @@ public actor ReferenceServer {
             jobs[id] = job
             try? await Task.sleep(for: configuration.latency)
             if Task.isCancelled { return }
+            guard jobs[id]?.state == .processing else { continue }       // canceled while it ran
             let p = job.params
             let png: Result<[UInt8], ImageError> = await Task.detached(priority: .userInitiated) {
                 let image = SketchGenerator().render(prompt: p.prompt, seed: p.seed, width: p.width, height: p.height)
@@ -231,7 +250,7 @@ public actor ReferenceServer {
 }
 
 private struct ServerJob {
-    enum State: String { case processing, completed, failed }
+    enum State: String { case processing, completed, failed, canceled }
     let params: GenerateParams
     var state = State.processing
     var startedAt: ContinuousClock.Instant?

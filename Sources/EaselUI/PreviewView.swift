@@ -22,12 +22,12 @@ struct PreviewView {
             return nil
         }
         switch job.state {
-        case .submitting, .queued, .running, .downloading, .saving:
+        case .pending, .waiting, .submitting, .queued, .running, .downloading, .saving:
             placeholder(job, now: state.now, in: picture, into: &buffer)
             buffer.put("\(job.request.width)×\(job.request.height)  seed \(job.request.seed)", in: caption, role: .muted)
             return nil
         case .failed(let error):
-            centre(["✗ " + error.message], in: picture, role: .error, into: &buffer)
+            centre(["✗ " + error.message, "", error.recovery], in: picture, role: .error, into: &buffer)
             buffer.put(Wording.oneLine(job.request.prompt), in: caption, role: .muted)
             return nil
         case .canceled:
@@ -59,16 +59,11 @@ struct PreviewView {
         let elapsed = job.elapsed(now: now)
         let phase = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000) / 600
         buffer.fill(block, "█", role: phase % 2 == 0 ? .placeholder : .placeholderPulse)
-        var lines = ["\(Wording.spinnerFrame(job, now: now)) \(Wording.stateText(job.state))", Wording.seconds(elapsed)]
-        if case .running(let p?) = job.state { lines.append(bar(p, width: min(20, cols - 2))) }
+        var lines = ["\(Wording.spinnerFrame(job, now: now)) \(Wording.stateText(job, now: now))", Wording.seconds(elapsed)]
+        if case .running(let p?) = job.state { lines.append(Wording.bar(p, width: min(20, cols - 2))) }
         centre(lines, in: block, role: .text, into: &buffer)
     }
 
-    private func bar(_ p: Double, width: Int) -> String {
-        guard width > 0 else { return "" }
-        let filled = Int((p * Double(width)).rounded(.down))
-        return String(repeating: "━", count: filled) + String(repeating: "─", count: width - filled)
-    }
 
     private func centre(_ lines: [String], in rect: Rect, role: Role, into buffer: inout CellBuffer) {
         let top = rect.y + max(0, (rect.height - lines.count) / 2)
@@ -106,8 +101,13 @@ struct StatusBar {
             buffer.put(" " + hint.message, x: x, y: area.y, maxWidth: area.maxX - x, role: hint.isError ? .error : .hint)
             return
         }
-        if let job = state.activeJobs.first {
-            x += buffer.put("· \(job.id) \(Wording.stateText(job.state)) \(Wording.seconds(job.elapsed(now: state.now))) ",
+        if let job = state.activeJobs.first(where: { $0.state.holdsSlot }) ?? state.activeJobs.first {
+            let more = state.activeJobs.count > 1 ? " (+\(state.activeJobs.count - 1))" : ""
+            x += buffer.put("· \(job.id) ", x: x, y: area.y, maxWidth: area.maxX - x, role: .statusKey)
+            if case .running(let p?) = job.state {
+                x += buffer.put(Wording.bar(p, width: 10) + " ", x: x, y: area.y, maxWidth: area.maxX - x, role: .statusKey)
+            }
+            x += buffer.put("\(Wording.stateText(job, now: state.now)) \(Wording.seconds(job.elapsed(now: state.now)))\(more) ",
                             x: x, y: area.y, maxWidth: area.maxX - x, role: .statusKey)
         }
         let hints: [(String, String)]

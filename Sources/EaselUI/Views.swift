@@ -27,7 +27,7 @@ enum Wording {
 
     static func glyph(_ state: JobState) -> String {
         switch state {
-        case .submitting, .queued: "·"
+        case .pending, .waiting, .submitting, .queued: "·"
         case .running, .downloading, .saving: "◐"
         case .complete: "✓"
         case .failed: "✗"
@@ -37,20 +37,37 @@ enum Wording {
 
     static func role(_ state: JobState) -> Role {
         switch state {
-        case .submitting, .queued: .jobQueued
+        case .pending, .waiting, .submitting, .queued: .jobQueued
         case .running, .downloading, .saving: .jobRunning
         case .complete: .jobComplete
         case .failed, .canceled: .jobFailed
         }
     }
 
-    /// "processing 42%", "queued #2", "submitting".
-    static func stateText(_ state: JobState) -> String {
-        switch state {
-        case .queued(let position?): "queued #\(position)"
-        case .running(let p?): "processing \(percent(p))"
-        default: state.label
+    /// "processing 42% 12/30 ETA 4s", "queued #2", "rate limited — retry in 3s", "submitting".
+    static func stateText(_ job: Job, now: ContinuousClock.Instant) -> String {
+        switch job.state {
+        case .queued(let position?): return "queued #\(position)"
+        case .waiting(let until):
+            let left = max(0, Int((until - now).components.seconds) + 1)
+            return "rate limited — retry in \(left)s"
+        case .running(let p?):
+            var text = "processing \(percent(p)) \(Int(p * Double(job.request.steps)))/\(job.request.steps)"
+            if p > 0.05, let since = job.runningSince {
+                let spent = now - since
+                let left = spent * ((1 - p) / p)
+                text += " ETA \(Int(left.components.seconds) + 1)s"
+            }
+            return text
+        default: return job.state.label
         }
+    }
+
+    /// A progress bar `width` cells wide: `━` done, `─` to go.
+    static func bar(_ p: Double, width: Int) -> String {
+        guard width > 0 else { return "" }
+        let filled = Int((min(1, max(0, p)) * Double(width)).rounded(.down))
+        return String(repeating: "━", count: filled) + String(repeating: "─", count: width - filled)
     }
 
     /// Prompt text on one line, sanitized.
@@ -91,6 +108,7 @@ struct PromptEditorView {
         }
         let p = state.parameters
         var params = "seed: \(p.seed.map(String.init) ?? "random")   \(p.width)×\(p.height)   steps: \(p.steps)"
+        if p.count > 1 { params += "   count: \(p.count)" }
         if !p.negativePrompt.isEmpty { params = "neg: \(Wording.oneLine(p.negativePrompt))   " + params }
         buffer.put(params, x: inner.x, y: inner.maxY - 1, maxWidth: inner.width, role: .muted)
     }
@@ -108,10 +126,23 @@ struct QueueView {
             buffer.put("No jobs running", in: inner, role: .muted)
             return
         }
-        for (row, job) in zip(inner.rows, active) {
-            let head = "\(Wording.spinnerFrame(job, now: state.now)) \(Wording.stateText(job.state))  \(Wording.seconds(job.elapsed(now: state.now)))  "
-            let used = buffer.put(head, in: row, role: Wording.role(job.state))
-            buffer.put(Wording.oneLine(job.request.prompt), x: row.x + used, y: row.y, maxWidth: row.width - used, role: .text)
+        let selected = state.selectedQueueJob?.id
+        let index = active.firstIndex { $0.id == selected } ?? 0
+        let top = max(0, index - inner.height + 1)
+        for (row, job) in zip(inner.rows, active.dropFirst(top)) {
+            let isSelected = focused && job.id == selected
+            if isSelected { buffer.fill(row, role: .selection) }
+            let glyph = job.state.holdsSlot ? Wording.spinnerFrame(job, now: state.now) : Wording.glyph(job.state)
+            var used = buffer.put("\(glyph) ", in: row, role: isSelected ? .selection : Wording.role(job.state))
+            if case .running(let p?) = job.state {
+                used += buffer.put(Wording.bar(p, width: 8) + " ", x: row.x + used, y: row.y, maxWidth: row.width - used,
+                                   role: isSelected ? .selection : .progress)
+            }
+            let head = "\(Wording.stateText(job, now: state.now))  \(Wording.seconds(job.elapsed(now: state.now)))  "
+            used += buffer.put(head, x: row.x + used, y: row.y, maxWidth: row.width - used,
+                               role: isSelected ? .selection : Wording.role(job.state))
+            buffer.put("\(Wording.oneLine(job.request.prompt))  seed \(job.request.seed)", x: row.x + used, y: row.y,
+                       maxWidth: row.width - used, role: isSelected ? .selection : .text)
         }
     }
 }

@@ -79,6 +79,33 @@ struct ClientOptions: ParsableArguments {
     }
 }
 
+/// How jobs are queued, paced and announced (the TUI and `easel generate`).
+struct QueueOptions: ParsableArguments {
+    @Option(help: "exclusive (one job at a time, the editor locks) or queue (Enter adds to the queue).")
+    var mode: GenerationMode = .exclusive
+
+    @Option(help: "Jobs in flight on the backend at once.")
+    var concurrency: Int = 1
+
+    @Option(help: "Client-side pacing, e.g. 8/60s (default: the demo backend's limit, else 8/60s).")
+    var pace: String?
+
+    func validate() throws {
+        guard (1...32).contains(concurrency) else { throw ValidationError("--concurrency must be within 1...32") }
+        if let pace, RateLimitSpec(pace) == nil { throw ValidationError("--pace must look like 8/60s") }
+    }
+
+    func apply(to state: inout AppState, client: ClientOptions) {
+        state.mode = mode
+        state.concurrency = concurrency
+        let spec = pace.flatMap(RateLimitSpec.init) ?? (client.server == nil ? RateLimitSpec(client.rateLimit) : nil)
+            ?? RateLimitSpec(requests: 8, window: .seconds(60))
+        state.pacer = RateLimitPacer(limit: spec.requests, window: spec.window)
+    }
+}
+
+extension GenerationMode: ExpressibleByArgument {}
+
 /// Picture options shared by the TUI and `easel show`; each overrides the config file's `[preview]` key.
 struct PreviewOptions: ParsableArguments {
     @Option(help: "Image protocol: auto, sixel, kitty, iterm, blocks or none (config: preview.graphics).")
@@ -121,15 +148,21 @@ struct ParameterOptions: ParsableArguments {
     @Option(name: .customLong("negative"), help: "Negative prompt: what to avoid.")
     var negativePrompt: String = ""
 
+    @Option(help: "Images per prompt (a batch; a fixed --seed s gives s, s+1, …).")
+    var count: Int = 1
+
     func validate() throws {
         guard (64...2048).contains(width), (64...2048).contains(height) else {
             throw ValidationError("--width and --height must be within 64...2048 pixels")
         }
         guard (1...150).contains(steps) else { throw ValidationError("--steps must be within 1...150") }
+        guard (1...GenerationParameters.maxCount).contains(count) else {
+            throw ValidationError("--count must be within 1...\(GenerationParameters.maxCount)")
+        }
     }
 
     var parameters: GenerationParameters {
-        GenerationParameters(negativePrompt: negativePrompt, width: width, height: height, seed: seed, steps: steps)
+        GenerationParameters(negativePrompt: negativePrompt, width: width, height: height, seed: seed, steps: steps, count: count)
     }
 }
 
@@ -140,6 +173,10 @@ extension Easel {
         @OptionGroup var client: ClientOptions
         @OptionGroup var params: ParameterOptions
         @OptionGroup var preview: PreviewOptions
+        @OptionGroup var queue: QueueOptions
+
+        @Option(help: "When a job ends: on (bell plus OSC 9 / OSC 777 where the terminal supports them), bell, or off.")
+        var notify: NotifyMode = .on
 
         @Option(help: "Theme name (a TOML file in the theme search path; config: preview.theme).")
         var theme: String?
@@ -158,6 +195,7 @@ extension Easel {
                                  parameters: params.parameters, seeds: SeedSource(seed: UInt64.random(in: .min ... .max)),
                                  now: .now)
             state.wallTime = Date().timeIntervalSince1970
+            queue.apply(to: &state, client: client)
             let app = TerminalApp()
             let runner = EffectRunner(backend: backend, gallery: Gallery(directory: client.galleryDirectory), send: app.post)
             let config = try preview.loadConfig()
@@ -167,6 +205,7 @@ extension Easel {
             options.probeTimeout = .milliseconds(Int((preview.probeTimeout ?? config.probeTimeout ?? 1) * 1000))
             options.themeName = theme ?? config.theme ?? "default"
             options.warnings = config.warnings
+            options.notify = notify
             options.color = ProcessInfo.processInfo.environment["NO_COLOR"].map { $0.isEmpty } ?? true
             let status = app.run(state: state, runner: runner, options: options)
             await demo?.stop()
@@ -176,61 +215,85 @@ extension Easel {
 
     struct Generate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Generate one image without the TUI: progress on stderr, the saved path on stdout.")
+            abstract: "Generate images without the TUI: progress on stderr, one saved path (or JSON object) per job on stdout.",
+            discussion: "Several prompts, or - for one prompt per line on stdin, run through the same queue, pacer and retry rules as the studio.")
 
-        @Argument(help: "The prompt.")
-        var prompt: String
+        @Argument(help: "Prompts; - reads one prompt per line from stdin.")
+        var prompts: [String]
 
         @OptionGroup var client: ClientOptions
         @OptionGroup var params: ParameterOptions
+        @OptionGroup var queue: QueueOptions
 
-        @Flag(help: "Print one JSON object {status, job_id, file, seed, elapsed_s, error?} instead of the path.")
+        @Flag(help: "Print one JSON object per job {status, job_id, file, seed, elapsed_s, error?} instead of paths.")
         var json = false
 
         mutating func run() async throws {
+            var all: [String] = []
+            for p in prompts {
+                if p == "-" {
+                    while let line = readLine() { if !line.trimmingCharacters(in: .whitespaces).isEmpty { all.append(line) } }
+                } else {
+                    all.append(p)
+                }
+            }
+            guard !all.isEmpty else { throw CLIError("no prompts (stdin was empty)") }
             try client.checkGallery()
             let (backend, demo) = try await client.makeBackend()
-            let state = AppState(backendName: backend.displayName, pollPolicy: client.policy, parameters: params.parameters,
+            var state = AppState(backendName: backend.displayName, pollPolicy: client.policy, parameters: params.parameters,
                                  seeds: SeedSource(seed: UInt64.random(in: .min ... .max)), now: .now)
+            queue.apply(to: &state, client: client)
             let gallery = Gallery(directory: client.galleryDirectory)
-            let quiet = json
-            let outcome = await Headless.run(prompt: prompt, state: state,
-                                             makeRunner: { EffectRunner(backend: backend, gallery: gallery, send: $0) },
-                                             progress: { if !quiet { Self.stderr("easel: \($0)") } })
+            let quiet = json, asJSON = json
+            var failures = 0
+            let outcome = await Headless.run(
+                prompts: all, state: state,
+                makeRunner: { EffectRunner(backend: backend, gallery: gallery, send: $0) },
+                progress: { if !quiet { Self.stderr("easel: \($0)") } },
+                finished: { job in
+                    let (line, failed) = Self.report(job, json: asJSON)
+                    if failed { failures += 1 }
+                    if let line { print(line); fflush(nil) }
+                })
             await demo?.stop()
-            try finish(outcome)
+            if let refusal = outcome.refusal {
+                if json {
+                    print(Self.encode(["status": "failed", "error": ["category": "invalid_prompt", "message": refusal.message]]))
+                } else {
+                    Self.stderr("easel: \(refusal.message)")
+                }
+                throw ExitCode(2)
+            }
+            if failures > 0 { throw ExitCode(1) }
         }
 
-        private func finish(_ outcome: Headless.Outcome) throws {
-            let elapsed = Double(outcome.elapsed.components.seconds) + Double(outcome.elapsed.components.attoseconds) / 1e18
-            var object: [String: Any] = ["elapsed_s": (elapsed * 100).rounded() / 100]
-            var failure: (kind: String, message: String)?
-            if let job = outcome.job {
-                object["job_id"] = job.remoteID?.rawValue ?? "\(job.id.rawValue)"
-                object["seed"] = Int(job.request.seed)
-                switch job.state {
-                case .complete(let image):
-                    object["status"] = "completed"
-                    object["file"] = image.path
-                case .failed(let error): failure = (error.kind, error.message)
-                default: failure = ("canceled", "canceled")
-                }
-            } else {
-                failure = ("invalid_prompt", outcome.refusal?.message ?? "no job was created")
-            }
-            if let failure {
+        /// One line for a finished job, and whether it failed.
+        static func report(_ job: Job, json: Bool) -> (String?, Bool) {
+            let elapsed = job.elapsed(now: .now)
+            var object: [String: Any] = [
+                "elapsed_s": ((Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) * 100).rounded() / 100,
+                "job_id": job.remoteID?.rawValue ?? "\(job.id.rawValue)", "seed": Int(job.request.seed),
+            ]
+            switch job.state {
+            case .complete(let image):
+                object["status"] = "completed"
+                object["file"] = image.path
+                return (json ? encode(object) : image.path, false)
+            case .failed(let error):
                 object["status"] = "failed"
-                object["error"] = ["category": failure.kind, "message": failure.message]
+                object["error"] = ["category": error.kind, "message": error.message]
+                if !json { stderr("easel: job \(job.id.rawValue): \(error.message)") }
+                return (json ? encode(object) : nil, true)
+            default:
+                object["status"] = "canceled"
+                object["error"] = ["category": "canceled", "message": "canceled"]
+                return (json ? encode(object) : nil, true)
             }
-            if json {
-                let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-                print(String(decoding: data, as: UTF8.self))
-            } else if let failure {
-                Self.stderr("easel: \(failure.message)")
-            } else if let file = object["file"] as? String {
-                print(file)
-            }
-            if failure != nil { throw ExitCode(failure!.kind == "invalid_prompt" ? 2 : 1) }
+        }
+
+        static func encode(_ object: [String: Any]) -> String {
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+            return String(decoding: data, as: UTF8.self)
         }
 
         static func stderr(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
@@ -331,6 +394,7 @@ extension Easel {
 }
 
 extension GraphicsChoice: ExpressibleByArgument {}
+extension NotifyMode: ExpressibleByArgument {}
 
 /// A failure to report in one line ("Error: …", exit status 1), without the usage text.
 struct CLIError: Error, CustomStringConvertible {

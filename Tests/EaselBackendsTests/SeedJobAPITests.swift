@@ -156,9 +156,9 @@ struct HeadlessTests {
     @Test func aPromptBecomesASavedPNGWithItsParametersEmbedded() async throws {
         let dir = tempDir()
         try await withServer { _, api in
-            let outcome = await Headless.run(prompt: "a city at night with stars", state: state(),
+            let outcome = await Headless.run(prompts: ["a city at night with stars"], state: state(),
                                              makeRunner: { EffectRunner(backend: api, gallery: Gallery(directory: dir), send: $0) })
-            guard case .complete(let saved)? = outcome.job?.state else { Issue.record("\(String(describing: outcome.job?.state))"); return }
+            guard case .complete(let saved)? = outcome.jobs.first?.state else { Issue.record("\(String(describing: outcome.jobs.first?.state))"); return }
             #expect(saved.path.hasPrefix(dir + "/"))
             #expect(saved.path.hasSuffix("_a-city-at-night-with-stars_77.png"))
             let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: saved.path)))
@@ -171,10 +171,10 @@ struct HeadlessTests {
 
     @Test func theDeadlineTurnsALongJobIntoTimedOut() async throws {
         try await withServer(latency: .seconds(5)) { _, api in
-            let outcome = await Headless.run(prompt: "slow", state: state(deadline: .milliseconds(600)),
+            let outcome = await Headless.run(prompts: ["slow"], state: state(deadline: .milliseconds(600)),
                                              makeRunner: { EffectRunner(backend: api, gallery: Gallery(directory: tempDir()), send: $0) })
-            #expect(outcome.job?.state == .failed(.timedOut(after: .milliseconds(600))))
-            #expect(outcome.job?.remoteID != nil)
+            #expect(outcome.jobs.first?.state == .failed(.timedOut(after: .milliseconds(600))))
+            #expect(outcome.jobs.first?.remoteID != nil)
         }
     }
 }

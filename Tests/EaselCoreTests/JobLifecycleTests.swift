@@ -2,6 +2,18 @@ import EaselCore
 import Testing
 import TestSupport
 
+/// Enter on a fixture state: the job is created pending and started at once (slot free, pacer open).
+func submitted(_ store: inout ReducerHarness, id: Int = 1, request: GenerationRequest = .fixture(), at time: ContinuousClock.Instant = t0) {
+    store.send(.key(.enter), effects: [.submit(JobID(id), request)]) {
+        var job = Job(id: JobID(id), request: request, state: .submitting, createdAt: time)
+        job.attempts = 1
+        job.startedAt = time
+        $0.jobs.append(job)
+        $0.nextJobID = id + 1
+        $0.pacer.record(now: time)
+    }
+}
+
 @Suite("Job states and the exclusive lock")
 struct JobLifecycleTests {
     let remote = RemoteJobID("abc-1")
@@ -10,29 +22,20 @@ struct JobLifecycleTests {
 
     @Test func enterFreezesTheRequestAndShowsSubmittingBeforeTheCallReturns() {
         var store = ReducerHarness(state: .fixture(prompt: "  lighthouse  "))
-        store.send(.key(.enter), effects: [.submit(JobID(1), .fixture())]) {
-            $0.jobs = [Job(id: JobID(1), request: .fixture(), state: .submitting, createdAt: t0)]
-            $0.nextJobID = 2
-        }
+        submitted(&store)
         #expect(store.state.isEditorLocked)
         #expect(store.state.activeJobs.first?.state.label == "submitting")
     }
 
     @Test func secondEnterInExclusiveModeShowsTheLockedHintAndSubmitsNothing() {
         var store = ReducerHarness(state: .fixture(prompt: "lighthouse"))
-        store.send(.key(.enter), effects: [.submit(JobID(1), .fixture())]) {
-            $0.jobs = [Job(id: JobID(1), request: .fixture(), state: .submitting, createdAt: t0)]
-            $0.nextJobID = 2
-        }
+        submitted(&store)
         store.send(.key(.enter)) { $0.hint = .locked }
     }
 
     @Test func typingWhileLockedChangesNothingAndExplainsWhy() {
         var store = ReducerHarness(state: .fixture(prompt: "lighthouse"))
-        store.send(.key(.enter), effects: [.submit(JobID(1), .fixture())]) {
-            $0.jobs = [Job(id: JobID(1), request: .fixture(), state: .submitting, createdAt: t0)]
-            $0.nextJobID = 2
-        }
+        submitted(&store)
         store.send(.key(.char("x"))) { $0.hint = .locked }
         store.send(.key(.backspace)) { $0.hint = .locked }
         store.send(.paste("more")) { $0.hint = .locked }
@@ -41,14 +44,12 @@ struct JobLifecycleTests {
 
     @Test func aJobGoesFromSubmittedThroughPollingToComplete() {
         var store = ReducerHarness(state: .fixture(prompt: "lighthouse"))
-        store.send(.key(.enter), effects: [.submit(JobID(1), .fixture())]) {
-            $0.jobs = [Job(id: JobID(1), request: .fixture(), state: .submitting, createdAt: t0)]
-            $0.nextJobID = 2
-        }
+        submitted(&store)
         store.send(.submitted(JobID(1), remote, status: .running(progress: nil)),
                    effects: [.poll(JobID(1), remote, after: .seconds(2))]) {
             $0.jobs[0].remoteID = remote
             $0.jobs[0].state = .running(progress: nil)
+            $0.jobs[0].runningSince = t0
         }
         store.send(.tick(t0 + .seconds(2), wallTime: 2)) { $0.now = t0 + .seconds(2); $0.wallTime = 2 }
         store.send(.statusPolled(JobID(1), .running(progress: 0.5)), effects: [.poll(JobID(1), remote, after: .seconds(2))]) {
@@ -56,6 +57,7 @@ struct JobLifecycleTests {
         }
         store.send(.statusPolled(JobID(1), .completed(ref)), effects: [.download(JobID(1), ref)]) {
             $0.jobs[0].state = .downloading
+            $0.jobs[0].imageRef = ref
         }
         store.send(.downloaded(JobID(1), ImageData([1, 2, 3])), effects: [.save(JobID(1), ImageData([1, 2, 3]), .fixture(), remote: remote)]) {
             $0.jobs[0].state = .saving
@@ -63,46 +65,52 @@ struct JobLifecycleTests {
         store.send(.saved(JobID(1), saved)) {
             $0.jobs[0].state = .complete(saved)
             $0.jobs[0].finishedAt = t0 + .seconds(2)
+            $0.finishedJobCount = 1
             $0.hint = .saved(JobID(1), path: saved.path)
         }
         #expect(!store.state.isEditorLocked)
         #expect(store.state.finishedJobs.map(\.id) == [JobID(1)])
     }
 
-    @Test func pollingStopsAtTheDeadlineAndKeepsTheRemoteID() {
+    @Test func pollingStopsAtTheDeadlineKeepsTheRemoteIDAndTResumesIt() {
         var state = AppState.fixture(prompt: "lighthouse")
         state.pollPolicy = PollPolicy(interval: .seconds(2), deadline: .seconds(10))
         var store = ReducerHarness(state: state)
-        store.send(.key(.enter), effects: [.submit(JobID(1), .fixture())]) {
-            $0.jobs = [Job(id: JobID(1), request: .fixture(), state: .submitting, createdAt: t0)]
-            $0.nextJobID = 2
-        }
+        submitted(&store)
         store.send(.submitted(JobID(1), remote, status: .running(progress: nil)), effects: [.poll(JobID(1), remote, after: .seconds(2))]) {
             $0.jobs[0].remoteID = remote
             $0.jobs[0].state = .running(progress: nil)
+            $0.jobs[0].runningSince = t0
         }
         store.send(.tick(t0 + .seconds(10), wallTime: 10)) { $0.now = t0 + .seconds(10); $0.wallTime = 10 }
         store.send(.statusPolled(JobID(1), .running(progress: 0.9))) {
             $0.jobs[0].state = .failed(.timedOut(after: .seconds(10)))
             $0.jobs[0].finishedAt = t0 + .seconds(10)
+            $0.finishedJobCount = 1
             $0.hint = .jobFailed(JobID(1), .timedOut(after: .seconds(10)))
         }
         #expect(store.state.jobs[0].remoteID == remote)
+        store.send(.key(.tab)) { $0.focus = .queue; $0.hint = nil }
+        store.send(.key(.tab)) { $0.focus = .history }
+        store.send(.key(.char("t")), effects: [.poll(JobID(1), remote, after: .zero)]) {
+            $0.jobs[0].state = .running(progress: nil)
+            $0.jobs[0].finishedAt = nil
+            $0.jobs[0].startedAt = t0 + .seconds(10)
+        }
     }
 
     @Test(arguments: [
-        JobError.invalidPrompt(reason: "prompt is empty"), .rateLimited(retryAfter: .seconds(40)), .network("refused"),
-        .server(status: 503, message: ""), .inferenceFailed("oom"), .badResponse("not JSON"),
+        (JobError.invalidPrompt(reason: "prompt is empty"), Stage.submit), (.network("refused"), .submit),
+        (.server(status: 503, message: ""), .submit), (.inferenceFailed("oom"), .poll), (.notFound, .poll),
+        (.unauthorized("401"), .poll),
     ])
-    func aFailureEndsTheJobWithItsCategoryAndUnlocksTheEditor(error: JobError) {
+    func aFailureEndsTheJobWithItsCategoryAndUnlocksTheEditor(error: JobError, stage: Stage) {
         var store = ReducerHarness(state: .fixture(prompt: "lighthouse"))
-        store.send(.key(.enter), effects: [.submit(JobID(1), .fixture())]) {
-            $0.jobs = [Job(id: JobID(1), request: .fixture(), state: .submitting, createdAt: t0)]
-            $0.nextJobID = 2
-        }
-        store.send(.failed(JobID(1), error)) {
+        submitted(&store)
+        store.send(.failed(JobID(1), error, during: stage)) {
             $0.jobs[0].state = .failed(error)
             $0.jobs[0].finishedAt = t0
+            $0.finishedJobCount = 1
             $0.hint = .jobFailed(JobID(1), error)
         }
         #expect(!store.state.isEditorLocked)
@@ -110,14 +118,12 @@ struct JobLifecycleTests {
 
     @Test func theServiceReportingFailureIsInferenceFailed() {
         var store = ReducerHarness(state: .fixture(prompt: "lighthouse"))
-        store.send(.key(.enter), effects: [.submit(JobID(1), .fixture())]) {
-            $0.jobs = [Job(id: JobID(1), request: .fixture(), state: .submitting, createdAt: t0)]
-            $0.nextJobID = 2
-        }
+        submitted(&store)
         store.send(.submitted(JobID(1), remote, status: .failed("CUDA out of memory"))) {
             $0.jobs[0].remoteID = remote
             $0.jobs[0].state = .failed(.inferenceFailed("CUDA out of memory"))
             $0.jobs[0].finishedAt = t0
+            $0.finishedJobCount = 1
             $0.hint = .jobFailed(JobID(1), .inferenceFailed("CUDA out of memory"))
         }
     }
@@ -131,13 +137,11 @@ struct JobLifecycleTests {
 
     @Test func lateResultsForAFinishedJobAreIgnored() {
         var store = ReducerHarness(state: .fixture(prompt: "lighthouse"))
-        store.send(.key(.enter), effects: [.submit(JobID(1), .fixture())]) {
-            $0.jobs = [Job(id: JobID(1), request: .fixture(), state: .submitting, createdAt: t0)]
-            $0.nextJobID = 2
-        }
-        store.send(.failed(JobID(1), .network("reset"))) {
+        submitted(&store)
+        store.send(.failed(JobID(1), .network("reset"), during: .submit)) {
             $0.jobs[0].state = .failed(.network("reset"))
             $0.jobs[0].finishedAt = t0
+            $0.finishedJobCount = 1
             $0.hint = .jobFailed(JobID(1), .network("reset"))
         }
         store.send(.statusPolled(JobID(1), .completed(ref)))

@@ -36,7 +36,8 @@ struct ScreenRenderTests {
         #expect(lines[0].contains("Prompt — locked while a job processes"))
         #expect(f.buffer[1, 1].role == .locked)
         #expect(f.buffer.cursor == nil)
-        #expect(lines[6].contains("processing 42%  3.2s  a lighthouse at dusk"))
+        #expect(lines[6].contains("━━━───── processing 42% 12/30 ETA 5s  3.2s  a lighthouse at d"))
+        #expect(lines[35].contains("#1 ━━━━────── processing 42% 12/30 ETA 5s 3.2s"))
         #expect(lines.joined().contains("768×768  seed 42"))
     }
 
@@ -103,15 +104,16 @@ struct ScreenRenderTests {
 
     @Test func failuresShowTheirCategoryMessage() {
         var s = submitted()
-        _ = reduce(&s, .failed(JobID(1), .rateLimited(retryAfter: .seconds(40))))
+        _ = reduce(&s, .failed(JobID(1), .unauthorized("401 bad key"), during: .poll))
         let text = frame(s).buffer.lines.joined()
-        #expect(text.contains("rate limited: retry in 40s"))
+        #expect(text.contains("unauthorized: 401 bad key"))
+        #expect(text.contains("Check the API key for this backend."))
         #expect(text.contains("✗"))
     }
 
     @Test func serverTextIsSanitizedBeforeItReachesTheBuffer() {
         var s = submitted()
-        _ = reduce(&s, .failed(JobID(1), .inferenceFailed("evil\u{1B}]0;title\u{07}\u{1B}[2J text")))
+        _ = reduce(&s, .failed(JobID(1), .inferenceFailed("evil\u{1B}]0;title\u{07}\u{1B}[2J text"), during: .download))
         let text = frame(s).buffer.lines.joined()
         #expect(!text.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 })
         #expect(text.contains("evil text"))

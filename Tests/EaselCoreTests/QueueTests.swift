@@ -1,0 +1,178 @@
+import EaselCore
+import Testing
+import TestSupport
+
+@Suite("The generation queue")
+struct QueueTests {
+    let r1 = RemoteJobID("r1"), r2 = RemoteJobID("r2")
+
+    func queueState(_ prompt: String = "sea", concurrency: Int = 1, pacer: RateLimitPacer = RateLimitPacer(limit: 100, window: .seconds(1))) -> AppState {
+        var s = AppState.fixture(prompt: prompt, mode: .queue)
+        s.concurrency = concurrency
+        s.pacer = pacer
+        return s
+    }
+
+    func submits(_ effects: [Effect]) -> [JobID] {
+        effects.compactMap { if case .submit(let id, _) = $0 { id } else { nil } }
+    }
+
+    @Test func inQueueModeEnterAppendsWhileAJobRunsAndPendingJobsStartInOrder() {
+        var s = queueState()
+        #expect(submits(reduce(&s, .key(.enter))) == [JobID(1)])
+        #expect(submits(reduce(&s, .key(.enter))).isEmpty)
+        #expect(submits(reduce(&s, .key(.enter))).isEmpty)
+        #expect(s.jobs.map(\.state) == [.submitting, .pending, .pending])
+        #expect(!s.isEditorLocked)
+        _ = reduce(&s, .submitted(JobID(1), r1, status: .running(progress: nil)))
+        _ = reduce(&s, .failed(JobID(1), .inferenceFailed("x"), during: .poll))
+        #expect(s.jobs.map(\.state.label) == ["failed", "submitting", "pending"])
+        _ = reduce(&s, .failed(JobID(2), .invalidPrompt(reason: "y"), during: .submit))
+        #expect(s.jobs[2].state == .submitting)
+    }
+
+    @Test func theConcurrencyLimitCapsJobsInFlight() {
+        var s = queueState(concurrency: 2)
+        for _ in 0..<3 { _ = reduce(&s, .key(.enter)) }
+        #expect(s.jobs.filter { $0.state.holdsSlot }.count == 2)
+        #expect(s.jobs[2].state == .pending)
+        _ = reduce(&s, .submitted(JobID(1), r1, status: .completed(ImageRef(url: "u"))))
+        _ = reduce(&s, .downloaded(JobID(1), ImageData([1])))
+        let effects = reduce(&s, .saved(JobID(1), SavedImage(path: "/p", width: 1, height: 1)))
+        #expect(submits(effects) == [JobID(3)])
+    }
+
+    @Test func aBatchMakesCountJobsWithASeedSeries() {
+        var s = queueState()
+        s.parameters.count = 3
+        _ = reduce(&s, .key(.enter))
+        #expect(s.jobs.map(\.request.seed) == [42, 43, 44])
+        #expect(s.jobs.allSatisfy { $0.request.prompt == "sea" })
+    }
+
+    @Test func queuedRequestsStayFrozenWhenTheEditorChanges() {
+        var s = queueState("first")
+        _ = reduce(&s, .key(.enter))
+        _ = reduce(&s, .key(.ctrl("u")))
+        _ = reduce(&s, .paste("second"))
+        s.parameters.width = 512
+        _ = reduce(&s, .key(.enter))
+        #expect(s.jobs.map(\.request.prompt) == ["first", "second"])
+        #expect(s.jobs.map(\.request.width) == [768, 512])
+    }
+
+    @Test func cancelInEachState() {
+        var s = queueState(concurrency: 2)
+        for _ in 0..<3 { _ = reduce(&s, .key(.enter)) }          // 1, 2 submitting; 3 pending
+        s.focus = .queue
+        // pending: dropped, no call to the service
+        s.queueSelection = JobID(3)
+        #expect(reduce(&s, .key(.char("x"))).isEmpty)
+        #expect(s.job(JobID(3))?.state == .canceled)
+        // submitting: remembered, canceled on the service once it answers with an id
+        s.queueSelection = JobID(1)
+        #expect(reduce(&s, .key(.char("x"))).isEmpty)
+        #expect(s.job(JobID(1))?.cancelRequested == true)
+        #expect(reduce(&s, .submitted(JobID(1), r1, status: .running(progress: nil))) == [.cancel(JobID(1), r1)])
+        #expect(s.job(JobID(1))?.state == .canceled)
+        // running: the backend's cancel call
+        _ = reduce(&s, .submitted(JobID(2), r2, status: .running(progress: 0.1)))
+        s.queueSelection = JobID(2)
+        #expect(reduce(&s, .key(.delete)) == [.cancel(JobID(2), r2)])
+        #expect(s.job(JobID(2))?.state == .canceled)
+        #expect(reduce(&s, .statusPolled(JobID(2), .completed(ImageRef(url: "u")))).isEmpty)
+    }
+
+    @Test func clearPendingAndReorderPending() {
+        var s = queueState()
+        s.editor = PromptEditor("a"); _ = reduce(&s, .key(.enter))
+        s.editor = PromptEditor("b"); _ = reduce(&s, .key(.enter))
+        s.editor = PromptEditor("c"); _ = reduce(&s, .key(.enter))
+        s.focus = .queue
+        s.queueSelection = JobID(3)
+        _ = reduce(&s, .key(.char("K")))
+        #expect(s.jobs.map(\.request.prompt) == ["a", "c", "b"])
+        _ = reduce(&s, .key(.char("K")))                          // the running job is not passed
+        #expect(s.jobs.map(\.request.prompt) == ["a", "c", "b"])
+        _ = reduce(&s, .key(.char("J")))
+        #expect(s.jobs.map(\.request.prompt) == ["a", "b", "c"])
+        _ = reduce(&s, .key(.char("X")))
+        #expect(s.jobs.map(\.state.label) == ["submitting", "canceled", "canceled"])
+    }
+
+    @Test func retryAfterADownloadFailureOnlyDownloadsAgain() {
+        var s = queueState()
+        let ref = ImageRef(url: "http://x/images/r1.png")
+        _ = reduce(&s, .key(.enter))
+        _ = reduce(&s, .submitted(JobID(1), r1, status: .completed(ref)))
+        _ = reduce(&s, .failed(JobID(1), .network("reset"), during: .download))
+        #expect(s.jobs[0].state == .failed(.network("reset")))
+        s.focus = .history
+        #expect(reduce(&s, .key(.char("t"))) == [.download(JobID(1), ref)])
+        #expect(s.jobs[0].state == .downloading && s.jobs[0].attempts == 1)
+        _ = reduce(&s, .downloaded(JobID(1), ImageData([1])))
+        #expect(reduce(&s, .failed(JobID(1), .storage("disk full"), during: .save)).isEmpty)
+        #expect(reduce(&s, .key(.char("t"))) == [.download(JobID(1), ref)])
+    }
+
+    @Test func retryOfAJobThatNeverReachedTheServiceSendsTheSameRequest() {
+        var s = queueState()
+        _ = reduce(&s, .key(.enter))
+        _ = reduce(&s, .failed(JobID(1), .network("refused"), during: .submit))
+        s.focus = .history
+        #expect(submits(reduce(&s, .key(.char("t")))) == [JobID(1)])
+        #expect(s.jobs[0].attempts == 2 && s.jobs.count == 1)
+    }
+
+    @Test func a429OnSubmitCountsDownThenSendsAgainByItself() {
+        var s = queueState()
+        _ = reduce(&s, .key(.enter))
+        let effects = reduce(&s, .failed(JobID(1), .rateLimited(retryAfter: .seconds(2)), during: .submit))
+        #expect(s.jobs[0].state == .waiting(until: t0 + .seconds(2)))
+        #expect(effects == [.timer(after: .seconds(2))])
+        #expect(reduce(&s, .tick(t0 + .seconds(1), wallTime: 1)).isEmpty)
+        #expect(submits(reduce(&s, .tick(t0 + .seconds(2), wallTime: 2))) == [JobID(1)])
+        #expect(s.jobs[0].attempts == 2)
+    }
+
+    @Test func thePacerKeepsSubmissionsUnderTheLimit() {
+        var s = queueState(concurrency: 5, pacer: RateLimitPacer(limit: 2, window: .seconds(10)))
+        var effects: [Effect] = []
+        for _ in 0..<3 { effects += reduce(&s, .key(.enter)) }
+        #expect(submits(effects) == [JobID(1), JobID(2)])
+        #expect(effects.contains(.timer(after: .seconds(10))))
+        #expect(submits(reduce(&s, .tick(t0 + .seconds(9), wallTime: 9))).isEmpty)
+        #expect(submits(reduce(&s, .tick(t0 + .seconds(10), wallTime: 10))) == [JobID(3)])
+    }
+
+    @Test func transientPollErrorsBackOffWithJitterThenFail() {
+        var s = queueState()
+        _ = reduce(&s, .key(.enter))
+        _ = reduce(&s, .submitted(JobID(1), r1, status: .running(progress: nil)))
+        var delays: [Duration] = []
+        for _ in 0..<PollPolicy.maxConsecutiveFailures {
+            let e = reduce(&s, .failed(JobID(1), .server(status: 503, message: ""), during: .poll))
+            guard case .poll(_, _, let after)? = e.first else { Issue.record("no poll: \(e)"); return }
+            delays.append(after)
+        }
+        #expect(delays[0] >= .milliseconds(1600) && delays[0] <= .milliseconds(2400))
+        #expect(delays[2] >= .milliseconds(6400) && delays[2] <= .milliseconds(9600))
+        #expect(delays.last! <= .seconds(36))
+        _ = reduce(&s, .failed(JobID(1), .server(status: 503, message: ""), during: .poll))
+        #expect(s.jobs[0].state == .failed(.server(status: 503, message: "")))
+        var ok = queueState()
+        _ = reduce(&ok, .key(.enter))
+        _ = reduce(&ok, .submitted(JobID(1), r1, status: .running(progress: nil)))
+        _ = reduce(&ok, .failed(JobID(1), .network("reset"), during: .poll))
+        _ = reduce(&ok, .statusPolled(JobID(1), .running(progress: 0.5)))
+        #expect(ok.jobs[0].pollFailures == 0)
+    }
+
+    @Test func ctrlTTogglesTheModeAndTheLockFollows() {
+        var s = AppState.fixture(prompt: "a")
+        _ = reduce(&s, .key(.enter))
+        #expect(s.isEditorLocked)
+        _ = reduce(&s, .key(.ctrl("t")))
+        #expect(s.mode == .queue && !s.isEditorLocked)
+    }
+}
