@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "EaselTerminalTests", dependencies: ["EaselTerminal", "EaselImaging", "CSixel"]),
         .testTarget(name: "EaselBackendsTests", dependencies: [
             "EaselBackends", "EaselHTTP", "EaselServer", "EaselStore", "EaselImaging", "EaselCore", "EaselApp",
-            "EaselTerminal",
+            "EaselTerminal", .product(name: "FlyingFox", package: "FlyingFox"),
         ]),
         .testTarget(name: "EaselServerTests", dependencies: ["EaselServer", "EaselImaging"]),
         .testTarget(name: "EndToEndTests", dependencies: ["EaselUI", "EaselTerminal", "EaselCore", "EaselImaging"]),

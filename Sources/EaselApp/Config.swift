@@ -1,3 +1,4 @@
+import EaselCore
 import EaselTerminal
 import Foundation
 import TOMLKit
@@ -11,12 +12,20 @@ import TOMLKit
 /// sixel_colors = 256     # 2...256; fewer for slow links
 /// probe_timeout = 1.0    # seconds to wait for the terminal's answers
 /// theme = "default"
+///
+/// [queue]
+/// mode = "exclusive"     # exclusive | queue
+/// concurrency = 1        # jobs in flight at once, 1...32
+/// notify = "on"          # on | bell | off
 /// ```
 public struct Config: Equatable, Sendable {
     public var graphics: GraphicsChoice?
     public var sixelColors: Int?
     public var probeTimeout: Double?
     public var theme: String?
+    public var mode: GenerationMode?
+    public var concurrency: Int?
+    public var notify: NotifyMode?
     /// Unknown keys: reported, never fatal.
     public var warnings: [String] = []
 
@@ -49,7 +58,26 @@ public struct Config: Equatable, Sendable {
             throw ConfigError(message: "\(file): \(error)")
         }
         var config = Config()
-        for (key, _) in table where key != "preview" { config.warnings.append("\(file): unknown key \"\(key)\"") }
+        for (key, _) in table where key != "preview" && key != "queue" { config.warnings.append("\(file): unknown key \"\(key)\"") }
+        if let value = table["queue"] {
+            guard let queue = value.table else { throw ConfigError(message: "\(file): queue: expected a table") }
+            for (key, value) in queue {
+                let name = "queue.\(key)"
+                switch key {
+                case "mode":
+                    guard let s = value.string, let m = GenerationMode(rawValue: s) else { throw ConfigError(message: "\(file): \(name): expected exclusive or queue") }
+                    config.mode = m
+                case "concurrency":
+                    guard let n = value.int, (1...32).contains(n) else { throw ConfigError(message: "\(file): \(name): expected an integer in 1...32") }
+                    config.concurrency = n
+                case "notify":
+                    guard let s = value.string, let n = NotifyMode(rawValue: s) else { throw ConfigError(message: "\(file): \(name): expected on, bell or off") }
+                    config.notify = n
+                default:
+                    config.warnings.append("\(file): unknown key \"\(name)\"")
+                }
+            }
+        }
         guard let value = table["preview"] else { return config }
         guard let preview = value.table else { throw ConfigError(message: "\(file): preview: expected a table") }
         for (key, value) in preview {

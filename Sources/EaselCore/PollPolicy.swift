@@ -35,15 +35,20 @@ public struct RateLimitPacer: Equatable, Sendable {
         self.window = window
     }
 
+    /// Extra spacing on top of the window (5 %), so requests that reach the server a little later or
+    /// sooner than they left never land inside its window.
+    public var margin: Duration { window / 20 }
+
     /// How long until a submission is allowed at `now`; `nil` when it is allowed now.
     public func wait(now: ContinuousClock.Instant) -> Duration? {
-        let recent = sent.filter { now - $0 < window }
+        let span = window + margin
+        let recent = sent.filter { now - $0 < span }
         guard recent.count >= limit else { return nil }
-        return recent[recent.count - limit] + window - now
+        return recent[recent.count - limit] + span - now
     }
 
     /// Records a submission at `now`.
     public mutating func record(now: ContinuousClock.Instant) {
-        sent = sent.filter { now - $0 < window } + [now]
+        sent = sent.filter { now - $0 < window + margin } + [now]
     }
 }

@@ -81,23 +81,23 @@ struct ClientOptions: ParsableArguments {
 
 /// How jobs are queued, paced and announced (the TUI and `easel generate`).
 struct QueueOptions: ParsableArguments {
-    @Option(help: "exclusive (one job at a time, the editor locks) or queue (Enter adds to the queue).")
-    var mode: GenerationMode = .exclusive
+    @Option(help: "exclusive (one job at a time, the editor locks; the default) or queue (Enter adds to the queue) (config: queue.mode).")
+    var mode: GenerationMode?
 
-    @Option(help: "Jobs in flight on the backend at once.")
-    var concurrency: Int = 1
+    @Option(help: "Jobs in flight on the backend at once (config: queue.concurrency; default 1).")
+    var concurrency: Int?
 
     @Option(help: "Client-side pacing, e.g. 8/60s (default: the demo backend's limit, else 8/60s).")
     var pace: String?
 
     func validate() throws {
-        guard (1...32).contains(concurrency) else { throw ValidationError("--concurrency must be within 1...32") }
+        if let concurrency, !(1...32).contains(concurrency) { throw ValidationError("--concurrency must be within 1...32") }
         if let pace, RateLimitSpec(pace) == nil { throw ValidationError("--pace must look like 8/60s") }
     }
 
-    func apply(to state: inout AppState, client: ClientOptions) {
-        state.mode = mode
-        state.concurrency = concurrency
+    func apply(to state: inout AppState, client: ClientOptions, config: Config = Config()) {
+        state.mode = mode ?? config.mode ?? .exclusive
+        state.concurrency = concurrency ?? config.concurrency ?? 1
         let spec = pace.flatMap(RateLimitSpec.init) ?? (client.server == nil ? RateLimitSpec(client.rateLimit) : nil)
             ?? RateLimitSpec(requests: 8, window: .seconds(60))
         state.pacer = RateLimitPacer(limit: spec.requests, window: spec.window)
@@ -175,8 +175,8 @@ extension Easel {
         @OptionGroup var preview: PreviewOptions
         @OptionGroup var queue: QueueOptions
 
-        @Option(help: "When a job ends: on (bell plus OSC 9 / OSC 777 where the terminal supports them), bell, or off.")
-        var notify: NotifyMode = .on
+        @Option(help: "When a job ends: on (bell plus OSC 9 / OSC 777 where the terminal supports them), bell, or off (config: queue.notify).")
+        var notify: NotifyMode?
 
         @Option(help: "Theme name (a TOML file in the theme search path; config: preview.theme).")
         var theme: String?
@@ -195,17 +195,17 @@ extension Easel {
                                  parameters: params.parameters, seeds: SeedSource(seed: UInt64.random(in: .min ... .max)),
                                  now: .now)
             state.wallTime = Date().timeIntervalSince1970
-            queue.apply(to: &state, client: client)
+            let config = try preview.loadConfig()
+            queue.apply(to: &state, client: client, config: config)
             let app = TerminalApp()
             let runner = EffectRunner(backend: backend, gallery: Gallery(directory: client.galleryDirectory), send: app.post)
-            let config = try preview.loadConfig()
             var options = TerminalApp.Options()
             options.graphics = preview.graphics ?? config.graphics ?? .auto
             options.sixelColors = preview.sixelColors ?? config.sixelColors ?? 256
             options.probeTimeout = .milliseconds(Int((preview.probeTimeout ?? config.probeTimeout ?? 1) * 1000))
             options.themeName = theme ?? config.theme ?? "default"
             options.warnings = config.warnings
-            options.notify = notify
+            options.notify = notify ?? config.notify ?? .on
             options.color = ProcessInfo.processInfo.environment["NO_COLOR"].map { $0.isEmpty } ?? true
             let status = app.run(state: state, runner: runner, options: options)
             await demo?.stop()

@@ -56,6 +56,31 @@ struct StudioInTmuxTests {
         #expect(await Harness.waitUntil(.seconds(5)) { tmux.capture().contains("EXITED 0") }, "\(tmux.capture())")
     }
 
+    @Test func inQueueModeThreePromptsTypedWhileTheFirstRunsAllCompleteInOrder() async throws {
+        try #require(Harness.which("tmux"))
+        let gallery = Harness.tempDir("tmux-queue")
+        let tmux = Tmux()
+        defer { tmux.kill() }
+        #expect(tmux.start("env TERM=tmux-256color \(Harness.binary) --mode queue --gallery \(gallery) --latency 1.5 --poll-interval 0.3 --probe-timeout 0.3 --notify bell; echo EXITED $?; sleep 30"))
+        #expect(await Harness.waitUntil(.seconds(20)) { tmux.capture().contains("Prompt") })
+        for prompt in ["first red sun", "second blue moon", "third green forest"] {
+            tmux.keys("C-u")                                    // the editor keeps the last prompt: clear it
+            tmux.literal(prompt)
+            tmux.keys("Enter")
+        }
+        #expect(await Harness.waitUntil(.seconds(5)) { tmux.capture().contains("Queue (3)") }, "\(tmux.capture())")
+        #expect(!tmux.capture().contains("locked while"))
+        #expect(await Harness.waitUntil(.seconds(30)) { Harness.pngs(in: gallery).count == 3 }, "\(tmux.capture())")
+        #expect(await Harness.waitUntil(.seconds(5)) { !tmux.capture().contains("Queue (") })
+        // History is newest first: third, second, first.
+        let rows = tmux.capture().split(separator: "\n").filter { $0.contains("✓") }
+        let order = rows.compactMap { row in ["third", "second", "first"].first { row.contains($0) } }
+        #expect(order == ["third", "second", "first"], "\(tmux.capture())")
+        let stamps = Harness.pngs(in: gallery).sorted().map { $0.split(separator: "/").last.map(String.init) ?? "" }
+        #expect(stamps.count == 3)
+        tmux.keys("C-c")
+    }
+
     @Test func sigtermAndSighupRestoreTheTerminalAndExit() async throws {
         try #require(Harness.which("tmux"))
         for signal in ["TERM", "HUP"] {
