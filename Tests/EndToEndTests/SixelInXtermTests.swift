@@ -72,28 +72,15 @@ struct SixelInXtermTests {
         x.xdotool("key", "Return")
         #expect(await Harness.waitUntil(.seconds(30)) { !Harness.pngs(in: gallery).isEmpty }, "no image was saved")
         await Harness.pause(2)                    // decode + encode + draw
-        let shot = dir + "/shot.png"
-        #expect(x.screenshot(to: shot))
+        let shot = try Shot(dir + "/shot.png", taking: x)
         try? FileManager.default.removeItem(atPath: "/tmp/easel-xterm-shot.png")
-        try? FileManager.default.copyItem(atPath: shot, toPath: "/tmp/easel-xterm-shot.png")
-        let image = try ImageCodec.decode([UInt8](try Data(contentsOf: URL(fileURLWithPath: shot))))
+        try? FileManager.default.copyItem(atPath: dir + "/shot.png", toPath: "/tmp/easel-xterm-shot.png")
 
-        // Where the layout puts the picture, in screen pixels (2-px border, 6×13 cells).
+        // Where the layout puts the picture (Shot measures cells of 6×13 px behind a 2-px border).
         let layout = Layout(size: CellSize(columns: 120, rows: 36))
         let inner = layout.preview.inset(by: 1)
         let picture = Rect(x: inner.x, y: inner.y, width: inner.width, height: inner.height - 1)
-        func pixels(_ r: Rect) -> (x: Int, y: Int, w: Int, h: Int) { (2 + r.x * 6, 2 + r.y * 13, r.width * 6, r.height * 13) }
-        func colours(_ r: Rect) -> (distinct: Int, lit: Double) {
-            let p = pixels(r)
-            var seen = Set<Int>(), lit = 0
-            for y in p.y..<(p.y + p.h) { for x in p.x..<(p.x + p.w) {
-                let i = (y * image.width + x) * 4
-                let (r, g, b) = (Int(image.pixels[i]), Int(image.pixels[i + 1]), Int(image.pixels[i + 2]))
-                seen.insert((r >> 4) << 8 | (g >> 4) << 4 | (b >> 4))
-                if r + g + b > 60 { lit += 1 }
-            } }
-            return (seen.count, Double(lit) / Double(p.w * p.h))
-        }
+        let colours = shot.colours
         let inPicture = colours(picture)
         let history = layout.history.inset(by: 1)
         let leftPane = colours(Rect(x: history.x, y: history.y + 2, width: history.width, height: history.height - 2))
