@@ -5,8 +5,10 @@ RUN_DEPS   := libncurses-dev libcurl4-openssl-dev libsixel-dev libpng-dev libtur
               libsqlite3-dev zlib1g-dev pkg-config
 TEST_DEPS  := $(RUN_DEPS) tmux xterm xvfb xdotool imagemagick x11-apps x11-utils xfonts-base libsixel-bin
 ARGS       ?=
+PREFIX     ?= /usr/local
+DESTDIR    ?=
 
-.PHONY: run build release test deps test-deps bench bench-deps clean
+.PHONY: run build release test deps test-deps bench bench-deps install clean
 
 # Install only the Debian packages that are missing (apt-get update once, when needed).
 define apt_install
@@ -45,6 +47,20 @@ bench-deps:
 bench: bench-deps
 	$(SWIFT) build -c release --product easel-bench
 	./.build/release/easel-bench --write BENCHMARKS.md
+
+# The binary, the bundled themes (found by easel at PREFIX/share/easel/themes), shell completions
+# and a man page generated from the command-line definitions.
+install: release
+	$(SWIFT) package plugin generate-manual
+	install -Dm755 .build/release/easel $(DESTDIR)$(PREFIX)/bin/easel
+	install -d $(DESTDIR)$(PREFIX)/share/easel/themes
+	install -m644 themes/*.toml $(DESTDIR)$(PREFIX)/share/easel/themes/
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	./.build/release/easel --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/easel
+	./.build/release/easel --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_easel
+	./.build/release/easel --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/easel.fish
+	install -Dm644 .build/plugins/GenerateManual/outputs/easel/easel.1 $(DESTDIR)$(PREFIX)/share/man/man1/easel.1
 
 clean:
 	rm -rf .build

@@ -72,6 +72,8 @@ public final class TerminalApp: Sendable {
         else if let first = options.warnings.first { state.hint = .warning(first) }
         var lastBuffer: CellBuffer?
         var redraws = state.redrawRequests
+        var themes = state.themeRequests
+        var themeName = theme.name
         var finishedSeen = state.finishedJobCount
         let notifier = Notifier(mode: options.notify, caps: caps)
 
@@ -98,6 +100,25 @@ public final class TerminalApp: Sendable {
                 screen.invalidateAll()
                 presenter.screenWasCleared()
                 lastBuffer = nil
+            }
+            if state.themeRequests != themes {               // F2: the next theme, live
+                themes = state.themeRequests
+                let names = Theme.available()
+                if options.color, !names.isEmpty {
+                    let next = names[((names.firstIndex(of: themeName) ?? -1) + 1) % names.count]
+                    do {
+                        let t = try Theme.load(next)
+                        screen.apply(styles: t.styles)
+                        presenter.screenWasCleared()
+                        lastBuffer = nil
+                        themeName = next
+                        dispatch(.notice("Theme: \(next)" + (t.warnings.isEmpty ? "" : " (\(t.warnings.count) warnings)")))
+                    } catch {
+                        dispatch(.notice(error.message))
+                    }
+                } else {
+                    dispatch(.notice(options.color ? "No themes found" : "Colours are off (NO_COLOR)"))
+                }
             }
             if state.finishedJobCount != finishedSeen {       // a job ended: bell / desktop notification
                 finishedSeen = state.finishedJobCount

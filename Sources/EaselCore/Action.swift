@@ -10,6 +10,8 @@ public enum Action: Equatable, Sendable {
     case statusPolled(JobID, RemoteStatus)
     case downloaded(JobID, ImageData)
     case saved(JobID, SavedImage)
+    /// Something the loop wants the user to see (a theme switched).
+    case notice(String)
     /// An effect for the job failed; `during` says which, since recovery depends on it.
     case failed(JobID, JobError, during: Stage)
 }

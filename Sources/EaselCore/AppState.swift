@@ -84,6 +84,8 @@ public struct AppState: Equatable, Sendable {
     public var quitRequested = false
     /// Bumped by `redraw` (C-l): the loop repaints everything when it changes.
     public var redrawRequests = 0
+    /// Bumped by `cycle_theme`: the loop loads the next theme when it changes.
+    public var themeRequests = 0
 
     public init(backendName: String, mode: GenerationMode = .exclusive, pollPolicy: PollPolicy = PollPolicy(),
                 parameters: GenerationParameters = GenerationParameters(), seeds: SeedSource = SeedSource(seed: 1),

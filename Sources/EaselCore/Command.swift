@@ -31,6 +31,7 @@ public enum Command: String, CaseIterable, Sendable {
     case moveJobUp = "move_job_up"
     case moveJobDown = "move_job_down"
     case retryJob = "retry_job"
+    case cycleTheme = "cycle_theme"
 
     /// One line, shown in the `?` overlay and the status bar.
     public var doc: String {
@@ -66,6 +67,7 @@ public enum Command: String, CaseIterable, Sendable {
         case .moveJobUp: "Move the pending job earlier"
         case .moveJobDown: "Move the pending job later"
         case .retryJob: "Retry: resume, download again or resend"
+        case .cycleTheme: "Switch to the next theme"
         }
     }
 }

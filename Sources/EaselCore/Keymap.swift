@@ -3,6 +3,11 @@ public enum KeyContext: String, CaseIterable, Sendable {
     case global, prompt, queue, history, help
 }
 
+public struct KeymapError: Error, Equatable, Sendable {
+    public let message: String
+    public init(message: String) { self.message = message }
+}
+
 /// One row of the `?` overlay: every key bound to one command, merged ("x, Del  Cancel the job").
 public struct HelpRow: Equatable, Sendable {
     public let keys: [String]
@@ -48,11 +53,32 @@ public struct Keymap: Equatable, Sendable {
         return order.map { HelpRow(keys: keys[$0]!, command: $0) }
     }
 
+    /// A copy with `overrides` applied per context: each key is bound to the named command (replacing
+    /// its old binding), or unbound with `"none"`.
+    /// - Throws: `KeymapError` naming the context and key for unknown key names or commands.
+    public func overriding(_ overrides: [KeyContext: [(key: String, command: String)]]) throws(KeymapError) -> Keymap {
+        var copy = self
+        for (context, rows) in overrides {
+            var list = copy.bindings[context] ?? []
+            for (name, commandName) in rows {
+                guard let key = Key(name: name) else { throw KeymapError(message: "keys.\(context.rawValue).\"\(name)\": unknown key name") }
+                list.removeAll { $0.key == key }
+                if commandName == "none" { continue }
+                guard let command = Command(rawValue: commandName) else {
+                    throw KeymapError(message: "keys.\(context.rawValue).\"\(name)\": unknown command \"\(commandName)\"")
+                }
+                list.append((key, command))
+            }
+            copy.bindings[context] = list
+        }
+        return copy
+    }
+
     /// Emacs and vi habits; printable keys in the prompt context type text unless bound here.
     public static let `default` = Keymap([
         .global: [
             ("C-c", .quit), ("Tab", .focusNext), ("S-Tab", .focusPrevious), ("F1", .toggleHelp), ("C-l", .redraw),
-            ("C-t", .toggleMode),
+            ("C-t", .toggleMode), ("F2", .cycleTheme),
         ],
         .prompt: [
             ("Enter", .generate), ("C-d", .quitIfEmpty), ("Esc", .focusNext),

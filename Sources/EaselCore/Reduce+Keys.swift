@@ -59,6 +59,7 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
     case .killToLineEnd: state.editor.killToEnd()
     case .killToLineStart: state.editor.killToStart()
     case .redraw: state.redrawRequests += 1
+    case .cycleTheme: state.themeRequests += 1
     case .cycleSize:
         let sizes = GenerationParameters.sizePresets
         let i = sizes.firstIndex { $0 == (state.parameters.width, state.parameters.height) }

@@ -19,6 +19,9 @@ public func reduce(_ state: inout AppState, _ action: Action, keymap: Keymap = .
         guard !state.isEditorLocked else { state.hint = .locked; return [] }
         state.editor.insert(Sanitize.line(text))
         return []
+    case .notice(let text):
+        state.hint = .info(text)
+        return []
     case .submitted, .statusPolled, .downloaded, .saved, .failed:
         return reduceJob(&state, action)
     }

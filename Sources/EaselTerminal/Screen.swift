@@ -15,7 +15,7 @@ public final class Screen {
     private let win: UnsafeMutablePointer<WINDOW>
     private var pairs: [Role: (pair: Int32, attrs: attr_t)] = [:]
     private var ended = false
-    private let colorCount: Int
+    private var colorCount = 0
     private var paintPairs: [Paint: Int32] = [:]          // exact colours → pair (fast path)
     private var quantizedPairs: [Int32: Int32] = [:]      // palette indices → pair (dedupe)
     private var nextPaintPair: Int32 = Int32(Role.allCases.count + 1)
@@ -38,8 +38,17 @@ public final class Screen {
             start_color()
             use_default_colors()
         }
-        let colors = color && has_colors() ? Int(cnc_colors()) : 0
-        colorCount = colors
+        colorCount = color && has_colors() ? Int(cnc_colors()) : 0
+        apply(styles: styles)
+        setCursor(visible: false)
+        TerminalIO.writeAll(STDOUT_FILENO, Array("\u{1B}[?2004h".utf8))      // bracketed paste
+    }
+
+    deinit { end() }
+
+    /// Sets every role's colour pair and attributes from `styles` (a theme), and repaints.
+    public func apply(styles: [Role: Style]) {
+        let colors = colorCount
         for (i, role) in Role.allCases.enumerated() {
             let style = styles[role] ?? Style()
             var attrs = cnc_a_normal()
@@ -52,16 +61,13 @@ public final class Screen {
             if colors >= 8, i + 1 < Int(cnc_color_pairs()) {
                 pair = Int32(i + 1)
                 init_extended_pair(pair, style.fg.indexed(limit: colors), style.bg.indexed(limit: colors))
-            } else if colors == 0, style.fg != .default || style.bg != .default, !style.reverse, role == .selection || role == .cursor {
+            } else if colors == 0, role == .selection || role == .cursor, !style.reverse {
                 attrs |= cnc_a_reverse()          // mono: selection still visible
             }
             pairs[role] = (pair, attrs)
         }
-        setCursor(visible: false)
-        TerminalIO.writeAll(STDOUT_FILENO, Array("\u{1B}[?2004h".utf8))      // bracketed paste
+        invalidateAll()
     }
-
-    deinit { end() }
 
     /// The terminal size in cells.
     public var size: CellSize { CellSize(columns: Int(cnc_getmaxx(win)), rows: Int(cnc_getmaxy(win))) }

@@ -11,7 +11,7 @@ public struct Layout: Equatable, Sendable {
     public let tooSmall: Bool
 
     /// The smallest terminal Easel draws its panes in.
-    public static let minimum = CellSize(columns: 40, rows: 12)
+    public static let minimum = CellSize(columns: 60, rows: 15)
 
     /// Three panes on the left and the preview on the right from 100 columns; stacked below that.
     public init(size: CellSize) {

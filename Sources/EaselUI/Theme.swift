@@ -113,6 +113,19 @@ public struct Theme: Sendable {
         return dirs
     }
 
+    /// Every theme name in the search path (first folder wins), `default` first, then by name.
+    public static func available(searchPath: [String] = searchPath()) -> [String] {
+        var names: [String] = []
+        for dir in searchPath {
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+            for f in files.sorted() where f.hasSuffix(".toml") {
+                let name = String(f.dropLast(5))
+                if !names.contains(name) { names.append(name) }
+            }
+        }
+        return names.sorted { ($0 == "default" ? 0 : 1, $0) < ($1 == "default" ? 0 : 1, $1) }
+    }
+
     /// Loads `name` from the search path.
     /// - Throws: `ThemeError` when no folder has it or it does not parse.
     public static func load(_ name: String, searchPath: [String] = searchPath()) throws(ThemeError) -> Theme {

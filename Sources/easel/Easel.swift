@@ -7,6 +7,7 @@ import EaselImaging
 import EaselServer
 import EaselStore
 import EaselTerminal
+import EaselUI
 import Foundation
 
 @main
@@ -19,7 +20,7 @@ struct Easel: AsyncParsableCommand {
         with an offline procedural generator (a demo, not a neural model).
         """,
         version: "0.1.0",
-        subcommands: [Studio.self, Generate.self, Serve.self, Show.self],
+        subcommands: [Studio.self, Generate.self, Serve.self, Show.self, Themes.self, ConfigCommand.self],
         defaultSubcommand: Studio.self
     )
 }
@@ -207,7 +208,9 @@ extension Easel {
             options.warnings = config.warnings
             options.notify = notify ?? config.notify ?? .on
             options.color = ProcessInfo.processInfo.environment["NO_COLOR"].map { $0.isEmpty } ?? true
-            let status = app.run(state: state, runner: runner, options: options)
+            let keymap: Keymap
+            do { keymap = try config.keymap() } catch { throw CLIError(error.message) }
+            let status = app.run(state: state, runner: runner, options: options, keymap: keymap)
             await demo?.stop()
             if status != 0 { throw ExitCode(status) }
         }
@@ -389,6 +392,77 @@ extension Easel {
             case .cells(let cells):
                 TerminalIO.writeAll(STDOUT_FILENO, Blocks.ansi(cells, columns: encoded.cells.columns))
             }
+        }
+    }
+}
+
+extension Easel {
+    struct Themes: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the themes in the search path with a preview of their colours.")
+
+        @Flag(help: "Only check the themes: print warnings, exit 1 when any theme fails to load.")
+        var check = false
+
+        func run() throws {
+            let path = Theme.searchPath()
+            var failed = false
+            for name in Theme.available(searchPath: path) {
+                do {
+                    let theme = try Theme.load(name, searchPath: path)
+                    if !check { print(Self.preview(theme)) }
+                    for warning in theme.warnings { print("  warning: \(warning)") }
+                } catch {
+                    failed = true
+                    print("\(name): \(error.message)")
+                }
+            }
+            if !check { print("\nSearch path: \(path.joined(separator: ", "))") }
+            if failed { throw ExitCode(1) }
+        }
+
+        /// One line: the name, then sample words in the theme's roles (24-bit SGR).
+        static func preview(_ theme: Theme) -> String {
+            func sgr(_ role: Role, _ text: String) -> String {
+                guard let style = theme.styles[role] else { return text }
+                var codes: [String] = []
+                if style.bold { codes.append("1") }
+                if style.dim { codes.append("2") }
+                if style.reverse { codes.append("7") }
+                if case .rgb(let r, let g, let b) = style.fg { codes.append("38;2;\(r);\(g);\(b)") }
+                if case .indexed(let i) = style.fg { codes.append("38;5;\(i)") }
+                if case .rgb(let r, let g, let b) = style.bg { codes.append("48;2;\(r);\(g);\(b)") }
+                if case .indexed(let i) = style.bg { codes.append("48;5;\(i)") }
+                return "\u{1B}[\(codes.joined(separator: ";"))m\(text)\u{1B}[0m"
+            }
+            let name = theme.name.padding(toLength: 16, withPad: " ", startingAt: 0)
+            return name + [sgr(.text, "text"), sgr(.muted, "muted"), sgr(.borderFocused, "focus"), sgr(.selection, " selected "),
+                           sgr(.jobRunning, "◐ running"), sgr(.jobComplete, "✓ done"), sgr(.jobFailed, "✗ failed"),
+                           sgr(.placeholder, "██") + sgr(.placeholderPulse, "██"), sgr(.statusBar, " status ")].joined(separator: " ")
+        }
+    }
+
+    struct ConfigCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "config", abstract: "Print the default config, or check a config file.")
+
+        @Flag(help: "Print a complete, commented config with every key at its default.")
+        var printDefault = false
+
+        @Option(help: "The file to check (default: $XDG_CONFIG_HOME/easel/config.toml).")
+        var file: String?
+
+        func run() throws {
+            if printDefault {
+                print(Config.defaultText, terminator: "")
+                return
+            }
+            let path = file ?? Config.defaultPath()
+            let config: Config
+            do { config = try Config.load(path, mustExist: true) } catch { throw CLIError(error.message) }
+            do { _ = try config.keymap() } catch { throw CLIError("\(path): \(error.message)") }
+            for warning in config.warnings { print("warning: \(warning)") }
+            print("\(path): ok")
         }
     }
 }

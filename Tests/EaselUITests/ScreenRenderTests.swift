@@ -138,6 +138,8 @@ struct ScreenRenderTests {
 
     @Test func aTinyTerminalGetsANoticeAndAnEmptyOneNothing() {
         #expect(frame(.fixture(), 30, 8).buffer.lines.joined().contains("Terminal too small"))
+        #expect(frame(.fixture(), 59, 20).buffer.lines.joined().contains("Terminal too small"))
+        #expect(!frame(.fixture(), 60, 15).buffer.lines.joined().contains("Terminal too small"))
         #expect(frame(.fixture(), 1, 1).buffer.lines.count == 1)
         #expect(frame(.fixture(), 0, 0).buffer.lines.isEmpty)
     }
@@ -172,15 +174,23 @@ struct ThemeTests {
 
 @Suite("Where pictures may go")
 struct PictureRectTests {
-    @Test(arguments: [(80, 24), (100, 30), (120, 36), (200, 60), (40, 12)])
+    @Test(arguments: [(80, 24), (100, 30), (120, 36), (200, 60), (60, 15), (300, 80)])
     func thePictureRectNeverReachesTheLastRow(columns: Int, rows: Int) {
         let layout = Layout(size: CellSize(columns: columns, rows: rows))
         let inner = layout.preview.inset(by: 1)
         let picture = Rect(x: inner.x, y: inner.y, width: inner.width, height: inner.height - 1)
         #expect(picture.isEmpty || picture.maxY <= rows - 2, "a sixel ending on the last row scrolls the screen")
         #expect(picture.maxX <= columns)
-        for pane in [layout.prompt, layout.queue, layout.history, layout.preview] {
+        let panes = [layout.prompt, layout.queue, layout.history, layout.preview].filter { !$0.isEmpty }
+        for pane in panes {
             #expect(pane.maxY <= rows - 1, "\(pane) overlaps the status bar")
+            #expect(pane.x >= 0 && pane.maxX <= columns)
+        }
+        for (i, a) in panes.enumerated() {
+            for b in panes[(i + 1)...] {
+                let overlap = a.x < b.maxX && b.x < a.maxX && a.y < b.maxY && b.y < a.maxY
+                #expect(!overlap, "\(a) overlaps \(b)")
+            }
         }
     }
 }
