@@ -21,4 +21,9 @@ static inline int    cnc_getmaxx(WINDOW *w) { return getmaxx(w); }
 /* C globals are shared mutable state to Swift 6: read them through functions. */
 static inline int    cnc_colors(void)      { return COLORS; }
 static inline int    cnc_color_pairs(void) { return COLOR_PAIRS; }
+/* Mouse masks are function-like macros. */
+static inline mmask_t cnc_mouse_mask(void)      { return BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED; }
+static inline int     cnc_is_left_click(mmask_t m) { return (m & (BUTTON1_PRESSED | BUTTON1_CLICKED)) != 0; }
+static inline int     cnc_is_wheel_up(mmask_t m)   { return (m & BUTTON4_PRESSED) != 0; }
+static inline int     cnc_is_wheel_down(mmask_t m) { return (m & BUTTON5_PRESSED) != 0; }
 #endif

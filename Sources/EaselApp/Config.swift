@@ -13,6 +13,7 @@ public struct Config: Equatable, Sendable {
     public var mode: GenerationMode?
     public var concurrency: Int?
     public var notify: NotifyMode?
+    public var mouse: Bool?
     /// `[keys.CONTEXT]` tables: key name → command name (or "none"), in file order.
     public var keys: [KeyContext: [KeyOverride]] = [:]
     /// Unknown keys: reported, never fatal.
@@ -102,6 +103,16 @@ public struct Config: Equatable, Sendable {
                     default: config.warnings.append("\(file):\(line(of: k, in: key, lines: lines)): unknown key \(key).\(k)")
                     }
                 }
+            case "ui":
+                guard let t = value.table else { throw error("", key, "expected a table") }
+                for (k, v) in t {
+                    switch k {
+                    case "mouse":
+                        guard let b = v.bool else { throw error(key, k, "expected true or false") }
+                        config.mouse = b
+                    default: config.warnings.append("\(file):\(line(of: k, in: key, lines: lines)): unknown key \(key).\(k)")
+                    }
+                }
             case "keys":
                 guard let t = value.table else { throw error("", key, "expected tables like [keys.prompt]") }
                 for (contextName, v) in t {
@@ -160,6 +171,11 @@ public struct Config: Equatable, Sendable {
     # Theme name: a TOML file in $XDG_CONFIG_HOME/easel/themes, the share folder or the repository's themes/.
     # Bundled: default, light, high-contrast, gruvbox-dark, nord, solarized-light, mono.
     theme = "default"
+
+    [ui]
+    # Clicks focus panes and select rows, the wheel scrolls. Off by default: with it on, selecting
+    # text in the terminal needs Shift.
+    mouse = false
 
     [queue]
     # exclusive: one job at a time, the editor locks while it runs. queue: Enter adds to the queue.

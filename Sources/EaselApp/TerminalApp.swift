@@ -20,6 +20,8 @@ public final class TerminalApp: Sendable {
         /// Shown in the status bar at start (config warnings).
         public var warnings: [String] = []
         public var notify: NotifyMode = .on
+        /// Clicks focus panes and select rows; the wheel scrolls (config `ui.mouse`, `--mouse`).
+        public var mouse = false
         public init() {}
     }
 
@@ -61,6 +63,7 @@ public final class TerminalApp: Sendable {
         SignalTrap.saveTerminalModes()
         let screen = Screen(styles: theme.styles, color: options.color)
         SignalTrap.installResizeHandler()   // after initscr: replaces ncurses' own, which may run on another thread
+        screen.enableMouse(options.mouse)
         defer {
             runner.cancelAll()
             screen.end()
@@ -89,6 +92,17 @@ public final class TerminalApp: Sendable {
                 switch event {
                 case .key(let key): dispatch(.key(key))
                 case .paste(let text): dispatch(.paste(text))
+                case .mouse(let x, let y, let button):
+                    let layout = Layout(size: screen.size)
+                    for (pane, rect) in [(Pane.prompt, layout.prompt), (.queue, layout.queue), (.history, layout.history)]
+                    where x >= rect.x && x < rect.maxX && y >= rect.y && y < rect.maxY {
+                        let inner = rect.inset(by: 1)
+                        switch button {
+                        case .left: dispatch(.clicked(pane, row: y - inner.y, height: inner.height))
+                        case .wheelUp: dispatch(.scrolled(pane, by: -1))
+                        case .wheelDown: dispatch(.scrolled(pane, by: 1))
+                        }
+                    }
                 case .resized:
                     screen.invalidateAll()
                     presenter.screenWasCleared()

@@ -10,6 +10,10 @@ public enum Action: Equatable, Sendable {
     case statusPolled(JobID, RemoteStatus)
     case downloaded(JobID, ImageData)
     case saved(JobID, SavedImage)
+    /// A click on row `row` (0-based, inside the border) of a pane `height` rows tall.
+    case clicked(Pane, row: Int, height: Int)
+    /// The mouse wheel over a pane: -1 up, +1 down.
+    case scrolled(Pane, by: Int)
     /// Something the loop wants the user to see (a theme switched).
     case notice(String)
     /// An effect for the job failed; `during` says which, since recovery depends on it.

@@ -19,6 +19,28 @@ public func reduce(_ state: inout AppState, _ action: Action, keymap: Keymap = .
         guard !state.isEditorLocked else { state.hint = .locked; return [] }
         state.editor.insert(Sanitize.line(text))
         return []
+    case .clicked(let pane, let row, let height):
+        state.hint = nil
+        guard !state.showHelp else { return [] }
+        state.focus = pane
+        switch pane {
+        case .prompt: break
+        case .queue:
+            let rows = state.activeJobs
+            let index = rows.firstIndex { $0.id == state.selectedQueueJob?.id } ?? 0
+            let top = max(0, index - height + 1)
+            if top + row < rows.count { state.queueSelection = rows[top + row].id }
+        case .history:
+            let rows = state.finishedJobs
+            let index = rows.firstIndex { $0.id == state.selectedHistoryJob?.id } ?? 0
+            let top = max(0, index - height + 1)
+            if top + row < rows.count { state.historySelection = rows[top + row].id }
+        }
+        return []
+    case .scrolled(let pane, let delta):
+        guard !state.showHelp, pane != .prompt else { return [] }
+        state.focus = pane
+        return perform(&state, delta < 0 ? .selectUp : .selectDown)
     case .notice(let text):
         state.hint = .info(text)
         return []

@@ -7,6 +7,7 @@ public struct InputDecoder: Sendable {
     public enum Raw: Equatable, Sendable {
         case scalar(UInt32)
         case function(Int32)
+        case mouse(x: Int, y: Int, MouseButton)
     }
 
     private static let start: [UInt32] = [0x1B, 0x5B, 0x32, 0x30, 0x30, 0x7E]   // ESC [ 2 0 0 ~
@@ -80,6 +81,7 @@ public struct InputDecoder: Sendable {
         switch raw {
         case .scalar(let v): Screen.character(v)
         case .function(let code): Screen.functionKey(code)
+        case .mouse(let x, let y, let button): .mouse(x: x, y: y, button)
         }
     }
 }

@@ -2,12 +2,15 @@ import CNCurses
 import EaselCore
 import Glibc
 
-/// What the terminal sent: a key, a bracketed paste, or a resize.
+/// What the terminal sent: a key, a bracketed paste, a mouse click or wheel, or a resize.
 public enum InputEvent: Equatable, Sendable {
     case key(Key)
     case paste(String)
+    case mouse(x: Int, y: Int, MouseButton)
     case resized
 }
+
+public enum MouseButton: Equatable, Sendable { case left, wheelUp, wheelDown }
 
 /// The one owner of ncurses: set-up, drawing a `CellBuffer`, reading keys, restoring the terminal.
 /// Every call must come from the thread that created it (ncurses is not thread-safe).
@@ -45,6 +48,13 @@ public final class Screen {
     }
 
     deinit { end() }
+
+    /// Turns mouse reporting on (clicks and the wheel) or off. Off by default: while it is on, the
+    /// terminal's own text selection needs Shift.
+    public func enableMouse(_ on: Bool) {
+        mousemask(on ? cnc_mouse_mask() : 0, nil)
+        mouseinterval(0)
+    }
 
     /// Sets every role's colour pair and attributes from `styles` (a theme), and repaints.
     public func apply(styles: [Role: Style]) {
@@ -87,6 +97,16 @@ public final class Screen {
             var wc: wint_t = 0
             let r = wget_wch(win, &wc)
             if r == ERR { break }
+            if r == KEY_CODE_YES, Int32(wc) == KEY_MOUSE {
+                var event = MEVENT()
+                if getmouse(&event) == OK {
+                    let m = event.bstate
+                    if cnc_is_left_click(m) != 0 { raw.append(.mouse(x: Int(event.x), y: Int(event.y), .left)) }
+                    else if cnc_is_wheel_up(m) != 0 { raw.append(.mouse(x: Int(event.x), y: Int(event.y), .wheelUp)) }
+                    else if cnc_is_wheel_down(m) != 0 { raw.append(.mouse(x: Int(event.x), y: Int(event.y), .wheelDown)) }
+                }
+                continue
+            }
             raw.append(r == KEY_CODE_YES ? .function(Int32(wc)) : .scalar(UInt32(wc)))
         }
         return decoder.decode(raw)

@@ -182,6 +182,9 @@ extension Easel {
         @Option(help: "Theme name (a TOML file in the theme search path; config: preview.theme).")
         var theme: String?
 
+        @Flag(inversion: .prefixedNo, help: "Mouse: click to focus or select, wheel to scroll (config: ui.mouse; default off).")
+        var mouse: Bool?
+
         mutating func run() async throws {
             guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
                 throw CLIError("the studio needs a terminal; use `easel generate PROMPT` for scripts")
@@ -207,6 +210,7 @@ extension Easel {
             options.themeName = theme ?? config.theme ?? "default"
             options.warnings = config.warnings
             options.notify = notify ?? config.notify ?? .on
+            options.mouse = mouse ?? config.mouse ?? false
             options.color = ProcessInfo.processInfo.environment["NO_COLOR"].map { $0.isEmpty } ?? true
             let keymap: Keymap
             do { keymap = try config.keymap() } catch { throw CLIError(error.message) }

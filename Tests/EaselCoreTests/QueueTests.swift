@@ -176,3 +176,21 @@ struct QueueTests {
         #expect(s.mode == .queue && !s.isEditorLocked)
     }
 }
+
+@Suite("Mouse")
+struct MouseTests {
+    @Test func aClickFocusesThePaneAndSelectsTheRowUnderIt() {
+        var s = AppState.fixture(prompt: "a", mode: .queue)
+        for _ in 0..<3 { _ = reduce(&s, .key(.enter)) }
+        for id in 1...3 { _ = reduce(&s, .failed(JobID(id), .network("x"), during: .submit)) }
+        // history, newest first: #3, #2, #1
+        _ = reduce(&s, .clicked(.history, row: 1, height: 10))
+        #expect(s.focus == .history && s.historySelection == JobID(2))
+        _ = reduce(&s, .clicked(.history, row: 7, height: 10))          // below the rows: selection stays
+        #expect(s.historySelection == JobID(2))
+        _ = reduce(&s, .scrolled(.history, by: 1))
+        #expect(s.historySelection == JobID(1))
+        _ = reduce(&s, .clicked(.prompt, row: 0, height: 2))
+        #expect(s.focus == .prompt)
+    }
+}
