@@ -28,6 +28,17 @@ public struct Notifier: Sendable {
         osc777 = !inTmux && (environment["VTE_VERSION"] != nil || brand.hasPrefix("foot") || (caps.term ?? "").hasPrefix("rxvt"))
     }
 
+    /// OSC 8 hyperlinks: terminals known to show them (kitty, iTerm2, WezTerm, foot, Ghostty, VTE,
+    /// Windows Terminal); elsewhere the plain text is left alone.
+    public static func supportsHyperlinks(_ caps: TerminalCapabilities,
+                                          environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        guard !caps.inTmux else { return false }
+        let brand = (caps.brand ?? "").lowercased(), program = (caps.termProgram ?? "").lowercased()
+        return caps.kittyGraphics || caps.kittyWindow || environment["VTE_VERSION"] != nil || environment["WT_SESSION"] != nil
+            || ["iterm.app", "wezterm", "ghostty"].contains(program)
+            || ["iterm2", "wezterm", "kitty", "foot", "ghostty"].contains { brand.hasPrefix($0) }
+    }
+
     public func sequence(for job: Job) -> [UInt8] {
         guard mode != .off else { return [] }
         var out: [UInt8] = [0x07]

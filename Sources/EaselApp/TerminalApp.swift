@@ -79,6 +79,8 @@ public final class TerminalApp: Sendable {
         var themeName = theme.name
         var finishedSeen = state.finishedJobCount
         let notifier = Notifier(mode: options.notify, caps: caps)
+        let hyperlinks = Notifier.supportsHyperlinks(caps)
+        var shownLinks: [Hyperlink] = []
 
         func dispatch(_ action: Action) {
             runner.run(reduce(&state, action, keymap: keymap))
@@ -151,6 +153,14 @@ public final class TerminalApp: Sendable {
             }
             screen.draw(frame.buffer)
             presenter.present(screen, showing: frame.pictures)
+            if hyperlinks, frame.links != shownLinks || lastBuffer == nil {
+                shownLinks = frame.links
+                var out: [UInt8] = []
+                for link in frame.links {               // the same text again, wrapped in OSC 8
+                    out += Array("\u{1B}7\u{1B}[\(link.y + 1);\(link.x + 1)H\u{1B}]8;;\(link.url)\u{1B}\\\(link.text)\u{1B}]8;;\u{1B}\\\u{1B}8".utf8)
+                }
+                if !out.isEmpty { screen.writeRaw(out) }
+            }
             lastBuffer = frame.buffer
 
             var fds = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),

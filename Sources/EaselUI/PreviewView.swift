@@ -1,5 +1,6 @@
 import EaselCore
 import EaselTerminal
+import Foundation
 
 /// The preview pane: a pulsing placeholder of the output's aspect ratio while a job runs, the image
 /// when it is ready (drawn by the graphics layer into the rect this view leaves blank), or the saved
@@ -93,13 +94,21 @@ enum PictureCells {
 
 /// The bottom line: backend, mode, the hint or error of the moment, and key hints.
 struct StatusBar {
-    func render(_ state: AppState, in area: Rect, into buffer: inout CellBuffer) {
-        guard !area.isEmpty else { return }
+    /// - Returns: the saved file's path as a link, when the bar shows one.
+    @discardableResult
+    func render(_ state: AppState, in area: Rect, into buffer: inout CellBuffer) -> [Hyperlink] {
+        guard !area.isEmpty else { return [] }
         buffer.fill(area, role: .statusBar)
         var x = area.x + buffer.put(" \(state.backendName) · \(state.mode.rawValue) ", in: area, role: .statusBar)
         if let hint = state.hint {
+            if case .saved(_, let path) = hint {
+                x += buffer.put(" Saved ", x: x, y: area.y, maxWidth: area.maxX - x, role: .hint)
+                let shown = DisplayWidth.truncate(Sanitize.line(path), to: area.maxX - x)
+                buffer.put(shown, x: x, y: area.y, maxWidth: area.maxX - x, role: .hint)
+                return shown.isEmpty ? [] : [Hyperlink(x: x, y: area.y, text: shown, url: Hyperlinks.fileURL(path))]
+            }
             buffer.put(" " + hint.message, x: x, y: area.y, maxWidth: area.maxX - x, role: hint.isError ? .error : .hint)
-            return
+            return []
         }
         if let job = state.activeJobs.first(where: { $0.state.holdsSlot }) ?? state.activeJobs.first {
             let more = state.activeJobs.count > 1 ? " (+\(state.activeJobs.count - 1))" : ""
@@ -120,6 +129,18 @@ struct StatusBar {
             x += buffer.put(key, x: x, y: area.y, maxWidth: area.maxX - x, role: .statusKey)
             x += buffer.put(" \(what) ", x: x, y: area.y, maxWidth: area.maxX - x, role: .statusBar)
         }
+        return []
+    }
+}
+
+enum Hyperlinks {
+    /// `file://HOST/path` with the path percent-encoded (RFC 8089), so links work across SSH too.
+    static func fileURL(_ path: String) -> String {
+        var host = [CChar](repeating: 0, count: 256)
+        gethostname(&host, 255)
+        let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/".utf8)
+        let encoded = path.utf8.map { allowed.contains($0) ? String(UnicodeScalar($0)) : String(format: "%%%02X", $0) }.joined()
+        return "file://" + String(cString: host) + encoded
     }
 }
 

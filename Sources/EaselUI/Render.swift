@@ -1,10 +1,19 @@
 import EaselCore
 import EaselTerminal
 
-/// One frame: the cells, and the pictures the graphics layer should write after the refresh.
+/// One frame: the cells, the pictures the graphics layer should write after the refresh, and the
+/// spans of text that link to files (OSC 8, where the terminal supports it).
 public struct Frame {
     public var buffer: CellBuffer
     public var pictures: [ImagePresenter.Request]
+    public var links: [Hyperlink] = []
+}
+
+/// Text already drawn at (x, y) that should link to `url`.
+public struct Hyperlink: Equatable, Sendable {
+    public let x: Int, y: Int
+    public let text: String
+    public let url: String
 }
 
 /// Renders the whole screen for `state` at `size`. Pure apart from `previewStatus`, which asks the
@@ -25,10 +34,10 @@ public func render(_ state: AppState, size: CellSize, keymap: Keymap = .default,
     let thumbnail = HistoryView(status: previewStatus).render(state, focused: state.focus == .history, in: layout.history, into: &buffer)
     let preview = PreviewView(cell: cell, status: previewStatus).render(state, in: layout.preview, into: &buffer)
     var pictures = [preview, thumbnail].compactMap { $0 }
-    StatusBar().render(state, in: layout.statusBar, into: &buffer)
+    let links = StatusBar().render(state, in: layout.statusBar, into: &buffer)
     if state.showHelp {
         HelpOverlay(keymap: keymap).render(in: Rect(x: 0, y: 0, width: size.columns, height: size.rows - 1), into: &buffer)
         pictures = []
     }
-    return Frame(buffer: buffer, pictures: pictures)
+    return Frame(buffer: buffer, pictures: pictures, links: state.showHelp ? [] : links)
 }

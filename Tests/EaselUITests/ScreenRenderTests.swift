@@ -68,6 +68,19 @@ struct ScreenRenderTests {
         #expect(frame(s, status: .unavailable).pictures.isEmpty)
     }
 
+    @Test func theSavedPathIsALinkOverExactlyTheTextDrawn() {
+        var s = submitted()
+        _ = reduce(&s, .statusPolled(JobID(1), .completed(ImageRef(url: "u"))))
+        _ = reduce(&s, .downloaded(JobID(1), ImageData([1])))
+        _ = reduce(&s, .saved(JobID(1), SavedImage(path: "/g/a b.png", width: 4, height: 4)))
+        let f = frame(s)
+        let link = try! #require(f.links.first)
+        #expect(link.text == "/g/a b.png")
+        #expect(link.url.hasPrefix("file://") && link.url.hasSuffix("/g/a%20b.png"))
+        let drawn = (link.x..<(link.x + link.text.count)).map { f.buffer[$0, link.y].text }.joined()
+        #expect(drawn == link.text)
+    }
+
     @Test func blockPicturesAreDrawnIntoTheBufferCentredAndNeedNoGraphicsWrite() throws {
         var s = submitted()
         _ = reduce(&s, .statusPolled(JobID(1), .completed(ImageRef(url: "u"))))
