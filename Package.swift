@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // MARK: - C seams (each touched from exactly one Swift file)
@@ -32,7 +33,9 @@ let package = Package(
         .target(name: "EaselHTTP", dependencies: ["CCurl"]),
         .target(name: "EaselImaging", dependencies: ["CImage"]),
         .target(name: "EaselBackends", dependencies: ["EaselCore", "EaselHTTP"]),
-        .target(name: "EaselStore", dependencies: ["EaselCore", "EaselImaging"]),
+        .target(name: "EaselStore", dependencies: [
+            "EaselCore", "EaselImaging", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .target(name: "EaselTerminal", dependencies: ["CNCurses", "CSixel", "EaselImaging"]),
         .target(name: "EaselUI", dependencies: [
             "EaselCore", "EaselTerminal", .product(name: "TOMLKit", package: "TOMLKit"),

@@ -17,12 +17,17 @@ public enum Headless {
     /// - Parameter finished: called once per job as it ends, in the order they end.
     public static func run(prompts: [String], state initial: AppState,
                            makeRunner: (@escaping @Sendable (Action) -> Void) -> EffectRunner,
-                           progress: (String) -> Void = { _ in }, finished: (Job) -> Void = { _ in }) async -> Outcome {
+                           progress: (String) -> Void = { _ in }, finished: (Job) -> Void = { _ in },
+                           journal: JournalSync? = nil) async -> Outcome {
         var state = initial
         state.mode = .queue
         let (stream, continuation) = AsyncStream<Action>.makeStream()
         let runner = makeRunner { continuation.yield($0) }
-        defer { runner.cancelAll() }
+        defer {
+            runner.cancelAll()
+            journal?.sync(state)
+            journal?.flush()
+        }
         let start = ContinuousClock.now
         _ = reduce(&state, .tick(.now, wallTime: Date().timeIntervalSince1970))
         for prompt in prompts {
@@ -56,6 +61,7 @@ public enum Headless {
         for await action in stream {
             runner.run(reduce(&state, .tick(.now, wallTime: Date().timeIntervalSince1970)))
             runner.run(reduce(&state, action))
+            journal?.sync(state)
             report()
             if !state.jobs.contains(where: { $0.state.isActive }) { break }
         }

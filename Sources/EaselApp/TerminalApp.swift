@@ -52,7 +52,7 @@ public final class TerminalApp: Sendable {
     /// Runs until the user quits or a terminating signal arrives. Restores the terminal on return.
     /// - Returns: the exit status (0, or 128 + signal number).
     public func run(state initial: AppState, runner: EffectRunner, options: Options,
-                    keymap: Keymap = .default) -> Int32 {
+                    keymap: Keymap = .default, journal: JournalSync? = nil, restored: [Job] = []) -> Int32 {
         let caps = TerminalProbe.run(timeout: options.probeTimeout)
         let selection = options.graphics.resolve(caps, colors: options.sixelColors)
         var theme = Theme.mono
@@ -66,6 +66,7 @@ public final class TerminalApp: Sendable {
         screen.enableMouse(options.mouse)
         defer {
             runner.cancelAll()
+            journal?.flush()                     // every transition is on disk before we exit
             screen.end()
         }
         let presenter = ImagePresenter(graphics: selection?.graphics, cell: caps.cellPixels,
@@ -84,6 +85,11 @@ public final class TerminalApp: Sendable {
 
         func dispatch(_ action: Action) {
             runner.run(reduce(&state, action, keymap: keymap))
+        }
+        if !restored.isEmpty {
+            dispatch(.tick(.now, wallTime: Date().timeIntervalSince1970))
+            journal?.adopt(restored, now: state.now, wallNow: state.wallTime)
+            dispatch(.restored(restored))
         }
 
         while true {
@@ -142,6 +148,7 @@ public final class TerminalApp: Sendable {
                     screen.writeRaw(notifier.sequence(for: job))
                 }
             }
+            journal?.sync(state)
             if let signal = SignalTrap.pending() { return 128 + signal }
             if state.quitRequested { return 0 }
 

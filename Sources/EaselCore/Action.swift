@@ -14,6 +14,9 @@ public enum Action: Equatable, Sendable {
     case clicked(Pane, row: Int, height: Int)
     /// The mouse wheel over a pane: -1 up, +1 down.
     case scrolled(Pane, by: Int)
+    /// Jobs read from the journal at start: finished ones join the history; ones left in flight by a
+    /// process that died resume (polling, or downloading again); an interrupted submit is not resent.
+    case restored([Job])
     /// Something the loop wants the user to see (a theme switched).
     case notice(String)
     /// An effect for the job failed; `during` says which, since recovery depends on it.

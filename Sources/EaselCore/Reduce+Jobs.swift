@@ -35,7 +35,7 @@ func reduceJob(_ state: inout AppState, _ action: Action) -> [Effect] {
         guard let job = state.job(id), job.state.isActive else { return [] }
         return failure(&state, job, error, stage)
 
-    case .key, .paste, .tick, .notice, .clicked, .scrolled:
+    case .key, .paste, .tick, .notice, .clicked, .scrolled, .restored:
         return []
     }
 }
@@ -153,4 +153,41 @@ func startReady(_ state: inout AppState) -> [Effect] {
         }
     }
     return effects
+}
+
+/// Adds journal jobs: history first (older), then resumes what was in flight.
+func restore(_ state: inout AppState, _ jobs: [Job]) -> [Effect] {
+    let known = Set(state.jobs.map(\.id))
+    let incoming = jobs.filter { !known.contains($0.id) }.sorted { $0.createdWallTime < $1.createdWallTime }
+    state.jobs = incoming.filter { !$0.state.isActive } + state.jobs
+    var effects: [Effect] = []
+    let now = state.now
+    for var job in incoming where job.state.isActive {
+        switch job.state {
+        case .downloading, .saving:
+            if let ref = job.imageRef {
+                job.state = .downloading
+                effects.append(.download(job.id, ref))
+            } else if let remote = job.remoteID {
+                job.state = .running(progress: nil)
+                effects.append(.poll(job.id, remote, after: .zero))
+            }
+        case .submitting, .queued, .running:
+            if let remote = job.remoteID {
+                job.state = .running(progress: nil)
+                job.startedAt = now
+                effects.append(.poll(job.id, remote, after: .zero))
+            } else {
+                job.state = .failed(.network("Easel stopped before the service answered; not resent by itself (t resends)"))
+                job.finishedAt = now
+            }
+        case .pending, .waiting:
+            job.state = .pending
+        case .complete, .failed, .canceled:
+            break
+        }
+        state.jobs.append(job)
+    }
+    if !effects.isEmpty { state.hint = .info("Resumed \(effects.count) job\(effects.count == 1 ? "" : "s") left in flight") }
+    return effects + startReady(&state)
 }

@@ -41,6 +41,8 @@ public func reduce(_ state: inout AppState, _ action: Action, keymap: Keymap = .
         guard !state.showHelp, pane != .prompt else { return [] }
         state.focus = pane
         return perform(&state, delta < 0 ? .selectUp : .selectDown)
+    case .restored(let jobs):
+        return restore(&state, jobs)
     case .notice(let text):
         state.hint = .info(text)
         return []

@@ -20,7 +20,7 @@ struct Easel: AsyncParsableCommand {
         with an offline procedural generator (a demo, not a neural model).
         """,
         version: "0.1.0",
-        subcommands: [Studio.self, Generate.self, Serve.self, Show.self, Themes.self, ConfigCommand.self],
+        subcommands: [Studio.self, Generate.self, Serve.self, Show.self, History.self, Themes.self, ConfigCommand.self],
         defaultSubcommand: Studio.self
     )
 }
@@ -45,6 +45,9 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "Rate limit of the embedded demo backend, e.g. 8/60s.")
     var rateLimit: String = "8/60s"
 
+    @Option(help: "Folder of the job journal (default: $XDG_STATE_HOME/easel).")
+    var stateDir: String?
+
     func validate() throws {
         guard pollInterval > 0 else { throw ValidationError("--poll-interval must be positive") }
         guard deadline > 0 else { throw ValidationError("--deadline must be positive") }
@@ -60,6 +63,12 @@ struct ClientOptions: ParsableArguments {
     var galleryDirectory: String {
         guard let gallery else { return Gallery.defaultDirectory() }
         return gallery.hasPrefix("/") ? gallery : FileManager.default.currentDirectoryPath + "/" + gallery
+    }
+
+    /// Opens the job journal (SQLite) for this process.
+    func openJournal() throws -> Journal {
+        do { return try Journal(directory: stateDir ?? Journal.defaultDirectory()) }
+        catch { throw CLIError("journal: \(error.message)") }
     }
 
     /// Fails early, before anything is generated, when the gallery cannot be written.
@@ -201,8 +210,21 @@ extension Easel {
             state.wallTime = Date().timeIntervalSince1970
             let config = try preview.loadConfig()
             queue.apply(to: &state, client: client, config: config)
+            let journal = try client.openJournal()
+            state.nextJobID = journal.firstJobID
+            let wallNow = Date().timeIntervalSince1970, now = ContinuousClock.now
+            var restored: [Job] = []
+            do {
+                restored = try journal.history(limit: 500).reversed().map { $0.job(now: now, wallNow: wallNow) }
+                restored += try journal.claimOrphans().map { $0.job(now: now, wallNow: wallNow) }
+            } catch {
+                throw CLIError("journal: \(error.message)")
+            }
             let app = TerminalApp()
             let runner = EffectRunner(backend: backend, gallery: Gallery(directory: client.galleryDirectory), send: app.post)
+            let sync = JournalSync(journal: journal, backend: backend.displayName) { [app] error in
+                app.post(.notice("journal: \(error.message)"))
+            }
             var options = TerminalApp.Options()
             options.graphics = preview.graphics ?? config.graphics ?? .auto
             options.sixelColors = preview.sixelColors ?? config.sixelColors ?? 256
@@ -214,7 +236,7 @@ extension Easel {
             options.color = ProcessInfo.processInfo.environment["NO_COLOR"].map { $0.isEmpty } ?? true
             let keymap: Keymap
             do { keymap = try config.keymap() } catch { throw CLIError(error.message) }
-            let status = app.run(state: state, runner: runner, options: options, keymap: keymap)
+            let status = app.run(state: state, runner: runner, options: options, keymap: keymap, journal: sync, restored: restored)
             await demo?.stop()
             if status != 0 { throw ExitCode(status) }
         }
@@ -250,6 +272,9 @@ extension Easel {
             var state = AppState(backendName: backend.displayName, pollPolicy: client.policy, parameters: params.parameters,
                                  seeds: SeedSource(seed: UInt64.random(in: .min ... .max)), now: .now)
             queue.apply(to: &state, client: client)
+            let journal = try client.openJournal()
+            state.nextJobID = journal.firstJobID
+            let sync = JournalSync(journal: journal, backend: backend.displayName) { error in Self.stderr("easel: journal: \(error.message)") }
             let gallery = Gallery(directory: client.galleryDirectory)
             let quiet = json, asJSON = json
             var failures = 0
@@ -261,7 +286,7 @@ extension Easel {
                     let (line, failed) = Self.report(job, json: asJSON)
                     if failed { failures += 1 }
                     if let line { print(line); fflush(nil) }
-                })
+                }, journal: sync)
             await demo?.stop()
             if let refusal = outcome.refusal {
                 if json {
@@ -467,6 +492,42 @@ extension Easel {
             do { _ = try config.keymap() } catch { throw CLIError("\(path): \(error.message)") }
             for warning in config.warnings { print("warning: \(warning)") }
             print("\(path): ok")
+        }
+    }
+}
+
+extension Easel {
+    struct History: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the job journal, newest first.")
+
+        @Flag(help: "One JSON object per job.")
+        var json = false
+
+        @Option(help: "Only jobs whose prompt or backend contains TEXT, or whose seed is TEXT.")
+        var search: String?
+
+        @Option(help: "At most N jobs.")
+        var limit: Int = 50
+
+        @Option(help: "Folder of the job journal (default: $XDG_STATE_HOME/easel).")
+        var stateDir: String?
+
+        func run() throws {
+            let journal: Journal
+            do { journal = try Journal(directory: stateDir ?? Journal.defaultDirectory()) } catch { throw CLIError("journal: \(error.message)") }
+            let rows: [JobRecord]
+            do { rows = try journal.history(limit: max(1, limit), search: search) } catch { throw CLIError(error.message) }
+            for r in rows {
+                if json {
+                    let data = (try? JSONEncoder().encode(r)) ?? Data()
+                    print(String(decoding: data, as: UTF8.self))
+                } else {
+                    let glyph = r.state == "complete" ? "✓" : r.state == "failed" ? "✗" : "⊘"
+                    let when = Date(timeIntervalSince1970: r.createdAt).formatted(date: .numeric, time: .shortened)
+                    let tail = r.file ?? r.errorMessage ?? r.state
+                    print("\(glyph) \(when)  seed \(r.seed)  \(Sanitize.line(r.prompt).prefix(60))  — \(Sanitize.line(tail))")
+                }
+            }
         }
     }
 }

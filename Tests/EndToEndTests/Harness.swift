@@ -38,6 +38,7 @@ enum Harness {
         posix_spawn_file_actions_addopen(&actions, 1, capture ? outPath : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         var environment = ProcessInfo.processInfo.environment
+        environment["XDG_STATE_HOME"] = tempDir("state")      // every run gets its own journal
         for (k, v) in env { environment[k] = v }
         let argv = args.map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0)=\($1)") } + [nil]
@@ -82,10 +83,12 @@ enum Harness {
 struct Tmux {
     let socket = "easel-e2e-\(UInt32.random(in: .min ... .max))"
     let session = "e2e"
+    /// The journal folder of whatever runs in this tmux (fresh per test unless given).
+    var stateHome = Harness.tempDir("state")
 
     func start(_ command: String, columns: Int = 120, rows: Int = 36) -> Bool {
         Harness.run(["tmux", "-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", session,
-                     "-x", "\(columns)", "-y", "\(rows)", command], capture: false).status == 0
+                     "-e", "XDG_STATE_HOME=\(stateHome)", "-x", "\(columns)", "-y", "\(rows)", command], capture: false).status == 0
     }
 
     func capture() -> String { Harness.run(["tmux", "-L", socket, "capture-pane", "-p", "-t", session]).out }

@@ -40,6 +40,7 @@ final class XSession {
                        "-xrm", "XTerm*allowWindowOps: true", "-xrm", "XTerm*metaSendsEscape: true", "-e", "sh", "-c", command]
         var env = ProcessInfo.processInfo.environment
         env["DISPLAY"] = display
+        env["XDG_STATE_HOME"] = Harness.tempDir("state")
         env.removeValue(forKey: "TMUX")
         p.environment = env
         try p.run()

@@ -107,3 +107,47 @@ struct StudioInTmuxTests {
         }
     }
 }
+
+@Suite("The journal across a crash", .serialized)
+struct JournalResumeTests {
+    @Test func aJobKilledWithSigkillResumesOnTheNextStartAndSavesExactlyOneImage() async throws {
+        try #require(Harness.which("tmux"))
+        let dir = Harness.tempDir("resume")
+        let gallery = dir + "/gallery"
+        // An external server that outlives the studio (the embedded one would die with it).
+        let server = Tmux()
+        defer { server.kill() }
+        let port = 20_000 + Int.random(in: 0..<20_000)
+        #expect(server.start("\(Harness.binary) serve --port \(port) --latency 3 --quiet"))
+        #expect(await Harness.waitUntil(.seconds(10)) { server.capture().contains("listening") }, "\(server.capture())")
+
+        var studio = Tmux()
+        studio.stateHome = dir + "/state"
+        defer { studio.kill() }
+        let pidFile = dir + "/pid"
+        let command = "sh -c 'echo $$ > \(pidFile); exec \(Harness.binary) --server http://127.0.0.1:\(port) --gallery \(gallery) --poll-interval 0.3 --probe-timeout 0.2'; sleep 30"
+        #expect(studio.start(command))
+        #expect(await Harness.waitUntil(.seconds(20)) { studio.capture().contains("Prompt") })
+        studio.literal("a moon over the mountains")
+        studio.keys("Enter")
+        #expect(await Harness.waitUntil(.seconds(5)) { studio.capture().contains("processing") })
+        let pid = try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        Harness.run(["kill", "-KILL", pid])
+        await Harness.pause(0.5)
+        #expect(Harness.pngs(in: gallery).isEmpty)
+        studio.kill()
+
+        var again = Tmux()
+        again.stateHome = dir + "/state"
+        defer { again.kill() }
+        #expect(again.start("\(Harness.binary) --server http://127.0.0.1:\(port) --gallery \(gallery) --poll-interval 0.3 --probe-timeout 0.2; sleep 30"))
+        #expect(await Harness.waitUntil(.seconds(20)) { again.capture().contains("Prompt") })
+        #expect(await Harness.waitUntil(.seconds(15)) { Harness.pngs(in: gallery).count == 1 }, "\(again.capture())")
+        await Harness.pause(1)
+        #expect(Harness.pngs(in: gallery).count == 1)
+        #expect(again.capture().contains("a moon over the mountains"))
+        let history = Harness.run([Harness.binary, "history", "--state-dir", dir + "/state/easel", "--json"])
+        #expect(history.out.split(separator: "\n").count == 1 && history.out.contains("\"state\":\"complete\""), "\(history.out)")
+        again.keys("C-c")
+    }
+}

@@ -1,0 +1,48 @@
+import Dispatch
+import EaselCore
+import EaselStore
+import Foundation
+
+/// Writes every job transition to the journal: after each batch of actions the loop hands over the
+/// state, and jobs whose record changed are written on a background queue (never blocking the UI).
+/// `flush()` waits for the writes (quit, SIGHUP, SIGTERM).
+public final class JournalSync: @unchecked Sendable {
+    public let journal: Journal
+    private let backend: String
+    private var written: [JobID: JobRecord] = [:]     // touched only by the owning loop
+    private let queue = DispatchQueue(label: "easel.journal")
+    private let onError: @Sendable (JobError) -> Void
+
+    public init(journal: Journal, backend: String, onError: @escaping @Sendable (JobError) -> Void = { _ in }) {
+        self.journal = journal
+        self.backend = backend
+        self.onError = onError
+    }
+
+    /// Marks jobs read from the journal as already written.
+    public func adopt(_ jobs: [Job], now: ContinuousClock.Instant, wallNow: Double) {
+        for job in jobs { written[job.id] = JobRecord(job, backend: backend, session: journal.session, now: now, wallNow: wallNow) }
+    }
+
+    public func sync(_ state: AppState) {
+        var changed: [JobRecord] = []
+        for job in state.jobs {
+            var record = JobRecord(job, backend: backend, session: journal.session, now: state.now, wallNow: state.wallTime)
+            if let old = written[job.id] {
+                record.updatedAt = old.updatedAt
+                if let f = old.finishedAt, record.finishedAt != nil { record.finishedAt = f }   // keep the first wall time
+                if old == record { continue }
+            }
+            record.updatedAt = state.wallTime
+            written[job.id] = record
+            changed.append(record)
+        }
+        guard !changed.isEmpty else { return }
+        let journal = self.journal, onError = self.onError, records = changed
+        queue.async {
+            do throws(JobError) { try journal.write(records) } catch { onError(error) }
+        }
+    }
+
+    public func flush() { queue.sync {} }
+}

@@ -1,0 +1,64 @@
+import EaselCore
+
+extension JobRecord {
+    /// The record for `job` as of `now` (monotonic) / `wallNow` (seconds since 1970).
+    public init(_ job: Job, backend: String, session: Int, now: ContinuousClock.Instant, wallNow: Double) {
+        func wall(_ instant: ContinuousClock.Instant) -> Double {
+            let d = now - instant
+            return wallNow - (Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+        }
+        var file: String?, iw: Int?, ih: Int?, kind: String?, message: String?
+        switch job.state {
+        case .complete(let image): file = image.path; iw = image.width; ih = image.height
+        case .failed(let error): kind = error.kind; message = error.message
+        default: break
+        }
+        self.init(id: job.id.rawValue, session: session, prompt: job.request.prompt, negativePrompt: job.request.negativePrompt,
+                  width: job.request.width, height: job.request.height, seed: Int(job.request.seed), steps: job.request.steps,
+                  backend: backend, state: job.state.label, remoteID: job.remoteID?.rawValue, imageURL: job.imageRef?.url,
+                  file: file, imageWidth: iw, imageHeight: ih, errorKind: kind, errorMessage: message, attempts: job.attempts,
+                  createdAt: job.createdWallTime, finishedAt: job.finishedAt.map(wall), updatedAt: wallNow)
+    }
+
+    /// The job this record describes, with instants placed relative to `now` / `wallNow`.
+    /// Failed jobs come back with their category and the recorded message as the payload.
+    public func job(now: ContinuousClock.Instant, wallNow: Double) -> Job {
+        func instant(_ wall: Double) -> ContinuousClock.Instant { now - .milliseconds(Int((wallNow - wall) * 1000)) }
+        let state: JobState
+        switch self.state {
+        case "complete":
+            state = .complete(SavedImage(path: file ?? "", width: imageWidth ?? width, height: imageHeight ?? height))
+        case "failed": state = .failed(JobError(kind: errorKind ?? "", message: errorMessage ?? ""))
+        case "canceled": state = .canceled
+        case "processing", "queued": state = .running(progress: nil)
+        case "downloading": state = .downloading
+        case "saving": state = .saving
+        case "submitting": state = .submitting
+        default: state = .pending
+        }
+        var job = Job(id: JobID(id), request: request, state: state, remoteID: remoteID.map(RemoteJobID.init),
+                      createdAt: instant(createdAt), finishedAt: finishedAt.map(instant), createdWallTime: createdAt)
+        job.attempts = attempts
+        job.imageRef = imageURL.map { ImageRef(url: $0) }
+        return job
+    }
+}
+
+extension JobError {
+    /// Rebuilds an error from the journal's `kind` and message (the message is kept as the payload).
+    public init(kind: String, message: String) {
+        switch kind {
+        case "invalid_prompt": self = .invalidPrompt(reason: message)
+        case "rate_limited": self = .rateLimited(retryAfter: nil)
+        case "unauthorized": self = .unauthorized(message)
+        case "not_found": self = .notFound
+        case "timed_out": self = .timedOut(after: .zero)
+        case "network": self = .network(message)
+        case "server": self = .server(status: 500, message: message)
+        case "inference_failed": self = .inferenceFailed(message)
+        case "storage": self = .storage(message)
+        case "canceled": self = .canceled
+        default: self = .badResponse(message)
+        }
+    }
+}

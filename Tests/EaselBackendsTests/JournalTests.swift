@@ -1,0 +1,87 @@
+import EaselApp
+import EaselCore
+import EaselStore
+import Foundation
+import GRDB
+import Testing
+
+@Suite("The job journal")
+struct JournalTests {
+    func record(_ id: Int, session: Int, state: String = "complete", prompt: String = "p") -> JobRecord {
+        let now = ContinuousClock.now
+        let job = Job(id: JobID(id), request: .init(prompt: prompt, seed: UInt32(id % 1_000_000)),
+                      state: .complete(SavedImage(path: "/g/\(id).png", width: 64, height: 64)),
+                      remoteID: RemoteJobID("r\(id)"), createdAt: now, finishedAt: now, createdWallTime: Double(id))
+        var r = JobRecord(job, backend: "demo", session: session, now: now, wallNow: Double(id) + 1)
+        r.state = state
+        return r
+    }
+
+    @Test func jobsRoundTripThroughTheJournalWithTheirState() throws {
+        let journal = try Journal(directory: tempDir())
+        var job = Job(id: JobID(journal.firstJobID), request: .init(prompt: "a fox", seed: 7), state: .complete(SavedImage(path: "/g/f.png", width: 768, height: 768)),
+                      remoteID: RemoteJobID("abc"), createdAt: .now, finishedAt: .now, createdWallTime: 1_000)
+        job.attempts = 2
+        try journal.write([JobRecord(job, backend: "demo", session: journal.session, now: .now, wallNow: 1_010)])
+        let back = try #require(try journal.history().first).job(now: .now, wallNow: 1_010)
+        #expect(back.id == job.id && back.request == job.request && back.state == job.state && back.remoteID == job.remoteID)
+        #expect(back.attempts == 2 && back.createdWallTime == 1_000)
+        #expect(try journal.history(search: "FOX").count == 1)
+        #expect(try journal.history(search: "7").count == 1)
+        #expect(try journal.history(search: "wolf").isEmpty)
+    }
+
+    @Test func sessionsGetDisjointIdRanges() throws {
+        let dir = tempDir()
+        let a = try Journal(directory: dir), b = try Journal(directory: dir)
+        #expect(a.session != b.session)
+        #expect(abs(a.firstJobID - b.firstJobID) >= 1_000_000)
+    }
+
+    @Test func twoWritersAtOnceLoseNothing() async throws {
+        let dir = tempDir()
+        let a = try Journal(directory: dir), b = try Journal(directory: dir)
+        let sa = a.session, sb = b.session
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { for i in 0..<300 { try a.write([self.record(sa * 1_000_000 + i, session: sa)]) } }
+            group.addTask { for i in 0..<300 { try b.write([self.record(sb * 1_000_000 + i, session: sb)]) } }
+            try await group.waitForAll()
+        }
+        #expect(try a.count() == 600)
+    }
+
+    @Test func onlyJobsOfDeadSessionsAreResumedAndOnlyOnce() throws {
+        let dir = tempDir()
+        let old = try Journal(directory: dir)
+        try old.write([record(old.firstJobID, session: old.session, state: "processing"),
+                       record(old.firstJobID + 1, session: old.session, state: "complete")])
+        // The old session's process is alive (it is us): nothing to claim.
+        let live = try Journal(directory: dir)
+        #expect(try live.claimOrphans().isEmpty)
+        // Make the old session look dead (a pid that cannot exist), as after a SIGKILL.
+        let db = try DatabaseQueue(path: dir + "/easel.sqlite")
+        try db.write { try $0.execute(sql: "UPDATE session SET pid = 4194304 WHERE id = ?", arguments: [old.session]) }
+        let next = try Journal(directory: dir)
+        let claimed = try next.claimOrphans()
+        #expect(claimed.map(\.id) == [old.firstJobID])
+        #expect(claimed.first?.session == next.session)
+        #expect(try Journal(directory: dir).claimOrphans().isEmpty)
+    }
+
+    @Test func resumingPollsJobsWithARemoteIdAndNeverResendsAnInterruptedSubmit() {
+        var s = AppState(backendName: "d", now: .now)
+        let running = Job(id: JobID(5), request: .init(prompt: "a"), state: .running(progress: nil), remoteID: RemoteJobID("r5"), createdAt: s.now)
+        let sending = Job(id: JobID(6), request: .init(prompt: "b"), state: .submitting, createdAt: s.now)
+        var fetching = Job(id: JobID(7), request: .init(prompt: "c"), state: .saving, remoteID: RemoteJobID("r7"), createdAt: s.now)
+        fetching.imageRef = ImageRef(url: "http://x/7.png")
+        let done = Job(id: JobID(4), request: .init(prompt: "d"), state: .canceled, createdAt: s.now, finishedAt: s.now)
+        let effects = reduce(&s, .restored([running, sending, fetching, done]))
+        #expect(effects == [.poll(JobID(5), RemoteJobID("r5"), after: .zero), .download(JobID(7), ImageRef(url: "http://x/7.png"))])
+        #expect(s.job(JobID(6))?.state.label == "failed")
+        #expect(s.finishedJobs.contains { $0.id == JobID(4) })
+    }
+
+    @Test func anUnwritableStateFolderIsAStorageErrorWithThePath() {
+        #expect(throws: JobError.self) { try Journal(directory: "/proc/easel-state") }
+    }
+}
