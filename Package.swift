@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "EaselStore", dependencies: [
             "EaselCore", "EaselImaging", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .target(name: "EaselTerminal", dependencies: ["CNCurses", "CSixel", "EaselImaging"]),
+        .target(name: "EaselTerminal", dependencies: ["CNCurses", "CSixel", "EaselCore", "EaselImaging"]),
         .target(name: "EaselUI", dependencies: [
             "EaselCore", "EaselTerminal", .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
@@ -67,10 +67,10 @@ let package = Package(
         .testTarget(name: "EaselCoreTests", dependencies: ["EaselCore", "TestSupport"]),
         .testTarget(name: "EaselUITests", dependencies: ["EaselUI", "EaselTerminal", "EaselCore", "TestSupport"]),
         .testTarget(name: "EaselImagingTests", dependencies: ["EaselImaging"]),
-        .testTarget(name: "EaselTerminalTests", dependencies: ["EaselTerminal", "EaselImaging", "CSixel"]),
+        .testTarget(name: "EaselTerminalTests", dependencies: ["EaselTerminal", "EaselImaging", "EaselCore", "CSixel"]),
         .testTarget(name: "EaselBackendsTests", dependencies: [
             "EaselBackends", "EaselHTTP", "EaselServer", "EaselStore", "EaselImaging", "EaselCore", "EaselApp",
-            "EaselTerminal", .product(name: "FlyingFox", package: "FlyingFox"),
+            "EaselTerminal", .product(name: "FlyingFox", package: "FlyingFox"), .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "EaselServerTests", dependencies: ["EaselServer", "EaselImaging"]),
         .testTarget(name: "EndToEndTests", dependencies: ["EaselUI", "EaselTerminal", "EaselCore", "EaselImaging"]),

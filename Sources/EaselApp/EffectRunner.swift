@@ -58,6 +58,22 @@ public final class EffectRunner: Sendable {
             do { return .downloaded(id, try await backend.download(ref)) } catch { return .failed(id, error, during: .download) }
         case .cancel(let id, let remote):
             do { try await backend.cancel(remote); return nil } catch { return .failed(id, error, during: .cancel) }
+        case .open(let path):
+            // The system viewer, by argument vector: no shell ever sees the path.
+            var pid: pid_t = 0
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            for fd: Int32 in [0, 1, 2] {
+                posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
+            }
+            let argv: [UnsafeMutablePointer<CChar>?] = [strdup("xdg-open"), strdup(path), nil]
+            defer { argv.forEach { free($0) } }
+            let rc = posix_spawnp(&pid, "xdg-open", &actions, nil, argv, environ)
+            guard rc == 0 else { return .notice("Cannot open the image: xdg-open: \(String(cString: strerror(rc)))") }
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            return status == 0 ? .notice("Opened \(path)") : .notice("xdg-open could not open \(path)")
         case .timer(let after):
             do { try await Task.sleep(for: after) } catch { return nil }
             return .tick(.now, wallTime: Date().timeIntervalSince1970)

@@ -45,4 +45,24 @@ public final class JournalSync: @unchecked Sendable {
     }
 
     public func flush() { queue.sync {} }
+
+    private var draftWritten: String?
+
+    /// Keeps the prompt being edited in `draft.txt` beside the journal, so it survives a crash.
+    public func syncDraft(_ text: String) {
+        guard text != draftWritten else { return }
+        draftWritten = text
+        let path = (journal.path as NSString).deletingLastPathComponent + "/draft.txt"
+        queue.async {
+            let tmp = path + ".tmp"
+            if (try? text.write(toFile: tmp, atomically: false, encoding: .utf8)) != nil { rename(tmp, path) }
+        }
+    }
+
+    /// The draft left by the last run, if any.
+    public static func savedDraft(journal: Journal) -> String? {
+        let path = (journal.path as NSString).deletingLastPathComponent + "/draft.txt"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), !text.isEmpty else { return nil }
+        return text
+    }
 }

@@ -77,6 +77,7 @@ public final class TerminalApp: Sendable {
         var lastBuffer: CellBuffer?
         var redraws = state.redrawRequests
         var themes = state.themeRequests
+        var clipboards = state.clipboardRequests
         var themeName = theme.name
         var finishedSeen = state.finishedJobCount
         let notifier = Notifier(mode: options.notify, caps: caps)
@@ -148,7 +149,14 @@ public final class TerminalApp: Sendable {
                     screen.writeRaw(notifier.sequence(for: job))
                 }
             }
+            if state.clipboardRequests != clipboards {      // y / Y: OSC 52 reaches the local clipboard over SSH
+                clipboards = state.clipboardRequests
+                let payload = Data(state.clipboard.utf8).base64EncodedString()
+                let osc = Array("\u{1B}]52;c;\(payload)\u{07}".utf8)
+                screen.writeRaw(caps.inTmux ? ImagePresenter.passthrough(osc) : osc)
+            }
             journal?.sync(state)
+            journal?.syncDraft(state.editor.text)
             if let signal = SignalTrap.pending() { return 128 + signal }
             if state.quitRequested { return 0 }
 

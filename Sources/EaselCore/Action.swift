@@ -42,4 +42,6 @@ public enum Effect: Equatable, Sendable {
     case cancel(JobID, RemoteJobID)
     /// Send a `.tick` after `after` (a pacer slot or a 429 wait ends).
     case timer(after: Duration)
+    /// Open a file with the system viewer (argument vector, no shell).
+    case open(String)
 }

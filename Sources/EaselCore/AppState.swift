@@ -11,6 +11,24 @@ public enum Pane: String, CaseIterable, Sendable {
     }
 }
 
+/// A past prompt and the parameters it ran with.
+public struct PromptHistoryEntry: Equatable, Sendable {
+    public let prompt: String
+    public let parameters: GenerationParameters
+    public init(prompt: String, parameters: GenerationParameters) {
+        self.prompt = prompt
+        self.parameters = parameters
+    }
+}
+
+/// Incremental reverse search through past prompts (C-r).
+public struct PromptSearch: Equatable, Sendable {
+    public var query = ""
+    /// How many newer matches to skip (each further C-r adds one).
+    public var skip = 0
+    public init() {}
+}
+
 /// How Enter behaves while a job runs.
 public enum GenerationMode: String, Sendable, CaseIterable {
     /// The seed design: one job at a time; the editor and submit are locked while it runs.
@@ -76,6 +94,8 @@ public struct AppState: Equatable, Sendable {
     /// The history row under the cursor; `nil` follows the newest job.
     public var historySelection: JobID?
     public var showHelp = false
+    /// First help line shown (the overlay scrolls when the keymap does not fit).
+    public var helpScroll = 0
     public var hint: Hint?
     /// The latest time the loop reported (`.tick`).
     public var now: ContinuousClock.Instant
@@ -86,6 +106,16 @@ public struct AppState: Equatable, Sendable {
     public var redrawRequests = 0
     /// Bumped by `cycle_theme`: the loop loads the next theme when it changes.
     public var themeRequests = 0
+    /// Past prompts with their parameters, oldest first, without duplicates (↑/↓, C-r).
+    public var promptHistory: [PromptHistoryEntry] = []
+    /// While browsing with ↑/↓: the entry shown, and the draft to come back to.
+    public var historyBrowse: Int?
+    public var draft: PromptEditor?
+    /// While C-r is active.
+    public var search: PromptSearch?
+    /// Text to put on the terminal's clipboard (OSC 52); `clipboardRequests` counts requests.
+    public var clipboard = ""
+    public var clipboardRequests = 0
 
     public init(backendName: String, mode: GenerationMode = .exclusive, pollPolicy: PollPolicy = PollPolicy(),
                 parameters: GenerationParameters = GenerationParameters(), seeds: SeedSource = SeedSource(seed: 1),

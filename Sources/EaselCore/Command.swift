@@ -32,6 +32,22 @@ public enum Command: String, CaseIterable, Sendable {
     case moveJobDown = "move_job_down"
     case retryJob = "retry_job"
     case cycleTheme = "cycle_theme"
+    case insertNewline = "insert_newline"
+    case deleteWordForward = "delete_word_forward"
+    case yank
+    case undo
+    case historyPrevious = "history_previous"
+    case historyNext = "history_next"
+    case searchHistory = "search_history"
+    case previewJob = "preview_job"
+    case loadJob = "load_job"
+    case rerunSameSeed = "rerun_same_seed"
+    case rerunNewSeed = "rerun_new_seed"
+    case copyPath = "copy_path"
+    case copyPrompt = "copy_prompt"
+    case openImage = "open_image"
+    case pageUp = "page_up"
+    case pageDown = "page_down"
 
     /// One line, shown in the `?` overlay and the status bar.
     public var doc: String {
@@ -68,6 +84,22 @@ public enum Command: String, CaseIterable, Sendable {
         case .moveJobDown: "Move the pending job later"
         case .retryJob: "Retry: resume, download again or resend"
         case .cycleTheme: "Switch to the next theme"
+        case .insertNewline: "Insert a newline"
+        case .deleteWordForward: "Delete the next word"
+        case .yank: "Paste the last deleted text"
+        case .undo: "Undo the last edit"
+        case .historyPrevious: "Previous line, then older prompts"
+        case .historyNext: "Next line, then newer prompts"
+        case .searchHistory: "Search past prompts (again: older)"
+        case .previewJob: "Show the selected job in the preview"
+        case .loadJob: "Load prompt and parameters"
+        case .rerunSameSeed: "Run it again with the same seed"
+        case .rerunNewSeed: "Run it again with a new seed"
+        case .copyPath: "Copy the image path (OSC 52)"
+        case .copyPrompt: "Copy the prompt (OSC 52)"
+        case .openImage: "Open the image with the system viewer"
+        case .pageUp: "Scroll up a page"
+        case .pageDown: "Scroll down a page"
         }
     }
 }

@@ -13,6 +13,7 @@ public enum Key: Hashable, Sendable {
         case .char(" "): "Space"
         case .char(let c): String(c)
         case .ctrl(let c): "C-\(c)"
+        case .alt("\u{7F}"): "M-Backspace"
         case .alt(let c): "M-\(c)"
         case .enter: "Enter"
         case .altEnter: "M-Enter"
@@ -41,6 +42,7 @@ public enum Key: Hashable, Sendable {
             "Left": .left, "Right": .right, "Home": .home, "End": .end, "PgUp": .pageUp, "PgDn": .pageDown,
         ]
         if let k = named[name] { self = k; return }
+        if name == "M-Backspace" { self = .alt("\u{7F}"); return }
         if name.hasPrefix("C-"), name.count == 3, let c = name.last { self = .ctrl(c); return }
         if name.hasPrefix("M-"), name.count == 3, let c = name.last { self = .alt(c); return }
         if name.hasPrefix("F"), let n = Int(name.dropFirst()), (1...24).contains(n) { self = .function(n); return }

@@ -86,7 +86,11 @@ public struct Keymap: Equatable, Sendable {
             ("Home", .cursorLineStart), ("C-a", .cursorLineStart), ("End", .cursorLineEnd), ("C-e", .cursorLineEnd),
             ("M-b", .cursorWordLeft), ("M-f", .cursorWordRight),
             ("Backspace", .deleteBackward), ("C-h", .deleteBackward), ("Del", .deleteForward),
-            ("C-w", .deleteWordBackward), ("C-k", .killToLineEnd), ("C-u", .killToLineStart),
+            ("C-w", .deleteWordBackward), ("M-Backspace", .deleteWordBackward), ("M-d", .deleteWordForward),
+            ("C-k", .killToLineEnd), ("C-u", .killToLineStart), ("C-y", .yank), ("C-_", .undo),
+            ("M-Enter", .insertNewline), ("C-j", .insertNewline),
+            ("Up", .historyPrevious), ("C-p", .historyPrevious), ("Down", .historyNext), ("C-n", .historyNext),
+            ("C-r", .searchHistory),
             ("M-s", .cycleSize), ("M-=", .countUp), ("M--", .countDown),
         ],
         .queue: [
@@ -98,11 +102,13 @@ public struct Keymap: Equatable, Sendable {
         .history: [
             ("q", .quit), ("C-d", .quit), ("?", .toggleHelp), ("i", .focusPrompt), ("Esc", .focusPrompt),
             ("Up", .selectUp), ("k", .selectUp), ("Down", .selectDown), ("j", .selectDown),
-            ("t", .retryJob),
+            ("t", .retryJob), ("Enter", .previewJob), ("r", .loadJob), ("R", .rerunSameSeed), ("n", .rerunNewSeed),
+            ("y", .copyPath), ("Y", .copyPrompt), ("o", .openImage),
         ],
         .help: [
             ("Esc", .closeOverlay), ("?", .closeOverlay), ("q", .closeOverlay), ("F1", .closeOverlay),
-            ("C-c", .quit),
+            ("Down", .selectDown), ("j", .selectDown), ("Up", .selectUp), ("k", .selectUp),
+            ("PgDn", .pageDown), ("Space", .pageDown), ("PgUp", .pageUp), ("C-c", .quit),
         ],
     ])
 }

@@ -160,6 +160,13 @@ func restore(_ state: inout AppState, _ jobs: [Job]) -> [Effect] {
     let known = Set(state.jobs.map(\.id))
     let incoming = jobs.filter { !known.contains($0.id) }.sorted { $0.createdWallTime < $1.createdWallTime }
     state.jobs = incoming.filter { !$0.state.isActive } + state.jobs
+    let browsing = state.historyBrowse, draft = state.draft
+    for job in incoming {
+        let r = job.request
+        remember(&state, r.prompt, GenerationParameters(negativePrompt: r.negativePrompt, width: r.width, height: r.height,
+                                                        seed: r.seed, steps: r.steps))
+    }
+    (state.historyBrowse, state.draft) = (browsing, draft)
     var effects: [Effect] = []
     let now = state.now
     for var job in incoming where job.state.isActive {

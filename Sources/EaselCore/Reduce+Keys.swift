@@ -1,4 +1,5 @@
 func reduceKey(_ state: inout AppState, _ key: Key, keymap: Keymap) -> [Effect] {
+    if state.search != nil, !state.showHelp, state.focus == .prompt { return searchKey(&state, key, keymap: keymap) }
     let context: KeyContext = state.showHelp ? .help : state.focus.keyContext
     guard let command = keymap.command(for: key, in: context) else {
         if context == .prompt, case .char(let c) = key {
@@ -12,6 +13,7 @@ func reduceKey(_ state: inout AppState, _ key: Key, keymap: Keymap) -> [Effect] 
 
 private let editingCommands: Set<Command> = [
     .deleteBackward, .deleteForward, .deleteWordBackward, .killToLineEnd, .killToLineStart,
+    .insertNewline, .deleteWordForward, .yank, .undo, .historyPrevious, .historyNext, .searchHistory,
 ]
 
 func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
@@ -31,8 +33,14 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
         let n = Pane.allCases.count
         state.focus = Pane.allCases[(Pane.allCases.firstIndex(of: state.focus)! + n - 1) % n]
     case .focusPrompt: state.focus = .prompt
-    case .toggleHelp: state.showHelp.toggle()
+    case .toggleHelp:
+        state.showHelp.toggle()
+        state.helpScroll = 0
     case .closeOverlay: state.showHelp = false
+    case .selectUp where state.showHelp: state.helpScroll = max(0, state.helpScroll - 1)
+    case .selectDown where state.showHelp: state.helpScroll += 1
+    case .pageUp: if state.showHelp { state.helpScroll = max(0, state.helpScroll - 10) }
+    case .pageDown: if state.showHelp { state.helpScroll += 10 }
     case .selectUp: moveSelection(&state, by: -1)
     case .selectDown: moveSelection(&state, by: 1)
     case .toggleMode:
@@ -58,6 +66,42 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
     case .deleteWordBackward: state.editor.deleteWordBackward()
     case .killToLineEnd: state.editor.killToEnd()
     case .killToLineStart: state.editor.killToStart()
+    case .insertNewline: state.editor.insert("\n")
+    case .deleteWordForward: state.editor.deleteWordForward()
+    case .yank: state.editor.yank()
+    case .undo: state.editor.undo()
+    case .historyPrevious: if !state.editor.moveLine(-1) { browseHistory(&state, by: -1) }
+    case .historyNext: if !state.editor.moveLine(1) { browseHistory(&state, by: 1) }
+    case .searchHistory:
+        state.draft = state.editor
+        state.search = PromptSearch()
+    case .previewJob:
+        if let job = state.selectedHistoryJob { state.historySelection = job.id }
+    case .loadJob:
+        guard let job = state.selectedHistoryJob else { return [] }
+        load(&state, job.request)
+        state.focus = .prompt
+    case .rerunSameSeed, .rerunNewSeed:
+        guard let job = state.selectedHistoryJob else { return [] }
+        guard !state.isEditorLocked else { state.hint = .locked; return [] }
+        var request = job.request
+        if command == .rerunNewSeed { request.seed = state.seeds.next() }
+        return enqueue(&state, request)
+    case .copyPath, .copyPrompt:
+        guard let job = state.selectedHistoryJob ?? state.selectedQueueJob else { return [] }
+        if command == .copyPrompt {
+            state.clipboard = job.request.prompt
+        } else if case .complete(let image) = job.state {
+            state.clipboard = image.path
+        } else {
+            state.hint = .info("Only finished images have a path to copy")
+            return []
+        }
+        state.clipboardRequests += 1
+        state.hint = .info("Copied to the clipboard (OSC 52)")
+    case .openImage:
+        guard case .complete(let image)? = state.selectedHistoryJob?.state else { return [] }
+        return [.open(image.path)]
     case .redraw: state.redrawRequests += 1
     case .cycleTheme: state.themeRequests += 1
     case .cycleSize:
@@ -166,6 +210,7 @@ private func generate(_ state: inout AppState) -> [Effect] {
         state.nextJobID += 1
         state.jobs.append(Job(id: id, request: request, state: .pending, createdAt: state.now, createdWallTime: state.wallTime))
     }
+    remember(&state, prompt, p)
     if state.mode == .queue, p.count > 1 || state.activeJobs.count > p.count {
         state.hint = .info("\(p.count) job\(p.count == 1 ? "" : "s") queued; \(state.activeJobs.count) waiting or running")
     }
@@ -179,4 +224,89 @@ extension String {
         while let l = s.last, l.isWhitespace { s.removeLast() }
         return String(s)
     }
+}
+
+/// Puts a request's prompt and parameters in the editor (seed fixed to the request's).
+private func load(_ state: inout AppState, _ request: GenerationRequest) {
+    state.editor.replace(with: request.prompt)
+    state.parameters.negativePrompt = request.negativePrompt
+    state.parameters.width = request.width
+    state.parameters.height = request.height
+    state.parameters.steps = request.steps
+    state.parameters.seed = request.seed
+    state.historyBrowse = nil
+}
+
+/// One more job with exactly `request` (re-run from history).
+private func enqueue(_ state: inout AppState, _ request: GenerationRequest) -> [Effect] {
+    let id = JobID(state.nextJobID)
+    state.nextJobID += 1
+    state.jobs.append(Job(id: id, request: request, state: .pending, createdAt: state.now, createdWallTime: state.wallTime))
+    state.historySelection = nil
+    return startReady(&state)
+}
+
+/// Adds a submitted prompt to the prompt history (an older equal entry moves to the end).
+func remember(_ state: inout AppState, _ prompt: String, _ parameters: GenerationParameters) {
+    state.promptHistory.removeAll { $0.prompt == prompt }
+    state.promptHistory.append(PromptHistoryEntry(prompt: prompt, parameters: parameters))
+    if state.promptHistory.count > 1_000 { state.promptHistory.removeFirst() }
+    state.historyBrowse = nil
+    state.draft = nil
+}
+
+/// ↑/↓ past the first/last line: older/newer prompts; past the newest, the draft comes back.
+private func browseHistory(_ state: inout AppState, by delta: Int) {
+    let count = state.promptHistory.count
+    guard count > 0 else { return }
+    let current = state.historyBrowse ?? count
+    let next = max(0, min(count, current + delta))
+    guard next != current else { return }
+    if state.historyBrowse == nil { state.draft = state.editor }
+    if next == count {
+        state.editor = state.draft ?? PromptEditor()
+        state.historyBrowse = nil
+        state.draft = nil
+    } else {
+        let entry = state.promptHistory[next]
+        state.editor.replace(with: entry.prompt)
+        let count = state.parameters.count
+        state.parameters = entry.parameters
+        state.parameters.count = count
+        state.historyBrowse = next
+    }
+}
+
+/// The match for the search: newest first, skipping `skip` matches.
+func searchMatch(_ state: AppState) -> PromptHistoryEntry? {
+    guard let search = state.search else { return nil }
+    let matches = state.promptHistory.reversed().filter {
+        search.query.isEmpty || $0.prompt.lowercased().contains(search.query.lowercased())
+    }
+    return matches.isEmpty ? nil : matches[min(search.skip, matches.count - 1)]
+}
+
+/// Keys while C-r is active: type to narrow, C-r for an older match, Enter accepts, Esc or C-g restores.
+private func searchKey(_ state: inout AppState, _ key: Key, keymap: Keymap) -> [Effect] {
+    switch key {
+    case .char(let c): state.search?.query.append(c); state.search?.skip = 0
+    case .backspace: if state.search?.query.isEmpty == false { state.search?.query.removeLast() }
+    case .ctrl("r"): state.search?.skip += 1
+    case .escape, .ctrl("g"), .ctrl("c"):
+        state.editor = state.draft ?? state.editor
+        state.search = nil
+        state.draft = nil
+    default:
+        // Enter (or any other key) accepts the match and leaves the search.
+        if let match = searchMatch(state) {
+            state.editor.replace(with: match.prompt)
+            let count = state.parameters.count
+            state.parameters = match.parameters
+            state.parameters.count = count
+        }
+        state.search = nil
+        state.draft = nil
+    }
+    if state.search != nil, let match = searchMatch(state) { state.editor = PromptEditor(match.prompt) }
+    return []
 }

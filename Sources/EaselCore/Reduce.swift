@@ -17,7 +17,10 @@ public func reduce(_ state: inout AppState, _ action: Action, keymap: Keymap = .
         state.hint = nil
         guard state.focus == .prompt, !state.showHelp else { return [] }
         guard !state.isEditorLocked else { state.hint = .locked; return [] }
-        state.editor.insert(Sanitize.line(text))
+        if state.search != nil { state.search?.query += Sanitize.line(text); return [] }
+        // Newlines stay newlines (the prompt is multi-line); everything else is sanitized.
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+        state.editor.insert(lines.map { Sanitize.line(String($0)) }.joined(separator: "\n"))
         return []
     case .clicked(let pane, let row, let height):
         state.hint = nil

@@ -114,7 +114,7 @@ public final class Screen {
 
     static func character(_ v: UInt32) -> InputEvent? {
         switch v {
-        case 0x0D, 0x0A: return .key(.enter)
+        case 0x0D: return .key(.enter)
         case 0x09: return .key(.tab)
         case 0x1B: return .key(.escape)
         case 0x7F: return .key(.backspace)

@@ -147,6 +147,8 @@ enum Hyperlinks {
 /// The `?` overlay, generated from the keymap: one group per context, one row per command.
 struct HelpOverlay {
     let keymap: Keymap
+    /// First line shown; clamped so the last page is full.
+    var scroll = 0
 
     func render(in area: Rect, into buffer: inout CellBuffer) {
         let groups: [(String, KeyContext)] = [("Everywhere", .global), ("Prompt", .prompt), ("Queue", .queue),
@@ -163,19 +165,25 @@ struct HelpOverlay {
                 lines.append(("  " + keys + pad + row.doc, .text))
             }
         }
-        // One column when it fits, else two side by side (each a whole group where possible).
-        let columns = lines.count + 2 <= area.height - 2 ? 1 : 2
-        let perColumn = (lines.count + columns - 1) / columns
+        // One column when it fits, else two side by side (from 100 columns); scrolls when still too long.
+        let rowsAvailable = max(1, area.height - 4)
+        let columns = lines.count <= rowsAvailable || area.width < 100 ? 1 : 2
+        let perColumn = min(rowsAvailable, (lines.count + columns - 1) / columns)
         let width = min(area.width - 2, columns == 1 ? 84 : 160), height = min(area.height - 2, perColumn + 2)
         guard width > 10, height > 2 else { return }
         let box = Rect(x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width: width, height: height)
-        buffer.fill(box, role: .text)
-        buffer.box(box, title: "Keys — Esc closes", role: .borderFocused, titleRole: .titleFocused)
         let inner = box.inset(by: 1)
+        let capacity = columns * inner.height
+        let start = max(0, min(scroll, lines.count - capacity))
+        let visible = Array(lines.dropFirst(start).prefix(capacity))
+        let title = lines.count > capacity
+            ? "Keys \(start + 1)–\(start + visible.count) of \(lines.count) — ↑↓ PgUp PgDn scroll · Esc closes"
+            : "Keys — Esc closes"
+        buffer.fill(box, role: .text)
+        buffer.box(box, title: title, role: .borderFocused, titleRole: .titleFocused)
         let columnWidth = inner.width / columns
-        for (i, line) in lines.enumerated() {
-            let column = i / perColumn, row = i % perColumn
-            guard row < inner.height else { continue }
+        for (i, line) in visible.enumerated() {
+            let column = i / inner.height, row = i % inner.height
             buffer.put(line.0, x: inner.x + 1 + column * columnWidth, y: inner.y + row, maxWidth: columnWidth - 1, role: line.1)
         }
     }

@@ -36,7 +36,7 @@ public func render(_ state: AppState, size: CellSize, keymap: Keymap = .default,
     var pictures = [preview, thumbnail].compactMap { $0 }
     let links = StatusBar().render(state, in: layout.statusBar, into: &buffer)
     if state.showHelp {
-        HelpOverlay(keymap: keymap).render(in: Rect(x: 0, y: 0, width: size.columns, height: size.rows - 1), into: &buffer)
+        HelpOverlay(keymap: keymap, scroll: state.helpScroll).render(in: Rect(x: 0, y: 0, width: size.columns, height: size.rows - 1), into: &buffer)
         pictures = []
     }
     return Frame(buffer: buffer, pictures: pictures, links: state.showHelp ? [] : links)

@@ -90,6 +90,7 @@ struct PromptEditorView {
         var cursorLine = 0, cursorCol = 0, width = 0
         for (i, ch) in state.editor.characters.enumerated() {
             if i == state.editor.cursor { cursorLine = lines.count - 1; cursorCol = width }
+            if ch == "\n" { lines.append([]); width = 0; continue }
             let w = DisplayWidth.of(ch)
             if width + w > inner.width - 1 { lines.append([]); width = 0 }
             lines[lines.count - 1].append(ch)
@@ -106,9 +107,15 @@ struct PromptEditorView {
         if focused && !locked && !state.showHelp {
             buffer.cursor = (inner.x + cursorCol, inner.y + cursorLine - first)
         }
+        if let search = state.search {
+            buffer.put("(reverse-i-search)`\(search.query)': C-r older · Enter accept · Esc cancel", x: inner.x, y: inner.maxY - 1,
+                       maxWidth: inner.width, role: .hint)
+            return
+        }
         let p = state.parameters
         var params = "seed: \(p.seed.map(String.init) ?? "random")   \(p.width)×\(p.height)   steps: \(p.steps)"
         if p.count > 1 { params += "   count: \(p.count)" }
+        if let i = state.historyBrowse { params += "   history \(i + 1)/\(state.promptHistory.count)" }
         if !p.negativePrompt.isEmpty { params = "neg: \(Wording.oneLine(p.negativePrompt))   " + params }
         buffer.put(params, x: inner.x, y: inner.maxY - 1, maxWidth: inner.width, role: .muted)
     }

@@ -220,6 +220,7 @@ extension Easel {
             } catch {
                 throw CLIError("journal: \(error.message)")
             }
+            if let draft = JournalSync.savedDraft(journal: journal) { state.editor = PromptEditor(draft) }
             let app = TerminalApp()
             let runner = EffectRunner(backend: backend, gallery: Gallery(directory: client.galleryDirectory), send: app.post)
             let sync = JournalSync(journal: journal, backend: backend.displayName) { [app] error in

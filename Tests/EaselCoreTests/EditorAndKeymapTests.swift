@@ -48,11 +48,11 @@ struct EditorAndKeymapTests {
         #expect(s.quitRequested)
     }
 
-    @Test func pasteNeverSubmitsAndNewlinesBecomeSpaces() {
+    @Test func pasteNeverSubmitsKeepsNewlinesAndDropsEscapes() {
         var s = AppState.fixture(prompt: "")
-        let effects = reduce(&s, .paste("two\nlines\u{1B}[31m"))
+        let effects = reduce(&s, .paste("two\nlines\t\u{1B}[31m"))
         #expect(effects.isEmpty)
-        #expect(s.editor.text == "two lines")
+        #expect(s.editor.text == "two\nlines ")
     }
 
     @Test func everyBoundCommandHasADocAndEveryKeyNameRoundTrips() {

@@ -11,6 +11,7 @@ func submitted(_ store: inout ReducerHarness, id: Int = 1, request: GenerationRe
         $0.jobs.append(job)
         $0.nextJobID = id + 1
         $0.pacer.record(now: time)
+        $0.promptHistory.append(PromptHistoryEntry(prompt: request.prompt, parameters: $0.parameters))
     }
 }
 

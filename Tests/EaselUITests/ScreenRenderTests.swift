@@ -143,7 +143,12 @@ struct ScreenRenderTests {
         s.showHelp = true
         let f = frame(s, status: .ready(EncodedImage(payload: .bytes([0x1B]), pixels: PixelSize(width: 6, height: 6),
                                                      cells: CellSize(columns: 1, rows: 1))))
-        let text = f.buffer.lines.joined(separator: "\n")
+        // Scroll through the overlay (j) and gather every page.
+        var text = f.buffer.lines.joined(separator: "\n")
+        for _ in 0..<60 {
+            _ = reduce(&s, .key(.char("j")))
+            text += frame(s).buffer.lines.joined(separator: "\n")
+        }
         for row in Keymap.default.helpRows(in: .prompt) { #expect(text.contains(row.doc), "missing \(row.command)") }
         #expect(text.contains("Left, C-b"))
         #expect(f.pictures.isEmpty)

@@ -1,0 +1,125 @@
+import EaselCore
+import Testing
+import TestSupport
+
+@Suite("Editing like readline")
+struct ReadlineEditingTests {
+    @Test func killAndYankAndUndo() {
+        var s = AppState.fixture(prompt: "a red fox jumps")
+        _ = reduce(&s, .key(.alt("\u{7F}")))                    // M-Backspace
+        #expect(s.editor.text == "a red fox ")
+        _ = reduce(&s, .key(.ctrl("a")))
+        _ = reduce(&s, .key(.alt("d")))                         // M-d
+        #expect(s.editor.text == " red fox ")
+        _ = reduce(&s, .key(.ctrl("e")))
+        _ = reduce(&s, .key(.ctrl("y")))                        // yank the last kill ("a")
+        #expect(s.editor.text == " red fox a")
+        _ = reduce(&s, .key(.ctrl("_")))
+        _ = reduce(&s, .key(.ctrl("_")))
+        _ = reduce(&s, .key(.ctrl("_")))
+        #expect(s.editor.text == "a red fox jumps")
+    }
+
+    @Test func altEnterAndCtrlJInsertNewlinesAndUpDownMoveBetweenLines() {
+        var s = AppState.fixture(prompt: "first")
+        _ = reduce(&s, .key(.altEnter))
+        _ = reduce(&s, .paste("second"))
+        _ = reduce(&s, .key(.ctrl("j")))
+        _ = reduce(&s, .key(.char("x")))
+        #expect(s.editor.text == "first\nsecond\nx")
+        _ = reduce(&s, .key(.up))
+        #expect(s.editor.cursorLine == 1)
+        _ = reduce(&s, .key(.ctrl("a")))
+        _ = reduce(&s, .key(.ctrl("k")))
+        #expect(s.editor.text == "first\n\nx")
+    }
+
+    @Test func aPastedNewlineNeverSubmits() {
+        var s = AppState.fixture(prompt: "")
+        #expect(reduce(&s, .paste("line one\r\nline two\u{1B}[31m")).isEmpty)
+        #expect(s.editor.text == "line one\nline two" && s.jobs.isEmpty)
+    }
+
+    @Test func wideAndCombiningCharactersMoveAsOneCursorStep() {
+        var e = PromptEditor("猫é👍🏽")
+        #expect(e.characters.count == 3)
+        e.moveLeft()
+        e.deleteBackward()
+        #expect(e.text == "猫👍🏽")
+    }
+}
+
+@Suite("Prompt history and C-r")
+struct PromptHistoryTests {
+    func withHistory(_ prompts: [String]) -> AppState {
+        var s = AppState.fixture(prompt: "", mode: .queue)
+        for p in prompts {
+            s.editor = PromptEditor(p)
+            _ = reduce(&s, .key(.enter))
+        }
+        s.editor = PromptEditor("my draft")
+        return s
+    }
+
+    @Test func upAndDownBrowseAtTheBoundariesAndTheDraftComesBack() {
+        var s = withHistory(["sun", "moon", "stars"])
+        _ = reduce(&s, .key(.up))
+        #expect(s.editor.text == "stars")
+        _ = reduce(&s, .key(.ctrl("p")))
+        _ = reduce(&s, .key(.up))
+        #expect(s.editor.text == "sun")
+        _ = reduce(&s, .key(.up))                               // the oldest: stays
+        #expect(s.editor.text == "sun")
+        _ = reduce(&s, .key(.down)); _ = reduce(&s, .key(.ctrl("n"))); _ = reduce(&s, .key(.down))
+        #expect(s.editor.text == "my draft" && s.historyBrowse == nil)
+        _ = reduce(&s, .key(.down))                             // past the draft: nothing
+        #expect(s.editor.text == "my draft")
+    }
+
+    @Test func historyEntriesBringTheirParametersAndDuplicatesCollapse() {
+        var s = withHistory(["sun", "moon"])
+        s.parameters.width = 512
+        s.editor = PromptEditor("sun")
+        _ = reduce(&s, .key(.enter))
+        #expect(s.promptHistory.map(\.prompt) == ["moon", "sun"])
+        s.parameters.width = 1024
+        _ = reduce(&s, .key(.up))
+        #expect(s.editor.text == "sun" && s.parameters.width == 512)
+    }
+
+    @Test func ctrlRFindsTheNewestMatchThenOlderOnesAndEscRestoresTheDraft() {
+        var s = withHistory(["red sun", "blue moon", "red moon"])
+        _ = reduce(&s, .key(.ctrl("r")))
+        for c in "red" { _ = reduce(&s, .key(.char(c))) }
+        #expect(s.editor.text == "red moon")
+        _ = reduce(&s, .key(.ctrl("r")))
+        #expect(s.editor.text == "red sun")
+        _ = reduce(&s, .key(.escape))
+        #expect(s.editor.text == "my draft" && s.search == nil)
+        _ = reduce(&s, .key(.ctrl("r")))
+        for c in "MOON" { _ = reduce(&s, .key(.char(c))) }
+        _ = reduce(&s, .key(.enter))
+        #expect(s.editor.text == "red moon" && s.search == nil && s.jobs.count == 3)
+    }
+
+    @Test func historyPaneKeysLoadRerunAndCopy() {
+        var s = AppState.fixture(prompt: "lighthouse", mode: .queue)
+        _ = reduce(&s, .key(.enter))
+        let saved = SavedImage(path: "/g/l.png", width: 1, height: 1)
+        _ = reduce(&s, .submitted(JobID(1), RemoteJobID("r"), status: .completed(ImageRef(url: "u"))))
+        _ = reduce(&s, .downloaded(JobID(1), ImageData([1])))
+        _ = reduce(&s, .saved(JobID(1), saved))
+        s.focus = .history
+        let same = reduce(&s, .key(.char("R")))
+        #expect(same == [.submit(JobID(2), s.jobs[0].request)])
+        _ = reduce(&s, .key(.char("y")))
+        #expect(s.clipboard == "/g/l.png" && s.clipboardRequests == 1)
+        _ = reduce(&s, .key(.char("Y")))
+        #expect(s.clipboard == "lighthouse" && s.clipboardRequests == 2)
+        s.historySelection = JobID(1)
+        #expect(reduce(&s, .key(.char("o"))) == [.open("/g/l.png")])
+        s.editor = PromptEditor("other")
+        _ = reduce(&s, .key(.char("r")))
+        #expect(s.editor.text == "lighthouse" && s.focus == .prompt && s.parameters.seed == 42)
+    }
+}
