@@ -59,7 +59,7 @@ struct SeedJobAPITests {
             let (id, _) = try await api.submit(.init(prompt: "moon", width: 64, height: 64, seed: 1, steps: 1))
             try await Task.sleep(for: .milliseconds(1100))
             guard case .running(let p?) = try await api.status(of: id) else { Issue.record("not running"); return }
-            #expect(p > 0.3 && p < 1)
+            #expect(p > 0.1 && p < 1)
         }
     }
 
@@ -132,7 +132,7 @@ struct SeedJobAPITests {
         } catch {
             Issue.record("wrong error \(error)")
         }
-        #expect(ContinuousClock.now - start < .seconds(3))
+        #expect(ContinuousClock.now - start < .seconds(10), "the 20 s low-speed limit would have fired instead")
     }
 
     @Test func dataURIsAreDecodedAndNonImagesRefused() async throws {
