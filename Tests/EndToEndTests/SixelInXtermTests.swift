@@ -49,6 +49,16 @@ final class XSession {
 
     func xdotool(_ args: String...) { Harness.run(["xdotool"] + args, env: ["DISPLAY": display], capture: false) }
 
+    /// Waits until the studio has drawn its first frame (the prompt box's top border is lit), so typed
+    /// keys are not swallowed by the start-up probe.
+    func waitForStudio(_ dir: String) async -> Bool {
+        await Harness.waitUntil(.seconds(30)) {
+            let path = dir + "/probe-shot.png"
+            guard screenshot(to: path), let shot = try? Shot(path) else { return false }
+            return shot.colours(Rect(x: 1, y: 0, width: 30, height: 1)).lit > 0.02
+        }
+    }
+
     func screenshot(to path: String) -> Bool {
         Harness.run(["import", "-window", "root", path], env: ["DISPLAY": display], capture: false).status == 0
     }
@@ -66,8 +76,9 @@ struct SixelInXtermTests {
         let dir = Harness.tempDir("xterm")
         let gallery = dir + "/gallery"
         try x.startXterm("\(Harness.binary) --gallery \(gallery) --latency 1 --poll-interval 0.3 2> \(dir)/stderr.txt; sleep 30")
-        // The studio is up once the screen has content: wait for xterm, then type like a user.
-        await Harness.pause(3)
+        // The studio is up once the screen has content: wait for it, then type like a user.
+        #expect(await x.waitForStudio(dir))
+        await Harness.pause(0.3)
         x.xdotool("mousemove", "300", "200")
         x.xdotool("type", "--delay", "20", "a red sun over the sea at dusk")
         x.xdotool("key", "Return")

@@ -41,7 +41,8 @@ struct SixelRedrawTests {
         let dir = Harness.tempDir("xterm-redraw")
         let gallery = dir + "/gallery"
         try x.startXterm("\(Harness.binary) --gallery \(gallery) --latency 0.5 --poll-interval 0.2 2> \(dir)/stderr.txt; sleep 30")
-        await Harness.pause(3)
+        #expect(await x.waitForStudio(dir))
+        await Harness.pause(0.3)
         x.xdotool("mousemove", "300", "200")
         x.xdotool("type", "--delay", "15", "a red sun over the sea at dusk")
         x.xdotool("key", "Return")
