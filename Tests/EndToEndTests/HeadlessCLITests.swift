@@ -48,3 +48,23 @@ struct HeadlessCLITests {
         #expect(Harness.pngs(in: gallery).isEmpty)
     }
 }
+
+@Suite("Two Easel processes, one journal")
+struct SharedJournalTests {
+    @Test func twoProcessesWritingAtOnceLoseNoRowAndReportNoError() async throws {
+        let state = Harness.tempDir("shared-state")
+        let gallery = Harness.tempDir("shared-gallery")
+        let prompts = (1...6).map { "shared \($0)" }
+        async let a = Task.detached { Harness.run([Harness.binary, "generate"] + prompts.map { "a " + $0 } + ["--gallery", gallery,
+            "--latency", "0", "--poll-interval", "0.05", "--concurrency", "3", "--rate-limit", "100/1s"], env: ["XDG_STATE_HOME": state]) }.value
+        async let b = Task.detached { Harness.run([Harness.binary, "generate"] + prompts.map { "b " + $0 } + ["--gallery", gallery,
+            "--latency", "0", "--poll-interval", "0.05", "--concurrency", "3", "--rate-limit", "100/1s"], env: ["XDG_STATE_HOME": state]) }.value
+        let (ra, rb) = await (a, b)
+        #expect(ra.status == 0 && rb.status == 0, "\(ra.out)\n\(rb.out)")
+        #expect(!ra.out.contains("journal") && !rb.out.contains("journal"), "journal errors: \(ra.out) \(rb.out)")
+        let history = Harness.run([Harness.binary, "history", "--json", "--limit", "100"], env: ["XDG_STATE_HOME": state])
+        let rows = history.out.split(separator: "\n").filter { $0.contains("\"state\":\"complete\"") }
+        #expect(rows.count == 12, "\(history.out)")
+        #expect(Harness.pngs(in: gallery).count == 12)
+    }
+}
