@@ -58,7 +58,7 @@ let package = Package(
 
         .executableTarget(
             name: "easel-bench",
-            dependencies: ["EaselImaging", "EaselTerminal", "EaselServer"],
+            dependencies: ["EaselImaging", "EaselTerminal", "EaselServer", "EaselCore", "EaselStore", "EaselUI"],
             linkerSettings: [.unsafeFlags(["-use-ld=lld"])]
         ),
 

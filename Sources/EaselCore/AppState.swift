@@ -21,6 +21,20 @@ public struct PromptHistoryEntry: Equatable, Sendable {
     }
 }
 
+/// A field the prompt editor can edit in place of the prompt.
+public enum FieldEdit: Equatable, Sendable {
+    case negativePrompt
+    /// `seed=42|random size=768x768 steps=30`
+    case parameters
+
+    public var title: String {
+        switch self {
+        case .negativePrompt: "Negative prompt — Enter or M-n goes back"
+        case .parameters: "Parameters: seed=N|random size=WxH steps=N — Enter applies, Esc cancels"
+        }
+    }
+}
+
 /// Incremental reverse search through past prompts (C-r).
 public struct PromptSearch: Equatable, Sendable {
     public var query = ""
@@ -113,6 +127,9 @@ public struct AppState: Equatable, Sendable {
     public var draft: PromptEditor?
     /// While C-r is active.
     public var search: PromptSearch?
+    /// While the editor holds another field (M-n, M-e), and the prompt waiting to come back.
+    public var fieldEdit: FieldEdit?
+    public var stashedPrompt: PromptEditor?
     /// Text to put on the terminal's clipboard (OSC 52); `clipboardRequests` counts requests.
     public var clipboard = ""
     public var clipboardRequests = 0

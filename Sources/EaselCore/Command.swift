@@ -46,6 +46,9 @@ public enum Command: String, CaseIterable, Sendable {
     case copyPath = "copy_path"
     case copyPrompt = "copy_prompt"
     case openImage = "open_image"
+    case editNegative = "edit_negative"
+    case editParameters = "edit_parameters"
+    case toggleSeed = "toggle_seed"
     case pageUp = "page_up"
     case pageDown = "page_down"
 
@@ -98,6 +101,9 @@ public enum Command: String, CaseIterable, Sendable {
         case .copyPath: "Copy the image path (OSC 52)"
         case .copyPrompt: "Copy the prompt (OSC 52)"
         case .openImage: "Open the image with the system viewer"
+        case .editNegative: "Edit the negative prompt (again: back)"
+        case .editParameters: "Edit seed, size and steps as text"
+        case .toggleSeed: "Seed: random per job / fixed"
         case .pageUp: "Scroll up a page"
         case .pageDown: "Scroll down a page"
         }

@@ -91,6 +91,7 @@ public struct Keymap: Equatable, Sendable {
             ("M-Enter", .insertNewline), ("C-j", .insertNewline),
             ("Up", .historyPrevious), ("C-p", .historyPrevious), ("Down", .historyNext), ("C-n", .historyNext),
             ("C-r", .searchHistory),
+            ("M-n", .editNegative), ("M-e", .editParameters), ("M-r", .toggleSeed),
             ("M-s", .cycleSize), ("M-=", .countUp), ("M--", .countDown),
         ],
         .queue: [

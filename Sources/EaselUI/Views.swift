@@ -78,7 +78,7 @@ enum Wording {
 struct PromptEditorView {
     func render(_ state: AppState, focused: Bool, in area: Rect, into buffer: inout CellBuffer) {
         let locked = state.isEditorLocked
-        let title = locked ? "Prompt — locked while a job processes" : "Prompt"
+        let title = state.fieldEdit?.title ?? (locked ? "Prompt — locked while a job processes" : "Prompt")
         buffer.box(area, title: title, role: focused ? .borderFocused : .border,
                    titleRole: locked ? .locked : focused ? .titleFocused : .title)
         let inner = area.inset(by: 1)

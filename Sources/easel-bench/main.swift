@@ -82,6 +82,10 @@ do {
     failures += results.failures
     machine.loadAfter = MachineInfo.loadAverage()
     sections.append((PreviewReport.title, PreviewReport(results: results, machine: machine).markdown))
+    let history = HistoryBench(jobs: options.smoke ? 2_000 : 100_000, keystrokes: options.smoke ? 50 : 1_000, dir: dir)
+    stderrLine("easel-bench: journal with \(history.jobs) jobs")
+    let h = try history.run()
+    sections.append(("History and journal", history.markdown(h)))
 } catch {
     failures.append("\(error)")
 }

@@ -123,3 +123,45 @@ struct PromptHistoryTests {
         #expect(s.editor.text == "lighthouse" && s.focus == .prompt && s.parameters.seed == 42)
     }
 }
+
+@Suite("Negative prompt and parameters from the keyboard")
+struct ParameterEditingTests {
+    @Test func altNEditsTheNegativePromptAndTheNextJobUsesIt() {
+        var s = AppState.fixture(prompt: "a castle")
+        _ = reduce(&s, .key(.alt("n")))
+        #expect(s.fieldEdit == .negativePrompt && s.editor.text == "")
+        _ = reduce(&s, .paste("blurry, text"))
+        _ = reduce(&s, .key(.enter))                               // back to the prompt, nothing submitted
+        #expect(s.fieldEdit == nil && s.editor.text == "a castle" && s.jobs.isEmpty)
+        #expect(s.parameters.negativePrompt == "blurry, text")
+        let effects = reduce(&s, .key(.enter))
+        guard case .submit(_, let request)? = effects.first else { Issue.record("no submit"); return }
+        #expect(request.negativePrompt == "blurry, text")
+    }
+
+    @Test func altEParsesSeedSizeAndStepsAndRefusesNonsense() {
+        var s = AppState.fixture(prompt: "a castle")
+        _ = reduce(&s, .key(.alt("e")))
+        #expect(s.editor.text == "seed=42 size=768x768 steps=30")
+        _ = reduce(&s, .key(.ctrl("u")))
+        _ = reduce(&s, .paste("seed=random size=1024x512 steps=12"))
+        _ = reduce(&s, .key(.enter))
+        #expect(s.parameters.seed == nil && s.parameters.width == 1024 && s.parameters.height == 512 && s.parameters.steps == 12)
+        #expect(s.editor.text == "a castle")
+        _ = reduce(&s, .key(.alt("e")))
+        _ = reduce(&s, .key(.ctrl("u")))
+        _ = reduce(&s, .paste("size=9x9"))
+        _ = reduce(&s, .key(.enter))
+        #expect(s.fieldEdit == .parameters && s.hint == .warning("size must be WxH, each 64...2048"))
+        _ = reduce(&s, .key(.escape))
+        #expect(s.fieldEdit == nil && s.editor.text == "a castle" && s.parameters.width == 1024)
+    }
+
+    @Test func altRTogglesBetweenARandomAndAFixedSeed() {
+        var s = AppState.fixture(prompt: "x", parameters: GenerationParameters(seed: nil))
+        _ = reduce(&s, .key(.alt("r")))
+        #expect(s.parameters.seed != nil)
+        _ = reduce(&s, .key(.alt("r")))
+        #expect(s.parameters.seed == nil)
+    }
+}
