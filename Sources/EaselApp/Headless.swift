@@ -39,13 +39,17 @@ public enum Headless {
         var lines: [JobID: String] = [:]
         var reported = Set<JobID>()
         func report() {
-            for job in state.jobs {
+            for (index, job) in state.jobs.enumerated() {
                 var line = job.state.label
+                if case .waiting(let until) = job.state { line += " — retry in \(max(0, Int((until - state.now).components.seconds) + 1))s" }
+                if job.state == .pending, let ready = state.pacerReadyAt, ready > state.now {
+                    line += " — rate limit, next slot in \(Int((ready - state.now).components.seconds) + 1)s"
+                }
                 if case .running(let p?) = job.state { line += " \(Int(p * 100))%" }
                 if case .queued(let pos?) = job.state { line += " #\(pos)" }
                 if line != lines[job.id] {
                     lines[job.id] = line
-                    let tag = state.jobs.count > 1 ? "job \(job.id.rawValue)/\(state.jobs.count): " : ""
+                    let tag = state.jobs.count > 1 ? "job \(index + 1)/\(state.jobs.count): " : ""
                     progress("\(tag)\(line) (\(format(job.elapsed(now: state.now))))")
                 }
                 if !job.state.isActive, !reported.contains(job.id) {

@@ -153,7 +153,7 @@ public final class TerminalApp: Sendable {
                 clipboards = state.clipboardRequests
                 let payload = Data(state.clipboard.utf8).base64EncodedString()
                 let osc = Array("\u{1B}]52;c;\(payload)\u{07}".utf8)
-                screen.writeRaw(caps.inTmux ? ImagePresenter.passthrough(osc) : osc)
+                screen.writeRaw(osc)                        // tmux takes OSC 52 itself (set-clipboard)
             }
             journal?.sync(state)
             journal?.syncDraft(state.editor.text)

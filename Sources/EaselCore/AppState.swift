@@ -96,6 +96,8 @@ public struct AppState: Equatable, Sendable {
     public var queueSelection: JobID?
     /// Bumped when a job finishes, so the loop can ring the bell / post a notification once.
     public var finishedJobCount = 0
+    /// When the pacer allows the next submission, while pending jobs wait for it.
+    public var pacerReadyAt: ContinuousClock.Instant?
     /// When the pending `.timer` effect will tick, so only one is in flight.
     public var scheduledWake: ContinuousClock.Instant?
     public var editor = PromptEditor()

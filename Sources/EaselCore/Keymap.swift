@@ -19,6 +19,8 @@ public struct HelpRow: Equatable, Sendable {
 /// generated from this table and nowhere else.
 public struct Keymap: Equatable, Sendable {
     public private(set) var bindings: [KeyContext: [(key: Key, command: Command)]]
+    /// Keys unbound with "none" in a context: they do not fall back to `global` there.
+    public private(set) var unbound: [KeyContext: Set<Key>] = [:]
 
     public static func == (a: Keymap, b: Keymap) -> Bool {
         KeyContext.allCases.allSatisfy { ctx in
@@ -38,7 +40,7 @@ public struct Keymap: Equatable, Sendable {
     /// The command bound to `key` in `context`, falling back to `global`.
     public func command(for key: Key, in context: KeyContext) -> Command? {
         if let hit = bindings[context]?.first(where: { $0.key == key }) { return hit.command }
-        if context == .help { return nil }
+        if context == .help || unbound[context]?.contains(key) == true { return nil }
         return bindings[.global]?.first(where: { $0.key == key })?.command
     }
 
@@ -63,7 +65,12 @@ public struct Keymap: Equatable, Sendable {
             for (name, commandName) in rows {
                 guard let key = Key(name: name) else { throw KeymapError(message: "keys.\(context.rawValue).\"\(name)\": unknown key name") }
                 list.removeAll { $0.key == key }
-                if commandName == "none" { continue }
+                if commandName == "none" {
+                    copy.unbound[context, default: []].insert(key)
+                    if context == .global { copy.unbound = copy.unbound.mapValues { $0.union([key]) } }
+                    continue
+                }
+                copy.unbound[context]?.remove(key)
                 guard let command = Command(rawValue: commandName) else {
                     throw KeymapError(message: "keys.\(context.rawValue).\"\(name)\": unknown command \"\(commandName)\"")
                 }

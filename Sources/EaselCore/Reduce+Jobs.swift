@@ -119,6 +119,7 @@ func startReady(_ state: inout AppState) -> [Effect] {
     var effects: [Effect] = []
     var busy = state.jobs.filter { $0.state.holdsSlot }.count
     var nextWake: Duration?
+    state.pacerReadyAt = nil
     for job in state.jobs {
         let due: Bool
         switch job.state {
@@ -132,6 +133,7 @@ func startReady(_ state: inout AppState) -> [Effect] {
         guard busy < state.concurrency else { break }
         if let wait = state.pacer.wait(now: state.now) {
             nextWake = min(nextWake ?? wait, wait)
+            state.pacerReadyAt = state.now + wait
             break
         }
         state.pacer.record(now: state.now)

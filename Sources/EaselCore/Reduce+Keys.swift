@@ -162,6 +162,11 @@ private func moveSelection(_ state: inout AppState, by delta: Int) {
 /// cancel call; a submit in flight is canceled as soon as the service answers with its id.
 private func cancelSelected(_ state: inout AppState) -> [Effect] {
     guard state.focus == .queue, let job = state.selectedQueueJob else { return [] }
+    let index = state.activeJobs.firstIndex { $0.id == job.id } ?? 0
+    defer {                                   // the cursor stays on the same row: the next job moves up into it
+        let rest = state.activeJobs
+        state.queueSelection = rest.isEmpty ? nil : rest[min(index, rest.count - 1)].id
+    }
     switch job.state {
     case .pending, .waiting, .downloading, .saving:
         finish(&state, job.id, .canceled)
@@ -240,6 +245,7 @@ private func generate(_ state: inout AppState) -> [Effect] {
         state.jobs.append(Job(id: id, request: request, state: .pending, createdAt: state.now, createdWallTime: state.wallTime))
     }
     remember(&state, prompt, p)
+    if state.mode == .queue { state.editor.replace(with: "") }   // ready for the next prompt; ↑ brings it back
     if state.mode == .queue, p.count > 1 || state.activeJobs.count > p.count {
         state.hint = .info("\(p.count) job\(p.count == 1 ? "" : "s") queued; \(state.activeJobs.count) waiting or running")
     }

@@ -119,12 +119,17 @@ public final class Journal: Sendable {
     public func history(limit: Int = 500, search: String? = nil) throws(JobError) -> [JobRecord] {
         do {
             return try pool.read { db in
-                var query = JobRecord.filter(["complete", "failed", "canceled"].contains(Column("state")))
-                if let search, !search.isEmpty {
-                    let like = "%\(search)%"
-                    query = query.filter(Column("prompt").like(like) || Column("backend").like(like)
-                                         || Column("seed") == (Int(search) ?? -1))
+                guard let search, !search.isEmpty else {
+                    // Walk the createdAt index newest first; `+state` keeps SQLite from choosing the
+                    // state index instead (which would read every finished job and sort them).
+                    return try JobRecord.fetchAll(db, sql: """
+                        SELECT * FROM job WHERE +state IN ('complete', 'failed', 'canceled')
+                        ORDER BY createdAt DESC LIMIT ?
+                        """, arguments: [limit])
                 }
+                let like = "%\(search)%"
+                let query = JobRecord.filter(["complete", "failed", "canceled"].contains(Column("state")))
+                    .filter(Column("prompt").like(like) || Column("backend").like(like) || Column("seed") == (Int(search) ?? -1))
                 return try query.order(Column("createdAt").desc, Column("id").desc).limit(limit).fetchAll(db)
             }
         } catch { throw .storage("\(path): \(error)") }
@@ -132,7 +137,8 @@ public final class Journal: Sendable {
 
     /// Jobs left in flight by sessions whose process is gone (crash, SIGKILL, SSH drop), claimed for
     /// this session so that two Easel processes never resume the same job.
-    public func claimOrphans() throws(JobError) -> [JobRecord] {
+    /// Only jobs sent to `backend` (the display name) are claimed: another backend cannot answer for them.
+    public func claimOrphans(backend: String? = nil) throws(JobError) -> [JobRecord] {
         do {
             return try pool.write { db in
                 let sessions = try Row.fetchAll(db, sql: "SELECT id, pid FROM session WHERE id != ?", arguments: [session])
@@ -142,7 +148,9 @@ public final class Journal: Sendable {
                 }.map { $0["id"] as Int }
                 guard !dead.isEmpty else { return [] }
                 let active = ["pending", "rate limited", "submitting", "queued", "processing", "downloading", "saving"]
-                var orphans = try JobRecord.filter(dead.contains(Column("session")) && active.contains(Column("state"))).fetchAll(db)
+                var query = JobRecord.filter(dead.contains(Column("session")) && active.contains(Column("state")))
+                if let backend { query = query.filter(Column("backend") == backend) }
+                var orphans = try query.fetchAll(db)
                 for i in orphans.indices {
                     orphans[i].session = session
                     try orphans[i].update(db)

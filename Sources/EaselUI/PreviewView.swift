@@ -24,7 +24,7 @@ struct PreviewView {
         }
         switch job.state {
         case .pending, .waiting, .submitting, .queued, .running, .downloading, .saving:
-            placeholder(job, now: state.now, in: picture, into: &buffer)
+            placeholder(job, state: state, in: picture, into: &buffer)
             buffer.put("\(job.request.width)×\(job.request.height)  seed \(job.request.seed)", in: caption, role: .muted)
             return nil
         case .failed(let error):
@@ -51,7 +51,8 @@ struct PreviewView {
     }
 
     /// A block of the output's aspect ratio, fitted and centred, alternating between two shades.
-    private func placeholder(_ job: Job, now: ContinuousClock.Instant, in rect: Rect, into buffer: inout CellBuffer) {
+    private func placeholder(_ job: Job, state: AppState, in rect: Rect, into buffer: inout CellBuffer) {
+        let now = state.now
         let fitted = fittedSize(width: job.request.width, height: job.request.height,
                                 in: PixelSize(width: rect.width * cell.width, height: rect.height * cell.height), band: 1)
         let cols = max(1, min(rect.width, fitted.width / max(1, cell.width)))
@@ -60,7 +61,7 @@ struct PreviewView {
         let elapsed = job.elapsed(now: now)
         let phase = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000) / 600
         buffer.fill(block, "█", role: phase % 2 == 0 ? .placeholder : .placeholderPulse)
-        var lines = ["\(Wording.spinnerFrame(job, now: now)) \(Wording.stateText(job, now: now))", Wording.seconds(elapsed)]
+        var lines = ["\(Wording.spinnerFrame(job, now: now)) \(Wording.stateText(job, in: state))", Wording.seconds(elapsed)]
         if case .running(let p?) = job.state { lines.append(Wording.bar(p, width: min(20, cols - 2))) }
         centre(lines, in: block, role: .text, into: &buffer)
     }

@@ -44,10 +44,19 @@ enum Wording {
         }
     }
 
+    /// Like `stateText`, plus the pacer's countdown for pending jobs ("pending — rate limit, next slot in 12s").
+    static func stateText(_ job: Job, in state: AppState) -> String {
+        if job.state == .pending, let ready = state.pacerReadyAt, ready > state.now {
+            return "pending — rate limit, next slot in \(Int((ready - state.now).components.seconds) + 1)s"
+        }
+        return stateText(job, now: state.now)
+    }
+
     /// "processing 42% 12/30 ETA 4s", "queued #2", "rate limited — retry in 3s", "submitting".
     static func stateText(_ job: Job, now: ContinuousClock.Instant) -> String {
         switch job.state {
         case .queued(let position?): return "queued #\(position)"
+        case .pending: return "pending"
         case .waiting(let until):
             let left = max(0, Int((until - now).components.seconds) + 1)
             return "rate limited — retry in \(left)s"
@@ -145,7 +154,7 @@ struct QueueView {
                 used += buffer.put(Wording.bar(p, width: 8) + " ", x: row.x + used, y: row.y, maxWidth: row.width - used,
                                    role: isSelected ? .selection : .progress)
             }
-            let head = "\(Wording.stateText(job, now: state.now))  \(Wording.seconds(job.elapsed(now: state.now)))  "
+            let head = "\(Wording.stateText(job, in: state))  \(Wording.seconds(job.elapsed(now: state.now)))  "
             used += buffer.put(head, x: row.x + used, y: row.y, maxWidth: row.width - used,
                                role: isSelected ? .selection : Wording.role(job.state))
             buffer.put("\(Wording.oneLine(job.request.prompt))  seed \(job.request.seed)", x: row.x + used, y: row.y,

@@ -216,7 +216,16 @@ extension Easel {
             var restored: [Job] = []
             do {
                 restored = try journal.history(limit: 500).reversed().map { $0.job(now: now, wallNow: wallNow) }
-                restored += try journal.claimOrphans().map { $0.job(now: now, wallNow: wallNow) }
+                restored += try journal.claimOrphans(backend: backend.displayName).map { record in
+                    guard demo != nil else { return record.job(now: now, wallNow: wallNow) }
+                    // The embedded demo server died with the last Easel: its jobs cannot be resumed.
+                    var r = record
+                    r.state = "failed"
+                    r.errorKind = "network"
+                    r.errorMessage = "interrupted: the demo backend stopped with the last Easel (t resends)"
+                    r.finishedAt = wallNow
+                    return r.job(now: now, wallNow: wallNow)
+                }
             } catch {
                 throw CLIError("journal: \(error.message)")
             }
@@ -268,7 +277,20 @@ extension Easel {
                 }
             }
             guard !all.isEmpty else { throw CLIError("no prompts (stdin was empty)") }
-            try client.checkGallery()
+            // Refuse the whole run before anything is queued or journaled.
+            for (i, p) in all.enumerated() {
+                let trimmed = p.trimmingCharacters(in: .whitespacesAndNewlines)
+                let problem = trimmed.isEmpty ? "prompt \(i + 1) is empty"
+                    : trimmed.count > GenerationRequest.maxPromptLength ? "prompt \(i + 1) has \(trimmed.count) characters; the limit is \(GenerationRequest.maxPromptLength)" : nil
+                guard let problem else { continue }
+                if json { print(Self.encode(["status": "failed", "error": ["category": "invalid_prompt", "message": problem]])) }
+                else { Self.stderr("easel: \(problem)") }
+                throw ExitCode(2)
+            }
+            do { try client.checkGallery() } catch let e as CLIError where json {
+                print(Self.encode(["status": "failed", "error": ["category": "storage", "message": e.description]]))
+                throw ExitCode(1)
+            }
             let (backend, demo) = try await client.makeBackend()
             var state = AppState(backendName: backend.displayName, pollPolicy: client.policy, parameters: params.parameters,
                                  seeds: SeedSource(seed: UInt64.random(in: .min ... .max)), now: .now)
@@ -440,7 +462,8 @@ extension Easel {
             for name in Theme.available(searchPath: path) {
                 do {
                     let theme = try Theme.load(name, searchPath: path)
-                    if !check { print(Self.preview(theme)) }
+                    let plain = isatty(STDOUT_FILENO) == 0 || !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
+                    if !check { print(plain ? theme.name : Self.preview(theme)) }
                     for warning in theme.warnings { print("  warning: \(warning)") }
                 } catch {
                     failed = true

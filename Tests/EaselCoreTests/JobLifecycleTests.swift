@@ -152,8 +152,8 @@ struct JobLifecycleTests {
     @Test func randomSeedsAreResolvedOnTheClientAndDifferPerJob() {
         var state = AppState.fixture(prompt: "a", parameters: GenerationParameters(seed: nil))
         state.mode = .queue
-        _ = reduce(&state, .key(.enter))
-        _ = reduce(&state, .key(.enter))
+        enter(&state, "a")
+        enter(&state, "a")
         #expect(state.jobs.count == 2)
         #expect(state.jobs[0].request.seed != state.jobs[1].request.seed)
     }

@@ -2,6 +2,13 @@ import EaselCore
 import Testing
 import TestSupport
 
+/// Types `prompt` (or keeps what is typed) and presses Enter; queue mode clears the editor after each.
+@discardableResult
+func enter(_ s: inout AppState, _ prompt: String? = nil) -> [Effect] {
+    if let prompt { s.editor = PromptEditor(prompt) } else if s.editor.isEmpty { s.editor = PromptEditor(s.promptHistory.last?.prompt ?? "sea") }
+    return reduce(&s, .key(.enter))
+}
+
 @Suite("The generation queue")
 struct QueueTests {
     let r1 = RemoteJobID("r1"), r2 = RemoteJobID("r2")
@@ -19,9 +26,9 @@ struct QueueTests {
 
     @Test func inQueueModeEnterAppendsWhileAJobRunsAndPendingJobsStartInOrder() {
         var s = queueState()
-        #expect(submits(reduce(&s, .key(.enter))) == [JobID(1)])
-        #expect(submits(reduce(&s, .key(.enter))).isEmpty)
-        #expect(submits(reduce(&s, .key(.enter))).isEmpty)
+        #expect(submits(enter(&s)) == [JobID(1)])
+        #expect(submits(enter(&s)).isEmpty)
+        #expect(submits(enter(&s)).isEmpty)
         #expect(s.jobs.map(\.state) == [.submitting, .pending, .pending])
         #expect(!s.isEditorLocked)
         _ = reduce(&s, .submitted(JobID(1), r1, status: .running(progress: nil)))
@@ -33,7 +40,7 @@ struct QueueTests {
 
     @Test func theConcurrencyLimitCapsJobsInFlight() {
         var s = queueState(concurrency: 2)
-        for _ in 0..<3 { _ = reduce(&s, .key(.enter)) }
+        for _ in 0..<3 { _ = enter(&s) }
         #expect(s.jobs.filter { $0.state.holdsSlot }.count == 2)
         #expect(s.jobs[2].state == .pending)
         _ = reduce(&s, .submitted(JobID(1), r1, status: .completed(ImageRef(url: "u"))))
@@ -45,25 +52,25 @@ struct QueueTests {
     @Test func aBatchMakesCountJobsWithASeedSeries() {
         var s = queueState()
         s.parameters.count = 3
-        _ = reduce(&s, .key(.enter))
+        _ = enter(&s)
         #expect(s.jobs.map(\.request.seed) == [42, 43, 44])
         #expect(s.jobs.allSatisfy { $0.request.prompt == "sea" })
     }
 
     @Test func queuedRequestsStayFrozenWhenTheEditorChanges() {
         var s = queueState("first")
-        _ = reduce(&s, .key(.enter))
-        _ = reduce(&s, .key(.ctrl("u")))
+        enter(&s)
+        #expect(s.editor.isEmpty, "queue mode clears the editor for the next prompt")
         _ = reduce(&s, .paste("second"))
         s.parameters.width = 512
-        _ = reduce(&s, .key(.enter))
+        enter(&s)
         #expect(s.jobs.map(\.request.prompt) == ["first", "second"])
         #expect(s.jobs.map(\.request.width) == [768, 512])
     }
 
     @Test func cancelInEachState() {
         var s = queueState(concurrency: 2)
-        for _ in 0..<3 { _ = reduce(&s, .key(.enter)) }          // 1, 2 submitting; 3 pending
+        for _ in 0..<3 { _ = enter(&s) }          // 1, 2 submitting; 3 pending
         s.focus = .queue
         // pending: dropped, no call to the service
         s.queueSelection = JobID(3)
@@ -85,9 +92,7 @@ struct QueueTests {
 
     @Test func clearPendingAndReorderPending() {
         var s = queueState()
-        s.editor = PromptEditor("a"); _ = reduce(&s, .key(.enter))
-        s.editor = PromptEditor("b"); _ = reduce(&s, .key(.enter))
-        s.editor = PromptEditor("c"); _ = reduce(&s, .key(.enter))
+        enter(&s, "a"); enter(&s, "b"); enter(&s, "c")
         s.focus = .queue
         s.queueSelection = JobID(3)
         _ = reduce(&s, .key(.char("K")))
@@ -103,7 +108,7 @@ struct QueueTests {
     @Test func retryAfterADownloadFailureOnlyDownloadsAgain() {
         var s = queueState()
         let ref = ImageRef(url: "http://x/images/r1.png")
-        _ = reduce(&s, .key(.enter))
+        _ = enter(&s)
         _ = reduce(&s, .submitted(JobID(1), r1, status: .completed(ref)))
         _ = reduce(&s, .failed(JobID(1), .network("reset"), during: .download))
         #expect(s.jobs[0].state == .failed(.network("reset")))
@@ -117,7 +122,7 @@ struct QueueTests {
 
     @Test func retryOfAJobThatNeverReachedTheServiceSendsTheSameRequest() {
         var s = queueState()
-        _ = reduce(&s, .key(.enter))
+        _ = enter(&s)
         _ = reduce(&s, .failed(JobID(1), .network("refused"), during: .submit))
         s.focus = .history
         #expect(submits(reduce(&s, .key(.char("t")))) == [JobID(1)])
@@ -126,7 +131,7 @@ struct QueueTests {
 
     @Test func a429OnSubmitCountsDownThenSendsAgainByItself() {
         var s = queueState()
-        _ = reduce(&s, .key(.enter))
+        _ = enter(&s)
         let effects = reduce(&s, .failed(JobID(1), .rateLimited(retryAfter: .seconds(2)), during: .submit))
         #expect(s.jobs[0].state == .waiting(until: t0 + .seconds(2)))
         #expect(effects == [.timer(after: .seconds(2))])
@@ -138,7 +143,7 @@ struct QueueTests {
     @Test func thePacerKeepsSubmissionsUnderTheLimit() {
         var s = queueState(concurrency: 5, pacer: RateLimitPacer(limit: 2, window: .seconds(10)))
         var effects: [Effect] = []
-        for _ in 0..<3 { effects += reduce(&s, .key(.enter)) }
+        for _ in 0..<3 { effects += enter(&s) }
         #expect(submits(effects) == [JobID(1), JobID(2)])
         #expect(effects.contains(.timer(after: .milliseconds(10_500))))      // the window plus a 5 % margin
         #expect(submits(reduce(&s, .tick(t0 + .seconds(10), wallTime: 10))).isEmpty)
@@ -147,7 +152,7 @@ struct QueueTests {
 
     @Test func transientPollErrorsBackOffWithJitterThenFail() {
         var s = queueState()
-        _ = reduce(&s, .key(.enter))
+        _ = enter(&s)
         _ = reduce(&s, .submitted(JobID(1), r1, status: .running(progress: nil)))
         var delays: [Duration] = []
         for _ in 0..<PollPolicy.maxConsecutiveFailures {
@@ -161,7 +166,7 @@ struct QueueTests {
         _ = reduce(&s, .failed(JobID(1), .server(status: 503, message: ""), during: .poll))
         #expect(s.jobs[0].state == .failed(.server(status: 503, message: "")))
         var ok = queueState()
-        _ = reduce(&ok, .key(.enter))
+        _ = enter(&ok)
         _ = reduce(&ok, .submitted(JobID(1), r1, status: .running(progress: nil)))
         _ = reduce(&ok, .failed(JobID(1), .network("reset"), during: .poll))
         _ = reduce(&ok, .statusPolled(JobID(1), .running(progress: 0.5)))
@@ -170,7 +175,7 @@ struct QueueTests {
 
     @Test func ctrlTTogglesTheModeAndTheLockFollows() {
         var s = AppState.fixture(prompt: "a")
-        _ = reduce(&s, .key(.enter))
+        _ = enter(&s)
         #expect(s.isEditorLocked)
         _ = reduce(&s, .key(.ctrl("t")))
         #expect(s.mode == .queue && !s.isEditorLocked)
@@ -181,7 +186,7 @@ struct QueueTests {
 struct MouseTests {
     @Test func aClickFocusesThePaneAndSelectsTheRowUnderIt() {
         var s = AppState.fixture(prompt: "a", mode: .queue)
-        for _ in 0..<3 { _ = reduce(&s, .key(.enter)) }
+        for _ in 0..<3 { _ = enter(&s) }
         for id in 1...3 { _ = reduce(&s, .failed(JobID(id), .network("x"), during: .submit)) }
         // history, newest first: #3, #2, #1
         _ = reduce(&s, .clicked(.history, row: 1, height: 10))
@@ -192,5 +197,34 @@ struct MouseTests {
         #expect(s.historySelection == JobID(1))
         _ = reduce(&s, .clicked(.prompt, row: 0, height: 2))
         #expect(s.focus == .prompt)
+    }
+}
+
+@Suite("Queue details from a user test")
+struct QueueUserTestFixes {
+    @Test func afterCancelTheCursorStaysOnTheSameRowSoASecondXHitsTheNextJob() {
+        var s = AppState.fixture(prompt: "", mode: .queue)
+        s.pacer = RateLimitPacer(limit: 1, window: .seconds(60))
+        for p in ["one", "two", "three", "four"] { enter(&s, p) }   // one submitting, the rest pending
+        s.focus = .queue
+        s.queueSelection = JobID(3)
+        _ = reduce(&s, .key(.char("x")))
+        #expect(s.queueSelection == JobID(4))
+        _ = reduce(&s, .key(.char("x")))
+        #expect(s.jobs.map(\.state.label) == ["submitting", "pending", "canceled", "canceled"])
+    }
+
+    @Test func pendingJobsSayWhenThePacerLetsThemGo() {
+        var s = AppState.fixture(prompt: "", mode: .queue)
+        s.pacer = RateLimitPacer(limit: 1, window: .seconds(20))
+        s.concurrency = 2
+        enter(&s, "a"); enter(&s, "b")
+        #expect(s.pacerReadyAt == t0 + .seconds(21))
+    }
+
+    @Test func noneInAContextAlsoHidesTheGlobalBinding() throws {
+        let keymap = try Keymap.default.overriding([.prompt: [("C-t", "none")]])
+        #expect(keymap.command(for: .ctrl("t"), in: .prompt) == nil)
+        #expect(keymap.command(for: .ctrl("t"), in: .queue) == .toggleMode)
     }
 }

@@ -13,8 +13,14 @@ final class XSession {
     init?() async {
         guard Harness.which("Xvfb"), Harness.which("xterm"), Harness.which("xdotool"), Harness.which("import") else { return nil }
         var chosen: Int?
-        for n in (90..<140).shuffled() where !FileManager.default.fileExists(atPath: "/tmp/.X11-unix/X\(n)")
-            && !FileManager.default.fileExists(atPath: "/tmp/.X\(n)-lock") {
+        for n in (90..<600).shuffled() {
+            let lock = "/tmp/.X\(n)-lock", socket = "/tmp/.X11-unix/X\(n)"
+            if let text = try? String(contentsOfFile: lock, encoding: .utf8) {
+                // A lock whose server is gone (killed earlier) is stale: take the display over.
+                guard let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), kill(pid, 0) != 0 else { continue }
+                try? FileManager.default.removeItem(atPath: lock)
+            }
+            try? FileManager.default.removeItem(atPath: socket)
             chosen = n
             break
         }

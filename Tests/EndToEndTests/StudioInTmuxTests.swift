@@ -10,7 +10,7 @@ struct StudioInTmuxTests {
         let tmux = Tmux()
         defer { tmux.kill() }
         let log = gallery + "/stderr.txt"
-        #expect(tmux.start("env TERM=tmux-256color NO_COLOR= \(Harness.binary) --gallery \(gallery) --latency 2 --poll-interval 0.5 --probe-timeout 0.3 2> \(log); echo EXITED $?; sleep 30"))
+        #expect(tmux.start("env TERM=tmux-256color NO_COLOR= \(Harness.binary) --gallery \(gallery) --latency 4 --poll-interval 0.5 --probe-timeout 0.3 2> \(log); echo EXITED $?; sleep 30"))
         #expect(await Harness.waitUntil(.seconds(20)) { tmux.capture().contains("Prompt") }, "\(tmux.capture())")
         #expect(tmux.capture().contains("demo backend — procedural, offline"))
 
