@@ -37,10 +37,16 @@ public final class JournalSync: @unchecked Sendable {
             written[job.id] = record
             changed.append(record)
         }
-        guard !changed.isEmpty else { return }
-        let journal = self.journal, onError = self.onError, records = changed
+        let present = Set(state.jobs.map(\.id))
+        let removed = written.keys.filter { !present.contains($0) }     // deleted from the history (d)
+        for id in removed { written[id] = nil }
+        guard !changed.isEmpty || !removed.isEmpty else { return }
+        let journal = self.journal, onError = self.onError, records = changed, gone = removed.map(\.rawValue)
         queue.async {
-            do throws(JobError) { try journal.write(records) } catch { onError(error) }
+            do throws(JobError) {
+                try journal.write(records)
+                try journal.delete(ids: gone)
+            } catch { onError(error) }
         }
     }
 

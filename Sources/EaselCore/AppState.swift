@@ -21,6 +21,18 @@ public struct PromptHistoryEntry: Equatable, Sendable {
     }
 }
 
+/// Something that needs a y/n before it happens.
+public enum Confirmation: Equatable, Sendable {
+    /// Remove a finished job from the history and the journal (the image file stays).
+    case deleteJob(JobID)
+
+    public var question: String {
+        switch self {
+        case .deleteJob(let id): "Delete job \(id) from the history? The image file stays. y / n"
+        }
+    }
+}
+
 /// A field the prompt editor can edit in place of the prompt.
 public enum FieldEdit: Equatable, Sendable {
     case negativePrompt
@@ -129,6 +141,11 @@ public struct AppState: Equatable, Sendable {
     public var draft: PromptEditor?
     /// While C-r is active.
     public var search: PromptSearch?
+    /// The history pane's filter (`/`): prompt text or seed; `filterEditing` while it is typed.
+    public var historyFilter = ""
+    public var filterEditing = false
+    /// A question waiting for y/n (delete from history).
+    public var confirmation: Confirmation?
     /// While the editor holds another field (M-n, M-e), and the prompt waiting to come back.
     public var fieldEdit: FieldEdit?
     public var stashedPrompt: PromptEditor?
@@ -149,8 +166,14 @@ public struct AppState: Equatable, Sendable {
 
     /// Jobs still in flight, oldest first.
     public var activeJobs: [Job] { jobs.filter { $0.state.isActive } }
-    /// Finished jobs (complete, failed or canceled), newest first.
-    public var finishedJobs: [Job] { jobs.filter { !$0.state.isActive }.reversed() }
+    /// Finished jobs (complete, failed or canceled), newest first, narrowed by the history filter.
+    public var finishedJobs: [Job] {
+        let done = jobs.filter { !$0.state.isActive }.reversed()
+        guard !historyFilter.isEmpty else { return Array(done) }
+        let needle = historyFilter.lowercased()
+        return done.filter { $0.request.prompt.lowercased().contains(needle) || String($0.request.seed) == historyFilter
+            || (needle == "*" && $0.starred) }
+    }
 
     /// In exclusive mode the editor and submit are locked while any job is in flight.
     public var isEditorLocked: Bool { mode == .exclusive && !activeJobs.isEmpty }

@@ -49,6 +49,9 @@ public enum Command: String, CaseIterable, Sendable {
     case editNegative = "edit_negative"
     case editParameters = "edit_parameters"
     case toggleSeed = "toggle_seed"
+    case deleteJob = "delete_job"
+    case starJob = "star_job"
+    case filterHistory = "filter_history"
     case pageUp = "page_up"
     case pageDown = "page_down"
 
@@ -104,6 +107,9 @@ public enum Command: String, CaseIterable, Sendable {
         case .editNegative: "Edit the negative prompt (again: back)"
         case .editParameters: "Edit seed, size and steps as text"
         case .toggleSeed: "Seed: random per job / fixed"
+        case .deleteJob: "Delete from the history (asks first)"
+        case .starJob: "Star / unstar (filter * shows stars)"
+        case .filterHistory: "Filter by prompt text or seed"
         case .pageUp: "Scroll up a page"
         case .pageDown: "Scroll down a page"
         }

@@ -124,6 +124,8 @@ public struct Job: Equatable, Sendable, Identifiable {
     public var imageRef: ImageRef?
     /// Cancel was asked for while the submit was in flight: cancel on the service once it answers.
     public var cancelRequested = false
+    /// Starred in the history pane (`*`).
+    public var starred = false
 
     public init(id: JobID, request: GenerationRequest, state: JobState = .submitting, remoteID: RemoteJobID? = nil,
                 createdAt: ContinuousClock.Instant, finishedAt: ContinuousClock.Instant? = nil, createdWallTime: Double = 0) {

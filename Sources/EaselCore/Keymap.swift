@@ -111,7 +111,8 @@ public struct Keymap: Equatable, Sendable {
             ("q", .quit), ("C-d", .quit), ("?", .toggleHelp), ("i", .focusPrompt), ("Esc", .focusPrompt),
             ("Up", .selectUp), ("k", .selectUp), ("Down", .selectDown), ("j", .selectDown),
             ("t", .retryJob), ("Enter", .previewJob), ("r", .loadJob), ("R", .rerunSameSeed), ("n", .rerunNewSeed),
-            ("y", .copyPath), ("Y", .copyPrompt), ("o", .openImage),
+            ("y", .copyPath), ("Y", .copyPrompt), ("o", .openImage), ("d", .deleteJob), ("*", .starJob),
+            ("/", .filterHistory),
         ],
         .help: [
             ("Esc", .closeOverlay), ("?", .closeOverlay), ("q", .closeOverlay), ("F1", .closeOverlay),

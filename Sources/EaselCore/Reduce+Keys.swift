@@ -1,4 +1,23 @@
 func reduceKey(_ state: inout AppState, _ key: Key, keymap: Keymap) -> [Effect] {
+    if let question = state.confirmation {
+        state.confirmation = nil
+        if key == .char("y"), case .deleteJob(let id) = question {
+            state.jobs.removeAll { $0.id == id }            // the journal row goes with it (JournalSync)
+            state.historySelection = nil
+            state.hint = .info("Deleted job \(id) from the history")
+        }
+        return []
+    }
+    if state.filterEditing, state.focus == .history {
+        switch key {
+        case .char(let c): state.historyFilter.append(c)
+        case .backspace: if !state.historyFilter.isEmpty { state.historyFilter.removeLast() }
+        case .escape: state.historyFilter = ""; state.filterEditing = false
+        default: state.filterEditing = false               // Enter (or anything else) keeps the filter
+        }
+        state.historySelection = nil
+        return []
+    }
     if state.search != nil, !state.showHelp, state.focus == .prompt { return searchKey(&state, key, keymap: keymap) }
     let context: KeyContext = state.showHelp ? .help : state.focus.keyContext
     guard let command = keymap.command(for: key, in: context) else {
@@ -128,6 +147,15 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
         }
         state.clipboardRequests += 1
         state.hint = .info("Copied to the clipboard (OSC 52)")
+    case .deleteJob:
+        guard let job = state.selectedHistoryJob else { return [] }
+        state.confirmation = .deleteJob(job.id)
+    case .starJob:
+        guard let job = state.selectedHistoryJob else { return [] }
+        state.update(job.id) { $0.starred.toggle() }
+        state.historySelection = job.id
+    case .filterHistory:
+        state.filterEditing = true
     case .openImage:
         guard case .complete(let image)? = state.selectedHistoryJob?.state else { return [] }
         return [.open(image.path)]

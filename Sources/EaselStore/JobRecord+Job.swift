@@ -17,7 +17,7 @@ extension JobRecord {
                   width: job.request.width, height: job.request.height, seed: Int(job.request.seed), steps: job.request.steps,
                   backend: backend, state: job.state.label, remoteID: job.remoteID?.rawValue, imageURL: job.imageRef?.url,
                   file: file, imageWidth: iw, imageHeight: ih, errorKind: kind, errorMessage: message, attempts: job.attempts,
-                  createdAt: job.createdWallTime, finishedAt: job.finishedAt.map(wall), updatedAt: wallNow)
+                  createdAt: job.createdWallTime, finishedAt: job.finishedAt.map(wall), updatedAt: wallNow, starred: job.starred)
     }
 
     /// The job this record describes, with instants placed relative to `now` / `wallNow`.
@@ -40,6 +40,7 @@ extension JobRecord {
                       createdAt: instant(createdAt), finishedAt: finishedAt.map(instant), createdWallTime: createdAt)
         job.attempts = attempts
         job.imageRef = imageURL.map { ImageRef(url: $0) }
+        job.starred = starred
         return job
     }
 }

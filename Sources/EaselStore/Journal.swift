@@ -29,6 +29,7 @@ public struct JobRecord: Codable, Equatable, Sendable, FetchableRecord, Persista
     public var createdAt: Double
     public var finishedAt: Double?
     public var updatedAt: Double
+    public var starred: Bool = false
 
     public var request: GenerationRequest {
         GenerationRequest(prompt: prompt, negativePrompt: negativePrompt, width: width, height: height,
@@ -89,6 +90,9 @@ public final class Journal: Sendable {
                     t.column("finishedAt", .double)
                     t.column("updatedAt", .double).notNull()
                 }
+            }
+            migrator.registerMigration("v2-starred") { db in
+                try db.alter(table: "job") { t in t.add(column: "starred", .boolean).notNull().defaults(to: false) }
             }
             try migrator.migrate(pool)
             session = try pool.write { db in
@@ -159,6 +163,13 @@ public final class Journal: Sendable {
                 return orphans
             }
         } catch { throw .storage("\(path): \(error)") }
+    }
+
+    /// Removes jobs from the journal (their image files stay).
+    public func delete(ids: [Int]) throws(JobError) {
+        guard !ids.isEmpty else { return }
+        do { _ = try pool.write { db in try JobRecord.deleteAll(db, keys: ids) } }
+        catch { throw .storage("\(path): \(error)") }
     }
 
     public func count() throws(JobError) -> Int {

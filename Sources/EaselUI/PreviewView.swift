@@ -101,6 +101,10 @@ struct StatusBar {
         guard !area.isEmpty else { return [] }
         buffer.fill(area, role: .statusBar)
         var x = area.x + buffer.put(" \(state.backendName) · \(state.mode.rawValue) ", in: area, role: .statusBar)
+        if let question = state.confirmation {
+            buffer.put(" " + question.question, x: x, y: area.y, maxWidth: area.maxX - x, role: .error)
+            return []
+        }
         if let hint = state.hint {
             if case .saved(_, let path) = hint {
                 x += buffer.put(" Saved ", x: x, y: area.y, maxWidth: area.maxX - x, role: .hint)

@@ -173,12 +173,16 @@ struct HistoryView {
     /// - Returns: the thumbnail for the graphics layer to draw after the refresh, if one is ready.
     func render(_ state: AppState, focused: Bool, in area: Rect, into buffer: inout CellBuffer) -> ImagePresenter.Request? {
         let rows = state.finishedJobs
-        buffer.box(area, title: "History", role: focused ? .borderFocused : .border,
+        var title = "History"
+        if state.filterEditing || !state.historyFilter.isEmpty {
+            title += " — filter: \(Sanitize.line(state.historyFilter))\(state.filterEditing ? "▏ Enter keeps · Esc clears" : "")"
+        }
+        buffer.box(area, title: title, role: focused ? .borderFocused : .border,
                    titleRole: focused ? .titleFocused : .title)
         var inner = area.inset(by: 1)
         guard !inner.isEmpty else { return nil }
         if rows.isEmpty {
-            buffer.put("Finished jobs appear here", in: inner, role: .muted)
+            buffer.put(state.historyFilter.isEmpty ? "Finished jobs appear here" : "No job matches the filter", in: inner, role: .muted)
             return nil
         }
         let selected = state.historySelection ?? rows.first?.id
@@ -195,7 +199,7 @@ struct HistoryView {
         for (row, job) in zip(inner.rows, rows.dropFirst(top)) {
             let isSelected = focused && job.id == selected
             if isSelected { buffer.fill(row, role: .selection) }
-            let head = "\(Wording.glyph(job.state)) \(Wording.clock(job.createdWallTime))  \(Wording.seconds(job.elapsed(now: state.now)))  "
+            let head = "\(job.starred ? "★" : Wording.glyph(job.state)) \(Wording.clock(job.createdWallTime))  \(Wording.seconds(job.elapsed(now: state.now)))  "
             let used = buffer.put(head, in: row, role: isSelected ? .selection : Wording.role(job.state))
             let detail: String
             if case .failed(let error) = job.state {

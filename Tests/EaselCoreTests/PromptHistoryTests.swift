@@ -165,3 +165,42 @@ struct ParameterEditingTests {
         #expect(s.parameters.seed == nil)
     }
 }
+
+@Suite("History pane: delete, star, filter")
+struct HistoryPaneTests {
+    func finished(_ prompts: [String]) -> AppState {
+        var s = AppState.fixture(prompt: "", mode: .queue)
+        for p in prompts { enter(&s, p) }
+        for job in s.jobs { _ = reduce(&s, .failed(job.id, .network("x"), during: .submit)) }
+        s.focus = .history
+        return s
+    }
+
+    @Test func deleteAsksFirstAndOnlyYDeletes() {
+        var s = finished(["sun", "moon"])
+        _ = reduce(&s, .key(.char("d")))
+        #expect(s.confirmation == .deleteJob(JobID(2)))
+        _ = reduce(&s, .key(.char("n")))
+        #expect(s.confirmation == nil && s.jobs.count == 2)
+        _ = reduce(&s, .key(.char("d")))
+        _ = reduce(&s, .key(.char("y")))
+        #expect(s.jobs.map(\.request.prompt) == ["sun"])
+    }
+
+    @Test func starAndFilterByTextSeedOrStars() {
+        var s = finished(["red sun", "blue moon", "red moon"])
+        _ = reduce(&s, .key(.char("*")))                        // stars the newest, "red moon"
+        #expect(s.jobs[2].starred)
+        _ = reduce(&s, .key(.char("/")))
+        for c in "moon" { _ = reduce(&s, .key(.char(c))) }
+        _ = reduce(&s, .key(.enter))
+        #expect(s.finishedJobs.map(\.request.prompt) == ["red moon", "blue moon"] && !s.filterEditing)
+        _ = reduce(&s, .key(.char("/")))
+        _ = reduce(&s, .key(.escape))
+        #expect(s.finishedJobs.count == 3 && s.historyFilter.isEmpty)
+        _ = reduce(&s, .key(.char("/")))
+        _ = reduce(&s, .key(.char("*")))
+        _ = reduce(&s, .key(.enter))
+        #expect(s.finishedJobs.map(\.request.prompt) == ["red moon"])
+    }
+}
