@@ -126,6 +126,8 @@ public struct Job: Equatable, Sendable, Identifiable {
     public var cancelRequested = false
     /// Starred in the history pane (`*`).
     public var starred = false
+    /// The backend it ran on when that is not this run's (jobs read from the journal).
+    public var backend: String?
 
     public init(id: JobID, request: GenerationRequest, state: JobState = .submitting, remoteID: RemoteJobID? = nil,
                 createdAt: ContinuousClock.Instant, finishedAt: ContinuousClock.Instant? = nil, createdWallTime: Double = 0) {

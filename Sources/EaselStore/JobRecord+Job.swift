@@ -15,7 +15,7 @@ extension JobRecord {
         }
         self.init(id: job.id.rawValue, session: session, prompt: job.request.prompt, negativePrompt: job.request.negativePrompt,
                   width: job.request.width, height: job.request.height, seed: Int(job.request.seed), steps: job.request.steps,
-                  backend: backend, state: job.state.label, remoteID: job.remoteID?.rawValue, imageURL: job.imageRef?.url,
+                  backend: job.backend ?? backend, state: job.state.label, remoteID: job.remoteID?.rawValue, imageURL: job.imageRef?.url,
                   file: file, imageWidth: iw, imageHeight: ih, errorKind: kind, errorMessage: message, attempts: job.attempts,
                   createdAt: job.createdWallTime, finishedAt: job.finishedAt.map(wall), updatedAt: wallNow, starred: job.starred)
     }
@@ -41,6 +41,7 @@ extension JobRecord {
         job.attempts = attempts
         job.imageRef = imageURL.map { ImageRef(url: $0) }
         job.starred = starred
+        job.backend = backend
         return job
     }
 }
