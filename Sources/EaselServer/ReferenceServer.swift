@@ -88,7 +88,7 @@ public actor ReferenceServer {
         }
         self.server = server
         runTask = Task { try await server.run() }
-        try await server.waitUntilListening()
+        try await server.waitUntilListening(timeout: 30)      // generous: a loaded machine may start the task late
         if case .ip4(_, let p) = await server.listeningAddress { port = p }
         worker = Task { await self.runQueue() }
     }

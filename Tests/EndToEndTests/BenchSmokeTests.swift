@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Runs the built `easel-bench --smoke` (tiny images, one run) the way `make bench` runs the real thing.
-@Suite("easel-bench --smoke")
+@Suite("easel-bench --smoke", .serialized)
 struct BenchSmokeTests {
     /// `$EASEL_BENCH_BIN`, else the debug build `swift build --build-tests` made (as `Harness.binary` finds `easel`).
     static var benchBinary: String {
@@ -17,15 +17,15 @@ struct BenchSmokeTests {
 
     static let tableHeader = "| Image | Tool | Output px | Median ms (min–max) | Bytes |"
 
-    static func smokeRun() throws -> (status: Int32, out: String) {
+    static func smokeRun() async throws -> (status: Int32, out: String) {
         let binary = benchBinary
         try #require(FileManager.default.isExecutableFile(atPath: binary),
                      "\(binary) is missing: run `swift build --build-tests` first")
-        return Harness.run([binary, "--smoke"])
+        return await Harness.runAsync([binary, "--smoke"])
     }
 
     @Test func smokeRunExitsZeroAndPrintsThePreviewTable() async throws {
-        let r = try Self.smokeRun()
+        let r = try await Self.smokeRun()
         #expect(r.status == 0, "\(r.out)")
         #expect(r.out.contains("## Preview pipeline"), "\(r.out)")
         #expect(r.out.contains(Self.tableHeader), "\(r.out)")
@@ -36,7 +36,7 @@ struct BenchSmokeTests {
 
     @Test func smokeRunComparesWithImg2sixel() async throws {
         try #require(Harness.which("img2sixel"), "img2sixel is not installed (make bench / make test install libsixel-bin)")
-        let r = try Self.smokeRun()
+        let r = try await Self.smokeRun()
         #expect(r.status == 0, "\(r.out)")
         let rows = r.out.split(separator: "\n").filter { $0.hasPrefix("| ") && $0.contains(" PNG | img2sixel |") }
         #expect(rows.count == 2, "expected an img2sixel row per PNG:\n\(r.out)")
@@ -51,14 +51,14 @@ struct BenchSmokeTests {
         let binary = Self.benchBinary
         try #require(FileManager.default.isExecutableFile(atPath: binary), "\(binary) is missing")
         // Run from an empty directory: --smoke alone must leave it empty; --write FILE writes only FILE.
-        let quiet = Harness.run(["/bin/sh", "-c", "cd '\(dir)' && exec '\(binary)' --smoke"])
+        let quiet = await Harness.runAsync(["/bin/sh", "-c", "cd '\(dir)' && exec '\(binary)' --smoke"])
         #expect(quiet.status == 0, "\(quiet.out)")
         #expect((try? FileManager.default.contentsOfDirectory(atPath: dir)) == [])
         // A section another benchmark wrote earlier survives; ours is replaced, not duplicated.
         let other = "## Idle CPU\n\nkept from an earlier run\n"
         try ("# Easel benchmarks\n\nold machine\n\n## Preview pipeline\n\nstale\n\n" + other)
             .write(toFile: dir + "/BENCH.md", atomically: true, encoding: .utf8)
-        let written = Harness.run(["/bin/sh", "-c", "cd '\(dir)' && exec '\(binary)' --smoke --write BENCH.md"])
+        let written = await Harness.runAsync(["/bin/sh", "-c", "cd '\(dir)' && exec '\(binary)' --smoke --write BENCH.md"])
         #expect(written.status == 0, "\(written.out)")
         let text = try String(contentsOfFile: dir + "/BENCH.md", encoding: .utf8)
         #expect(text.hasPrefix("# Easel benchmarks\n"))

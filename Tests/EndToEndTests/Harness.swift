@@ -52,6 +52,14 @@ enum Harness {
         return (code, out)
     }
 
+    /// `run` on a thread of its own, so a long command never blocks the cooperative pool that other
+    /// tests (and in-process servers) need.
+    static func runAsync(_ args: [String], env: [String: String] = [:]) async -> (status: Int32, out: String) {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: run(args, env: env)) }.start()
+        }
+    }
+
     static func tempDir(_ tag: String) -> String {
         let dir = NSTemporaryDirectory() + "easel-\(tag)-\(UInt32.random(in: .min ... .max))"
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -6,7 +6,7 @@ import Testing
 struct HeadlessCLITests {
     @Test func itPrintsTheSavedPathAndWritesTheImage() async throws {
         let gallery = Harness.tempDir("cli")
-        let r = Harness.run([Harness.binary, "generate", "snowy mountains above a pine forest", "--gallery", gallery,
+        let r = await Harness.runAsync([Harness.binary, "generate", "snowy mountains above a pine forest", "--gallery", gallery,
                              "--latency", "0.2", "--poll-interval", "0.2", "--seed", "5", "--width", "320", "--height", "200"])
         #expect(r.status == 0, "\(r.out)")
         let path = try #require(r.out.split(separator: "\n").last.map(String.init))
@@ -18,7 +18,7 @@ struct HeadlessCLITests {
 
     @Test func jsonOutputIsOneObjectWithStatusFileSeedAndElapsedTime() async throws {
         let gallery = Harness.tempDir("cli-json")
-        let r = Harness.run([Harness.binary, "generate", "a blue moon", "--gallery", gallery, "--latency", "0.2",
+        let r = await Harness.runAsync([Harness.binary, "generate", "a blue moon", "--gallery", gallery, "--latency", "0.2",
                              "--poll-interval", "0.2", "--seed", "9", "--json"])
         #expect(r.status == 0, "\(r.out)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
@@ -31,17 +31,17 @@ struct HeadlessCLITests {
 
     @Test func failuresExitNonZeroWithACategorizedError() async throws {
         let gallery = Harness.tempDir("cli-fail")
-        let empty = Harness.run([Harness.binary, "generate", "   ", "--gallery", gallery, "--json"])
+        let empty = await Harness.runAsync([Harness.binary, "generate", "   ", "--gallery", gallery, "--json"])
         #expect(empty.status == 2)
         let e = try #require(try JSONSerialization.jsonObject(with: Data(empty.out.utf8)) as? [String: Any])
         #expect((e["error"] as? [String: String])?["category"] == "invalid_prompt")
 
-        let refused = Harness.run([Harness.binary, "generate", "x", "--server", "http://127.0.0.1:9", "--gallery", gallery, "--json"])
+        let refused = await Harness.runAsync([Harness.binary, "generate", "x", "--server", "http://127.0.0.1:9", "--gallery", gallery, "--json"])
         #expect(refused.status == 1)
         let n = try #require(try JSONSerialization.jsonObject(with: Data(refused.out.utf8)) as? [String: Any])
         #expect((n["error"] as? [String: String])?["category"] == "network")
 
-        let timedOut = Harness.run([Harness.binary, "generate", "slow", "--latency", "3", "--deadline", "0.5",
+        let timedOut = await Harness.runAsync([Harness.binary, "generate", "slow", "--latency", "3", "--deadline", "0.5",
                                     "--poll-interval", "0.2", "--gallery", gallery])
         #expect(timedOut.status == 1)
         #expect(timedOut.out.contains("timed out after"), "\(timedOut.out)")
@@ -55,10 +55,10 @@ struct SharedJournalTests {
         let state = Harness.tempDir("shared-state")
         let gallery = Harness.tempDir("shared-gallery")
         let prompts = (1...6).map { "shared \($0)" }
-        async let a = Task.detached { Harness.run([Harness.binary, "generate"] + prompts.map { "a " + $0 } + ["--gallery", gallery,
-            "--latency", "0", "--poll-interval", "0.05", "--concurrency", "3", "--rate-limit", "100/1s"], env: ["XDG_STATE_HOME": state]) }.value
-        async let b = Task.detached { Harness.run([Harness.binary, "generate"] + prompts.map { "b " + $0 } + ["--gallery", gallery,
-            "--latency", "0", "--poll-interval", "0.05", "--concurrency", "3", "--rate-limit", "100/1s"], env: ["XDG_STATE_HOME": state]) }.value
+        async let a = Harness.runAsync([Harness.binary, "generate"] + prompts.map { "a " + $0 } + ["--gallery", gallery,
+            "--latency", "0", "--poll-interval", "0.05", "--concurrency", "3", "--rate-limit", "100/1s"], env: ["XDG_STATE_HOME": state])
+        async let b = Harness.runAsync([Harness.binary, "generate"] + prompts.map { "b " + $0 } + ["--gallery", gallery,
+            "--latency", "0", "--poll-interval", "0.05", "--concurrency", "3", "--rate-limit", "100/1s"], env: ["XDG_STATE_HOME": state])
         let (ra, rb) = await (a, b)
         #expect(ra.status == 0 && rb.status == 0, "\(ra.out)\n\(rb.out)")
         #expect(!ra.out.contains("journal") && !rb.out.contains("journal"), "journal errors: \(ra.out) \(rb.out)")
