@@ -89,12 +89,22 @@ public final class Journal: Sendable {
                     t.column("createdAt", .double).notNull().indexed()
                     t.column("finishedAt", .double)
                     t.column("updatedAt", .double).notNull()
+                    t.column("starred", .boolean).notNull().defaults(to: false)
                 }
             }
-            migrator.registerMigration("v2-starred") { db in
-                try db.alter(table: "job") { t in t.add(column: "starred", .boolean).notNull().defaults(to: false) }
+            // Two Easel processes may open a new journal at the same moment: the loser of the race
+            // finds the schema already made, so it simply tries again and sees nothing left to do.
+            var attempt = 0
+            while true {
+                do {
+                    try migrator.migrate(pool)
+                    break
+                } catch {
+                    attempt += 1
+                    if attempt >= 5 { throw error }
+                    usleep(useconds_t(50_000 * attempt))
+                }
             }
-            try migrator.migrate(pool)
             session = try pool.write { db in
                 try db.execute(sql: "INSERT INTO session (pid, startedAt) VALUES (?, ?)",
                                arguments: [Int(getpid()), Date().timeIntervalSince1970])

@@ -31,6 +31,23 @@ struct JournalTests {
         #expect(try journal.history(search: "wolf").isEmpty)
     }
 
+    @Test func severalProcessesOpeningANewJournalAtOnceAllSucceed() async throws {
+        for _ in 0..<5 {
+            let dir = tempDir()
+            let sessions = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Int, any Error>) in
+                            Thread { c.resume(with: Result { try Journal(directory: dir).session }) }.start()
+                        }
+                    }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(Set(sessions).count == 4)
+        }
+    }
+
     @Test func sessionsGetDisjointIdRanges() throws {
         let dir = tempDir()
         let a = try Journal(directory: dir), b = try Journal(directory: dir)
