@@ -63,12 +63,16 @@ extension GenerationParameters {
 public struct SeedSource: Equatable, Sendable {
     public private(set) var state: UInt64
     public init(seed: UInt64) { state = seed }
-    /// Returns the next seed in 0...UInt32.max.
-    public mutating func next() -> UInt32 {
+    /// The next 64 random bits (SplitMix64). The one generator Easel uses for seeds, the demo
+    /// generator's scenes and benchmark fixtures, so they all repeat exactly.
+    public mutating func next64() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return UInt32(truncatingIfNeeded: z ^ (z >> 31))
+        return z ^ (z >> 31)
     }
+
+    /// Returns the next seed in 0...UInt32.max.
+    public mutating func next() -> UInt32 { UInt32(truncatingIfNeeded: next64()) }
 }

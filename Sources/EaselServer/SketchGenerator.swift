@@ -1,5 +1,6 @@
 // SketchGenerator.swift — the embedded demo backend's offline, procedural picture painter.
 
+import EaselCore
 import EaselImaging
 
 // MARK: - Public surface
@@ -236,18 +237,12 @@ struct SketchScene {
     func has(_ element: SketchElement) -> Bool { plan.elements.contains(element) }
 }
 
-/// SplitMix64: tiny, fast, and the same everywhere.
+/// The scene's random numbers: `SeedSource` (SplitMix64) with a few helpers.
 struct SketchRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
+    private var source: SeedSource
+    init(seed: UInt64) { source = SeedSource(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { source.next64() }
 
     /// Uniform in [0, 1).
     mutating func unit() -> Double { Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0) }

@@ -1,3 +1,4 @@
+import EaselCore
 import EaselImaging
 import EaselServer
 import Foundation
@@ -132,17 +133,11 @@ enum Fixtures {
     }
 }
 
-/// SplitMix64: a tiny deterministic generator (never the system RNG, so fixtures repeat exactly).
+/// The fixtures' random numbers: Easel's own SplitMix64 (never the system RNG, so fixtures repeat exactly).
 struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    private var source: SeedSource
+    init(seed: UInt64) { source = SeedSource(seed: seed) }
+    mutating func next() -> UInt64 { source.next64() }
 }
 
 /// Bilinearly interpolated random lattice values in -255...255.
