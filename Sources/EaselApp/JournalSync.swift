@@ -10,6 +10,7 @@ public final class JournalSync: @unchecked Sendable {
     public let journal: Journal
     private let backend: String
     private var written: [JobID: JobRecord] = [:]     // touched only by the owning loop
+    private var seen: [JobID: Job] = [:]
     private let queue = DispatchQueue(label: "easel.journal")
     private let onError: @Sendable (JobError) -> Void
 
@@ -27,6 +28,10 @@ public final class JournalSync: @unchecked Sendable {
     public func sync(_ state: AppState) {
         var changed: [JobRecord] = []
         for job in state.jobs {
+            // The loop calls this after every batch (10 times a second while a job animates):
+            // an unchanged job costs one comparison, not a record built and compared.
+            if seen[job.id] == job { continue }
+            seen[job.id] = job
             var record = JobRecord(job, backend: backend, session: journal.session, now: state.now, wallNow: state.wallTime)
             if let old = written[job.id] {
                 record.updatedAt = old.updatedAt
@@ -39,7 +44,7 @@ public final class JournalSync: @unchecked Sendable {
         }
         let present = Set(state.jobs.map(\.id))
         let removed = written.keys.filter { !present.contains($0) }     // deleted from the history (d)
-        for id in removed { written[id] = nil }
+        for id in removed { written[id] = nil; seen[id] = nil }
         guard !changed.isEmpty || !removed.isEmpty else { return }
         let journal = self.journal, onError = self.onError, records = changed, gone = removed.map(\.rawValue)
         queue.async {
