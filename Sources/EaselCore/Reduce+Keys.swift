@@ -84,7 +84,6 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
         state.showHelp.toggle()
         state.helpScroll = 0
     case .closeOverlay: state.showHelp = false
-        
     case .selectUp where state.showHelp: state.helpScroll = max(0, state.helpScroll - 1)
     case .selectDown where state.showHelp: state.helpScroll += 1
     case .pageUp: if state.showHelp { state.helpScroll = max(0, state.helpScroll - 10) }

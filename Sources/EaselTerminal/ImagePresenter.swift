@@ -90,9 +90,6 @@ public final class ImagePresenter {
         }
     }
 
-    /// The rects of the images written to the terminal, which curses must not paint over.
-    public var shownRects: [Rect] { shown.keys.map(\.rect) }
-
     /// Call before `Screen.draw`: erases every image that is replaced, moved or hidden, or whose rect
     /// other cells were drawn over (`regionChanged`): kitty deletes by id; otherwise the rows are
     /// repainted by curses, which clears sixel and iTerm2 pixels.

@@ -229,12 +229,6 @@ public final class Screen {
         endwin()
     }
 
-    /// Temporarily leaves curses (Ctrl-Z), returning after the process is continued.
-    public func suspend() {
-        endwin()
-        kill(getpid(), SIGTSTP)
-        invalidateAll()
-    }
 }
 
 /// Raw writes to a file descriptor, for escape sequences and graphics.

@@ -78,7 +78,6 @@ struct QueueLoopbackTests {
 
 /// A seed-API server whose first two status answers are 503, then completed with a data: URI.
 actor FlakyServer {
-    final class Counter: @unchecked Sendable { var statusCalls = 0 }
     let server: HTTPServer
     let port: UInt16
     let counter: CounterActor

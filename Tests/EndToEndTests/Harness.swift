@@ -102,6 +102,5 @@ struct Tmux {
     func capture() -> String { Harness.run(["tmux", "-L", socket, "capture-pane", "-p", "-t", session]).out }
     func keys(_ keys: String...) { Harness.run(["tmux", "-L", socket, "send-keys", "-t", session] + keys, capture: false) }
     func literal(_ text: String) { Harness.run(["tmux", "-L", socket, "send-keys", "-t", session, "-l", text], capture: false) }
-    var alive: Bool { Harness.run(["tmux", "-L", socket, "has-session", "-t", session], capture: false).status == 0 }
     func kill() { Harness.run(["tmux", "-L", socket, "kill-server"], capture: false) }
 }
