@@ -64,15 +64,18 @@ let package = Package(
 
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["EaselCore"], path: "Tests/TestSupport"),
+        .target(name: "FakeServices", dependencies: [
+            "EaselCore", "EaselImaging", .product(name: "FlyingFox", package: "FlyingFox"),
+        ], path: "Tests/FakeServices"),
         .testTarget(name: "EaselCoreTests", dependencies: ["EaselCore", "TestSupport"]),
         .testTarget(name: "EaselUITests", dependencies: ["EaselUI", "EaselTerminal", "EaselCore", "TestSupport"]),
         .testTarget(name: "EaselImagingTests", dependencies: ["EaselImaging"]),
         .testTarget(name: "EaselTerminalTests", dependencies: ["EaselTerminal", "EaselImaging", "EaselCore", "CSixel"]),
         .testTarget(name: "EaselBackendsTests", dependencies: [
             "EaselBackends", "EaselHTTP", "EaselServer", "EaselStore", "EaselImaging", "EaselCore", "EaselApp",
-            "EaselTerminal", .product(name: "FlyingFox", package: "FlyingFox"), .product(name: "GRDB", package: "GRDB.swift"),
+            "EaselTerminal", "FakeServices", .product(name: "FlyingFox", package: "FlyingFox"), .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "EaselServerTests", dependencies: ["EaselServer", "EaselImaging"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["EaselUI", "EaselTerminal", "EaselCore", "EaselImaging"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["EaselUI", "EaselTerminal", "EaselCore", "EaselImaging", "FakeServices"]),
     ]
 )

@@ -1,3 +1,4 @@
+import EaselBackends
 import EaselCore
 import EaselTerminal
 import Foundation
@@ -14,6 +15,14 @@ public struct Config: Equatable, Sendable {
     public var concurrency: Int?
     public var notify: NotifyMode?
     public var mouse: Bool?
+    /// `default_backend = "gpu"`: the `[backends.NAME]` used without `--backend`.
+    public var defaultBackend: String?
+    /// `[backends.NAME]` tables, in file order.
+    public var backends: [BackendOptions] = []
+    /// `[gallery]`: where finished images go and how they are named.
+    public var gallery = GallerySettings()
+    /// The file's permission bits allow group or others to read it (it holds an `api_key`).
+    public var readableByOthers = false
     /// `[keys.CONTEXT]` tables: key name → command name (or "none"), in file order.
     public var keys: [KeyContext: [KeyOverride]] = [:]
     /// Unknown keys: reported, never fatal.
@@ -25,6 +34,31 @@ public struct Config: Equatable, Sendable {
     }
 
     public init() {}
+
+    /// `[gallery]` keys; nil = the default.
+    public struct GallerySettings: Equatable, Sendable {
+        /// `dir`: the gallery folder (`~` expanded).
+        public var directory: String?
+        /// `template`: file names, e.g. `{date}/{time}_{prompt_slug}_{seed}.{ext}`.
+        public var template: String?
+        /// `sidecars`: write a `.json` next to every image, PNG too (JPEG/WebP always get one).
+        public var sidecars: Bool?
+        public init() {}
+    }
+
+    /// The backend named `name` (`--backend`), else `default_backend`, else nil (the demo backend).
+    /// - Throws: `ConfigError` when the name is not a `[backends.NAME]` table.
+    public func backend(named name: String?) throws(ConfigError) -> BackendOptions? {
+        guard let wanted = name ?? defaultBackend else { return nil }
+        if wanted == "demo", !backends.contains(where: { $0.name == "demo" }) { return BackendOptions(name: "demo", kind: .demo) }
+        guard let b = backends.first(where: { $0.name == wanted }) else {
+            let known = backends.map(\.name)
+            throw ConfigError(message: "no backend named \"\(wanted)\"" + (known.isEmpty
+                ? "; define [backends.\(wanted)] in the config file (see easel config --print-default)"
+                : "; configured: \(known.joined(separator: ", ")), demo"))
+        }
+        return b
+    }
 
     /// The keymap with this file's `[keys.*]` overrides applied.
     /// - Throws: `KeymapError` for unknown key names or commands.
@@ -48,7 +82,13 @@ public struct Config: Equatable, Sendable {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw ConfigError(message: "\(path): cannot be read as UTF-8 text")
         }
-        return try parse(text, file: path)
+        var config = try parse(text, file: path)
+        var st = stat()
+        if stat(path, &st) == 0, st.st_mode & 0o044 != 0 { config.readableByOthers = true }
+        if config.readableByOthers, config.backends.contains(where: { if case .configFile = $0.apiKey { true } else { false } }) {
+            config.warnings.append("\(path) holds an api_key and is readable by group or others: chmod 600 \(path)")
+        }
+        return config
     }
 
     public static func parse(_ text: String, file: String) throws(ConfigError) -> Config {
@@ -66,6 +106,35 @@ public struct Config: Equatable, Sendable {
         var config = Config()
         for (key, value) in table {
             switch key {
+            case "default_backend":
+                guard let s = value.string, !s.isEmpty else { throw error("", key, "expected a backend name") }
+                config.defaultBackend = s
+            case "backends":
+                guard let t = value.table else { throw error("", key, "expected tables like [backends.gpu]") }
+                for (name, v) in t {
+                    guard let b = v.table else { throw error(key, name, "expected a table like [backends.\(name)]") }
+                    config.backends.append(try parseBackend(name: name, table: b, file: file, lines: lines, config: &config))
+                }
+                config.backends.sort { line(of: $0.name, in: "backends", lines: lines) < line(of: $1.name, in: "backends", lines: lines) }
+                if let d = config.defaultBackend, d != "demo", !config.backends.contains(where: { $0.name == d }) {
+                    throw error("", "default_backend", "no [backends.\(d)] table")
+                }
+            case "gallery":
+                guard let t = value.table else { throw error("", key, "expected a table") }
+                for (k, v) in t {
+                    switch k {
+                    case "dir":
+                        guard let s = v.string, !s.isEmpty else { throw error(key, k, "expected a folder path") }
+                        config.gallery.directory = s.hasPrefix("~/") ? NSHomeDirectory() + s.dropFirst() : s
+                    case "template":
+                        guard let s = v.string, !s.isEmpty, s.contains("{ext}") else { throw error(key, k, "expected a template ending in .{ext}") }
+                        config.gallery.template = s
+                    case "sidecars":
+                        guard let b = v.bool else { throw error(key, k, "expected true or false") }
+                        config.gallery.sidecars = b
+                    default: config.warnings.append("\(file):\(line(of: k, in: key, lines: lines)): unknown key \(key).\(k)")
+                    }
+                }
             case "preview":
                 guard let t = value.table else { throw error("", key, "expected a table") }
                 for (k, v) in t {
@@ -139,6 +208,77 @@ public struct Config: Equatable, Sendable {
         return config
     }
 
+    /// One `[backends.NAME]` table.
+    static func parseBackend(name: String, table: TOMLTable, file: String, lines: [String], config: inout Config) throws(ConfigError) -> BackendOptions {
+        let section = "backends.\(name)"
+        func error(_ key: String, _ message: String) -> ConfigError {
+            let n = line(of: key, in: section, lines: lines)
+            return ConfigError(message: "\(file):\(n == 0 ? line(of: name, in: "backends", lines: lines) : n): \(section).\(key): \(message)")
+        }
+        guard name.range(of: "^[A-Za-z0-9_-]{1,40}$", options: .regularExpression) != nil else {
+            throw error("", "backend names are letters, digits, - and _")
+        }
+        guard let kindName = table["kind"]?.string else {
+            throw error("kind", "missing; expected one of \(BackendKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard let kind = BackendKind(name: kindName) else {
+            throw error("kind", "unknown kind \"\(kindName)\"; expected one of \(BackendKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var url: String?
+        if let v = table["url"] {
+            guard let s = v.string, s.hasPrefix("http://") || s.hasPrefix("https://") else { throw error("url", "expected an http:// or https:// URL") }
+            url = s
+        }
+        guard url != nil || kind.defaultURL != nil || kind == .demo else { throw error("url", "missing") }
+        var o = BackendOptions(name: name, kind: kind, url: url, file: file)
+        func string(_ k: String) throws(ConfigError) -> String? {
+            guard let v = table[k] else { return nil }
+            guard let s = v.string, !s.isEmpty else { throw error(k, "expected a non-empty string") }
+            return s
+        }
+        func seconds(_ k: String, _ range: ClosedRange<Double>) throws(ConfigError) -> Double? {
+            guard let v = table[k] else { return nil }
+            guard let d = v.double ?? v.int.map(Double.init), range.contains(d) else {
+                throw error(k, "expected seconds in \(Int(range.lowerBound))...\(Int(range.upperBound))")
+            }
+            return d
+        }
+        for (k, _) in table {
+            switch k {
+            case "kind", "url": break
+            case "model": o.model = try string(k)
+            case "version": o.version = try string(k)
+            case "workflow":
+                guard let p = try string(k) else { break }
+                o.workflow = p.hasPrefix("~/") ? NSHomeDirectory() + p.dropFirst() : p
+            case "sampler": o.sampler = try string(k)
+            case "cfg_scale":
+                guard let d = table[k]?.double ?? table[k]?.int.map(Double.init), (0...50).contains(d) else { throw error(k, "expected a number in 0...50") }
+                o.cfgScale = d
+            case "poll_interval": o.pollInterval = try seconds(k, 0.05...600)
+            case "deadline": o.deadline = try seconds(k, 1...86_400)
+            case "request_timeout": o.requestTimeout = try seconds(k, 1...86_400)
+            case "concurrency":
+                guard let n = table[k]?.int, (1...32).contains(n) else { throw error(k, "expected an integer in 1...32") }
+                o.concurrency = n
+            case "api_key_env":
+                guard let s = try string(k), s.range(of: "^[A-Za-z_][A-Za-z0-9_]*$", options: .regularExpression) != nil else {
+                    throw error(k, "expected an environment variable name")
+                }
+                o.apiKey = .environment(s)
+            case "api_key_cmd": o.apiKey = .command(try string(k) ?? "")
+            case "api_key": o.apiKey = .configFile(try string(k) ?? "", file: file)
+            case "api_auth":
+                guard let s = try string(k), s.contains(":") else { throw error(k, "expected \"user:password\"") }
+                o.basicAuth = s
+            default: config.warnings.append("\(file):\(line(of: k, in: section, lines: lines)): unknown key \(section).\(k)")
+            }
+        }
+        let keySources = ["api_key_env", "api_key_cmd", "api_key"].filter { table[$0] != nil }
+        if keySources.count > 1 { throw error(keySources[1], "give only one of api_key_env, api_key_cmd and api_key") }
+        return o
+    }
+
     /// The 1-based line where `key` is assigned inside `[section]` (or at the top), else 0.
     static func line(of key: String, in section: String, lines: [String]) -> Int {
         var current = ""
@@ -172,6 +312,18 @@ public struct Config: Equatable, Sendable {
     # Bundled: default, light, high-contrast, gruvbox-dark, nord, solarized-light, mono.
     theme = "default"
 
+    # The backend used without --backend: "demo" (the embedded, offline demo) or a [backends.NAME] below.
+    # default_backend = "gpu"
+
+    [gallery]
+    # Where finished images go (default: $XDG_PICTURES_DIR/easel, else ~/Pictures/easel).
+    # dir = "~/Pictures/easel"
+    # File names; tokens: {date} {time} {datetime} {prompt_slug} {seed} {backend} {model} {width}
+    # {height} {steps} {job_id} {index} {ext}. Sub-folders allowed; a clash adds -1, -2, ….
+    # template = "{date}/{time}_{prompt_slug}_{seed}.{ext}"
+    # Write a .json sidecar next to PNGs too (JPEG and WebP always get one).
+    # sidecars = false
+
     [ui]
     # Clicks focus panes and select rows, the wheel scrolls. Off by default: with it on, selecting
     # text in the terminal needs Shift.
@@ -200,6 +352,19 @@ public struct Config: Equatable, Sendable {
 
     [keys.history]
     # "r" = "retry_job"
+
+    # Backends: one table each; `easel backends` lists them and checks their health, --backend NAME
+    # picks one, F3 in the studio switches. Keys: kind, url, model, workflow, sampler, cfg_scale,
+    # poll_interval, deadline, request_timeout, concurrency, api_key_env | api_key_cmd | api_key, api_auth.
+    # [backends.gpu]
+    # kind = "comfyui"                      # comfyui, a1111 (Forge too), sdcpp, openai, replicate, fal, jobapi
+    # url = "http://127.0.0.1:8188"         # through an SSH tunnel: ssh -N -L 8188:127.0.0.1:8188 gpu-box
+    # workflow = "~/.config/easel/workflow_api.json"
+    #
+    # [backends.replicate]
+    # kind = "replicate"
+    # model = "black-forest-labs/flux-schnell"
+    # api_key_env = "REPLICATE_API_TOKEN"   # or api_key_cmd = "pass show replicate"
 
     """
 }

@@ -23,10 +23,20 @@ public protocol GenerationBackend: Sendable {
     /// Asks the service to stop the job (best effort).
     /// - Throws: `JobError` from the call; services without a cancel call do nothing.
     func cancel(_ job: RemoteJobID) async throws(JobError)
+
+    /// Checks that the service answers (ComfyUI `/system_stats`, A1111 `/sdapi/v1/options`, …) and lists
+    /// its models and samplers where it exposes them. Never throws: failures are `ok: false` with the reason.
+    func health() async -> BackendHealth
+
+    /// The service's latest in-progress preview of a running job (A1111 `current_image`), when it
+    /// sends one; nil otherwise. Called after a status poll reported the job running.
+    func livePreview(of job: RemoteJobID) async -> ImageData?
 }
 
 extension GenerationBackend {
     public func cancel(_ job: RemoteJobID) async throws(JobError) {}
+    public func health() async -> BackendHealth { BackendHealth(ok: true, detail: "no health check for this service") }
+    public func livePreview(of job: RemoteJobID) async -> ImageData? { nil }
 }
 
 /// Maps transport failures and HTTP statuses to `JobError`s, in one place.

@@ -62,6 +62,22 @@ public struct SeedJobAPI: GenerationBackend {
         }
     }
 
+    /// `GET /api/health` (the reference server's); a server without it answers 404, which still proves
+    /// it is reachable.
+    public func health() async -> BackendHealth {
+        do {
+            let r = try await http.send(HTTPRequest(.get, baseURL + "/api/health", headers: [("Accept", "application/json")]))
+            switch r.status {
+            case 200:
+                let obj = (try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any]
+                let generator = (obj?["generator"] as? String).map { ", \(Sanitize.line($0))" } ?? ""
+                return BackendHealth(ok: true, detail: "job API answers\(generator)")
+            case 404: return BackendHealth(ok: true, detail: "reachable (no /api/health route)")
+            default: return BackendHealth(ok: false, detail: ErrorMapping.status(r, message: Self.errorText(r.body)).message)
+            }
+        } catch { return BackendHealth(ok: false, detail: ErrorMapping.transport(error).message) }
+    }
+
     public func download(_ image: ImageRef) async throws(JobError) -> ImageData {
         try await ImageFetch.fetch(image, relativeTo: baseURL, http: http)
     }
