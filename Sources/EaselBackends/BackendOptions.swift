@@ -230,7 +230,17 @@ public enum BackendFactory {
             throw BackendSetupError("\(options.name): the demo backend is started by the app, not the factory")
         case .jobapi:
             return SeedJobAPI(baseURL: options.url, http: http, displayName: options.summary)
-        case .comfyui, .a1111, .sdcpp, .openai, .replicate, .fal:
+        case .comfyui:
+            throw BackendSetupError("\(options.name): kind \(options.kind.rawValue) is not supported yet")
+        case .a1111:
+            throw BackendSetupError("\(options.name): kind \(options.kind.rawValue) is not supported yet")
+        case .sdcpp:
+            throw BackendSetupError("\(options.name): kind \(options.kind.rawValue) is not supported yet")
+        case .openai:
+            throw BackendSetupError("\(options.name): kind \(options.kind.rawValue) is not supported yet")
+        case .replicate:
+            throw BackendSetupError("\(options.name): kind \(options.kind.rawValue) is not supported yet")
+        case .fal:
             throw BackendSetupError("\(options.name): kind \(options.kind.rawValue) is not supported yet")
         }
     }
