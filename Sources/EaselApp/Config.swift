@@ -116,9 +116,6 @@ public struct Config: Equatable, Sendable {
                     config.backends.append(try parseBackend(name: name, table: b, file: file, lines: lines, config: &config))
                 }
                 config.backends.sort { line(of: $0.name, in: "backends", lines: lines) < line(of: $1.name, in: "backends", lines: lines) }
-                if let d = config.defaultBackend, d != "demo", !config.backends.contains(where: { $0.name == d }) {
-                    throw error("", "default_backend", "no [backends.\(d)] table")
-                }
             case "gallery":
                 guard let t = value.table else { throw error("", key, "expected a table") }
                 for (k, v) in t {
@@ -205,6 +202,9 @@ public struct Config: Equatable, Sendable {
                 config.warnings.append("\(file):\(line(of: key, in: "", lines: lines)): unknown key \(key)")
             }
         }
+        if let d = config.defaultBackend, d != "demo", !config.backends.contains(where: { $0.name == d }) {
+            throw error("", "default_backend", "no [backends.\(d)] table")
+        }
         return config
     }
 
@@ -275,6 +275,7 @@ public struct Config: Equatable, Sendable {
             }
         }
         let keySources = ["api_key_env", "api_key_cmd", "api_key"].filter { table[$0] != nil }
+            .sorted { line(of: $0, in: section, lines: lines) < line(of: $1, in: section, lines: lines) }
         if keySources.count > 1 { throw error(keySources[1], "give only one of api_key_env, api_key_cmd and api_key") }
         return o
     }

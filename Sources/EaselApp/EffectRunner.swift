@@ -8,28 +8,75 @@ import Synchronization
 /// Carries out effects: calls the backend, writes the gallery, and reports every outcome as an
 /// `Action` through `send`. Each effect runs in its own task; none touches the terminal.
 public final class EffectRunner: Sendable {
-    public let backend: any GenerationBackend
+    /// Every usable backend by config name ("demo", "gpu", …).
+    public let backends: [String: any GenerationBackend]
     public let gallery: Gallery
+    /// Where live previews are written (`$XDG_CACHE_HOME/easel/live`); nil = not kept.
+    public let liveDirectory: String?
+    /// The backend new submissions go to, and the one each job was submitted to.
+    private let routing: Mutex<(current: String, byJob: [JobID: String])>
+    private let livePreviewCount = Atomic<Int>(0)
     /// Largest image accepted, in pixels (checked from the header before decoding).
     public let maxPixels: Int
     private let send: @Sendable (Action) -> Void
     private let tasks = Mutex<[Int: Task<Void, Never>]>([:])
     private let counter = Atomic<Int>(0)
 
-    public init(backend: any GenerationBackend, gallery: Gallery, maxPixels: Int = ImageCodec.defaultMaxPixels,
-                send: @escaping @Sendable (Action) -> Void) {
-        self.backend = backend
+    /// One backend, named "demo" (tests, `--server`).
+    public convenience init(backend: any GenerationBackend, gallery: Gallery, maxPixels: Int = ImageCodec.defaultMaxPixels,
+                            send: @escaping @Sendable (Action) -> Void) {
+        self.init(backends: ["demo": backend], current: "demo", gallery: gallery, maxPixels: maxPixels, send: send)
+    }
+
+    /// - Parameters:
+    ///   - backends: adapters by config name; `current` must be one of them.
+    ///   - liveDirectory: folder for live previews (created on demand); nil keeps none.
+    public init(backends: [String: any GenerationBackend], current: String, gallery: Gallery, liveDirectory: String? = nil,
+                maxPixels: Int = ImageCodec.defaultMaxPixels, send: @escaping @Sendable (Action) -> Void) {
+        precondition(backends[current] != nil, "the current backend must be one of the backends")
+        self.backends = backends
+        self.routing = Mutex((current, [:]))
+        self.liveDirectory = liveDirectory
         self.gallery = gallery
         self.maxPixels = maxPixels
         self.send = send
     }
 
+    /// The backend new submissions go to.
+    public var backend: any GenerationBackend { routing.withLock { backends[$0.current]! } }
+
+    /// Records that job `id` runs on `name` (jobs restored from the journal resume on their own backend).
+    public func assign(_ id: JobID, to name: String) {
+        guard backends[name] != nil else { return }
+        routing.withLock { $0.byJob[id] = name }
+    }
+
+    /// The job's backend: the one it was submitted to, else (first submission) the current one, remembered.
+    private func backend(for id: JobID) -> (name: String, backend: any GenerationBackend) {
+        routing.withLock { r in
+            let name = r.byJob[id] ?? r.current
+            r.byJob[id] = name
+            return (name, backends[name]!)
+        }
+    }
+
     public func run(_ effects: [Effect]) { effects.forEach(run) }
 
     public func run(_ effect: Effect) {
+        if case .selectBackend(let name) = effect {
+            // Synchronous, so a submit that follows in the same batch already goes to the new backend.
+            if backends[name] != nil { routing.withLock { $0.current = name } }
+            else { send(.notice("Backend \(Sanitize.line(name)) is not available (see easel backends)")) }
+            return
+        }
+        // Bind the job to its backend now, in effect order, not when the task gets to run.
+        let bound: (name: String, backend: any GenerationBackend)? = switch effect {
+        case .submit(let id, _), .poll(let id, _, _), .download(let id, _), .cancel(let id, _), .save(let id, _, _, _): backend(for: id)
+        case .timer, .open, .selectBackend: nil
+        }
         let key = counter.add(1, ordering: .relaxed).newValue
         let task = Task.detached { [self] in
-            let action = await perform(effect)
+            let action = await perform(effect, on: bound)
             tasks.withLock { _ = $0.removeValue(forKey: key) }
             if let action, !Task.isCancelled { send(action) }
         }
@@ -44,8 +91,10 @@ public final class EffectRunner: Sendable {
         }
     }
 
-    private func perform(_ effect: Effect) async -> Action? {
+    private func perform(_ effect: Effect, on bound: (name: String, backend: any GenerationBackend)?) async -> Action? {
+        let backend = bound?.backend ?? self.backend
         switch effect {
+        case .selectBackend: return nil
         case .submit(let id, let request):
             do {
                 let (remote, status) = try await backend.submit(request)
@@ -53,7 +102,13 @@ public final class EffectRunner: Sendable {
             } catch { return .failed(id, error, during: .submit) }
         case .poll(let id, let remote, let after):
             do { try await Task.sleep(for: after) } catch { return nil }
-            do { return .statusPolled(id, try await backend.status(of: remote)) } catch { return .failed(id, error, during: .poll) }
+            let status: RemoteStatus
+            do { status = try await backend.status(of: remote) } catch { return .failed(id, error, during: .poll) }
+            if case .running = status, let dir = liveDirectory, let preview = await backend.livePreview(of: remote),
+               let path = writeLivePreview(preview, job: id, into: dir) {
+                send(.livePreview(id, path: path))
+            }
+            return .statusPolled(id, status)
         case .download(let id, let ref):
             do { return .downloaded(id, try await backend.download(ref)) } catch { return .failed(id, error, during: .download) }
         case .cancel(let id, let remote):
@@ -87,5 +142,30 @@ public final class EffectRunner: Sendable {
                 return .saved(id, SavedImage(path: path, width: image.width, height: image.height))
             } catch { return .failed(id, error, during: .save) }
         }
+    }
+
+    /// Writes a live preview as `DIR/<pid>-<job>-<n>.<ext>` (the extension from the magic bytes) and
+    /// removes this job's preview from two frames ago (the one before may still be encoding).
+    private func writeLivePreview(_ image: ImageData, job: JobID, into dir: String) -> String? {
+        let ext: String
+        switch image.bytes.first {
+        case 0x89: ext = "png"
+        case 0xFF: ext = "jpg"
+        case 0x52: ext = "webp"
+        default: return nil
+        }
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let n = livePreviewCount.add(1, ordering: .relaxed).newValue
+        let path = "\(dir)/\(getpid())-\(job.rawValue)-\(n).\(ext)"
+        guard FileManager.default.createFile(atPath: path, contents: Data(image.bytes)) else { return nil }
+        if let old = try? FileManager.default.contentsOfDirectory(atPath: dir) {
+            let prefix = "\(getpid())-\(job.rawValue)-"
+            for name in old where name.hasPrefix(prefix) {
+                if let k = Int(name.dropFirst(prefix.count).split(separator: ".").first ?? ""), k < n - 1 {
+                    unlink(dir + "/" + name)
+                }
+            }
+        }
+        return path
     }
 }

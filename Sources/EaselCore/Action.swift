@@ -10,6 +10,8 @@ public enum Action: Equatable, Sendable {
     case statusPolled(JobID, RemoteStatus)
     case downloaded(JobID, ImageData)
     case saved(JobID, SavedImage)
+    /// The service's in-progress preview of a running job, written to `path` (A1111 `current_image`).
+    case livePreview(JobID, path: String)
     /// A click on row `row` (0-based, inside the border) of a pane `height` rows tall.
     case clicked(Pane, row: Int, height: Int)
     /// The mouse wheel over a pane: -1 up, +1 down.
@@ -44,4 +46,6 @@ public enum Effect: Equatable, Sendable {
     case timer(after: Duration)
     /// Open a file with the system viewer (argument vector, no shell).
     case open(String)
+    /// New submissions go to the backend with this config name (jobs in flight keep theirs).
+    case selectBackend(String)
 }

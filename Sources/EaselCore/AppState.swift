@@ -94,10 +94,26 @@ public enum Hint: Equatable, Sendable {
     }
 }
 
+/// A backend the user can switch to: its config name and the status bar's description of it.
+public struct BackendChoice: Equatable, Sendable {
+    /// The `[backends.NAME]` name, or "demo".
+    public let name: String
+    /// "gpu — comfyui at http://127.0.0.1:8188".
+    public let summary: String
+    public init(name: String, summary: String) {
+        self.name = name
+        self.summary = summary
+    }
+}
+
 /// Everything the UI shows, and nothing it does not. Changed only by `reduce`.
 public struct AppState: Equatable, Sendable {
     /// Shown in the status bar, e.g. "demo backend — procedural, offline".
     public var backendName: String
+    /// The configured backends F3 cycles through (`[backends.NAME]` plus the demo), in config order.
+    public var backends: [BackendChoice] = []
+    /// The `name` of the backend new jobs go to ("demo", "gpu", …); stamped on every job.
+    public var backendKey = "demo"
     public var mode: GenerationMode
     public var pollPolicy: PollPolicy
     /// Jobs in flight on the backend at once (submitting through saving); default 1.

@@ -32,6 +32,7 @@ public enum Command: String, CaseIterable, Sendable {
     case moveJobDown = "move_job_down"
     case retryJob = "retry_job"
     case cycleTheme = "cycle_theme"
+    case switchBackend = "switch_backend"
     case insertNewline = "insert_newline"
     case deleteWordForward = "delete_word_forward"
     case yank
@@ -90,6 +91,7 @@ public enum Command: String, CaseIterable, Sendable {
         case .moveJobDown: "Move the pending job later"
         case .retryJob: "Retry: resume, download again or resend"
         case .cycleTheme: "Switch to the next theme"
+        case .switchBackend: "Use the next configured backend"
         case .insertNewline: "Insert a newline"
         case .deleteWordForward: "Delete the next word"
         case .yank: "Paste the last deleted text"

@@ -124,13 +124,17 @@ public struct Job: Equatable, Sendable, Identifiable {
     public var imageRef: ImageRef?
     /// Cancel was asked for while the submit was in flight: cancel on the service once it answers.
     public var cancelRequested = false
+    /// The latest in-progress preview the service sent while running (a file path), shown in place of the placeholder.
+    public var livePreview: String?
     /// Starred in the history pane (`*`).
     public var starred = false
-    /// The backend it ran on when that is not this run's (jobs read from the journal).
+    /// The name of the backend it runs on (`[backends.NAME]` or "demo"); nil for jobs made before names existed.
     public var backend: String?
 
     public init(id: JobID, request: GenerationRequest, state: JobState = .submitting, remoteID: RemoteJobID? = nil,
-                createdAt: ContinuousClock.Instant, finishedAt: ContinuousClock.Instant? = nil, createdWallTime: Double = 0) {
+                createdAt: ContinuousClock.Instant, finishedAt: ContinuousClock.Instant? = nil, createdWallTime: Double = 0,
+                backend: String? = nil) {
+        self.backend = backend
         self.id = id
         self.request = request
         self.state = state

@@ -31,6 +31,11 @@ func reduceJob(_ state: inout AppState, _ action: Action) -> [Effect] {
         state.hint = .saved(id, path: image.path)
         return startReady(&state)
 
+    case .livePreview(let id, let path):
+        guard case .running? = state.job(id)?.state else { return [] }
+        state.update(id) { $0.livePreview = path }
+        return []
+
     case .failed(let id, let error, let stage):
         guard let job = state.job(id), job.state.isActive else { return [] }
         return failure(&state, job, error, stage)

@@ -160,6 +160,17 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
         return [.open(image.path)]
     case .redraw: state.redrawRequests += 1
     case .cycleTheme: state.themeRequests += 1
+    case .switchBackend:
+        guard state.backends.count > 1 else {
+            state.hint = .info("Only one backend: add [backends.NAME] tables to the config (easel config --print-default)")
+            return []
+        }
+        let i = state.backends.firstIndex { $0.name == state.backendKey } ?? -1
+        let next = state.backends[(i + 1) % state.backends.count]
+        state.backendKey = next.name
+        state.backendName = next.summary
+        state.hint = .info("New jobs go to \(next.summary); jobs in flight stay where they are")
+        return [.selectBackend(next.name)]
     case .cycleSize:
         let sizes = GenerationParameters.sizePresets
         let i = sizes.firstIndex { $0 == (state.parameters.width, state.parameters.height) }
@@ -269,7 +280,8 @@ private func generate(_ state: inout AppState) -> [Effect] {
                                         height: p.height, seed: seed, steps: p.steps)
         let id = JobID(state.nextJobID)
         state.nextJobID += 1
-        state.jobs.append(Job(id: id, request: request, state: .pending, createdAt: state.now, createdWallTime: state.wallTime))
+        state.jobs.append(Job(id: id, request: request, state: .pending, createdAt: state.now, createdWallTime: state.wallTime,
+                              backend: state.backendKey))
     }
     remember(&state, prompt, p)
     if state.mode == .queue { state.editor.replace(with: "") }   // ready for the next prompt; ↑ brings it back
@@ -303,7 +315,8 @@ private func load(_ state: inout AppState, _ request: GenerationRequest) {
 private func enqueue(_ state: inout AppState, _ request: GenerationRequest) -> [Effect] {
     let id = JobID(state.nextJobID)
     state.nextJobID += 1
-    state.jobs.append(Job(id: id, request: request, state: .pending, createdAt: state.now, createdWallTime: state.wallTime))
+    state.jobs.append(Job(id: id, request: request, state: .pending, createdAt: state.now, createdWallTime: state.wallTime,
+                              backend: state.backendKey))
     state.historySelection = nil
     return startReady(&state)
 }

@@ -49,7 +49,7 @@ public func reduce(_ state: inout AppState, _ action: Action, keymap: Keymap = .
     case .notice(let text):
         state.hint = .info(text)
         return []
-    case .submitted, .statusPolled, .downloaded, .saved, .failed:
+    case .submitted, .statusPolled, .downloaded, .saved, .failed, .livePreview:
         return reduceJob(&state, action)
     }
 }

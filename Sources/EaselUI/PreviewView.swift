@@ -23,6 +23,14 @@ struct PreviewView {
             return nil
         }
         switch job.state {
+        case .running where job.livePreview != nil:
+            // The service's own in-progress image, over the placeholder until it is encoded.
+            let request = ImagePresenter.Request(path: job.livePreview!, rect: picture)
+            buffer.put("\(Wording.stateText(job, in: state)) · live preview · \(Wording.seconds(job.elapsed(now: state.now)))",
+                       in: caption, role: .muted)
+            if case .ready(let encoded) = status(request) { return PictureCells.draw(encoded, for: request, into: &buffer) }
+            placeholder(job, state: state, in: picture, into: &buffer)
+            return nil
         case .pending, .waiting, .submitting, .queued, .running, .downloading, .saving:
             placeholder(job, state: state, in: picture, into: &buffer)
             buffer.put("\(job.request.width)×\(job.request.height)  seed \(job.request.seed)", in: caption, role: .muted)

@@ -206,7 +206,7 @@ struct HistoryView {
                 detail = "\(DisplayWidth.truncate(Wording.oneLine(job.request.prompt), to: 24)) — \(error.message)"
             } else {
                 detail = "\(Wording.oneLine(job.request.prompt))  seed \(job.request.seed)"
-                    + (job.backend.map { $0 != state.backendName ? "  · \(Sanitize.line($0))" : "" } ?? "")
+                    + (job.backend.map { $0 != state.backendKey ? "  · \(Sanitize.line($0))" : "" } ?? "")
             }
             buffer.put(detail, x: row.x + used, y: row.y, maxWidth: row.width - used, role: isSelected ? .selection : .text)
         }

@@ -20,7 +20,7 @@ struct Easel: AsyncParsableCommand {
         with an offline procedural generator (a demo, not a neural model).
         """,
         version: "0.1.0",
-        subcommands: [Studio.self, Generate.self, Serve.self, Show.self, History.self, Themes.self, ConfigCommand.self],
+        subcommands: [Studio.self, Generate.self, Serve.self, Show.self, History.self, Backends.self, Themes.self, ConfigCommand.self],
         defaultSubcommand: Studio.self
     )
 }
@@ -30,14 +30,17 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "Base URL of a job server with the seed API (POST /api/generate, GET /api/status/{id}). Default: the embedded demo backend.")
     var server: String?
 
+    @Option(help: "Backend by name: a [backends.NAME] table of the config file, or demo (config: default_backend).")
+    var backend: String?
+
     @Option(help: "Gallery folder for finished images (default: $XDG_PICTURES_DIR/easel or ~/Pictures/easel).")
     var gallery: String?
 
-    @Option(help: "Seconds between status polls.")
-    var pollInterval: Double = 2
+    @Option(help: "Seconds between status polls (default: the backend's poll_interval, else 2).")
+    var pollInterval: Double?
 
-    @Option(help: "Seconds after submission before a job counts as timed out.")
-    var deadline: Double = 120
+    @Option(help: "Seconds after submission before a job counts as timed out (default: the backend's deadline, else 120).")
+    var deadline: Double?
 
     @Option(help: "Simulated generation time of the embedded demo backend, in seconds.")
     var latency: Double = 3
@@ -49,8 +52,9 @@ struct ClientOptions: ParsableArguments {
     var stateDir: String?
 
     func validate() throws {
-        guard pollInterval > 0 else { throw ValidationError("--poll-interval must be positive") }
-        guard deadline > 0 else { throw ValidationError("--deadline must be positive") }
+        if let pollInterval, pollInterval <= 0 { throw ValidationError("--poll-interval must be positive") }
+        if let deadline, deadline <= 0 { throw ValidationError("--deadline must be positive") }
+        if server != nil, backend != nil { throw ValidationError("give --server or --backend, not both") }
         guard latency >= 0 else { throw ValidationError("--latency must be 0 or more") }
         guard RateLimitSpec(rateLimit) != nil else { throw ValidationError("--rate-limit must look like 8/60s") }
         if let server, !(server.hasPrefix("http://") || server.hasPrefix("https://")) {
@@ -58,7 +62,12 @@ struct ClientOptions: ParsableArguments {
         }
     }
 
-    var policy: PollPolicy { PollPolicy(interval: .milliseconds(Int(pollInterval * 1000)), deadline: .milliseconds(Int(deadline * 1000))) }
+    /// The poll interval and deadline: the command line, else the backend's table, else 2 s and 120 s.
+    func policy(for options: BackendOptions?) -> PollPolicy {
+        let interval = pollInterval ?? options?.pollInterval ?? 2
+        let deadline = deadline ?? options?.deadline ?? 120
+        return PollPolicy(interval: .milliseconds(Int(interval * 1000)), deadline: .milliseconds(Int(deadline * 1000)))
+    }
 
     var galleryDirectory: String {
         guard let gallery else { return Gallery.defaultDirectory() }
@@ -77,15 +86,76 @@ struct ClientOptions: ParsableArguments {
         catch { throw CLIError("gallery: \(error.message)") }
     }
 
-    /// The backend: the given server, or the embedded demo server started now on loopback.
-    func makeBackend() async throws -> (any GenerationBackend, ReferenceServer?) {
-        if let server { return (SeedJobAPI(baseURL: server), nil) }
+    /// Starts the embedded demo backend: the reference server on loopback.
+    func startDemo() async throws -> (any GenerationBackend, ReferenceServer) {
         var config = ReferenceServer.Configuration()
         config.latency = .milliseconds(Int(latency * 1000))
         config.rateLimit = RateLimitSpec(rateLimit)!
         let demo = ReferenceServer(configuration: config)
         try await demo.start()
-        return (SeedJobAPI(baseURL: await demo.baseURL, displayName: "demo backend — procedural, offline"), demo)
+        return (SeedJobAPI(baseURL: await demo.baseURL, displayName: BackendSet.demoSummary), demo)
+    }
+
+    /// The backends this run can use: `--server`, or every `[backends.NAME]` of the config plus the demo.
+    /// - Parameter allowSwitching: build every configured backend (the studio's F3), not just the selected one.
+    /// - Throws: `CLIError` when the selected backend is unknown or cannot be set up.
+    func makeBackends(config: Config, allowSwitching: Bool) async throws -> BackendSet {
+        if let server {
+            let api = SeedJobAPI(baseURL: server)
+            return BackendSet(adapters: ["server": api], current: "server", choices: [BackendChoice(name: "server", summary: api.displayName)],
+                              selected: BackendOptions(name: "server", kind: .jobapi, url: server), demo: nil, warnings: [])
+        }
+        let selected: BackendOptions?
+        do { selected = try config.backend(named: backend) } catch { throw CLIError(error.message) }
+        let current = selected?.name ?? "demo"
+        var adapters: [String: any GenerationBackend] = [:]
+        var choices: [BackendChoice] = []
+        var warnings: [String] = []
+        var demo: ReferenceServer?
+        for options in config.backends where options.kind != .demo && (allowSwitching || options.name == current) {
+            do {
+                adapters[options.name] = try BackendFactory.make(options, http: BackendFactory.httpClient(for: options))
+                choices.append(BackendChoice(name: options.name, summary: options.summary))
+            } catch {
+                if options.name == current { throw CLIError("backend \(options.name) (\(options.file)): \(error.message)") }
+                warnings.append("backend \(options.name) is unusable: \(error.message)")
+            }
+        }
+        if allowSwitching || current == "demo" || selected?.kind == .demo {
+            let (api, server) = try await startDemo()
+            demo = server
+            adapters["demo"] = api
+            choices.append(BackendChoice(name: "demo", summary: BackendSet.demoSummary))
+        }
+        return BackendSet(adapters: adapters, current: selected?.kind == .demo ? "demo" : current, choices: choices,
+                          selected: selected, demo: demo, warnings: warnings)
+    }
+}
+
+/// The adapters one run uses, by config name.
+struct BackendSet {
+    static let demoSummary = "demo backend — procedural, offline"
+    var adapters: [String: any GenerationBackend]
+    /// The name new jobs go to.
+    var current: String
+    /// What F3 cycles through, in config order, the demo last.
+    var choices: [BackendChoice]
+    /// The selected `[backends.NAME]` table; nil for the demo.
+    var selected: BackendOptions?
+    /// The embedded demo server, when started.
+    var demo: ReferenceServer?
+    /// Configured backends that could not be set up (shown, never fatal unless selected).
+    var warnings: [String]
+
+    var currentAdapter: any GenerationBackend { adapters[current]! }
+    var summary: String { choices.first { $0.name == current }?.summary ?? currentAdapter.displayName }
+
+    /// Client-side pacing: the demo's own limit, the seed API's 8/60 s, else generous (self-hosted and hosted
+    /// services answer 429 themselves, and Easel honours their Retry-After).
+    func pace(client: ClientOptions) -> RateLimitSpec {
+        if current == "demo" { return RateLimitSpec(client.rateLimit) ?? RateLimitSpec(requests: 8, window: .seconds(60)) }
+        if selected?.kind == .jobapi { return RateLimitSpec(requests: 8, window: .seconds(60)) }
+        return RateLimitSpec(requests: 120, window: .seconds(60))
     }
 }
 
@@ -105,11 +175,13 @@ struct QueueOptions: ParsableArguments {
         if let pace, RateLimitSpec(pace) == nil { throw ValidationError("--pace must look like 8/60s") }
     }
 
-    func apply(to state: inout AppState, client: ClientOptions, config: Config = Config()) {
+    func apply(to state: inout AppState, client: ClientOptions, backends: BackendSet, config: Config = Config()) {
         state.mode = mode ?? config.mode ?? .exclusive
-        state.concurrency = concurrency ?? config.concurrency ?? 1
-        let spec = pace.flatMap(RateLimitSpec.init) ?? (client.server == nil ? RateLimitSpec(client.rateLimit) : nil)
-            ?? RateLimitSpec(requests: 8, window: .seconds(60))
+        state.concurrency = concurrency ?? backends.selected?.concurrency ?? config.concurrency ?? 1
+        state.backends = backends.choices
+        state.backendKey = backends.current
+        state.backendName = backends.summary
+        let spec = pace.flatMap(RateLimitSpec.init) ?? backends.pace(client: client)
         state.pacer = RateLimitPacer(limit: spec.requests, window: spec.window)
     }
 }
@@ -203,21 +275,27 @@ extension Easel {
                 throw CLIError("TERM=\(term.isEmpty ? "(unset)" : term) cannot address the cursor; use a real terminal, or `easel generate PROMPT`")
             }
             try client.checkGallery()
-            let (backend, demo) = try await client.makeBackend()
-            var state = AppState(backendName: backend.displayName, pollPolicy: client.policy,
+            let config = try preview.loadConfig()
+            let set = try await client.makeBackends(config: config, allowSwitching: true)
+            let demo = set.demo
+            var state = AppState(backendName: set.summary, pollPolicy: client.policy(for: set.selected),
                                  parameters: params.parameters, seeds: SeedSource(seed: UInt64.random(in: .min ... .max)),
                                  now: .now)
             state.wallTime = Date().timeIntervalSince1970
-            let config = try preview.loadConfig()
-            queue.apply(to: &state, client: client, config: config)
+            queue.apply(to: &state, client: client, backends: set, config: config)
             let journal = try client.openJournal()
             state.nextJobID = journal.firstJobID
             let wallNow = Date().timeIntervalSince1970, now = ContinuousClock.now
             var restored: [Job] = []
             do {
                 restored = try journal.history(limit: 500).reversed().map { $0.job(now: now, wallNow: wallNow) }
-                restored += try journal.claimOrphans(backend: backend.displayName).map { record in
-                    guard demo != nil else { return record.job(now: now, wallNow: wallNow) }
+                var orphans: [JobRecord] = []
+                for name in set.adapters.keys.sorted() {
+                    orphans += try journal.claimOrphans(backend: name)
+                    if name == "demo" { orphans += try journal.claimOrphans(backend: BackendSet.demoSummary) }
+                }
+                restored += orphans.map { record in
+                    guard record.backend == "demo" || record.backend == BackendSet.demoSummary else { return record.job(now: now, wallNow: wallNow) }
                     // The embedded demo server died with the last Easel: its jobs cannot be resumed.
                     var r = record
                     r.state = "failed"
@@ -231,8 +309,10 @@ extension Easel {
             }
             if let draft = JournalSync.savedDraft(journal: journal) { state.editor = PromptEditor(draft) }
             let app = TerminalApp()
-            let runner = EffectRunner(backend: backend, gallery: Gallery(directory: client.galleryDirectory), send: app.post)
-            let sync = JournalSync(journal: journal, backend: backend.displayName) { [app] error in
+            let runner = EffectRunner(backends: set.adapters, current: set.current, gallery: Gallery(directory: client.galleryDirectory),
+                                      liveDirectory: Self.liveDirectory(), send: app.post)
+            for job in restored where job.state.isActive { if let b = job.backend { runner.assign(job.id, to: b) } }
+            let sync = JournalSync(journal: journal, backend: set.current) { [app] error in
                 app.post(.notice("journal: \(error.message)"))
             }
             var options = TerminalApp.Options()
@@ -240,7 +320,7 @@ extension Easel {
             options.sixelColors = preview.sixelColors ?? config.sixelColors ?? 256
             options.probeTimeout = .milliseconds(Int((preview.probeTimeout ?? config.probeTimeout ?? 1) * 1000))
             options.themeName = theme ?? config.theme ?? "default"
-            options.warnings = config.warnings
+            options.warnings = config.warnings + set.warnings
             options.notify = notify ?? config.notify ?? .on
             options.mouse = mouse ?? config.mouse ?? false
             options.color = ProcessInfo.processInfo.environment["NO_COLOR"].map { $0.isEmpty } ?? true
@@ -249,6 +329,12 @@ extension Easel {
             let status = app.run(state: state, runner: runner, options: options, keymap: keymap, journal: sync, restored: restored)
             await demo?.stop()
             if status != 0 { throw ExitCode(status) }
+        }
+
+        /// `$XDG_CACHE_HOME/easel/live`, else `~/.cache/easel/live`: the services' in-progress previews.
+        static func liveDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+            if let x = environment["XDG_CACHE_HOME"], x.hasPrefix("/") { return x + "/easel/live" }
+            return (environment["HOME"] ?? NSHomeDirectory()) + "/.cache/easel/live"
         }
     }
 
@@ -266,6 +352,9 @@ extension Easel {
 
         @Flag(help: "Print one JSON object per job {status, job_id, file, seed, elapsed_s, error?} instead of paths.")
         var json = false
+
+        @Option(help: "Config file (default: $XDG_CONFIG_HOME/easel/config.toml).")
+        var config: String?
 
         mutating func run() async throws {
             var all: [String] = []
@@ -291,19 +380,23 @@ extension Easel {
                 print(Self.encode(["status": "failed", "error": ["category": "storage", "message": e.description]]))
                 throw ExitCode(1)
             }
-            let (backend, demo) = try await client.makeBackend()
-            var state = AppState(backendName: backend.displayName, pollPolicy: client.policy, parameters: params.parameters,
+            let settings: Config
+            do { settings = try Config.load(config ?? Config.defaultPath(), mustExist: config != nil) } catch { throw CLIError(error.message) }
+            for w in settings.warnings { Self.stderr("easel: \(w)") }
+            let set = try await client.makeBackends(config: settings, allowSwitching: false)
+            let demo = set.demo
+            var state = AppState(backendName: set.summary, pollPolicy: client.policy(for: set.selected), parameters: params.parameters,
                                  seeds: SeedSource(seed: UInt64.random(in: .min ... .max)), now: .now)
-            queue.apply(to: &state, client: client)
+            queue.apply(to: &state, client: client, backends: set, config: settings)
             let journal = try client.openJournal()
             state.nextJobID = journal.firstJobID
-            let sync = JournalSync(journal: journal, backend: backend.displayName) { error in Self.stderr("easel: journal: \(error.message)") }
+            let sync = JournalSync(journal: journal, backend: set.current) { error in Self.stderr("easel: journal: \(error.message)") }
             let gallery = Gallery(directory: client.galleryDirectory)
             let quiet = json, asJSON = json
             var failures = 0
             let outcome = await Headless.run(
                 prompts: all, state: state,
-                makeRunner: { EffectRunner(backend: backend, gallery: gallery, send: $0) },
+                makeRunner: { EffectRunner(backends: set.adapters, current: set.current, gallery: gallery, send: $0) },
                 progress: { if !quiet { Self.stderr("easel: \($0)") } },
                 finished: { job in
                     let (line, failed) = Self.report(job, json: asJSON)
@@ -347,7 +440,7 @@ extension Easel {
         }
 
         static func encode(_ object: [String: Any]) -> String {
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
             return String(decoding: data, as: UTF8.self)
         }
 
@@ -563,4 +656,116 @@ extension NotifyMode: ExpressibleByArgument {}
 struct CLIError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = Sanitize.line(description) }
+}
+
+extension Easel {
+    /// `easel backends`: every configured backend, its health and what it lists.
+    struct Backends: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the configured backends and check that each one answers.",
+            discussion: """
+            Backends are [backends.NAME] tables in the config file (see `easel config --print-default`); \
+            the embedded demo is always there. Each is asked for its health (ComfyUI /system_stats, \
+            A1111 /sdapi/v1/options, …) and, where the service lists them, its models and samplers. \
+            API keys are never printed, only where they come from. Exit status 1 when a backend does not answer.
+            """)
+
+        @Option(help: "Config file (default: $XDG_CONFIG_HOME/easel/config.toml).")
+        var config: String?
+
+        @Flag(help: "One JSON object per backend instead of text.")
+        var json = false
+
+        @Option(help: "Seconds each health request may take.")
+        var timeout: Double = 5
+
+        @Flag(help: "Skip the health checks: only list what is configured.")
+        var offline = false
+
+        mutating func run() async throws {
+            let settings: Config
+            do { settings = try Config.load(config ?? Config.defaultPath(), mustExist: config != nil) } catch { throw CLIError(error.message) }
+            for w in settings.warnings { Generate.stderr("easel: \(w)") }
+            var entries = settings.backends.filter { $0.kind != .demo }
+            let defaultName = settings.defaultBackend ?? "demo"
+            var http = HTTPClient.Configuration()
+            http.totalTimeout = .milliseconds(Int(max(0.1, timeout) * 1000))
+            http.connectTimeout = http.totalTimeout
+            let client = HTTPClient(configuration: http)
+            var demoServer: ReferenceServer?
+            entries.append(BackendOptions(name: "demo", kind: .demo))
+            let timeout = self.timeout
+            // Health checks run concurrently; results print in config order.
+            let results: [(BackendOptions, BackendHealth)] = await withTaskGroup(of: (Int, BackendHealth).self) { group in
+                var adapters: [Int: any GenerationBackend] = [:]
+                for (i, o) in entries.enumerated() {
+                    if o.kind == .demo {
+                        if !offline, let (api, server) = try? await ClientOptions.parse([]).startDemo() {
+                            demoServer = server
+                            adapters[i] = api
+                        }
+                        continue
+                    }
+                    do throws(BackendSetupError) { adapters[i] = try BackendFactory.make(o, http: client) }
+                    catch { let why = error.message; group.addTask { (i, BackendHealth(ok: false, detail: why)) } }
+                }
+                for (i, adapter) in adapters {
+                    if offline { group.addTask { (i, BackendHealth(ok: true, detail: "not checked (--offline)")) }; continue }
+                    group.addTask {
+                        await withTaskGroup(of: BackendHealth?.self) { race in
+                            race.addTask { await adapter.health() }
+                            race.addTask {
+                                try? await Task.sleep(for: .milliseconds(Int(timeout * 3000) + 1000))
+                                return BackendHealth(ok: false, detail: "no answer within \(Int(timeout * 3 + 1)) s")
+                            }
+                            let first = await race.next() ?? nil
+                            race.cancelAll()
+                            return (i, first ?? BackendHealth(ok: false, detail: "no answer"))
+                        }
+                    }
+                }
+                if offline, adapters.isEmpty == false || entries.contains(where: { $0.kind == .demo }) {
+                    if let i = entries.firstIndex(where: { $0.kind == .demo }), adapters[i] == nil {
+                        group.addTask { (i, BackendHealth(ok: true, detail: "not checked (--offline)")) }
+                    }
+                }
+                var byIndex: [Int: BackendHealth] = [:]
+                for await (i, h) in group { byIndex[i] = h }
+                return entries.indices.map { (entries[$0], byIndex[$0] ?? BackendHealth(ok: false, detail: "could not be started")) }
+            }
+            await demoServer?.stop()
+            var allOK = true
+            for (o, h) in results {
+                allOK = allOK && h.ok
+                let key = o.apiKey.map { "key from \($0)" } ?? (o.basicAuth != nil ? "HTTP Basic auth" : "no key")
+                if json {
+                    var obj: [String: Any] = ["name": o.name, "kind": o.kind.rawValue, "ok": h.ok, "detail": Sanitize.line(h.detail),
+                                              "default": o.name == defaultName, "auth": key]
+                    if o.kind != .demo { obj["url"] = o.url }
+                    if let m = o.model { obj["model"] = m }
+                    if !h.models.isEmpty { obj["models"] = h.models.map { Sanitize.line($0) } }
+                    if !h.samplers.isEmpty { obj["samplers"] = h.samplers.map { Sanitize.line($0) } }
+                    print(Generate.encode(obj))
+                    continue
+                }
+                let mark = h.ok ? "✓" : "✗"
+                print("\(mark) \(o.name)\(o.name == defaultName ? " (default)" : "")  \(o.kind == .demo ? "embedded demo, procedural, offline" : "\(o.kind.rawValue) at \(o.url)")")
+                print("    \(Sanitize.line(h.detail))")
+                if o.kind != .demo { print("    auth: \(key)" + (o.model.map { ", model: \(Sanitize.line($0))" } ?? "")) }
+                if !h.models.isEmpty { print("    models: " + Self.list(h.models)) }
+                if !h.samplers.isEmpty { print("    samplers: " + Self.list(h.samplers)) }
+            }
+            if settings.backends.isEmpty, !json {
+                print("")
+                print("No [backends.NAME] tables in \(config ?? Config.defaultPath()); `easel config --print-default` shows examples.")
+            }
+            if !allOK { throw ExitCode(1) }
+        }
+
+        /// Up to 12 names, sanitized, then "… and N more".
+        static func list(_ names: [String]) -> String {
+            let shown = names.prefix(12).map { Sanitize.line($0) }.joined(separator: ", ")
+            return names.count > 12 ? shown + ", … and \(names.count - 12) more" : shown
+        }
+    }
 }

@@ -5,7 +5,7 @@ import TestSupport
 /// Enter on a fixture state: the job is created pending and started at once (slot free, pacer open).
 func submitted(_ store: inout ReducerHarness, id: Int = 1, request: GenerationRequest = .fixture(), at time: ContinuousClock.Instant = t0) {
     store.send(.key(.enter), effects: [.submit(JobID(id), request)]) {
-        var job = Job(id: JobID(id), request: request, state: .submitting, createdAt: time)
+        var job = Job(id: JobID(id), request: request, state: .submitting, createdAt: time, backend: $0.backendKey)
         job.attempts = 1
         job.startedAt = time
         $0.jobs.append(job)

@@ -1,0 +1,51 @@
+import EaselCore
+import Testing
+import TestSupport
+
+@Suite("Switching backends and live previews")
+struct BackendSwitchTests {
+    func twoBackends() -> AppState {
+        var s = AppState.fixture(prompt: "sea", mode: .queue)
+        s.backends = [BackendChoice(name: "gpu", summary: "gpu — comfyui at http://127.0.0.1:8188"),
+                      BackendChoice(name: "demo", summary: "demo backend — procedural, offline")]
+        s.backendKey = "gpu"
+        s.backendName = s.backends[0].summary
+        return s
+    }
+
+    @Test func f3CyclesThroughTheConfiguredBackendsAndTellsTheRunner() {
+        var s = twoBackends()
+        #expect(reduce(&s, .key(.function(3))) == [.selectBackend("demo")])
+        #expect(s.backendKey == "demo" && s.backendName == "demo backend — procedural, offline")
+        #expect(reduce(&s, .key(.function(3))) == [.selectBackend("gpu")])
+        #expect(s.backendKey == "gpu" && s.backendName.hasPrefix("gpu — comfyui"))
+    }
+
+    @Test func jobsCarryTheBackendTheyWereMadeOnAndKeepItAfterASwitch() {
+        var s = twoBackends()
+        _ = enter(&s, "first")
+        _ = reduce(&s, .key(.function(3)))
+        _ = enter(&s, "second")
+        #expect(s.jobs.map(\.backend) == ["gpu", "demo"])
+    }
+
+    @Test func withOneBackendF3ExplainsHowToAddMore() {
+        var s = AppState.fixture()
+        #expect(reduce(&s, .key(.function(3))).isEmpty)
+        guard case .info(let text)? = s.hint else { Issue.record("no hint: \(String(describing: s.hint))"); return }
+        #expect(text.contains("[backends.NAME]"))
+    }
+
+    @Test func aLivePreviewIsKeptOnlyWhileTheJobRuns() {
+        var s = AppState.fixture(prompt: "sea")
+        _ = enter(&s)
+        let id = JobID(1)
+        _ = reduce(&s, .livePreview(id, path: "/tmp/early.png"))        // still submitting: ignored
+        #expect(s.job(id)?.livePreview == nil)
+        _ = reduce(&s, .submitted(id, RemoteJobID("r"), status: .running(progress: 0.2)))
+        _ = reduce(&s, .livePreview(id, path: "/tmp/step4.png"))
+        #expect(s.job(id)?.livePreview == "/tmp/step4.png")
+        _ = reduce(&s, .livePreview(JobID(99), path: "/tmp/other.png"))  // unknown job: nothing
+        #expect(s.jobs.count == 1)
+    }
+}
