@@ -342,6 +342,21 @@ struct ComfyUITests {
         }
     }
 
+    @Test func checkpointsAndSamplersAreReadFromComboInputsOrFromModelsCheckpoints() async throws {
+        try await withComfy { backend, fake in
+            await fake.setEnumShape(.combo)
+            let combo = await backend.health()
+            #expect(combo.models == ["v1-5-pruned-emaonly.safetensors", "sd_xl_base_1.0.safetensors"])
+            #expect(combo.samplers == ["euler", "euler_ancestral", "dpmpp_2m", "dpmpp_2m_sde"])
+            await fake.setEnumShape(.absent)
+            await fake.setCheckpoints(["only.safetensors"])
+            let fallback = await backend.health()
+            #expect(fallback.models == ["only.safetensors"] && fallback.samplers.isEmpty)
+            #expect(fallback.detail.hasSuffix(", 1 checkpoint, checkpoint v1-5-pruned-emaonly.safetensors is not on the server"), "\(fallback.detail)")
+            #expect(await fake.log.contains { $0.path == "/models/checkpoints" })
+        }
+    }
+
     @Test func aServiceThatIsNotComfyUIIsNotHealthy() async throws {
         let fake = FakeJobAPI()
         try await fake.start()

@@ -30,6 +30,10 @@ public actor FakeComfyUI: FakeService {
     /// Old builds without `client_id`: a graph identical to one already run comes back with `outputs: {}`
     /// and every node in `execution_cached` (§9 row 2).
     public private(set) var cacheDropsOutputs = false
+    /// How `/object_info` spells enum inputs: `[["a", "b"], {…}]` (classic nodes), `["COMBO", {"options": […]}]`
+    /// (newer schema), or not at all (`{}` for every class, so clients fall back to `/models/checkpoints`).
+    public enum EnumShape: Sendable { case list, combo, absent }
+    public private(set) var enumShape = EnumShape.list
 
     private enum Phase { case pending, running, finished, deleted }
     private struct Job {
@@ -49,6 +53,7 @@ public actor FakeComfyUI: FakeService {
     public func setCheckpoints(_ names: [String]) { checkpoints = names }
     public func setLegacyErrors(_ on: Bool) { legacyErrors = on }
     public func setCacheDropsOutputs(_ on: Bool) { cacheDropsOutputs = on }
+    public func setEnumShape(_ shape: EnumShape) { enumShape = shape }
 
     public func start() async throws {
         let (s, t, p) = try await Fake.listen { server in
@@ -104,8 +109,9 @@ public actor FakeComfyUI: FakeService {
                 "devices": [["name": "cpu", "type": "cpu", "index": NSNull(), "vram_total": 67_108_864_000, "vram_free": 50_000_000_000,
                              "torch_vram_total": 67_108_864_000, "torch_vram_free": 50_000_000_000]],
             ])
-        case (.GET, "object_info", 1): return Fake.json(.ok, Self.nodeInfo(checkpoints))
-        case (.GET, "object_info", 2): return Fake.json(.ok, Self.nodeInfo(checkpoints).filter { $0.key == parts[1] })
+        case (.GET, "object_info", 1): return Fake.json(.ok, enumShape == .absent ? [:] : Self.nodeInfo(checkpoints, combo: enumShape == .combo))
+        case (.GET, "object_info", 2):
+            return Fake.json(.ok, enumShape == .absent ? [:] : Self.nodeInfo(checkpoints, combo: enumShape == .combo).filter { $0.key == parts[1] })
         case (.GET, "models", 2) where parts[1] == "checkpoints": return Fake.json(.ok, checkpoints)
         default: return HTTPResponse(statusCode: .notFound, headers: [.contentType: "text/plain"], body: Data("404: Not Found".utf8))
         }
@@ -293,7 +299,8 @@ public actor FakeComfyUI: FakeService {
     }
 
     /// `/object_info` for the node classes the fake knows, with the enum inputs clients list.
-    static func nodeInfo(_ checkpoints: [String]) -> [String: Any] {
+    static func nodeInfo(_ checkpoints: [String], combo: Bool = false) -> [String: Any] {
+        func choice(_ options: [String]) -> [Any] { combo ? ["COMBO", ["options": options, "multiselect": false]] : [options, [:]] }
         func info(_ name: String, _ required: [String: Any], output: [String], outputNode: Bool = false) -> [String: Any] {
             ["input": ["required": required, "optional": [:], "hidden": [:]], "input_order": ["required": required.keys.sorted()],
              "output": output, "output_is_list": output.map { _ in false }, "output_name": output, "name": name, "display_name": name,
@@ -301,12 +308,12 @@ public actor FakeComfyUI: FakeService {
         }
         let int: [Any] = ["INT", ["default": 512, "min": 1, "max": 16384]]
         return [
-            "CheckpointLoaderSimple": info("CheckpointLoaderSimple", ["ckpt_name": [checkpoints, [:]]], output: ["MODEL", "CLIP", "VAE"]),
+            "CheckpointLoaderSimple": info("CheckpointLoaderSimple", ["ckpt_name": choice(checkpoints)], output: ["MODEL", "CLIP", "VAE"]),
             "CLIPTextEncode": info("CLIPTextEncode", ["text": ["STRING", ["multiline": true]], "clip": ["CLIP"]], output: ["CONDITIONING"]),
             "EmptyLatentImage": info("EmptyLatentImage", ["width": int, "height": int, "batch_size": int], output: ["LATENT"]),
             "KSampler": info("KSampler", ["seed": int, "steps": int, "cfg": ["FLOAT", [:]],
-                                          "sampler_name": [["euler", "euler_ancestral", "dpmpp_2m", "dpmpp_2m_sde"], [:]],
-                                          "scheduler": [["normal", "karras", "simple"], [:]], "denoise": ["FLOAT", [:]]], output: ["LATENT"]),
+                                          "sampler_name": choice(["euler", "euler_ancestral", "dpmpp_2m", "dpmpp_2m_sde"]),
+                                          "scheduler": choice(["normal", "karras", "simple"]), "denoise": ["FLOAT", [:]]], output: ["LATENT"]),
             "VAEDecode": info("VAEDecode", ["samples": ["LATENT"], "vae": ["VAE"]], output: ["IMAGE"]),
             "EmptyImage": info("EmptyImage", ["width": int, "height": int, "batch_size": int, "color": int], output: ["IMAGE"]),
             "ImageInvert": info("ImageInvert", ["image": ["IMAGE"]], output: ["IMAGE"]),
