@@ -1,7 +1,9 @@
+import EaselApp
 @testable import EaselBackends
 import EaselCore
 import EaselHTTP
 import EaselImaging
+import EaselStore
 import FakeServices
 import Foundation
 import Testing
@@ -322,6 +324,24 @@ struct ComfyUITests {
             let size = try ImageCodec.dimensions(of: try await backend.download(ref).bytes)
             #expect(size.width == 64 && size.height == 48)
             await #expect(throws: JobError.notFound) { _ = try await backend.download(ImageRef(url: "/view?filename=gone.png&subfolder=&type=output")) }
+        }
+    }
+
+    // MARK: - The whole queue
+
+    @Test func theHeadlessQueueRunsComfyUIJobsToTheGalleryOrToCategorizedFailures() async throws {
+        try await withComfy { backend, _ in
+            var state = AppState(backendName: "gpu", pollPolicy: PollPolicy(interval: .milliseconds(50), deadline: .seconds(60)),
+                                 parameters: GenerationParameters(width: 96, height: 64, seed: 5, steps: 2),
+                                 seeds: SeedSource(seed: 1), now: .now)
+            state.concurrency = 2
+            let outcome = await Headless.run(prompts: ["a lighthouse", "nan [[fail]]", "bad [[invalid]]"], state: state,
+                                             makeRunner: { EffectRunner(backend: backend, gallery: Gallery(directory: tempDir()), send: $0) })
+            let states = outcome.jobs.map(\.state)
+            guard states.count == 3, case .complete(let saved) = states[0] else { Issue.record("\(states)"); return }
+            #expect(saved.width == 96 && saved.height == 64 && FileManager.default.fileExists(atPath: saved.path))
+            #expect(states[1] == .failed(.inferenceFailed("KSampler (node 3): the sampler produced NaNs")))
+            #expect(states[2] == .failed(.invalidPrompt(reason: "CheckpointLoaderSimple (node 4): ckpt_name 'v1-5-pruned-emaonly.safetensors' not in list")))
         }
     }
 
