@@ -201,6 +201,9 @@ struct ComfyUITests {
         #expect(ComfyUIBackend.reason(Array(#"{"error": {"type": "x", "message": "Bad", "details": ""}, "node_errors": {}}"#.utf8)) == "Bad")
         #expect(ComfyUIBackend.reason(Array("500 Internal Server Error\n\nServer got itself in trouble".utf8)) == "Server got itself in trouble")
         #expect(ComfyUIBackend.reason([]) == nil)
+        // ComfyUI's origin check answers 403 with an empty body.
+        #expect(ComfyUIBackend.submitError(HTTPResponse(status: 403, headers: [:], body: [])) == .unauthorized(
+            "HTTP 403: ComfyUI's origin check refused the request, or a proxy in front of it wants credentials"))
         #expect(ComfyUIBackend.reason(Array(#"{"node_errors": {"4": {"errors": [{}]}}}"#.utf8)) == "node (node 4): invalid")
     }
 
@@ -321,6 +324,8 @@ struct ComfyUITests {
             let (id, _) = try await backend.submit(GenerationRequest(prompt: "flat", width: 64, height: 48))
             guard case .success(.completed(let ref)) = await poll(backend, id) else { Issue.record("did not complete"); return }
             #expect(ref.url == "/view?filename=a%26b_00001_.png&subfolder=my%20pics&type=output")
+            let raw = try await HTTPClient().send(HTTPRequest(.get, backend.baseURL + ref.url))
+            #expect(raw.headers["content-disposition"] == "filename=\"a&b_00001_.png\"" && raw.contentType == "image/png")
             let size = try ImageCodec.dimensions(of: try await backend.download(ref).bytes)
             #expect(size.width == 64 && size.height == 48)
             await #expect(throws: JobError.notFound) { _ = try await backend.download(ImageRef(url: "/view?filename=gone.png&subfolder=&type=output")) }
