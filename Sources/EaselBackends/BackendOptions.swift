@@ -231,7 +231,7 @@ public enum BackendFactory {
         case .jobapi:
             return SeedJobAPI(baseURL: options.url, http: http, displayName: options.summary)
         case .comfyui:
-            throw BackendSetupError("\(options.name): kind \(options.kind.rawValue) is not supported yet")
+            return try ComfyUIBackend(options: options, http: http)
         case .a1111:
             throw BackendSetupError("\(options.name): kind \(options.kind.rawValue) is not supported yet")
         case .sdcpp:

@@ -26,6 +26,10 @@ struct ContractFixture: Sendable, CustomTestStringConvertible {
                         makeBackend: { url, http in SeedJobAPI(baseURL: url, http: http) },
                         invalidPromptReason: "content filter", serverErrorMessage: "worker crashed",
                         failureMessage: "NaNs"),
+        ContractFixture(name: "comfyui", makeFake: { FakeComfyUI() },
+                        makeBackend: { url, http in try ComfyUIBackend(options: BackendOptions(name: "comfy", kind: .comfyui, url: url), http: http) },
+                        invalidPromptReason: "CheckpointLoaderSimple (node 4): ckpt_name 'v1-5-pruned-emaonly.safetensors' not in list",
+                        serverErrorMessage: "Server got itself in trouble", failureMessage: "KSampler (node 3): the sampler produced NaNs"),
     ]
 }
 
