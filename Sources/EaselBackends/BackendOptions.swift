@@ -237,11 +237,11 @@ public enum BackendFactory {
         case .sdcpp:
             throw BackendSetupError("\(options.name): kind \(options.kind.rawValue) is not supported yet")
         case .openai:
-            throw BackendSetupError("\(options.name): kind \(options.kind.rawValue) is not supported yet")
+            return OpenAIImagesBackend(options: options, http: http)
         case .replicate:
-            throw BackendSetupError("\(options.name): kind \(options.kind.rawValue) is not supported yet")
+            return try ReplicateBackend(options: options, http: http)
         case .fal:
-            throw BackendSetupError("\(options.name): kind \(options.kind.rawValue) is not supported yet")
+            return try FalBackend(options: options, http: http)
         }
     }
 
