@@ -19,11 +19,13 @@ public actor FakeFal: FakeService {
     /// Status polls that used a URL with the endpoint's sub-path (answered 404).
     public private(set) var wrongStatusURLs = 0
     public let expectedKey: String
+    /// The key a fake expects unless told otherwise.
+    public static let defaultKey = "fal-key-id-0123:fal-secret-456789abcdef"
     public let echoesKey: Bool
     private var statusError: (code: Int, detail: String)?
     private var requests: [String: (app: String, request: GenerationRequest, polls: Int, canceled: Bool)] = [:]
 
-    public init(expectedKey: String = "fal-key-id-0123:fal-secret-456789abcdef", echoesKey: Bool = false) {
+    public init(expectedKey: String = FakeFal.defaultKey, echoesKey: Bool = false) {
         self.expectedKey = expectedKey
         self.echoesKey = echoesKey
     }

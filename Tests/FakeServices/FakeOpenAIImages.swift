@@ -19,13 +19,15 @@ public actor FakeOpenAIImages: FakeService {
     public private(set) var log: [FakeRequest] = []
     /// The key the fake accepts.
     public let expectedKey: String
+    /// The key a fake expects unless told otherwise.
+    public static let defaultKey = "sk-easel-test-0123456789abcdef"
     /// Echo the key it was sent in 401 bodies (some servers do), to test that clients redact it.
     public let echoesKey: Bool
     /// Answer with `url` (LocalAI) instead of `b64_json` when the request names no `response_format`.
     public let answersWithURL: Bool
     private var images: [String: GenerationRequest] = [:]
 
-    public init(expectedKey: String = "sk-easel-test-0123456789abcdef", echoesKey: Bool = false, answersWithURL: Bool = false) {
+    public init(expectedKey: String = FakeOpenAIImages.defaultKey, echoesKey: Bool = false, answersWithURL: Bool = false) {
         self.expectedKey = expectedKey
         self.echoesKey = echoesKey
         self.answersWithURL = answersWithURL

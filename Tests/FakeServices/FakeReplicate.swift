@@ -30,6 +30,8 @@ public actor FakeReplicate: FakeService {
     /// Create calls (POSTs that asked for a prediction), including refused ones.
     public private(set) var creates = 0
     public let expectedKey: String
+    /// The key a fake expects unless told otherwise.
+    public static let defaultKey = "r8_EaselTest0123456789abcdefABCDEF"
     public let echoesKey: Bool
     public let outputShape: OutputShape
     /// Answer the create with the finished prediction (as `Prefer: wait` does for a fast model).
@@ -41,7 +43,7 @@ public actor FakeReplicate: FakeService {
     /// - Parameters:
     ///   - throttledCreates: the first N creates get `429` + `Retry-After: 1`.
     ///   - garbledPolls: the first N polls get a truncated JSON body (as in replicate-python#453).
-    public init(expectedKey: String = "r8_EaselTest0123456789abcdefABCDEF", echoesKey: Bool = false,
+    public init(expectedKey: String = FakeReplicate.defaultKey, echoesKey: Bool = false,
                 outputShape: OutputShape = .list, completesWithinWait: Bool = false,
                 throttledCreates: Int = 0, garbledPolls: Int = 0) {
         self.expectedKey = expectedKey
