@@ -66,7 +66,10 @@ actor CachedKey {
         case .rateLimited, .notFound, .timedOut, .canceled: return error
         case .unauthorized(let why):
             let text = r(why)
-            guard let source, !text.contains("no API key") else { return .unauthorized(text) }
+            if text.hasPrefix("no API key") { return .unauthorized(text) }
+            guard let source else {
+                return .unauthorized("\(text) (no key configured: set api_key_env, api_key_cmd or api_key in [backends.\(backendName)])")
+            }
             return .unauthorized("\(text) (key from \(source))")
         case .network(let why): return .network(r(why))
         case .server(let status, let message): return .server(status: status, message: r(message))

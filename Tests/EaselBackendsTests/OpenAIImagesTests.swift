@@ -155,4 +155,13 @@ struct OpenAIImagesTests {
             #expect(health.ok && health.models == ["gpt-image-1", "dall-e-3"], "\(health)")
         }
     }
+    @Test func aServerThatWantsAKeyWhenNoneIsConfiguredSaysWhereToPutOne() async throws {
+        // Local OpenAI-compatible servers need no key, so none is required up front; a 401 explains it.
+        try await HostedRig.with(FakeOpenAIImages()) { fake in
+            let api = OpenAIImagesBackend(options: HostedRig.options(.openai, await fake.baseURL, key: nil), http: HostedRig.http())
+            let error = await HostedRig.error { _ = try await HostedRig.run(api, HostedRig.request()) }
+            #expect(error == .unauthorized("Incorrect API key provided: sk-****. You can find your API key at https://platform.openai.com/account/api-keys. (no key configured: set api_key_env, api_key_cmd or api_key in [backends.openai-test])"))
+            #expect(await fake.log.first?.headers["authorization"] == nil)
+        }
+    }
 }
