@@ -135,4 +135,17 @@ struct APIKeyTests {
         #expect(key.redact("Incorrect API key provided: sk-very-secret-value.") == "Incorrect API key provided: [redacted].")
         #expect(key.bearer == "Bearer sk-very-secret-value" && key.falKey == "Key sk-very-secret-value")
     }
+    @Test func theFactoryBuildsEachHostedAdapterNamedByItsTable() throws {
+        var o = BackendOptions(name: "cloud", kind: .openai)
+        o.apiKey = .environment("OPENAI_API_KEY")
+        let openai = try BackendFactory.make(o)
+        #expect(openai is OpenAIImagesBackend && openai.displayName == "cloud — openai at https://api.openai.com")
+        o.kind = .replicate
+        #expect(throws: BackendSetupError("cloud: replicate needs model = \"owner/name\" or version = \"<64-hex id>\"")) { try BackendFactory.make(o) }
+        o.model = "black-forest-labs/flux-schnell"
+        #expect(try BackendFactory.make(o) is ReplicateBackend)
+        o.kind = .fal
+        o.model = "fal-ai/flux/dev"
+        #expect(try BackendFactory.make(o) is FalBackend)
+    }
 }
