@@ -210,8 +210,14 @@ public final class FalBackend: GenerationBackend {
         return (o["error"] as? String) ?? (o["status"] as? String)
     }
 
+    /// A non-2xx answer → `JobError`. A 504 marked `x-fal-request-timeout-type: user` ran past the
+    /// request's own timeout: sending it again would only time out again, so it is not retryable.
     static func failure(_ response: HTTPResponse) -> JobError {
-        ErrorMapping.status(response, message: message(response.body).map { String($0.prefix(300)) })
+        let text = message(response.body).map { String($0.prefix(300)) }
+        if response.status == 504, response.headers["x-fal-request-timeout-type"]?.lowercased() == "user" {
+            return .inferenceFailed("the request ran past its time limit" + (text.map { ": \($0)" } ?? ""))
+        }
+        return ErrorMapping.status(response, message: text)
     }
 
     private func send(_ request: HTTPRequest) async throws(JobError) -> HTTPResponse {

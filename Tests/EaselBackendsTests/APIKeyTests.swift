@@ -1,4 +1,4 @@
-import EaselBackends
+@testable import EaselBackends
 import EaselCore
 import EaselHTTP
 import FakeServices
@@ -147,5 +147,15 @@ struct APIKeyTests {
         o.kind = .fal
         o.model = "fal-ai/flux/dev"
         #expect(try BackendFactory.make(o) is FalBackend)
+    }
+    @Test func pollURLsFromTheServiceAreTrustedWithTheKeyOnlyOnTheSameOrigin() {
+        let base = "https://api.replicate.com"
+        #expect(Hosted.sameOrigin("https://api.replicate.com/v1/predictions/x", as: base))
+        #expect(Hosted.sameOrigin("https://API.replicate.com:443/v1/predictions/x", as: base))
+        #expect(!Hosted.sameOrigin("https://evil.example/v1/predictions/x", as: base))
+        #expect(!Hosted.sameOrigin("http://api.replicate.com/v1/predictions/x", as: base))
+        #expect(!Hosted.sameOrigin("https://api.replicate.com:8443/v1/predictions/x", as: base))
+        #expect(!Hosted.sameOrigin("not a url", as: base))
+        #expect(Hosted.sameOrigin("http://127.0.0.1:8188/x", as: "http://127.0.0.1:8188"))
     }
 }

@@ -108,7 +108,9 @@ struct FalTests {
         #expect(FalBackend.message(Array(#"{"detail":[{"loc":["body","image_size","width"],"msg":"ensure this value is less than 2049","type":"value_error"}]}"#.utf8))
                 == "image_size.width: ensure this value is less than 2049")
         #expect(FalBackend.message(Array("<html>502</html>".utf8)) == nil)
-        #expect(FalBackend.failure(HostedRig.response(504, "{}", headers: ["x-fal-request-timeout-type": "user"])) == .server(status: 504, message: ""))
+        #expect(FalBackend.failure(HostedRig.response(504, #"{"detail":"Request timed out"}"#, headers: ["x-fal-request-timeout-type": "user"]))
+                == .inferenceFailed("the request ran past its time limit: Request timed out"))
+        #expect(FalBackend.failure(HostedRig.response(504, "{}")) == .server(status: 504, message: ""))
     }
 
     @Test func aModelWithoutOwnerAndAppIsRefusedAtSetup() {
