@@ -101,6 +101,17 @@ struct OpenAIImagesTests {
         }
     }
 
+    @Test func theFakeRefusesResponseFormatForGptImageAsOpenAIDoes() async throws {
+        // What the adapter avoids: a client that sends response_format to gpt-image gets §9 row 19's body.
+        try await HostedRig.with(FakeOpenAIImages()) { fake in
+            let body = Array(#"{"model":"gpt-image-1","prompt":"fox","size":"1024x1024","response_format":"b64_json"}"#.utf8)
+            let r = try await HostedRig.http().send(.postJSON(await fake.baseURL + "/v1/images/generations", body,
+                                                              headers: [("Authorization", "Bearer " + FakeOpenAIImages.defaultKey)]))
+            #expect(r.status == 400)
+            #expect(OpenAIImagesBackend.failure(r) == .invalidPrompt(reason: "Unknown parameter: 'response_format'."))
+        }
+    }
+
     @Test func unknownParameterResponseFormatIsAnInvalidPromptNamingTheParameter() {
         // The verbatim body gpt-image sends when a client adds response_format (§9 row 19).
         let r = HostedRig.response(400, #"{"error":{"message":"Unknown parameter: 'response_format'.","type":"invalid_request_error","param":"response_format","code":"unknown_parameter"}}"#)
