@@ -237,18 +237,20 @@ public enum BackendFactory {
         case .sdcpp:
             throw BackendSetupError("\(options.name): kind \(options.kind.rawValue) is not supported yet")
         case .openai:
-            throw BackendSetupError("\(options.name): kind \(options.kind.rawValue) is not supported yet")
+            return OpenAIImagesBackend(options: options, http: http)
         case .replicate:
-            throw BackendSetupError("\(options.name): kind \(options.kind.rawValue) is not supported yet")
+            return try ReplicateBackend(options: options, http: http)
         case .fal:
-            throw BackendSetupError("\(options.name): kind \(options.kind.rawValue) is not supported yet")
+            return try FalBackend(options: options, http: http)
         }
     }
 
-    /// An HTTP client with this backend's request timeout applied.
+    /// An HTTP client with this backend's request timeout applied: `request_timeout` seconds, else
+    /// 600 s for services that hold the request open while generating (A1111, OpenAI), else 60 s.
     public static func httpClient(for options: BackendOptions) -> HTTPClient {
         var c = HTTPClient.Configuration()
         if let t = options.requestTimeout { c.totalTimeout = .milliseconds(Int(t * 1000)) }
+        else if options.kind == .a1111 || options.kind == .openai { c.totalTimeout = .seconds(600) }
         return HTTPClient(configuration: c)
     }
 }

@@ -1,0 +1,136 @@
+import EaselCore
+import FlyingFox
+import Foundation
+
+/// An OpenAI-compatible image API as a fake: `POST /v1/images/generations` answering `b64_json` (or a
+/// LocalAI-style `url` to its own `/generated-images/…`), `GET /v1/models`, errors in OpenAI's
+/// `{"error": {message, type, param, code}}` shape, and sd-server's plain-string `{"error": "…"}` for a
+/// failed generation. Like OpenAI it refuses `response_format` for `gpt-image-*` (400 `unknown_parameter`)
+/// and any parameter its own models do not take (`seed`, `step`, `negative_prompt`).
+/// Every `/v1` route wants `Authorization: Bearer <expectedKey>`, else 401 `invalid_api_key`.
+/// Scenarios: `[[queued]]`/`[[running]]`/`[[stall]]` hold the request 30 s (the call is synchronous).
+public actor FakeOpenAIImages: FakeService {
+    private var server: HTTPServer?
+    private var task: Task<Void, Error>?
+    private var port: UInt16 = 0
+    public private(set) var received: [GenerationRequest] = []
+    /// Always 0: the API has no cancel call (a client cancels by closing the request).
+    public private(set) var cancels = 0
+    public private(set) var log: [FakeRequest] = []
+    /// The key the fake accepts.
+    public let expectedKey: String
+    /// The key a fake expects unless told otherwise.
+    public static let defaultKey = "sk-easel-test-0123456789abcdef"
+    /// Echo the key it was sent in 401 bodies (some servers do), to test that clients redact it.
+    public let echoesKey: Bool
+    /// Answer with `url` (LocalAI) instead of `b64_json` when the request names no `response_format`.
+    public let answersWithURL: Bool
+    private var images: [String: GenerationRequest] = [:]
+
+    public init(expectedKey: String = FakeOpenAIImages.defaultKey, echoesKey: Bool = false, answersWithURL: Bool = false) {
+        self.expectedKey = expectedKey
+        self.echoesKey = echoesKey
+        self.answersWithURL = answersWithURL
+    }
+
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    public func start() async throws {
+        let (s, t, p) = try await Fake.listen { server in
+            await server.appendRoute("*") { [weak self] req in
+                guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
+                let body = [UInt8](try await req.bodyData)
+                return await self.handle(req, body: body)
+            }
+        }
+        (server, task, port) = (s, t, p)
+    }
+
+    public func stop() async {
+        await server?.stop(timeout: 1)
+        task?.cancel()
+    }
+
+    private func openAIError(_ status: Int, _ message: String, type: String, param: String? = nil, code: String? = nil) -> FlyingFox.HTTPResponse {
+        Fake.json(Fake.status(status), ["error": ["message": message, "type": type, "param": param ?? NSNull(), "code": code ?? NSNull()] as [String: Any]])
+    }
+
+    private func handle(_ req: FlyingFox.HTTPRequest, body: [UInt8]) async -> FlyingFox.HTTPResponse {
+        let entry = FakeRequest(req, body: body)
+        log.append(entry)
+        if req.method == .GET, req.path.hasPrefix("/generated-images/"), req.path.hasSuffix(".png") {
+            let name = String(req.path.dropFirst("/generated-images/".count).dropLast(4))
+            guard let r = images[name] else { return Fake.json(.notFound, ["error": "no such image"]) }
+            return HTTPResponse(statusCode: .ok, headers: [.contentType: "image/png"], body: Data(Fake.png(width: r.width, height: r.height, seed: r.seed)))
+        }
+        let sent = entry.headers["authorization"] ?? ""
+        guard sent == "Bearer " + expectedKey else {
+            let shown = echoesKey ? String(sent.dropFirst("Bearer ".count)) : "sk-****"
+            return openAIError(401, "Incorrect API key provided: \(shown). You can find your API key at https://platform.openai.com/account/api-keys.",
+                               type: "invalid_request_error", code: "invalid_api_key")
+        }
+        switch (req.method, req.path) {
+        case (.GET, "/v1/models"):
+            return Fake.json(.ok, ["object": "list", "data": [["id": "gpt-image-1", "object": "model", "owned_by": "system"],
+                                                              ["id": "dall-e-3", "object": "model", "owned_by": "system"]]])
+        case (.POST, "/v1/images/generations"):
+            return await generate(body)
+        default:
+            return openAIError(404, "Invalid URL (\(req.method.rawValue) \(req.path))", type: "invalid_request_error")
+        }
+    }
+
+    private func generate(_ body: [UInt8]) async -> FlyingFox.HTTPResponse {
+        guard let o = Fake.object(body), let prompt = o["prompt"] as? String, !prompt.isEmpty else {
+            return Fake.json(.badRequest, ["error": "prompt required"])     // sd-server's string form
+        }
+        let model = o["model"] as? String ?? ""
+        if model.hasPrefix("gpt-image"), o["response_format"] != nil {
+            return openAIError(400, "Unknown parameter: 'response_format'.", type: "invalid_request_error",
+                               param: "response_format", code: "unknown_parameter")
+        }
+        if model.hasPrefix("gpt-image") || model.hasPrefix("dall-e") {
+            for extra in ["seed", "step", "negative_prompt"] where o[extra] != nil {
+                return openAIError(400, "Unknown parameter: '\(extra)'.", type: "invalid_request_error", param: extra, code: "unknown_parameter")
+            }
+        }
+        let size = (o["size"] as? String ?? "1024x1024").split(separator: "x").compactMap { Int($0) }
+        guard size.count == 2 else {
+            return openAIError(400, "Invalid value for 'size'.", type: "invalid_request_error", param: "size", code: "invalid_value")
+        }
+        let request = GenerationRequest(prompt: prompt, negativePrompt: o["negative_prompt"] as? String ?? "",
+                                        width: size[0], height: size[1], seed: UInt32(o["seed"] as? Int ?? 0),
+                                        steps: o["step"] as? Int ?? 30)
+        received.append(request)
+        switch Scenario.of(prompt) {
+        case .invalid:
+            return openAIError(400, "Your request was rejected as a result of our safety system. Your prompt may contain text that is not allowed by our safety system.",
+                               type: "invalid_request_error", code: "content_policy_violation")
+        case .serverError:
+            return openAIError(500, "The server had an error while processing your request: worker crashed", type: "server_error")
+        case .fail:
+            return Fake.json(.internalServerError, ["error": "generation failed: the sampler produced NaNs"])
+        case .stall, .queued, .running:
+            try? await Task.sleep(for: .seconds(30))
+            return openAIError(503, "stalled", type: "server_error")
+        case .normal: break
+        }
+        let png = Fake.png(width: request.width, height: request.height, seed: request.seed)
+        let format = o["response_format"] as? String
+        var item: [String: Any]
+        if format == "url" || (format == nil && answersWithURL) {
+            let name = "img\(images.count + 1)"
+            images[name] = request
+            item = ["url": baseURL + "/generated-images/\(name).png"]
+        } else {
+            item = ["b64_json": Data(png).base64EncodedString()]
+        }
+        if model == "dall-e-3" { item["revised_prompt"] = prompt }
+        var reply: [String: Any] = ["created": 1_713_833_628, "data": [item]]
+        if model.hasPrefix("gpt-image") {
+            reply["output_format"] = "png"
+            reply["usage"] = ["input_tokens": 50, "output_tokens": 1056, "total_tokens": 1106]
+        }
+        return Fake.json(.ok, reply)
+    }
+}
