@@ -233,9 +233,9 @@ public enum BackendFactory {
         case .comfyui:
             throw BackendSetupError("\(options.name): kind \(options.kind.rawValue) is not supported yet")
         case .a1111:
-            throw BackendSetupError("\(options.name): kind \(options.kind.rawValue) is not supported yet")
+            return try A1111Backend(options: options, http: http)
         case .sdcpp:
-            throw BackendSetupError("\(options.name): kind \(options.kind.rawValue) is not supported yet")
+            return SDCppBackend(options: options, http: http)
         case .openai:
             throw BackendSetupError("\(options.name): kind \(options.kind.rawValue) is not supported yet")
         case .replicate:
