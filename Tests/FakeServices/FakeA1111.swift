@@ -33,7 +33,16 @@ public actor FakeA1111: FakeService {
         public var dataURIs = false
         /// The seed `info` reports; the request's when nil.
         public var reportedSeed: Int? = nil
+        /// Time between taking the queue lock and beginning to sample (a checkpoint loading), with
+        /// `/progress` idle. An interrupt in that time is lost: the web UI's `state.begin()` clears it.
+        public var startDelay: Duration = .zero
         public init() {}
+    }
+
+    /// One txt2img that sampled: how many steps it did of how many (fewer after an interrupt).
+    public struct SampledRun: Sendable, Equatable {
+        public let steps: Int
+        public let of: Int
     }
 
     public let options: Options
@@ -43,6 +52,8 @@ public actor FakeA1111: FakeService {
     public private(set) var received: [GenerationRequest] = []
     public private(set) var cancels = 0
     public private(set) var log: [FakeRequest] = []
+    /// Every txt2img that began sampling, in order.
+    public private(set) var sampled: [SampledRun] = []
     /// The job holding the queue lock: its step count and whether an interrupt arrived.
     private var current: (steps: Int, step: Int, started: ContinuousClock.Instant)? = nil
     private var locked = false
@@ -51,6 +62,13 @@ public actor FakeA1111: FakeService {
 
     public init() { options = Options() }
     public init(options: Options) { self.options = options }
+    /// A fake whose normal txt2img samples for `generationTime` (e.g. ~6 s for a tmux test that watches
+    /// the percentage move).
+    public init(generationTime: Duration) {
+        var o = Options()
+        o.generationTime = generationTime
+        options = o
+    }
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
     public func start() async throws {
@@ -135,6 +153,7 @@ public actor FakeA1111: FakeService {
         while locked { try? await Task.sleep(for: .milliseconds(10)) }
         locked = true
         defer { locked = false; current = nil }
+        if options.startDelay > .zero { try? await Task.sleep(for: options.startDelay) }
         interrupted = false
         if scenario == .queued {
             while !interrupted { try? await Task.sleep(for: .milliseconds(20)) }
@@ -142,6 +161,7 @@ public actor FakeA1111: FakeService {
         }
         let steps = max(1, options.steps ?? request.steps)
         current = (steps, 0, .now)
+        defer { sampled.append(SampledRun(steps: current?.step ?? 0, of: steps)) }
         let tick = options.generationTime / steps
         for step in 1...steps {
             if interrupted { break }
