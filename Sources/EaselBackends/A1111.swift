@@ -64,15 +64,32 @@ public struct A1111Backend: GenerationBackend {
     // MARK: - GenerationBackend
 
     /// Queues the job locally and starts `POST /sdapi/v1/txt2img` in the background when the web UI is free.
+    /// A job sent at once is given up to `submitGrace` to be refused, so set-up mistakes (no `--api`, a wrong
+    /// login, an unknown sampler, a validation error) fail the submit itself instead of surfacing through
+    /// polls, which the queue retries with backoff.
     /// - Returns: the local id, `.queued(position: n)` when n jobs of this adapter wait ahead of it,
-    ///   else `.queued(position: nil)` (sent; the web UI has not started it yet).
-    /// - Throws: nothing today: every failure of the request arrives through `status(of:)`.
+    ///   else `.queued(position: nil)` (sent; the web UI has not started it yet), or `.completed` when it
+    ///   was that quick.
+    /// - Throws: the txt2img request's error when it failed within `submitGrace` (see `A1111Errors`);
+    ///   later failures arrive through `status(of:)`.
     public func submit(_ request: GenerationRequest) async throws(JobError) -> (RemoteJobID, RemoteStatus) {
         let body = Self.txt2imgBody(request, options: options)
         let (id, position) = await jobs.add()
         Task { await run(id, body: body) }
+        if position == nil {
+            let deadline = ContinuousClock.now + Self.submitGrace
+            while ContinuousClock.now < deadline {
+                if case .finished(let result) = await jobs.snapshot(id) {
+                    return (RemoteJobID(id), try result.map { _ in RemoteStatus.completed(Self.imageRef(id)) }.get())
+                }
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+        }
         return (RemoteJobID(id), .queued(position: position))
     }
+
+    /// How long `submit` waits for a quick refusal of a job it sends at once.
+    public static let submitGrace: Duration = .milliseconds(300)
 
     /// The finished request's outcome, or while it runs one `GET /sdapi/v1/progress?skip_current_image=false`:
     /// `.running(progress:)` (0...1) once the web UI reports a job, `.queued(position: nil)` before that.

@@ -40,6 +40,14 @@ private func finish(_ backend: A1111Backend, _ id: RemoteJobID, every: Duration 
     return (seen, nil)
 }
 
+/// The error that ended the job, whether the submit or a later status poll reported it.
+private func failure(_ backend: A1111Backend, _ request: GenerationRequest) async -> JobError? {
+    do {
+        let (id, _) = try await backend.submit(request)
+        return await finish(backend, id).1
+    } catch { return error }
+}
+
 private let lighthouse = GenerationRequest(prompt: "a lighthouse at dusk", negativePrompt: "blurry", width: 96, height: 64, seed: 1234, steps: 8)
 
 @Suite("A1111 / Forge adapter against FakeA1111 over loopback")
@@ -48,11 +56,9 @@ struct A1111Tests {
         var options = FakeA1111.Options()
         options.apiEnabled = false
         try await withA1111(options) { backend, _ in
-            let (id, _) = try await backend.submit(lighthouse)
-            let (_, error) = await finish(backend, id)
-            guard case .badResponse(let why) = error else { Issue.record("\(String(describing: error))"); return }
-            #expect(why.contains("the web UI answers without its API: start it with --api"))
-            #expect(why.contains("POST /sdapi/v1/txt2img"))
+            // Usually the submit itself fails (within `submitGrace`); on a loaded machine the first poll does.
+            let error = await failure(backend, lighthouse)
+            #expect(error == .badResponse("the web UI answers without its API: start it with --api (POST /sdapi/v1/txt2img is 404)"))
             let health = await backend.health()
             #expect(!health.ok)
             #expect(health.detail.contains("start it with --api"))
@@ -61,10 +67,19 @@ struct A1111Tests {
 
     @Test func anOutOfMemory500KeepsTheExceptionTypeAndText() async throws {
         try await withA1111 { backend, _ in
-            let (id, _) = try await backend.submit(GenerationRequest(prompt: "huge [[500]]"))
-            let (_, error) = await finish(backend, id)
+            let error = await failure(backend, GenerationRequest(prompt: "huge [[500]]"))
             #expect(error == .server(status: 500, message: "OutOfMemoryError: CUDA out of memory. Tried to allocate 1.11 GiB (GPU 0; 7.79 GiB total capacity)"))
             #expect(error?.message.hasPrefix("server error 500: OutOfMemoryError: CUDA out of memory") == true)
+        }
+    }
+
+    @Test func aFailureAfterSamplingBeganArrivesThroughStatus() async throws {
+        try await withA1111 { backend, _ in
+            let (id, first) = try await backend.submit(GenerationRequest(prompt: "nan [[fail]]", steps: 10))
+            #expect(first == .queued(position: nil))
+            let (seen, error) = await finish(backend, id)
+            #expect(seen.contains { if case .running = $0 { true } else { false } })
+            #expect(error == .server(status: 500, message: "NansException: A tensor with all NaNs was produced in Unet. Use --disable-nan-check to skip this check."))
         }
     }
 
@@ -151,8 +166,7 @@ struct A1111Tests {
         var options = FakeA1111.Options()
         options.basicAuth = "alice:s3cret-pw"
         try await withA1111(options, configure: { $0.basicAuth = "alice:wrong-horse" }) { backend, _ in
-            let (id, _) = try await backend.submit(lighthouse)
-            let (_, error) = await finish(backend, id)
+            let error = await failure(backend, lighthouse)
             guard case .unauthorized(let why) = error else { Issue.record("\(String(describing: error))"); return }
             #expect(why == "the web UI refused user \"alice\" (--api-auth): Incorrect username or password")
             #expect(!why.contains("wrong-horse") && !(error?.message.contains("wrong-horse") ?? true))
@@ -160,8 +174,7 @@ struct A1111Tests {
             #expect(!health.ok && health.detail.contains("alice") && !health.detail.contains("wrong-horse"))
         }
         try await withA1111(options) { backend, _ in
-            let (id, _) = try await backend.submit(lighthouse)
-            let (_, error) = await finish(backend, id)
+            let error = await failure(backend, lighthouse)
             #expect(error == .unauthorized("the web UI wants a login (--api-auth): set api_auth = \"user:password\" for this backend"))
         }
     }
@@ -276,8 +289,7 @@ struct A1111Tests {
 
     @Test func anUnknownSamplerIsAnInvalidPrompt() async throws {
         try await withA1111(configure: { $0.sampler = "Nope" }) { backend, _ in
-            let (id, _) = try await backend.submit(lighthouse)
-            let (_, error) = await finish(backend, id)
+            let error = await failure(backend, lighthouse)
             #expect(error == .invalidPrompt(reason: "Sampler not found"))
         }
     }
