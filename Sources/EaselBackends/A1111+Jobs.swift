@@ -18,7 +18,8 @@ actor A1111Jobs {
         case waiting(position: Int)
         /// Its txt2img is (about to be) on the wire.
         case sent
-        case canceled
+        /// `sent` when its txt2img had gone out (and was interrupted), false when it was dropped locally.
+        case canceled(sent: Bool)
         case finished(Result<Finished, JobError>)
     }
 
@@ -34,8 +35,8 @@ actor A1111Jobs {
     private enum Phase {
         case waiting
         case sent(begun: Bool)
-        /// `inFlight` while its txt2img has not returned yet (it still holds the web UI).
-        case canceled(inFlight: Bool)
+        /// `inFlight` while its txt2img has not returned yet (it still holds the web UI); `sent` when it went out.
+        case canceled(inFlight: Bool, sent: Bool)
         case finished(Result<Finished, JobError>)
     }
 
@@ -86,7 +87,7 @@ actor A1111Jobs {
     /// Records the txt2img outcome (dropped when the job was canceled) and hands the web UI to the next job.
     func finish(_ id: String, _ outcome: Result<Finished, JobError>) {
         switch entries[id]?.phase {
-        case .canceled?: entries[id]?.phase = .canceled(inFlight: false)
+        case .canceled?: entries[id]?.phase = .canceled(inFlight: false, sent: true)
         case .sent?: entries[id]?.phase = .finished(outcome)
         case .waiting?, .finished?, nil: break
         }
@@ -99,12 +100,12 @@ actor A1111Jobs {
         switch entries[id]?.phase {
         case .waiting?:
             waiting.removeAll { $0 == id }
-            entries[id]?.phase = .canceled(inFlight: false)
+            entries[id]?.phase = .canceled(inFlight: false, sent: false)
             turns.removeValue(forKey: id)?.resume(returning: false)
             retire(id)
             return .dropped
         case .sent(let begun)?:
-            entries[id]?.phase = .canceled(inFlight: true)
+            entries[id]?.phase = .canceled(inFlight: true, sent: true)
             entries[id]?.preview = nil
             return .sent(begun: begun)
         case .canceled?, .finished?, nil:
@@ -117,7 +118,7 @@ actor A1111Jobs {
         case nil: .unknown
         case .waiting?: .waiting(position: (waiting.firstIndex(of: id) ?? 0) + 1)
         case .sent?: .sent
-        case .canceled?: .canceled
+        case .canceled(_, let sent)?: .canceled(sent: sent)
         case .finished(let result)?: .finished(result)
         }
     }
@@ -149,7 +150,7 @@ actor A1111Jobs {
     /// True while the job's txt2img has not returned.
     func isInFlight(_ id: String) -> Bool {
         switch entries[id]?.phase {
-        case .sent?, .canceled(inFlight: true)?: true
+        case .sent?, .canceled(inFlight: true, _)?: true
         case .waiting?, .canceled?, .finished?, nil: false
         }
     }

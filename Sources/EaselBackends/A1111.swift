@@ -101,7 +101,7 @@ public struct A1111Backend: GenerationBackend {
         switch await jobs.snapshot(job.rawValue) {
         case .unknown: throw .notFound
         case .waiting(let position): return .queued(position: position)
-        case .canceled: return .failed("canceled: interrupted on the web UI")
+        case .canceled(let sent): return .failed(sent ? "canceled: interrupted on the web UI" : "canceled before it was sent")
         case .finished(let result): return try result.map { _ in RemoteStatus.completed(Self.imageRef(job.rawValue)) }.get()
         case .sent: break
         }

@@ -235,7 +235,7 @@ struct A1111Tests {
             #expect(sa == .queued(position: nil) && sb == .queued(position: 1) && sc == .queued(position: 2))
             try await backend.cancel(c)
             #expect(await fake.cancels == 0)
-            #expect(try await backend.status(of: c) == .failed("canceled: interrupted on the web UI"))
+            #expect(try await backend.status(of: c) == .failed("canceled before it was sent"))
             #expect(try await backend.status(of: b) == .queued(position: 1))
             let (sa2, ea) = await finish(backend, a)
             let (sb2, eb) = await finish(backend, b)
