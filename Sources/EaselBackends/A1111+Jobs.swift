@@ -225,8 +225,11 @@ enum A1111Errors {
             }
             let user = Sanitize.line(String(basicAuth[..<colon]))
             return .unauthorized("the web UI refused user \"\(user)\" (--api-auth): \(clean(detail))")
-        case 404 where isMissingRoute(r):
+        case 404 where isMissingRoute(r) && body?.error == nil:
             return .badResponse("the web UI answers without its API: start it with --api (\(route) is 404)")
+        case 404 where isMissingRoute(r):
+            // The API's own handler answered, so --api is on but this route is missing.
+            return .badResponse("\(route) is not in this web UI's API: an old version, or not A1111/Forge?")
         case 400, 404, 422:
             return .invalidPrompt(reason: clean(detail))           // "Sampler not found", validation errors
         case 500...599:

@@ -185,6 +185,26 @@ struct A1111Tests {
         #expect(error == .unauthorized("the web UI refused user \"alice\" (--api-auth): bad login alice:[redacted]"))
     }
 
+    @Test func a404FromTheAPIsOwnHandlerIsAMissingRouteNotAMissingFlag() {
+        let bare = HTTPResponse(status: 404, headers: [:], body: Array(#"{"detail":"Not Found"}"#.utf8))
+        #expect(A1111Errors.map(bare, route: "GET /sdapi/v1/x", basicAuth: nil)
+                == .badResponse("the web UI answers without its API: start it with --api (GET /sdapi/v1/x is 404)"))
+        let html = HTTPResponse(status: 404, headers: [:], body: Array("<html>nginx</html>".utf8))
+        #expect(A1111Errors.map(html, route: "GET /sdapi/v1/x", basicAuth: nil)
+                == .badResponse("the web UI answers without its API: start it with --api (GET /sdapi/v1/x is 404)"))
+        let wrapped = HTTPResponse(status: 404, headers: [:],
+                                   body: Array(#"{"error":"HTTPException","detail":"Not Found","body":"","errors":"404: Not Found"}"#.utf8))
+        #expect(A1111Errors.map(wrapped, route: "GET /sdapi/v1/x", basicAuth: nil)
+                == .badResponse("GET /sdapi/v1/x is not in this web UI's API: an old version, or not A1111/Forge?"))
+        let sampler = HTTPResponse(status: 404, headers: [:],
+                                   body: Array(#"{"error":"HTTPException","detail":"Sampler not found","body":"","errors":"404: Sampler not found"}"#.utf8))
+        #expect(A1111Errors.map(sampler, route: "POST /sdapi/v1/txt2img", basicAuth: nil) == .invalidPrompt(reason: "Sampler not found"))
+        let validation = HTTPResponse(status: 422, headers: [:], body: Array(
+            #"{"detail":[{"loc":["body","steps"],"msg":"value is not a valid integer","type":"type_error.integer"},{"loc":["body","width"],"msg":"field required","type":"x"}]}"#.utf8))
+        #expect(A1111Errors.map(validation, route: "POST /sdapi/v1/txt2img", basicAuth: nil)
+                == .invalidPrompt(reason: "body.steps: value is not a valid integer; body.width: field required"))
+    }
+
     @Test func basicAuthWithoutAColonIsASetupError() {
         var options = BackendOptions(name: "gpu", kind: .a1111)
         options.basicAuth = "alice"
