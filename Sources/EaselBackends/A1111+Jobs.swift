@@ -46,8 +46,9 @@ actor A1111Jobs {
         var preview: ImageData? = nil
     }
 
-    /// Finished and canceled jobs kept for `status`, `download` and `reportedSeed`.
-    static let keep = 32
+    /// Finished and canceled jobs kept for `status`, `download` and `reportedSeed`, with their images
+    /// (a 1024×1024 PNG is ~2 MB of base64), so a failed save can still download again.
+    static let keep = 16
 
     private var entries: [String: Entry] = [:]
     private var waiting: [String] = []

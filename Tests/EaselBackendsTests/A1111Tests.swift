@@ -282,6 +282,23 @@ struct A1111Tests {
         }
     }
 
+    @Test func onlyTheLastSixteenFinishedJobsAreKept() async throws {
+        var options = FakeA1111.Options()
+        options.generationTime = .milliseconds(20)
+        try await withA1111(options) { backend, _ in
+            var ids: [RemoteJobID] = []
+            for _ in 0...A1111Jobs.keep {
+                let (id, _) = try await backend.submit(GenerationRequest(prompt: "tiny", width: 8, height: 8, steps: 1))
+                guard case .completed = await finish(backend, id).0.last else { Issue.record("\(id) did not complete"); return }
+                ids.append(id)
+            }
+            await #expect(throws: JobError.notFound) { _ = try await backend.status(of: ids[0]) }
+            guard case .completed(let ref) = try await backend.status(of: ids[ids.count - 1]) else { Issue.record("newest forgotten"); return }
+            #expect(try await backend.download(ref).bytes.count > 8)
+            await #expect(throws: JobError.notFound) { _ = try await backend.download(A1111Backend.imageRef(ids[0].rawValue)) }
+        }
+    }
+
     @Test func samplerCFGScaleAndCheckpointAreSentOnlyWhenConfigured() async throws {
         try await withA1111(configure: {
             $0.sampler = "DPM++ 2M"
