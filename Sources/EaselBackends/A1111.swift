@@ -155,13 +155,13 @@ public struct A1111Backend: GenerationBackend {
     /// `GET /sdapi/v1/options` (the current checkpoint), then `/sdapi/v1/sd-models` and `/sdapi/v1/samplers`.
     /// A 404 there means the web UI runs without `--api`.
     public func health() async -> BackendHealth {
-        let options: HTTPResponse
-        do { options = try await http.send(HTTPRequest(.get, baseURL + "/sdapi/v1/options", headers: headers(accept: "application/json"))) }
+        let reply: HTTPResponse
+        do { reply = try await http.send(HTTPRequest(.get, baseURL + "/sdapi/v1/options", headers: headers(accept: "application/json"))) }
         catch { return BackendHealth(ok: false, detail: ErrorMapping.transport(error).message) }
-        guard options.status == 200 else {
-            return BackendHealth(ok: false, detail: A1111Errors.map(options, route: "GET /sdapi/v1/options", basicAuth: self.options.basicAuth).message)
+        guard reply.status == 200 else {
+            return BackendHealth(ok: false, detail: A1111Errors.map(reply, route: "GET /sdapi/v1/options", basicAuth: options.basicAuth).message)
         }
-        let settings = (try? JSONSerialization.jsonObject(with: Data(options.body))) as? [String: Any]
+        let settings = (try? JSONSerialization.jsonObject(with: Data(reply.body))) as? [String: Any]
         let models = await list("/sdapi/v1/sd-models", key: "title")
         let samplers = await list("/sdapi/v1/samplers", key: "name")
         var detail = "A1111 API answers"
