@@ -233,9 +233,9 @@ public enum BackendFactory {
         case .comfyui:
             return try ComfyUIBackend(options: options, http: http)
         case .a1111:
-            throw BackendSetupError("\(options.name): kind \(options.kind.rawValue) is not supported yet")
+            return try A1111Backend(options: options, http: http)
         case .sdcpp:
-            throw BackendSetupError("\(options.name): kind \(options.kind.rawValue) is not supported yet")
+            return SDCppBackend(options: options, http: http)
         case .openai:
             return OpenAIImagesBackend(options: options, http: http)
         case .replicate:

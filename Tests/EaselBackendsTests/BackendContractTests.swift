@@ -60,6 +60,14 @@ struct ContractFixture: Sendable, CustomTestStringConvertible {
                         },
                         invalidPromptReason: "content filter", serverErrorMessage: "worker crashed",
                         failureMessage: "NaNs"),
+        ContractFixture(name: "a1111", makeFake: { FakeA1111() },
+                        makeBackend: { url, http in try A1111Backend(options: BackendOptions(name: "a1111", kind: .a1111, url: url), http: http) },
+                        invalidPromptReason: "str type expected", serverErrorMessage: "OutOfMemoryError: CUDA out of memory",
+                        failureMessage: "NaNs"),
+        ContractFixture(name: "sdcpp", makeFake: { FakeSDCpp() },
+                        makeBackend: { url, http in SDCppBackend(options: BackendOptions(name: "sdcpp", kind: .sdcpp, url: url), http: http) },
+                        invalidPromptReason: "invalid generation parameters", serverErrorMessage: "std::bad_alloc",
+                        failureMessage: "returned no results"),
     ]
 }
 
