@@ -103,7 +103,10 @@ public final class EffectRunner: Sendable {
         case .poll(let id, let remote, let after):
             do { try await Task.sleep(for: after) } catch { return nil }
             let status: RemoteStatus
-            do { status = try await backend.status(of: remote) } catch { return .failed(id, error, during: .poll) }
+            do { status = try await backend.status(of: remote) } catch {
+                // A synchronous service's held-open request is the submission: its failure ends the job now.
+                return .failed(id, error, during: await backend.isFinal(error, for: remote) ? .submit : .poll)
+            }
             if case .running = status, let dir = liveDirectory, let preview = await backend.livePreview(of: remote),
                let path = writeLivePreview(preview, job: id, into: dir) {
                 send(.livePreview(id, path: path))

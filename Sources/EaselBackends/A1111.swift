@@ -131,6 +131,12 @@ public struct A1111Backend: GenerationBackend {
         return status
     }
 
+    /// True once the txt2img request itself failed: polling again would only repeat its error.
+    public func isFinal(_ error: JobError, for job: RemoteJobID) async -> Bool {
+        if case .finished(.failure) = await jobs.snapshot(job.rawValue) { return true }
+        return false
+    }
+
     /// The image kept from the txt2img reply (`images[index_of_first_image]`), decoded from base64
     /// (a `data:` prefix is accepted) and checked to be PNG, JPEG or WebP by its magic bytes.
     /// Other refs (`data:` URIs, URLs) are fetched as usual.

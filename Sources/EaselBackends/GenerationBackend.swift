@@ -31,12 +31,19 @@ public protocol GenerationBackend: Sendable {
     /// The service's latest in-progress preview of a running job (A1111 `current_image`), when it
     /// sends one; nil otherwise. Called after a status poll reported the job running.
     func livePreview(of job: RemoteJobID) async -> ImageData?
+
+    /// True when `error`, thrown by `status(of: job)`, is the job's final outcome rather than a failed
+    /// poll: synchronous services (A1111, OpenAI) hold the generation request open, and once it failed
+    /// every later poll repeats the same error. The caller then fails the job at once instead of polling
+    /// again with backoff.
+    func isFinal(_ error: JobError, for job: RemoteJobID) async -> Bool
 }
 
 extension GenerationBackend {
     public func cancel(_ job: RemoteJobID) async throws(JobError) {}
     public func health() async -> BackendHealth { BackendHealth(ok: true, detail: "no health check for this service") }
     public func livePreview(of job: RemoteJobID) async -> ImageData? { nil }
+    public func isFinal(_ error: JobError, for job: RemoteJobID) async -> Bool { false }
 }
 
 /// Maps transport failures and HTTP statuses to `JobError`s, in one place.

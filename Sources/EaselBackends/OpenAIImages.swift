@@ -85,6 +85,12 @@ public final class OpenAIImagesBackend: GenerationBackend {
         }
     }
 
+    /// True once the generation request itself failed: polling again would only repeat its error.
+    public func isFinal(_ error: JobError, for job: RemoteJobID) async -> Bool {
+        guard case .failure? = jobs.withLock({ $0[job.rawValue]?.outcome }) else { return false }
+        return true
+    }
+
     /// Aborts the open request. The service may still finish the image (and bill it); nothing is fetched.
     public func cancel(_ job: RemoteJobID) async throws(JobError) {
         let task = jobs.withLock { table -> Task<Void, Never>? in
