@@ -15,7 +15,20 @@ struct FakeBackendCase: Sendable, CustomTestStringConvertible {
 
     static let all: [FakeBackendCase] = [
         FakeBackendCase(kind: "jobapi", makeFake: { FakeJobAPI() }),
+        FakeBackendCase(kind: "comfyui", makeFake: { FakeComfyUI() }),
+        FakeBackendCase(kind: "a1111", makeFake: { FakeA1111() }),
+        FakeBackendCase(kind: "sdcpp", makeFake: { FakeSDCpp() }),
+        FakeBackendCase(kind: "openai", makeFake: { FakeOpenAIImages() }, extraConfig: ["api_key_env = \"EASEL_E2E_KEY\""],
+                        env: ["EASEL_E2E_KEY": FakeOpenAIImages.defaultKey]),
+        FakeBackendCase(kind: "replicate", makeFake: { FakeReplicate() },
+                        extraConfig: ["model = \"black-forest-labs/flux-schnell\"", "api_key_cmd = \"printf '%s' \\\"$EASEL_E2E_KEY\\\"\""],
+                        env: ["EASEL_E2E_KEY": FakeReplicate.defaultKey]),
+        FakeBackendCase(kind: "fal", makeFake: { FakeFal() }, extraConfig: ["model = \"fal-ai/flux/dev\"", "api_key_env = \"EASEL_E2E_KEY\""],
+                        env: ["EASEL_E2E_KEY": FakeFal.defaultKey]),
     ]
+
+    /// The hosted services, whose keys must never leak.
+    static var keyed: [FakeBackendCase] { all.filter { $0.env["EASEL_E2E_KEY"] != nil } }
 
     /// Starts the fake and writes a config file naming it `[backends.fake]`; returns the file and the fake.
     func start(extra: String = "") async throws -> (config: String, fake: any FakeService) {
@@ -97,5 +110,74 @@ struct BackendsEndToEndTests {
     private func jpegsAndWebPs(in dir: String) -> Int {
         (FileManager.default.enumerator(atPath: dir)?.allObjects as? [String] ?? [])
             .filter { $0.hasSuffix(".jpg") || $0.hasSuffix(".webp") }.count
+    }
+
+    /// Every file under `dir` (journal, WAL, images, sidecars) as bytes.
+    private func filesContain(_ needle: String, under dir: String) -> [String] {
+        let bytes = Array(needle.utf8)
+        return (FileManager.default.enumerator(atPath: dir)?.allObjects as? [String] ?? []).filter { name in
+            guard let data = FileManager.default.contents(atPath: dir + "/" + name) else { return false }
+            return [UInt8](data).firstRange(of: bytes) != nil
+        }
+    }
+
+    @Test(arguments: FakeBackendCase.keyed)
+    func theKeyIsSentButAppearsNowhereElse(_ c: FakeBackendCase) async throws {
+        let key = try #require(c.env["EASEL_E2E_KEY"])
+        let (config, fake) = try await c.start()
+        defer { Task { await fake.stop() } }
+        let gallery = Harness.tempDir("key-\(c.kind)"), state = Harness.tempDir("key-state")
+        var env = c.env
+        env["XDG_STATE_HOME"] = state
+        let r = await Harness.runAsync([Harness.binary, "generate", "--config", config, "--backend", "fake", "--gallery", gallery,
+                                        "--json", "a fox in the snow"], env: env)
+        #expect(r.status == 0, "\(c.kind): \(r.out)")
+        // Sent, in the header the service expects.
+        let log = await fake.log
+        #expect(log.contains { ($0.headers["authorization"] ?? "").hasSuffix(key) }, "\(c.kind): no request carried the key")
+        // And nowhere else: output, journal (with its WAL), saved image and sidecars.
+        #expect(!r.out.contains(key), "\(c.kind): key in the output")
+        #expect(filesContain(key, under: state).isEmpty, "\(c.kind): key in \(filesContain(key, under: state))")
+        #expect(filesContain(key, under: gallery).isEmpty, "\(c.kind): key in \(filesContain(key, under: gallery))")
+        #expect(!Harness.pngs(in: gallery).isEmpty || r.out.contains("\"file\""))
+
+        // A refused key: categorized, naming its source, never echoing the key (the fake echoes it back).
+        let refusing = Self.refusingFake(c.kind)
+        try await refusing.start()
+        defer { Task { await refusing.stop() } }
+        let text = try String(contentsOfFile: config, encoding: .utf8)
+            .replacingOccurrences(of: await fake.baseURL, with: await refusing.baseURL)
+        let config2 = config + ".refused.toml"
+        try text.write(toFile: config2, atomically: true, encoding: .utf8)
+        let denied = await Harness.runAsync([Harness.binary, "generate", "--config", config2, "--backend", "fake", "--gallery", gallery,
+                                             "--json", "a fox in the snow"], env: env)
+        #expect(denied.status == 1, "\(c.kind): \(denied.out)")
+        #expect(denied.out.contains("\"category\":\"unauthorized\""), "\(c.kind): \(denied.out)")
+        #expect(denied.out.contains(c.kind == "replicate" ? "command" : "environment variable EASEL_E2E_KEY"), "\(c.kind): \(denied.out)")
+        #expect(!denied.out.contains(key), "\(c.kind): key echoed: \(denied.out)")
+        #expect(filesContain(key, under: state).isEmpty)
+
+        // On screen too: the studio's failure message and history never show it.
+        try #require(Harness.which("tmux"), "tmux is not installed (make test installs it)")
+        let tmux = Tmux(stateHome: state)
+        defer { tmux.kill() }
+        let vars = c.env.map { "\($0)=\($1)" }.joined(separator: " ")
+        #expect(tmux.start("env TERM=tmux-256color \(vars) \(Harness.binary) --config \(config2) --backend fake --gallery \(gallery) --graphics none --probe-timeout 0.2; sleep 30"))
+        #expect(await Harness.waitUntil(.seconds(20)) { tmux.capture().contains("Prompt") }, "\(tmux.capture())")
+        tmux.literal("a fox in the snow")
+        tmux.keys("Enter")
+        #expect(await Harness.waitUntil(.seconds(20)) { tmux.capture().contains("unauthorized") }, "\(c.kind): \(tmux.capture())")
+        #expect(!tmux.capture().contains(key))
+        #expect(!tmux.capture().contains(String(key.suffix(12))))
+        tmux.keys("C-c")
+    }
+
+    /// A fake of the same service that expects another key and echoes the one it got in its 401.
+    static func refusingFake(_ kind: String) -> any FakeService {
+        switch kind {
+        case "openai": FakeOpenAIImages(expectedKey: "sk-some-other-key-000000", echoesKey: true)
+        case "replicate": FakeReplicate(expectedKey: "r8_some_other_key_000000", echoesKey: true)
+        default: FakeFal(expectedKey: "fal-other:key-000000", echoesKey: true)
+        }
     }
 }
