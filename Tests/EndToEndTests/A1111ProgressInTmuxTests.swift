@@ -26,6 +26,7 @@ struct A1111ProgressInTmuxTests {
         tmux.literal("a castle on a hill")
         tmux.keys("Enter")
         var seen: [Int] = []
+        var sawLivePreview = false
         let end = ContinuousClock.now + .seconds(25)
         while ContinuousClock.now < end {
             let screen = tmux.capture()
@@ -33,11 +34,14 @@ struct A1111ProgressInTmuxTests {
                 let n = Int(screen[r].dropFirst("processing ".count).dropLast()) ?? -1
                 if seen.last != n { seen.append(n) }
             }
+            // The web UI's current_image replaces the placeholder: blocks under a "live preview" caption.
+            sawLivePreview = sawLivePreview || (screen.contains("live preview") && screen.contains("▀"))
             if screen.contains("Saved ") { break }
             await Harness.pause(0.15)
         }
         #expect(Set(seen).count >= 3, "percentages seen: \(seen)\n\(tmux.capture())")
         #expect(seen == seen.sorted(), "progress went backwards: \(seen)")
+        #expect(sawLivePreview, "no live preview shown")
         #expect(tmux.capture().contains("Saved "), "\(tmux.capture())")
         tmux.keys("C-c")
     }
