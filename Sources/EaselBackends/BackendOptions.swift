@@ -166,7 +166,7 @@ public struct BackendOptions: Equatable, Sendable {
     public var model: String?
     /// Replicate model version id (a 64-hex string), when pinning a version instead of a model.
     public var version: String?
-    /// ComfyUI API-format workflow file with placeholders (see README); nil = the built-in default.
+    /// ComfyUI API-format workflow file with placeholders (docs/backends/comfyui.md); nil = the built-in default.
     public var workflow: String?
     /// Sampler name (A1111 `sampler_name`, ComfyUI `sampler_name`).
     public var sampler: String?
