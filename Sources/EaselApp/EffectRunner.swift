@@ -10,16 +10,21 @@ import Synchronization
 public final class EffectRunner: Sendable {
     public let backend: any GenerationBackend
     public let gallery: Gallery
+    /// Where an image whose save failed is kept until a retry saves it (nil: not kept).
+    public let pending: PendingImages?
     /// Largest image accepted, in pixels (checked from the header before decoding).
     public let maxPixels: Int
     private let send: @Sendable (Action) -> Void
     private let tasks = Mutex<[Int: Task<Void, Never>]>([:])
     private let counter = Atomic<Int>(0)
+    /// When each job was submitted and its download started, for the `timings` in the image's metadata.
+    private let started = Mutex<[JobID: (submit: ContinuousClock.Instant?, download: ContinuousClock.Instant?, downloadDone: ContinuousClock.Instant?)]>([:])
 
-    public init(backend: any GenerationBackend, gallery: Gallery, maxPixels: Int = ImageCodec.defaultMaxPixels,
-                send: @escaping @Sendable (Action) -> Void) {
+    public init(backend: any GenerationBackend, gallery: Gallery, pending: PendingImages? = nil,
+                maxPixels: Int = ImageCodec.defaultMaxPixels, send: @escaping @Sendable (Action) -> Void) {
         self.backend = backend
         self.gallery = gallery
+        self.pending = pending
         self.maxPixels = maxPixels
         self.send = send
     }
@@ -44,9 +49,32 @@ public final class EffectRunner: Sendable {
         }
     }
 
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    /// The gallery browser's file work; runs on the effect's own task, never the UI thread.
+    private func galleryWork(_ order: GalleryEffect) -> GalleryEvent? {
+        do {
+            switch order {
+            case .scan: return .scanned(try gallery.scan())
+            case .readParameters(let path): return .parametersRead(try Gallery.readParameters(at: path))
+            case .delete(let path):
+                try gallery.delete(path)
+                return .deleted(path)
+            case .setStar(let path, let on):
+                try gallery.setStar(path, on)
+                return nil
+            }
+        } catch {
+            return .failed(error)
+        }
+    }
+
     private func perform(_ effect: Effect) async -> Action? {
         switch effect {
         case .submit(let id, let request):
+            started.withLock { $0[id] = (.now, nil, nil) }
             do {
                 let (remote, status) = try await backend.submit(request)
                 return .submitted(id, remote, status: status)
@@ -55,7 +83,20 @@ public final class EffectRunner: Sendable {
             do { try await Task.sleep(for: after) } catch { return nil }
             do { return .statusPolled(id, try await backend.status(of: remote)) } catch { return .failed(id, error, during: .poll) }
         case .download(let id, let ref):
-            do { return .downloaded(id, try await backend.download(ref)) } catch { return .failed(id, error, during: .download) }
+            started.withLock { $0[id, default: (nil, nil, nil)].download = .now }
+            do {
+                let data = try await backend.download(ref)
+                started.withLock { $0[id, default: (nil, nil, nil)].downloadDone = .now }
+                return .downloaded(id, data)
+            } catch { return .failed(id, error, during: .download) }
+        case .loadPending(let id, let fallback):
+            if let bytes = pending?.load(id) { return .downloaded(id, ImageData(bytes)) }
+            guard let fallback else {
+                return .failed(id, .storage("the image kept after the failed save is gone (\(pending?.path(for: id) ?? "not kept")) and the service gave no address to download it again"), during: .download)
+            }
+            return await perform(.download(id, fallback))
+        case .gallery(let order):
+            return galleryWork(order).map { .gallery($0) }
         case .cancel(let id, let remote):
             do { try await backend.cancel(remote); return nil } catch { return .failed(id, error, during: .cancel) }
         case .open(let path):
@@ -81,11 +122,22 @@ public final class EffectRunner: Sendable {
             let image: RGBAImage
             do { image = try ImageCodec.decode(data.bytes, maxPixels: maxPixels) }
             catch { return .failed(id, .badResponse("the image cannot be decoded: \(error.message)"), during: .save) }
-            let metadata = Gallery.Metadata(request: request, backend: backend.displayName, jobID: remote?.rawValue ?? "\(id.rawValue)")
+            var metadata = Gallery.Metadata(request: request, backend: backend.displayName, jobID: "\(id.rawValue)",
+                                            remoteID: remote?.rawValue)
+            let times = started.withLock { $0.removeValue(forKey: id) }
+            if let submit = times?.submit { metadata.elapsedSeconds = Self.seconds(.now - submit) }
+            if let a = times?.download, let b = times?.downloadDone { metadata.timings["download_s"] = Self.seconds(b - a) }
             do {
                 let path = try gallery.save(data.bytes, metadata: metadata)
+                pending?.remove(id)
                 return .saved(id, SavedImage(path: path, width: image.width, height: image.height))
-            } catch { return .failed(id, error, during: .save) }
+            } catch {
+                guard case .storage(let why) = error, let pending else { return .failed(id, error, during: .save) }
+                // Nothing is lost: the bytes wait in the state folder for `t` to save them again.
+                do { try pending.store(data.bytes, for: id) }
+                catch { return .failed(id, .storage("\(why); the image could not be kept either: \(error.message)"), during: .save) }
+                return .failed(id, .storage("\(why) (the image is kept in \(pending.path(for: id)))"), during: .save)
+            }
         }
     }
 }

@@ -35,7 +35,7 @@ func reduceJob(_ state: inout AppState, _ action: Action) -> [Effect] {
         guard let job = state.job(id), job.state.isActive else { return [] }
         return failure(&state, job, error, stage)
 
-    case .key, .paste, .tick, .notice, .clicked, .scrolled, .restored:
+    case .key, .paste, .tick, .notice, .clicked, .scrolled, .restored, .gallery:
         return []
     }
 }

@@ -51,5 +51,7 @@ public func reduce(_ state: inout AppState, _ action: Action, keymap: Keymap = .
         return []
     case .submitted, .statusPolled, .downloaded, .saved, .failed:
         return reduceJob(&state, action)
+    case .gallery(let event):
+        return reduceGallery(&state, event)
     }
 }
