@@ -51,7 +51,7 @@ struct GalleryView {
             guard tile.maxX <= inner.maxX, tile.maxY <= inner.maxY - 1 else { continue }
             let entry = browser.entries[index]
             let selected = index == browser.selection
-            buffer.box(tile, title: "", role: selected ? .borderFocused : .border, titleRole: .title)
+            buffer.box(tile, title: nil, role: selected ? .borderFocused : .border, titleRole: .title)
             let body = tile.inset(by: 1)
             let picture = Rect(x: body.x, y: body.y, width: body.width, height: body.height - 1)
             let file = String(entry.name.split(separator: "/").last ?? "")

@@ -126,6 +126,7 @@ struct StatusBar {
         }
         let hints: [(String, String)]
         if state.showHelp { hints = [("Esc", "close help"), ("C-c", "quit")] }
+        else if state.gallery != nil { hints = [("Esc", "close gallery"), ("?", "help"), ("C-c", "quit")] }
         else if state.focus == .prompt && state.isEditorLocked { hints = [("Tab", "focus"), ("F1", "help"), ("C-c", "quit")] }
         else if state.focus == .prompt { hints = [("Enter", "generate"), ("Tab", "focus"), ("F1", "help"), ("C-c", "quit")] }
         else { hints = [("Tab", "focus"), ("↑↓", "select"), ("?", "help"), ("q", "quit")] }
