@@ -12,6 +12,9 @@ public final class EffectRunner: Sendable {
     public let gallery: Gallery
     /// Where an image whose save failed is kept until a retry saves it (nil: not kept).
     public let pending: PendingImages?
+    /// The `[backends.NAME]` table the backend came from, for the model, sampler and CFG scale written
+    /// into each image's metadata (nil: the demo backend, or one given by `--server`).
+    public let backendOptions: BackendOptions?
     /// Largest image accepted, in pixels (checked from the header before decoding).
     public let maxPixels: Int
     private let send: @Sendable (Action) -> Void
@@ -21,10 +24,12 @@ public final class EffectRunner: Sendable {
     private let started = Mutex<[JobID: (submit: ContinuousClock.Instant?, download: ContinuousClock.Instant?, downloadDone: ContinuousClock.Instant?)]>([:])
 
     public init(backend: any GenerationBackend, gallery: Gallery, pending: PendingImages? = nil,
-                maxPixels: Int = ImageCodec.defaultMaxPixels, send: @escaping @Sendable (Action) -> Void) {
+                backendOptions: BackendOptions? = nil, maxPixels: Int = ImageCodec.defaultMaxPixels,
+                send: @escaping @Sendable (Action) -> Void) {
         self.backend = backend
         self.gallery = gallery
         self.pending = pending
+        self.backendOptions = backendOptions
         self.maxPixels = maxPixels
         self.send = send
     }
@@ -122,8 +127,10 @@ public final class EffectRunner: Sendable {
             let image: RGBAImage
             do { image = try ImageCodec.decode(data.bytes, maxPixels: maxPixels) }
             catch { return .failed(id, .badResponse("the image cannot be decoded: \(error.message)"), during: .save) }
-            var metadata = Gallery.Metadata(request: request, backend: backend.displayName, jobID: "\(id.rawValue)",
-                                            remoteID: remote?.rawValue)
+            var metadata = Gallery.Metadata(request: request, backend: backendOptions?.name ?? backend.displayName,
+                                            model: backendOptions?.model ?? "", jobID: "\(id.rawValue)", remoteID: remote?.rawValue)
+            metadata.sampler = backendOptions?.sampler
+            metadata.cfgScale = backendOptions?.cfgScale
             let times = started.withLock { $0.removeValue(forKey: id) }
             if let submit = times?.submit { metadata.elapsedSeconds = Self.seconds(.now - submit) }
             if let a = times?.download, let b = times?.downloadDone { metadata.timings["download_s"] = Self.seconds(b - a) }

@@ -74,6 +74,30 @@ struct GallerySaveRetryTests {
         #expect(state.job(id)?.state == .complete(image))
     }
 
+    @Test func theBackendsModelSamplerAndCFGScaleGoIntoTheMetadataButNeverItsKey() async throws {
+        var options = BackendOptions(name: "gpu", kind: .a1111)
+        options.model = "sdxl-base"
+        options.sampler = "Euler a"
+        options.cfgScale = 6.5
+        options.apiKey = .configFile("sk-SECRET-123", file: "/x/config.toml")
+        let png = try ImageCodec.encodePNG(RGBAImage(width: 2, height: 2, pixels: [UInt8](repeating: 50, count: 16)))
+        let dir = tempDir()
+        let (stream, continuation) = AsyncStream<Action>.makeStream()
+        let runner = EffectRunner(backend: SeedJobAPI(baseURL: "http://127.0.0.1:9"), gallery: Gallery(directory: dir, sidecars: true),
+                                  backendOptions: options, send: { continuation.yield($0) })
+        runner.run(.save(JobID(3), ImageData(png), GenerationRequest(prompt: "keys stay home", seed: 11, steps: 25), remote: nil))
+        var first: Action?
+        for await a in stream { first = a; break }
+        guard case .saved(_, let image)? = first else { Issue.record("\(String(describing: first))"); return }
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: image.path)))
+        #expect(ImageCodec.pngText(bytes, key: "parameters") == "keys stay home\nSteps: 25, Sampler: Euler a, CFG scale: 6.5, Seed: 11, Size: 768x768, Model: sdxl-base")
+        let sidecar = try String(contentsOfFile: String(image.path.dropLast(3)) + "json", encoding: .utf8)
+        for text in [String(decoding: bytes, as: UTF8.self), sidecar] {
+            #expect(!text.contains("SECRET") && !text.contains("api_key"))
+        }
+        #expect(sidecar.contains("\"backend\":\"gpu\"") && sidecar.contains("\"model\":\"sdxl-base\""))
+    }
+
     @Test func aRetryWhoseKeptImageIsGoneDownloadsAgainOrSaysWhy() async throws {
         let pending = PendingImages(directory: tempDir() + "/pending")
         let none = await outcome(of: .loadPending(JobID(5), fallback: nil), gallery: Gallery(directory: tempDir()), pending: pending)
@@ -130,6 +154,23 @@ struct GalleryBrowseTests {
         #expect(throws: JobError.self) { try gallery.delete("/etc/passwd") }
         #expect(throws: JobError.self) { try gallery.delete(dir + "/../x.png") }
         #expect(try Gallery(directory: dir + "/missing").scan().isEmpty)
+    }
+
+    @Test func aGalleryOfThousandsScansInSeconds() throws {
+        let dir = tempDir()
+        let png = try ImageCodec.encodePNG(RGBAImage(width: 1, height: 1, pixels: [1, 2, 3, 255]))
+        FileManager.default.createFile(atPath: dir + "/seed.png", contents: Data(png))
+        for folder in 0..<30 {
+            let sub = dir + String(format: "/2026-01-%02d", folder + 1)
+            try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true)
+            for n in 0..<100 { link(dir + "/seed.png", sub + "/img-\(n).png") }
+        }
+        let clock = ContinuousClock()
+        var entries: [GalleryEntry] = []
+        let elapsed = try clock.measure { entries = try Gallery(directory: dir).scan() }
+        #expect(entries.count == 3001)
+        #expect(elapsed < .seconds(15), "scan of 3001 files took \(elapsed)")     // loose: the machine is shared
+        print("gallery scan: 3001 files in \(elapsed)")
     }
 
     @Test func thumbnailsAreMadeOnceAndCachedByPathMtimeAndSize() throws {
