@@ -121,9 +121,20 @@ func reduceGallery(_ state: inout AppState, _ event: GalleryEvent) -> [Effect] {
         state.gallery = browser
         state.hint = .info("Deleted \(path)")
     case .failed(let error):
-        state.hint = .warning(error.message)
+        state.hint = .warning("Gallery: " + error.fileMessage)
     }
     return []
+}
+
+extension JobError {
+    /// For problems with local files (the gallery, `--from IMAGE`): the reason alone, sanitized, without
+    /// the service-oriented prefix of `message` ("bad response: …").
+    public var fileMessage: String {
+        switch self {
+        case .storage(let why), .badResponse(let why), .invalidPrompt(reason: let why): Sanitize.line(why)
+        case .rateLimited, .unauthorized, .notFound, .timedOut, .network, .server, .inferenceFailed, .canceled: message
+        }
+    }
 }
 
 /// A key while the gallery is open (and the help overlay is not): the y/n question first, then the

@@ -302,8 +302,8 @@ extension Easel {
             if let fromImage {
                 let found: ImageParameters
                 do { found = try Gallery.readParameters(at: fromImage) } catch {
-                    if json { print(Self.encode(["status": "failed", "error": ["category": error.kind, "message": error.message]])) }
-                    else { Self.stderr("easel: --from: \(error.message)") }
+                    if json { print(Self.encode(["status": "failed", "error": ["category": error.kind, "message": error.fileMessage]])) }
+                    else { Self.stderr("easel: --from: \(error.fileMessage)") }
                     throw ExitCode(2)
                 }
                 if all.isEmpty { all = [found.prompt] }

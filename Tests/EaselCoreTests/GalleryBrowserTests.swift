@@ -107,7 +107,7 @@ struct GalleryBrowserTests {
         store.send(.key(.right)) { $0.gallery?.selection = 1 }
         let newer = [GalleryEntry(path: "/g/new.png", name: "new.png", modified: 2000, size: 1)] + Self.entries(5)
         store.send(.gallery(.scanned(newer))) { $0.gallery?.entries = newer; $0.gallery?.selection = 2 }
-        store.send(.gallery(.failed(.storage("/g: Permission denied")))) { $0.hint = .warning("could not save: /g: Permission denied") }
+        store.send(.gallery(.failed(.storage("/g: Permission denied")))) { $0.hint = .warning("Gallery: /g: Permission denied") }
     }
 
     @Test func resultsForAClosedBrowserAreIgnoredAndKeysGoBackToThePanes() {
@@ -124,5 +124,21 @@ struct GalleryBrowserTests {
         #expect(rows.contains { $0.command == .deleteImage && $0.keys == ["d"] })
         #expect(rows.contains { $0.command == .loadImage && $0.keys == ["r"] })
         #expect(Keymap.default.command(for: .function(4), in: .global) == .openGallery)
+    }
+}
+
+@Suite("Gallery browser input routing")
+struct GalleryInputRoutingTests {
+    @Test func pastesAndClicksDoNotReachThePanesUnderTheBrowserAndTheWheelMovesARow() {
+        var store = GalleryBrowserTests.open(12)
+        store.send(.paste("hidden text"))
+        store.send(.clicked(.history, row: 0, height: 5))
+        store.send(.scrolled(.history, by: 1)) { $0.gallery?.selection = 4 }
+        store.send(.scrolled(.queue, by: -1)) { $0.gallery?.selection = 0 }
+    }
+
+    @Test func fileProblemsReadAsTheReasonAlone() {
+        #expect(JobError.badResponse("/x.png: not a PNG, JPEG or WebP image").fileMessage == "/x.png: not a PNG, JPEG or WebP image")
+        #expect(JobError.storage("/g\u{1B}[2J: denied").fileMessage == "/g: denied")
     }
 }

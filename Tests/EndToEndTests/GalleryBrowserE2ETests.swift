@@ -127,3 +127,43 @@ struct GalleryBrowserE2ETests {
         x.xdotool("key", "ctrl+c")
     }
 }
+
+@Suite("A failed save in the real binary", .serialized)
+struct FailedSaveE2ETests {
+    @Test func aSaveThatFailsKeepsTheImageAndTSavesItOnceTheFolderIsFixed() async throws {
+        try #require(Harness.which("tmux"), "tmux is not installed (make test installs it)")
+        let dir = Harness.tempDir("tmux-failed-save")
+        let gallery = dir + "/g"
+        let tmux = Tmux()
+        defer { tmux.kill() }
+        #expect(tmux.start("env TERM=tmux-256color NO_COLOR= \(Harness.binary) --gallery \(gallery) --latency 1 --poll-interval 0.2 --probe-timeout 0.3 2> \(dir)/stderr.txt; echo EXITED $?; sleep 30"))
+        #expect(await Harness.waitUntil(.seconds(20)) { tmux.capture().contains("Prompt") }, "\(tmux.capture())")
+        // The gallery folder is replaced by a file after start-up: the save must fail.
+        try FileManager.default.removeItem(atPath: gallery)
+        FileManager.default.createFile(atPath: gallery, contents: Data("in the way".utf8))
+
+        tmux.literal("a kept lighthouse")
+        tmux.keys("Enter")
+        #expect(await Harness.waitUntil(.seconds(30)) { tmux.capture().contains("could not save") }, "\(tmux.capture())")
+        #expect(tmux.capture().contains("then t saves it"), "\(tmux.capture())")   // the preview says how to recover
+        let pending = tmux.stateHome + "/easel/pending"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: pending)) ?? []
+        let name = try #require(names.first { $0.hasPrefix("job-") && $0.hasSuffix(".img") }, "nothing kept in \(pending): \(names)")
+        let kept = pending + "/" + name
+        let keptBytes = try Data(contentsOf: URL(fileURLWithPath: kept))
+
+        try FileManager.default.removeItem(atPath: gallery)           // fixed
+        tmux.keys("Tab")
+        tmux.keys("Tab")
+        tmux.literal("t")
+        #expect(await Harness.waitUntil(.seconds(20)) { !Harness.pngs(in: gallery).isEmpty }, "\(tmux.capture())")
+        #expect(await Harness.waitUntil(.seconds(5)) { tmux.capture().contains("Saved ") }, "\(tmux.capture())")
+        let saved = try #require(Harness.pngs(in: gallery).first)
+        #expect(saved.contains("a-kept-lighthouse"))
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: saved)))
+        #expect(Array(bytes.suffix(keptBytes.count - 33)) == Array(keptBytes.dropFirst(33)))   // the kept image, not a new one
+        #expect(!FileManager.default.fileExists(atPath: kept))
+        tmux.keys("C-c")
+        #expect(await Harness.waitUntil(.seconds(5)) { tmux.capture().contains("EXITED 0") }, "\(tmux.capture())")
+    }
+}
