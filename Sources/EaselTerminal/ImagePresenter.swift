@@ -37,6 +37,22 @@ public final class ImagePresenter {
     private final class Cache: Sendable {
         let entries = Mutex<[CacheKey: Entry]>([:])
         func withLock<R>(_ body: (inout [CacheKey: Entry]) -> R) -> R { entries.withLock { body(&$0) } }
+        /// Finished gallery thumbnails in the order they were made, so scrolling through thousands keeps
+        /// only the latest `thumbnailLimit` encodings in memory (older ones are made again from disk).
+        let thumbnailOrder = Mutex<[CacheKey]>([])
+        static let thumbnailLimit = 256
+
+        func finished(_ key: CacheKey, _ entry: Entry) {
+            withLock { $0[key] = entry }
+            guard key.thumbnail else { return }
+            let evicted = thumbnailOrder.withLock { order -> [CacheKey] in
+                order.append(key)
+                guard order.count > Self.thumbnailLimit else { return [] }
+                defer { order.removeFirst(order.count - Self.thumbnailLimit) }
+                return Array(order.prefix(order.count - Self.thumbnailLimit))
+            }
+            if !evicted.isEmpty { withLock { for k in evicted { $0[k] = nil } } }
+        }
     }
 
     public let graphics: (any GraphicsProtocol)?
@@ -90,7 +106,7 @@ public final class ImagePresenter {
                 } catch {
                     result = .failed("\(error)")
                 }
-                cache.withLock { $0[key] = result }
+                cache.finished(key, result)
                 wake()
             }
             return .encoding
