@@ -20,6 +20,8 @@ public final class EffectRunner: Sendable {
     private let send: @Sendable (Action) -> Void
     private let tasks = Mutex<[Int: Task<Void, Never>]>([:])
     private let counter = Atomic<Int>(0)
+    /// Gallery file work runs one at a time (two quick `*` presses must not lose a star).
+    private let galleryLock = Mutex(())
     /// When each job was submitted and its download started, for the `timings` in the image's metadata.
     private let started = Mutex<[JobID: (submit: ContinuousClock.Instant?, download: ContinuousClock.Instant?, downloadDone: ContinuousClock.Instant?)]>([:])
 
@@ -101,7 +103,7 @@ public final class EffectRunner: Sendable {
             }
             return await perform(.download(id, fallback))
         case .gallery(let order):
-            return galleryWork(order).map { .gallery($0) }
+            return galleryLock.withLock { _ in galleryWork(order) }.map { .gallery($0) }
         case .cancel(let id, let remote):
             do { try await backend.cancel(remote); return nil } catch { return .failed(id, error, during: .cancel) }
         case .open(let path):

@@ -155,26 +155,25 @@ public struct GalleryTemplate: Equatable, Sendable {
             case .ext: Self.cleanValue(v.ext)
             }
         }
-        var folders: [String] = []
-        for component in components.dropLast() {
-            let text = component.map { piece -> String in
+        func joined(_ pieces: ArraySlice<Piece>) -> String {
+            pieces.map { piece -> String in
                 switch piece {
                 case .literal(let s): s
                 case .token(let t): value(t)
                 }
             }.joined()
-            let clean = Self.clean(text, maxBytes: Self.maxComponentBytes)
+        }
+        var folders: [String] = []
+        for component in components.dropLast() {
+            let clean = Self.clean(joined(component[...]), maxBytes: Self.maxComponentBytes)
             if !clean.isEmpty { folders.append(clean) }
         }
         // The file name: the part before the last {ext} is the stem; what follows it stays attached.
-        let file = components.last!
-        let extAt = file.lastIndex(of: .token(.ext))!
-        func joined(_ pieces: ArraySlice<Piece>) -> String {
-            pieces.map { if case .literal(let s) = $0 { s } else if case .token(let t) = $0 { value(t) } else { "" } }.joined()
-        }
+        let file = components[components.count - 1]                       // init guarantees one, with {ext}
+        let extAt = file.lastIndex(of: .token(.ext)) ?? file.endIndex
         var stem = joined(file[..<extAt])
         if stem.hasSuffix(".") { stem.removeLast() }
-        let ext = Self.clean(value(.ext) + joined(file[(extAt + 1)...]), maxBytes: 32)
+        let ext = Self.clean(value(.ext) + joined(file[min(file.endIndex, extAt + 1)...]), maxBytes: 32)
         let room = Self.maxComponentBytes - Self.suffixRoom - 1 - ext.utf8.count
         stem = Self.clean(stem, maxBytes: room)
         if stem.isEmpty { stem = "untitled" }
