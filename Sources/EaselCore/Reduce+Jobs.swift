@@ -29,7 +29,7 @@ func reduceJob(_ state: inout AppState, _ action: Action) -> [Effect] {
         finish(&state, id, .complete(image))
         state.historySelection = nil          // follow the newest job
         state.hint = .saved(id, path: image.path)
-        return startReady(&state)
+        return (state.gallery != nil ? [.gallery(.scan)] : []) + startReady(&state)   // the open browser shows it
 
     case .failed(let id, let error, let stage):
         guard let job = state.job(id), job.state.isActive else { return [] }

@@ -137,6 +137,15 @@ struct GalleryInputRoutingTests {
         store.send(.scrolled(.queue, by: -1)) { $0.gallery?.selection = 0 }
     }
 
+    @Test func anImageSavedWhileTheBrowserIsOpenTriggersARescan() {
+        var s = AppState.fixture(prompt: "new one")
+        _ = reduce(&s, .key(.enter))
+        _ = reduce(&s, .submitted(JobID(1), RemoteJobID("r1"), status: .completed(ImageRef(url: "u"))))
+        _ = reduce(&s, .downloaded(JobID(1), ImageData([1])))
+        _ = reduce(&s, .key(.function(4)))
+        #expect(reduce(&s, .saved(JobID(1), SavedImage(path: "/g/new.png", width: 1, height: 1))) == [.gallery(.scan)])
+    }
+
     @Test func fileProblemsReadAsTheReasonAlone() {
         #expect(JobError.badResponse("/x.png: not a PNG, JPEG or WebP image").fileMessage == "/x.png: not a PNG, JPEG or WebP image")
         #expect(JobError.storage("/g\u{1B}[2J: denied").fileMessage == "/g: denied")
