@@ -8,7 +8,7 @@ struct GalleryView {
     /// Asks the graphics layer about a picture (and starts making its thumbnail).
     let status: (ImagePresenter.Request) -> PreviewStatus
 
-    /// One tile in cells: a border, the picture, the caption.
+    /// The smallest tile in cells: a border, the picture, the caption. Tiles grow to share the room left.
     static let tileWidth = 22
     static let tileHeight = 9
 
@@ -16,6 +16,14 @@ struct GalleryView {
     static func grid(in area: Rect) -> (columns: Int, rows: Int) {
         let inner = area.inset(by: 1)
         return (max(1, inner.width / tileWidth), max(1, (inner.height - 1) / tileHeight))
+    }
+
+    /// Where the tile in grid slot `slot` (row by row, from the top-left visible tile) goes in `area`.
+    static func tile(_ slot: Int, in area: Rect) -> Rect {
+        let inner = area.inset(by: 1)
+        let (columns, rows) = grid(in: area)
+        let w = max(tileWidth, inner.width / columns), h = max(tileHeight, (inner.height - 1) / rows)
+        return Rect(x: inner.x + (slot % columns) * w, y: inner.y + (slot / columns) * h, width: w, height: h)
     }
 
     /// - Returns: the pictures to write after the refresh (none for blocks: they are cells).
@@ -46,8 +54,7 @@ struct GalleryView {
         let columns = max(1, browser.columns)
         for index in browser.visible {
             let slot = index - browser.top * columns
-            let tile = Rect(x: inner.x + (slot % columns) * Self.tileWidth, y: inner.y + (slot / columns) * Self.tileHeight,
-                            width: Self.tileWidth, height: Self.tileHeight)
+            let tile = Self.tile(slot, in: area)
             guard tile.maxX <= inner.maxX, tile.maxY <= inner.maxY - 1 else { continue }
             let entry = browser.entries[index]
             let selected = index == browser.selection

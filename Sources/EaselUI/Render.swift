@@ -50,3 +50,6 @@ public func galleryArea(_ size: CellSize) -> Rect { Rect(x: 0, y: 0, width: size
 
 /// The gallery grid for a screen `size`: tiles across and down (the loop tells the reducer with `.gallery(.grid)`).
 public func galleryGrid(_ size: CellSize) -> (columns: Int, rows: Int) { GalleryView.grid(in: galleryArea(size)) }
+
+/// The rect of the tile in grid slot `slot` (0 = the top-left one shown) for a screen `size`, in cells.
+public func galleryTile(_ slot: Int, _ size: CellSize) -> Rect { GalleryView.tile(slot, in: galleryArea(size)) }

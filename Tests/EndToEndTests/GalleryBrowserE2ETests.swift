@@ -99,10 +99,11 @@ struct GalleryBrowserE2ETests {
         x.xdotool("mousemove", "300", "200")
         x.xdotool("key", "F4")
         // Wait until the last visible tile's picture is lit (thumbnails are made one after another).
-        let area = galleryArea(CellSize(columns: 120, rows: 36)).inset(by: 1)
-        let grid = galleryGrid(CellSize(columns: 120, rows: 36))
-        func tilePicture(_ i: Int) -> Rect {
-            Rect(x: area.x + (i % grid.columns) * 22 + 1, y: area.y + (i / grid.columns) * 9 + 1, width: 20, height: 6)
+        let size = CellSize(columns: 120, rows: 36)
+        let grid = galleryGrid(size)
+        func tilePicture(_ i: Int) -> Rect {                  // inside the border, above the caption
+            let t = galleryTile(i, size)
+            return Rect(x: t.x + 1, y: t.y + 1, width: t.width - 2, height: t.height - 3)
         }
         let last = grid.columns * grid.rows - 1
         var shot: Shot?
@@ -121,7 +122,8 @@ struct GalleryBrowserE2ETests {
             #expect(c.distinct >= 20 && c.lit > 0.3, "tile \(i): \(c)")
         }
         // Between the tiles (their borders' columns) there is no picture.
-        let gap = final.colours(Rect(x: area.x + 21, y: area.y + 1, width: 1, height: 6))
+        let first = galleryTile(0, size)
+        let gap = final.colours(Rect(x: first.maxX - 1, y: first.y + 1, width: 2, height: first.height - 3))
         #expect(gap.distinct <= 6, "pixels spill between tiles: \(gap)")
         x.xdotool("key", "Escape")
         x.xdotool("key", "ctrl+c")
