@@ -324,6 +324,8 @@ public struct Config: Equatable, Sendable {
     # template = "{date}/{time}_{prompt_slug}_{seed}.{ext}"
     # Write a .json sidecar next to PNGs too (JPEG and WebP always get one).
     # sidecars = false
+    # A save that fails (disk full, read-only) keeps the image in $XDG_STATE_HOME/easel/pending: t saves it again.
+    # F4 browses the gallery; thumbnails are cached in $XDG_CACHE_HOME/easel/thumbs.
 
     [ui]
     # Clicks focus panes and select rows, the wheel scrolls. Off by default: with it on, selecting
@@ -338,7 +340,7 @@ public struct Config: Equatable, Sendable {
     # When a job ends: on (bell plus OSC 9 / OSC 777 desktop notifications where supported), bell, or off.
     notify = "on"
 
-    # Key bindings: one table per context (global, prompt, queue, history, help); "KEY" = "command".
+    # Key bindings: one table per context (global, prompt, queue, history, help, gallery); "KEY" = "command".
     # Key names: "C-x" (Ctrl), "M-x" (Alt), "F1".."F24", Enter, Tab, S-Tab, Esc, Backspace, Del,
     # Up, Down, Left, Right, Home, End, PgUp, PgDn, Space, or one character. "none" removes a binding.
     # The ? / F1 overlay always shows the keymap in use.
@@ -353,6 +355,9 @@ public struct Config: Equatable, Sendable {
 
     [keys.history]
     # "r" = "retry_job"
+
+    [keys.gallery]
+    # "x" = "delete_image"
 
     # Backends: one table each; `easel backends` lists them and checks their health, --backend NAME
     # picks one, F3 in the studio switches. Keys: kind, url, model, workflow, sampler, cfg_scale,

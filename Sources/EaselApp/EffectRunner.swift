@@ -16,27 +16,44 @@ public final class EffectRunner: Sendable {
     /// The backend new submissions go to, and the one each job was submitted to.
     private let routing: Mutex<(current: String, byJob: [JobID: String])>
     private let livePreviewCount = Atomic<Int>(0)
+    /// Where an image whose save failed is kept until a retry saves it (nil: not kept).
+    public let pending: PendingImages?
+    /// The `[backends.NAME]` tables by name, for the model, sampler and CFG scale written into each
+    /// image's metadata (absent: the demo backend, or one given by `--server`).
+    public let backendOptions: [String: BackendOptions]
     /// Largest image accepted, in pixels (checked from the header before decoding).
     public let maxPixels: Int
     private let send: @Sendable (Action) -> Void
     private let tasks = Mutex<[Int: Task<Void, Never>]>([:])
     private let counter = Atomic<Int>(0)
+    /// Gallery file work runs one at a time (two quick `*` presses must not lose a star).
+    private let galleryLock = Mutex(())
+    /// When each job was submitted and its download started, for the `timings` in the image's metadata.
+    private let started = Mutex<[JobID: (submit: ContinuousClock.Instant?, download: ContinuousClock.Instant?, downloadDone: ContinuousClock.Instant?)]>([:])
 
     /// One backend, named "demo" (tests, `--server`).
-    public convenience init(backend: any GenerationBackend, gallery: Gallery, maxPixels: Int = ImageCodec.defaultMaxPixels,
+    public convenience init(backend: any GenerationBackend, gallery: Gallery, pending: PendingImages? = nil,
+                            backendOptions: BackendOptions? = nil, maxPixels: Int = ImageCodec.defaultMaxPixels,
                             send: @escaping @Sendable (Action) -> Void) {
-        self.init(backends: ["demo": backend], current: "demo", gallery: gallery, maxPixels: maxPixels, send: send)
+        let name = backendOptions?.name ?? "demo"
+        self.init(backends: [name: backend], current: name, gallery: gallery, pending: pending,
+                  backendOptions: backendOptions.map { [name: $0] } ?? [:], maxPixels: maxPixels, send: send)
     }
 
     /// - Parameters:
     ///   - backends: adapters by config name; `current` must be one of them.
     ///   - liveDirectory: folder for live previews (created on demand); nil keeps none.
+    ///   - pending: where an image whose save failed is kept for the retry.
+    ///   - backendOptions: the config tables by name, for image metadata.
     public init(backends: [String: any GenerationBackend], current: String, gallery: Gallery, liveDirectory: String? = nil,
+                pending: PendingImages? = nil, backendOptions: [String: BackendOptions] = [:],
                 maxPixels: Int = ImageCodec.defaultMaxPixels, send: @escaping @Sendable (Action) -> Void) {
         precondition(backends[current] != nil, "the current backend must be one of the backends")
         self.backends = backends
         self.routing = Mutex((current, [:]))
         self.liveDirectory = liveDirectory
+        self.pending = pending
+        self.backendOptions = backendOptions
         self.gallery = gallery
         self.maxPixels = maxPixels
         self.send = send
@@ -71,8 +88,9 @@ public final class EffectRunner: Sendable {
         }
         // Bind the job to its backend now, in effect order, not when the task gets to run.
         let bound: (name: String, backend: any GenerationBackend)? = switch effect {
-        case .submit(let id, _), .poll(let id, _, _), .download(let id, _), .cancel(let id, _), .save(let id, _, _, _): backend(for: id)
-        case .timer, .open, .selectBackend: nil
+        case .submit(let id, _), .poll(let id, _, _), .download(let id, _), .cancel(let id, _), .save(let id, _, _, _),
+             .loadPending(let id, _): backend(for: id)
+        case .timer, .open, .selectBackend, .gallery: nil
         }
         let key = counter.add(1, ordering: .relaxed).newValue
         let task = Task.detached { [self] in
@@ -91,11 +109,34 @@ public final class EffectRunner: Sendable {
         }
     }
 
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    /// The gallery browser's file work; runs on the effect's own task, never the UI thread.
+    private func galleryWork(_ order: GalleryEffect) -> GalleryEvent? {
+        do {
+            switch order {
+            case .scan: return .scanned(try gallery.scan())
+            case .readParameters(let path): return .parametersRead(try Gallery.readParameters(at: path))
+            case .delete(let path):
+                try gallery.delete(path)
+                return .deleted(path)
+            case .setStar(let path, let on):
+                try gallery.setStar(path, on)
+                return nil
+            }
+        } catch {
+            return .failed(error)
+        }
+    }
+
     private func perform(_ effect: Effect, on bound: (name: String, backend: any GenerationBackend)?) async -> Action? {
         let backend = bound?.backend ?? self.backend
         switch effect {
         case .selectBackend: return nil
         case .submit(let id, let request):
+            started.withLock { $0[id] = (.now, nil, nil) }
             do {
                 let (remote, status) = try await backend.submit(request)
                 return .submitted(id, remote, status: status)
@@ -113,7 +154,20 @@ public final class EffectRunner: Sendable {
             }
             return .statusPolled(id, status)
         case .download(let id, let ref):
-            do { return .downloaded(id, try await backend.download(ref)) } catch { return .failed(id, error, during: .download) }
+            started.withLock { $0[id, default: (nil, nil, nil)].download = .now }
+            do {
+                let data = try await backend.download(ref)
+                started.withLock { $0[id, default: (nil, nil, nil)].downloadDone = .now }
+                return .downloaded(id, data)
+            } catch { return .failed(id, error, during: .download) }
+        case .loadPending(let id, let fallback):
+            if let bytes = pending?.load(id) { return .downloaded(id, ImageData(bytes)) }
+            guard let fallback else {
+                return .failed(id, .storage("the image kept after the failed save is gone (\(pending?.path(for: id) ?? "not kept")) and the service gave no address to download it again"), during: .download)
+            }
+            return await perform(.download(id, fallback), on: bound)
+        case .gallery(let order):
+            return galleryLock.withLock { _ in galleryWork(order) }.map { .gallery($0) }
         case .cancel(let id, let remote):
             do { try await backend.cancel(remote); return nil } catch { return .failed(id, error, during: .cancel) }
         case .open(let path):
@@ -139,11 +193,25 @@ public final class EffectRunner: Sendable {
             let image: RGBAImage
             do { image = try ImageCodec.decode(data.bytes, maxPixels: maxPixels) }
             catch { return .failed(id, .badResponse("the image cannot be decoded: \(error.message)"), during: .save) }
-            let metadata = Gallery.Metadata(request: request, backend: backend.displayName, jobID: remote?.rawValue ?? "\(id.rawValue)")
+            let options = bound.flatMap { backendOptions[$0.name] }
+            var metadata = Gallery.Metadata(request: request, backend: options?.name ?? backend.displayName,
+                                            model: options?.model ?? "", jobID: "\(id.rawValue)", remoteID: remote?.rawValue)
+            metadata.sampler = options?.sampler
+            metadata.cfgScale = options?.cfgScale
+            let times = started.withLock { $0.removeValue(forKey: id) }
+            if let submit = times?.submit { metadata.elapsedSeconds = Self.seconds(.now - submit) }
+            if let a = times?.download, let b = times?.downloadDone { metadata.timings["download_s"] = Self.seconds(b - a) }
             do {
                 let path = try gallery.save(data.bytes, metadata: metadata)
+                pending?.remove(id)
                 return .saved(id, SavedImage(path: path, width: image.width, height: image.height))
-            } catch { return .failed(id, error, during: .save) }
+            } catch {
+                guard case .storage(let why) = error, let pending else { return .failed(id, error, during: .save) }
+                // Nothing is lost: the bytes wait in the state folder for `t` to save them again.
+                do { try pending.store(data.bytes, for: id) }
+                catch { return .failed(id, .storage("\(why); the image could not be kept either: \(error.message)"), during: .save) }
+                return .failed(id, .storage("\(why) (the image is kept in \(pending.path(for: id)))"), during: .save)
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 import EaselCore
+import EaselImaging
 import EaselTerminal
 import EaselUI
 import Foundation
@@ -22,6 +23,8 @@ public final class TerminalApp: Sendable {
         public var notify: NotifyMode = .on
         /// Clicks focus panes and select rows; the wheel scrolls (config `ui.mouse`, `--mouse`).
         public var mouse = false
+        /// Gallery thumbnails on disk (default `$XDG_CACHE_HOME/easel/thumbs`).
+        public var thumbnailDirectory = ThumbnailCache.defaultDirectory()
         public init() {}
     }
 
@@ -70,7 +73,8 @@ public final class TerminalApp: Sendable {
             screen.end()
         }
         let presenter = ImagePresenter(graphics: selection?.graphics, cell: caps.cellPixels,
-                                       passthrough: selection?.passthrough ?? false, wake: wake)
+                                       passthrough: selection?.passthrough ?? false,
+                                       thumbnails: ThumbnailCache(directory: options.thumbnailDirectory), wake: wake)
         var state = initial
         if let themeWarning { state.hint = .warning(themeWarning + " — using the mono theme") }
         else if let first = options.warnings.first { state.hint = .warning(first) }
@@ -160,6 +164,12 @@ public final class TerminalApp: Sendable {
             if let signal = SignalTrap.pending() { return 128 + signal }
             if state.quitRequested { return 0 }
 
+            if let browser = state.gallery {               // the reducer learns the gallery grid from the screen
+                let grid = galleryGrid(screen.size)
+                if browser.columns != grid.columns || browser.rows != grid.rows {
+                    dispatch(.gallery(.grid(columns: grid.columns, rows: grid.rows)))
+                }
+            }
             let frame = render(state, size: screen.size, keymap: keymap, cell: caps.cellPixels,
                                previewStatus: presenter.status(for:))
             let previous = lastBuffer

@@ -23,6 +23,8 @@ public enum Action: Equatable, Sendable {
     case notice(String)
     /// An effect for the job failed; `during` says which, since recovery depends on it.
     case failed(JobID, JobError, during: Stage)
+    /// The gallery browser: a scan, parameters read back, a deletion, the grid's size.
+    case gallery(GalleryEvent)
 }
 
 /// The step of a job an effect was doing.
@@ -48,4 +50,9 @@ public enum Effect: Equatable, Sendable {
     case open(String)
     /// New submissions go to the backend with this config name (jobs in flight keep theirs).
     case selectBackend(String)
+    /// Save again the image kept after a failed save (the state folder's `pending/`); if it is gone,
+    /// download it from `fallback`. Answers `.downloaded` (which saves) or `.failed(…, during: .download)`.
+    case loadPending(JobID, fallback: ImageRef?)
+    /// Work in the gallery folder for the browser.
+    case gallery(GalleryEffect)
 }

@@ -168,6 +168,8 @@ public struct AppState: Equatable, Sendable {
     /// Text to put on the terminal's clipboard (OSC 52); `clipboardRequests` counts requests.
     public var clipboard = ""
     public var clipboardRequests = 0
+    /// The gallery browser overlay, while open (F4).
+    public var gallery: GalleryBrowser?
 
     public init(backendName: String, mode: GenerationMode = .exclusive, pollPolicy: PollPolicy = PollPolicy(),
                 parameters: GenerationParameters = GenerationParameters(), seeds: SeedSource = SeedSource(seed: 1),

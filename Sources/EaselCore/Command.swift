@@ -55,6 +55,15 @@ public enum Command: String, CaseIterable, Sendable {
     case filterHistory = "filter_history"
     case pageUp = "page_up"
     case pageDown = "page_down"
+    case openGallery = "open_gallery"
+    case selectLeft = "select_left"
+    case selectRight = "select_right"
+    case selectFirst = "select_first"
+    case selectLast = "select_last"
+    case starImage = "star_image"
+    case deleteImage = "delete_image"
+    case loadImage = "load_image"
+    case rescanGallery = "rescan_gallery"
 
     /// One line, shown in the `?` overlay and the status bar.
     public var doc: String {
@@ -114,6 +123,15 @@ public enum Command: String, CaseIterable, Sendable {
         case .filterHistory: "Filter by prompt text or seed"
         case .pageUp: "Scroll up a page"
         case .pageDown: "Scroll down a page"
+        case .openGallery: "Open or close the gallery browser"
+        case .selectLeft: "Select the image to the left"
+        case .selectRight: "Select the image to the right"
+        case .selectFirst: "Select the first (newest) image"
+        case .selectLast: "Select the last (oldest) image"
+        case .starImage: "Star / unstar the image"
+        case .deleteImage: "Delete the image file (asks first)"
+        case .loadImage: "Re-run: load its prompt and parameters"
+        case .rescanGallery: "Scan the gallery folder again"
         }
     }
 }

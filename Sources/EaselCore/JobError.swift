@@ -60,7 +60,7 @@ public enum JobError: Error, Equatable, Hashable, Sendable {
         case .server: "The service had an error; t retries."
         case .inferenceFailed: "The service could not generate it; t sends it again."
         case .badResponse: "The service answered something unexpected; t retries."
-        case .storage: "Free space or fix the gallery folder's permissions; t downloads it again."
+        case .storage: "Image kept: fix the folder, then t saves it."
         case .canceled: "t sends it again."
         }
     }

@@ -1,6 +1,6 @@
 /// Where a key press is looked up: the focused pane's context first, then `global`.
 public enum KeyContext: String, CaseIterable, Sendable {
-    case global, prompt, queue, history, help
+    case global, prompt, queue, history, help, gallery
 }
 
 public struct KeymapError: Error, Equatable, Sendable {
@@ -85,7 +85,7 @@ public struct Keymap: Equatable, Sendable {
     public static let `default` = Keymap([
         .global: [
             ("C-c", .quit), ("Tab", .focusNext), ("S-Tab", .focusPrevious), ("F1", .toggleHelp), ("C-l", .redraw),
-            ("C-t", .toggleMode), ("F2", .cycleTheme), ("F3", .switchBackend),
+            ("C-t", .toggleMode), ("F2", .cycleTheme), ("F3", .switchBackend), ("F4", .openGallery),
         ],
         .prompt: [
             ("Enter", .generate), ("C-d", .quitIfEmpty), ("Esc", .focusNext),
@@ -112,7 +112,15 @@ public struct Keymap: Equatable, Sendable {
             ("Up", .selectUp), ("k", .selectUp), ("Down", .selectDown), ("j", .selectDown),
             ("t", .retryJob), ("Enter", .previewJob), ("r", .loadJob), ("R", .rerunSameSeed), ("n", .rerunNewSeed),
             ("y", .copyPath), ("Y", .copyPrompt), ("o", .openImage), ("d", .deleteJob), ("*", .starJob),
-            ("/", .filterHistory),
+            ("/", .filterHistory), ("g", .openGallery),
+        ],
+        .gallery: [
+            ("Esc", .closeOverlay), ("q", .closeOverlay), ("g", .closeOverlay),
+            ("Left", .selectLeft), ("h", .selectLeft), ("Right", .selectRight), ("l", .selectRight),
+            ("Up", .selectUp), ("k", .selectUp), ("Down", .selectDown), ("j", .selectDown),
+            ("PgUp", .pageUp), ("PgDn", .pageDown), ("Home", .selectFirst), ("End", .selectLast),
+            ("Enter", .openImage), ("o", .openImage), ("r", .loadImage), ("*", .starImage), ("d", .deleteImage),
+            ("R", .rescanGallery), ("?", .toggleHelp),
         ],
         .help: [
             ("Esc", .closeOverlay), ("?", .closeOverlay), ("q", .closeOverlay), ("F1", .closeOverlay),

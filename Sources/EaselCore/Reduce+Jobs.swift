@@ -29,7 +29,7 @@ func reduceJob(_ state: inout AppState, _ action: Action) -> [Effect] {
         finish(&state, id, .complete(image))
         state.historySelection = nil          // follow the newest job
         state.hint = .saved(id, path: image.path)
-        return startReady(&state)
+        return (state.gallery != nil ? [.gallery(.scan)] : []) + startReady(&state)   // the open browser shows it
 
     case .livePreview(let id, let path):
         guard case .running? = state.job(id)?.state else { return [] }
@@ -40,7 +40,7 @@ func reduceJob(_ state: inout AppState, _ action: Action) -> [Effect] {
         guard let job = state.job(id), job.state.isActive else { return [] }
         return failure(&state, job, error, stage)
 
-    case .key, .paste, .tick, .notice, .clicked, .scrolled, .restored:
+    case .key, .paste, .tick, .notice, .clicked, .scrolled, .restored, .gallery:
         return []
     }
 }

@@ -8,6 +8,7 @@ func reduceKey(_ state: inout AppState, _ key: Key, keymap: Keymap) -> [Effect] 
         }
         return []
     }
+    if state.gallery != nil, !state.showHelp { return galleryKey(&state, key, keymap: keymap) }
     if state.filterEditing, state.focus == .history {
         switch key {
         case .char(let c): state.historyFilter.append(c)
@@ -171,6 +172,8 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
         state.backendName = next.summary
         state.hint = .info("New jobs go to \(next.summary); jobs in flight stay where they are")
         return [.selectBackend(next.name)]
+    case .openGallery, .selectLeft, .selectRight, .selectFirst, .selectLast, .starImage, .deleteImage, .loadImage, .rescanGallery:
+        return galleryCommand(&state, command)
     case .cycleSize:
         let sizes = GenerationParameters.sizePresets
         let i = sizes.firstIndex { $0 == (state.parameters.width, state.parameters.height) }
@@ -240,6 +243,10 @@ private func retrySelected(_ state: inout AppState) -> [Effect] {
     switch job.state {
     case .failed(let error):
         state.historySelection = nil
+        if case .storage = error {                    // the image is kept: save it again, never regenerate
+            reopen(&state, job.id, .downloading, now)
+            return [.loadPending(job.id, fallback: job.imageRef)]
+        }
         if let ref = job.imageRef {
             reopen(&state, job.id, .downloading, now)
             return [.download(job.id, ref)]

@@ -15,7 +15,7 @@ public func reduce(_ state: inout AppState, _ action: Action, keymap: Keymap = .
         return reduceKey(&state, key, keymap: keymap)
     case .paste(let text):
         state.hint = nil
-        guard state.focus == .prompt, !state.showHelp else { return [] }
+        guard state.focus == .prompt, !state.showHelp, state.gallery == nil else { return [] }
         guard !state.isEditorLocked else { state.hint = .locked; return [] }
         if state.search != nil { state.search?.query += Sanitize.line(text); return [] }
         // Newlines stay newlines (the prompt is multi-line); everything else is sanitized.
@@ -24,7 +24,7 @@ public func reduce(_ state: inout AppState, _ action: Action, keymap: Keymap = .
         return []
     case .clicked(let pane, let row, let height):
         state.hint = nil
-        guard !state.showHelp else { return [] }
+        guard !state.showHelp, state.gallery == nil else { return [] }
         state.focus = pane
         switch pane {
         case .prompt: break
@@ -41,6 +41,7 @@ public func reduce(_ state: inout AppState, _ action: Action, keymap: Keymap = .
         }
         return []
     case .scrolled(let pane, let delta):
+        if state.gallery != nil, !state.showHelp { return galleryCommand(&state, delta < 0 ? .selectUp : .selectDown) }
         guard !state.showHelp, pane != .prompt else { return [] }
         state.focus = pane
         return perform(&state, delta < 0 ? .selectUp : .selectDown)
@@ -51,5 +52,7 @@ public func reduce(_ state: inout AppState, _ action: Action, keymap: Keymap = .
         return []
     case .submitted, .statusPolled, .downloaded, .saved, .failed, .livePreview:
         return reduceJob(&state, action)
+    case .gallery(let event):
+        return reduceGallery(&state, event)
     }
 }

@@ -7,9 +7,15 @@ import Foundation
 public struct Gallery: Sendable {
     /// Absolute path of the gallery root.
     public let directory: String
+    /// How files are named inside `directory` (config `gallery.template`).
+    public let template: GalleryTemplate
+    /// Write a `.json` sidecar next to PNGs too (config `gallery.sidecars`); JPEG and WebP always get one.
+    public let sidecars: Bool
 
-    public init(directory: String) {
+    public init(directory: String, template: GalleryTemplate = .standard, sidecars: Bool = false) {
         self.directory = directory
+        self.template = template
+        self.sidecars = sidecars
     }
 
     /// `$XDG_PICTURES_DIR/easel`, else `~/Pictures/easel`.
@@ -19,7 +25,8 @@ public struct Gallery: Sendable {
         return home + "/Pictures/easel"
     }
 
-    /// Everything written into the file besides the pixels.
+    /// Everything written into the file besides the pixels. Holds no credentials: API keys never
+    /// reach it.
     public struct Metadata: Sendable {
         public var request: GenerationRequest
         public var backend: String
@@ -28,7 +35,17 @@ public struct Gallery: Sendable {
         public var remoteID: String?
         /// Seconds from submission to completion.
         public var elapsedSeconds: Double?
+        /// Further timings in seconds by name ("download_s", …), written to the `easel` JSON.
+        public var timings: [String: Double] = [:]
         public var date: Date
+        /// A1111 fields the backend knows: `Sampler`, `Schedule type`, `CFG scale`, `Model hash`, `Version`.
+        public var sampler: String?
+        public var scheduleType: String?
+        public var cfgScale: Double?
+        public var modelHash: String?
+        public var version: String?
+        /// The image's number within its job, from 1 (`{index}`).
+        public var index = 1
 
         public init(request: GenerationRequest, backend: String, model: String = "", jobID: String,
                     remoteID: String? = nil, elapsedSeconds: Double? = nil, date: Date = Date()) {
@@ -42,88 +59,86 @@ public struct Gallery: Sendable {
         }
     }
 
-    /// Saves `bytes` (already checked to be PNG, JPEG or WebP) as `{date}/{time}_{prompt_slug}_{seed}.{ext}`.
-    /// PNGs get a `tEXt` `parameters` chunk in the AUTOMATIC1111 layout and an `iTXt` `easel` chunk
-    /// (JSON); JPEG and WebP get a sidecar `.json`. A name that exists gets `-1`, `-2`, … appended.
+    /// Saves `bytes` (PNG, JPEG or WebP, kept byte for byte apart from added text chunks) under the
+    /// name the template gives. PNGs get a `tEXt` `parameters` chunk in the AUTOMATIC1111 layout
+    /// (`iTXt` when the text is not Latin-1) and an `iTXt` `easel` chunk (JSON); JPEG and WebP (and PNG
+    /// with `sidecars`) get a `.json` beside the image. A name that exists gets `-1`, `-2`, … appended.
     /// - Returns: the absolute path written.
-    /// - Throws: `JobError.storage` with the path and the system's reason (disk full, permission, read-only).
+    /// - Throws: `JobError.badResponse` when the bytes are not an image; `JobError.storage` with the
+    ///   path and the system's reason (disk full, permission, read-only) when writing fails.
     public func save(_ bytes: [UInt8], metadata: Metadata) throws(JobError) -> String {
         guard let format = ImageFormat(sniffing: bytes) else { throw .badResponse("not a PNG, JPEG or WebP image") }
-        let (day, time) = Self.stamp(metadata.date)
-        let folder = directory + "/" + day
+        let r = metadata.request
+        let place = template.render(GalleryTemplate.Values(
+            date: metadata.date, prompt: r.prompt, seed: r.seed, backend: metadata.backend, model: metadata.model,
+            width: r.width, height: r.height, steps: r.steps, jobID: metadata.remoteID ?? metadata.jobID,
+            index: metadata.index, ext: format.fileExtension))
+        let folder = ([directory] + place.folders).joined(separator: "/")
         try Self.makeDirectories(folder)
-        let stem = "\(time)_\(Self.slug(metadata.request.prompt))_\(metadata.request.seed)"
         var payload = bytes
+        let json = Self.json(metadata)
         if format == .png {
+            let parameters = Self.parameters(metadata)
             do {
                 payload = try ImageCodec.insertingText([
-                    PNGText(key: "parameters", text: Self.parameters(metadata), international: !Self.isLatin1(Self.parameters(metadata))),
-                    PNGText(key: "easel", text: Self.json(metadata)),
+                    PNGText(key: "parameters", text: parameters, international: !Self.isLatin1(parameters)),
+                    PNGText(key: "easel", text: json),
                 ], into: bytes)
             } catch {
                 throw .badResponse("could not add metadata to the PNG: \(error.message)")
             }
         }
-        let path = try Self.writeNoClobber(payload, folder: folder, stem: stem, ext: format.fileExtension)
-        if format != .png {
-            let sidecar = String(path.dropLast(format.fileExtension.count)) + "json"
-            _ = try? Self.writeNoClobber(Array(Self.json(metadata).utf8), folder: folder,
-                                         stem: String(sidecar.split(separator: "/").last!.dropLast(5)), ext: "json")
-        }
-        return path
+        let sidecar = format != .png || sidecars ? Array(json.utf8) : nil
+        return try Self.writeNoClobber(payload, folder: folder, stem: place.stem, ext: place.ext, sidecar: sidecar)
     }
 
     // MARK: - Naming
 
     /// Lower-case letters and digits joined by `-`, at most 48 characters; "untitled" when nothing is left.
-    public static func slug(_ prompt: String) -> String {
-        var out = ""
-        var dash = false
-        for s in prompt.lowercased().unicodeScalars {
-            if (s.properties.isAlphabetic || ("0"..."9").contains(s)) && s.value > 0x20 {
-                if dash && !out.isEmpty { out.append("-") }
-                out.unicodeScalars.append(s)
-                dash = false
-            } else {
-                dash = true
-            }
-            if out.count >= 47 { break }
-        }
-        return out.isEmpty ? "untitled" : out
-    }
+    public static func slug(_ prompt: String) -> String { GalleryTemplate.slug(prompt) }
 
-    static func stamp(_ date: Date) -> (day: String, time: String) {
-        var t = time_t(date.timeIntervalSince1970)
-        var tm = tm()
-        localtime_r(&t, &tm)
-        let day = String(format: "%04d-%02d-%02d", Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1, Int(tm.tm_mday))
-        let time = String(format: "%02d%02d%02d", Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec))
-        return (day, time)
-    }
+    static func stamp(_ date: Date) -> (day: String, time: String) { GalleryTemplate.stamp(date) }
 
     // MARK: - Metadata
 
-    /// AUTOMATIC1111's infotext: prompt, `Negative prompt: …`, then `Steps: N, …, Seed: …, Size: WxH`.
-    static func parameters(_ m: Metadata) -> String {
-        var lines = [m.request.prompt]
-        if !m.request.negativePrompt.isEmpty { lines.append("Negative prompt: \(m.request.negativePrompt)") }
-        var fields = ["Steps: \(m.request.steps)", "Seed: \(m.request.seed)", "Size: \(m.request.width)x\(m.request.height)"]
-        if !m.model.isEmpty { fields.append("Model: \(m.model)") }
-        fields.append("Backend: \(m.backend)")
-        lines.append(fields.joined(separator: ", "))
-        return lines.joined(separator: "\n")
+    /// AUTOMATIC1111's infotext: prompt, `Negative prompt: …`, then
+    /// `Steps: N, Sampler: …, Schedule type: …, CFG scale: …, Seed: …, Size: WxH, Model hash: …, Model: …, Version: …`
+    /// (fields the backend does not know are left out, as A1111 leaves out `None`).
+    public static func parameters(_ m: Metadata) -> String {
+        infotext(m).render()
     }
 
-    static func json(_ m: Metadata) -> String {
-        var object: [String: Any] = [
+    static func infotext(_ m: Metadata) -> Infotext {
+        var fields = [Infotext.Field("Steps", String(m.request.steps))]
+        if let s = m.sampler, !s.isEmpty { fields.append(.init("Sampler", s)) }
+        if let s = m.scheduleType, !s.isEmpty { fields.append(.init("Schedule type", s)) }
+        if let c = m.cfgScale { fields.append(.init("CFG scale", Infotext.number(c))) }
+        fields.append(.init("Seed", String(m.request.seed)))
+        fields.append(.init("Size", "\(m.request.width)x\(m.request.height)"))
+        if let h = m.modelHash, !h.isEmpty { fields.append(.init("Model hash", h)) }
+        if !m.model.isEmpty { fields.append(.init("Model", m.model)) }
+        if let v = m.version, !v.isEmpty { fields.append(.init("Version", v)) }
+        return Infotext(prompt: m.request.prompt, negativePrompt: m.request.negativePrompt, fields: fields)
+    }
+
+    /// The `easel` chunk and sidecar: `{"software":"easel","request":{prompt, negative_prompt, seed, width,
+    /// height, steps},"backend","model","job_id","remote_id","created","timings":{…},"sampler","cfg_scale"}`.
+    public static func json(_ m: Metadata) -> String {
+        var request: [String: Any] = [
             "prompt": m.request.prompt, "negative_prompt": m.request.negativePrompt, "seed": Int(m.request.seed),
             "width": m.request.width, "height": m.request.height, "steps": m.request.steps,
-            "backend": m.backend, "job_id": m.jobID, "created": ISO8601DateFormatter().string(from: m.date),
-            "software": "easel",
+        ]
+        if let s = m.sampler { request["sampler"] = s }
+        if let c = m.cfgScale { request["cfg_scale"] = c }
+        var object: [String: Any] = [
+            "software": "easel", "request": request, "backend": m.backend, "job_id": m.jobID,
+            "created": ISO8601DateFormatter().string(from: m.date),
         ]
         if !m.model.isEmpty { object["model"] = m.model }
         if let r = m.remoteID { object["remote_id"] = r }
-        if let e = m.elapsedSeconds { object["elapsed_s"] = (e * 100).rounded() / 100 }
+        var timings = m.timings.mapValues { ($0 * 1000).rounded() / 1000 }
+        if let e = m.elapsedSeconds { timings["total_s"] = (e * 1000).rounded() / 1000 }
+        if !timings.isEmpty { object["timings"] = timings }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }
@@ -133,7 +148,7 @@ public struct Gallery: Sendable {
     // MARK: - Safe writes
 
     /// `mkdir -p` with the system's own reason on failure ("Not a directory", "Permission denied").
-    private static func makeDirectories(_ path: String) throws(JobError) {
+    static func makeDirectories(_ path: String) throws(JobError) {
         var prefix = ""
         for part in path.split(separator: "/", omittingEmptySubsequences: true) {
             prefix += "/" + part
@@ -157,13 +172,40 @@ public struct Gallery: Sendable {
     }
 
     /// Temporary file in the target folder, `fsync`, then `link(2)` to the first free name, which
-    /// fails with `EEXIST` instead of overwriting; the temporary name is then removed.
-    static func writeNoClobber(_ bytes: [UInt8], folder: String, stem: String, ext: String) throws(JobError) -> String {
+    /// fails with `EEXIST` instead of overwriting; the temporary name is then removed. With a
+    /// `sidecar`, a name is free only when `stem.json` is free too, and the JSON is linked beside it.
+    static func writeNoClobber(_ bytes: [UInt8], folder: String, stem: String, ext: String,
+                               sidecar: [UInt8]? = nil) throws(JobError) -> String {
+        let tmp = try temporaryCopy(bytes, folder: folder)
+        defer { unlink(tmp) }
+        let tmpSidecar = try sidecar.map { bytes throws(JobError) in try temporaryCopy(bytes, folder: folder) }
+        defer { if let tmpSidecar { unlink(tmpSidecar) } }
+        for n in 0..<10_000 {
+            let base = n == 0 ? "\(folder)/\(stem)" : "\(folder)/\(stem)-\(n)"
+            let path = "\(base).\(ext)"
+            if tmpSidecar != nil, access(base + ".json", F_OK) == 0 { continue }
+            if link(tmp, path) == 0 {
+                if let tmpSidecar, link(tmpSidecar, base + ".json") != 0 {
+                    let why = String(cString: strerror(errno))
+                    unlink(path)
+                    throw .storage("\(base).json: \(why)")
+                }
+                let dir = open(folder, O_RDONLY)
+                if dir >= 0 { fsync(dir); close(dir) }
+                return path
+            }
+            if errno != EEXIST { throw .storage("\(path): \(String(cString: strerror(errno)))") }
+        }
+        throw .storage("\(folder): no free file name for \(stem)")
+    }
+
+    /// Writes `bytes` to a new `.easel-XXXXXX` file in `folder` and `fsync`s it.
+    /// - Returns: the temporary path (the caller links and unlinks it).
+    static func temporaryCopy(_ bytes: [UInt8], folder: String) throws(JobError) -> String {
         var template = Array("\(folder)/.easel-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw .storage("\(folder): \(String(cString: strerror(errno)))") }
         let tmp = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        defer { unlink(tmp) }
         let mask = umask(0)                          // mkstemp makes 0600; gallery files follow the umask
         umask(mask)
         fchmod(fd, 0o666 & ~mask)
@@ -174,6 +216,7 @@ public struct Gallery: Sendable {
                 if errno == EINTR { continue }
                 let why = String(cString: strerror(errno))
                 close(fd)
+                unlink(tmp)
                 throw .storage("\(tmp): \(why)")
             }
             written += n
@@ -181,19 +224,10 @@ public struct Gallery: Sendable {
         if fsync(fd) != 0 {
             let why = String(cString: strerror(errno))
             close(fd)
+            unlink(tmp)
             throw .storage("\(tmp): \(why)")
         }
         close(fd)
-        for n in 0..<10_000 {
-            let path = n == 0 ? "\(folder)/\(stem).\(ext)" : "\(folder)/\(stem)-\(n).\(ext)"
-            if link(tmp, path) == 0 {
-                let dir = open(folder, O_RDONLY)
-                if dir >= 0 { fsync(dir); close(dir) }
-                return path
-            }
-            if errno != EEXIST { throw .storage("\(path): \(String(cString: strerror(errno)))") }
-        }
-        throw .storage("\(folder): no free file name for \(stem)")
+        return tmp
     }
-
 }

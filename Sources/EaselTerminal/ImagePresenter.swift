@@ -23,17 +23,36 @@ public final class ImagePresenter {
     public struct Request: Hashable, Sendable {
         public let path: String
         public let rect: Rect
-        public init(path: String, rect: Rect) {
+        /// Draw from the on-disk thumbnail cache (gallery tiles) instead of decoding the whole file.
+        public let thumbnail: Bool
+        public init(path: String, rect: Rect, thumbnail: Bool = false) {
             self.path = path
             self.rect = rect
+            self.thumbnail = thumbnail
         }
     }
 
-    private struct CacheKey: Hashable, Sendable { let path: String; let box: PixelSize }
+    private struct CacheKey: Hashable, Sendable { let path: String; let box: PixelSize; var thumbnail = false }
     private enum Entry: Sendable { case encoding, ready(EncodedImage), failed(String) }
     private final class Cache: Sendable {
         let entries = Mutex<[CacheKey: Entry]>([:])
         func withLock<R>(_ body: (inout [CacheKey: Entry]) -> R) -> R { entries.withLock { body(&$0) } }
+        /// Finished gallery thumbnails in the order they were made, so scrolling through thousands keeps
+        /// only the latest `thumbnailLimit` encodings in memory (older ones are made again from disk).
+        let thumbnailOrder = Mutex<[CacheKey]>([])
+        static let thumbnailLimit = 256
+
+        func finished(_ key: CacheKey, _ entry: Entry) {
+            withLock { $0[key] = entry }
+            guard key.thumbnail else { return }
+            let evicted = thumbnailOrder.withLock { order -> [CacheKey] in
+                order.append(key)
+                guard order.count > Self.thumbnailLimit else { return [] }
+                defer { order.removeFirst(order.count - Self.thumbnailLimit) }
+                return Array(order.prefix(order.count - Self.thumbnailLimit))
+            }
+            if !evicted.isEmpty { withLock { for k in evicted { $0[k] = nil } } }
+        }
     }
 
     public let graphics: (any GraphicsProtocol)?
@@ -45,13 +64,16 @@ public final class ImagePresenter {
     private let cache = Cache()
     private let queue = DispatchQueue(label: "easel.preview.encode", qos: .userInitiated)
     private var shown: [Request: EncodedImage] = [:]
+    /// Where thumbnail requests are read from and made (nil: decode the file itself).
+    public let thumbnails: ThumbnailCache?
 
     /// - Parameter wake: called from a background thread when an encode finishes, so the loop redraws.
     public init(graphics: (any GraphicsProtocol)?, cell: PixelSize, passthrough: Bool = false,
-                wake: @escaping @Sendable () -> Void) {
+                thumbnails: ThumbnailCache? = nil, wake: @escaping @Sendable () -> Void) {
         self.graphics = graphics
         self.cell = cell
         self.passthrough = passthrough
+        self.thumbnails = thumbnails
         self.wake = wake
     }
 
@@ -69,12 +91,13 @@ public final class ImagePresenter {
         case .failed(let m): return .failed(m)
         case .encoding: return .encoding
         case nil:
-            let cell = self.cell, wake = self.wake, cache = self.cache
+            let cell = self.cell, wake = self.wake, cache = self.cache, thumbnails = key.thumbnail ? self.thumbnails : nil
             queue.async {
                 let result: Entry
                 do {
-                    let bytes = try FileBytes.read(key.path)
-                    let image = try ImageCodec.decode(bytes)
+                    let image: RGBAImage
+                    if let thumbnails { image = try thumbnails.thumbnail(for: key.path) }
+                    else { image = try ImageCodec.decode(try FileBytes.read(key.path)) }
                     result = .ready(try graphics.encode(image, fitting: key.box, cell: cell))
                 } catch let e as GraphicsError {
                     result = .failed(e.message)
@@ -83,7 +106,7 @@ public final class ImagePresenter {
                 } catch {
                     result = .failed("\(error)")
                 }
-                cache.withLock { $0[key] = result }
+                cache.finished(key, result)
                 wake()
             }
             return .encoding
@@ -137,7 +160,8 @@ public final class ImagePresenter {
 
     private func key(for request: Request) -> CacheKey {
         CacheKey(path: request.path, box: PixelSize(width: request.rect.width * cell.width,
-                                                    height: request.rect.height * cell.height))
+                                                    height: request.rect.height * cell.height),
+                 thumbnail: request.thumbnail && thumbnails != nil)
     }
 }
 

@@ -134,6 +134,7 @@ struct StatusBar {
         }
         let hints: [(String, String)]
         if state.showHelp { hints = [("Esc", "close help"), ("C-c", "quit")] }
+        else if state.gallery != nil { hints = [("Esc", "close gallery"), ("?", "help"), ("C-c", "quit")] }
         else if state.focus == .prompt && state.isEditorLocked { hints = [("Tab", "focus"), ("F1", "help"), ("C-c", "quit")] }
         else if state.focus == .prompt { hints = [("Enter", "generate"), ("Tab", "focus"), ("F1", "help"), ("C-c", "quit")] }
         else { hints = [("Tab", "focus"), ("↑↓", "select"), ("?", "help"), ("q", "quit")] }
@@ -165,7 +166,7 @@ struct HelpOverlay {
 
     func render(in area: Rect, into buffer: inout CellBuffer) {
         let groups: [(String, KeyContext)] = [("Everywhere", .global), ("Prompt", .prompt), ("Queue", .queue),
-                                              ("History", .history), ("This help", .help)]
+                                              ("History", .history), ("Gallery", .gallery), ("This help", .help)]
         var lines: [(String, Role)] = []
         for (title, ctx) in groups {
             let rows = keymap.helpRows(in: ctx)

@@ -34,6 +34,9 @@ public func render(_ state: AppState, size: CellSize, keymap: Keymap = .default,
     let thumbnail = HistoryView(status: previewStatus).render(state, focused: state.focus == .history, in: layout.history, into: &buffer)
     let preview = PreviewView(cell: cell, status: previewStatus).render(state, in: layout.preview, into: &buffer)
     var pictures = [preview, thumbnail].compactMap { $0 }
+    if let browser = state.gallery {              // the gallery covers the panes; its tiles replace their pictures
+        pictures = GalleryView(status: previewStatus).render(browser, in: galleryArea(size), into: &buffer)
+    }
     let links = StatusBar().render(state, in: layout.statusBar, into: &buffer)
     if state.showHelp {
         HelpOverlay(keymap: keymap, scroll: state.helpScroll).render(in: Rect(x: 0, y: 0, width: size.columns, height: size.rows - 1), into: &buffer)
@@ -41,3 +44,12 @@ public func render(_ state: AppState, size: CellSize, keymap: Keymap = .default,
     }
     return Frame(buffer: buffer, pictures: pictures, links: state.showHelp ? [] : links)
 }
+
+/// Where the gallery browser goes: the whole screen above the status bar.
+public func galleryArea(_ size: CellSize) -> Rect { Rect(x: 0, y: 0, width: size.columns, height: max(0, size.rows - 1)) }
+
+/// The gallery grid for a screen `size`: tiles across and down (the loop tells the reducer with `.gallery(.grid)`).
+public func galleryGrid(_ size: CellSize) -> (columns: Int, rows: Int) { GalleryView.grid(in: galleryArea(size)) }
+
+/// The rect of the tile in grid slot `slot` (0 = the top-left one shown) for a screen `size`, in cells.
+public func galleryTile(_ slot: Int, _ size: CellSize) -> Rect { GalleryView.tile(slot, in: galleryArea(size)) }

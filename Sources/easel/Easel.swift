@@ -33,7 +33,7 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "Backend by name: a [backends.NAME] table of the config file, or demo (config: default_backend).")
     var backend: String?
 
-    @Option(help: "Gallery folder for finished images (default: $XDG_PICTURES_DIR/easel or ~/Pictures/easel).")
+    @Option(help: "Gallery folder for finished images (config: gallery.dir; default: $XDG_PICTURES_DIR/easel or ~/Pictures/easel).")
     var gallery: String?
 
     @Option(help: "Seconds between status polls (default: the backend's poll_interval, else 2).")
@@ -69,10 +69,23 @@ struct ClientOptions: ParsableArguments {
         return PollPolicy(interval: .milliseconds(Int(interval * 1000)), deadline: .milliseconds(Int(deadline * 1000)))
     }
 
-    var galleryDirectory: String {
-        guard let gallery else { return Gallery.defaultDirectory() }
-        return gallery.hasPrefix("/") ? gallery : FileManager.default.currentDirectoryPath + "/" + gallery
+    /// `--gallery`, else the config's `gallery.dir`, else `$XDG_PICTURES_DIR/easel` or `~/Pictures/easel`.
+    func galleryDirectory(_ config: Config) -> String {
+        guard let dir = gallery ?? config.gallery.directory else { return Gallery.defaultDirectory() }
+        return dir.hasPrefix("/") ? dir : FileManager.default.currentDirectoryPath + "/" + dir
     }
+
+    /// The gallery as configured: folder, `gallery.template` and `gallery.sidecars`.
+    func makeGallery(_ config: Config) throws -> Gallery {
+        var template = GalleryTemplate.standard
+        if let text = config.gallery.template {
+            do { template = try GalleryTemplate(text) } catch { throw CLIError("gallery.template: \(error.message)") }
+        }
+        return Gallery(directory: galleryDirectory(config), template: template, sidecars: config.gallery.sidecars ?? false)
+    }
+
+    /// Failed saves wait here for a retry: `<state dir>/pending`.
+    var pendingImages: PendingImages { PendingImages(directory: (stateDir ?? Journal.defaultDirectory()) + "/pending") }
 
     /// Opens the job journal (SQLite) for this process.
     func openJournal() throws -> Journal {
@@ -81,8 +94,8 @@ struct ClientOptions: ParsableArguments {
     }
 
     /// Fails early, before anything is generated, when the gallery cannot be written.
-    func checkGallery() throws {
-        do { try Gallery(directory: galleryDirectory).checkWritable() }
+    func checkGallery(_ config: Config = Config()) throws {
+        do { try Gallery(directory: galleryDirectory(config)).checkWritable() }
         catch { throw CLIError("gallery: \(error.message)") }
     }
 
@@ -127,8 +140,10 @@ struct ClientOptions: ParsableArguments {
             adapters["demo"] = api
             choices.append(BackendChoice(name: "demo", summary: BackendSet.demoSummary))
         }
-        return BackendSet(adapters: adapters, current: selected?.kind == .demo ? "demo" : current, choices: choices,
-                          selected: selected, demo: demo, warnings: warnings)
+        var set = BackendSet(adapters: adapters, current: selected?.kind == .demo ? "demo" : current, choices: choices,
+                             selected: selected, demo: demo, warnings: warnings)
+        for o in config.backends where adapters[o.name] != nil && o.kind != .demo { set.options[o.name] = o }
+        return set
     }
 }
 
@@ -146,6 +161,8 @@ struct BackendSet {
     var demo: ReferenceServer?
     /// Configured backends that could not be set up (shown, never fatal unless selected).
     var warnings: [String]
+    /// The config tables of the adapters, by name (for image metadata: model, sampler, CFG scale).
+    var options: [String: BackendOptions] = [:]
 
     var currentAdapter: any GenerationBackend { adapters[current]! }
     var summary: String { choices.first { $0.name == current }?.summary ?? currentAdapter.displayName }
@@ -274,8 +291,9 @@ extension Easel {
             guard !term.isEmpty, term != "dumb" else {
                 throw CLIError("TERM=\(term.isEmpty ? "(unset)" : term) cannot address the cursor; use a real terminal, or `easel generate PROMPT`")
             }
-            try client.checkGallery()
             let config = try preview.loadConfig()
+            try client.checkGallery(config)
+            let gallery = try client.makeGallery(config)
             let set = try await client.makeBackends(config: config, allowSwitching: true)
             let demo = set.demo
             var state = AppState(backendName: set.summary, pollPolicy: client.policy(for: set.selected),
@@ -309,8 +327,9 @@ extension Easel {
             }
             if let draft = JournalSync.savedDraft(journal: journal) { state.editor = PromptEditor(draft) }
             let app = TerminalApp()
-            let runner = EffectRunner(backends: set.adapters, current: set.current, gallery: Gallery(directory: client.galleryDirectory),
-                                      liveDirectory: Self.liveDirectory(), send: app.post)
+            let runner = EffectRunner(backends: set.adapters, current: set.current, gallery: gallery,
+                                      liveDirectory: Self.liveDirectory(), pending: client.pendingImages,
+                                      backendOptions: set.options, send: app.post)
             for job in restored where job.state.isActive { if let b = job.backend { runner.assign(job.id, to: b) } }
             let sync = JournalSync(journal: journal, backend: set.current) { [app] error in
                 app.post(.notice("journal: \(error.message)"))
@@ -344,7 +363,15 @@ extension Easel {
             discussion: "Several prompts, or - for one prompt per line on stdin, run through the same queue, pacer and retry rules as the studio.")
 
         @Argument(help: "Prompts; - reads one prompt per line from stdin.")
-        var prompts: [String]
+        var prompts: [String] = []
+
+        @Option(name: .customLong("from"), help: ArgumentHelp(
+            "Re-run from an image: prompt, negative prompt, seed, size and steps read from its easel or parameters chunk, or its sidecar .json.",
+            discussion: "A prompt argument replaces the image's prompt; --seed replaces its seed.", valueName: "image"))
+        var fromImage: String?
+
+        @Option(help: "Config file: backends, [gallery], [queue] (default: $XDG_CONFIG_HOME/easel/config.toml).")
+        var config: String?
 
         @OptionGroup var client: ClientOptions
         @OptionGroup var params: ParameterOptions
@@ -352,9 +379,6 @@ extension Easel {
 
         @Flag(help: "Print one JSON object per job {status, job_id, file, seed, elapsed_s, error?} instead of paths.")
         var json = false
-
-        @Option(help: "Config file (default: $XDG_CONFIG_HOME/easel/config.toml).")
-        var config: String?
 
         mutating func run() async throws {
             var all: [String] = []
@@ -365,7 +389,27 @@ extension Easel {
                     all.append(p)
                 }
             }
-            guard !all.isEmpty else { throw CLIError("no prompts (stdin was empty)") }
+            var parameters = params.parameters
+            if let fromImage {
+                let found: ImageParameters
+                do { found = try Gallery.readParameters(at: fromImage) } catch {
+                    if json { print(Self.encode(["status": "failed", "error": ["category": error.kind, "message": error.fileMessage]])) }
+                    else { Self.stderr("easel: --from: \(error.fileMessage)") }
+                    throw ExitCode(2)
+                }
+                if all.isEmpty { all = [found.prompt] }
+                parameters.negativePrompt = found.negativePrompt
+                if params.seed == nil, let seed = found.seed { parameters.seed = seed }
+                if let w = found.width, let h = found.height {
+                    guard (64...2048).contains(w), (64...2048).contains(h) else {
+                        Self.stderr("easel: --from: \(Sanitize.line(fromImage)): size \(w)x\(h) is outside 64...2048")
+                        throw ExitCode(2)
+                    }
+                    (parameters.width, parameters.height) = (w, h)
+                }
+                if let s = found.steps { parameters.steps = min(150, max(1, s)) }
+            }
+            guard !all.isEmpty else { throw CLIError(fromImage == nil ? "no prompts (stdin was empty)" : "no prompts") }
             // Refuse the whole run before anything is queued or journaled.
             for (i, p) in all.enumerated() {
                 let trimmed = p.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -376,27 +420,30 @@ extension Easel {
                 else { Self.stderr("easel: \(problem)") }
                 throw ExitCode(2)
             }
-            do { try client.checkGallery() } catch let e as CLIError where json {
+            let config: Config
+            do { config = try Config.load(self.config ?? Config.defaultPath(), mustExist: self.config != nil) }
+            catch { throw CLIError(error.message) }
+            do { try client.checkGallery(config) } catch let e as CLIError where json {
                 print(Self.encode(["status": "failed", "error": ["category": "storage", "message": e.description]]))
                 throw ExitCode(1)
             }
-            let settings: Config
-            do { settings = try Config.load(config ?? Config.defaultPath(), mustExist: config != nil) } catch { throw CLIError(error.message) }
-            for w in settings.warnings { Self.stderr("easel: \(w)") }
-            let set = try await client.makeBackends(config: settings, allowSwitching: false)
+            for w in config.warnings { Self.stderr("easel: \(w)") }
+            let set = try await client.makeBackends(config: config, allowSwitching: false)
             let demo = set.demo
-            var state = AppState(backendName: set.summary, pollPolicy: client.policy(for: set.selected), parameters: params.parameters,
+            var state = AppState(backendName: set.summary, pollPolicy: client.policy(for: set.selected), parameters: parameters,
                                  seeds: SeedSource(seed: UInt64.random(in: .min ... .max)), now: .now)
-            queue.apply(to: &state, client: client, backends: set, config: settings)
+            queue.apply(to: &state, client: client, backends: set, config: config)
             let journal = try client.openJournal()
             state.nextJobID = journal.firstJobID
             let sync = JournalSync(journal: journal, backend: set.current) { error in Self.stderr("easel: journal: \(error.message)") }
-            let gallery = Gallery(directory: client.galleryDirectory)
+            let gallery = try client.makeGallery(config)
+            let pending = client.pendingImages
             let quiet = json, asJSON = json
             var failures = 0
             let outcome = await Headless.run(
                 prompts: all, state: state,
-                makeRunner: { EffectRunner(backends: set.adapters, current: set.current, gallery: gallery, send: $0) },
+                makeRunner: { EffectRunner(backends: set.adapters, current: set.current, gallery: gallery, pending: pending,
+                                           backendOptions: set.options, send: $0) },
                 progress: { if !quiet { Self.stderr("easel: \($0)") } },
                 finished: { job in
                     let (line, failed) = Self.report(job, json: asJSON)

@@ -164,7 +164,7 @@ struct HeadlessTests {
             let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: saved.path)))
             #expect(try ImageCodec.decode(bytes).width == 320)
             let params = try #require(ImageCodec.pngText(bytes, key: "parameters"))
-            #expect(params == "a city at night with stars\nSteps: 4, Seed: 77, Size: 320x192, Backend: \(api.displayName)")
+            #expect(params == "a city at night with stars\nSteps: 4, Seed: 77, Size: 320x192")
             #expect(ImageCodec.pngText(bytes, key: "easel")?.contains("\"seed\":77") == true)
         }
     }
