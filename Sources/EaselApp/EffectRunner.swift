@@ -10,17 +10,22 @@ import Synchronization
 public final class EffectRunner: Sendable {
     public let backend: any GenerationBackend
     public let gallery: Gallery
-    /// Largest image accepted, in pixels (checked from the header before decoding).
+    /// Largest image accepted, in pixels (width × height, checked from the header before decoding);
+    /// default `ImageCodec.defaultMaxPixels` (40 megapixels).
     public let maxPixels: Int
+    /// Largest side accepted, in pixels (checked from the header before decoding); default
+    /// `ImageCodec.defaultMaxDimension` (16384).
+    public let maxDimension: Int
     private let send: @Sendable (Action) -> Void
     private let tasks = Mutex<[Int: Task<Void, Never>]>([:])
     private let counter = Atomic<Int>(0)
 
     public init(backend: any GenerationBackend, gallery: Gallery, maxPixels: Int = ImageCodec.defaultMaxPixels,
-                send: @escaping @Sendable (Action) -> Void) {
+                maxDimension: Int = ImageCodec.defaultMaxDimension, send: @escaping @Sendable (Action) -> Void) {
         self.backend = backend
         self.gallery = gallery
         self.maxPixels = maxPixels
+        self.maxDimension = maxDimension
         self.send = send
     }
 
@@ -79,7 +84,11 @@ public final class EffectRunner: Sendable {
             return .tick(.now, wallTime: Date().timeIntervalSince1970)
         case .save(let id, let data, let request, let remote):
             let image: RGBAImage
-            do { image = try ImageCodec.decode(data.bytes, maxPixels: maxPixels) }
+            do {
+                // The header first: a decompression bomb is refused before any pixel memory is taken.
+                _ = try ImageCodec.checkedDimensions(of: data.bytes, maxPixels: maxPixels, maxDimension: maxDimension)
+                image = try ImageCodec.decode(data.bytes, maxPixels: maxPixels)
+            }
             catch { return .failed(id, .badResponse("the image cannot be decoded: \(error.message)"), during: .save) }
             let metadata = Gallery.Metadata(request: request, backend: backend.displayName, jobID: remote?.rawValue ?? "\(id.rawValue)")
             do {

@@ -8,20 +8,35 @@ import Synchronization
 /// Cancelling the calling task aborts the transfer through the progress callback.
 /// - SeeAlso: https://curl.se/libcurl/c/libcurl-easy.html
 public final class HTTPClient: Sendable {
+    /// The client's limits. Every one is enforced by libcurl or by this file's callbacks, and each
+    /// failure is a distinct `HTTPError` (backends map them to `JobError`s in one place).
+    /// - SeeAlso: https://curl.se/libcurl/c/curl_easy_setopt.html
     public struct Configuration: Sendable {
-        /// Connect timeout; default 10 s.
+        /// Longest wait for the TCP (and TLS) connection, `CURLOPT_CONNECTTIMEOUT_MS`; default 10 s.
+        /// Past it: `HTTPError.timedOut`.
         public var connectTimeout: Duration = .seconds(10)
-        /// Whole-transfer timeout; default 60 s.
+        /// Longest wait from the start of the request to the first response header line (the
+        /// server accepted the connection but does not answer); default 30 s. libcurl has no such
+        /// option: the transfer's progress callback aborts it. Past it: `HTTPError.timedOut`.
+        public var firstByteTimeout: Duration = .seconds(30)
+        /// Longest whole transfer, connect to last body byte, `CURLOPT_TIMEOUT_MS`; default 60 s.
+        /// Past it: `HTTPError.timedOut`.
         public var totalTimeout: Duration = .seconds(60)
-        /// A transfer slower than `lowSpeedBytesPerSecond` for `lowSpeedTime` is aborted
-        /// (this also bounds the wait for the first byte). Defaults: 1 byte/s for 20 s.
+        /// Low-speed limit in bytes per second (`CURLOPT_LOW_SPEED_LIMIT`); default 1 byte/s. A transfer
+        /// below it for `lowSpeedTime` (a body that stalls mid-way) fails with `HTTPError.timedOut`.
         public var lowSpeedBytesPerSecond = 1
+        /// How long a transfer may stay under `lowSpeedBytesPerSecond`, whole seconds (at least 1),
+        /// `CURLOPT_LOW_SPEED_TIME`; default 20 s.
         public var lowSpeedTime: Duration = .seconds(20)
-        /// Largest accepted body in bytes; default 64 MiB.
+        /// Largest accepted body in bytes, checked against `Content-Length` up front
+        /// (`CURLOPT_MAXFILESIZE_LARGE`) and while streaming; default 64 MiB. Past it: `HTTPError.tooLarge`.
         public var maxResponseBytes = 64 << 20
-        /// Redirects followed before `HTTPError.tooManyRedirects`; default 5.
+        /// Redirects followed (`CURLOPT_MAXREDIRS`, http/https only); default 5. One more:
+        /// `HTTPError.tooManyRedirects`.
         public var maxRedirects = 5
         public var userAgent = "easel/0.1"
+        /// Headers added to every request, before the request's own (e.g. a test's `X-Easel-Fault`).
+        public var defaultHeaders: [(name: String, value: String)] = []
         public init() {}
     }
 
@@ -36,7 +51,7 @@ public final class HTTPClient: Sendable {
     /// - Throws: `HTTPError` for transport failures, timeouts, oversize bodies and cancellation;
     ///   HTTP error statuses (4xx/5xx) are returned as responses.
     public func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
-        let transfer = Transfer(limit: configuration.maxResponseBytes)
+        let transfer = Transfer(limit: configuration.maxResponseBytes, firstByteTimeout: configuration.firstByteTimeout)
         let config = configuration
         let result: Result<HTTPResponse, HTTPError> = await withTaskCancellationHandler {
             await withCheckedContinuation { (cont: CheckedContinuation<Result<HTTPResponse, HTTPError>, Never>) in
@@ -57,7 +72,7 @@ public final class HTTPClient: Sendable {
         defer { curl_easy_cleanup(h) }
         var headerList: UnsafeMutablePointer<curl_slist>? = nil
         defer { curl_slist_free_all(headerList) }
-        for (name, value) in request.headers { headerList = curl_slist_append(headerList, "\(name): \(value)") }
+        for (name, value) in config.defaultHeaders + request.headers { headerList = curl_slist_append(headerList, "\(name): \(value)") }
         headerList = curl_slist_append(headerList, "Expect:")     // no 100-continue round trip
 
         ccurl_setopt_string(h, CURLOPT_URL, request.url)
@@ -98,6 +113,7 @@ public final class HTTPClient: Sendable {
                 guard let ptr, let ud else { return 0 }
                 let t = Unmanaged<Transfer>.fromOpaque(ud).takeUnretainedValue()
                 let line = String(decoding: UnsafeRawBufferPointer(start: ptr, count: n), as: UTF8.self)
+                t.gotHeaders.store(true, ordering: .relaxed)
                 if line.hasPrefix("HTTP/") { t.headers = [:]; return n }       // a new response (redirect)
                 if let colon = line.firstIndex(of: ":") {
                     let name = line[..<colon].lowercased()
@@ -108,11 +124,19 @@ public final class HTTPClient: Sendable {
             }, ctx)
             ccurl_setopt_xferinfo_callback(h, { cp, _, _, _, _ in
                 let t = Unmanaged<Transfer>.fromOpaque(cp!).takeUnretainedValue()
-                return t.canceled.load(ordering: .relaxed) ? 1 : 0
+                if t.canceled.load(ordering: .relaxed) { return 1 }
+                if !t.gotHeaders.load(ordering: .relaxed), ContinuousClock.now - t.started > t.firstByteTimeout {
+                    t.firstByteExpired = true
+                    return 1                                                   // CURLE_ABORTED_BY_CALLBACK
+                }
+                return 0
             }, ctx)
             return withExtendedLifetime(t) { curl_easy_perform(h) }
         }
         if t.canceled.load(ordering: .relaxed) { return .failure(.canceled) }
+        if t.firstByteExpired {
+            return .failure(.timedOut("no response headers within \(milliseconds(config.firstByteTimeout) / 1000) s"))
+        }
         if t.overflow || rc == CURLE_FILESIZE_EXCEEDED { return .failure(.tooLarge(limit: config.maxResponseBytes)) }
         guard rc == CURLE_OK else {
             let message = String(cString: curl_easy_strerror(rc))
@@ -143,6 +167,13 @@ private final class Transfer: @unchecked Sendable {
     var body: [UInt8] = []
     var headers: [String: String] = [:]
     var overflow = false
+    var firstByteExpired = false
     let canceled = Atomic<Bool>(false)
-    init(limit: Int) { self.limit = limit }
+    let gotHeaders = Atomic<Bool>(false)
+    let started = ContinuousClock.now
+    let firstByteTimeout: Duration
+    init(limit: Int, firstByteTimeout: Duration) {
+        self.limit = limit
+        self.firstByteTimeout = firstByteTimeout
+    }
 }
