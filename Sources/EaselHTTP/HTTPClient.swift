@@ -135,7 +135,9 @@ public final class HTTPClient: Sendable {
         }
         if t.canceled.load(ordering: .relaxed) { return .failure(.canceled) }
         if t.firstByteExpired {
-            return .failure(.timedOut("no response headers within \(milliseconds(config.firstByteTimeout) / 1000) s"))
+            let ms = milliseconds(config.firstByteTimeout)
+            let limit = ms % 1000 == 0 ? "\(ms / 1000)" : String(format: "%.1f", Double(ms) / 1000)
+            return .failure(.timedOut("no response headers within \(limit) s"))
         }
         if t.overflow || rc == CURLE_FILESIZE_EXCEEDED { return .failure(.tooLarge(limit: config.maxResponseBytes)) }
         guard rc == CURLE_OK else {

@@ -41,7 +41,7 @@ public enum Fault: String, CaseIterable, Sendable {
     case truncatedPNG = "truncated-png"
     /// `200 image/png` whose bytes are text, not an image.
     case notImage = "not-image"
-    /// A 100-byte PNG whose header declares 30000 × 30000 pixels (a decompression bomb).
+    /// A 68-byte PNG whose header declares 30000 × 30000 pixels (a decompression bomb).
     case bomb
     /// `200` with a body of `Configuration.faultHugeBytes` (default 80 MiB), over the client's size cap.
     case huge
@@ -97,7 +97,7 @@ public enum Fault: String, CaseIterable, Sendable {
         case .bomb: "a small PNG declaring 30000x30000 pixels"
         case .huge: "a body over the client's size cap (--fault-huge-mib)"
         case .redirectLoop: "302 to the same URL, forever"
-        case .unknownJob: "404 unknown job id from status/cancel (as after a restart)"
+        case .unknownJob: "404 from status and cancel, as after a restart"
         case .escape: "error text with ESC, CSI, OSC, C1 and bidi controls"
         case .evilFilename: "image URL and filename with ../ and /"
         }
@@ -118,6 +118,7 @@ public enum Fault: String, CaseIterable, Sendable {
     /// A name that is not one of `Fault.allCases`.
     public struct Unknown: Error, Equatable {
         public let name: String
+        public init(name: String) { self.name = name }
         public var message: String {
             "unknown fault \"\(name)\"; known: \(Fault.allCases.map(\.rawValue).joined(separator: ", "))"
         }

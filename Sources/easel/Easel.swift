@@ -378,7 +378,7 @@ extension Easel {
         @Flag(help: "Do not log requests to stderr.")
         var quiet = false
 
-        @Option(help: "Inject faults, e.g. 500,reset,bomb (names below); each request they apply to gets one at random.")
+        @Option(help: "Inject faults, e.g. 500,reset,bomb (names listed above); each request they apply to gets one at random.")
         var fault: String?
 
         @Option(help: "Probability 0..1 that a request gets one of the --fault faults.")
