@@ -348,7 +348,7 @@ extension Easel {
 
         static func encode(_ object: [String: Any]) -> String {
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-            return Sanitize.json(String(decoding: data, as: UTF8.self))
+            return String(decoding: data, as: UTF8.self)
         }
 
         static func stderr(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
@@ -499,10 +499,10 @@ extension Easel {
                     let theme = try Theme.load(name, searchPath: path)
                     let plain = isatty(STDOUT_FILENO) == 0 || !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
                     if !check { print(plain ? theme.name : Self.preview(theme)) }
-                    for warning in theme.warnings { print("  warning: \(Sanitize.line(warning))") }
+                    for warning in theme.warnings { print("  warning: \(warning)") }
                 } catch {
                     failed = true
-                    print("\(Sanitize.line(name)): \(Sanitize.line(error.message))")
+                    print("\(name): \(error.message)")
                 }
             }
             if !check { print("\nSearch path: \(path.joined(separator: ", "))") }
@@ -549,7 +549,7 @@ extension Easel {
             let config: Config
             do { config = try Config.load(path, mustExist: true) } catch { throw CLIError(error.message) }
             do { _ = try config.keymap() } catch { throw CLIError("\(path): \(error.message)") }
-            for warning in config.warnings { print("warning: \(Sanitize.line(warning))") }
+            for warning in config.warnings { print("warning: \(warning)") }
             print("\(path): ok")
         }
     }
@@ -579,7 +579,7 @@ extension Easel {
             for r in rows {
                 if json {
                     let data = (try? JSONEncoder().encode(r)) ?? Data()
-                    print(Sanitize.json(String(decoding: data, as: UTF8.self)))
+                    print(String(decoding: data, as: UTF8.self))
                 } else {
                     let glyph = r.state == "complete" ? "✓" : r.state == "failed" ? "✗" : "⊘"
                     let when = Date(timeIntervalSince1970: r.createdAt).formatted(date: .numeric, time: .shortened)

@@ -1,4 +1,5 @@
 import EaselCore
+import Foundation
 import Testing
 
 @Suite("Sanitizing text from servers and files")
@@ -27,6 +28,14 @@ struct SanitizeTests {
     ])
     func escapeSequencesAndControlsAreRemoved(input: String, expected: String) {
         #expect(Sanitize.line(input) == expected)
+    }
+
+    @Test func jsonKeepsItsMeaningButLosesC1AndBidiControls() throws {
+        let text = "a\u{9B}2J b\u{202E}c d\u{2028}e \u{7F}"
+        let encoded = String(decoding: try JSONEncoder().encode(["k": text]), as: UTF8.self)
+        let safe = Sanitize.json(encoded)
+        #expect(safe == #"{"k":"a\u009b2J b\u202ec d\u2028e \u007f"}"#)
+        #expect(try JSONDecoder().decode([String: String].self, from: Data(safe.utf8)) == ["k": text])
     }
 
     @Test func errorMessagesAreSanitized() {
