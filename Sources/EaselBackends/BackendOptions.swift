@@ -245,10 +245,15 @@ public enum BackendFactory {
         }
     }
 
-    /// An HTTP client with this backend's request timeout applied.
+    /// An HTTP client with this backend's request timeout applied. A synchronous service (one that
+    /// answers only when the image is done) may take up to that long before its headers, so the
+    /// first-byte timeout is raised to match.
     public static func httpClient(for options: BackendOptions) -> HTTPClient {
         var c = HTTPClient.Configuration()
-        if let t = options.requestTimeout { c.totalTimeout = .milliseconds(Int(t * 1000)) }
+        if let t = options.requestTimeout {
+            c.totalTimeout = .milliseconds(Int(t * 1000))
+            c.firstByteTimeout = max(c.firstByteTimeout, c.totalTimeout)
+        }
         return HTTPClient(configuration: c)
     }
 }

@@ -22,11 +22,14 @@ public final class HTTPClient: Sendable {
         /// Longest whole transfer, connect to last body byte, `CURLOPT_TIMEOUT_MS`; default 60 s.
         /// Past it: `HTTPError.timedOut`.
         public var totalTimeout: Duration = .seconds(60)
-        /// Low-speed limit in bytes per second (`CURLOPT_LOW_SPEED_LIMIT`); default 1 byte/s. A transfer
-        /// below it for `lowSpeedTime` (a body that stalls mid-way) fails with `HTTPError.timedOut`.
+        /// Low-speed limit for the body, in bytes per second; default 1 byte/s. Once the response
+        /// headers have arrived, a body that receives fewer than `lowSpeedBytesPerSecond × lowSpeedTime`
+        /// bytes in any `lowSpeedTime` window (a transfer that stalls mid-way) fails with
+        /// `HTTPError.timedOut`. The wait for the headers is `firstByteTimeout`'s, not this limit's (curl's
+        /// own `CURLOPT_LOW_SPEED_*` would also cut a slow-to-answer synchronous service short).
         public var lowSpeedBytesPerSecond = 1
-        /// How long a transfer may stay under `lowSpeedBytesPerSecond`, whole seconds (at least 1),
-        /// `CURLOPT_LOW_SPEED_TIME`; default 20 s.
+        /// The low-speed window; default 20 s. Checked from the progress callback, which libcurl calls
+        /// at least once a second, so a stall is noticed within about `lowSpeedTime` + 1 s.
         public var lowSpeedTime: Duration = .seconds(20)
         /// Largest accepted body in bytes, checked against `Content-Length` up front
         /// (`CURLOPT_MAXFILESIZE_LARGE`) and while streaming; default 64 MiB. Past it: `HTTPError.tooLarge`.
@@ -51,7 +54,7 @@ public final class HTTPClient: Sendable {
     /// - Throws: `HTTPError` for transport failures, timeouts, oversize bodies and cancellation;
     ///   HTTP error statuses (4xx/5xx) are returned as responses.
     public func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
-        let transfer = Transfer(limit: configuration.maxResponseBytes, firstByteTimeout: configuration.firstByteTimeout)
+        let transfer = Transfer(limit: configuration.maxResponseBytes, config: configuration)
         let config = configuration
         let result: Result<HTTPResponse, HTTPError> = await withTaskCancellationHandler {
             await withCheckedContinuation { (cont: CheckedContinuation<Result<HTTPResponse, HTTPError>, Never>) in
@@ -83,8 +86,6 @@ public final class HTTPClient: Sendable {
         ccurl_setopt_long(h, CURLOPT_REDIR_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS))
         ccurl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(config.connectTimeout))
         ccurl_setopt_long(h, CURLOPT_TIMEOUT_MS, milliseconds(config.totalTimeout))
-        ccurl_setopt_long(h, CURLOPT_LOW_SPEED_LIMIT, config.lowSpeedBytesPerSecond)
-        ccurl_setopt_long(h, CURLOPT_LOW_SPEED_TIME, max(1, milliseconds(config.lowSpeedTime) / 1000))
         ccurl_setopt_off_t(h, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(config.maxResponseBytes))
         ccurl_setopt_string(h, CURLOPT_USERAGENT, config.userAgent)
         ccurl_setopt_string(h, CURLOPT_ACCEPT_ENCODING, "")        // any encoding libcurl can decode
@@ -122,22 +123,37 @@ public final class HTTPClient: Sendable {
                 }
                 return n
             }, ctx)
-            ccurl_setopt_xferinfo_callback(h, { cp, _, _, _, _ in
+            ccurl_setopt_xferinfo_callback(h, { cp, _, dlnow, _, _ in
                 let t = Unmanaged<Transfer>.fromOpaque(cp!).takeUnretainedValue()
                 if t.canceled.load(ordering: .relaxed) { return 1 }
-                if !t.gotHeaders.load(ordering: .relaxed), ContinuousClock.now - t.started > t.firstByteTimeout {
-                    t.firstByteExpired = true
-                    return 1                                                   // CURLE_ABORTED_BY_CALLBACK
+                let now = ContinuousClock.now
+                guard t.gotHeaders.load(ordering: .relaxed) else {
+                    if now - t.started > t.firstByteTimeout {
+                        t.expired = .firstByte
+                        return 1                                               // CURLE_ABORTED_BY_CALLBACK
+                    }
+                    return 0
+                }
+                // The body's low-speed window starts when the headers arrive.
+                guard let windowStart = t.windowStart else { (t.windowStart, t.windowBytes) = (now, Int64(dlnow)); return 0 }
+                if now - windowStart >= t.lowSpeedTime {
+                    if Int64(dlnow) - t.windowBytes < t.lowSpeedWindowBytes {
+                        t.expired = .lowSpeed
+                        return 1
+                    }
+                    (t.windowStart, t.windowBytes) = (now, Int64(dlnow))
                 }
                 return 0
             }, ctx)
             return withExtendedLifetime(t) { curl_easy_perform(h) }
         }
         if t.canceled.load(ordering: .relaxed) { return .failure(.canceled) }
-        if t.firstByteExpired {
-            let ms = milliseconds(config.firstByteTimeout)
-            let limit = ms % 1000 == 0 ? "\(ms / 1000)" : String(format: "%.1f", Double(ms) / 1000)
-            return .failure(.timedOut("no response headers within \(limit) s"))
+        switch t.expired {
+        case .firstByte?:
+            return .failure(.timedOut("no response headers within \(seconds(config.firstByteTimeout)) s"))
+        case .lowSpeed?:
+            return .failure(.timedOut("the body stalled: under \(config.lowSpeedBytesPerSecond) bytes/s for \(seconds(config.lowSpeedTime)) s"))
+        case nil: break
         }
         if t.overflow || rc == CURLE_FILESIZE_EXCEEDED { return .failure(.tooLarge(limit: config.maxResponseBytes)) }
         guard rc == CURLE_OK else {
@@ -152,6 +168,12 @@ public final class HTTPClient: Sendable {
         ccurl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
         return .success(HTTPResponse(status: status, headers: t.headers, body: t.body))
     }
+}
+
+/// "1", "0.5": whole seconds without a fraction.
+private func seconds(_ d: Duration) -> String {
+    let ms = milliseconds(d)
+    return ms % 1000 == 0 ? "\(ms / 1000)" : String(format: "%.1f", Double(ms) / 1000)
 }
 
 private func milliseconds(_ d: Duration) -> Int {
@@ -169,13 +191,22 @@ private final class Transfer: @unchecked Sendable {
     var body: [UInt8] = []
     var headers: [String: String] = [:]
     var overflow = false
-    var firstByteExpired = false
+    /// Which of the callback's own limits aborted the transfer.
+    enum Expiry { case firstByte, lowSpeed }
+    var expired: Expiry?
     let canceled = Atomic<Bool>(false)
     let gotHeaders = Atomic<Bool>(false)
     let started = ContinuousClock.now
     let firstByteTimeout: Duration
-    init(limit: Int, firstByteTimeout: Duration) {
+    let lowSpeedTime: Duration
+    /// Bytes a low-speed window must bring: bytes/s × window seconds.
+    let lowSpeedWindowBytes: Int64
+    var windowStart: ContinuousClock.Instant?
+    var windowBytes: Int64 = 0
+    init(limit: Int, config: HTTPClient.Configuration) {
         self.limit = limit
-        self.firstByteTimeout = firstByteTimeout
+        firstByteTimeout = config.firstByteTimeout
+        lowSpeedTime = config.lowSpeedTime
+        lowSpeedWindowBytes = Int64(Double(config.lowSpeedBytesPerSecond) * Double(milliseconds(config.lowSpeedTime)) / 1000)
     }
 }

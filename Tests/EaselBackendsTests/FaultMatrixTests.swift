@@ -159,15 +159,15 @@ struct FaultMatrixTests {
 
     @Test func headersThatNeverComeTripTheFirstByteTimeout() async throws {
         let start = ContinuousClock.now
-        let run = try await run(.slowHeaders, at: [.submit])
+        let run = try await run(.slowHeaders, at: [.submit], server: { $0.faultStall = .seconds(12) })
         expectFailed(run, "network", "no response headers within 1 s")
-        #expect(run.job.elapsed(now: .now) < .seconds(4), "the first-byte timeout (1 s) did not fire before the stall ended")
+        #expect(run.job.elapsed(now: .now) < .seconds(8), "the first-byte timeout (1 s) did not fire long before the stall ended")
         #expect(ContinuousClock.now - start < .seconds(30))
     }
 
     @Test func aBodyThatStallsMidTransferTripsTheLowSpeedLimit() async throws {
         let run = try await run(.slowBody, at: [.download], server: { $0.faultStall = .seconds(8) })
-        expectFailed(run, "network", "timed out")
+        expectFailed(run, "network", "the body stalled: under 64 bytes/s for 1 s")
         #expect(run.job.imageRef != nil, "a failed download keeps the image's location so t only downloads again")
     }
 
