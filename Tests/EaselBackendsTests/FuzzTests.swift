@@ -39,8 +39,8 @@ struct FuzzTests {
         var slowest: Duration = .zero, slowestCase = 0
         let start = ContinuousClock.now
         for n in 0..<Self.cases {
-            let op = n % 3
-            let response = gen.next(forImage: op == 2)
+            let op = n % 4
+            let response = gen.next(forImage: op >= 2)
             await server.feed.set(response)
             let t0 = ContinuousClock.now
             let outcome: String
@@ -55,7 +55,15 @@ struct FuzzTests {
                     try expectValid(try await backend.status(of: RemoteJobID("job-\(n)")), n)
                     outcome = "ok"
                 default:
-                    let data = try await backend.download(ImageRef(url: base + "/images/\(n).png"))
+                    // op 2 fetches over HTTP; op 3 sends the same bytes as a data: URI (decoded locally),
+                    // sometimes with broken base64.
+                    var url = base + "/images/\(n).png"
+                    if op == 3 {
+                        var b64 = Data(response.body).base64EncodedString()
+                        if n % 8 == 3 { b64.insert(contentsOf: "!*", at: b64.index(b64.startIndex, offsetBy: b64.count / 2)) }
+                        url = (n % 16 == 7 ? "data:image/png," : "data:image/png;base64,") + b64
+                    }
+                    let data = try await backend.download(ImageRef(url: url))
                     #expect(ImageFormat(sniffing: data.bytes) != nil, "case \(n): download is not an image")
                     // What the effect runner does next: header limits, then decode.
                     if (try? ImageCodec.checkedDimensions(of: data.bytes, maxPixels: 4_000_000, maxDimension: 4096)) != nil {
@@ -63,11 +71,15 @@ struct FuzzTests {
                     }
                     outcome = "ok"
                 }
+                if n % 50 == 0 {                                // the calls that must never throw or hang either
+                    _ = await backend.health()
+                    try? await backend.cancel(RemoteJobID("job-\(n)"))
+                }
             } catch {
                 #expect(!error.message.isEmpty && Sanitize.line(error.message) == error.message, "case \(n): \(error.kind) message unsafe")
                 outcome = error.kind
             }
-            tally[["submit", "status", "download"][op] + " " + outcome, default: 0] += 1
+            tally[["submit", "status", "download", "data-uri"][op] + " " + outcome, default: 0] += 1
             let took = ContinuousClock.now - t0
             if took > slowest { (slowest, slowestCase) = (took, n) }
         }
