@@ -40,8 +40,7 @@ struct HostileTextTests {
         s.backendName = "evil\u{1B}]0;title\u{07} backend"
         let failed = Job(id: JobID(7), request: .fixture(prompt: "restored " + Self.hostile), state: .failed(.inferenceFailed(Self.hostile)),
                          remoteID: RemoteJobID("r\u{1B}[2J"), createdAt: t0, finishedAt: t0, createdWallTime: 1_000)
-        var done = failed
-        done = Job(id: JobID(8), request: .fixture(prompt: Self.hostile), state: .complete(SavedImage(path: "/g/\u{1B}[2J\u{202E}x.png", width: 8, height: 8)),
+        let done = Job(id: JobID(8), request: .fixture(prompt: Self.hostile), state: .complete(SavedImage(path: "/g/\u{1B}[2J\u{202E}x.png", width: 8, height: 8)),
                    createdAt: t0, finishedAt: t0, createdWallTime: 1_001)
         _ = reduce(&s, .restored([failed, done]))
         _ = reduce(&s, .notice("notice " + Self.hostile))
