@@ -42,6 +42,7 @@ let package = Package(
         ]),
         .target(name: "EaselServer", dependencies: [
             "EaselCore", "EaselImaging", .product(name: "FlyingFox", package: "FlyingFox"),
+            .product(name: "FlyingSocks", package: "FlyingFox"),
         ]),
         .target(name: "EaselApp", dependencies: [
             "EaselCore", "EaselHTTP", "EaselImaging", "EaselBackends", "EaselStore", "EaselTerminal", "EaselUI",

@@ -21,8 +21,12 @@ public final class EffectRunner: Sendable {
     /// The `[backends.NAME]` tables by name, for the model, sampler and CFG scale written into each
     /// image's metadata (absent: the demo backend, or one given by `--server`).
     public let backendOptions: [String: BackendOptions]
-    /// Largest image accepted, in pixels (checked from the header before decoding).
+    /// Largest image accepted, in pixels (width × height, checked from the header before decoding);
+    /// default `ImageCodec.defaultMaxPixels` (40 megapixels).
     public let maxPixels: Int
+    /// Largest side accepted, in pixels (checked from the header before decoding); default
+    /// `ImageCodec.defaultMaxDimension` (16384).
+    public let maxDimension: Int
     private let send: @Sendable (Action) -> Void
     private let tasks = Mutex<[Int: Task<Void, Never>]>([:])
     private let counter = Atomic<Int>(0)
@@ -34,10 +38,11 @@ public final class EffectRunner: Sendable {
     /// One backend, named "demo" (tests, `--server`).
     public convenience init(backend: any GenerationBackend, gallery: Gallery, pending: PendingImages? = nil,
                             backendOptions: BackendOptions? = nil, maxPixels: Int = ImageCodec.defaultMaxPixels,
-                            send: @escaping @Sendable (Action) -> Void) {
+                            maxDimension: Int = ImageCodec.defaultMaxDimension, send: @escaping @Sendable (Action) -> Void) {
         let name = backendOptions?.name ?? "demo"
         self.init(backends: [name: backend], current: name, gallery: gallery, pending: pending,
-                  backendOptions: backendOptions.map { [name: $0] } ?? [:], maxPixels: maxPixels, send: send)
+                  backendOptions: backendOptions.map { [name: $0] } ?? [:], maxPixels: maxPixels, maxDimension: maxDimension,
+                  send: send)
     }
 
     /// - Parameters:
@@ -45,9 +50,11 @@ public final class EffectRunner: Sendable {
     ///   - liveDirectory: folder for live previews (created on demand); nil keeps none.
     ///   - pending: where an image whose save failed is kept for the retry.
     ///   - backendOptions: the config tables by name, for image metadata.
+    ///   - maxPixels, maxDimension: the largest image accepted (pixels in all, pixels per side).
     public init(backends: [String: any GenerationBackend], current: String, gallery: Gallery, liveDirectory: String? = nil,
                 pending: PendingImages? = nil, backendOptions: [String: BackendOptions] = [:],
-                maxPixels: Int = ImageCodec.defaultMaxPixels, send: @escaping @Sendable (Action) -> Void) {
+                maxPixels: Int = ImageCodec.defaultMaxPixels, maxDimension: Int = ImageCodec.defaultMaxDimension,
+                send: @escaping @Sendable (Action) -> Void) {
         precondition(backends[current] != nil, "the current backend must be one of the backends")
         self.backends = backends
         self.routing = Mutex((current, [:]))
@@ -56,6 +63,7 @@ public final class EffectRunner: Sendable {
         self.backendOptions = backendOptions
         self.gallery = gallery
         self.maxPixels = maxPixels
+        self.maxDimension = maxDimension
         self.send = send
     }
 
@@ -191,7 +199,11 @@ public final class EffectRunner: Sendable {
             return .tick(.now, wallTime: Date().timeIntervalSince1970)
         case .save(let id, let data, let request, let remote):
             let image: RGBAImage
-            do { image = try ImageCodec.decode(data.bytes, maxPixels: maxPixels) }
+            do {
+                // The header first: a decompression bomb is refused before any pixel memory is taken.
+                _ = try ImageCodec.checkedDimensions(of: data.bytes, maxPixels: maxPixels, maxDimension: maxDimension)
+                image = try ImageCodec.decode(data.bytes, maxPixels: maxPixels)
+            }
             catch { return .failed(id, .badResponse("the image cannot be decoded: \(error.message)"), during: .save) }
             let options = bound.flatMap { backendOptions[$0.name] }
             var metadata = Gallery.Metadata(request: request, backend: options?.name ?? backend.displayName,

@@ -49,6 +49,7 @@ public struct A1111Backend: GenerationBackend {
         let timeout = options.requestTimeout.map { Duration.milliseconds(Int(max(1, $0) * 1000)) } ?? Self.defaultGenerationTimeout
         config.totalTimeout = timeout
         config.lowSpeedTime = timeout
+        config.firstByteTimeout = timeout      // txt2img answers only when the image is done
         generationHTTP = HTTPClient(configuration: config)
         if let credentials = options.basicAuth {
             guard let colon = credentials.firstIndex(of: ":"), colon != credentials.startIndex else {

@@ -247,10 +247,15 @@ public enum BackendFactory {
 
     /// An HTTP client with this backend's request timeout applied: `request_timeout` seconds, else
     /// 600 s for services that hold the request open while generating (A1111, OpenAI), else 60 s.
+    /// Such a synchronous service may take that long before its headers, so the first-byte timeout
+    /// is raised to match.
     public static func httpClient(for options: BackendOptions) -> HTTPClient {
         var c = HTTPClient.Configuration()
         if let t = options.requestTimeout { c.totalTimeout = .milliseconds(Int(t * 1000)) }
         else if options.kind == .a1111 || options.kind == .openai { c.totalTimeout = .seconds(600) }
+        if options.requestTimeout != nil || options.kind == .a1111 || options.kind == .openai {
+            c.firstByteTimeout = max(c.firstByteTimeout, c.totalTimeout)
+        }
         return HTTPClient(configuration: c)
     }
 }

@@ -27,6 +27,8 @@ public final class ReplicateBackend: GenerationBackend {
     public let version: String?
     /// Seconds sent in `Prefer: wait=N`.
     public let preferWait = 5
+    /// Pause before re-reading a prediction whose JSON could not be parsed, times the attempt (1, 2).
+    public let rereadPause: Duration
     let cfgScale: Double?
     let http: HTTPClient
     let key: CachedKey
@@ -41,7 +43,9 @@ public final class ReplicateBackend: GenerationBackend {
     /// - Parameter options: `model = "owner/name"` (or `owner/name:version`) or `version`, `url`
     ///   (default `https://api.replicate.com`), `apiKey`, `cfgScale` (sent as `guidance_scale`).
     /// - Throws: `BackendSetupError` when neither a model `owner/name` nor a version is given.
-    public init(options: BackendOptions, http: HTTPClient) throws(BackendSetupError) {
+    /// - Parameter rereadPause: see `rereadPause` (tests set it to zero).
+    public init(options: BackendOptions, http: HTTPClient, rereadPause: Duration = .milliseconds(250)) throws(BackendSetupError) {
+        self.rereadPause = rereadPause
         var base = options.url
         while base.hasSuffix("/") { base.removeLast() }
         baseURL = base
@@ -116,7 +120,7 @@ public final class ReplicateBackend: GenerationBackend {
             let url = links.withLock { $0[job.rawValue]?.get } ?? "\(baseURL)/v1/predictions/\(Hosted.segment(job.rawValue))"
             var lastProblem = JobError.badResponse("malformed JSON from GET /v1/predictions")
             for attempt in 0..<3 {
-                if attempt > 0 { try? await Task.sleep(for: .milliseconds(250 * attempt)) }
+                if attempt > 0, rereadPause > .zero { try? await Task.sleep(for: rereadPause * attempt) }
                 let response = try await send(HTTPRequest(.get, url, headers: [("Authorization", auth), ("Accept", "application/json")]))
                 guard response.status == 200 else { throw Self.failure(response) }
                 guard let p = Prediction(response.body) else { continue }

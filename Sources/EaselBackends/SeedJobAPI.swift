@@ -110,10 +110,12 @@ public struct SeedJobAPI: GenerationBackend {
     // MARK: - Mapping
 
     private static func status(from reply: StatusReply) -> Result<RemoteStatus, JobError> {
-        switch reply.status {
-        case "queued", "pending": .success(.queued(position: reply.queue_position))
+        // Positions count from 1; a zero or negative one (found by FuzzTests) is treated as not sent.
+        let position = reply.queue_position.flatMap { $0 >= 1 ? $0 : nil }
+        return switch reply.status {
+        case "queued", "pending": .success(.queued(position: position))
         case "processing", "running":
-            .success(reply.queue_position != nil ? .queued(position: reply.queue_position) : .running(progress: reply.progress.map { min(1, max(0, $0)) }))
+            .success(position != nil ? .queued(position: position) : .running(progress: reply.progress.map { min(1, max(0, $0)) }))
         case "completed", "succeeded":
             if let url = reply.image, !url.isEmpty { .success(.completed(ImageRef(url: url))) }
             else { .failure(.badResponse("status is completed but there is no image")) }

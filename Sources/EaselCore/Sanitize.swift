@@ -1,7 +1,12 @@
+import Foundation
+
 /// The one function that makes text from a server, a file or history safe to show on a terminal.
 public enum Sanitize {
     /// Removes escape sequences (CSI, OSC, DCS, APC, PM, SOS and two-byte ESC forms), C0 and C1
-    /// controls and DEL; tabs and newlines become spaces. The result is a single printable line.
+    /// controls, DEL, and the bidirectional formatting characters of "Trojan Source" (CVE-2021-42574:
+    /// U+202A–U+202E embeddings and overrides, U+2066–U+2069 isolates, U+200E/U+200F/U+061C marks),
+    /// which would reorder the rest of a terminal line; tabs, newlines and U+2028/U+2029 become spaces.
+    /// The result is a single printable line.
     public static func line(_ text: String) -> String {
         var out = String.UnicodeScalarView()
         var it = text.unicodeScalars.makeIterator()
@@ -17,12 +22,33 @@ public enum Sanitize {
                 switch t {
                 case "[": skipCSI(&it)
                 case "]", "P", "_", "^", "X": skipString(&it)
+                case "\u{20}"..."\u{2F}":                // nF (ECMA-35), e.g. ESC ( 0: intermediates, then a final byte
+                    while let c = it.next() {
+                        if !(0x20...0x2F).contains(c.value) { if c.value < 0x20 { pending = c }; break }
+                    }
+                case "\u{1B}": pending = t              // ESC ESC: the second one starts a sequence
                 default: break                           // two-byte sequence: drop both
                 }
             case 0x9B: skipCSI(&it)                      // C1 CSI
             case 0x9D, 0x90, 0x9F, 0x9E, 0x98: skipString(&it)   // C1 OSC, DCS, APC, PM, SOS
-            case 0x09, 0x0A, 0x0D: out.append(" ")
+            case 0x09, 0x0A, 0x0D, 0x2028, 0x2029: out.append(" ")
             case 0x00..<0x20, 0x7F, 0x80..<0xA0: break
+            case 0x202A...0x202E, 0x2066...0x2069, 0x200E, 0x200F, 0x061C: break   // bidi controls
+            default: out.append(s)
+            }
+        }
+        return String(out)
+    }
+
+    /// Makes encoded JSON text safe to print on a terminal without changing what it means: C1
+    /// controls, DEL, bidi controls and U+2028/U+2029 (which JSON encoders leave raw) become `\uXXXX`
+    /// escapes. C0 controls are already escaped by every encoder. For `--json` output of server text.
+    public static func json(_ encoded: String) -> String {
+        var out = String.UnicodeScalarView()
+        for s in encoded.unicodeScalars {
+            switch s.value {
+            case 0x7F...0x9F, 0x202A...0x202E, 0x2066...0x2069, 0x200E, 0x200F, 0x061C, 0x2028, 0x2029, 0x00..<0x20:
+                out.append(contentsOf: String(format: "\\u%04x", s.value).unicodeScalars)
             default: out.append(s)
             }
         }

@@ -8,20 +8,38 @@ import Synchronization
 /// Cancelling the calling task aborts the transfer through the progress callback.
 /// - SeeAlso: https://curl.se/libcurl/c/libcurl-easy.html
 public final class HTTPClient: Sendable {
+    /// The client's limits. Every one is enforced by libcurl or by this file's callbacks, and each
+    /// failure is a distinct `HTTPError` (backends map them to `JobError`s in one place).
+    /// - SeeAlso: https://curl.se/libcurl/c/curl_easy_setopt.html
     public struct Configuration: Sendable {
-        /// Connect timeout; default 10 s.
+        /// Longest wait for the TCP (and TLS) connection, `CURLOPT_CONNECTTIMEOUT_MS`; default 10 s.
+        /// Past it: `HTTPError.timedOut`.
         public var connectTimeout: Duration = .seconds(10)
-        /// Whole-transfer timeout; default 60 s.
+        /// Longest wait from the start of the request to the first response header line (the
+        /// server accepted the connection but does not answer); default 30 s. libcurl has no such
+        /// option: the transfer's progress callback aborts it. Past it: `HTTPError.timedOut`.
+        public var firstByteTimeout: Duration = .seconds(30)
+        /// Longest whole transfer, connect to last body byte, `CURLOPT_TIMEOUT_MS`; default 60 s.
+        /// Past it: `HTTPError.timedOut`.
         public var totalTimeout: Duration = .seconds(60)
-        /// A transfer slower than `lowSpeedBytesPerSecond` for `lowSpeedTime` is aborted
-        /// (this also bounds the wait for the first byte). Defaults: 1 byte/s for 20 s.
+        /// Low-speed limit for the body, in bytes per second; default 1 byte/s. Once the response
+        /// headers have arrived, a body that receives fewer than `lowSpeedBytesPerSecond × lowSpeedTime`
+        /// bytes in any `lowSpeedTime` window (a transfer that stalls mid-way) fails with
+        /// `HTTPError.timedOut`. The wait for the headers is `firstByteTimeout`'s, not this limit's (curl's
+        /// own `CURLOPT_LOW_SPEED_*` would also cut a slow-to-answer synchronous service short).
         public var lowSpeedBytesPerSecond = 1
+        /// The low-speed window; default 20 s. Checked from the progress callback, which libcurl calls
+        /// at least once a second, so a stall is noticed within about `lowSpeedTime` + 1 s.
         public var lowSpeedTime: Duration = .seconds(20)
-        /// Largest accepted body in bytes; default 64 MiB.
+        /// Largest accepted body in bytes, checked against `Content-Length` up front
+        /// (`CURLOPT_MAXFILESIZE_LARGE`) and while streaming; default 64 MiB. Past it: `HTTPError.tooLarge`.
         public var maxResponseBytes = 64 << 20
-        /// Redirects followed before `HTTPError.tooManyRedirects`; default 5.
+        /// Redirects followed (`CURLOPT_MAXREDIRS`, http/https only); default 5. One more:
+        /// `HTTPError.tooManyRedirects`.
         public var maxRedirects = 5
         public var userAgent = "easel/0.1"
+        /// Headers added to every request, before the request's own (e.g. a test's `X-Easel-Fault`).
+        public var defaultHeaders: [(name: String, value: String)] = []
         public init() {}
     }
 
@@ -36,7 +54,7 @@ public final class HTTPClient: Sendable {
     /// - Throws: `HTTPError` for transport failures, timeouts, oversize bodies and cancellation;
     ///   HTTP error statuses (4xx/5xx) are returned as responses.
     public func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
-        let transfer = Transfer(limit: configuration.maxResponseBytes)
+        let transfer = Transfer(limit: configuration.maxResponseBytes, config: configuration)
         let config = configuration
         let result: Result<HTTPResponse, HTTPError> = await withTaskCancellationHandler {
             await withCheckedContinuation { (cont: CheckedContinuation<Result<HTTPResponse, HTTPError>, Never>) in
@@ -57,7 +75,7 @@ public final class HTTPClient: Sendable {
         defer { curl_easy_cleanup(h) }
         var headerList: UnsafeMutablePointer<curl_slist>? = nil
         defer { curl_slist_free_all(headerList) }
-        for (name, value) in request.headers { headerList = curl_slist_append(headerList, "\(name): \(value)") }
+        for (name, value) in config.defaultHeaders + request.headers { headerList = curl_slist_append(headerList, "\(name): \(value)") }
         headerList = curl_slist_append(headerList, "Expect:")     // no 100-continue round trip
 
         ccurl_setopt_string(h, CURLOPT_URL, request.url)
@@ -68,8 +86,6 @@ public final class HTTPClient: Sendable {
         ccurl_setopt_long(h, CURLOPT_REDIR_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS))
         ccurl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(config.connectTimeout))
         ccurl_setopt_long(h, CURLOPT_TIMEOUT_MS, milliseconds(config.totalTimeout))
-        ccurl_setopt_long(h, CURLOPT_LOW_SPEED_LIMIT, config.lowSpeedBytesPerSecond)
-        ccurl_setopt_long(h, CURLOPT_LOW_SPEED_TIME, max(1, milliseconds(config.lowSpeedTime) / 1000))
         ccurl_setopt_off_t(h, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(config.maxResponseBytes))
         ccurl_setopt_string(h, CURLOPT_USERAGENT, config.userAgent)
         ccurl_setopt_string(h, CURLOPT_ACCEPT_ENCODING, "")        // any encoding libcurl can decode
@@ -98,6 +114,7 @@ public final class HTTPClient: Sendable {
                 guard let ptr, let ud else { return 0 }
                 let t = Unmanaged<Transfer>.fromOpaque(ud).takeUnretainedValue()
                 let line = String(decoding: UnsafeRawBufferPointer(start: ptr, count: n), as: UTF8.self)
+                t.gotHeaders.store(true, ordering: .relaxed)
                 if line.hasPrefix("HTTP/") { t.headers = [:]; return n }       // a new response (redirect)
                 if let colon = line.firstIndex(of: ":") {
                     let name = line[..<colon].lowercased()
@@ -106,13 +123,38 @@ public final class HTTPClient: Sendable {
                 }
                 return n
             }, ctx)
-            ccurl_setopt_xferinfo_callback(h, { cp, _, _, _, _ in
+            ccurl_setopt_xferinfo_callback(h, { cp, _, dlnow, _, _ in
                 let t = Unmanaged<Transfer>.fromOpaque(cp!).takeUnretainedValue()
-                return t.canceled.load(ordering: .relaxed) ? 1 : 0
+                if t.canceled.load(ordering: .relaxed) { return 1 }
+                let now = ContinuousClock.now
+                guard t.gotHeaders.load(ordering: .relaxed) else {
+                    if now - t.started > t.firstByteTimeout {
+                        t.expired = .firstByte
+                        return 1                                               // CURLE_ABORTED_BY_CALLBACK
+                    }
+                    return 0
+                }
+                // The body's low-speed window starts when the headers arrive.
+                guard let windowStart = t.windowStart else { (t.windowStart, t.windowBytes) = (now, Int64(dlnow)); return 0 }
+                if now - windowStart >= t.lowSpeedTime {
+                    if Int64(dlnow) - t.windowBytes < t.lowSpeedWindowBytes {
+                        t.expired = .lowSpeed
+                        return 1
+                    }
+                    (t.windowStart, t.windowBytes) = (now, Int64(dlnow))
+                }
+                return 0
             }, ctx)
             return withExtendedLifetime(t) { curl_easy_perform(h) }
         }
         if t.canceled.load(ordering: .relaxed) { return .failure(.canceled) }
+        switch t.expired {
+        case .firstByte?:
+            return .failure(.timedOut("no response headers within \(seconds(config.firstByteTimeout)) s"))
+        case .lowSpeed?:
+            return .failure(.timedOut("the body stalled: under \(config.lowSpeedBytesPerSecond) bytes/s for \(seconds(config.lowSpeedTime)) s"))
+        case nil: break
+        }
         if t.overflow || rc == CURLE_FILESIZE_EXCEEDED { return .failure(.tooLarge(limit: config.maxResponseBytes)) }
         guard rc == CURLE_OK else {
             let message = String(cString: curl_easy_strerror(rc))
@@ -126,6 +168,12 @@ public final class HTTPClient: Sendable {
         ccurl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
         return .success(HTTPResponse(status: status, headers: t.headers, body: t.body))
     }
+}
+
+/// "1", "0.5": whole seconds without a fraction.
+private func seconds(_ d: Duration) -> String {
+    let ms = milliseconds(d)
+    return ms % 1000 == 0 ? "\(ms / 1000)" : String(format: "%.1f", Double(ms) / 1000)
 }
 
 private func milliseconds(_ d: Duration) -> Int {
@@ -143,6 +191,22 @@ private final class Transfer: @unchecked Sendable {
     var body: [UInt8] = []
     var headers: [String: String] = [:]
     var overflow = false
+    /// Which of the callback's own limits aborted the transfer.
+    enum Expiry { case firstByte, lowSpeed }
+    var expired: Expiry?
     let canceled = Atomic<Bool>(false)
-    init(limit: Int) { self.limit = limit }
+    let gotHeaders = Atomic<Bool>(false)
+    let started = ContinuousClock.now
+    let firstByteTimeout: Duration
+    let lowSpeedTime: Duration
+    /// Bytes a low-speed window must bring: bytes/s × window seconds.
+    let lowSpeedWindowBytes: Int64
+    var windowStart: ContinuousClock.Instant?
+    var windowBytes: Int64 = 0
+    init(limit: Int, config: HTTPClient.Configuration) {
+        self.limit = limit
+        firstByteTimeout = config.firstByteTimeout
+        lowSpeedTime = config.lowSpeedTime
+        lowSpeedWindowBytes = Int64(Double(config.lowSpeedBytesPerSecond) * Double(milliseconds(config.lowSpeedTime)) / 1000)
+    }
 }

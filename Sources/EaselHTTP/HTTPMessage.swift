@@ -66,7 +66,8 @@ public enum HTTPError: Error, Equatable, Sendable {
         switch self {
         case .transport(let code, let message): "\(message) (curl \(code))"
         case .timedOut(let what): "timed out: \(what)"
-        case .tooLarge(let limit): "response larger than \(limit / 1_048_576) MiB"
+        case .tooLarge(let limit):
+            limit >= 1_048_576 ? "response larger than \(limit / 1_048_576) MiB" : "response larger than \(limit / 1024) KiB"
         case .tooManyRedirects: "too many redirects"
         case .canceled: "canceled"
         }

@@ -56,6 +56,30 @@ public enum ImageCodec {
     /// The default decode limit: 40 megapixels (a 30000×30000 "bomb" is refused before allocation).
     public static let defaultMaxPixels = 40_000_000
 
+    /// The default limit on either side: 16384 pixels (libwebp's own maximum; larger PNG/JPEG
+    /// images are refused before decoding).
+    public static let defaultMaxDimension = 16_384
+
+    /// Width and height from the header, checked against the limits before a single pixel is decoded
+    /// (a 30000 × 30000 PNG "bomb" is 100 bytes on the wire and 3.6 GB in memory).
+    /// - Parameter maxPixels: most pixels (width × height) accepted; default 40 megapixels.
+    /// - Parameter maxDimension: most pixels on either side; default 16384.
+    /// - Returns: width and height in pixels, both at least 1.
+    /// - Throws: `ImageError` for an unreadable header, a zero size, or an image over either limit
+    ///   (the message gives the declared size and the limit).
+    public static func checkedDimensions(of bytes: [UInt8], maxPixels: Int = defaultMaxPixels,
+                                         maxDimension: Int = defaultMaxDimension) throws(ImageError) -> (width: Int, height: Int) {
+        let (w, h) = try dimensions(of: bytes)
+        guard w > 0, h > 0 else { throw ImageError("the image header declares a zero size (\(w)×\(h))") }
+        guard w <= maxDimension, h <= maxDimension else {
+            throw ImageError("the image is \(w)×\(h) pixels; the limit is \(maxDimension) pixels per side")
+        }
+        guard w.multipliedReportingOverflow(by: h).partialValue <= maxPixels else {
+            throw ImageError("the image is \(w)×\(h) pixels; the limit is \(maxPixels) pixels in all")
+        }
+        return (w, h)
+    }
+
     /// Width and height in pixels, read from the header only.
     /// - Throws: `ImageError` when the bytes are not a PNG, JPEG or WebP header.
     public static func dimensions(of bytes: [UInt8]) throws(ImageError) -> (width: Int, height: Int) {

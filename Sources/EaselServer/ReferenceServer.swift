@@ -1,3 +1,4 @@
+import EaselCore
 import EaselImaging
 import FlyingFox
 import Foundation
@@ -11,6 +12,9 @@ import Foundation
 /// - `GET /api/status/{jobId}` → `{"status": "processing"|"completed"|"failed", "image": URL|null,
 ///   "error"?, "progress"?}`; `404 {"error"}` for an unknown id.
 /// - `GET /images/{file}` → PNG bytes.
+///
+/// Fault injection for client tests (`Fault`, docs/faults.md): `Configuration.faults`/`faultRate`, or the
+/// `X-Easel-Fault` request header when `Configuration.allowFaultHeader` is set.
 public actor ReferenceServer {
     public struct Configuration: Sendable {
         /// IPv4 address to bind; loopback by default.
@@ -29,6 +33,19 @@ public actor ReferenceServer {
         public var maxPendingJobs = 100
         /// Largest request body accepted, in bytes; larger ones get 413 before the body is read.
         public var maxBodyBytes = 64 * 1024
+        /// Faults injected at random into requests they apply to (see `Fault`); empty by default.
+        public var faults: [Fault] = []
+        /// Probability, 0...1, that a request gets one of `faults`; default 1 (every request).
+        public var faultRate = 1.0
+        /// Honour the per-request `X-Easel-Fault: NAME` header; off by default, so a public server
+        /// cannot be made to misbehave by its clients.
+        public var allowFaultHeader = false
+        /// How long `slow-headers` and `slow-body` stall; default 30 s.
+        public var faultStall: Duration = .seconds(30)
+        /// Body size of the `huge` fault, in bytes; default 80 MiB (over the client's 64 MiB cap).
+        public var faultHugeBytes = 80 << 20
+        /// Seed of the SplitMix64 stream that picks random faults, so a run repeats.
+        public var faultSeed: UInt64 = 1
         public init() {}
     }
 
@@ -44,12 +61,15 @@ public actor ReferenceServer {
     private var wakeWorker: CheckedContinuation<Void, Never>?
     private var nextID = 1
     private let instance = String(UInt32.random(in: .min ... .max), radix: 36)
+    /// Picks random faults (`Configuration.faults`); see ReferenceServer+Faults.swift.
+    var faultSeeds: SeedSource
     /// The bound port, valid after `start()`.
     public private(set) var port: UInt16 = 0
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
         limiter = RateLimiter(limit: configuration.rateLimit.requests, window: configuration.rateLimit.window)
+        faultSeeds = SeedSource(seed: configuration.faultSeed)
     }
 
     /// `http://host:port`, valid after `start()`.
@@ -62,22 +82,23 @@ public actor ReferenceServer {
                                 timeout: 30, logger: .disabled)
         await server.appendRoute("POST /api/generate") { [weak self] req in
             guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
-            return await self.generate(req)
+            return await self.withFaults(.generate, req) { await self.generate(req) }
         }
         await server.appendRoute("GET /api/status/*") { [weak self] req in
             guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
-            return await self.status(req)
+            return await self.withFaults(.status, req) { await self.status(req) }
         }
         await server.appendRoute("POST /api/cancel/*") { [weak self] req in
             guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
-            return await self.cancel(req)
+            return await self.withFaults(.cancel, req) { await self.cancel(req) }
         }
         await server.appendRoute("GET /images/*") { [weak self] req in
             guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
-            return await self.image(req)
+            return await self.withFaults(.image, req) { await self.image(req) }
         }
-        await server.appendRoute("GET /api/health") { _ in
-            Self.json(.ok, ["status": "ok", "generator": SketchGenerator.label])
+        await server.appendRoute("GET /api/health") { [weak self] req in
+            guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
+            return await self.withFaults(.health, req) { Self.json(.ok, ["status": "ok", "generator": SketchGenerator.label]) }
         }
         await server.appendRoute("*") { req in
             let known = ["/api/generate": "POST", "/api/health": "GET"]
@@ -189,7 +210,9 @@ public actor ReferenceServer {
     }
 
     private func image(_ req: HTTPRequest) -> HTTPResponse {
-        let file = String(req.path.split(separator: "/").last ?? "")
+        // The last path segment after percent-decoding: `evil-filename` URLs end in `..%2Fevil%2F{id}.png`.
+        let path = req.path.removingPercentEncoding ?? req.path
+        let file = String(path.split(separator: "/").last ?? "")
         guard let data = images[file] else { return Self.json(.notFound, ["error": "no such image: \(file)"]) }
         return HTTPResponse(statusCode: .ok, headers: [.contentType: "image/png"], body: data)
     }

@@ -1,3 +1,4 @@
+import EaselCore
 /// One cell: a grapheme cluster (or "" for the right half of a wide character) and its role.
 /// Picture cells (Unicode blocks) carry their own colours in `paint`, which overrides the role's.
 public struct Cell: Equatable, Sendable {
@@ -59,13 +60,14 @@ public struct CellBuffer: Equatable, Sendable {
     }
 
     /// Writes `text` from (x, y), clipped to `maxWidth` cells and the buffer; text that does not fit
-    /// ends in "…". Returns the number of cells written.
+    /// ends in "…". Returns the number of cells written. The text goes through `Sanitize.line` first:
+    /// whatever a view passes, no escape sequence, control or bidi override reaches a cell.
     @discardableResult
     public mutating func put(_ text: String, x: Int, y: Int, maxWidth: Int? = nil, role: Role) -> Int {
         guard y >= 0, y < height, x < width else { return 0 }
         let limit = min(maxWidth ?? (width - x), width - x)
         guard limit > 0 else { return 0 }
-        let fitted = DisplayWidth.truncate(text, to: limit)
+        let fitted = DisplayWidth.truncate(Sanitize.line(text), to: limit)
         var col = x
         for ch in fitted {
             let w = DisplayWidth.of(ch)
