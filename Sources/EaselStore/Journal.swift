@@ -139,6 +139,14 @@ public final class Journal: Sendable {
                 usleep(useconds_t(50_000 * attempt))
             }
         }
+        // Read what start-up reads (the newest jobs, the sessions): a damaged page there is found now,
+        // while the file can still be moved aside, not halfway through start-up.
+        try pool.read { db in
+            _ = try Row.fetchAll(db, sql: """
+                SELECT * FROM job WHERE +state IN ('complete', 'failed', 'canceled') ORDER BY createdAt DESC LIMIT 500
+                """)
+            _ = try Row.fetchAll(db, sql: "SELECT * FROM session")
+        }
         let session = try pool.write { db in
             try db.execute(sql: "INSERT INTO session (pid, startedAt) VALUES (?, ?)",
                            arguments: [Int(getpid()), Date().timeIntervalSince1970])
@@ -200,6 +208,8 @@ public final class Journal: Sendable {
         switch e.resultCode {
         case .SQLITE_BUSY, .SQLITE_LOCKED:
             return .storage("\(path) is locked by another program (waited 5 s): close it, or use --state-dir for a separate journal")
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB:
+            return .storage("\(path): \(reason(error)) — quit Easel and move the file aside (the next start makes a new journal), or try `sqlite3 \(path) .recover`")
         case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY, .SQLITE_AUTH:
             return .storage("\(path): \(reason(error)) — check the permissions of the file and its folder, or use --state-dir")
         default:
