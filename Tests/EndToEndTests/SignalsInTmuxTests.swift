@@ -93,7 +93,7 @@ struct SignalsInTmuxTests {
         defer { tmux.kill() }
         #expect(tmux.start("env PS1='shell$ ' TERM=tmux-256color bash --norc --noprofile -i"))
         #expect(await Harness.waitUntil(.seconds(5)) { tmux.capture().contains("shell$") })
-        tmux.literal("\(Harness.binary) --gallery \(dir)/g --latency 0.5 --poll-interval 0.3 --probe-timeout 0.2 2> \(dir)/stderr.txt; echo EXITED $?")
+        tmux.literal("\(Harness.binary) --gallery \(dir)/g --latency 0.5 --poll-interval 0.3 --probe-timeout 0.2 2> \(dir)/stderr.txt")
         tmux.keys("Enter")
         #expect(await Harness.waitUntil(.seconds(20)) { tmux.capture().contains("┌ Prompt") }, "\(tmux.capture())")
         tmux.literal("a red sun over the sea at dusk")
@@ -118,8 +118,11 @@ struct SignalsInTmuxTests {
         }, "after fg: \(tmux.capture())")
         #expect(tmux.alternateOn == "1")
         #expect(layoutProblems(tmux.capture(), CellSize(columns: 120, rows: 36)).isEmpty, "\(tmux.capture())")
-        // Still alive and listening to keys.
+        // Still alive and listening to keys; the shell gets it back once more.
         tmux.keys("C-c")
+        #expect(await Harness.waitUntil(.seconds(5)) { tmux.alternateOn == "0" }, "\(tmux.capture())")
+        tmux.literal("echo EXITED $?")
+        tmux.keys("Enter")
         #expect(await Harness.waitUntil(.seconds(5)) { tmux.capture().contains("EXITED 0") }, "\(tmux.capture())")
     }
 
