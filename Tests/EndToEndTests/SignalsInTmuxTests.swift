@@ -126,6 +126,39 @@ struct SignalsInTmuxTests {
         #expect(await Harness.waitUntil(.seconds(5)) { tmux.capture().contains("EXITED 0") }, "\(tmux.capture())")
     }
 
+    @Test(arguments: ["TSTP", "STOP"])
+    func aStopSignalFromOutsideThenFgBringsTheWholeStudioBack(_ signal: String) async throws {
+        try #require(Harness.which("tmux") && Harness.which("bash"))
+        let dir = Harness.tempDir("stop-\(signal)")
+        let tmux = Tmux()
+        defer { tmux.kill() }
+        #expect(tmux.start("env PS1='shell$ ' TERM=tmux-256color bash --norc --noprofile -i"))
+        #expect(await Harness.waitUntil(.seconds(5)) { tmux.capture().contains("shell$") })
+        tmux.literal("\(Harness.binary) --gallery \(dir)/g --probe-timeout 0.2 2> \(dir)/stderr.txt & echo $! > \(dir)/pid; fg")
+        tmux.keys("Enter")
+        #expect(await Harness.waitUntil(.seconds(20)) { tmux.capture().contains("┌ Prompt") }, "\(tmux.capture())")
+        tmux.literal("a fox in the snow")
+        let pid = try String(contentsOfFile: dir + "/pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        Harness.run(["kill", "-\(signal)", pid])
+        #expect(await Harness.waitUntil(.seconds(5)) { tmux.capture().contains("Stopped") }, "\(tmux.capture())")
+        if signal == "TSTP" {
+            // Caught: Easel handed the terminal back before stopping.
+            #expect(tmux.alternateOn == "0", "still on the alternate screen after SIGTSTP")
+        }
+        tmux.literal("fg")
+        tmux.keys("Enter")
+        // SIGCONT: modes set again and every cell repainted, so the shell's lines are gone.
+        #expect(await Harness.waitUntil(.seconds(10)) {
+            let s = tmux.capture()
+            return s.contains("┌ Prompt") && s.contains("a fox in the snow") && !s.contains("Stopped") && !s.contains("shell$")
+        }, "after fg: \(tmux.capture())")
+        #expect(layoutProblems(tmux.capture(), CellSize(columns: 120, rows: 36)).isEmpty, "\(tmux.capture())")
+        tmux.literal(" at dawn")                                 // keys reach the editor again (raw mode is back)
+        #expect(await Harness.waitUntil(.seconds(5)) { tmux.capture().contains("a fox in the snow at dawn") }, "\(tmux.capture())")
+        tmux.keys("C-c")
+        #expect(await Harness.waitUntil(.seconds(5)) { tmux.alternateOn == "0" }, "\(tmux.capture())")
+    }
+
     @Test func fiftyResizesInQuickSuccessionEndInTheLayoutOfTheLastSize() async throws {
         try #require(Harness.which("tmux"))
         let dir = Harness.tempDir("storm")
