@@ -208,9 +208,16 @@ struct SighupResumeTests {
         let dir = Harness.tempDir("hup-resume")
         let gallery = dir + "/gallery"
         let server = Tmux()                   // outlives the studio, like a real backend
-        defer { server.kill() }
+        let serverPid = dir + "/server-pid"
+        defer {
+            // `tmux kill-server` alone has been seen to leave `easel serve` running: end it by its pid.
+            if let pid = try? String(contentsOfFile: serverPid, encoding: .utf8) {
+                Harness.run(["kill", "-TERM", pid.trimmingCharacters(in: .whitespacesAndNewlines)], capture: false)
+            }
+            server.kill()
+        }
         let port = 20_000 + Int.random(in: 0..<20_000)
-        #expect(server.start("\(Harness.binary) serve --port \(port) --latency 3 --quiet"))
+        #expect(server.start("sh -c 'echo $$ > \(serverPid); exec \(Harness.binary) serve --port \(port) --latency 3 --quiet'"))
         #expect(await Harness.waitUntil(.seconds(10)) { server.capture().contains("listening") }, "\(server.capture())")
 
         var studio = Tmux()
