@@ -54,6 +54,8 @@ public final class Journal: Sendable {
     /// Set when the journal file could not be read as a database and was moved aside: one sentence
     /// for the user saying what was found, where the old file now is, and that a new journal started.
     public let recovery: String?
+    /// Where the unreadable journal was moved (`…/easel.sqlite.corrupt-YYYYMMDD-HHMMSS`), when it was.
+    public let movedAsideTo: String?
 
     /// Opens (creating) the journal in `directory` and starts a session for this process.
     ///
@@ -69,6 +71,7 @@ public final class Journal: Sendable {
         catch { throw JobError.storage("\(directory): cannot create the journal folder: \(Self.reason(error))") }
         var opened: (DatabasePool, Int)
         var recovery: String?
+        var movedAsideTo: String?
         do {
             opened = try Self.open(path)
         } catch {
@@ -76,6 +79,7 @@ public final class Journal: Sendable {
             do {
                 if Self.stillUnreadable(path) {
                     let aside = try Self.moveAside(path)
+                    movedAsideTo = aside
                     recovery = "\(path) was not a readable SQLite database (\(Self.reason(error))): moved it to \(aside) "
                         + "and started a new, empty journal. Images in the gallery are untouched; "
                         + "`sqlite3 \(aside) .recover` may salvage the old history."
@@ -87,6 +91,7 @@ public final class Journal: Sendable {
         }
         (pool, session) = opened
         self.recovery = recovery
+        self.movedAsideTo = movedAsideTo
     }
 
     private static func open(_ path: String) throws -> (DatabasePool, Int) {

@@ -239,7 +239,11 @@ extension Easel {
             options.sixelColors = preview.sixelColors ?? config.sixelColors ?? 256
             options.probeTimeout = .milliseconds(Int((preview.probeTimeout ?? config.probeTimeout ?? 1) * 1000))
             options.themeName = theme ?? config.theme ?? "default"
-            options.warnings = (journal.recovery.map { ["journal: " + $0] } ?? []) + config.warnings
+            // The status bar is one line: the essentials first (stderr has the whole sentence).
+            let journalWarning = journal.movedAsideTo.map {
+                "journal was unreadable: moved to \(($0 as NSString).lastPathComponent), a new one started (details on stderr)"
+            }
+            options.warnings = (journalWarning.map { [$0] } ?? []) + config.warnings
             switch ProcessInfo.processInfo.environment["EASEL_DEBUG_CRASH"] ?? "" {
             case "": break
             case "background": options.crashInBackgroundTask = true

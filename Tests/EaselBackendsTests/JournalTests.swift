@@ -108,6 +108,7 @@ struct JournalTests {
         #expect(aside.count == 1)
         #expect(recovery.contains("\(dir)/easel.sqlite was not a readable SQLite database"), "\(recovery)")
         #expect(recovery.contains("moved it to \(dir)/\(aside.first ?? "?")"), "\(recovery)")
+        #expect(journal.movedAsideTo == "\(dir)/\(aside.first ?? "?")")
         #expect(FileManager.default.contents(atPath: dir + "/" + (aside.first ?? "")) == garbage)
         try journal.write([record(journal.firstJobID, session: journal.session)])
         #expect(try journal.count() == 1)

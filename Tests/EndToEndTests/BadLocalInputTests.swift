@@ -103,3 +103,37 @@ struct BadLocalInputTests {
         #expect(Harness.pngs(in: missing).count == 1)
     }
 }
+
+@Suite("Bad local input in the studio", .serialized)
+struct BadLocalInputStudioTests {
+    @Test func theStudioStartsOnADamagedJournalAndSaysWhereTheOldOneWent() async throws {
+        try #require(Harness.which("tmux"))
+        let dir = Harness.tempDir("studio-garbage")
+        var tmux = Tmux()
+        tmux.stateHome = dir + "/state"
+        defer { tmux.kill() }
+        try FileManager.default.createDirectory(atPath: dir + "/state/easel", withIntermediateDirectories: true)
+        try Data(repeating: 0x5A, count: 3000).write(to: URL(fileURLWithPath: dir + "/state/easel/easel.sqlite"))
+        #expect(tmux.start("env TERM=tmux-256color \(Harness.binary) --gallery \(dir)/g --probe-timeout 0.2 2> \(dir)/stderr.txt; echo EXITED $?; sleep 30"))
+        #expect(await Harness.waitUntil(.seconds(20)) { tmux.capture().contains("┌ Prompt") }, "\(tmux.capture())")
+        #expect(await Harness.waitUntil(.seconds(5)) { tmux.capture().contains("journal was unreadable: moved to easel.sqlite.corrupt-") },
+                "status bar: \(tmux.capture())")
+        let stderr = (try? String(contentsOfFile: dir + "/stderr.txt", encoding: .utf8)) ?? ""
+        #expect(stderr.contains("moved it to \(dir)/state/easel/easel.sqlite.corrupt-"), "\(stderr)")
+        tmux.keys("C-c")
+        #expect(await Harness.waitUntil(.seconds(5)) { tmux.capture().contains("EXITED 0") }, "\(tmux.capture())")
+    }
+
+    @Test func aMalformedConfigStopsTheStudioBeforeTheScreenStartsWithTheFileAndLine() async throws {
+        try #require(Harness.which("tmux"))
+        let dir = Harness.tempDir("studio-bad-config")
+        try "[preview]\nsixel_colors = 1000\n".write(toFile: dir + "/config.toml", atomically: true, encoding: .utf8)
+        let tmux = Tmux()
+        defer { tmux.kill() }
+        #expect(tmux.start("env TERM=tmux-256color \(Harness.binary) --gallery \(dir)/g --config \(dir)/config.toml --probe-timeout 0.2; echo EXITED $?; sleep 30"))
+        #expect(await Harness.waitUntil(.seconds(20)) { tmux.capture().contains("EXITED") }, "\(tmux.capture())")
+        let screen = tmux.capture()
+        #expect(screen.contains("\(dir)/config.toml:2: preview.sixel_colors: expected an integer in 2...256"), "\(screen)")
+        #expect(screen.contains("EXITED 1") && tmux.alternateOn == "0", "\(screen)")
+    }
+}
