@@ -142,11 +142,16 @@ public final class TerminalApp: Sendable {
                 SignalTrap.terminalIsOurs = 0
                 screen.suspend()                              // the shell's screen and modes
                 terminalGuard?.disarm()
+                let stoppedAt = ContinuousClock.now
                 SignalTrap.stopProcessGroup()                 // … until fg (SIGCONT)
+                let stopped = ContinuousClock.now - stoppedAt
                 terminalGuard?.arm()
                 screen.resume()
                 SignalTrap.terminalIsOurs = 1
-                _ = SignalTrap.takeContinued()
+                if !SignalTrap.takeContinued() && stopped < .milliseconds(50) {
+                    // The kernel drops SIGTSTP in a process group no job-control shell watches.
+                    dispatch(.notice("C-z: nothing to suspend to (no job-control shell started Easel)"))
+                }
                 presenter.screenWasCleared()                  // sixel/kitty pictures are written again
                 lastBuffer = nil
             }

@@ -159,6 +159,22 @@ struct SignalsInTmuxTests {
         #expect(await Harness.waitUntil(.seconds(5)) { tmux.alternateOn == "0" }, "\(tmux.capture())")
     }
 
+    @Test func ctrlZWithoutAJobControlShellSaysSoAndKeepsTheStudio() async throws {
+        try #require(Harness.which("tmux"))
+        let dir = Harness.tempDir("no-job-control")
+        let tmux = Tmux()
+        defer { tmux.kill() }
+        // `sh -c` in a tmux pane: an orphaned process group, where the kernel drops SIGTSTP.
+        #expect(tmux.start("env TERM=tmux-256color \(Harness.binary) --gallery \(dir) --probe-timeout 0.2 2> \(dir)/stderr.txt; echo EXITED $?; sleep 30"))
+        #expect(await Harness.waitUntil(.seconds(20)) { tmux.capture().contains("┌ Prompt") }, "\(tmux.capture())")
+        tmux.keys("C-z")
+        #expect(await Harness.waitUntil(.seconds(5)) { tmux.capture().contains("C-z: nothing to suspend to") }, "\(tmux.capture())")
+        #expect(tmux.alternateOn == "1")
+        #expect(layoutProblems(tmux.capture(), CellSize(columns: 120, rows: 36)).isEmpty, "\(tmux.capture())")
+        tmux.keys("C-c")
+        #expect(await Harness.waitUntil(.seconds(5)) { tmux.capture().contains("EXITED 0") }, "\(tmux.capture())")
+    }
+
     @Test func fiftyResizesInQuickSuccessionEndInTheLayoutOfTheLastSize() async throws {
         try #require(Harness.which("tmux"))
         let dir = Harness.tempDir("storm")
