@@ -234,7 +234,7 @@ struct SighupResumeTests {
         }
         let port = 20_000 + Int.random(in: 0..<20_000)
         #expect(server.start("sh -c 'echo $$ > \(serverPid); exec \(Harness.binary) serve --port \(port) --latency 3 --quiet'"))
-        #expect(await Harness.waitUntil(.seconds(10)) { server.capture().contains("listening") }, "\(server.capture())")
+        #expect(await Harness.waitUntil(.seconds(30)) { server.capture().contains("listening") }, "\(server.capture())")
 
         var studio = Tmux()
         studio.stateHome = dir + "/state"
