@@ -79,8 +79,18 @@ public struct Config: Equatable, Sendable {
             if mustExist { throw ConfigError(message: "\(path): no such file") }
             return Config()
         }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ConfigError(message: "\(path): cannot be read as UTF-8 text")
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            throw ConfigError(message: "\(path): is a folder, not a config file")
+        }
+        guard access(path, R_OK) == 0 else {
+            throw ConfigError(message: "\(path): cannot be read: \(String(cString: strerror(errno))) (check its permissions)")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(message: "\(path): cannot be read")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(message: "\(path): is not UTF-8 text")
         }
         var config = try parse(text, file: path)
         var st = stat()

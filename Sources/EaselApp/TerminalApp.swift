@@ -25,6 +25,9 @@ public final class TerminalApp: Sendable {
         public var mouse = false
         /// Gallery thumbnails on disk (default `$XDG_CACHE_HOME/easel/thumbs`).
         public var thumbnailDirectory = ThumbnailCache.defaultDirectory()
+        /// A debugging aid (`EASEL_DEBUG_CRASH=background`): one second after the first frame, a
+        /// detached task traps, to prove that a crash off the main thread restores the terminal.
+        public var crashInBackgroundTask = false
         public init() {}
     }
 
@@ -63,14 +66,20 @@ public final class TerminalApp: Sendable {
         if options.color {
             do { theme = try Theme.load(options.themeName) } catch { themeWarning = error.message }
         }
-        SignalTrap.saveTerminalModes()
+        // A child that restores the terminal if this process dies without doing it (SIGKILL).
+        let terminalGuard = SignalTrap.saveTerminalModes() ? TerminalGuard.start(restoring: SignalTrap.savedModes) : nil
+        SignalTrap.guardFD = terminalGuard?.fd ?? -1
+        terminalGuard?.arm()
         let screen = Screen(styles: theme.styles, color: options.color)
+        SignalTrap.terminalIsOurs = 1
         SignalTrap.installResizeHandler()   // after initscr: replaces ncurses' own, which may run on another thread
         screen.enableMouse(options.mouse)
         defer {
             runner.cancelAll()
             journal?.flush()                     // every transition is on disk before we exit
+            SignalTrap.terminalIsOurs = 0
             screen.end()
+            terminalGuard?.finish()
         }
         let presenter = ImagePresenter(graphics: selection?.graphics, cell: caps.cellPixels,
                                        passthrough: selection?.passthrough ?? false,
@@ -80,6 +89,8 @@ public final class TerminalApp: Sendable {
         else if let first = options.warnings.first { state.hint = .warning(first) }
         var lastBuffer: CellBuffer?
         var redraws = state.redrawRequests
+        var suspends = state.suspendRequests
+        var crashArmed = options.crashInBackgroundTask
         var themes = state.themeRequests
         var clipboards = state.clipboardRequests
         var themeName = theme.name
@@ -125,6 +136,31 @@ public final class TerminalApp: Sendable {
             if state.redrawRequests != redraws {            // C-l: repaint every cell, re-emit pictures
                 redraws = state.redrawRequests
                 screen.invalidateAll()
+                presenter.screenWasCleared()
+                lastBuffer = nil
+            }
+            if state.suspendRequests != suspends || SignalTrap.takeStopRequest() {   // C-z, SIGTSTP
+                suspends = state.suspendRequests
+                journal?.sync(state)
+                journal?.flush()                              // a stopped job may never be continued
+                SignalTrap.terminalIsOurs = 0
+                screen.suspend()                              // the shell's screen and modes
+                terminalGuard?.disarm()
+                let stoppedAt = ContinuousClock.now
+                SignalTrap.stopProcessGroup()                 // … until fg (SIGCONT)
+                let stopped = ContinuousClock.now - stoppedAt
+                terminalGuard?.arm()
+                screen.resume()
+                SignalTrap.terminalIsOurs = 1
+                if !SignalTrap.takeContinued() && stopped < .milliseconds(50) {
+                    // The kernel drops SIGTSTP in a process group no job-control shell watches.
+                    dispatch(.notice("C-z: nothing to suspend to (no job-control shell started Easel)"))
+                }
+                presenter.screenWasCleared()                  // sixel/kitty pictures are written again
+                lastBuffer = nil
+            }
+            if SignalTrap.takeContinued() {                   // SIGCONT after a SIGSTOP Easel did not see
+                screen.reclaim()
                 presenter.screenWasCleared()
                 lastBuffer = nil
             }
@@ -187,6 +223,13 @@ public final class TerminalApp: Sendable {
                 if !out.isEmpty { screen.writeRaw(out) }
             }
             lastBuffer = frame.buffer
+            if crashArmed {
+                crashArmed = false
+                Task.detached {
+                    try? await Task.sleep(for: .seconds(1))
+                    fatalError("EASEL_DEBUG_CRASH=background: a deliberate crash in a background task")
+                }
+            }
 
             var fds = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
@@ -208,60 +251,4 @@ extension CellBuffer {
         }
         return true
     }
-}
-
-/// Signal handling that is async-signal-safe: terminating signals set a flag and write one byte to
-/// the loop's wake-up pipe; crash signals restore the terminal's saved modes before dying.
-enum SignalTrap {
-    nonisolated(unsafe) static var wakeFD: Int32 = -1
-    nonisolated(unsafe) static var received: Int32 = 0
-    nonisolated(unsafe) static var savedModes = termios()
-    nonisolated(unsafe) static var haveSavedModes = false
-
-    static func install(wakeFD fd: Int32) {
-        wakeFD = fd
-        for sig in [SIGTERM, SIGHUP, SIGINT, SIGQUIT] {
-            signal(sig) { s in
-                SignalTrap.received = s
-                var b: UInt8 = 1
-                _ = write(SignalTrap.wakeFD, &b, 1)
-            }
-        }
-        signal(SIGPIPE, SIG_IGN)
-        for sig in [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP] {
-            signal(sig) { s in
-                if SignalTrap.haveSavedModes {
-                    tcsetattr(STDIN_FILENO, TCSAFLUSH, &SignalTrap.savedModes)
-                    let reset: StaticString = "\u{1B}[?2026l\u{1B}[0m\u{1B}[?25h\u{1B}[?1049l\r\n"
-                    _ = write(STDOUT_FILENO, reset.utf8Start, reset.utf8CodeUnitCount)
-                }
-                signal(s, SIG_DFL)
-                raise(s)
-            }
-        }
-    }
-
-    nonisolated(unsafe) static var resized: Int32 = 0
-
-    /// SIGWINCH can be delivered to any thread, where it would not interrupt the loop's `poll()`:
-    /// the handler records it and wakes the loop through the pipe.
-    static func installResizeHandler() {
-        signal(SIGWINCH) { _ in
-            SignalTrap.resized = 1
-            var b: UInt8 = 1
-            _ = write(SignalTrap.wakeFD, &b, 1)
-        }
-    }
-
-    static func takeResize() -> Bool {
-        guard resized != 0 else { return false }
-        resized = 0
-        return true
-    }
-
-    static func saveTerminalModes() {
-        haveSavedModes = tcgetattr(STDIN_FILENO, &savedModes) == 0
-    }
-
-    static func pending() -> Int32? { received == 0 ? nil : received }
 }

@@ -148,6 +148,9 @@ public struct AppState: Equatable, Sendable {
     public var quitRequested = false
     /// Bumped by `redraw` (C-l): the loop repaints everything when it changes.
     public var redrawRequests = 0
+    /// Bumped by `suspend` (C-z): the loop gives the terminal back to the shell and stops the process
+    /// group, as the terminal's own Ctrl-Z would; `fg` resumes and repaints everything.
+    public var suspendRequests = 0
     /// Bumped by `cycle_theme`: the loop loads the next theme when it changes.
     public var themeRequests = 0
     /// Past prompts with their parameters, oldest first, without duplicates (↑/↓, C-r).

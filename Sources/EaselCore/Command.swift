@@ -23,6 +23,7 @@ public enum Command: String, CaseIterable, Sendable {
     case killToLineStart = "kill_to_line_start"
     case cycleSize = "cycle_size"
     case redraw
+    case suspend
     case toggleMode = "toggle_mode"
     case countUp = "count_up"
     case countDown = "count_down"
@@ -91,6 +92,7 @@ public enum Command: String, CaseIterable, Sendable {
         case .killToLineStart: "Delete to the start of the line"
         case .cycleSize: "Cycle the output size"
         case .redraw: "Repaint the screen and its pictures"
+        case .suspend: "Suspend to the shell (fg comes back)"
         case .toggleMode: "Switch exclusive / queue mode"
         case .countUp: "More images per Enter (batch)"
         case .countDown: "Fewer images per Enter"

@@ -160,6 +160,7 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
         guard case .complete(let image)? = state.selectedHistoryJob?.state else { return [] }
         return [.open(image.path)]
     case .redraw: state.redrawRequests += 1
+    case .suspend: state.suspendRequests += 1
     case .cycleTheme: state.themeRequests += 1
     case .switchBackend:
         guard state.backends.count > 1 else {

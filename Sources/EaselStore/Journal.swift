@@ -51,70 +51,181 @@ public final class Journal: Sendable {
         return (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state/easel"
     }
 
+    /// Set when the journal file could not be read as a database and was moved aside: one sentence
+    /// for the user saying what was found, where the old file now is, and that a new journal started.
+    public let recovery: String?
+    /// Where the unreadable journal was moved (`…/easel.sqlite.corrupt-YYYYMMDD-HHMMSS`), when it was.
+    public let movedAsideTo: String?
+
     /// Opens (creating) the journal in `directory` and starts a session for this process.
-    /// - Throws: `JobError.storage` with the path and reason (unwritable folder, not a database, locked).
+    ///
+    /// A file that is not a readable SQLite database (garbage bytes, a damaged page) is never
+    /// deleted: it is moved to `easel.sqlite.corrupt-YYYYMMDD-HHMMSS` (with its `-wal`/`-shm`), a new
+    /// journal is started, and `recovery` says so.
+    /// - Throws: `JobError.storage` with the path and reason: an unwritable or unreadable folder or
+    ///   file, or a journal locked by another program for more than the 5 s busy timeout.
     public init(directory: String) throws(JobError) {
-        path = directory + "/easel.sqlite"
+        let path = directory + "/easel.sqlite"
+        self.path = path
+        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        catch { throw JobError.storage("\(directory): cannot create the journal folder: \(Self.reason(error))") }
+        var opened: (DatabasePool, Int)
+        var recovery: String?
+        var movedAsideTo: String?
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            var config = Configuration()
-            config.busyMode = .timeout(5)                   // another Easel writing: wait, do not fail
-            pool = try DatabasePool(path: path, configuration: config)
-            var migrator = DatabaseMigrator()
-            migrator.registerMigration("v1") { db in
-                try db.create(table: "session") { t in
-                    t.autoIncrementedPrimaryKey("id")
-                    t.column("pid", .integer).notNull()
-                    t.column("startedAt", .double).notNull()
-                }
-                try db.create(table: "job") { t in
-                    t.primaryKey("id", .integer)
-                    t.column("session", .integer).notNull().indexed()
-                    t.column("prompt", .text).notNull()
-                    t.column("negativePrompt", .text).notNull()
-                    t.column("width", .integer).notNull()
-                    t.column("height", .integer).notNull()
-                    t.column("seed", .integer).notNull()
-                    t.column("steps", .integer).notNull()
-                    t.column("backend", .text).notNull()
-                    t.column("state", .text).notNull().indexed()
-                    t.column("remoteID", .text)
-                    t.column("imageURL", .text)
-                    t.column("file", .text)
-                    t.column("imageWidth", .integer)
-                    t.column("imageHeight", .integer)
-                    t.column("errorKind", .text)
-                    t.column("errorMessage", .text)
-                    t.column("attempts", .integer).notNull()
-                    t.column("createdAt", .double).notNull().indexed()
-                    t.column("finishedAt", .double)
-                    t.column("updatedAt", .double).notNull()
-                    t.column("starred", .boolean).notNull().defaults(to: false)
-                }
-            }
-            // Two Easel processes may open a new journal at the same moment: the loser of the race
-            // finds the schema already made, so it simply tries again and sees nothing left to do.
-            var attempt = 0
-            while true {
-                do {
-                    try migrator.migrate(pool)
-                    break
-                } catch {
-                    attempt += 1
-                    if attempt >= 5 { throw error }
-                    usleep(useconds_t(50_000 * attempt))
-                }
-            }
-            session = try pool.write { db in
-                try db.execute(sql: "INSERT INTO session (pid, startedAt) VALUES (?, ?)",
-                               arguments: [Int(getpid()), Date().timeIntervalSince1970])
-                return Int(db.lastInsertedRowID)
-            }
-        } catch let error as DatabaseError {
-            throw .storage("\(directory)/easel.sqlite: \(error.message ?? "\(error.resultCode)")")
+            opened = try Self.open(path)
         } catch {
-            throw .storage("\(directory): \((error as NSError).localizedDescription)")
+            guard Self.isUnreadable(error) else { throw Self.storageError(error, path: path) }
+            do {
+                if Self.stillUnreadable(path) {
+                    let aside = try Self.moveAside(path)
+                    movedAsideTo = aside
+                    recovery = "\(path) was not a readable SQLite database (\(Self.reason(error))): moved it to \(aside) "
+                        + "and started a new, empty journal. Images in the gallery are untouched; "
+                        + "`sqlite3 \(aside) .recover` may salvage the old history."
+                }
+                opened = try Self.open(path)        // another Easel may have moved it aside first
+            } catch {
+                throw Self.storageError(error, path: path)
+            }
         }
+        (pool, session) = opened
+        self.recovery = recovery
+        self.movedAsideTo = movedAsideTo
+    }
+
+    private static func open(_ path: String) throws -> (DatabasePool, Int) {
+        var config = Configuration()
+        config.busyMode = .timeout(5)                   // another Easel writing: wait, do not fail
+        let pool = try DatabasePool(path: path, configuration: config)
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "session") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("pid", .integer).notNull()
+                t.column("startedAt", .double).notNull()
+            }
+            try db.create(table: "job") { t in
+                t.primaryKey("id", .integer)
+                t.column("session", .integer).notNull().indexed()
+                t.column("prompt", .text).notNull()
+                t.column("negativePrompt", .text).notNull()
+                t.column("width", .integer).notNull()
+                t.column("height", .integer).notNull()
+                t.column("seed", .integer).notNull()
+                t.column("steps", .integer).notNull()
+                t.column("backend", .text).notNull()
+                t.column("state", .text).notNull().indexed()
+                t.column("remoteID", .text)
+                t.column("imageURL", .text)
+                t.column("file", .text)
+                t.column("imageWidth", .integer)
+                t.column("imageHeight", .integer)
+                t.column("errorKind", .text)
+                t.column("errorMessage", .text)
+                t.column("attempts", .integer).notNull()
+                t.column("createdAt", .double).notNull().indexed()
+                t.column("finishedAt", .double)
+                t.column("updatedAt", .double).notNull()
+                t.column("starred", .boolean).notNull().defaults(to: false)
+            }
+        }
+        // Two Easel processes may open a new journal at the same moment: the loser of the race
+        // finds the schema already made, so it simply tries again and sees nothing left to do.
+        // A file that is not a database, locked past the busy timeout, or unwritable is not retried.
+        var attempt = 0
+        while true {
+            do {
+                try migrator.migrate(pool)
+                break
+            } catch {
+                attempt += 1
+                if attempt >= 5 || isUnreadable(error) || isFinal(error) { throw error }
+                usleep(useconds_t(50_000 * attempt))
+            }
+        }
+        // Read what start-up reads (the newest jobs, the sessions): a damaged page there is found now,
+        // while the file can still be moved aside, not halfway through start-up.
+        try pool.read { db in
+            _ = try Row.fetchAll(db, sql: """
+                SELECT * FROM job WHERE +state IN ('complete', 'failed', 'canceled') ORDER BY createdAt DESC LIMIT 500
+                """)
+            _ = try Row.fetchAll(db, sql: "SELECT * FROM session")
+        }
+        let session = try pool.write { db in
+            try db.execute(sql: "INSERT INTO session (pid, startedAt) VALUES (?, ?)",
+                           arguments: [Int(getpid()), Date().timeIntervalSince1970])
+            return Int(db.lastInsertedRowID)
+        }
+        return (pool, session)
+    }
+
+    // MARK: - Bad files
+
+    /// Not a database, or a damaged one (SQLITE_NOTADB, SQLITE_CORRUPT).
+    static func isUnreadable(_ error: any Error) -> Bool {
+        guard let e = error as? DatabaseError else { return false }
+        return e.resultCode == .SQLITE_NOTADB || e.resultCode == .SQLITE_CORRUPT
+    }
+
+    /// Errors that trying again will not fix: locked past the busy timeout, no permission, read-only.
+    static func isFinal(_ error: any Error) -> Bool {
+        guard let e = error as? DatabaseError else { return false }
+        return [.SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY, .SQLITE_AUTH,
+                .SQLITE_IOERR, .SQLITE_FULL].contains(e.resultCode)
+    }
+
+    /// Checks again, read-only, before moving a file aside: another Easel may already have replaced it.
+    static func stillUnreadable(_ path: String) -> Bool {
+        var config = Configuration()
+        config.readonly = true
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: config)
+            return try queue.read { try String.fetchOne($0, sql: "PRAGMA quick_check(1)") } != "ok"
+        } catch {
+            return isUnreadable(error)
+        }
+    }
+
+    /// Renames `path` (and its `-wal`/`-shm`) to `path.corrupt-YYYYMMDD-HHMMSS`, never over another file.
+    /// - Returns: the new path.
+    static func moveAside(_ path: String) throws(JobError) -> String {
+        var t = time_t(Date().timeIntervalSince1970)
+        var tm = tm()
+        localtime_r(&t, &tm)
+        let stamp = String(format: "%04d%02d%02d-%02d%02d%02d", Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1,
+                           Int(tm.tm_mday), Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec))
+        for n in 0..<100 {
+            let aside = "\(path).corrupt-\(stamp)" + (n == 0 ? "" : "-\(n)")
+            if link(path, aside) == 0 {
+                unlink(path)
+                for suffix in ["-wal", "-shm"] where link(path + suffix, aside + suffix) == 0 { unlink(path + suffix) }
+                return aside
+            }
+            if errno != EEXIST { throw .storage("\(path): cannot move the damaged journal aside: \(String(cString: strerror(errno)))") }
+        }
+        throw .storage("\(path): cannot move the damaged journal aside: too many earlier copies")
+    }
+
+    /// The journal's failure as `JobError.storage`, with the path and what to do.
+    static func storageError(_ error: any Error, path: String) -> JobError {
+        guard let e = error as? DatabaseError else { return .storage("\(path): \(reason(error))") }
+        switch e.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return .storage("\(path) is locked by another program (waited 5 s): close it, or use --state-dir for a separate journal")
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB:
+            return .storage("\(path): \(reason(error)) — quit Easel and move the file aside (the next start makes a new journal), or try `sqlite3 \(path) .recover`")
+        case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY, .SQLITE_AUTH:
+            return .storage("\(path): \(reason(error)) — check the permissions of the file and its folder, or use --state-dir")
+        default:
+            return .storage("\(path): \(reason(error))")
+        }
+    }
+
+    /// SQLite's message, else the system's.
+    static func reason(_ error: any Error) -> String {
+        if let e = error as? DatabaseError { return e.message ?? "\(e.resultCode)" }
+        return (error as NSError).localizedDescription
     }
 
     /// The first job id this session may use.

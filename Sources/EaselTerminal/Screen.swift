@@ -220,6 +220,36 @@ public final class Screen {
     /// Retries on `EINTR` and partial writes.
     public func writeRaw(_ bytes: [UInt8]) { TerminalIO.writeAll(STDOUT_FILENO, bytes) }
 
+    /// Gives the terminal back to the shell before the process stops (C-z, SIGTSTP): bracketed paste
+    /// off, then `endwin()`, which leaves the alternate screen, shows the cursor and restores the
+    /// modes curses found at start. `resume()` undoes it.
+    public func suspend() {
+        guard !ended else { return }
+        TerminalIO.writeAll(STDOUT_FILENO, Array("\u{1B}[?2004l".utf8))
+        endwin()
+    }
+
+    /// Takes the terminal back after `fg` (SIGCONT): `doupdate` after `endwin` restores curses' modes,
+    /// the alternate screen and the mouse; then bracketed paste, the terminal's current size (it may
+    /// have changed while stopped), and a full repaint on the next `draw`.
+    public func resume() {
+        guard !ended else { return }
+        doupdate()
+        TerminalIO.writeAll(STDOUT_FILENO, Array("\u{1B}[?2004h".utf8))
+        resizeToTerminal()
+        invalidateAll()
+    }
+
+    /// After a SIGCONT that Easel did not ask for (`kill -STOP`, then `kill -CONT`): the shell may
+    /// have reset the terminal's modes meanwhile, so they are set again and everything is repainted.
+    public func reclaim() {
+        guard !ended else { return }
+        reset_prog_mode()
+        TerminalIO.writeAll(STDOUT_FILENO, Array("\u{1B}[?2004h".utf8))
+        resizeToTerminal()
+        invalidateAll()
+    }
+
     /// Leaves curses and restores the terminal's modes. Safe to call more than once.
     public func end() {
         guard !ended else { return }

@@ -87,16 +87,16 @@ struct ClientOptions: ParsableArguments {
     /// Failed saves wait here for a retry: `<state dir>/pending`.
     var pendingImages: PendingImages { PendingImages(directory: (stateDir ?? Journal.defaultDirectory()) + "/pending") }
 
-    /// Opens the job journal (SQLite) for this process.
+    /// Opens the job journal (SQLite) for this process; a damaged journal moved aside is reported on stderr.
     func openJournal() throws -> Journal {
-        do { return try Journal(directory: stateDir ?? Journal.defaultDirectory()) }
-        catch { throw CLIError("journal: \(error.message)") }
+        try Journal.openReporting(directory: stateDir ?? Journal.defaultDirectory())
     }
 
     /// Fails early, before anything is generated, when the gallery cannot be written.
     func checkGallery(_ config: Config = Config()) throws {
-        do { try Gallery(directory: galleryDirectory(config)).checkWritable() }
-        catch { throw CLIError("gallery: \(error.message)") }
+        let dir = galleryDirectory(config)
+        do { try Gallery(directory: dir).checkWritable() }
+        catch { throw CLIError("gallery \(dir) cannot be used: \(error.detail) (choose another with --gallery DIR)") }
     }
 
     /// Starts the embedded demo backend: the reference server on loopback.
@@ -323,7 +323,7 @@ extension Easel {
                     return r.job(now: now, wallNow: wallNow)
                 }
             } catch {
-                throw CLIError("journal: \(error.message)")
+                throw CLIError("journal: \(error.detail)")
             }
             if let draft = JournalSync.savedDraft(journal: journal) { state.editor = PromptEditor(draft) }
             let app = TerminalApp()
@@ -339,7 +339,16 @@ extension Easel {
             options.sixelColors = preview.sixelColors ?? config.sixelColors ?? 256
             options.probeTimeout = .milliseconds(Int((preview.probeTimeout ?? config.probeTimeout ?? 1) * 1000))
             options.themeName = theme ?? config.theme ?? "default"
-            options.warnings = config.warnings + set.warnings
+            // The status bar is one line: the essentials first (stderr has the whole sentence).
+            let journalWarning = journal.movedAsideTo.map {
+                "journal was unreadable: moved to \(($0 as NSString).lastPathComponent), a new one started (details on stderr)"
+            }
+            options.warnings = (journalWarning.map { [$0] } ?? []) + config.warnings + set.warnings
+            switch ProcessInfo.processInfo.environment["EASEL_DEBUG_CRASH"] ?? "" {
+            case "": break
+            case "background": options.crashInBackgroundTask = true
+            case let other: throw CLIError("EASEL_DEBUG_CRASH=\(other): the only value is background (a crash in a detached task, for testing)")
+            }
             options.notify = notify ?? config.notify ?? .on
             options.mouse = mouse ?? config.mouse ?? false
             options.color = ProcessInfo.processInfo.environment["NO_COLOR"].map { $0.isEmpty } ?? true
@@ -712,10 +721,9 @@ extension Easel {
         var stateDir: String?
 
         func run() throws {
-            let journal: Journal
-            do { journal = try Journal(directory: stateDir ?? Journal.defaultDirectory()) } catch { throw CLIError("journal: \(error.message)") }
+            let journal = try Journal.openReporting(directory: stateDir ?? Journal.defaultDirectory())
             let rows: [JobRecord]
-            do { rows = try journal.history(limit: max(1, limit), search: search) } catch { throw CLIError(error.message) }
+            do { rows = try journal.history(limit: max(1, limit), search: search) } catch { throw CLIError("journal: \(error.detail)") }
             for r in rows {
                 if json {
                     let data = (try? JSONEncoder().encode(r)) ?? Data()
@@ -733,6 +741,27 @@ extension Easel {
 
 extension GraphicsChoice: ExpressibleByArgument {}
 extension NotifyMode: ExpressibleByArgument {}
+
+extension Journal {
+    /// Opens the journal in `directory`; when a damaged file was moved aside, says so on stderr.
+    /// - Throws: `CLIError` "journal: PATH …" with the reason (locked, permissions).
+    static func openReporting(directory: String) throws -> Journal {
+        let journal: Journal
+        do { journal = try Journal(directory: directory) } catch { throw CLIError("journal: \(error.detail)") }
+        if let recovery = journal.recovery {
+            FileHandle.standardError.write(Data("easel: journal: \(Sanitize.line(recovery))\n".utf8))
+        }
+        return journal
+    }
+}
+
+extension JobError {
+    /// The reason without the category's lead-in ("could not save: "), for start-up checks.
+    var detail: String {
+        if case .storage(let why) = self { return Sanitize.line(why) }
+        return message
+    }
+}
 
 /// A failure to report in one line ("Error: …", exit status 1), without the usage text.
 struct CLIError: Error, CustomStringConvertible {

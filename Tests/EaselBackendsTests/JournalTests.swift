@@ -98,6 +98,70 @@ struct JournalTests {
         #expect(s.finishedJobs.contains { $0.id == JobID(4) })
     }
 
+    @Test func aFileOfGarbageIsMovedAsideNeverDeletedAndANewJournalStarts() throws {
+        let dir = tempDir()
+        let garbage = Data((0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) })
+        try garbage.write(to: URL(fileURLWithPath: dir + "/easel.sqlite"))
+        let journal = try Journal(directory: dir)
+        let recovery = try #require(journal.recovery)
+        let aside = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("easel.sqlite.corrupt-") }
+        #expect(aside.count == 1)
+        #expect(recovery.contains("\(dir)/easel.sqlite was not a readable SQLite database"), "\(recovery)")
+        #expect(recovery.contains("moved it to \(dir)/\(aside.first ?? "?")"), "\(recovery)")
+        #expect(journal.movedAsideTo == "\(dir)/\(aside.first ?? "?")")
+        #expect(FileManager.default.contents(atPath: dir + "/" + (aside.first ?? "")) == garbage)
+        try journal.write([record(journal.firstJobID, session: journal.session)])
+        #expect(try journal.count() == 1)
+        // The next open finds a good journal: nothing to recover.
+        #expect(try Journal(directory: dir).recovery == nil)
+    }
+
+    @Test func aDamagedPageIsMovedAsideToo() throws {
+        let dir = tempDir()
+        let first = try Journal(directory: dir)
+        try first.write((0..<400).map { record(first.firstJobID + $0, session: first.session, prompt: String(repeating: "p", count: 200)) })
+        let db = try DatabaseQueue(path: dir + "/easel.sqlite")
+        try db.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        try db.close()
+        // Overwrite every page after the first (the header and schema) with garbage:
+        // SQLite opens the file, then says "database disk image is malformed" when it reads a table.
+        let size = try #require(FileManager.default.attributesOfItem(atPath: dir + "/easel.sqlite")[.size] as? Int)
+        let handle = try #require(FileHandle(forUpdatingAtPath: dir + "/easel.sqlite"))
+        try handle.seek(toOffset: 4096)
+        handle.write(Data(repeating: 0xA5, count: size - 4096))
+        try handle.close()
+        for suffix in ["-wal", "-shm"] { unlink(dir + "/easel.sqlite" + suffix) }
+        let journal = try Journal(directory: dir)
+        let recovery = try #require(journal.recovery, "the damaged journal was kept in use")
+        #expect(recovery.contains("not a readable SQLite database (database disk image is malformed)"), "\(recovery)")
+        #expect(try journal.count() == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).contains { $0.hasPrefix("easel.sqlite.corrupt-") })
+    }
+
+    @Test func aJournalLockedByAnotherConnectionIsAStorageErrorThatSaysSo() async throws {
+        let dir = tempDir()
+        _ = try Journal(directory: dir)
+        let other = try DatabaseQueue(path: dir + "/easel.sqlite")
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+            Thread {
+                c.resume(with: Result {
+                    try other.inTransaction(.exclusive) { _ in
+                        let start = ContinuousClock.now
+                        do {
+                            _ = try Journal(directory: dir)
+                            Issue.record("opened a journal locked by another connection")
+                        } catch {
+                            #expect(error as? JobError == .storage("\(dir)/easel.sqlite is locked by another program (waited 5 s): close it, or use --state-dir for a separate journal"))
+                            #expect(ContinuousClock.now - start >= .seconds(4), "did not wait for the lock")
+                        }
+                        return .rollback
+                    }
+                })
+            }.start()
+        }
+        #expect(try Journal(directory: dir).recovery == nil)
+    }
+
     @Test func anUnwritableStateFolderIsAStorageErrorWithThePath() {
         #expect(throws: JobError.self) { try Journal(directory: "/proc/easel-state") }
     }

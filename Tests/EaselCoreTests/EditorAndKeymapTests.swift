@@ -27,6 +27,20 @@ struct EditorAndKeymapTests {
         #expect(e.cursor == 3)
     }
 
+    @Test func ctrlZAsksTheLoopToSuspendFromEveryPaneAndKeepsThePrompt() {
+        for focus in [Pane.prompt, .queue, .history] {
+            var store = ReducerHarness(state: .fixture(prompt: "a red fox"))
+            store.send(.key(.tab)) { $0.focus = .queue }
+            if focus == .history { store.send(.key(.tab)) { $0.focus = .history } }
+            if focus == .prompt { store.send(.key(.backTab)) { $0.focus = .prompt } }
+            store.send(.key(.ctrl("z"))) { $0.suspendRequests = 1 }         // no effects, the text stays
+            store.send(.key(.ctrl("z"))) { $0.suspendRequests = 2 }
+        }
+        let unbound = try? Keymap.default.overriding([.global: [("C-z", "none")]])
+        #expect(unbound?.command(for: .ctrl("z"), in: .prompt) == nil)
+        #expect(Keymap.default.helpRows(in: .global).contains { $0.command == .suspend && $0.keys == ["C-z"] })
+    }
+
     @Test func ctrlDQuitsOnlyWhenThePromptIsEmpty() {
         var s = AppState.fixture(prompt: "ab")
         _ = reduce(&s, .key(.ctrl("a")))

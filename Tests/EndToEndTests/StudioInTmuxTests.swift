@@ -116,9 +116,16 @@ struct JournalResumeTests {
         let gallery = dir + "/gallery"
         // An external server that outlives the studio (the embedded one would die with it).
         let server = Tmux()
-        defer { server.kill() }
+        let serverPid = dir + "/server-pid"
+        defer {
+            // `tmux kill-server` alone has been seen to leave `easel serve` running: end it by its pid.
+            if let pid = try? String(contentsOfFile: serverPid, encoding: .utf8) {
+                Harness.run(["kill", "-TERM", pid.trimmingCharacters(in: .whitespacesAndNewlines)], capture: false)
+            }
+            server.kill()
+        }
         let port = 20_000 + Int.random(in: 0..<20_000)
-        #expect(server.start("\(Harness.binary) serve --port \(port) --latency 3 --quiet"))
+        #expect(server.start("sh -c 'echo $$ > \(serverPid); exec \(Harness.binary) serve --port \(port) --latency 3 --quiet'"))
         #expect(await Harness.waitUntil(.seconds(10)) { server.capture().contains("listening") }, "\(server.capture())")
 
         var studio = Tmux()
