@@ -128,7 +128,7 @@ public struct ComfyUIBackend: GenerationBackend {
             var out = s
             for p in Placeholder.allCases where out.contains(p.token) {
                 let v = values[p]
-                let text = (v as? Double).map { $0 == $0.rounded() ? String(Int($0)) : String($0) } ?? "\(v ?? "")"
+                let text = (v as? Double).map { $0 == $0.rounded() && abs($0) < 1e15 ? String(Int($0)) : String($0) } ?? "\(v ?? "")"
                 out = out.replacingOccurrences(of: p.token, with: text)
             }
             return out

@@ -84,7 +84,7 @@ public final class FalBackend: GenerationBackend {
                 table[id] = Links(status: trusted("status_url", fallback.status), response: trusted("response_url", fallback.response),
                                   cancel: trusted("cancel_url", fallback.cancel))
             }
-            return (RemoteJobID(id), .queued(position: (o["queue_position"] as? Int).flatMap { $0 >= 0 ? $0 + 1 : nil }))
+            return (RemoteJobID(id), .queued(position: (o["queue_position"] as? Int).flatMap { (0..<1_000_000).contains($0) ? $0 + 1 : nil }))
         } catch { throw await key.clean(error) }
     }
 
@@ -105,7 +105,7 @@ public final class FalBackend: GenerationBackend {
             }
             let logs = ((o["logs"] as? [[String: Any]]) ?? []).compactMap { $0["message"] as? String }
             switch state {
-            case "IN_QUEUE": return .queued(position: (o["queue_position"] as? Int).flatMap { $0 >= 0 ? $0 + 1 : nil })
+            case "IN_QUEUE": return .queued(position: (o["queue_position"] as? Int).flatMap { (0..<1_000_000).contains($0) ? $0 + 1 : nil })
             case "IN_PROGRESS": return .running(progress: Hosted.progress(fromLogs: logs))
             case "COMPLETED", "FAILED", "ERROR": return await key.clean(try await result(l.response, auth: auth, logs: logs))
             case "CANCELED", "CANCELLED": return .failed("canceled on fal")
