@@ -24,6 +24,10 @@ struct StartupBench {
         let flags: String
         let bigJournal: Bool
         let isFloor: Bool
+        /// Measured on a bare pty of the bench's own instead of in tmux.
+        var pty = false
+        /// On the bare pty: answer the probe's DA1 query at once.
+        var answerDA1 = false
     }
 
     var cases: [Case] {
@@ -35,6 +39,11 @@ struct StartupBench {
                           flags: "--graphics none --probe-timeout 0", bigJournal: true, isFloor: false))
         }
         c.append(Case(label: "floor: `printf` of the frame's first and last row", flags: "", bigJournal: false, isFloor: true))
+        c += [Case(label: "pty: `--graphics none --probe-timeout 0`, empty journal", flags: "--graphics none --probe-timeout 0",
+                   bigJournal: false, isFloor: false, pty: true),
+              Case(label: "pty: default probe, DA1 answered at once, empty journal", flags: "",
+                   bigJournal: false, isFloor: false, pty: true, answerDA1: true),
+              Case(label: "pty floor: spawn `printf quit`", flags: "", bigJournal: false, isFloor: true, pty: true)]
         return c
     }
 
@@ -72,6 +81,10 @@ struct StartupBench {
                 let name = "start\(run)-\(k)"
                 let state = c.bigJournal ? bigStateHome! : dir + "/state-start-\(run)-\(k)"
                 let gallery = dir + "/gallery-start"
+                if c.pty {
+                    result.startup[c.label, default: []].append(try ptyStartup(c, state: state, gallery: gallery))
+                    continue
+                }
                 let t0 = Clock.now()
                 tmux.open(name, stateHome: state, command: command(c, gallery: gallery))
                 let t1 = tmux.waitFor(name, timeout: 30, interval: Self.pollInterval, TmuxSession.isFullFrame)
@@ -102,6 +115,21 @@ struct StartupBench {
         }
         await server.stop()
         return result
+    }
+
+    /// Start-up on the bench's own pty: spawn → the status bar's last word ("quit") read from the master.
+    private func ptyStartup(_ c: Case, state: String, gallery: String) throws -> Double {
+        var env = ProcessInfo.processInfo.environment
+        env["TERM"] = "xterm-256color"
+        env["XDG_STATE_HOME"] = state
+        for k in ["TMUX", "LINES", "COLUMNS"] { env[k] = nil }
+        let argv = c.isFloor ? [Subprocess.which("printf") ?? "/usr/bin/printf", "quit"]
+            : [easel, "--gallery", gallery] + c.flags.split(separator: " ").map(String.init)
+        do {
+            return try PtyLaunch.timeToOutput(argv, environment: env, marker: "quit", answerDA1: c.answerDA1)
+        } catch {
+            throw BenchError("start-up (\(c.label)): \(error)")
+        }
     }
 
     /// One studio with `--graphics GRAPHICS`: memory once idle, then after a 1024×1024 job has been
@@ -152,11 +180,12 @@ struct StartupBench {
     }
 
     func markdown(_ r: Result) -> String {
-        let floor = r.startup[cases.last!.label]?.median ?? 0
+        let floors = Dictionary(cases.filter(\.isFloor).map { ($0.pty, r.startup[$0.label]?.median ?? 0) }) { a, _ in a }
         var rows = ""
         for c in cases {
             let times = r.startup[c.label] ?? []
             let med = times.median ?? .nan
+            let floor = floors[c.pty] ?? 0
             if c.isFloor {
                 rows += "| \(c.label) | \(times.summary(1, scale: 1000)) | — | measurement floor | |\n"
             } else {
@@ -188,7 +217,14 @@ struct StartupBench {
         parsing, the embedded demo server's start, opening (creating) the journal, the terminal probe and \
         ncurses set-up. The **floor** runs `printf` of those two rows in the same kind of session: tmux \
         session and pane creation, `sh`, and the polling's granularity (each `capture-pane` is a process \
-        start of its own); *net* = median − floor median. \(runs) run(s), cases interleaved and rotated per run.
+        start of its own); *net* = median − floor median. \
+        The **pty** rows measure the same start-up without tmux: `easel` is spawned (new session, a \
+        120×36 pseudo-terminal of the bench's as its controlling terminal, `TERM=xterm-256color`) and the \
+        bench reads the master side until the status bar's last word, `quit`, arrives (the frame's last \
+        text: ncurses writes rows top to bottom). Nothing emulates a terminal there, so for the default \
+        probe the bench answers the DA1 query itself at once (`CSI ? 62 ; 22 c`, no sixel), as a local \
+        terminal would; the pty floor spawns `printf quit` the same way. \(runs) run(s), cases interleaved \
+        and rotated per run.
 
         | Case | Median ms (min–max) | Net ms | Goal | Met |
         |---|---:|---:|---|---|

@@ -100,6 +100,8 @@ enum Subprocess {
 final class PseudoTerminal {
     let master: Int32
     let slave: Int32
+    /// The slave's path (`/dev/pts/N`), for a child to open as its controlling terminal.
+    let slavePath: String
 
     init?(columns: Int, rows: Int, pixels: PixelBox) {
         // posix_openpt/grantpt/unlockpt/ptsname are hidden from Swift's Glibc module (_XOPEN_SOURCE), so
@@ -112,7 +114,8 @@ final class PseudoTerminal {
             close(master)
             return nil
         }
-        slave = open("/dev/pts/\(number)", O_RDWR | O_NOCTTY | O_CLOEXEC)
+        slavePath = "/dev/pts/\(number)"
+        slave = open(slavePath, O_RDWR | O_NOCTTY | O_CLOEXEC)
         guard slave >= 0 else {
             close(master)
             return nil

@@ -99,7 +99,8 @@ struct BenchSmokeTests {
         #expect(r.status == 0, "\(r.out)")
         let idle = try #require(Self.row(r.out, "idle CPU"), "\(r.out)")
         #expect(idle.count > 1 && idle[1].hasSuffix("% of a core"), "\(idle)")
-        for label in ["`--graphics none --probe-timeout 0`, empty journal", "default probe", "floor:"] {
+        for label in ["`--graphics none --probe-timeout 0`, empty journal", "default probe", "floor:",
+                      "pty: `--graphics none --probe-timeout 0`", "pty: default probe", "pty floor:"] {
             let cells = try #require(Self.row(r.out, label), "no start-up row \(label):\n\(r.out)")
             let ms = Double(cells[1].split(separator: " ").first ?? "")
             #expect(ms != nil && ms! > 0 && ms! < 30_000, "\(cells)")
