@@ -24,6 +24,8 @@ enum BenchDocument {
             }
         }
         for s in sections where produced.contains(s.title) { bodies.append((s.title, s.body)) }
+        // The goals table opens the document.
+        if let i = bodies.firstIndex(where: { $0.0 == GoalSummary.title }) { bodies.insert(bodies.remove(at: i), at: 0) }
         for (_, body) in bodies { out += "\n" + body.trimmingCharacters(in: .newlines) + "\n" }
         return out
     }

@@ -70,6 +70,14 @@ struct HistoryBench {
         String(format: "%.2f", Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15)
     }
 
+    func goals(_ r: Result) -> [GoalRow] {
+        let startup = Self.median(r.startup), key = Self.median(r.keystroke)
+        return [GoalRow(section: "History and journal", figure: "start-up work in process, \(jobs.formatted()) jobs in the journal",
+                        value: "\(Self.ms(startup)) ms", goal: "< 100 ms", met: startup < .milliseconds(100)),
+                GoalRow(section: "History and journal", figure: "keystroke (reduce + render) in the history pane, \(r.loaded) jobs in memory",
+                        value: "\(Self.ms(key)) ms", goal: "< 2 ms", met: key < .milliseconds(2))]
+    }
+
     func markdown(_ r: Result) -> String {
         let startup = Self.median(r.startup), key = Self.median(r.keystroke), keyAll = Self.median(r.keystrokeAll)
         let okStart = startup < .milliseconds(100), okKey = key < .milliseconds(2)

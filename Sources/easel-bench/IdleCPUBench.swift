@@ -52,6 +52,12 @@ struct IdleCPUBench {
 
     func percent(_ s: Sample) -> Double { Double(s.ticks) / ProcStat.ticksPerSecond / s.wall * 100 }
 
+    func goals(_ r: Result) -> [GoalRow] {
+        let median = r.samples.map(percent).median ?? .nan
+        return [GoalRow(section: Self.title, figure: "idle CPU, \(jobs.formatted()) jobs in history", value: String(format: "%.2f %%", median),
+                        goal: "< \(Int(Self.goalPercent)) % of a core", met: median < Self.goalPercent)]
+    }
+
     func markdown(_ r: Result) -> String {
         let percents = r.samples.map(percent)
         let median = percents.median ?? .nan

@@ -144,6 +144,19 @@ struct JobOverheadBench {
         return String(decoding: out, as: UTF8.self)
     }
 
+    func goals(_ r: Result) -> [GoalRow] {
+        let total = r.runs.map { Double($0.requests.count) }.median ?? .nan
+        let minimum = r.runs.map { Double($0.minimumRequests) }.median ?? .nan
+        let excess = r.runs.map { $0.delay - $0.delayFloor }.median ?? .nan
+        let delay = r.runs.map(\.delay).median ?? .nan, floor = r.runs.map(\.delayFloor).median ?? .nan
+        return [GoalRow(section: Self.title, figure: "requests per job, \(String(format: "%g", latency)) s latency, 2 s poll",
+                        value: String(format: "%.0f (minimum %.0f)", total, minimum), goal: "= the minimum",
+                        met: r.runs.allSatisfy { $0.requests.count == $0.minimumRequests }),
+                GoalRow(section: Self.title, figure: "completion → on screen",
+                        value: String(format: "%.0f ms (floor %.0f, +%.0f)", delay * 1000, floor * 1000, excess * 1000),
+                        goal: "floor + < \(Int(Self.delayGoalAboveFloor * 1000)) ms", met: excess < Self.delayGoalAboveFloor)]
+    }
+
     func markdown(_ r: Result) -> String {
         let runs = r.runs
         func d(_ xs: [Double], _ digits: Int = 0) -> String { xs.summary(digits, scale: 1000) }

@@ -80,6 +80,14 @@ struct KeystrokeBench {
         return result
     }
 
+    func goals(_ r: Result) -> [GoalRow] {
+        r.timings.map { s, t in
+            let med = t.total.median ?? .nan, p99 = t.total.percentile(0.99) ?? .nan
+            return GoalRow(section: Self.title, figure: "\(s.label) (\(jobs.formatted()) jobs in the journal), median / p99",
+                           value: "\(msText(med)) / \(msText(p99)) ms", goal: "median < \(Int(Self.goal * 1000)) ms", met: med < Self.goal)
+        }
+    }
+
     func markdown(_ r: Result) -> String {
         var rows = ""
         for (s, t) in r.timings {

@@ -91,6 +91,7 @@ var machine = MachineInfo.collect()
 let dir = NSTemporaryDirectory() + "easel-bench-\(getpid())-\(UInt32.random(in: .min ... .max))"
 var failures: [String] = []
 var sections: [(title: String, body: String)] = []
+var goals: [GoalRow] = []
 @MainActor func wanted(_ s: Options.Section) -> Bool { options.only?.contains(s) ?? true }
 
 /// Runs one section, recording its failure without stopping the others.
@@ -116,6 +117,7 @@ if wanted(.preview) {
         stderrLine("easel-bench: preview pipeline, \(config.runs) run(s), box \(config.box.width)×\(config.box.height)")
         let results = PreviewBench(config: config, dir: dir).run(images: images)
         failures += results.failures
+        goals += GoalSummary.preview(results)
         machine.loadAfter = MachineInfo.loadAverage()
         return (PreviewReport.title, PreviewReport(results: results, machine: machine).markdown)
     }
@@ -126,6 +128,7 @@ if wanted(.history) || wanted(.keystroke) {
     await section("history") {
         stderrLine("easel-bench: journal with \(history.jobs) jobs")
         let h = try history.run()
+        if wanted(.history) { goals += history.goals(h) }
         return ("History and journal", history.markdown(h))
     }
     if !wanted(.history) { sections.removeAll { $0.title == "History and journal" } }
@@ -134,7 +137,9 @@ if wanted(.keystroke) {
     await section("keystroke") {
         let bench = KeystrokeBench(journalDir: dir + "/journal", jobs: history.jobs, keystrokes: smoke ? 50 : 1_000)
         stderrLine("easel-bench: keystroke latency, \(bench.keystrokes) keys per row")
-        return (KeystrokeBench.title, bench.markdown(try bench.run()))
+        let r = try bench.run()
+        goals += bench.goals(r)
+        return (KeystrokeBench.title, bench.markdown(r))
     }
 }
 if wanted(.idle) || wanted(.startup) || wanted(.jobs) {
@@ -151,21 +156,27 @@ if wanted(.idle) || wanted(.startup) || wanted(.jobs) {
                 let bench = IdleCPUBench(jobs: idleJobs, seconds: smoke ? 2 : 10, runs: smoke ? 1 : 3,
                                          stateHome: bigState, easel: easel, gallery: gallery)
                 stderrLine("easel-bench: idle CPU, \(bench.runs) × \(Int(bench.seconds)) s")
-                return (IdleCPUBench.title, bench.markdown(try bench.run(tmux)))
+                let r = try bench.run(tmux)
+                goals += bench.goals(r)
+                return (IdleCPUBench.title, bench.markdown(r))
             }
         }
         if wanted(.startup) {
             await section("start-up") {
                 let bench = StartupBench(runs: smoke ? 1 : config.runs, easel: easel, dir: dir, bigStateHome: bigState, bigJobs: idleJobs)
                 stderrLine("easel-bench: start-up and memory, \(bench.runs) run(s)")
-                return (StartupBench.title, bench.markdown(try await bench.run(tmux)))
+                let r = try await bench.run(tmux)
+                goals += bench.goals(r)
+                return (StartupBench.title, bench.markdown(r))
             }
         }
         if wanted(.jobs) {
             await section("job overhead") {
                 let bench = JobOverheadBench(latency: smoke ? 1 : 3, runs: smoke ? 1 : 5, easel: easel, dir: dir)
                 stderrLine("easel-bench: job overhead, \(bench.runs) job(s) of \(bench.latency) s")
-                return (JobOverheadBench.title, bench.markdown(try await bench.run(tmux)))
+                let r = try await bench.run(tmux)
+                goals += bench.goals(r)
+                return (JobOverheadBench.title, bench.markdown(r))
             }
         }
     } catch {
@@ -174,6 +185,7 @@ if wanted(.idle) || wanted(.startup) || wanted(.jobs) {
     tmux.killServer()
 }
 try? FileManager.default.removeItem(atPath: dir)
+if !goals.isEmpty { sections.insert((GoalSummary.title, GoalSummary.markdown(goals, partial: options.only != nil)), at: 0) }
 if machine.loadAfter == "?" { machine.loadAfter = MachineInfo.loadAverage() }
 
 print(BenchDocument.title + "\n\n" + machine.markdown + "\n")
