@@ -88,6 +88,14 @@ struct KeystrokeBench {
         }
     }
 
+    func shares(_ r: Result) -> String {
+        r.timings.map { s, t in
+            let total = t.total.median ?? .nan
+            func pct(_ xs: [Double]) -> String { String(format: "%.0f %%", (xs.median ?? .nan) / total * 100) }
+            return "\(s.label.split(separator: ":").first ?? "") — reduce \(pct(t.reduce)), render \(pct(t.render)), draw \(pct(t.draw))"
+        }.joined(separator: "; ")
+    }
+
     func markdown(_ r: Result) -> String {
         var rows = ""
         for (s, t) in r.timings {
@@ -111,6 +119,8 @@ struct KeystrokeBench {
         | Keystrokes | reduce | render | draw | **total median** | total p99 | bytes to the tty per key | Goal | Met |
         |---|---:|---:|---:|---:|---:|---:|---|---|
         \(rows)
+        Shares of the median total (medians of each part ÷ the median total): \(shares(r)).
+
         """
     }
 }

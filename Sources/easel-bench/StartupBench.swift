@@ -57,6 +57,9 @@ struct StartupBench {
         let graphics: String
         /// True when the studio used the bench's in-process server (`--server`) instead of its embedded one.
         var external = false
+        /// Diagnostic: glibc malloc limited to one arena (`MALLOC_ARENA_MAX=1`), to show how much of the
+        /// RSS is freed memory the per-thread arenas keep.
+        var oneArena = false
         var idleKiB: [Int] = []
         var rssKiB: [Int] = []
         var peakKiB: [Int] = []
@@ -102,10 +105,10 @@ struct StartupBench {
         do { try await server.start() } catch { throw BenchError("memory: the reference server did not start: \(error)") }
         let serverURL = await server.baseURL
         do {
-            for (graphics, external) in [("sixel", false), ("blocks", false), ("sixel", true)] {
-                var row = MemoryRow(graphics: graphics, external: external)
+            for (graphics, external, oneArena) in [("sixel", false, false), ("blocks", false, false), ("sixel", true, false), ("sixel", false, true)] {
+                var row = MemoryRow(graphics: graphics, external: external, oneArena: oneArena)
                 for run in 0..<max(1, runs / 3) {
-                    try measureMemory(tmux, graphics: graphics, server: external ? serverURL : nil, run: run, into: &row)
+                    try measureMemory(tmux, graphics: graphics, server: external ? serverURL : nil, oneArena: oneArena, run: run, into: &row)
                 }
                 result.memory.append(row)
             }
@@ -134,14 +137,16 @@ struct StartupBench {
 
     /// One studio with `--graphics GRAPHICS`: memory once idle, then after a 1024×1024 job has been
     /// generated, saved and its preview shown, once RSS has stopped changing.
-    private func measureMemory(_ tmux: TmuxSession, graphics: String, server: String?, run: Int, into row: inout MemoryRow) throws {
-        let tag = "\(graphics)-\(server == nil ? "demo" : "ext")-\(run)"
+    private func measureMemory(_ tmux: TmuxSession, graphics: String, server: String?, oneArena: Bool, run: Int,
+                               into row: inout MemoryRow) throws {
+        let tag = "\(graphics)-\(server == nil ? "demo" : "ext")\(oneArena ? "-arena1" : "")-\(run)"
         let name = "mem-\(tag)"
         let gallery = dir + "/gallery-mem-\(tag)"
         let backend = server.map { "--server \($0)" } ?? "--latency 0.5"
         let c = Case(label: "", flags: "--graphics \(graphics) --probe-timeout 0 --width 1024 --height 1024 \(backend)",
                      bigJournal: false, isFloor: false)
-        tmux.open(name, stateHome: dir + "/state-mem-\(tag)", command: command(c, gallery: gallery))
+        tmux.open(name, stateHome: dir + "/state-mem-\(tag)",
+                  command: command(c, gallery: gallery).replacingOccurrences(of: "exec env ", with: oneArena ? "exec env MALLOC_ARENA_MAX=1 " : "exec env "))
         defer { tmux.close(name) }
         guard tmux.waitFor(name, timeout: 30, interval: 0.05, TmuxSession.isFullFrame) != nil,
               let pid = tmux.panePID(name), ProcStat.name(pid) == "easel" else {
@@ -192,12 +197,28 @@ struct StartupBench {
             rows.append(GoalRow(section: Self.title, figure: "start-up to the first frame, \(c.label) (net of the floor)",
                                 value: String(format: "%.1f ms", n * 1000), goal: "< \(Int(Self.goalStartup * 1000)) ms", met: n < Self.goalStartup))
         }
-        for m in r.memory {
+        for m in r.memory where !m.oneArena {
             let rss = (m.rssKiB.map { Double($0) / 1024 }).median ?? .nan
             rows.append(GoalRow(section: Self.title, figure: "VmRSS, `--graphics \(m.graphics)`\(m.external ? " --server …" : ""), one 1024² preview shown",
                                 value: String(format: "%.1f MiB", rss), goal: "< \(Int(Self.goalRSSMiB)) MB", met: rss < Self.goalRSSMiB))
         }
         return rows
+    }
+
+    /// Where the sixel row's memory goes, from the differences between rows of this run.
+    func memoryShares(_ r: Result) -> String {
+        func rss(_ external: Bool, _ oneArena: Bool) -> Double? {
+            r.memory.first { $0.graphics == "sixel" && $0.external == external && $0.oneArena == oneArena }
+                .flatMap { $0.rssKiB.map { Double($0) / 1024 }.median }
+        }
+        guard let sixel = rss(false, false), let alone = rss(true, false), let arena = rss(false, true),
+              let idle = r.memory.first(where: { $0.graphics == "sixel" && !$0.external && !$0.oneArena })
+                .flatMap({ $0.idleKiB.map { Double($0) / 1024 }.median }) else { return "" }
+        return "Where the sixel row's \(String(format: "%.1f", sixel)) MiB go (differences of medians): " +
+            "\(String(format: "%.1f", idle)) MiB idle before the job; " +
+            "the embedded demo server's share (sixel − sixel with `--server`) \(String(format: "%.1f", sixel - alone)) MiB; " +
+            "freed memory kept by glibc's per-thread malloc arenas (sixel − sixel with `MALLOC_ARENA_MAX=1`) " +
+            "\(String(format: "%.1f", sixel - arena)) MiB."
     }
 
     func markdown(_ r: Result) -> String {
@@ -218,10 +239,12 @@ struct StartupBench {
         for m in r.memory {
             let mib: ([Int]) -> [Double] = { $0.map { Double($0) / 1024 } }
             let rss = mib(m.rssKiB).median ?? .nan
-            let label = m.external ? "`--graphics \(m.graphics) --server …` (no embedded server), one 1024² preview shown"
+            let label = m.oneArena ? "diagnostic: `--graphics \(m.graphics)` with `MALLOC_ARENA_MAX=1`, one 1024² preview shown"
+                : m.external ? "`--graphics \(m.graphics) --server …` (no embedded server), one 1024² preview shown"
                 : "`--graphics \(m.graphics)`, one 1024² preview shown"
             mem += "| \(label) | \(mib(m.idleKiB).summary(1)) | \(mib(m.rssKiB).summary(1)) | "
-            mem += "\(mib(m.peakKiB).summary(1)) | < \(Int(Self.goalRSSMiB)) MB (VmRSS, read as MiB) | \(mark(rss < Self.goalRSSMiB)) |\n"
+            mem += m.oneArena ? "\(mib(m.peakKiB).summary(1)) | reference | |\n"
+                : "\(mib(m.peakKiB).summary(1)) | < \(Int(Self.goalRSSMiB)) MB (VmRSS, read as MiB) | \(mark(rss < Self.goalRSSMiB)) |\n"
         }
         return """
         ## \(Self.title)
@@ -263,6 +286,8 @@ struct StartupBench {
         | Case | Idle MiB | VmRSS MiB (min–max) | VmHWM MiB | Goal | Met |
         |---|---:|---:|---:|---|---|
         \(mem)
+        \(memoryShares(r))
+
         Checked: sixel — \(r.memory.first { $0.graphics == "sixel" }?.checked ?? "n/a"); blocks — \
         \(r.memory.first { $0.graphics == "blocks" }?.checked ?? "n/a"); one PNG saved in each run's gallery.
 
