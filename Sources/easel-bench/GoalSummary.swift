@@ -16,8 +16,8 @@ enum GoalSummary {
 
     static func markdown(_ rows: [GoalRow], partial: Bool) -> String {
         var s = "## \(title)\n\n"
-        s += "Every goal measured by this run, with its figure (details, method and min–max in the sections below). "
-        s += partial ? "This run produced only some sections (`--only`); the others below are from an earlier run.\n\n" : "\n\n"
+        s += "Every goal measured by this run, with its figure (details, method and min–max in the sections below)."
+        s += partial ? " This run produced only some sections (`--only`); the others below are from an earlier run.\n\n" : "\n\n"
         s += "| Section | Figure | Measured | Goal | Met |\n|---|---|---:|---|---|\n"
         for r in rows {
             s += "| \(r.section) | \(r.figure) | \(r.value) | \(r.goal) | \(r.met.map(mark) ?? "n/a") |\n"

@@ -199,7 +199,7 @@ struct StartupBench {
         }
         for m in r.memory where !m.oneArena {
             let rss = (m.rssKiB.map { Double($0) / 1024 }).median ?? .nan
-            rows.append(GoalRow(section: Self.title, figure: "VmRSS, `--graphics \(m.graphics)`\(m.external ? " --server …" : ""), one 1024² preview shown",
+            rows.append(GoalRow(section: Self.title, figure: "VmRSS, `--graphics \(m.graphics)\(m.external ? " --server …" : "")`, one 1024² preview shown",
                                 value: String(format: "%.1f MiB", rss), goal: "< \(Int(Self.goalRSSMiB)) MB", met: rss < Self.goalRSSMiB))
         }
         return rows
