@@ -17,9 +17,8 @@ enum PtyLaunch {
             throw BenchError("cannot open a pseudo-terminal")
         }
         var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
+        cleanSignalAttributes(&attr, extraFlags: 0x80)     // 0x80 = POSIX_SPAWN_SETSID: a session of its own
         defer { posix_spawnattr_destroy(&attr) }
-        posix_spawnattr_setflags(&attr, Int16(0x80))       // POSIX_SPAWN_SETSID: a session of its own
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
