@@ -38,13 +38,14 @@ test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 
-BENCH_DEPS := $(RUN_DEPS) libsixel-bin chafa
+BENCH_DEPS := $(RUN_DEPS) libsixel-bin chafa tmux
 
 bench-deps:
 	$(call apt_install,$(BENCH_DEPS))
 
-# Release build of the harness, then every figure, written to BENCHMARKS.md.
+# Release builds of the harness and of the studio it drives in tmux, then every figure, written to BENCHMARKS.md.
 bench: bench-deps
+	$(SWIFT) build -c release --product easel
 	$(SWIFT) build -c release --product easel-bench
 	./.build/release/easel-bench --write BENCHMARKS.md
 

@@ -3,8 +3,8 @@ import Foundation
 /// BENCHMARKS.md: a title, the machine block, then one `## ` section per benchmark.
 ///
 /// Writing replaces the sections this run produced and keeps every other `## ` section already in the
-/// file, in order, so benchmarks added later (idle CPU, keystroke latency, start-up, job overhead) can
-/// be generated separately without erasing each other.
+/// file, in order, so sections run separately (`--only`) do not erase each other. The goals table
+/// ("Goals at a glance") always comes first.
 enum BenchDocument {
     static let title = "# Easel benchmarks"
 
@@ -24,6 +24,8 @@ enum BenchDocument {
             }
         }
         for s in sections where produced.contains(s.title) { bodies.append((s.title, s.body)) }
+        // The goals table opens the document.
+        if let i = bodies.firstIndex(where: { $0.0 == GoalSummary.title }) { bodies.insert(bodies.remove(at: i), at: 0) }
         for (_, body) in bodies { out += "\n" + body.trimmingCharacters(in: .newlines) + "\n" }
         return out
     }

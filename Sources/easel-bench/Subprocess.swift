@@ -20,6 +20,22 @@ extension Array where Element == Double {
     }
 }
 
+/// Spawn attributes that give a child no blocked signals and default SIGPIPE/SIGCHLD handling, whatever
+/// the spawning thread had. Threads of a test runner (and so `easel-bench` started from one) may block
+/// most signals; a tmux server inheriting that never sees SIGCHLD, keeps its dead panes, and so never
+/// exits on `kill-server`, and a studio would ignore SIGTERM.
+/// The caller owns `attr` (`posix_spawnattr_destroy`).
+func cleanSignalAttributes(_ attr: inout posix_spawnattr_t, extraFlags: Int32 = 0) {
+    posix_spawnattr_init(&attr)
+    var none = sigset_t(), defaults = sigset_t()
+    sigemptyset(&none)
+    sigemptyset(&defaults)
+    for sig in [SIGPIPE, SIGCHLD, SIGTERM, SIGHUP, SIGINT] { sigaddset(&defaults, sig) }
+    posix_spawnattr_setsigmask(&attr, &none)
+    posix_spawnattr_setsigdefault(&attr, &defaults)
+    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF) | Int16(extraFlags))
+}
+
 /// Runs external programs with `posix_spawnp` + `waitpid` (as the end-to-end harness does) and times
 /// the whole command: fork/exec, dynamic linking, decoding, encoding and writing the output file.
 enum Subprocess {
@@ -56,9 +72,12 @@ enum Subprocess {
         posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         let cArgs = argv.map { strdup($0) } + [nil]
         defer { cArgs.forEach { free($0) } }
+        var attr = posix_spawnattr_t()
+        cleanSignalAttributes(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
         var pid: pid_t = 0
         let start = Clock.now()
-        let spawned = posix_spawnp(&pid, argv[0], &actions, nil, cArgs, environ)
+        let spawned = posix_spawnp(&pid, argv[0], &actions, &attr, cArgs, environ)
         guard spawned == 0 else {
             return Result(status: -1, seconds: 0, stderr: "cannot run \(argv[0]): \(String(cString: strerror(spawned)))")
         }
@@ -85,8 +104,11 @@ enum Subprocess {
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         let cArgs = argv.map { strdup($0) } + [nil]
         defer { cArgs.forEach { free($0) } }
+        var attr = posix_spawnattr_t()
+        cleanSignalAttributes(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
         var pid: pid_t = 0
-        guard posix_spawnp(&pid, argv[0], &actions, nil, cArgs, environ) == 0 else { return nil }
+        guard posix_spawnp(&pid, argv[0], &actions, &attr, cArgs, environ) == 0 else { return nil }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         guard status == 0 else { return nil }
@@ -100,6 +122,8 @@ enum Subprocess {
 final class PseudoTerminal {
     let master: Int32
     let slave: Int32
+    /// The slave's path (`/dev/pts/N`), for a child to open as its controlling terminal.
+    let slavePath: String
 
     init?(columns: Int, rows: Int, pixels: PixelBox) {
         // posix_openpt/grantpt/unlockpt/ptsname are hidden from Swift's Glibc module (_XOPEN_SOURCE), so
@@ -112,7 +136,8 @@ final class PseudoTerminal {
             close(master)
             return nil
         }
-        slave = open("/dev/pts/\(number)", O_RDWR | O_NOCTTY | O_CLOEXEC)
+        slavePath = "/dev/pts/\(number)"
+        slave = open(slavePath, O_RDWR | O_NOCTTY | O_CLOEXEC)
         guard slave >= 0 else {
             close(master)
             return nil

@@ -1,8 +1,10 @@
 // easel-bench: the figures behind BENCHMARKS.md. `make bench` runs `easel-bench --write BENCHMARKS.md`
-// on a release build. Today: the preview pipeline (decode + scale + sixel vs img2sixel and chafa, and the
-// ImagePresenter cache hit).
+// on a release build: the preview pipeline (decode + scale + sixel vs img2sixel and chafa, and the
+// ImagePresenter cache hit), the journal at scale, keystroke latency, and — driving the real `easel`
+// binary (found next to easel-bench, or $EASEL_BIN) in a private tmux server — idle CPU, start-up to
+// the first frame, resident memory and the requests and delay of one job.
 //
-//   easel-bench [--runs N] [--smoke] [--write FILE]
+//   easel-bench [--runs N] [--smoke] [--only SECTIONS] [--write FILE]
 //
 // Exit status: 0 when every measurement ran (missed performance goals are reported, not failures),
 // 1 when something failed (a tool or Easel errored, or the cache re-encoded), 2 for bad arguments.
@@ -14,11 +16,18 @@ struct Options {
     var write: String?
     var smoke = false
     var runs: Int?
+    /// Sections to run (all when nil).
+    var only: Set<Section>?
+
+    enum Section: String, CaseIterable {
+        case preview, history, keystroke, idle, startup, jobs
+    }
 
     static let usage = """
-        usage: easel-bench [--runs N] [--smoke] [--write FILE]
+        usage: easel-bench [--runs N] [--smoke] [--only SECTIONS] [--write FILE]
           --runs N      timed runs per figure (default 7; 1 with --smoke)
-          --smoke       tiny images and 1 run: a few seconds, to check the harness works
+          --smoke       tiny inputs and 1 run: seconds per section, to check the harness works
+          --only LIST   comma-separated sections: preview, history, keystroke, idle, startup, jobs
           --write FILE  also write the results into FILE (BENCHMARKS.md), keeping its other sections
         """
 
@@ -36,6 +45,16 @@ struct Options {
             case "--write":
                 guard let v = value(), !v.isEmpty else { return .failure(BenchError("--write needs a file name")) }
                 o.write = v
+            case "--only":
+                guard let v = value() else { return .failure(BenchError("--only needs a list of sections")) }
+                var set = Set<Section>()
+                for name in v.split(separator: ",") {
+                    guard let section = Section(rawValue: name.trimmed) else {
+                        return .failure(BenchError("unknown section \(name); known: \(Section.allCases.map(\.rawValue).joined(separator: ", "))"))
+                    }
+                    set.insert(section)
+                }
+                o.only = set
             case "--runs":
                 guard let v = value(), let n = Int(v), n >= 1 else { return .failure(BenchError("--runs needs a number ≥ 1")) }
                 o.runs = n
@@ -72,23 +91,102 @@ var machine = MachineInfo.collect()
 let dir = NSTemporaryDirectory() + "easel-bench-\(getpid())-\(UInt32.random(in: .min ... .max))"
 var failures: [String] = []
 var sections: [(title: String, body: String)] = []
+var goals: [GoalRow] = []
+@MainActor func wanted(_ s: Options.Section) -> Bool { options.only?.contains(s) ?? true }
+
+/// Runs one section, recording its failure without stopping the others.
+@MainActor func section(_ name: String, _ body: () async throws -> (title: String, body: String)) async {
+    do {
+        sections.append(try await body())
+    } catch {
+        failures.append("\(name): \(error)")
+    }
+}
+
 do {
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: dir) }
-    stderrLine("easel-bench: making test images in \(dir)")
-    let images = try Fixtures.make(in: dir, large: config.largeSide, small: config.smallSide)
-    stderrLine("easel-bench: preview pipeline, \(config.runs) run(s), box \(config.box.width)×\(config.box.height)")
-    let results = PreviewBench(config: config, dir: dir).run(images: images)
-    failures += results.failures
-    machine.loadAfter = MachineInfo.loadAverage()
-    sections.append((PreviewReport.title, PreviewReport(results: results, machine: machine).markdown))
-    let history = HistoryBench(jobs: options.smoke ? 2_000 : 100_000, keystrokes: options.smoke ? 50 : 1_000, dir: dir)
-    stderrLine("easel-bench: journal with \(history.jobs) jobs")
-    let h = try history.run()
-    sections.append(("History and journal", history.markdown(h)))
 } catch {
-    failures.append("\(error)")
+    stderrLine("easel-bench: cannot create \(dir): \(error)")
+    exit(1)
 }
+let smoke = options.smoke
+if wanted(.preview) {
+    await section("preview") {
+        stderrLine("easel-bench: making test images in \(dir)")
+        let images = try Fixtures.make(in: dir, large: config.largeSide, small: config.smallSide)
+        stderrLine("easel-bench: preview pipeline, \(config.runs) run(s), box \(config.box.width)×\(config.box.height)")
+        let results = PreviewBench(config: config, dir: dir).run(images: images)
+        failures += results.failures
+        goals += GoalSummary.preview(results)
+        machine.loadAfter = MachineInfo.loadAverage()
+        return (PreviewReport.title, PreviewReport(results: results, machine: machine).markdown)
+    }
+}
+// The journal with 100,000 jobs (2,000 with --smoke) is shared by the history and keystroke sections.
+let history = HistoryBench(jobs: smoke ? 2_000 : 100_000, keystrokes: smoke ? 50 : 1_000, dir: dir)
+if wanted(.history) || wanted(.keystroke) {
+    await section("history") {
+        stderrLine("easel-bench: journal with \(history.jobs) jobs")
+        let h = try history.run()
+        if wanted(.history) { goals += history.goals(h) }
+        return ("History and journal", history.markdown(h))
+    }
+    if !wanted(.history) { sections.removeAll { $0.title == "History and journal" } }
+}
+if wanted(.keystroke) {
+    await section("keystroke") {
+        let bench = KeystrokeBench(journalDir: dir + "/journal", jobs: history.jobs, keystrokes: smoke ? 50 : 1_000)
+        stderrLine("easel-bench: keystroke latency, \(bench.keystrokes) keys per row")
+        let r = try bench.run()
+        goals += bench.goals(r)
+        return (KeystrokeBench.title, bench.markdown(r))
+    }
+}
+if wanted(.idle) || wanted(.startup) || wanted(.jobs) {
+    let tmux = TmuxSession()
+    do {
+        let easel = try easelBinary()
+        try tmux.startServer()
+        let idleJobs = smoke ? 100 : 10_000
+        stderrLine("easel-bench: journal with \(idleJobs) jobs for the studio")
+        let bigState = try JournalSeed.stateHome(in: dir, jobs: idleJobs)
+        let gallery = dir + "/gallery"
+        if wanted(.idle) {
+            await section("idle CPU") {
+                let bench = IdleCPUBench(jobs: idleJobs, seconds: smoke ? 2 : 10, runs: smoke ? 1 : 3,
+                                         stateHome: bigState, easel: easel, gallery: gallery)
+                stderrLine("easel-bench: idle CPU, \(bench.runs) × \(Int(bench.seconds)) s")
+                let r = try bench.run(tmux)
+                goals += bench.goals(r)
+                return (IdleCPUBench.title, bench.markdown(r))
+            }
+        }
+        if wanted(.startup) {
+            await section("start-up") {
+                let bench = StartupBench(runs: smoke ? 1 : config.runs, easel: easel, dir: dir, bigStateHome: bigState, bigJobs: idleJobs)
+                stderrLine("easel-bench: start-up and memory, \(bench.runs) run(s)")
+                let r = try await bench.run(tmux)
+                goals += bench.goals(r)
+                return (StartupBench.title, bench.markdown(r))
+            }
+        }
+        if wanted(.jobs) {
+            await section("job overhead") {
+                let bench = JobOverheadBench(latency: smoke ? 1 : 3, runs: smoke ? 1 : 5, easel: easel, dir: dir)
+                stderrLine("easel-bench: job overhead, \(bench.runs) job(s) of \(bench.latency) s")
+                let r = try await bench.run(tmux)
+                goals += bench.goals(r)
+                return (JobOverheadBench.title, bench.markdown(r))
+            }
+        }
+    } catch {
+        failures.append("studio sections: \(error)")
+    }
+    tmux.killServer()
+}
+try? FileManager.default.removeItem(atPath: dir)
+if !goals.isEmpty { sections.insert((GoalSummary.title, GoalSummary.markdown(goals, partial: options.only != nil)), at: 0) }
+if machine.loadAfter == "?" { machine.loadAfter = MachineInfo.loadAverage() }
 
 print(BenchDocument.title + "\n\n" + machine.markdown + "\n")
 for s in sections { print(s.body) }

@@ -17,11 +17,23 @@ struct BenchSmokeTests {
 
     static let tableHeader = "| Image | Tool | Output px | Median ms (min–max) | Bytes |"
 
+    /// One `--smoke` run (every section) shared by the tests that read its output: it drives the studio
+    /// in tmux for several seconds, so it runs once.
+    static let sharedRun = Task { await Harness.runAsync([benchBinary, "--smoke"]) }
+
     static func smokeRun() async throws -> (status: Int32, out: String) {
         let binary = benchBinary
         try #require(FileManager.default.isExecutableFile(atPath: binary),
                      "\(binary) is missing: run `swift build --build-tests` first")
-        return await Harness.runAsync([binary, "--smoke"])
+        try #require(FileManager.default.isExecutableFile(atPath: (binary as NSString).deletingLastPathComponent + "/easel"),
+                     "easel is missing next to easel-bench: run `swift build --build-tests` first")
+        return await sharedRun.value
+    }
+
+    /// The table row whose first cell starts with `label`, split into trimmed cells (the label is cell 0).
+    static func row(_ out: String, _ label: String) -> [String]? {
+        out.split(separator: "\n").first { $0.hasPrefix("| " + label) }
+            .map { $0.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) } }
     }
 
     @Test func smokeRunExitsZeroAndPrintsThePreviewTable() async throws {
@@ -51,19 +63,65 @@ struct BenchSmokeTests {
         let binary = Self.benchBinary
         try #require(FileManager.default.isExecutableFile(atPath: binary), "\(binary) is missing")
         // Run from an empty directory: --smoke alone must leave it empty; --write FILE writes only FILE.
-        let quiet = await Harness.runAsync(["/bin/sh", "-c", "cd '\(dir)' && exec '\(binary)' --smoke"])
+        let quiet = await Harness.runAsync(["/bin/sh", "-c", "cd '\(dir)' && exec '\(binary)' --smoke --only preview"])
         #expect(quiet.status == 0, "\(quiet.out)")
         #expect((try? FileManager.default.contentsOfDirectory(atPath: dir)) == [])
         // A section another benchmark wrote earlier survives; ours is replaced, not duplicated.
         let other = "## Idle CPU\n\nkept from an earlier run\n"
         try ("# Easel benchmarks\n\nold machine\n\n## Preview pipeline\n\nstale\n\n" + other)
             .write(toFile: dir + "/BENCH.md", atomically: true, encoding: .utf8)
-        let written = await Harness.runAsync(["/bin/sh", "-c", "cd '\(dir)' && exec '\(binary)' --smoke --write BENCH.md"])
+        let written = await Harness.runAsync(["/bin/sh", "-c", "cd '\(dir)' && exec '\(binary)' --smoke --only preview --write BENCH.md"])
         #expect(written.status == 0, "\(written.out)")
         let text = try String(contentsOfFile: dir + "/BENCH.md", encoding: .utf8)
         #expect(text.hasPrefix("# Easel benchmarks\n"))
         #expect(text.contains("\n## Preview pipeline\n") && text.contains(Self.tableHeader))
         #expect(text.components(separatedBy: "## Preview pipeline").count == 2 && !text.contains("stale"))
         #expect(text.contains(other) && !text.contains("old machine"))
+    }
+
+    @Test func smokeRunMeasuresKeystrokesWithMedianAndP99() async throws {
+        let r = try await Self.smokeRun()
+        #expect(r.status == 0, "\(r.out)")
+        #expect(r.out.contains("## Keystroke latency"), "\(r.out)")
+        for label in ["prompt editor", "history pane"] {
+            let cells = try #require(Self.row(r.out, label), "no \(label) row:\n\(r.out)")
+            // | label | reduce | render | draw | **median** | p99 | bytes | goal | met |
+            try #require(cells.count >= 9, "\(cells)")
+            let median = Double(cells[4].replacingOccurrences(of: "*", with: "")), p99 = Double(cells[5])
+            #expect(median != nil && p99 != nil && median! > 0 && p99! >= median!, "\(cells)")
+            #expect((Int(cells[6]) ?? 0) > 0, "ncurses wrote nothing to the pty: \(cells)")
+        }
+    }
+
+    @Test func smokeRunMeasuresTheRealStudioIdleStartUpAndMemory() async throws {
+        try #require(Harness.which("tmux"), "tmux is not installed (make test / make bench install it)")
+        let r = try await Self.smokeRun()
+        #expect(r.status == 0, "\(r.out)")
+        let idle = try #require(Self.row(r.out, "idle CPU"), "\(r.out)")
+        #expect(idle.count > 1 && idle[1].hasSuffix("% of a core"), "\(idle)")
+        for label in ["`--graphics none --probe-timeout 0`, empty journal", "default probe", "floor:",
+                      "pty: `--graphics none --probe-timeout 0`", "pty: default probe", "pty floor:"] {
+            let cells = try #require(Self.row(r.out, label), "no start-up row \(label):\n\(r.out)")
+            let ms = Double(cells[1].split(separator: " ").first ?? "")
+            #expect(ms != nil && ms! > 0 && ms! < 30_000, "\(cells)")
+        }
+        for graphics in ["sixel", "blocks"] {
+            let cells = try #require(Self.row(r.out, "`--graphics \(graphics)`, one 1024² preview shown"), "\(r.out)")
+            let idleMiB = Double(cells[1].split(separator: " ").first ?? "") ?? 0
+            let rss = Double(cells[2].split(separator: " ").first ?? "") ?? 0
+            #expect(idleMiB > 1 && rss > 1, "\(cells)")
+        }
+    }
+
+    @Test func smokeRunCountsOneSubmitAndOneDownloadPerJob() async throws {
+        try #require(Harness.which("tmux"), "tmux is not installed")
+        let r = try await Self.smokeRun()
+        #expect(r.status == 0, "\(r.out)")
+        #expect(r.out.contains("## Job overhead"), "\(r.out)")
+        #expect(r.out.contains("Submits per job: 1; downloads: 1;"), "\(r.out)")
+        let requests = try #require(Self.row(r.out, "requests per job"), "\(r.out)")
+        // 1 s of latency on a 2 s poll: at least a submit, one poll and a download.
+        #expect((Int(requests[1].split(separator: " ").first ?? "") ?? 0) >= 3, "\(requests)")
+        #expect(Self.row(r.out, "completion → on screen") != nil, "\(r.out)")
     }
 }
