@@ -43,8 +43,20 @@ enum Harness {
         let argv = args.map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0)=\($1)") } + [nil]
         defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+        // No blocked signals in the child, whatever this test thread blocks: a tmux server that inherits a
+        // blocked SIGCHLD never reaps its panes and survives kill-server; a studio would ignore SIGTERM.
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var none = sigset_t(), defaults = sigset_t()
+        sigemptyset(&none)
+        sigemptyset(&defaults)
+        for sig in [SIGPIPE, SIGCHLD, SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGTSTP] { sigaddset(&defaults, sig) }
+        posix_spawnattr_setsigmask(&attr, &none)
+        posix_spawnattr_setsigdefault(&attr, &defaults)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
-        guard posix_spawnp(&pid, args[0], &actions, nil, argv, envp) == 0 else { return (-1, "cannot run \(args[0])") }
+        guard posix_spawnp(&pid, args[0], &actions, &attr, argv, envp) == 0 else { return (-1, "cannot run \(args[0])") }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let code = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
