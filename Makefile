@@ -36,7 +36,7 @@ build: deps
 
 test: test-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test
+	$(SWIFT) test --no-parallel
 
 BENCH_DEPS := $(RUN_DEPS) libsixel-bin chafa tmux
 

@@ -107,6 +107,7 @@ public final class ImagePresenter {
                     result = .failed("\(error)")
                 }
                 cache.finished(key, result)
+                Memory.returnFreedPages()
                 wake()
             }
             return .encoding

@@ -64,11 +64,13 @@ struct SignalsInTmuxTests {
         let pidFile = dir + "/pid"
         let script = dir + "/run.sh"
         // `sh` is no job-control shell: it restores nothing itself, so the modes it prints are Easel's doing.
-        // The pause lets the guard (a child that outlives a SIGKILL by a few milliseconds) finish first.
+        // The pause lets the guard (a child that outlives a SIGKILL by a few milliseconds) finish first;
+        // the status is printed after it, since leaving the alternate screen would hide an earlier line.
         try """
         sh -c 'echo $$ > \(pidFile); exec env \(ending.environment) \(Harness.binary) --gallery \(dir) --probe-timeout 0.2 2> \(dir)/stderr.txt'
-        echo EXITED $?
+        status=$?
         sleep 0.3
+        echo EXITED $status
         echo MODES $(stty -a | tr ' ' '\\n' | grep -xE -- '-?(isig|icanon|echo)')
         sleep 30
         """.write(toFile: script, atomically: true, encoding: .utf8)
