@@ -114,7 +114,16 @@ enum SignalTrap {
     /// SIGTSTP and this returns at once.
     static func stopProcessGroup() {
         signal(SIGTSTP, SIG_DFL)
+        // The kernel hands a process-directed signal to the sending thread when that thread does not
+        // block it, on the way out of kill(2), so the stop happens before kill returns. Were it blocked
+        // here, another thread would take it a moment later, after the handler below is back: no stop.
+        var tstp = sigset_t(), previous = sigset_t()
+        sigemptyset(&tstp)
+        sigaddset(&tstp, SIGTSTP)
+        pthread_sigmask(SIG_UNBLOCK, &tstp, &previous)
         kill(0, SIGTSTP)
+        usleep(20_000)                       // and a grace period for a busy machine
+        pthread_sigmask(SIG_SETMASK, &previous, nil)
         installStopHandler()
         stopRequested = 0
     }
