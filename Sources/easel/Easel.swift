@@ -16,8 +16,10 @@ struct Easel: AsyncParsableCommand {
         commandName: "easel",
         abstract: "A full-screen terminal studio for text-to-image generation.",
         discussion: """
-        With no --server, Easel starts its embedded demo backend on 127.0.0.1: the reference job server \
-        with an offline procedural generator (a demo, not a neural model).
+        Backends are named in the config file ([backends.NAME]: ComfyUI, AUTOMATIC1111/Forge, sd-server, \
+        OpenAI-compatible, Replicate, fal; see `easel backends`) and picked with --backend NAME. With none, \
+        Easel starts its embedded demo backend on 127.0.0.1: the reference job server with an offline \
+        procedural generator (a demo, not a neural model).
         """,
         version: "0.1.0",
         subcommands: [Studio.self, Generate.self, Serve.self, Show.self, History.self, Backends.self, Themes.self, ConfigCommand.self],
