@@ -73,7 +73,7 @@ public final class Journal: Sendable {
         var recovery: String?
         var movedAsideTo: String?
         do {
-            opened = try Self.open(path)
+            opened = try Self.openRetryingQuickBusy(path)
         } catch {
             guard Self.isUnreadable(error) else { throw Self.storageError(error, path: path) }
             do {
@@ -92,6 +92,22 @@ public final class Journal: Sendable {
         (pool, session) = opened
         self.recovery = recovery
         self.movedAsideTo = movedAsideTo
+    }
+
+    /// `open`, tried again when SQLite answered BUSY/LOCKED *at once*: processes creating a new journal
+    /// together race on switching it to WAL, which SQLite reports without waiting out the busy timeout.
+    /// A lock held past the 5 s timeout (another program) is not retried.
+    private static func openRetryingQuickBusy(_ path: String) throws -> (DatabasePool, Int) {
+        var attempt = 0
+        while true {
+            let started = ContinuousClock.now
+            do { return try open(path) } catch let e as DatabaseError where
+                (e.resultCode == .SQLITE_BUSY || e.resultCode == .SQLITE_LOCKED)
+                && ContinuousClock.now - started < .seconds(1) && attempt < 8 {
+                attempt += 1
+                usleep(useconds_t(20_000 * attempt + Int.random(in: 0..<20_000)))
+            }
+        }
     }
 
     private static func open(_ path: String) throws -> (DatabasePool, Int) {
