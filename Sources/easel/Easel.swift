@@ -226,10 +226,14 @@ struct PreviewOptions: ParsableArguments {
         if let probeTimeout, !(0...30).contains(probeTimeout) { throw ValidationError("--probe-timeout must be within 0...30 seconds") }
     }
 
-    func loadConfig() throws -> Config {
-        do { return try Config.load(config ?? Config.defaultPath(), mustExist: config != nil) }
-        catch { throw CLIError(error.message) }
-    }
+    func loadConfig() throws -> Config { try loadConfigFile(config) }
+}
+
+/// `--config FILE` (which must exist), else the default path (which may be missing).
+/// - Throws: `CLIError` with the config error's file:line:key message.
+func loadConfigFile(_ explicit: String?) throws -> Config {
+    do { return try Config.load(explicit ?? Config.defaultPath(), mustExist: explicit != nil) }
+    catch { throw CLIError(error.message) }
 }
 
 /// Generation parameters shared by the TUI (initial values) and `easel generate`.
@@ -434,9 +438,7 @@ extension Easel {
                 else { Self.stderr("easel: \(problem)") }
                 throw ExitCode(2)
             }
-            let config: Config
-            do { config = try Config.load(self.config ?? Config.defaultPath(), mustExist: self.config != nil) }
-            catch { throw CLIError(error.message) }
+            let config = try loadConfigFile(self.config)
             do { try client.checkGallery(config) } catch let e as CLIError where json {
                 print(Self.encode(["status": "failed", "error": ["category": "storage", "message": e.description]]))
                 throw ExitCode(1)
@@ -799,8 +801,7 @@ extension Easel {
         var offline = false
 
         mutating func run() async throws {
-            let settings: Config
-            do { settings = try Config.load(config ?? Config.defaultPath(), mustExist: config != nil) } catch { throw CLIError(error.message) }
+            let settings = try loadConfigFile(config)
             for w in settings.warnings { Generate.stderr("easel: \(w)") }
             var entries = settings.backends.filter { $0.kind != .demo }
             let defaultName = settings.defaultBackend ?? "demo"
