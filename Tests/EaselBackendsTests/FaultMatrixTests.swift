@@ -72,7 +72,8 @@ struct FaultMatrixTests {
         let lines = Mutex<[String]>([])
         let outcome = await Headless.run(prompts: [prompt], state: Self.state(journal: journal, offset: 0),
                                          makeRunner: { EffectRunner(backend: backend, gallery: gallery, send: $0) },
-                                         progress: { line in lines.withLock { $0.append(line) } }, journal: sync)
+                                         progress: { line in lines.withLock { $0.append(line) } }, journal: sync,
+                                         reports: Headless.Reports(rateLimited: { line in lines.withLock { $0.append(line) } }))
         let job = try #require(outcome.jobs.first)
         let record = try journal.history().first { $0.id == job.id.rawValue }
 
@@ -183,11 +184,11 @@ struct FaultMatrixTests {
         #expect(run.progress.contains { $0.contains("rate limited") }, "\(run.progress)")
     }
 
-    @Test func a429WithoutRetryAfterWaitsTheDefaultAndThenSucceeds() async throws {
+    @Test func a429WithoutRetryAfterWaitsTheFirstBackOffAndThenSucceeds() async throws {
         let run = try await run(.tooManyRequestsBare, at: [.submit], times: 1)
         expectComplete(run)
         #expect(run.job.attempts == 2)
-        #expect(run.job.elapsed(now: .now) >= .seconds(4), "the default wait without Retry-After is 5 s")
+        #expect(run.job.elapsed(now: .now) >= PollPolicy.rateLimitBaseWait * 0.5, "the first back-off without Retry-After is 5 s × 0.5…1.5")
     }
 
     @Test func a500OnSubmitIsAServerErrorWithTheServersText() async throws {
