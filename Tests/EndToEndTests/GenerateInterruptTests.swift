@@ -139,4 +139,12 @@ struct GenerateInterruptTests {
         // Backed off: the second wait is longer than the first one's shortest possible value doubled… at least not flat.
         #expect(refused <= 4, "\(refused) submits in 8 s: no back-off")
     }
+
+    @Test func theHelpSaysWhatASignalDoesToUnfinishedJobs() async throws {
+        let help = await Harness.runAsync([Harness.binary, "generate", "--help"])
+        let text = help.out.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(text.contains("C-c or SIGTERM cancels every unfinished job, on the service too"), "\(help.out)")
+        #expect(text.contains("nothing is left to resume"))
+        #expect(text.contains("every such wait is reported on stderr, with --json too"))
+    }
 }
