@@ -1,5 +1,6 @@
 import EaselApp
 import EaselCore
+import EaselImaging
 import EaselStore
 import Foundation
 import GRDB
@@ -140,6 +141,45 @@ struct JournalRecoveryTests {
         let dir = tempDir() + "/missing/state"
         #expect(throws: JobError.self) { try Journal(directory: dir, readOnly: true) }
         #expect(!FileManager.default.fileExists(atPath: dir))
+    }
+}
+
+extension JournalRecoveryTests {
+    @Test func tAfterARestartSavesIntoTheGalleryAndDateFolderTheJobWasMadeFor() async throws {
+        let png = try ImageCodec.encodePNG(RGBAImage(width: 12, height: 6, pixels: [UInt8](repeating: 90, count: 12 * 6 * 4)))
+        let dir = tempDir(), first = dir + "/first-gallery", second = dir + "/second-gallery"
+        let pending = PendingImages(directory: dir + "/pending")
+        // Run 1 (gallery `first`): Enter, and the save fails; the image waits in pending/.
+        var one = AppState(backendName: "gpu", now: .now)
+        one.galleryDirectory = first
+        one.wallTime = 1_768_478_400                      // 2026-01-15 12:00 UTC
+        one.editor = PromptEditor("a lighthouse")
+        _ = reduce(&one, .key(.enter))
+        let job = try #require(one.jobs.first)
+        #expect(job.gallery == first)
+        let journal = try Journal(directory: dir + "/state")
+        var failed = job
+        failed.state = .failed(.storage("\(first): disk full"))
+        failed.remoteID = RemoteJobID("r1")
+        try journal.write([JobRecord(failed, backend: "gpu", session: journal.session, now: one.now, wallNow: one.wallTime)])
+        try pending.store(png, for: job.id)
+
+        // Run 2 (gallery `second`): the job comes back from the journal and `t` saves it where run 1 would have.
+        var two = AppState(backendName: "gpu", now: .now)
+        two.galleryDirectory = second
+        _ = reduce(&two, .restored(try journal.history().map { $0.job(now: two.now, wallNow: 1_768_500_000) }))
+        two.focus = .history
+        #expect(reduce(&two, .key(.char("t"))) == [.loadPending(job.id, fallback: nil)])
+        let effects = reduce(&two, .downloaded(job.id, ImageData(png)))
+        #expect(effects == [.save(job.id, ImageData(png), job.request, remote: RemoteJobID("r1"),
+                                  target: GalleryTarget(directory: first, wallTime: 1_768_478_400))])
+        let saved = await outcome(of: effects[0], gallery: Gallery(directory: second), pending: pending)
+        guard case .saved(_, let image)? = saved else { Issue.record("\(String(describing: saved))"); return }
+        var t = time_t(1_768_478_400), tm = tm()
+        localtime_r(&t, &tm)
+        let day = String(format: "%04d-%02d-%02d", Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1, Int(tm.tm_mday))
+        #expect(image.path.hasPrefix(first + "/" + day + "/"), "\(image.path)")
+        #expect(!FileManager.default.fileExists(atPath: second))
     }
 }
 
