@@ -97,3 +97,27 @@ struct RestartResumeTests {
         again.keys("C-c")
     }
 }
+
+@Suite("easel history")
+struct HistoryCommandTests {
+    @Test func aMissingStateFolderIsAnErrorAndIsNotCreated() {
+        let dir = Harness.tempDir("history") + "/missing/dir"
+        let run = Harness.run([Harness.binary, "history", "--state-dir", dir])
+        #expect(run.status == 1)
+        #expect(run.out.contains("no journal there"), "\(run.out)")
+        #expect(!FileManager.default.fileExists(atPath: dir))
+    }
+
+    @Test func limitZeroPrintsEveryJobAndANegativeLimitIsRefused() {
+        let dir = Harness.tempDir("history")
+        let made = Harness.run([Harness.binary, "generate", "--state-dir", dir, "--gallery", dir + "/g", "--latency", "0",
+                                "--poll-interval", "0.1", "--seed", "1", "one", "two", "three"])
+        #expect(made.status == 0, "\(made.out)")
+        let all = Harness.run([Harness.binary, "history", "--state-dir", dir, "--limit", "0"])
+        #expect(all.out.split(separator: "\n").count == 3, "\(all.out)")
+        let two = Harness.run([Harness.binary, "history", "--state-dir", dir, "--limit", "2"])
+        #expect(two.out.split(separator: "\n").count == 2, "\(two.out)")
+        let negative = Harness.run([Harness.binary, "history", "--state-dir", dir, "--limit=-1"])
+        #expect(negative.status != 0 && negative.out.contains("--limit must be 0 (all) or more"), "\(negative.out)")
+    }
+}
