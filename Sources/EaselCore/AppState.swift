@@ -32,7 +32,7 @@ public enum Confirmation: Equatable, Sendable {
         switch self {
         case .deleteJob(let id): "Delete job \(id) from the history? The image file stays. y / n"
         case .quitLosingJobs(let n):
-            "\(n) job\(n == 1 ? " runs" : "s run") on the embedded demo backend, which stops with Easel: quit anyway? y / n"
+            "Quit? \(n) demo job\(n == 1 ? "" : "s") will stop (the demo server quits with Easel) y / n"
         }
     }
 }

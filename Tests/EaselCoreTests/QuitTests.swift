@@ -34,7 +34,6 @@ struct QuitTests {
     }
 
     @Test func theQuestionSaysWhatIsLost() {
-        #expect(Confirmation.quitLosingJobs(2).question
-                == "2 jobs run on the embedded demo backend, which stops with Easel: quit anyway? y / n")
+        #expect(Confirmation.quitLosingJobs(2).question == "Quit? 2 demo jobs will stop (the demo server quits with Easel) y / n")
     }
 }
