@@ -95,11 +95,7 @@ public final class EffectRunner: Sendable {
             return
         }
         // Bind the job to its backend now, in effect order, not when the task gets to run.
-        let bound: (name: String, backend: any GenerationBackend)? = switch effect {
-        case .submit(let id, _), .poll(let id, _, _), .download(let id, _), .cancel(let id, _), .save(let id, _, _, _, _),
-             .loadPending(let id, _): backend(for: id)
-        case .timer, .open, .selectBackend, .gallery: nil
-        }
+        let bound = bind(effect)
         let key = counter.add(1, ordering: .relaxed).newValue
         let task = Task.detached { [self] in
             let action = await perform(effect, on: bound)
@@ -107,6 +103,22 @@ public final class EffectRunner: Sendable {
             if let action, !Task.isCancelled { send(action) }
         }
         tasks.withLock { $0[key] = task }
+    }
+
+    /// Carries out `effect` on the calling task and returns its answer instead of sending it
+    /// (`easel generate` waits for its cancel requests at C-c before it exits).
+    /// - Returns: the action `run` would have sent; nil for effects that answer nothing.
+    public func perform(_ effect: Effect) async -> Action? {
+        await perform(effect, on: bind(effect))
+    }
+
+    /// The backend a job's effect goes to; nil for effects that use none.
+    private func bind(_ effect: Effect) -> (name: String, backend: any GenerationBackend)? {
+        switch effect {
+        case .submit(let id, _), .poll(let id, _, _), .download(let id, _), .cancel(let id, _), .save(let id, _, _, _, _),
+             .loadPending(let id, _): backend(for: id)
+        case .timer, .open, .selectBackend, .gallery: nil
+        }
     }
 
     /// Cancels every effect in flight (at quit).

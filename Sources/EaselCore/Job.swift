@@ -147,10 +147,15 @@ public struct Job: Equatable, Sendable, Identifiable {
     public var finishedAt: ContinuousClock.Instant?
     /// Wall-clock time of creation, for display ("14:02"); seconds since 1970.
     public let createdWallTime: Double
-    /// When the current submission (or resumed polling) started: the poll deadline counts from here.
+    /// When the current submission (or resumed polling) started.
     public var startedAt: ContinuousClock.Instant?
-    /// When the service first reported the job running, for the ETA.
+    /// When the service last began reporting the job running (nil while it reports it queued), for the
+    /// ETA and the poll deadline (`PollPolicy.deadline`).
     public var runningSince: ContinuousClock.Instant?
+    /// 429s in a row on submit, for the back-off; 0 once the service accepts the job.
+    public var refusals = 0
+    /// When the first submission of the current run of 429s was sent (`PollPolicy.refusalDeadline`).
+    public var refusedSince: ContinuousClock.Instant?
     /// Submissions made so far.
     public var attempts = 0
     /// Consecutive failed status polls (transient errors), for the backoff.
@@ -193,6 +198,13 @@ public struct Job: Equatable, Sendable, Identifiable {
     public var isWaiting: Bool {
         if case .waiting = state { return true }
         return false
+    }
+
+    /// True once the service has been running the job for `policy.deadline`: counted from the later of
+    /// `runningSince` and `startedAt` (a resumed job gets a fresh deadline); never while it is queued.
+    public func pastDeadline(_ policy: PollPolicy, now: ContinuousClock.Instant) -> Bool {
+        guard let since = runningSince else { return false }
+        return now - max(since, startedAt ?? since) >= policy.deadline
     }
 
     /// Time since creation, frozen at `finishedAt` once the job is done.

@@ -41,7 +41,7 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "Seconds between status polls (default: the backend's poll_interval, else 2).")
     var pollInterval: Double?
 
-    @Option(help: "Seconds after submission before a job counts as timed out (default: the backend's deadline, else 120).")
+    @Option(help: "Seconds the service may spend running a job before it counts as timed out; time queued on the service is not counted (default: the backend's deadline, else 120). easel generate also gives up on a job the service still refuses with 429 after this long.")
     var deadline: Double?
 
     @Option(help: "Simulated generation time of the embedded demo backend, in seconds.")
@@ -370,7 +370,11 @@ extension Easel {
     struct Generate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Generate images without the TUI: progress on stderr, one saved path (or JSON object) per job on stdout.",
-            discussion: "Several prompts, or - for one prompt per line on stdin, run through the same queue, pacer and retry rules as the studio.")
+            discussion: """
+                Several prompts, or - for one prompt per line on stdin, run through the same queue, pacer and retry rules as the studio.
+                A 429 is retried after its Retry-After, else after a back-off (5 s doubling to 80 s, with jitter); every such wait                 is reported on stderr, with --json too. A job still refused after --deadline seconds fails as rate_limited.
+                C-c or SIGTERM cancels every unfinished job, on the service too (a job whose image is already downloading may                 finish within 5 s); nothing is left to resume. One line per such job is printed (a JSON object on stdout with                 --json, else on stderr), then easel exits with 130 (SIGINT) or 143 (SIGTERM). A second C-c quits at once.
+                """)
 
         @Argument(help: "Prompts; - reads one prompt per line from stdin.")
         var prompts: [String] = []
@@ -438,7 +442,9 @@ extension Easel {
             for w in config.warnings { Self.stderr("easel: \(w)") }
             let set = try await client.makeBackends(config: config, allowSwitching: false)
             let demo = set.demo
-            var state = AppState(backendName: set.summary, pollPolicy: client.policy(for: set.selected), parameters: parameters,
+            var policy = client.policy(for: set.selected)
+            policy.refusalDeadline = policy.deadline          // a script always ends, even when every submit meets a 429
+            var state = AppState(backendName: set.summary, pollPolicy: policy, parameters: parameters,
                                  seeds: SeedSource(seed: UInt64.random(in: .min ... .max)), now: .now)
             queue.apply(to: &state, client: client, backends: set, config: config)
             let journal = try client.openJournal()
@@ -449,6 +455,7 @@ extension Easel {
             let pending = client.pendingImages
             let quiet = json, asJSON = json
             var failures = 0
+            let interrupts = Headless.interruptSignals()
             let outcome = await Headless.run(
                 prompts: all, state: state,
                 makeRunner: { EffectRunner(backends: set.adapters, current: set.current, gallery: gallery, pending: pending,
@@ -458,8 +465,12 @@ extension Easel {
                     let (line, failed) = Self.report(job, json: asJSON)
                     if failed { failures += 1 }
                     if let line { print(line); fflush(nil) }
-                }, journal: sync)
+                }, journal: sync, interrupts: interrupts,
+                reports: Headless.Reports(rateLimited: { Self.stderr("easel: \($0)") }, interrupted: { job, how, signal in
+                    if let line = Self.report(job, interrupted: how, by: signal, json: asJSON) { print(line); fflush(nil) }
+                }))
             await demo?.stop()
+            if let signal = outcome.signal { throw ExitCode(128 + signal) }
             if let refusal = outcome.refusal {
                 if json {
                     print(Self.encode(["status": "failed", "error": ["category": "invalid_prompt", "message": refusal.message]]))
@@ -493,6 +504,30 @@ extension Easel {
                 object["error"] = ["category": "canceled", "message": "canceled"]
                 return (json ? encode(object) : nil, true)
             }
+        }
+
+        /// One line for a job stopped by C-c or SIGTERM: a JSON object (returned, for stdout) with
+        /// `--json`, else a line written to stderr here (nil returned).
+        static func report(_ job: Job, interrupted how: Headless.Interruption, by signal: Int32, json: Bool) -> String? {
+            let name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)"
+            let remote = job.remoteID.map { " (job \(Sanitize.line($0.rawValue)) on the service)" } ?? ""
+            let (status, message): (String, String) = switch how {
+            case .notSent: ("canceled", "interrupted by \(name) before the service accepted it: nothing runs there")
+            case .canceledOnService: ("canceled", "interrupted by \(name): canceled on the service\(remote)")
+            case .cancelFailed(let error):
+                ("interrupted", "interrupted by \(name): the cancel request failed (\(error.message)); it may still run on the service\(remote)")
+            case .unanswered: ("interrupted", "interrupted by \(name): the service did not answer in time; it may still run there\(remote)")
+            }
+            guard json else {
+                stderr("easel: job \(job.id.rawValue): \(message)")
+                return nil
+            }
+            let elapsed = job.elapsed(now: .now)
+            return encode([
+                "status": status, "signal": name, "job_id": job.remoteID?.rawValue ?? "\(job.id.rawValue)", "seed": Int(job.request.seed),
+                "elapsed_s": ((Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) * 100).rounded() / 100,
+                "error": ["category": "canceled", "message": message],
+            ])
         }
 
         static func encode(_ object: [String: Any]) -> String {
