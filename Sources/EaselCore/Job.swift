@@ -19,6 +19,20 @@ public struct ImageRef: Hashable, Sendable {
     public init(url: String) { self.url = url }
 }
 
+/// Where a job's image is saved: the gallery folder it was made for and the time it was made, so a
+/// retry in a later run (another `--gallery`, another day for a `{date}` template) writes where the
+/// first attempt would have.
+public struct GalleryTarget: Hashable, Sendable {
+    /// Absolute path of the gallery folder; nil: the runner's own gallery.
+    public var directory: String?
+    /// When the job was made, in seconds since 1970 (the template's `{date}`/`{time}`); nil: now.
+    public var wallTime: Double?
+    public init(directory: String? = nil, wallTime: Double? = nil) {
+        self.directory = directory
+        self.wallTime = wallTime
+    }
+}
+
 /// What a status poll learned, normalised across services.
 public enum RemoteStatus: Equatable, Sendable {
     /// Waiting on the service; `position` counts from 1 when the service reports it.
@@ -83,6 +97,27 @@ public enum JobState: Equatable, Sendable {
         }
     }
 
+    /// The state's stable machine key, as the journal stores it and `--json` prints it: `"running"`.
+    /// Never shown as UI text and never renamed (a journal written today is read by every later release).
+    public var key: String {
+        switch self {
+        case .pending: "pending"
+        case .waiting: "waiting"
+        case .submitting: "submitting"
+        case .queued: "queued"
+        case .running: "running"
+        case .downloading: "downloading"
+        case .saving: "saving"
+        case .complete: "complete"
+        case .failed: "failed"
+        case .canceled: "canceled"
+        }
+    }
+
+    /// Every machine key `key` can return; the journal's in-flight keys are those of active states.
+    public static let activeKeys = ["pending", "waiting", "submitting", "queued", "running", "downloading", "saving"]
+    public static let finishedKeys = ["complete", "failed", "canceled"]
+
     /// The word the UI uses for the state; one vocabulary everywhere.
     public var label: String {
         switch self {
@@ -135,11 +170,15 @@ public struct Job: Equatable, Sendable, Identifiable {
     public var starred = false
     /// The name of the backend it runs on (`[backends.NAME]` or "demo"); nil for jobs made before names existed.
     public var backend: String?
+    /// The gallery folder the job was made for (absolute path); its image is saved there, even by a
+    /// retry in a later run with another `--gallery`. nil: the runner's gallery.
+    public var gallery: String?
 
     public init(id: JobID, request: GenerationRequest, state: JobState = .submitting, remoteID: RemoteJobID? = nil,
                 createdAt: ContinuousClock.Instant, finishedAt: ContinuousClock.Instant? = nil, createdWallTime: Double = 0,
-                backend: String? = nil) {
+                backend: String? = nil, gallery: String? = nil) {
         self.backend = backend
+        self.gallery = gallery
         self.id = id
         self.request = request
         self.state = state
@@ -147,6 +186,12 @@ public struct Job: Equatable, Sendable, Identifiable {
         self.createdAt = createdAt
         self.finishedAt = finishedAt
         self.createdWallTime = createdWallTime
+    }
+
+    /// Where its image goes: its own gallery folder and creation time (a `createdWallTime` of 0, as in
+    /// tests, means "now").
+    public var galleryTarget: GalleryTarget {
+        GalleryTarget(directory: gallery, wallTime: createdWallTime > 0 ? createdWallTime : nil)
     }
 
     /// True while the job waits out a 429.

@@ -25,7 +25,7 @@ func reduceJob(_ state: inout AppState, _ action: Action) -> [Effect] {
     case .downloaded(let id, let data):
         guard let job = state.job(id), job.state == .downloading else { return [] }
         state.update(id) { $0.state = .saving }
-        return [.save(id, data, job.request, remote: job.remoteID)]
+        return [.save(id, data, job.request, remote: job.remoteID, target: job.galleryTarget)]
 
     case .saved(let id, let image):
         guard state.job(id)?.state == .saving else { return [] }

@@ -6,6 +6,11 @@ func reduceKey(_ state: inout AppState, _ key: Key, keymap: Keymap) -> [Effect] 
             state.historySelection = nil
             state.hint = .info("Deleted job \(id) from the history")
         }
+        if case .quitLosingJobs = question {
+            // y, or the quit key pressed again, quits; anything else stays.
+            let context: KeyContext = state.showHelp ? .help : state.focus.keyContext
+            if key == .char("y") || keymap.command(for: key, in: context) == .quit { state.quitRequested = true }
+        }
         return []
     }
     if state.gallery != nil, !state.showHelp { return galleryKey(&state, key, keymap: keymap) }
@@ -58,9 +63,9 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
     }
     switch command {
     case .generate: return generate(&state)
-    case .quit: state.quitRequested = true
+    case .quit: requestQuit(&state)
     case .quitIfEmpty:
-        if state.editor.isEmpty { state.quitRequested = true }
+        if state.editor.isEmpty { requestQuit(&state) }
         else if state.isEditorLocked { state.hint = .locked }
         else { state.editor.deleteForward() }
     case .focusNext: state.focus = Pane.allCases[(Pane.allCases.firstIndex(of: state.focus)! + 1) % Pane.allCases.count]
@@ -234,6 +239,13 @@ private func movePending(_ state: inout AppState, by delta: Int) {
     state.jobs.swapAt(i, j)
 }
 
+/// Quits, unless jobs run on a backend that stops with Easel: then asks first (y / n).
+/// Jobs on other backends keep running on the service and resume at the next start.
+private func requestQuit(_ state: inout AppState) {
+    let lost = state.activeJobs.filter { state.ephemeralBackends.contains($0.backend ?? "") }.count
+    if lost > 0 { state.confirmation = .quitLosingJobs(lost) } else { state.quitRequested = true }
+}
+
 /// Retry the selected finished job without paying twice: after the service finished (download or
 /// save failed) only the download runs again; a timed-out job resumes polling its remote id;
 /// anything else is sent again as the same frozen request.
@@ -252,7 +264,8 @@ private func retrySelected(_ state: inout AppState) -> [Effect] {
             reopen(&state, job.id, .downloading, now)
             return [.download(job.id, ref)]
         }
-        if case .timedOut = error, let remote = job.remoteID {
+        if error.kind == "timed_out" || error.kind == "journal", let remote = job.remoteID {
+            // Resume the same remote job: it may still finish, or have finished (never pay twice).
             reopen(&state, job.id, .running(progress: nil), now)
             state.update(job.id) { $0.startedAt = now; $0.pollFailures = 0 }
             return [.poll(job.id, remote, after: .zero)]
@@ -289,7 +302,7 @@ private func generate(_ state: inout AppState) -> [Effect] {
         let id = JobID(state.nextJobID)
         state.nextJobID += 1
         state.jobs.append(Job(id: id, request: request, state: .pending, createdAt: state.now, createdWallTime: state.wallTime,
-                              backend: state.backendKey))
+                              backend: state.backendKey, gallery: state.galleryDirectory))
     }
     remember(&state, prompt, p)
     if state.mode == .queue { state.editor.replace(with: "") }   // ready for the next prompt; ↑ brings it back
@@ -324,7 +337,7 @@ private func enqueue(_ state: inout AppState, _ request: GenerationRequest) -> [
     let id = JobID(state.nextJobID)
     state.nextJobID += 1
     state.jobs.append(Job(id: id, request: request, state: .pending, createdAt: state.now, createdWallTime: state.wallTime,
-                              backend: state.backendKey))
+                              backend: state.backendKey, gallery: state.galleryDirectory))
     state.historySelection = nil
     return startReady(&state)
 }

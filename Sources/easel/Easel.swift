@@ -312,28 +312,16 @@ extension Easel {
             queue.apply(to: &state, client: client, backends: set, config: config)
             let journal = try client.openJournal()
             state.nextJobID = journal.firstJobID
-            let wallNow = Date().timeIntervalSince1970, now = ContinuousClock.now
-            var restored: [Job] = []
+            state.galleryDirectory = gallery.directory
+            state.ephemeralBackends = demo != nil ? ["demo"] : []
+            let restore: JournalRestore
             do {
-                restored = try journal.history(limit: 500).reversed().map { $0.job(now: now, wallNow: wallNow) }
-                var orphans: [JobRecord] = []
-                for name in set.adapters.keys.sorted() {
-                    orphans += try journal.claimOrphans(backend: name)
-                    if name == "demo" { orphans += try journal.claimOrphans(backend: BackendSet.demoSummary) }
-                }
-                restored += orphans.map { record in
-                    guard record.backend == "demo" || record.backend == BackendSet.demoSummary else { return record.job(now: now, wallNow: wallNow) }
-                    // The embedded demo server died with the last Easel: its jobs cannot be resumed.
-                    var r = record
-                    r.state = "failed"
-                    r.errorKind = "network"
-                    r.errorMessage = "interrupted: the demo backend stopped with the last Easel (t resends)"
-                    r.finishedAt = wallNow
-                    return r.job(now: now, wallNow: wallNow)
-                }
+                restore = try JournalRestore.load(from: journal, backends: Set(set.adapters.keys),
+                                                  ephemeral: demo != nil ? ["demo"] : [], now: .now, wallNow: Date().timeIntervalSince1970)
             } catch {
                 throw CLIError("journal: \(error.detail)")
             }
+            let restored = restore.jobs
             if let draft = JournalSync.savedDraft(journal: journal) { state.editor = PromptEditor(draft) }
             let app = TerminalApp()
             let runner = EffectRunner(backends: set.adapters, current: set.current, gallery: gallery,
@@ -352,7 +340,7 @@ extension Easel {
             let journalWarning = journal.movedAsideTo.map {
                 "journal was unreadable: moved to \(($0 as NSString).lastPathComponent), a new one started (details on stderr)"
             }
-            options.warnings = (journalWarning.map { [$0] } ?? []) + config.warnings + set.warnings
+            options.warnings = (journalWarning.map { [$0] } ?? []) + config.warnings + set.warnings + restore.warnings
             switch ProcessInfo.processInfo.environment["EASEL_DEBUG_CRASH"] ?? "" {
             case "": break
             case "background": options.crashInBackgroundTask = true
@@ -364,6 +352,10 @@ extension Easel {
             let keymap: Keymap
             do { keymap = try config.keymap() } catch { throw CLIError(error.message) }
             let status = app.run(state: state, runner: runner, options: options, keymap: keymap, journal: sync, restored: restored)
+            sync.flush()
+            if let line = JournalRestore.stillInFlight(journal: journal, ephemeral: state.ephemeralBackends) {
+                FileHandle.standardError.write(Data("easel: \(line)\n".utf8))
+            }
             await demo?.stop()
             if status != 0 { throw ExitCode(status) }
         }
@@ -459,6 +451,7 @@ extension Easel {
             state.nextJobID = journal.firstJobID
             let sync = JournalSync(journal: journal, backend: set.current) { error in Self.stderr("easel: journal: \(error.message)") }
             let gallery = try client.makeGallery(config)
+            state.galleryDirectory = gallery.directory
             let pending = client.pendingImages
             let quiet = json, asJSON = json
             var failures = 0
@@ -748,7 +741,9 @@ extension Easel {
 
 extension Easel {
     struct History: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the job journal, newest first.")
+        static let configuration = CommandConfiguration(
+            abstract: "Print the job journal, newest first, jobs still in flight included.",
+            discussion: "Reads only: a state folder without a journal is an error, never created.")
 
         @Flag(help: "One JSON object per job.")
         var json = false
@@ -756,26 +751,35 @@ extension Easel {
         @Option(help: "Only jobs whose prompt or backend contains TEXT, or whose seed is TEXT.")
         var search: String?
 
-        @Option(help: "At most N jobs.")
+        @Option(help: "At most N jobs; 0 for all.")
         var limit: Int = 50
 
         @Option(help: "Folder of the job journal (default: $XDG_STATE_HOME/easel).")
         var stateDir: String?
 
+        func validate() throws {
+            guard limit >= 0 else { throw ValidationError("--limit must be 0 (all) or more") }
+        }
+
         func run() throws {
-            let journal = try Journal.openReporting(directory: stateDir ?? Journal.defaultDirectory())
+            let journal: Journal
+            do { journal = try Journal(directory: stateDir ?? Journal.defaultDirectory(), readOnly: true) }
+            catch { throw CLIError("journal: \(error.detail)") }
             let rows: [JobRecord]
-            do { rows = try journal.history(limit: max(1, limit), search: search) } catch { throw CLIError("journal: \(error.detail)") }
+            do { rows = try journal.history(limit: limit == 0 ? nil : limit, search: search, includingInFlight: true) }
+            catch { throw CLIError("journal: \(error.detail)") }
             for r in rows {
                 if json {
                     let data = (try? JSONEncoder().encode(r)) ?? Data()
                     print(String(decoding: data, as: UTF8.self))
-                } else {
-                    let glyph = r.state == "complete" ? "✓" : r.state == "failed" ? "✗" : "⊘"
-                    let when = Date(timeIntervalSince1970: r.createdAt).formatted(date: .numeric, time: .shortened)
-                    let tail = r.file ?? r.errorMessage ?? r.state
-                    print("\(glyph) \(when)  seed \(r.seed)  \(Sanitize.line(r.prompt).prefix(60))  — \(Sanitize.line(tail))")
+                    continue
                 }
+                let inFlight = JobState.activeKeys.contains(r.state)
+                let glyph = inFlight ? "…" : r.state == "complete" ? "✓" : r.state == "canceled" ? "⊘" : "✗"
+                let when = Date(timeIntervalSince1970: r.createdAt).formatted(date: .numeric, time: .shortened)
+                let tail = inFlight ? "\(r.state) on \(r.backend)" + (r.remoteID.map { " (remote id \($0))" } ?? "")
+                    : r.file ?? r.errorMessage ?? r.state
+                print("\(glyph) \(when)  seed \(r.seed)  \(Sanitize.line(r.prompt).prefix(60))  — \(Sanitize.line(tail))")
             }
         }
     }
