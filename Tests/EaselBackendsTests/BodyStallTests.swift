@@ -25,7 +25,9 @@ struct BodyStallTests {
     }
 
     /// The same endless stall, after bodies that stop at different points of a second: each fails with
-    /// the same message, at least N s after the last byte and within the callback's 1 s granularity.
+    /// the same message, never sooner than N s after the last byte. (On an idle machine it fails within
+    /// the callback's 1 s granularity after that; the upper bound here only catches "never fires", since
+    /// a whole test suite on 2 cores can delay a thread by seconds.)
     @Test(arguments: [0, 1, 2, 3])
     func aStallFailsNSecondsAfterTheLastByteWhereverItFalls(trickles: Int) async throws {
         var script: [ScriptedBodyServer.Part] = [.bytes(100)]
@@ -36,19 +38,19 @@ struct BodyStallTests {
         #expect(throws: HTTPError.timedOut("the body stalled: no byte for 1 s")) { try result.get() }
         let waited = try #require(gap)
         #expect(waited >= .seconds(1), "gave up \(waited) after the last byte: before the stall bound")
-        #expect(waited < .seconds(4), "gave up \(waited) after the last byte")     // 1 s + callback period + a loaded machine
+        #expect(waited < .seconds(10), "gave up \(waited) after the last byte")
     }
 
-    /// A body that trickles for 3× the bound, with gaps well under it, completes whole.
+    /// A body that trickles for 3× the bound, with gaps well under it (one byte each 250 ms), completes whole.
     @Test func aSlowButSteadyBodyCompletes() async throws {
         var script: [ScriptedBodyServer.Part] = [.bytes(10)]
-        for _ in 0..<12 { script += [.pause(.milliseconds(250)), .bytes(1)] }
+        for _ in 0..<24 { script += [.pause(.milliseconds(250)), .bytes(1)] }
         let server = try ScriptedBodyServer.start(script)
         defer { server.stop() }
-        let (result, _) = await Self.fetch(server, stall: .seconds(1))
+        let (result, _) = await Self.fetch(server, stall: .seconds(2))
         let response = try result.get()
         #expect(response.status == 200)
-        #expect(response.body.count == 22)
+        #expect(response.body.count == 34)
     }
 
     /// A pause shorter than the bound in the middle of the body is not a stall.

@@ -132,7 +132,7 @@ struct SeedJobAPITests {
         } catch {
             Issue.record("wrong error \(error)")
         }
-        #expect(ContinuousClock.now - start < .seconds(10), "the 20 s low-speed limit would have fired instead")
+        #expect(ContinuousClock.now - start < .seconds(10), "the 20 s stall timeout would have fired instead")
     }
 
     @Test func dataURIsAreDecodedAndNonImagesRefused() async throws {
