@@ -373,7 +373,7 @@ extension Easel {
             discussion: """
                 Several prompts, or - for one prompt per line on stdin, run through the same queue, pacer and retry rules as the studio.
                 A 429 is retried after its Retry-After, else after a back-off (5 s doubling to 80 s, with jitter); every such wait is reported on stderr, with --json too. A job still refused after --deadline seconds fails as rate_limited.
-                C-c or SIGTERM cancels every unfinished job, on the service too; nothing is left to resume (but a job whose image is already downloading is given 5 s to finish, else the next start of easel fetches it). One line per such job is printed (a JSON object on stdout with --json, else on stderr), then easel exits with 130 (SIGINT) or 143 (SIGTERM). A second C-c quits at once.
+                C-c or SIGTERM cancels every unfinished job, on the service too; nothing is left to resume (but a job whose image is already downloading is given 5 s to finish, else it stays in the journal for the next start on that backend to fetch). One line per such job is printed (a JSON object on stdout with --json, else on stderr), then easel exits with 130 (SIGINT) or 143 (SIGTERM). A second C-c quits at once.
                 """)
 
         @Argument(help: "Prompts; - reads one prompt per line from stdin.")
