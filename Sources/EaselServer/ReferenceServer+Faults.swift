@@ -79,11 +79,13 @@ extension ReferenceServer {
             return HTTPResponse(statusCode: .ok, headers: [.contentType: "image/png"], body: Data(Self.bombPNG))
         case .huge:
             let type = endpoint == .image ? "image/png" : "application/json"
-            return HTTPResponse(statusCode: .ok, headers: [.contentType: type],
+            let headers: HTTPHeaders = [.contentType: type]
+            return HTTPResponse(statusCode: .ok, headers: headers,
                                 body: HTTPBodySequence(from: FaultBody(parts: [.filler(configuration.faultHugeBytes)]),
                                                        count: configuration.faultHugeBytes))
         case .redirectLoop:
-            return HTTPResponse(statusCode: .found, headers: [HTTPHeader("Location"): baseURL + req.path])
+            let headers: HTTPHeaders = [HTTPHeader("Location"): baseURL + req.path]
+            return HTTPResponse(statusCode: .found, headers: headers)
         case .unknownJob:
             let id = String(req.path.split(separator: "/").last ?? "")
             return Self.json(.notFound, ["error": "unknown job id: \(id)"])

@@ -150,12 +150,18 @@ struct StatusBar {
 enum Hyperlinks {
     /// `file://HOST/path` with the path percent-encoded (RFC 8089), so links work across SSH too.
     static func fileURL(_ path: String) -> String {
-        var host = [CChar](repeating: 0, count: 256)
-        gethostname(&host, 255)
-        let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/".utf8)
         let encoded = path.utf8.map { allowed.contains($0) ? String(UnicodeScalar($0)) : String(format: "%%%02X", $0) }.joined()
-        return "file://" + String(cString: host) + encoded
+        return "file://" + host + encoded
     }
+
+    private static let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/".utf8)
+
+    /// This machine's name, asked once (not on every frame).
+    private static let host: String = {
+        var name = [CChar](repeating: 0, count: 256)
+        gethostname(&name, 255)
+        return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }()
 }
 
 /// The `?` overlay, generated from the keymap: one group per context, one row per command.

@@ -56,7 +56,7 @@ enum FuzzTargets {
             #"{"detail":[{"loc":["body","steps"],"msg":"value is not a valid integer","type":"type_error.integer"}]}"#,
         ]),
         FuzzTarget(name: "SDCpp", make: { url, http in
-            try! SDCppBackend(options: BackendOptions(name: "fuzz", kind: .sdcpp, url: url), http: http)
+            SDCppBackend(options: BackendOptions(name: "fuzz", kind: .sdcpp, url: url), http: http)
         }, seeds: [
             #"{"id":"j-1","kind":"img_gen","status":"queued","created":1775401200,"queue_position":1}"#,
             #"{"id":"j-1","kind":"img_gen","status":"generating","queue_position":0,"result":null,"error":null}"#,

@@ -124,7 +124,7 @@ struct FuzzTests {
             if took > slowest { (slowest, slowestCase) = (took, n) }
             if took > .seconds(1) {                            // keep the bytes, to reproduce outside the suite
                 let path = NSTemporaryDirectory() + "easel-fuzz-slow-\(n).bin"
-                FileManager.default.createFile(atPath: path, contents: Data(bytes))
+                _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
                 print("fuzz ImageCodec: case \(n) took \(took); bytes in \(path)")
             }
         }

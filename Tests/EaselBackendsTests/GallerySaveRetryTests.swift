@@ -121,7 +121,7 @@ struct GallerySaveRetryTests {
         #expect(config.gallery.directory == root)
         let gallery = Gallery(directory: try #require(config.gallery.directory),
                               template: try GalleryTemplate(try #require(config.gallery.template)),
-                              sidecars: try #require(config.gallery.sidecars))
+                              sidecars: try #require(config.gallery.sidecars as Bool?))
         let path = try gallery.save(png, metadata: .init(request: .init(prompt: "on demand", seed: 8), backend: "demo", jobID: "1"))
         #expect(path == root + "/8/on-demand.png")
         #expect(FileManager.default.fileExists(atPath: root + "/8/on-demand.json"))
@@ -141,7 +141,7 @@ struct GalleryBrowseTests {
         try FileManager.default.createDirectory(atPath: dir + "/2026-01-01", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: dir + "/.hidden", withIntermediateDirectories: true)
         for (i, name) in ["2026-01-01/a.png", "b.jpg", "c.webp", ".hidden/d.png", "notes.txt", "e.json"].enumerated() {
-            FileManager.default.createFile(atPath: dir + "/" + name, contents: Data(png))
+            _ = FileManager.default.createFile(atPath: dir + "/" + name, contents: Data(png))
             var times = [timespec(tv_sec: 1_700_000_000 + i * 10, tv_nsec: 0), timespec(tv_sec: 1_700_000_000 + i * 10, tv_nsec: 0)]
             utimensat(AT_FDCWD, dir + "/" + name, &times, 0)
         }
@@ -159,7 +159,7 @@ struct GalleryBrowseTests {
     @Test func aGalleryOfThousandsScansInSeconds() throws {
         let dir = tempDir()
         let png = try ImageCodec.encodePNG(RGBAImage(width: 1, height: 1, pixels: [1, 2, 3, 255]))
-        FileManager.default.createFile(atPath: dir + "/seed.png", contents: Data(png))
+        _ = FileManager.default.createFile(atPath: dir + "/seed.png", contents: Data(png))
         for folder in 0..<30 {
             let sub = dir + String(format: "/2026-01-%02d", folder + 1)
             try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true)
@@ -178,7 +178,7 @@ struct GalleryBrowseTests {
         var seeds = SeedSource(seed: 3)
         var pixels = [UInt8](repeating: 255, count: 1024 * 1024 * 4)
         for i in stride(from: 0, to: pixels.count, by: 4) { let r = seeds.next64(); pixels[i] = UInt8(r & 255); pixels[i + 1] = UInt8((r >> 8) & 255); pixels[i + 2] = UInt8((r >> 16) & 255) }
-        FileManager.default.createFile(atPath: dir + "/big.png", contents: Data(try ImageCodec.encodePNG(RGBAImage(width: 1024, height: 1024, pixels: pixels))))
+        _ = FileManager.default.createFile(atPath: dir + "/big.png", contents: Data(try ImageCodec.encodePNG(RGBAImage(width: 1024, height: 1024, pixels: pixels))))
         let cache = ThumbnailCache(directory: dir + "/thumbs")
         let clock = ContinuousClock()
         let made = try clock.measure { _ = try cache.thumbnail(for: dir + "/big.png") }
@@ -191,7 +191,7 @@ struct GalleryBrowseTests {
         let dir = tempDir()
         let cache = ThumbnailCache(directory: dir + "/thumbs", maxSide: 32)
         let big = RGBAImage(width: 200, height: 100, pixels: [UInt8](repeating: 128, count: 200 * 100 * 4))
-        FileManager.default.createFile(atPath: dir + "/big.png", contents: Data(try ImageCodec.encodePNG(big)))
+        _ = FileManager.default.createFile(atPath: dir + "/big.png", contents: Data(try ImageCodec.encodePNG(big)))
         let thumb = try cache.thumbnail(for: dir + "/big.png")
         #expect(thumb.width == 32 && thumb.height == 16 && thumb.pixels[0] == 128)
         let cached = try cache.cachePath(for: dir + "/big.png")

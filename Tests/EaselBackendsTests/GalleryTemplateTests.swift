@@ -222,7 +222,7 @@ struct GalleryMetadataTests {
         let png = try ImageCodec.encodePNG(RGBAImage(width: 1, height: 1, pixels: [1, 2, 3, 255]),
                                            text: [PNGText(key: "parameters", text: Self.a1111Example, international: false)])
         let path = dir + "/from-a1111.png"
-        FileManager.default.createFile(atPath: path, contents: Data(png))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(png))
         let p = try Gallery.readParameters(at: path)
         #expect(p == ImageParameters(prompt: "a lighthouse at dusk, oil painting", negativePrompt: "blurry, lowres",
                                      seed: 1_234_567_890, width: 512, height: 512, steps: 20, source: "parameters"))
@@ -254,9 +254,9 @@ struct GalleryMetadataTests {
 
     @Test func readingParametersFromBadFilesIsACategorizedError() throws {
         let dir = tempDir()
-        FileManager.default.createFile(atPath: dir + "/text.png", contents: Data("hello".utf8))
+        _ = FileManager.default.createFile(atPath: dir + "/text.png", contents: Data("hello".utf8))
         let bare = try ImageCodec.encodePNG(RGBAImage(width: 1, height: 1, pixels: [1, 2, 3, 255]))
-        FileManager.default.createFile(atPath: dir + "/bare.png", contents: Data(bare))
+        _ = FileManager.default.createFile(atPath: dir + "/bare.png", contents: Data(bare))
         for (name, category) in [("missing.png", "storage"), ("text.png", "bad_response"), ("bare.png", "bad_response")] {
             do {
                 _ = try Gallery.readParameters(at: dir + "/" + name)

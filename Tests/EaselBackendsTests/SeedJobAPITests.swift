@@ -9,6 +9,7 @@ import Foundation
 import Testing
 
 /// Starts a reference server on an ephemeral loopback port for one test.
+@discardableResult
 func withServer<T>(latency: Duration = .milliseconds(200), rate: RateLimitSpec = RateLimitSpec(requests: 50, window: .seconds(60)),
                    _ body: (ReferenceServer, SeedJobAPI) async throws -> T) async throws -> T {
     var config = ReferenceServer.Configuration()
@@ -197,7 +198,7 @@ struct GalleryTests {
     @Test func anUnwritableGalleryIsAStorageErrorWithThePath() throws {
         let png = try ImageCodec.encodePNG(RGBAImage(width: 1, height: 1, pixels: [1, 2, 3, 255]))
         let file = tempDir() + "/not-a-dir"
-        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
         do {
             _ = try Gallery(directory: file).save(png, metadata: .init(request: .init(prompt: "x"), backend: "d", jobID: "1"))
             Issue.record("saved under a file")

@@ -76,7 +76,7 @@ public enum Fake {
     /// A JSON response from any `Encodable` or a `[String: Any]` dictionary / array.
     public static func json(_ status: HTTPStatusCode, _ object: Any, headers: [String: String] = [:]) -> FlyingFox.HTTPResponse {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-        var h: [HTTPHeader: String] = [.contentType: "application/json"]
+        var h: HTTPHeaders = [.contentType: "application/json"]
         for (k, v) in headers { h[HTTPHeader(k)] = v }
         return FlyingFox.HTTPResponse(statusCode: status, headers: h, body: data)
     }
