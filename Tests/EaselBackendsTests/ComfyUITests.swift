@@ -9,7 +9,7 @@ import Foundation
 import Testing
 
 /// Runs `body` with a started `FakeComfyUI` and an adapter built from `configure`d options.
-private func withComfy(_ configure: (inout BackendOptions) -> Void = { _ in },
+func withComfy(_ configure: (inout BackendOptions) -> Void = { _ in },
                        _ body: (ComfyUIBackend, FakeComfyUI) async throws -> Void) async throws {
     let fake = FakeComfyUI()
     try await fake.start()
@@ -23,7 +23,7 @@ private func withComfy(_ configure: (inout BackendOptions) -> Void = { _ in },
 }
 
 /// Writes `text` to a fresh temporary file and returns its path.
-private func workflowFile(_ text: String, name: String = "workflow_api.json") -> String {
+func workflowFile(_ text: String, name: String = "workflow_api.json") -> String {
     let dir = NSTemporaryDirectory() + "easel-comfy-\(UInt32.random(in: .min ... .max))"
     try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     let path = dir + "/" + name
@@ -36,13 +36,13 @@ private func setupError(_ options: BackendOptions) -> String? {
     do { _ = try ComfyUIBackend(options: options); return nil } catch { return error.message }
 }
 
-private func graph(_ bytes: [UInt8]) throws -> [String: [String: Any]] {
+func graph(_ bytes: [UInt8]) throws -> [String: [String: Any]] {
     let nodes = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
     return nodes.compactMapValues { ($0 as? [String: Any])?["inputs"] as? [String: Any] }
 }
 
 /// Polls every 50 ms until the status is terminal or `polls` run out; the last status or the error.
-private func poll(_ backend: ComfyUIBackend, _ id: RemoteJobID, polls: Int = 40) async -> Result<RemoteStatus, JobError> {
+func poll(_ backend: ComfyUIBackend, _ id: RemoteJobID, polls: Int = 40) async -> Result<RemoteStatus, JobError> {
     var last = RemoteStatus.queued(position: nil)
     for _ in 0..<polls {
         do { last = try await backend.status(of: id) } catch { return .failure(error) }

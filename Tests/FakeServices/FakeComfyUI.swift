@@ -11,7 +11,8 @@ import Foundation
 /// Scenarios: a normal job is pending at its first history poll, running at its second, then finished;
 /// `[[queued]]` stays pending; `[[running]]` stays running until interrupted; `[[invalid]]` is a 400 for a missing
 /// checkpoint; `[[500]]` is aiohttp's 500 page; `[[fail]]` ends with `status_str: "error"` and an
-/// `execution_error` ("the sampler produced NaNs"); `[[stall]]` answers `POST /prompt` after 30 s.
+/// `execution_error` ("the sampler produced NaNs"); `[[stall]]` answers `POST /prompt` after 30 s;
+/// `[[lost-reply]]` queues the job, then answers after 30 s (a reply lost on the way).
 public actor FakeComfyUI: FakeService {
     private var server: HTTPServer?
     private var task: Task<Void, Error>?
@@ -42,6 +43,8 @@ public actor FakeComfyUI: FakeService {
         var phase: Phase = .pending, polls = 0
     }
     private var jobs: [String: Job] = [:]
+    /// Every `prompt_id` the fake has queued.
+    public var jobIDs: [String] { Array(jobs.keys) }
     private var history: [String: [String: Any]] = [:]
     private var files: [String: GenerationRequest] = [:]     // "type/subfolder/filename" → what it shows
     private var executedGraphs: Set<String> = []
@@ -167,6 +170,8 @@ public actor FakeComfyUI: FakeService {
         counter += 1
         let id = (o["prompt_id"] as? String) ?? UUID().uuidString.lowercased()
         jobs[id] = Job(number: counter, id: id, request: request, scenario: scenario, graph: graph, clientID: clientID, outputs: outputs)
+        // `[[lost-reply]]`: the job is queued, but the answer never reaches the client (it times out first).
+        if request.prompt.contains("[[lost-reply]]") { try? await Task.sleep(for: .seconds(30)) }
         return Fake.json(.ok, ["prompt_id": id, "number": counter, "node_errors": [:]])
     }
 
