@@ -47,7 +47,7 @@ extension ReferenceServer {
 
     /// Appends an event to job `id`'s log and sends it to the job's open streams; a final one ends them.
     func publish(_ id: String, _ name: String, _ data: [String: Any]) {
-        let json = (try? JSONSerialization.data(withJSONObject: data, options: [.sortedKeys])) ?? Data("{}".utf8)
+        let json = (try? JSONSerialization.data(withJSONObject: data, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         hub.publish(id, name, String(decoding: json, as: UTF8.self), final: name == "completed" || name == "failed")
     }
 
