@@ -57,6 +57,9 @@ public actor ReferenceServer {
         public var eventHeartbeat: Duration = .seconds(15)
         /// Event streams open at once at most; past it `GET /api/events/…` answers 503. Default 256.
         public var maxOpenStreams = 256
+        /// Name each job's event stream in the submit and status answers (`"events"`); off, the server
+        /// answers as the plain seed API does and clients poll (the route itself still serves). Default on.
+        public var offerEvents = true
         public init() {}
     }
 
@@ -194,13 +197,16 @@ public actor ReferenceServer {
         trim()
         wakeWorker?.resume()
         wakeWorker = nil
-        return Self.json(.ok, ["jobId": id, "status": "processing", "events": Self.eventsPath(id)])
+        var answer = ["jobId": id, "status": "processing"]
+        if configuration.offerEvents { answer["events"] = Self.eventsPath(id) }
+        return Self.json(.ok, answer)
     }
 
     private func status(_ req: HTTPRequest) -> HTTPResponse {
         let id = String(req.path.split(separator: "/").last ?? "")
         guard let job = jobs[id] else { return Self.json(.notFound, ["error": "unknown job id: \(id)"]) }
-        var body: [String: Any] = ["status": job.state.rawValue, "image": NSNull(), "events": Self.eventsPath(id)]
+        var body: [String: Any] = ["status": job.state.rawValue, "image": NSNull()]
+        if configuration.offerEvents { body["events"] = Self.eventsPath(id) }
         switch job.state {
         case .processing:
             if let started = job.startedAt {

@@ -85,6 +85,13 @@ struct StreamFallbackTests {
         #expect(run.served[.status, default: 0] >= 1)
     }
 
+    @Test func aServerThatNamesNoStreamIsSimplyPolled() async throws {
+        let run = try await run { $0.offerEvents = false }       // the plain seed API
+        expectComplete(run)
+        #expect(run.served[.events, default: 0] == 0)
+        #expect(run.served[.status, default: 0] >= 1)
+    }
+
     @Test func aJobResumedFromTheJournalIsPolledOnceThenFollowsItsStream() async throws {
         try await withEventServer { server, base in
             let (id, _) = try await SeedJobAPI(baseURL: base).submit(GenerationRequest(prompt: "resumed", width: 64, height: 64, steps: 4))
