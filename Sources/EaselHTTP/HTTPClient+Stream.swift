@@ -10,10 +10,11 @@ public enum HTTPStreamPart: Equatable, Sendable {
 
 extension HTTPClient {
     /// Performs `request` and hands over its response as it arrives, for long-lived bodies such as
-    /// `text/event-stream`. There is no total timeout and no size cap (the caller reads and drops);
-    /// the connect and first-byte timeouts of `configuration` apply, and once the headers are in, a gap of
-    /// more than `idleTimeout` between two body bytes ends the stream with `HTTPError.timedOut` (checked
-    /// from libcurl's progress callback, about once a second, so a stall is noticed within
+    /// `text/event-stream`. There is no total timeout, and nothing is kept (the caller reads and drops);
+    /// libcurl (8.4 and later) still ends a stream past `maxResponseBytes` in all. The connect and
+    /// first-byte timeouts of `configuration` apply, and once the headers are in, a gap of more than
+    /// `idleTimeout` between two body bytes ends the stream with `HTTPError.timedOut` (`stallTimeout`'s
+    /// rule, checked from libcurl's progress callback about once a second, so a stall is noticed within
     /// `idleTimeout` + 1 s).
     ///
     /// The sequence yields `.head` first (also for error statuses, whose body follows as `.bytes`), ends when
