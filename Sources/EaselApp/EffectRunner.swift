@@ -29,6 +29,8 @@ public final class EffectRunner: Sendable {
     public let maxDimension: Int
     private let send: @Sendable (Action) -> Void
     private let tasks = Mutex<[Int: Task<Void, Never>]>([:])
+    /// Jobs followed over their backend's status stream instead of polled (JobStreams.swift).
+    private let streams = JobStreams()
     private let counter = Atomic<Int>(0)
     /// Gallery file work runs one at a time (two quick `*` presses must not lose a star).
     private let galleryLock = Mutex(())
@@ -127,6 +129,7 @@ public final class EffectRunner: Sendable {
             for t in all.values { t.cancel() }
             all.removeAll()
         }
+        streams.closeAll()
     }
 
     static func seconds(_ d: Duration) -> Double {
@@ -162,6 +165,8 @@ public final class EffectRunner: Sendable {
                 return .submitted(id, remote, status: status)
             } catch { return .failed(id, error, during: .submit) }
         case .poll(let id, let remote, let after):
+            // Pushed when the backend streams this job's status; polled otherwise, or once the stream failed.
+            if let pushed = await streams.next(id, remote, on: backend, wait: after) { return .statusPolled(id, pushed) }
             do { try await Task.sleep(for: after) } catch { return nil }
             let status: RemoteStatus
             do { status = try await backend.status(of: remote) } catch {
@@ -174,6 +179,7 @@ public final class EffectRunner: Sendable {
             }
             return .statusPolled(id, status)
         case .download(let id, let ref):
+            streams.close(id)
             started.withLock { $0[id, default: (nil, nil, nil)].download = .now }
             do {
                 let data = try await backend.download(ref)
@@ -189,6 +195,7 @@ public final class EffectRunner: Sendable {
         case .gallery(let order):
             return galleryLock.withLock { _ in galleryWork(order) }.map { .gallery($0) }
         case .cancel(let id, let remote):
+            streams.close(id)
             do { try await backend.cancel(remote); return nil } catch { return .failed(id, error, during: .cancel) }
         case .open(let path):
             // The system viewer, by argument vector: no shell ever sees the path.

@@ -15,6 +15,7 @@ import Synchronization
 /// - A 4xx on a status poll fails at once with the body's message (401/403 unauthorized, 404 not found,
 ///   422 invalid prompt); only 429 and 5xx are retryable. (reference/backends.md §9 row 18)
 /// - Auth: `Authorization: Key <key>` (`FAL_KEY`); image URLs on `fal.media` are fetched without it.
+/// - Push: `statusEvents(of:)` follows `status_url/stream` (server-sent events) instead of polling (Fal+Events.swift).
 /// - Protocol: https://docs.fal.ai/model-endpoints/queue; shapes: reference/backends.md §4.
 public final class FalBackend: GenerationBackend {
     public let displayName: String
@@ -24,9 +25,9 @@ public final class FalBackend: GenerationBackend {
     public let model: String
     let http: HTTPClient
     let key: CachedKey
-    private let links = Mutex<[String: Links]>([:])
+    let links = Mutex<[String: Links]>([:])
 
-    private struct Links {
+    struct Links {
         var status: String
         var response: String
         var cancel: String
@@ -153,7 +154,7 @@ public final class FalBackend: GenerationBackend {
     // MARK: - Result
 
     /// `GET response_url`: the first image, or the error the result carries.
-    private func result(_ url: String, auth: String, logs: [String]) async throws(JobError) -> RemoteStatus {
+    func result(_ url: String, auth: String, logs: [String]) async throws(JobError) -> RemoteStatus {
         let r = try await send(HTTPRequest(.get, url, headers: [("Authorization", auth), ("Accept", "application/json")]))
         switch r.status {
         case 200..<300:
@@ -170,7 +171,7 @@ public final class FalBackend: GenerationBackend {
     }
 
     /// The queue URLs for `id` built from `{owner}/{app}` only (§4: sub-paths are dropped).
-    private func fallbackLinks(_ id: String) -> Links {
+    func fallbackLinks(_ id: String) -> Links {
         let app = model.split(separator: "/").prefix(2).map { Hosted.segment(String($0)) }.joined(separator: "/")
         let response = "\(baseURL)/\(app)/requests/\(Hosted.segment(id))"
         return Links(status: response + "/status", response: response, cancel: response + "/cancel")

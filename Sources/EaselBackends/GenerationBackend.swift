@@ -37,13 +37,24 @@ public protocol GenerationBackend: Sendable {
     /// every later poll repeats the same error. The caller then fails the job at once instead of polling
     /// again with backoff.
     func isFinal(_ error: JobError, for job: RemoteJobID) async -> Bool
+
+    /// The job's status pushed as it changes (server-sent events), when the service offers a stream for
+    /// this job; nil means poll `status(of:)`. The sequence yields each new status and finishes after a
+    /// final one (`.completed`, `.failed`). It throws a `JobError` when the stream is refused (any answer
+    /// but `200 text/event-stream`), breaks before a final status, or stalls (no byte, heartbeats
+    /// included, within the adapter's bound): the caller then polls the same job, never submits again.
+    func statusEvents(of job: RemoteJobID) -> StatusEvents?
 }
+
+/// Statuses pushed by a service, in order; errors are `JobError`s (see `GenerationBackend.statusEvents(of:)`).
+public typealias StatusEvents = AsyncThrowingStream<RemoteStatus, any Error>
 
 extension GenerationBackend {
     public func cancel(_ job: RemoteJobID) async throws(JobError) {}
     public func health() async -> BackendHealth { BackendHealth(ok: true, detail: "no health check for this service") }
     public func livePreview(of job: RemoteJobID) async -> ImageData? { nil }
     public func isFinal(_ error: JobError, for job: RemoteJobID) async -> Bool { false }
+    public func statusEvents(of job: RemoteJobID) -> StatusEvents? { nil }
 }
 
 /// Maps transport failures and HTTP statuses to `JobError`s, in one place.

@@ -5,13 +5,22 @@ import Foundation
 /// The seed design's job API (also served by `easel serve`):
 /// `POST /api/generate` → `{jobId, status}`; `GET /api/status/{jobId}` → `{status, image, error?, progress?}`;
 /// the image by URL or `data:` URI. Rate-limited per IP with `429` + `Retry-After`.
+/// When a submit or status answer names an `events` stream (the reference server's extension,
+/// docs/events.md), `statusEvents(of:)` follows it instead of polling (SeedJobAPI+Events.swift).
 public struct SeedJobAPI: GenerationBackend {
     /// e.g. `http://127.0.0.1:8787`, without a trailing slash.
     public let baseURL: String
     public let http: HTTPClient
     public let displayName: String
+    /// Longest silence on a job's event stream (heartbeats count) before it is dropped for polling;
+    /// default 45 s, three of the reference server's 15 s heartbeats.
+    public let streamIdleTimeout: Duration
+    /// Each job's event-stream URL, as the server named it.
+    let streams = StreamLinks()
 
-    public init(baseURL: String, http: HTTPClient = HTTPClient(), displayName: String? = nil) {
+    public init(baseURL: String, http: HTTPClient = HTTPClient(), displayName: String? = nil,
+                streamIdleTimeout: Duration = .seconds(45)) {
+        self.streamIdleTimeout = streamIdleTimeout
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base
@@ -37,6 +46,7 @@ public struct SeedJobAPI: GenerationBackend {
         // A fresh job is "processing" in the seed API; anything unreadable here is settled by the first poll.
         var status = RemoteStatus.running(progress: nil)
         if let word = reply.status, case .success(let s) = Self.status(from: StatusReply(status: word)) { status = s }
+        learnStream(reply.events, for: reply.jobId)
         return (RemoteJobID(reply.jobId), status)
     }
 
@@ -49,6 +59,7 @@ public struct SeedJobAPI: GenerationBackend {
         guard let reply = try? JSONDecoder().decode(StatusReply.self, from: Data(response.body)) else {
             throw .badResponse("malformed JSON from GET /api/status")
         }
+        learnStream(reply.events, for: job.rawValue)
         return try Self.status(from: reply).get()
     }
 
@@ -95,21 +106,23 @@ public struct SeedJobAPI: GenerationBackend {
     private struct SubmitReply: Decodable {
         let jobId: String
         let status: String?
+        let events: String?
     }
 
-    private struct StatusReply: Decodable {
+    struct StatusReply: Decodable {
         var status: String
         var image: String?
         var error: String?
         var progress: Double?
         var queue_position: Int?
+        var events: String?
     }
 
     private struct ErrorReply: Decodable { let error: String }
 
     // MARK: - Mapping
 
-    private static func status(from reply: StatusReply) -> Result<RemoteStatus, JobError> {
+    static func status(from reply: StatusReply) -> Result<RemoteStatus, JobError> {
         // Positions count from 1; a zero or negative one (found by FuzzTests) is treated as not sent.
         let position = reply.queue_position.flatMap { $0 >= 1 ? $0 : nil }
         return switch reply.status {

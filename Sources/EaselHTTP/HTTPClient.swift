@@ -70,8 +70,9 @@ public final class HTTPClient: Sendable {
         return try result.get()
     }
 
-    /// Blocking transfer; runs on the transfer's own queue.
-    private static func perform(_ request: HTTPRequest, _ t: Transfer, _ config: Configuration) -> Result<HTTPResponse, HTTPError> {
+    /// Blocking transfer; runs on the transfer's own queue. With `t.sink` set the body goes to the sink
+    /// as it arrives (not into the response) and there is no total timeout (see `stream(_:idleTimeout:)`).
+    static func perform(_ request: HTTPRequest, _ t: Transfer, _ config: Configuration) -> Result<HTTPResponse, HTTPError> {
         if t.canceled.load(ordering: .relaxed) { return .failure(.canceled) }
         guard let h = curl_easy_init() else { return .failure(.transport(code: 2, message: "curl_easy_init failed")) }
         defer { curl_easy_cleanup(h) }
@@ -87,7 +88,8 @@ public final class HTTPClient: Sendable {
         ccurl_setopt_long(h, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS))
         ccurl_setopt_long(h, CURLOPT_REDIR_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS))
         ccurl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(config.connectTimeout))
-        ccurl_setopt_long(h, CURLOPT_TIMEOUT_MS, milliseconds(config.totalTimeout))
+        ccurl_setopt_long(h, CURLOPT_TIMEOUT_MS, t.sink == nil ? milliseconds(config.totalTimeout) : 0)
+        t.handle = h
         ccurl_setopt_off_t(h, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(config.maxResponseBytes))
         ccurl_setopt_string(h, CURLOPT_USERAGENT, config.userAgent)
         ccurl_setopt_string(h, CURLOPT_ACCEPT_ENCODING, "")        // any encoding libcurl can decode
@@ -107,6 +109,17 @@ public final class HTTPClient: Sendable {
                 let n = size * nmemb
                 guard let ptr, let ud else { return 0 }
                 let t = Unmanaged<Transfer>.fromOpaque(ud).takeUnretainedValue()
+                if let sink = t.sink {
+                    if t.canceled.load(ordering: .relaxed) { return 0 }
+                    if !t.sentHead {
+                        t.sentHead = true
+                        var status = 0
+                        ccurl_getinfo_long(t.handle, CURLINFO_RESPONSE_CODE, &status)
+                        sink(.head(status: status, headers: t.headers))
+                    }
+                    sink(.bytes(Array(UnsafeRawBufferPointer(start: ptr, count: n))))
+                    return n
+                }
                 if t.body.count + n > t.limit { t.overflow = true; return 0 }   // CURLE_WRITE_ERROR
                 t.body.append(contentsOf: UnsafeRawBufferPointer(start: ptr, count: n))
                 return n
@@ -154,7 +167,7 @@ public final class HTTPClient: Sendable {
         case .firstByte?:
             return .failure(.timedOut("no response headers within \(seconds(config.firstByteTimeout)) s"))
         case .stall?:
-            return .failure(.timedOut("the body stalled: no byte for \(seconds(config.stallTimeout)) s"))
+            return .failure(.timedOut("the body stalled: no byte for \(seconds(t.stallTimeout)) s"))
         case nil: break
         }
         if t.overflow || rc == CURLE_FILESIZE_EXCEEDED { return .failure(.tooLarge(limit: config.maxResponseBytes)) }
@@ -168,12 +181,13 @@ public final class HTTPClient: Sendable {
         }
         var status = 0
         ccurl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
+        if let sink = t.sink, !t.sentHead { t.sentHead = true; sink(.head(status: status, headers: t.headers)) }
         return .success(HTTPResponse(status: status, headers: t.headers, body: t.body))
     }
 }
 
 /// "1", "0.5": whole seconds without a fraction.
-private func seconds(_ d: Duration) -> String {
+func seconds(_ d: Duration) -> String {
     let ms = milliseconds(d)
     return ms % 1000 == 0 ? "\(ms / 1000)" : String(format: "%.1f", Double(ms) / 1000)
 }
@@ -187,8 +201,8 @@ private func milliseconds(_ d: Duration) -> Int {
 private let curlGlobalInit: Void = { _ = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
 /// Per-transfer state reached from C callbacks through a `void*`. Only the transfer's thread
-/// touches `body` and `headers`; `canceled` is atomic, so `@unchecked Sendable` is honest.
-private final class Transfer: @unchecked Sendable {
+/// touches `body`, `headers` and the stream fields; `canceled` is atomic, so `@unchecked Sendable` is honest.
+final class Transfer: @unchecked Sendable {
     let limit: Int
     var body: [UInt8] = []
     var headers: [String: String] = [:]
@@ -200,13 +214,20 @@ private final class Transfer: @unchecked Sendable {
     let gotHeaders = Atomic<Bool>(false)
     let started = ContinuousClock.now
     let firstByteTimeout: Duration
+    /// The longest gap between body bytes: `Configuration.stallTimeout`, or a stream's `idleTimeout`.
     let stallTimeout: Duration
     /// When the body count last grew (or the headers arrived), and the count then.
     var lastByteAt: ContinuousClock.Instant?
     var bytesSeen: Int64 = 0
-    init(limit: Int, config: HTTPClient.Configuration) {
+    /// Streaming only: where the head and body go, whether the head went, and the easy handle (for the status).
+    let sink: (@Sendable (HTTPStreamPart) -> Void)?
+    var sentHead = false
+    var handle: UnsafeMutableRawPointer?
+    init(limit: Int, config: HTTPClient.Configuration, sink: (@Sendable (HTTPStreamPart) -> Void)? = nil,
+         idleTimeout: Duration? = nil) {
+        self.sink = sink
         self.limit = limit
         firstByteTimeout = config.firstByteTimeout
-        stallTimeout = config.stallTimeout
+        stallTimeout = idleTimeout ?? config.stallTimeout
     }
 }

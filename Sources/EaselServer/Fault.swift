@@ -59,18 +59,22 @@ public enum Fault: String, CaseIterable, Sendable {
     /// The server's endpoints, as far as faults care.
     public enum Endpoint: String, Sendable, CaseIterable {
         case generate, status, cancel, image, health
-        var servesJSON: Bool { self != .image }
+        /// `GET /api/events/{jobId}` (text/event-stream).
+        case events
+        var servesJSON: Bool { self != .image && self != .events }
     }
 
     /// True when the fault changes the answer of `endpoint`; otherwise the request is served normally.
     public func appliesTo(_ endpoint: Endpoint) -> Bool {
         switch self {
         case .refused, .slowHeaders, .slowBody, .reset, .tooManyRequests, .tooManyRequestsBare, .internalError,
-             .badGateway, .unavailable, .wrongContentType, .huge, .redirectLoop:
+             .badGateway, .unavailable, .huge, .redirectLoop:
             true
-        case .malformedJSON, .truncatedJSON, .html: endpoint.servesJSON
+        case .wrongContentType: endpoint != .events
+        case .malformedJSON, .html: endpoint.servesJSON || endpoint == .events
+        case .truncatedJSON: endpoint.servesJSON
         case .truncatedPNG, .notImage, .bomb: endpoint == .image
-        case .unknownJob: endpoint == .status || endpoint == .cancel
+        case .unknownJob: endpoint == .status || endpoint == .cancel || endpoint == .events
         case .escape: endpoint == .generate || endpoint == .status
         case .evilFilename: endpoint == .status || endpoint == .image
         }

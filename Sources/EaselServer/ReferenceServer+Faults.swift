@@ -11,6 +11,7 @@ extension ReferenceServer {
     /// Serves `req` through `normal`, or with the fault the request gets.
     func withFaults(_ endpoint: Fault.Endpoint, _ req: HTTPRequest,
                     _ normal: @Sendable () async -> HTTPResponse) async -> HTTPResponse {
+        served[endpoint, default: 0] += 1
         let fault: Fault
         if configuration.allowFaultHeader, let name = req.headers[Self.faultHeader] {
             guard let f = Fault(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
@@ -19,6 +20,7 @@ extension ReferenceServer {
             guard f.appliesTo(endpoint) else { return await normal() }
             fault = f
         } else {
+            guard configuration.faultEndpoints?.contains(endpoint) ?? true else { return await normal() }
             let candidates = configuration.faults.filter { $0.appliesTo(endpoint) }
             guard !candidates.isEmpty else { return await normal() }
             let roll = Double(faultSeeds.next64() >> 11) / Double(1 << 53)
@@ -26,6 +28,9 @@ extension ReferenceServer {
             fault = candidates[Int(faultSeeds.next64() % UInt64(candidates.count))]
         }
         faultLog("fault \(fault.rawValue) on \(req.method.rawValue) \(req.path)")
+        if endpoint == .events, fault == .reset || fault == .slowBody {   // a stream has no "half the body"
+            return events(req, cut: fault == .reset ? .close : .stall)
+        }
         return await respond(fault, endpoint, req, normal)
     }
 

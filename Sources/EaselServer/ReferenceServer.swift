@@ -12,6 +12,8 @@ import Foundation
 /// - `GET /api/status/{jobId}` → `{"status": "processing"|"completed"|"failed", "image": URL|null,
 ///   "error"?, "progress"?}`; `404 {"error"}` for an unknown id.
 /// - `GET /images/{file}` → PNG bytes.
+/// - `GET /api/events/{jobId}` → the job's status as server-sent events (ReferenceServer+Events.swift);
+///   submit and status answers name it in `"events"`.
 ///
 /// Fault injection for client tests (`Fault`, docs/faults.md): `Configuration.faults`/`faultRate`, or the
 /// `X-Easel-Fault` request header when `Configuration.allowFaultHeader` is set.
@@ -49,6 +51,15 @@ public actor ReferenceServer {
         public var faultHugeBytes = 80 << 20
         /// Seed of the SplitMix64 stream that picks random faults, so a run repeats.
         public var faultSeed: UInt64 = 1
+        /// The endpoints random `faults` are drawn for; nil (default) means all of them.
+        public var faultEndpoints: Set<Fault.Endpoint>?
+        /// Time between `: heartbeat` comments on an idle event stream; default 15 s.
+        public var eventHeartbeat: Duration = .seconds(15)
+        /// Event streams open at once at most; past it `GET /api/events/…` answers 503. Default 256.
+        public var maxOpenStreams = 256
+        /// Name each job's event stream in the submit and status answers (`"events"`); off, the server
+        /// answers as the plain seed API does and clients poll (the route itself still serves). Default on.
+        public var offerEvents = true
         public init() {}
     }
 
@@ -62,9 +73,13 @@ public actor ReferenceServer {
     private var jobs: [String: ServerJob] = [:]
     private var jobOrder: [String] = []
     private var images: [String: Data] = [:]
-    private var pending: [String] = []
+    private(set) var pending: [String] = []
     private var wakeWorker: CheckedContinuation<Void, Never>?
     private var nextID = 1
+    /// Event logs and open streams (ReferenceServer+Events.swift).
+    var hub = EventHub()
+    /// Requests answered so far, by endpoint (for tests and the bench: requests per job, push against poll).
+    public internal(set) var served: [Fault.Endpoint: Int] = [:]
     private let instance = String(UInt32.random(in: .min ... .max), radix: 36)
     /// Picks random faults (`Configuration.faults`); see ReferenceServer+Faults.swift.
     var faultSeeds: SeedSource
@@ -96,6 +111,10 @@ public actor ReferenceServer {
         await server.appendRoute("POST /api/cancel/*") { [weak self] req in
             guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
             return await self.withFaults(.cancel, req) { await self.cancel(req) }
+        }
+        await server.appendRoute("GET /api/events/*") { [weak self] req in
+            guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
+            return await self.withFaults(.events, req) { await self.events(req) }
         }
         await server.appendRoute("GET /images/*") { [weak self] req in
             guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
@@ -173,16 +192,21 @@ public actor ReferenceServer {
         jobs[id] = ServerJob(params: params)
         jobOrder.append(id)
         pending.append(id)
+        hub.create(id)
+        publishQueuePositions()
         trim()
         wakeWorker?.resume()
         wakeWorker = nil
-        return Self.json(.ok, ["jobId": id, "status": "processing"])
+        var answer = ["jobId": id, "status": "processing"]
+        if configuration.offerEvents { answer["events"] = Self.eventsPath(id) }
+        return Self.json(.ok, answer)
     }
 
     private func status(_ req: HTTPRequest) -> HTTPResponse {
         let id = String(req.path.split(separator: "/").last ?? "")
         guard let job = jobs[id] else { return Self.json(.notFound, ["error": "unknown job id: \(id)"]) }
         var body: [String: Any] = ["status": job.state.rawValue, "image": NSNull()]
+        if configuration.offerEvents { body["events"] = Self.eventsPath(id) }
         switch job.state {
         case .processing:
             if let started = job.startedAt {
@@ -213,6 +237,8 @@ public actor ReferenceServer {
         jobs[id] = job
         pending.removeAll { $0 == id }
         if running?.id == id { running?.wait.cancel() }
+        publish(id, "failed", ["status": "failed", "category": "canceled", "message": "canceled"])
+        publishQueuePositions()
         log("job \(id) canceled")
         return Self.json(.ok, ["jobId": id, "status": "canceled"])
     }
@@ -239,10 +265,14 @@ public actor ReferenceServer {
             guard var job = jobs[id] else { continue }
             job.startedAt = .now
             jobs[id] = job
-            let clock = configuration.clock, latency = configuration.latency
+            publish(id, "status", ["status": "processing"])
+            publishQueuePositions()
+            let clock = configuration.clock, latency = configuration.latency, steps = job.params.steps
             let wait = Task { _ = try? await clock.sleep(for: latency, tolerance: nil) }
             running = (id, wait)
+            let ticker = Task { await self.publishProgress(id, steps: steps) }
             await wait.value
+            ticker.cancel()
             running = nil
             if Task.isCancelled { return }
             guard jobs[id]?.state == .processing else { continue }       // canceled while it ran
@@ -262,7 +292,26 @@ public actor ReferenceServer {
                 job.error = "could not encode the image: \(e.message)"
             }
             jobs[id] = job
+            if job.state == .completed {
+                publish(id, "completed", ["status": "completed", "image": "\(baseURL)/images/\(id).png"])
+            } else {
+                publish(id, "failed", ["status": "failed", "category": "inference_failed", "message": job.error ?? "generation failed"])
+            }
             log("job \(id) \(job.state.rawValue)")
+        }
+    }
+
+    /// Publishes `progress` events while job `id` runs: up to `steps` of them (at most one per 100 ms),
+    /// spread over `latency` on the continuous clock, as the status route measures progress. The worker's
+    /// own wait (on `Configuration.clock`) decides when the job finishes; this task is cancelled then.
+    private func publishProgress(_ id: String, steps: Int) async {
+        let slices = max(1, min(steps, Int(configuration.latency / .milliseconds(100))))
+        guard slices > 1 else { return }
+        for slice in 1..<slices {
+            do { try await Task.sleep(for: configuration.latency / slices) } catch { return }
+            guard jobs[id]?.state == .processing else { return }
+            let fraction = Double(slice) / Double(slices)
+            publish(id, "progress", ["progress": fraction, "step": Int((fraction * Double(steps)).rounded(.down)), "steps": steps])
         }
     }
 
@@ -271,10 +320,11 @@ public actor ReferenceServer {
             let old = jobOrder.removeFirst()
             jobs[old] = nil
             images["\(old).png"] = nil
+            hub.drop(old)
         }
     }
 
-    private func log(_ line: String) {
+    func log(_ line: String) {
         guard configuration.logRequests else { return }
         FileHandle.standardError.write(Data("[easel serve] \(line)\n".utf8))
     }

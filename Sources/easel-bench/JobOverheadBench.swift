@@ -15,6 +15,9 @@ struct JobOverheadBench {
     let runs: Int
     let easel: String
     let dir: String
+    /// The server names each job's event stream and the studio follows it (JobOverheadBench+Push.swift);
+    /// false: a plain seed-API server, polled every 2 s.
+    var push = false
 
     static let title = "Job overhead"
     static let pollInterval = 2.0
@@ -26,19 +29,25 @@ struct JobOverheadBench {
     struct Run {
         var startupRequests: [CountingProxy.Request] = []
         var requests: [CountingProxy.Request] = []
+        var push = false
         var submitAt = 0.0, completedAt = 0.0, screenAt = 0.0
         var submits: Int { requests.filter { $0.method == "POST" && $0.path.hasPrefix("/api/generate") }.count }
         var polls: [CountingProxy.Request] { requests.filter { $0.method == "GET" && $0.path.hasPrefix("/api/status/") } }
         var downloads: Int { requests.filter { $0.method == "GET" && $0.path.hasPrefix("/images/") }.count }
+        var streams: Int { requests.filter { $0.method == "GET" && $0.path.hasPrefix("/api/events/") }.count }
+        /// When the download's request reached the proxy.
+        var downloadAt: Double? { requests.first { $0.method == "GET" && $0.path.hasPrefix("/images/") }?.at }
         var others: [CountingProxy.Request] {
-            requests.filter { !($0.path.hasPrefix("/api/generate") || $0.path.hasPrefix("/api/status/") || $0.path.hasPrefix("/images/")) }
+            requests.filter { !($0.path.hasPrefix("/api/generate") || $0.path.hasPrefix("/api/status/") || $0.path.hasPrefix("/images/")
+                                || $0.path.hasPrefix("/api/events/")) }
         }
         /// Server-side generation time as observed: submit → first "completed" answer.
         var serverTime: Double { completedAt - submitAt }
-        var minimumRequests: Int { 2 + Int((serverTime / JobOverheadBench.pollInterval).rounded(.up)) }
-        /// The next poll on a 2 s grid from the submit, after completion.
+        /// Polling: submit + ⌈server time ÷ 2 s⌉ polls + download. Push: submit + one stream + download.
+        var minimumRequests: Int { push ? 3 : 2 + Int((serverTime / JobOverheadBench.pollInterval).rounded(.up)) }
+        /// The next poll on a 2 s grid from the submit, after completion (push: nothing to wait for).
         var delayFloor: Double {
-            JobOverheadBench.pollInterval * (serverTime / JobOverheadBench.pollInterval).rounded(.up) - serverTime
+            push ? 0 : JobOverheadBench.pollInterval * (serverTime / JobOverheadBench.pollInterval).rounded(.up) - serverTime
         }
         var delay: Double { screenAt - completedAt }
         /// The poll that got "completed": the first poll after completion.
@@ -52,6 +61,7 @@ struct JobOverheadBench {
         var config = ReferenceServer.Configuration()
         config.latency = .milliseconds(Int(latency * 1000))
         config.rateLimit = RateLimitSpec(requests: 1000, window: .seconds(60))
+        config.offerEvents = push
         let server = ReferenceServer(configuration: config)
         do { try await server.start() } catch { throw BenchError("job overhead: the reference server did not start: \(error)") }
         let serverPort = await server.port
@@ -83,6 +93,7 @@ struct JobOverheadBench {
         }
         usleep(500_000)
         var run = Run()
+        run.push = push
         run.startupRequests = proxy.requests
         proxy.reset()
         let prompt = "a lighthouse at dusk \(index)"

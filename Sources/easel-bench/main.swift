@@ -178,6 +178,15 @@ if wanted(.idle) || wanted(.startup) || wanted(.jobs) {
                 goals += bench.goals(r)
                 return (JobOverheadBench.title, bench.markdown(r))
             }
+            await section("job overhead, push") {
+                try FileManager.default.createDirectory(atPath: dir + "/push", withIntermediateDirectories: true)
+                var bench = JobOverheadBench(latency: smoke ? 1 : 3, runs: smoke ? 1 : 5, easel: easel, dir: dir + "/push")
+                bench.push = true
+                stderrLine("easel-bench: job overhead with push, \(bench.runs) job(s) of \(bench.latency) s")
+                let r = try await bench.run(tmux)
+                goals += bench.pushGoals(r)
+                return (JobOverheadBench.pushTitle, bench.pushMarkdown(r))
+            }
         }
     } catch {
         failures.append("studio sections: \(error)")

@@ -559,6 +559,12 @@ extension Easel {
         @Option(help: "Simulated generation time per job, in seconds.")
         var latency: Double = 3
 
+        @Option(help: "Seconds between heartbeat comments on an idle event stream (GET /api/events/{jobId}).")
+        var eventHeartbeat: Double = 15
+
+        @Option(help: "Event streams open at once at most; past it the events route answers 503.")
+        var maxStreams = 256
+
         @Flag(help: "Do not log requests to stderr.")
         var quiet = false
 
@@ -580,6 +586,8 @@ extension Easel {
         func validate() throws {
             guard RateLimitSpec(rateLimit) != nil else { throw ValidationError("--rate-limit must look like 8/60s") }
             guard latency >= 0 else { throw ValidationError("--latency must be 0 or more") }
+            guard eventHeartbeat >= 0.01 else { throw ValidationError("--event-heartbeat must be at least 0.01 seconds") }
+            guard maxStreams >= 0 else { throw ValidationError("--max-streams must be 0 or more") }
             if let fault {
                 do { _ = try Fault.parseList(fault) } catch { throw ValidationError("--fault: \(error.message)") }
             }
@@ -595,6 +603,8 @@ extension Easel {
             config.rateLimit = RateLimitSpec(rateLimit)!
             config.latency = .milliseconds(Int(latency * 1000))
             config.logRequests = !quiet
+            config.eventHeartbeat = .milliseconds(Int(eventHeartbeat * 1000))
+            config.maxOpenStreams = maxStreams
             config.faults = fault.flatMap { try? Fault.parseList($0) } ?? []
             config.faultRate = faultRate
             config.faultStall = .milliseconds(Int(faultStall * 1000))

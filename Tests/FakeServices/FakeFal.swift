@@ -6,7 +6,9 @@ import Foundation
 /// `status_url`, `response_url` and `cancel_url` built from `{owner}/{app}` only (as fal does: a status URL
 /// with the sub-path gets 404 here); `GET …/requests/{id}/status` → `IN_QUEUE` → `IN_PROGRESS` (logs
 /// "step 3/6") → `COMPLETED`; `GET …/requests/{id}` → `{images: [{url, width, height, content_type}], seed}`;
-/// `PUT …/requests/{id}/cancel` → 202 `CANCELLATION_REQUESTED` (400 `ALREADY_COMPLETED`, 404 `NOT_FOUND`).
+/// `PUT …/requests/{id}/cancel` → 202 `CANCELLATION_REQUESTED` (400 `ALREADY_COMPLETED`, 404 `NOT_FOUND`);
+/// `GET …/requests/{id}/status/stream` → `text/event-stream` of the same status objects, one `data:` each,
+/// ending at `COMPLETED` (after `breakStreams()`: only the first, then the connection closes).
 /// Errors are `{"detail": "…"}` or FastAPI's `{"detail": [{loc, msg, type}]}`. Queue routes want
 /// `Authorization: Key <expectedKey>`, else 401; images at `/files/{id}.png` need no key.
 public actor FakeFal: FakeService {
@@ -23,6 +25,9 @@ public actor FakeFal: FakeService {
     public static let defaultKey = "fal-key-id-0123:fal-secret-456789abcdef"
     public let echoesKey: Bool
     private var statusError: (code: Int, detail: String)?
+    private var streamsBreak = false
+    /// Status streams opened (`GET …/status/stream`).
+    public private(set) var streams = 0
     private var requests: [String: (app: String, request: GenerationRequest, polls: Int, canceled: Bool)] = [:]
 
     public init(expectedKey: String = FakeFal.defaultKey, echoesKey: Bool = false) {
@@ -34,6 +39,9 @@ public actor FakeFal: FakeService {
 
     /// From now on every status poll answers `code` with `{"detail": detail}` (e.g. 403 for a revoked key).
     public func failStatusPolls(_ code: Int, detail: String) { statusError = (code, detail) }
+
+    /// From now on status streams send their first event and close without `COMPLETED`.
+    public func breakStreams() { streamsBreak = true }
 
     public func start() async throws {
         let (s, t, p) = try await Fake.listen { server in
@@ -75,6 +83,7 @@ public actor FakeFal: FakeService {
             }
             switch (req.method, rest) {
             case (.GET, ["status"]): return status(id)
+            case (.GET, ["status", "stream"]): return statusStream(id)
             case (.GET, []): return result(id)
             case (.PUT, ["cancel"]):
                 cancels += 1
@@ -124,8 +133,13 @@ public actor FakeFal: FakeService {
     }
 
     private func status(_ id: String) -> FlyingFox.HTTPResponse {
-        if let e = statusError { return Fake.json(Fake.status(e.code), ["detail": e.detail]) }
-        guard var job = requests[id] else { return Fake.json(.notFound, ["detail": "Request not found"]) }
+        let (code, object) = statusReply(id)
+        return Fake.json(code, object)
+    }
+
+    private func statusReply(_ id: String) -> (HTTPStatusCode, [String: Any]) {
+        if let e = statusError { return (Fake.status(e.code), ["detail": e.detail]) }
+        guard var job = requests[id] else { return (.notFound, ["detail": "Request not found"]) }
         job.polls += 1
         requests[id] = job
         var reply = links(app: job.app, id: id)
@@ -139,7 +153,20 @@ public actor FakeFal: FakeService {
         default: ["status": "COMPLETED", "logs": [], "metrics": ["inference_time": 1.93]]
         }
         reply.merge(state) { _, new in new }
-        return Fake.json(.ok, reply)
+        return (.ok, reply)
+    }
+
+    /// The statuses a poller would see, as one event-stream body (each poll's answer becomes a `data:` event).
+    private func statusStream(_ id: String) -> FlyingFox.HTTPResponse {
+        streams += 1
+        var body = ": fal status stream\n\n"
+        for _ in 0..<(streamsBreak ? 1 : 3) {
+            let (code, object) = statusReply(id)
+            guard code == .ok else { return Fake.json(code, object) }
+            let json = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+            body += "data: " + String(decoding: json, as: UTF8.self) + "\n\n"
+        }
+        return HTTPResponse(statusCode: .ok, headers: [.contentType: "text/event-stream"], body: Data(body.utf8))
     }
 
     private func result(_ id: String) -> FlyingFox.HTTPResponse {
