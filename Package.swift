@@ -15,6 +15,9 @@ let package = Package(
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // MARK: - C seams (each touched from exactly one Swift file)
@@ -32,7 +35,10 @@ let package = Package(
         .target(name: "EaselCore"),
         .target(name: "EaselHTTP", dependencies: ["CCurl"]),
         .target(name: "EaselImaging", dependencies: ["CImage"]),
-        .target(name: "EaselBackends", dependencies: ["EaselCore", "EaselHTTP"]),
+        .target(name: "EaselBackends", dependencies: [
+            "EaselCore", "EaselHTTP", .product(name: "WSClient", package: "swift-websocket"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "EaselStore", dependencies: [
             "EaselCore", "EaselImaging", .product(name: "GRDB", package: "GRDB.swift"),
         ]),

@@ -31,6 +31,8 @@ public final class EffectRunner: Sendable {
     private let tasks = Mutex<[Int: Task<Void, Never>]>([:])
     /// Jobs followed over their backend's status stream instead of polled (JobStreams.swift).
     private let streams = JobStreams()
+    /// Backends (by display name) whose failed status stream has been reported with a notice.
+    private let streamNotices = Mutex<Set<String>>([])
     private let counter = Atomic<Int>(0)
     /// Gallery file work runs one at a time (two quick `*` presses must not lose a star).
     private let galleryLock = Mutex(())
@@ -166,17 +168,20 @@ public final class EffectRunner: Sendable {
             } catch { return .failed(id, error, during: .submit) }
         case .poll(let id, let remote, let after):
             // Pushed when the backend streams this job's status; polled otherwise, or once the stream failed.
-            if let pushed = await streams.next(id, remote, on: backend, wait: after) { return .statusPolled(id, pushed) }
+            if let pushed = await streams.next(id, remote, on: backend, wait: after) {
+                if case .running = pushed { await showLivePreview(id, remote, from: backend) }
+                return .statusPolled(id, pushed)
+            }
+            if let why = streams.takeFailure(id), streamNotices.withLock({ $0.insert(backend.displayName).inserted }) {
+                send(.notice(Sanitize.line(why)))   // once per backend: from now on its jobs are polled
+            }
             do { try await Task.sleep(for: after) } catch { return nil }
             let status: RemoteStatus
             do { status = try await backend.status(of: remote) } catch {
                 // A synchronous service's held-open request is the submission: its failure ends the job now.
                 return .failed(id, error, during: await backend.isFinal(error, for: remote) ? .submit : .poll)
             }
-            if case .running = status, let dir = liveDirectory, let preview = await backend.livePreview(of: remote),
-               let path = writeLivePreview(preview, job: id, into: dir) {
-                send(.livePreview(id, path: path))
-            }
+            if case .running = status { await showLivePreview(id, remote, from: backend) }
             return .statusPolled(id, status)
         case .download(let id, let ref):
             streams.close(id)
@@ -246,6 +251,14 @@ public final class EffectRunner: Sendable {
                 catch { return .failed(id, .storage("\(why); the image could not be kept either: \(error.message)"), during: .save) }
                 return .failed(id, .storage("\(why) (the image is kept in \(pending.path(for: id)))"), during: .save)
             }
+        }
+    }
+
+    /// Writes the backend's newest live preview of a running job (if any) and tells the reducer its path.
+    private func showLivePreview(_ id: JobID, _ remote: RemoteJobID, from backend: any GenerationBackend) async {
+        if let dir = liveDirectory, let preview = await backend.livePreview(of: remote),
+           let path = writeLivePreview(preview, job: id, into: dir) {
+            send(.livePreview(id, path: path))
         }
     }
 

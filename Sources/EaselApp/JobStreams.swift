@@ -13,6 +13,7 @@ import Synchronization
 final class JobStreams: Sendable {
     private let sessions = Mutex<[JobID: Session]>([:])
     private let polled = Mutex<Set<JobID>>([])
+    private let failures = Mutex<[JobID: String]>([:])
 
     /// The job's next status from its stream.
     /// - Parameter wait: how long to wait for news (the poll interval); past it the last pushed status is
@@ -39,11 +40,17 @@ final class JobStreams: Sendable {
             return status
         case .quiet(let last):
             return last
-        case .failed:
+        case .failed(let why):
             close(id)
             polled.withLock { _ = $0.insert(id) }
+            if let why { failures.withLock { $0[id] = why } }
             return nil
         }
+    }
+
+    /// Why job `id`'s stream failed (the `JobError`'s message), once, after `next` returned nil for it.
+    func takeFailure(_ id: JobID) -> String? {
+        failures.withLock { $0.removeValue(forKey: id) }
     }
 
     /// Stops following job `id` (it finished, was canceled, or is downloading).
@@ -61,11 +68,12 @@ final class JobStreams: Sendable {
 
     /// One job's open stream: the reader task and what it has pushed that the runner has not taken yet.
     private final class Session: Sendable {
-        enum Taken { case fresh(RemoteStatus), quiet(RemoteStatus?), failed }
+        enum Taken { case fresh(RemoteStatus), quiet(RemoteStatus?), failed(String?) }
         private struct State {
             var latest: RemoteStatus?
             var fresh = false
             var failed = false
+            var failure: String?
             var waiter: CheckedContinuation<Void, Never>?
         }
         private let state = Mutex(State())
@@ -82,7 +90,9 @@ final class JobStreams: Sendable {
                         }
                         self?.update { $0.latest = status; $0.fresh = true }
                     }
-                } catch {}
+                } catch {
+                    if !final { self?.update { $0.failure = (error as? JobError)?.message } }
+                }
                 if !final { self?.update { $0.failed = true } }
             }
             reader.withLock { $0 = task }
@@ -109,7 +119,7 @@ final class JobStreams: Sendable {
         func take() -> Taken {
             state.withLock { s in
                 if s.fresh, let latest = s.latest { s.fresh = false; return .fresh(latest) }
-                return s.failed ? .failed : .quiet(s.latest)
+                return s.failed ? .failed(s.failure) : .quiet(s.latest)
             }
         }
 

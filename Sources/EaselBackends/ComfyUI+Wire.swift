@@ -7,12 +7,17 @@ extension ComfyUIBackend {
 
     /// The `GET /history/{id}` entry mapped to a status, or nil while it is `{}` (queued, running or unknown).
     func history(_ job: RemoteJobID) async throws(JobError) -> RemoteStatus? {
-        let response = try await send(HTTPRequest(.get, baseURL + "/history/" + Self.encode(job.rawValue),
-                                                  headers: [("Accept", "application/json")]))
-        guard response.status == 200 else { throw ErrorMapping.status(response, message: Self.reason(response.body)) }
-        guard let all = Self.object(response.body) else { throw .badResponse("malformed JSON from GET /history") }
+        try await Self.history(job, base: baseURL, http: http)
+    }
+
+    static func history(_ job: RemoteJobID, base: String, http: HTTPClient) async throws(JobError) -> RemoteStatus? {
+        let response: HTTPResponse
+        do { response = try await http.send(HTTPRequest(.get, base + "/history/" + encode(job.rawValue), headers: [("Accept", "application/json")])) }
+        catch { throw ErrorMapping.transport(error) }
+        guard response.status == 200 else { throw ErrorMapping.status(response, message: reason(response.body)) }
+        guard let all = object(response.body) else { throw .badResponse("malformed JSON from GET /history") }
         guard let entry = all[job.rawValue] as? [String: Any] else { return nil }
-        return try Self.status(fromHistory: entry)
+        return try status(fromHistory: entry)
     }
 
     /// One history entry: `{prompt, outputs: {node: {images: [{filename, subfolder, type}]}}, status: {status_str,

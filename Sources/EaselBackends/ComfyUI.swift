@@ -7,9 +7,8 @@ import Foundation
 /// Protocol: https://docs.comfy.org/development/comfyui-server/comms_routes
 /// Shapes and failure cases: reference/backends.md §1 and §9 rows 1–6. User docs: docs/backends/comfyui.md.
 ///
-/// Progress is polled, not streamed: the WebSocket `/ws` would need libcurl with `ws://` support, and the
-/// libcurl here (7.88, which FoundationNetworking's `URLSessionWebSocketTask` also rides on) is built without
-/// it. So a running job reports `.running(progress: nil)`, and there is no live preview.
+/// Step progress, completion and live previews come over the WebSocket `/ws?clientId=` (`ComfyUI+Events.swift`,
+/// `ComfyUISocket`); polling (`status(of:)`) follows jobs when the socket cannot be opened or is lost.
 public struct ComfyUIBackend: GenerationBackend {
     /// e.g. `http://127.0.0.1:8188`, without a trailing slash.
     public let baseURL: String
@@ -23,6 +22,8 @@ public struct ComfyUIBackend: GenerationBackend {
     /// The API-format graph with placeholders, as JSON bytes (validated at `init`).
     let template: [UInt8]
     let model: String, sampler: String, cfgScale: Double
+    /// The adapter's WebSocket, shared by every copy of this value; opened at the first `statusEvents(of:)`.
+    let socket: ComfyUISocket
 
     /// The checkpoint the built-in graph (and `{{model}}`) uses when the config names none.
     public static let defaultModel = "v1-5-pruned-emaonly.safetensors"
@@ -46,6 +47,10 @@ public struct ComfyUIBackend: GenerationBackend {
         model = options.model ?? Self.defaultModel
         sampler = options.sampler ?? Self.defaultSampler
         cfgScale = options.cfgScale ?? Self.defaultCFGScale
+        let (historyBase, historyHTTP) = (base, http)
+        socket = ComfyUISocket(url: ComfyUISocket.address(base: base, clientID: clientID)) { job throws(JobError) in
+            try await Self.history(job, base: historyBase, http: historyHTTP)
+        }
         guard let path = options.workflow else {
             workflowPath = nil
             template = Array(Self.builtInWorkflow.utf8)

@@ -36,19 +36,31 @@ public actor FakeComfyUI: FakeService {
     public enum EnumShape: Sendable { case list, combo, absent }
     public private(set) var enumShape = EnumShape.list
 
-    private enum Phase { case pending, running, finished, deleted }
-    private struct Job {
+    enum Phase { case pending, running, finished, deleted }
+    struct Job {
         let number: Int, id: String, request: GenerationRequest, scenario: Scenario
         let graph: [String: Any], clientID: String, outputs: [String]
         var phase: Phase = .pending, polls = 0
+        /// Run by the fake itself with events on the WebSocket (FakeComfyUI+WebSocket.swift), not by polls.
+        var live = false
+        /// The node executing now (re-sent as `executing` to a socket that reconnects).
+        var node: String?
+        var stepsSent = 0
     }
-    private var jobs: [String: Job] = [:]
+    var jobs: [String: Job] = [:]
     /// Every `prompt_id` the fake has queued.
     public var jobIDs: [String] { Array(jobs.keys) }
-    private var history: [String: [String: Any]] = [:]
+    var history: [String: [String: Any]] = [:]
     private var files: [String: GenerationRequest] = [:]     // "type/subfolder/filename" → what it shows
     private var executedGraphs: Set<String> = []
     private var counter = 0
+    // The WebSocket side (FakeComfyUI+WebSocket.swift).
+    var wsSockets: [String: (continuation: AsyncStream<WSMessage>.Continuation, token: Int, metadata: Bool)] = [:]
+    var wsTokens = 0, wsPreviews = 0, wsDropAtStep = 0, wsMidRunHistoryReads = 0
+    var wsConnects: [String] = []
+    var wsEvents: [(String, String)] = []
+    var wsRefuse = false, wsRefuseReconnect = false, wsDropped = false, wsIgnoreFlags = false
+    var wsStepTime: Duration = .milliseconds(5)
 
     public init() {}
     public var baseURL: String { "http://127.0.0.1:\(port)" }
@@ -76,11 +88,12 @@ public actor FakeComfyUI: FakeService {
 
     private func handle(_ req: FlyingFox.HTTPRequest, body: [UInt8]) async -> FlyingFox.HTTPResponse {
         log.append(FakeRequest(req, body: body))
-        if let origin = req.headers[HTTPHeader("Origin")], let host = req.headers[.host], !origin.hasSuffix("//" + host) {
+        if let origin = req.headers[HTTPHeader("Origin")], let host = req.headers[.host], !Self.sameOrigin(origin, host: host) {
             return HTTPResponse(statusCode: .forbidden)
         }
         var parts = req.path.split(separator: "/").map(String.init)
         if parts.first == "api" { parts.removeFirst() }
+        if req.method == .GET, parts == ["ws"] { return await upgrade(req) }
         switch (req.method, parts.first ?? "", parts.count) {
         case (.POST, "prompt", 1): return await submit(body)
         case (.GET, "prompt", 1): return Fake.json(.ok, ["exec_info": ["queue_remaining": jobs.values.filter { $0.phase == .pending || $0.phase == .running }.count]])
@@ -98,6 +111,7 @@ public actor FakeComfyUI: FakeService {
             let target = Fake.object(body)?["prompt_id"] as? String
             interrupts.append(target)
             for (id, job) in jobs where job.phase == .running && (target == nil || target == id) {
+                interrupted(job)
                 finish(id, status: ["status_str": "error", "completed": false, "messages": [
                     ["execution_start", ["prompt_id": id]],
                     ["execution_interrupted", ["prompt_id": id, "node_id": "3", "node_type": "KSampler", "executed": ["4", "5", "6", "7"]]],
@@ -118,6 +132,15 @@ public actor FakeComfyUI: FakeService {
         case (.GET, "models", 2) where parts[1] == "checkpoints": return Fake.json(.ok, checkpoints)
         default: return HTTPResponse(statusCode: .notFound, headers: [.contentType: "text/plain"], body: Data("404: Not Found".utf8))
         }
+    }
+
+    /// server.py `create_origin_only_middleware`: Origin's `host[:port]` must equal Host's; a side without a
+    /// port is compared by host name only (browsers, and WebSocket clients that send `Origin: ws://127.0.0.1`).
+    static func sameOrigin(_ origin: String, host: String) -> Bool {
+        let o = origin.lowercased().components(separatedBy: "//").last?.split(separator: "/").first.map(String.init) ?? ""
+        let h = host.lowercased()
+        func name(_ s: String) -> String { s.split(separator: ":").first.map(String.init) ?? s }
+        return o.contains(":") && h.contains(":") ? o == h : name(o) == name(h)
     }
 
     // MARK: - POST /prompt
@@ -170,6 +193,7 @@ public actor FakeComfyUI: FakeService {
         counter += 1
         let id = (o["prompt_id"] as? String) ?? UUID().uuidString.lowercased()
         jobs[id] = Job(number: counter, id: id, request: request, scenario: scenario, graph: graph, clientID: clientID, outputs: outputs)
+        queued(id)
         // `[[lost-reply]]`: the job is queued, but the answer never reaches the client (it times out first).
         if request.prompt.contains("[[lost-reply]]") { try? await Task.sleep(for: .seconds(30)) }
         return Fake.json(.ok, ["prompt_id": id, "number": counter, "node_errors": [:]])
@@ -210,7 +234,8 @@ public actor FakeComfyUI: FakeService {
     // MARK: - History and queue
 
     private func historyReply(_ id: String) -> FlyingFox.HTTPResponse {
-        if var job = jobs[id], job.phase == .pending || job.phase == .running {
+        if let job = jobs[id], job.live, job.phase == .running, job.stepsSent > 0 { wsMidRunHistoryReads += 1 }
+        if var job = jobs[id], !job.live, job.phase == .pending || job.phase == .running {
             job.polls += 1
             jobs[id] = job
             switch (job.scenario, job.polls) {
@@ -231,6 +256,16 @@ public actor FakeComfyUI: FakeService {
     }
 
     private func complete(_ job: Job) {
+        let (outputs, nodes) = run(job)
+        finish(job.id, status: ["status_str": "success", "completed": true, "messages": [
+            ["execution_start", ["prompt_id": job.id, "timestamp": 1_735_689_600_123]],
+            ["execution_cached", ["nodes": nodes, "prompt_id": job.id, "timestamp": 1_735_689_600_125]],
+            ["execution_success", ["prompt_id": job.id, "timestamp": 1_735_689_600_400]],
+        ]], outputs: outputs)
+    }
+
+    /// Runs the graph: the output files it writes (`{node: {images: […]}}`) and the nodes served from cache.
+    func run(_ job: Job) -> (outputs: [String: Any], cached: [String]) {
         let key = String(decoding: (try? JSONSerialization.data(withJSONObject: job.graph, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
         let cached = executedGraphs.contains(key)
         executedGraphs.insert(key)
@@ -248,15 +283,10 @@ public actor FakeComfyUI: FakeService {
                 outputs[node] = ["images": [["filename": name, "subfolder": sub, "type": type]]]
             }
         }
-        let nodes = cached ? job.graph.keys.sorted() : []
-        finish(job.id, status: ["status_str": "success", "completed": true, "messages": [
-            ["execution_start", ["prompt_id": job.id, "timestamp": 1_735_689_600_123]],
-            ["execution_cached", ["nodes": nodes, "prompt_id": job.id, "timestamp": 1_735_689_600_125]],
-            ["execution_success", ["prompt_id": job.id, "timestamp": 1_735_689_600_400]],
-        ]], outputs: outputs)
+        return (outputs, cached ? job.graph.keys.sorted() : [])
     }
 
-    private func finish(_ id: String, status: [String: Any], outputs: [String: Any]) {
+    func finish(_ id: String, status: [String: Any], outputs: [String: Any]) {
         guard let job = jobs[id] else { return }
         jobs[id]?.phase = .finished
         history[id] = ["prompt": [job.number, id, job.graph, ["client_id": job.clientID], job.outputs],
