@@ -101,13 +101,31 @@ struct ComfyUIWebSocketTests {
         }
     }
 
-    @Test func aSocketDroppedMidJobReconnectsWithTheSameClientIDAndTheJobCompletesOnce() async throws {
+    @Test func aSocketDroppedMidJobStillEndsWithOneCompletionAndOneSubmit() async throws {
         try await withComfy { backend, fake in
             await fake.setDropSocket(atStep: 2)
             let run = try await follow(backend)
             #expect(run.error == nil)
             guard case .completed = run.statuses.last else { Issue.record("ended with \(run.statuses.last as Any)"); return }
             #expect(run.statuses.filter { if case .completed = $0 { true } else { false } }.count == 1)
+            #expect(await fake.received.count == 1)
+        }
+    }
+
+    @Test func aDroppedSocketReconnectsWithTheSameClientIDAndHearsTheEnd() async throws {
+        try await withComfy { backend, fake in
+            await fake.setDropSocket(atStep: 1)      // `[[running]]` then waits at step 1 for an interrupt
+            let (id, _) = try await backend.submit(GenerationRequest(prompt: "a lighthouse [[running]]", width: 64, height: 64, seed: 1, steps: 4))
+            let events = try #require(backend.statusEvents(of: id))
+            let reader = Task { () -> [RemoteStatus] in
+                var all: [RemoteStatus] = []
+                do { for try await s in events { all.append(s) } } catch { Issue.record("stream failed: \(error)") }
+                return all
+            }
+            await fake.connected(times: 2)
+            try await backend.cancel(id)             // running: POST /interrupt; the end is heard on the new socket
+            let statuses = await reader.value
+            #expect(statuses.last == .failed("interrupted on the server"), "\(statuses)")
             #expect(await fake.socketConnects == [backend.clientID, backend.clientID])
             #expect(await fake.received.count == 1)
         }

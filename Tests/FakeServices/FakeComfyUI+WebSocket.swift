@@ -20,6 +20,11 @@ extension FakeComfyUI {
     static let previewSide = 48
 
     public func setRefuseWebSocket(_ on: Bool) { wsRefuse = on }
+    /// Returns once `/ws` has been opened `count` times in all.
+    public func connected(times count: Int) async {
+        if wsConnects.count >= count { return }
+        await withCheckedContinuation { wsConnectWaiters.append((count, $0)) }
+    }
     /// Closes the prompt's client socket right after `progress` step `step` is sent (0 = never).
     public func setDropSocket(atStep step: Int) { wsDropAtStep = step }
     /// Refuses `/ws` after the first drop (the client must fall back to polling).
@@ -59,6 +64,9 @@ extension FakeComfyUI {
         wsSockets[client]?.continuation.finish()
         wsSockets[client] = (continuation, wsTokens, false)
         wsConnects.append(client)
+        let ready = wsConnectWaiters.filter { $0.0 <= wsConnects.count }
+        wsConnectWaiters.removeAll { $0.0 <= wsConnects.count }
+        ready.forEach { $0.1.resume() }
         send(client, "status", ["status": ["exec_info": ["queue_remaining": remaining]], "sid": client])
         for job in jobs.values where job.clientID == client {
             if job.live, job.phase == .running, let node = job.node {

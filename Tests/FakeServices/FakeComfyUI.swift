@@ -61,6 +61,7 @@ public actor FakeComfyUI: FakeService {
     var wsEvents: [(String, String)] = []
     var wsRefuse = false, wsRefuseReconnect = false, wsDropped = false, wsIgnoreFlags = false
     var wsStepTime: Duration = .milliseconds(5)
+    var wsConnectWaiters: [(Int, CheckedContinuation<Void, Never>)] = []
 
     public init() {}
     public var baseURL: String { "http://127.0.0.1:\(port)" }
