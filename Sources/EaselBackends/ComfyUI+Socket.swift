@@ -54,8 +54,6 @@ final class ComfyUISocket: Sendable {
         return ws + "/ws?clientId=" + clientID
     }
 
-    var connection: Connection { state.withLock { $0.connection } }
-
     /// Follows `job`: statuses as events arrive, finishing after a final one. nil once the socket was refused
     /// (the caller polls). The stream throws `JobError.network` when the socket is refused or lost for good.
     func follow(_ job: RemoteJobID) -> StatusEvents? {
@@ -99,11 +97,6 @@ final class ComfyUISocket: Sendable {
             s.handedAt[id] = now
             return p.image
         }
-    }
-
-    /// Closes the socket and stops reconnecting (the adapter is going away).
-    func close() {
-        state.withLock { $0.task }?.cancel()
     }
 
     // MARK: - The connection
