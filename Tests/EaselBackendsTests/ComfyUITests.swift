@@ -98,8 +98,8 @@ struct ComfyUITests {
         #expect(backend.workflowPath == path)
     }
 
-    @Test func aWorkflowWithoutAPromptPlaceholderFailsAtSetupNamingTheFile() {
-        let path = workflowFile(#"{"1": {"class_type": "CLIPTextEncode", "inputs": {"text": "a fixed prompt"}}}"#)
+    @Test func aWorkflowWithPlaceholdersButNoPromptPlaceholderFailsAtSetupNamingTheFile() {
+        let path = workflowFile(#"{"1": {"class_type": "KSampler", "inputs": {"seed": "{{seed}}"}}}"#)
         var options = BackendOptions(name: "gpu", kind: .comfyui)
         options.workflow = path
         #expect(setupError(options) == "gpu: workflow file \(path): it has no \"{{prompt}}\" placeholder")
