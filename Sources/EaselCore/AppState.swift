@@ -52,6 +52,8 @@ public struct PromptSearch: Equatable, Sendable {
     public var query = ""
     /// How many newer matches to skip (each further C-r adds one).
     public var skip = 0
+    /// No past prompt matches `query` (shown as "failing"; Enter then keeps the prompt as it was).
+    public var failed = false
     public init() {}
 }
 

@@ -88,7 +88,7 @@ public struct Keymap: Equatable, Sendable {
             ("C-z", .suspend), ("C-t", .toggleMode), ("F2", .cycleTheme), ("F3", .switchBackend), ("F4", .openGallery),
         ],
         .prompt: [
-            ("Enter", .generate), ("C-d", .quitIfEmpty), ("Esc", .focusNext),
+            ("Enter", .generate), ("C-d", .quitIfEmpty), ("Esc", .focusPrompt),
             ("Left", .cursorLeft), ("C-b", .cursorLeft), ("Right", .cursorRight), ("C-f", .cursorRight),
             ("Home", .cursorLineStart), ("C-a", .cursorLineStart), ("End", .cursorLineEnd), ("C-e", .cursorLineEnd),
             ("M-b", .cursorWordLeft), ("M-f", .cursorWordRight),

@@ -12,9 +12,10 @@ func reduceKey(_ state: inout AppState, _ key: Key, keymap: Keymap) -> [Effect] 
     if state.filterEditing, state.focus == .history {
         switch key {
         case .char(let c): state.historyFilter.append(c)
-        case .backspace: if !state.historyFilter.isEmpty { state.historyFilter.removeLast() }
         case .escape: state.historyFilter = ""; state.filterEditing = false
-        default: state.filterEditing = false               // Enter (or anything else) keeps the filter
+        default:
+            // The prompt's line-editing keys edit the filter; Enter (or anything else) keeps it.
+            if !editLine(&state.historyFilter, keymap.command(for: key, in: .prompt)) { state.filterEditing = false }
         }
         state.historySelection = nil
         return []
@@ -67,7 +68,7 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
     case .focusPrevious:
         let n = Pane.allCases.count
         state.focus = Pane.allCases[(Pane.allCases.firstIndex(of: state.focus)! + n - 1) % n]
-    case .focusPrompt: state.focus = .prompt
+    case .focusPrompt: state.focus = .prompt      // Esc: back out of a pane (fields, search and filter close first)
     case .editNegative, .editParameters:
         guard state.focus == .prompt else { return [] }
         guard !state.isEditorLocked else { state.hint = .locked; return [] }
@@ -325,8 +326,7 @@ private func enqueue(_ state: inout AppState, _ request: GenerationRequest) -> [
     state.nextJobID += 1
     state.jobs.append(Job(id: id, request: request, state: .pending, createdAt: state.now, createdWallTime: state.wallTime,
                               backend: state.backendKey))
-    state.historySelection = nil
-    return startReady(&state)
+    return startReady(&state)                  // the History cursor stays where it is (R, then n, works)
 }
 
 /// Adds a submitted prompt to the prompt history (an older equal entry moves to the end).
@@ -358,40 +358,6 @@ private func browseHistory(_ state: inout AppState, by delta: Int) {
         state.parameters.count = count
         state.historyBrowse = next
     }
-}
-
-/// The match for the search: newest first, skipping `skip` matches.
-func searchMatch(_ state: AppState) -> PromptHistoryEntry? {
-    guard let search = state.search else { return nil }
-    let matches = state.promptHistory.reversed().filter {
-        search.query.isEmpty || $0.prompt.lowercased().contains(search.query.lowercased())
-    }
-    return matches.isEmpty ? nil : matches[min(search.skip, matches.count - 1)]
-}
-
-/// Keys while C-r is active: type to narrow, C-r for an older match, Enter accepts, Esc or C-g restores.
-private func searchKey(_ state: inout AppState, _ key: Key, keymap: Keymap) -> [Effect] {
-    switch key {
-    case .char(let c): state.search?.query.append(c); state.search?.skip = 0
-    case .backspace: if state.search?.query.isEmpty == false { state.search?.query.removeLast() }
-    case .ctrl("r"): state.search?.skip += 1
-    case .escape, .ctrl("g"), .ctrl("c"):
-        state.editor = state.draft ?? state.editor
-        state.search = nil
-        state.draft = nil
-    default:
-        // Enter (or any other key) accepts the match and leaves the search.
-        if let match = searchMatch(state) {
-            state.editor.replace(with: match.prompt)
-            let count = state.parameters.count
-            state.parameters = match.parameters
-            state.parameters.count = count
-        }
-        state.search = nil
-        state.draft = nil
-    }
-    if state.search != nil, let match = searchMatch(state) { state.editor = PromptEditor(match.prompt) }
-    return []
 }
 
 /// `seed=42 size=768x768 steps=30` (or `seed=random`).

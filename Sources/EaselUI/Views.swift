@@ -117,7 +117,7 @@ struct PromptEditorView {
             buffer.cursor = (inner.x + cursorCol, inner.y + cursorLine - first)
         }
         if let search = state.search {
-            buffer.put("(reverse-i-search)`\(search.query)': C-r older · Enter accept · Esc cancel", x: inner.x, y: inner.maxY - 1,
+            buffer.put("(\(search.failed ? "failing " : "")reverse-i-search)`\(search.query)': C-r older · Enter accept · Esc cancel", x: inner.x, y: inner.maxY - 1,
                        maxWidth: inner.width, role: .hint)
             return
         }
