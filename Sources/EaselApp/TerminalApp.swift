@@ -93,6 +93,9 @@ public final class TerminalApp: Sendable {
         var state = initial
         if let themeWarning { state.hint = .warning(themeWarning + " — using the mono theme") }
         else if let first = options.warnings.first { state.hint = .warning(first) }
+        else if screen.asciiOnly {
+            state.hint = .warning("No UTF-8 locale: ASCII borders and symbols (LANG=C.UTF-8 brings the lines back)")
+        }
         var lastBuffer: CellBuffer?
         var redraws = state.redrawRequests
         var suspends = state.suspendRequests

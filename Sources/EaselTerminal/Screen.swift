@@ -29,12 +29,15 @@ public final class Screen {
     private var resizePending = false
     private var mouseOn = false
     private var metaForced = false
+    /// The locale is not UTF-8: cells are drawn through ``ASCIIFallback`` (curses can only write ASCII then).
+    public let asciiOnly: Bool
 
     /// Starts curses on the controlling terminal: raw mode (Ctrl-C and Ctrl-Z arrive as keys),
     /// no echo, keypad mode. Curses never reads the keyboard: ``readEvents()`` reads stdin itself.
     /// - Parameter styles: the resolved theme; ignored when `color` is false (`NO_COLOR`, mono).
     public init(styles: [Role: Style], color: Bool) {
         setlocale(LC_ALL, "")
+        asciiOnly = !ASCIIFallback.localeIsUTF8()
         win = initscr()
         raw()
         noecho()
@@ -171,10 +174,10 @@ public final class Screen {
                 var run = ""
                 let start = x
                 while x < cols, buffer[x, y].role == role, buffer[x, y].paint == paint {
-                    run += buffer[x, y].text
+                    run += asciiOnly ? ASCIIFallback.text(buffer[x, y].text) : buffer[x, y].text
                     x += 1
                 }
-                put(run, x: start, y: y, role: role, paint: paint)
+                put(run, x: start, y: y, role: role, paint: asciiOnly ? paint.map(ASCIIFallback.paint) : paint)
             }
         }
         if let c = buffer.cursor, c.x < cols, c.y < rows {
