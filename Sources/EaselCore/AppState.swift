@@ -28,7 +28,7 @@ public enum Confirmation: Equatable, Sendable {
 
     public var question: String {
         switch self {
-        case .deleteJob(let id): "Delete job \(id) from the history? The image file stays. y / n"
+        case .deleteJob(let id): "Delete job \(id) from the history? y / n (the image file stays)"
         }
     }
 }
@@ -77,9 +77,14 @@ public enum Hint: Equatable, Sendable {
     /// Something happened that needs no attention ("queue mode", "3 jobs queued").
     case info(String)
 
-    public var message: String {
+    public var message: String { message(keymap: .default) }
+
+    /// The message, with key names from `keymap` (the key for queue mode in the locked hint).
+    public func message(keymap: Keymap) -> String {
         switch self {
-        case .locked: "A job is processing: the editor is locked until it finishes (exclusive mode; C-t switches to queue mode)"
+        case .locked:
+            "A job is processing: the editor is locked until it finishes; "
+                + (keymap.keyName(for: .toggleMode, in: .prompt).map { "\($0) switches to queue mode" } ?? "queue mode (toggle_mode) lifts the lock")
         case .emptyPrompt: "Type a prompt first"
         case .promptTooLong(let n): "The prompt has \(n) characters; the limit is \(GenerationRequest.maxPromptLength)"
         case .jobFailed(let id, let error): "Job \(id) \(error.message)"

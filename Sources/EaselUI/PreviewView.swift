@@ -101,52 +101,6 @@ enum PictureCells {
     }
 }
 
-/// The bottom line: backend, mode, the hint or error of the moment, and key hints.
-struct StatusBar {
-    /// - Returns: the saved file's path as a link, when the bar shows one.
-    @discardableResult
-    func render(_ state: AppState, in area: Rect, into buffer: inout CellBuffer) -> [Hyperlink] {
-        guard !area.isEmpty else { return [] }
-        buffer.fill(area, role: .statusBar)
-        var x = area.x + buffer.put(" \(state.backendName) · \(state.mode.rawValue) ", in: area, role: .statusBar)
-        if let question = state.confirmation {
-            buffer.put(" " + question.question, x: x, y: area.y, maxWidth: area.maxX - x, role: .error)
-            return []
-        }
-        if let hint = state.hint {
-            if case .saved(_, let path) = hint {
-                x += buffer.put(" Saved ", x: x, y: area.y, maxWidth: area.maxX - x, role: .hint)
-                let shown = DisplayWidth.truncate(Sanitize.line(path), to: area.maxX - x)
-                buffer.put(shown, x: x, y: area.y, maxWidth: area.maxX - x, role: .hint)
-                return shown.isEmpty ? [] : [Hyperlink(x: x, y: area.y, text: shown, url: Hyperlinks.fileURL(path))]
-            }
-            buffer.put(" " + hint.message, x: x, y: area.y, maxWidth: area.maxX - x, role: hint.isError ? .error : .hint)
-            return []
-        }
-        if let job = state.activeJobs.first(where: { $0.state.holdsSlot }) ?? state.activeJobs.first {
-            let more = state.activeJobs.count > 1 ? " (+\(state.activeJobs.count - 1))" : ""
-            x += buffer.put("· \(job.id) ", x: x, y: area.y, maxWidth: area.maxX - x, role: .statusKey)
-            if case .running(let p?) = job.state {
-                x += buffer.put(Wording.bar(p, width: 10) + " ", x: x, y: area.y, maxWidth: area.maxX - x, role: .statusKey)
-            }
-            x += buffer.put("\(Wording.stateText(job, now: state.now)) \(Wording.seconds(job.elapsed(now: state.now)))\(more) ",
-                            x: x, y: area.y, maxWidth: area.maxX - x, role: .statusKey)
-        }
-        let hints: [(String, String)]
-        if state.showHelp { hints = [("Esc", "close help"), ("C-c", "quit")] }
-        else if state.gallery != nil { hints = [("Esc", "close gallery"), ("?", "help"), ("C-c", "quit")] }
-        else if state.focus == .prompt && state.isEditorLocked { hints = [("Tab", "focus"), ("F1", "help"), ("C-c", "quit")] }
-        else if state.focus == .prompt { hints = [("Enter", "generate"), ("Tab", "focus"), ("F1", "help"), ("C-c", "quit")] }
-        else { hints = [("Tab", "focus"), ("↑↓", "select"), ("?", "help"), ("q", "quit")] }
-        for (key, what) in hints where x < area.maxX {
-            x += buffer.put("· ", x: x, y: area.y, maxWidth: area.maxX - x, role: .statusBar)
-            x += buffer.put(key, x: x, y: area.y, maxWidth: area.maxX - x, role: .statusKey)
-            x += buffer.put(" \(what) ", x: x, y: area.y, maxWidth: area.maxX - x, role: .statusBar)
-        }
-        return []
-    }
-}
-
 enum Hyperlinks {
     /// `file://HOST/path` with the path percent-encoded (RFC 8089), so links work across SSH too.
     static func fileURL(_ path: String) -> String {
