@@ -56,6 +56,17 @@ public struct InputDecoder: Sendable {
         pasted == nil ? run(atEnd: true) : []
     }
 
+    /// The paste's end marker never came (a terminal that died mid-paste, a marker eaten on the way):
+    /// the paste ends with what arrived, so the studio cannot stay stuck in it. A late end marker is
+    /// then dropped as a stray sequence. Outside a paste, the same as ``flush()``.
+    public mutating func endPaste() -> [InputEvent] {
+        guard let text = pasted else { return flush() }
+        pasted = nil
+        let events: [InputEvent] = [.paste(String(decoding: text + buffer, as: UTF8.self))]
+        buffer = []
+        return events
+    }
+
     private mutating func run(atEnd: Bool) -> [InputEvent] {
         var events: [InputEvent] = []
         var i = 0

@@ -136,16 +136,16 @@ public final class Screen {
             lastInput = .now
             events += decoder.decode(bytes)
         } else if let wait = inputTimeout, wait <= .zero {
-            events += decoder.flush()
+            events += decoder.isPasting ? decoder.endPaste() : decoder.flush()
         }
         return events
     }
 
-    /// How long until a waiting `ESC` or cut sequence is taken as typed, for the loop's `poll`
-    /// timeout; `nil` when nothing waits (an unfinished paste waits for its end marker).
+    /// How long until a waiting `ESC` or cut sequence is taken as typed, or an unfinished paste is
+    /// ended, for the loop's `poll` timeout; `nil` when nothing waits.
     public var inputTimeout: Duration? {
-        guard decoder.hasIncompleteSequence else { return nil }
-        let delay = decoder.waitsOnLoneEscape ? Self.escapeDelay : Self.sequenceDelay
+        guard decoder.hasIncompleteSequence || decoder.isPasting else { return nil }
+        let delay = decoder.isPasting ? Self.pasteIdleLimit : decoder.waitsOnLoneEscape ? Self.escapeDelay : Self.sequenceDelay
         return max(.zero, delay - (ContinuousClock.now - lastInput))
     }
 
@@ -153,6 +153,8 @@ public final class Screen {
     public static let escapeDelay: Duration = .milliseconds(25)
     /// The wait for the rest of a sequence cut by a read (a slow link may split `ESC [ 200 ~`).
     public static let sequenceDelay: Duration = .milliseconds(300)
+    /// The longest silence inside a bracketed paste before it is ended without its end marker.
+    public static let pasteIdleLimit: Duration = .seconds(2)
 
     /// Bytes typed before the screen started (kept by the terminal probe); ``readEvents()`` decodes them first.
     public func queueInput(_ bytes: [UInt8]) { queued += bytes }

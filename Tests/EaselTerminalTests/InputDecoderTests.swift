@@ -123,4 +123,12 @@ struct InputDecoderTests {
         #expect(decode([Self.start + bytes("ó") + Self.end], meta: .highBit) == [.paste("ó")])
         #expect(decode([bytes("ó")]) == [.key(.char("ó"))])
     }
+
+    @Test func aPasteWhoseEndMarkerNeverComesCanBeEndedAndLaterKeysAreKeys() {
+        var d = InputDecoder()
+        #expect(d.decode(Self.start + bytes("half a pa") + [0x1B, 0x5B]) == [])
+        #expect(d.isPasting && d.flush() == [])                      // a pause is not the end
+        #expect(d.endPaste() == [.paste("half a pa\u{1B}[")])
+        #expect(d.decode(Self.end + [0x0D]) == [.key(.enter)])       // the late marker is dropped
+    }
 }
