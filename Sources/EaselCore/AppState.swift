@@ -39,10 +39,17 @@ public enum FieldEdit: Equatable, Sendable {
     /// `seed=42|random size=768x768 steps=30`
     case parameters
 
-    public var title: String {
+    public var title: String { title(keymap: .default) }
+
+    /// The field's title, with key names from `keymap`.
+    public func title(keymap: Keymap) -> String {
+        let enter = keymap.keyName(for: .generate, in: .prompt) ?? Command.generate.rawValue
         switch self {
-        case .negativePrompt: "Negative prompt — Enter or M-n goes back"
-        case .parameters: "Parameters: seed=N|random size=WxH steps=N — Enter applies, Esc cancels"
+        case .negativePrompt:
+            return "Negative prompt — \(enter) or \(keymap.keyName(for: .editNegative, in: .prompt) ?? Command.editNegative.rawValue) goes back"
+        case .parameters:
+            let cancel = keymap.keyName(for: .focusPrompt, in: .prompt) ?? Command.focusPrompt.rawValue
+            return "Parameters: seed=N|random size=WxH steps=N — \(enter) applies, \(cancel) cancels"
         }
     }
 }

@@ -10,6 +10,8 @@ struct PreviewView {
     let cell: PixelSize
     /// Asks the graphics layer about a picture (and starts encoding it).
     let status: (ImagePresenter.Request) -> PreviewStatus
+    /// For the key named in the placeholder.
+    let keymap: Keymap
 
     /// - Returns: the picture to draw after the refresh, when one is ready.
     func render(_ state: AppState, in area: Rect, into buffer: inout CellBuffer) -> ImagePresenter.Request? {
@@ -19,7 +21,7 @@ struct PreviewView {
         let picture = Rect(x: inner.x, y: inner.y, width: inner.width, height: inner.height - 1)
         let caption = Rect(x: inner.x, y: inner.maxY - 1, width: inner.width, height: 1)
         guard let job = state.previewJob else {
-            centre(["Type a prompt and press Enter.", "", "Backend: \(state.backendName)"], in: picture, role: .muted, into: &buffer)
+            centre(["Type a prompt and press \(keymap.name(.generate, in: .prompt)).", "", "Backend: \(state.backendName)"], in: picture, role: .muted, into: &buffer)
             return nil
         }
         switch job.state {
@@ -145,8 +147,8 @@ struct HelpOverlay {
         let start = max(0, min(scroll, lines.count - capacity))
         let visible = Array(lines.dropFirst(start).prefix(capacity))
         let title = lines.count > capacity
-            ? "Keys \(start + 1)–\(start + visible.count) of \(lines.count) — ↑↓ PgUp PgDn scroll · Esc closes"
-            : "Keys — Esc closes"
+            ? "Keys \(start + 1)–\(start + visible.count) of \(lines.count) — ↑↓ PgUp PgDn scroll · \(keymap.name(.closeOverlay, in: .help)) closes"
+            : "Keys — \(keymap.name(.closeOverlay, in: .help)) closes"
         buffer.fill(box, role: .text)
         buffer.box(box, title: title, role: .borderFocused, titleRole: .titleFocused)
         let columnWidth = inner.width / columns

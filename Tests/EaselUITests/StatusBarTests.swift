@@ -54,4 +54,15 @@ struct StatusBarTests {
         #expect(StatusBar.wrap("aa bb cc", width: 5) == ["aa bb", "cc"])
         #expect(StatusBar.wrap("abcdefgh", width: 3) == ["abc", "def", "gh"])
     }
+
+    @Test func placeholdersFieldTitlesAndTheSearchLineNameTheReboundKeys() throws {
+        let rebound = try Keymap.default.overriding([.prompt: [(key: "Enter", command: "none"), (key: "C-s", command: "generate"),
+                                                               (key: "C-r", command: "none"), (key: "F6", command: "search_history")]])
+        let idle = lines(AppState.fixture(), keymap: rebound).joined(separator: "\n")
+        #expect(idle.contains("press C-s") && !idle.contains("press Enter"), "\(idle)")
+        #expect(FieldEdit.negativePrompt.title(keymap: rebound).contains("C-s or M-n goes back"))
+        var s = AppState.fixture(prompt: "sea")
+        s.search = PromptSearch()
+        #expect(lines(s, keymap: rebound).joined().contains("F6 older"))
+    }
 }
