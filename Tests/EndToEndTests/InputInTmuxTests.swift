@@ -46,6 +46,24 @@ struct InputInTmuxTests {
         #expect(!names().contains("Gi="), "\(names())")
         tmux.keys("C-c")
         #expect(await Harness.waitUntil(.seconds(5)) { tmux.capture().contains("EXITED 0") }, "\(tmux.capture())")
-        #expect(names() == before)
+        // The window name follows the running command (automatic-rename) and comes back on tmux's next check.
+        #expect(await Harness.waitUntil(.seconds(5)) { names() == before }, "\(names()) after, \(before) before")
+    }
+
+    /// Typed right after the command, while Easel starts and probes: the probe used to drop these
+    /// keys and flush the rest (TCSAFLUSH).
+    @Test func keysTypedDuringStartUpReachThePrompt() async throws {
+        try #require(Harness.which("tmux"))
+        let dir = Harness.tempDir("typeahead")
+        let tmux = Tmux()
+        defer { tmux.kill() }
+        #expect(tmux.start("env PS1='shell$ ' sh"))
+        #expect(await Harness.waitUntil(.seconds(5)) { tmux.capture().contains("shell$") })
+        tmux.literal("TERM=tmux-256color \(Harness.binary) --gallery \(dir) --probe-timeout 1; echo EXITED $?")
+        tmux.keys("Enter")
+        tmux.literal("early bird")
+        #expect(await Harness.waitUntil(.seconds(20)) { tmux.capture().contains("│early bird") }, "\(tmux.capture())")
+        tmux.keys("C-c")
+        #expect(await Harness.waitUntil(.seconds(5)) { tmux.capture().contains("EXITED 0") }, "\(tmux.capture())")
     }
 }
