@@ -3,7 +3,7 @@ SWIFT      ?= swift
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RUN_DEPS   := libncurses-dev libcurl4-openssl-dev libsixel-dev libpng-dev libturbojpeg0-dev libwebp-dev \
               libsqlite3-dev zlib1g-dev pkg-config
-TEST_DEPS  := $(RUN_DEPS) tmux xterm xvfb xdotool imagemagick x11-apps x11-utils xfonts-base libsixel-bin
+TEST_DEPS  := $(RUN_DEPS) tmux xterm xvfb xdotool imagemagick x11-apps x11-utils xfonts-base libsixel-bin sqlite3
 ARGS       ?=
 PREFIX     ?= /usr/local
 DESTDIR    ?=

@@ -95,11 +95,7 @@ public final class EffectRunner: Sendable {
             return
         }
         // Bind the job to its backend now, in effect order, not when the task gets to run.
-        let bound: (name: String, backend: any GenerationBackend)? = switch effect {
-        case .submit(let id, _), .poll(let id, _, _), .download(let id, _), .cancel(let id, _), .save(let id, _, _, _),
-             .loadPending(let id, _): backend(for: id)
-        case .timer, .open, .selectBackend, .gallery: nil
-        }
+        let bound = bind(effect)
         let key = counter.add(1, ordering: .relaxed).newValue
         let task = Task.detached { [self] in
             let action = await perform(effect, on: bound)
@@ -107,6 +103,22 @@ public final class EffectRunner: Sendable {
             if let action, !Task.isCancelled { send(action) }
         }
         tasks.withLock { $0[key] = task }
+    }
+
+    /// Carries out `effect` on the calling task and returns its answer instead of sending it
+    /// (`easel generate` waits for its cancel requests at C-c before it exits).
+    /// - Returns: the action `run` would have sent; nil for effects that answer nothing.
+    public func perform(_ effect: Effect) async -> Action? {
+        await perform(effect, on: bind(effect))
+    }
+
+    /// The backend a job's effect goes to; nil for effects that use none.
+    private func bind(_ effect: Effect) -> (name: String, backend: any GenerationBackend)? {
+        switch effect {
+        case .submit(let id, _), .poll(let id, _, _), .download(let id, _), .cancel(let id, _), .save(let id, _, _, _, _),
+             .loadPending(let id, _): backend(for: id)
+        case .timer, .open, .selectBackend, .gallery: nil
+        }
     }
 
     /// Cancels every effect in flight (at quit).
@@ -197,7 +209,7 @@ public final class EffectRunner: Sendable {
         case .timer(let after):
             do { try await Task.sleep(for: after) } catch { return nil }
             return .tick(.now, wallTime: Date().timeIntervalSince1970)
-        case .save(let id, let data, let request, let remote):
+        case .save(let id, let data, let request, let remote, let target):
             let image: RGBAImage
             do {
                 // The header first: a decompression bomb is refused before any pixel memory is taken.
@@ -207,13 +219,16 @@ public final class EffectRunner: Sendable {
             catch { return .failed(id, .badResponse("the image cannot be decoded: \(error.message)"), during: .save) }
             let options = bound.flatMap { backendOptions[$0.name] }
             var metadata = Gallery.Metadata(request: request, backend: options?.name ?? backend.displayName,
-                                            model: options?.model ?? "", jobID: "\(id.rawValue)", remoteID: remote?.rawValue)
+                                            model: options?.model ?? "", jobID: "\(id.rawValue)", remoteID: remote?.rawValue,
+                                            date: target.wallTime.map { Date(timeIntervalSince1970: $0) } ?? Date())
             metadata.sampler = options?.sampler
             metadata.cfgScale = options?.cfgScale
             let times = started.withLock { $0.removeValue(forKey: id) }
             if let submit = times?.submit { metadata.elapsedSeconds = Self.seconds(.now - submit) }
             if let a = times?.download, let b = times?.downloadDone { metadata.timings["download_s"] = Self.seconds(b - a) }
             do {
+                // The job's own gallery folder (a retry in a later run saves where the first attempt would have).
+                let gallery = target.directory.map { Gallery(directory: $0, template: self.gallery.template, sidecars: self.gallery.sidecars) } ?? self.gallery
                 let path = try gallery.save(data.bytes, metadata: metadata)
                 pending?.remove(id)
                 return .saved(id, SavedImage(path: path, width: image.width, height: image.height))

@@ -48,7 +48,7 @@ public struct A1111Backend: GenerationBackend {
         var config = http.configuration
         let timeout = options.requestTimeout.map { Duration.milliseconds(Int(max(1, $0) * 1000)) } ?? Self.defaultGenerationTimeout
         config.totalTimeout = timeout
-        config.lowSpeedTime = timeout
+        config.stallTimeout = timeout
         config.firstByteTimeout = timeout      // txt2img answers only when the image is done
         generationHTTP = HTTPClient(configuration: config)
         if let credentials = options.basicAuth {

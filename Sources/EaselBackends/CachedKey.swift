@@ -76,6 +76,7 @@ actor CachedKey {
         case .inferenceFailed(let why): return .inferenceFailed(r(why))
         case .badResponse(let why): return .badResponse(r(why))
         case .storage(let why): return .storage(r(why))
+        case .journal(let why): return .journal(r(why))
         }
     }
 

@@ -41,7 +41,8 @@ public enum Effect: Equatable, Sendable {
     /// Fetch the image bytes; answers `.downloaded` or `.failed`.
     case download(JobID, ImageRef)
     /// Decode (validating size and format) and write to the gallery; answers `.saved` or `.failed`.
-    case save(JobID, ImageData, GenerationRequest, remote: RemoteJobID?)
+    /// `target`: the job's own gallery folder and creation time.
+    case save(JobID, ImageData, GenerationRequest, remote: RemoteJobID?, target: GalleryTarget = GalleryTarget())
     /// Ask the service to cancel the job (best effort; answers nothing or `.failed(…, during: .cancel)`).
     case cancel(JobID, RemoteJobID)
     /// Send a `.tick` after `after` (a pacer slot or a 429 wait ends).

@@ -25,10 +25,14 @@ public struct PromptHistoryEntry: Equatable, Sendable {
 public enum Confirmation: Equatable, Sendable {
     /// Remove a finished job from the history and the journal (the image file stays).
     case deleteJob(JobID)
+    /// Quit although `jobs` jobs run on a backend whose server stops with Easel (the embedded demo).
+    case quitLosingJobs(Int)
 
     public var question: String {
         switch self {
         case .deleteJob(let id): "Delete job \(id) from the history? y / n (the image file stays)"
+        case .quitLosingJobs(let n):
+            "Quit? \(n) demo job\(n == 1 ? "" : "s") will stop (the demo server quits with Easel) y / n"
         }
     }
 }
@@ -185,6 +189,11 @@ public struct AppState: Equatable, Sendable {
     /// Text to put on the terminal's clipboard (OSC 52); `clipboardRequests` counts requests.
     public var clipboard = ""
     public var clipboardRequests = 0
+    /// Backends whose server stops when Easel does (the embedded demo): quitting with their jobs in
+    /// flight asks first, since those jobs cannot resume.
+    public var ephemeralBackends: Set<String> = []
+    /// The gallery folder new jobs are made for (absolute path; nil: the runner's gallery).
+    public var galleryDirectory: String?
     /// The gallery browser overlay, while open (F4).
     public var gallery: GalleryBrowser?
 

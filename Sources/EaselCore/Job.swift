@@ -19,6 +19,20 @@ public struct ImageRef: Hashable, Sendable {
     public init(url: String) { self.url = url }
 }
 
+/// Where a job's image is saved: the gallery folder it was made for and the time it was made, so a
+/// retry in a later run (another `--gallery`, another day for a `{date}` template) writes where the
+/// first attempt would have.
+public struct GalleryTarget: Hashable, Sendable {
+    /// Absolute path of the gallery folder; nil: the runner's own gallery.
+    public var directory: String?
+    /// When the job was made, in seconds since 1970 (the template's `{date}`/`{time}`); nil: now.
+    public var wallTime: Double?
+    public init(directory: String? = nil, wallTime: Double? = nil) {
+        self.directory = directory
+        self.wallTime = wallTime
+    }
+}
+
 /// What a status poll learned, normalised across services.
 public enum RemoteStatus: Equatable, Sendable {
     /// Waiting on the service; `position` counts from 1 when the service reports it.
@@ -83,6 +97,27 @@ public enum JobState: Equatable, Sendable {
         }
     }
 
+    /// The state's stable machine key, as the journal stores it and `--json` prints it: `"running"`.
+    /// Never shown as UI text and never renamed (a journal written today is read by every later release).
+    public var key: String {
+        switch self {
+        case .pending: "pending"
+        case .waiting: "waiting"
+        case .submitting: "submitting"
+        case .queued: "queued"
+        case .running: "running"
+        case .downloading: "downloading"
+        case .saving: "saving"
+        case .complete: "complete"
+        case .failed: "failed"
+        case .canceled: "canceled"
+        }
+    }
+
+    /// Every machine key `key` can return; the journal's in-flight keys are those of active states.
+    public static let activeKeys = ["pending", "waiting", "submitting", "queued", "running", "downloading", "saving"]
+    public static let finishedKeys = ["complete", "failed", "canceled"]
+
     /// The word the UI uses for the state; one vocabulary everywhere.
     public var label: String {
         switch self {
@@ -112,10 +147,15 @@ public struct Job: Equatable, Sendable, Identifiable {
     public var finishedAt: ContinuousClock.Instant?
     /// Wall-clock time of creation, for display ("14:02"); seconds since 1970.
     public let createdWallTime: Double
-    /// When the current submission (or resumed polling) started: the poll deadline counts from here.
+    /// When the current submission (or resumed polling) started.
     public var startedAt: ContinuousClock.Instant?
-    /// When the service first reported the job running, for the ETA.
+    /// When the service last began reporting the job running (nil while it reports it queued), for the
+    /// ETA and the poll deadline (`PollPolicy.deadline`).
     public var runningSince: ContinuousClock.Instant?
+    /// 429s in a row on submit, for the back-off; 0 once the service accepts the job.
+    public var refusals = 0
+    /// When the first submission of the current run of 429s was sent (`PollPolicy.refusalDeadline`).
+    public var refusedSince: ContinuousClock.Instant?
     /// Submissions made so far.
     public var attempts = 0
     /// Consecutive failed status polls (transient errors), for the backoff.
@@ -130,11 +170,15 @@ public struct Job: Equatable, Sendable, Identifiable {
     public var starred = false
     /// The name of the backend it runs on (`[backends.NAME]` or "demo"); nil for jobs made before names existed.
     public var backend: String?
+    /// The gallery folder the job was made for (absolute path); its image is saved there, even by a
+    /// retry in a later run with another `--gallery`. nil: the runner's gallery.
+    public var gallery: String?
 
     public init(id: JobID, request: GenerationRequest, state: JobState = .submitting, remoteID: RemoteJobID? = nil,
                 createdAt: ContinuousClock.Instant, finishedAt: ContinuousClock.Instant? = nil, createdWallTime: Double = 0,
-                backend: String? = nil) {
+                backend: String? = nil, gallery: String? = nil) {
         self.backend = backend
+        self.gallery = gallery
         self.id = id
         self.request = request
         self.state = state
@@ -144,10 +188,23 @@ public struct Job: Equatable, Sendable, Identifiable {
         self.createdWallTime = createdWallTime
     }
 
+    /// Where its image goes: its own gallery folder and creation time (a `createdWallTime` of 0, as in
+    /// tests, means "now").
+    public var galleryTarget: GalleryTarget {
+        GalleryTarget(directory: gallery, wallTime: createdWallTime > 0 ? createdWallTime : nil)
+    }
+
     /// True while the job waits out a 429.
     public var isWaiting: Bool {
         if case .waiting = state { return true }
         return false
+    }
+
+    /// True once the service has been running the job for `policy.deadline`: counted from the later of
+    /// `runningSince` and `startedAt` (a resumed job gets a fresh deadline); never while it is queued.
+    public func pastDeadline(_ policy: PollPolicy, now: ContinuousClock.Instant) -> Bool {
+        guard let since = runningSince else { return false }
+        return now - max(since, startedAt ?? since) >= policy.deadline
     }
 
     /// Time since creation, frozen at `finishedAt` once the job is done.

@@ -22,12 +22,15 @@ public enum JobError: Error, Equatable, Hashable, Sendable {
     case storage(String)
     /// The user canceled it.
     case canceled
+    /// The journal holds something this Easel cannot act on (a job state written by another version):
+    /// the job is shown as failed and never sent again by itself.
+    case journal(String)
 
     /// Safe to send the same request again unchanged.
     public var isRetryable: Bool {
         switch self {
         case .rateLimited, .timedOut, .network, .server: true
-        case .invalidPrompt, .unauthorized, .notFound, .inferenceFailed, .badResponse, .storage, .canceled: false
+        case .invalidPrompt, .unauthorized, .notFound, .inferenceFailed, .badResponse, .storage, .canceled, .journal: false
         }
     }
 
@@ -45,6 +48,7 @@ public enum JobError: Error, Equatable, Hashable, Sendable {
         case .badResponse: "bad_response"
         case .storage: "storage"
         case .canceled: "canceled"
+        case .journal: "journal"
         }
     }
 
@@ -62,6 +66,7 @@ public enum JobError: Error, Equatable, Hashable, Sendable {
         case .badResponse: "The service answered something unexpected; t retries."
         case .storage: "Image kept: fix the folder, then t saves it."
         case .canceled: "t sends it again."
+        case .journal: "Not sent again by itself (it may have run already): t sends it again."
         }
     }
 
@@ -82,10 +87,55 @@ public enum JobError: Error, Equatable, Hashable, Sendable {
         case .badResponse(let why): "bad response: \(Sanitize.line(why))"
         case .storage(let why): "could not save: \(Sanitize.line(why))"
         case .canceled: "canceled"
+        case .journal(let why): "journal: \(Sanitize.line(why))"
         }
     }
 }
 
 extension Comparable {
     func clamped(to range: ClosedRange<Self>) -> Self { min(max(self, range.lowerBound), range.upperBound) }
+}
+
+extension JobError {
+    /// Rebuilds the error from its `kind` and the `message` it showed, so that a job reloaded from the
+    /// journal shows what it showed before, byte for byte: `message` is parsed back into the case's
+    /// payload (`"server error 501: boom"` → `.server(status: 501, message: "boom")`, `"timed out after
+    /// 15s: …"` → `.timedOut(after: .seconds(15))`). A message that does not have its category's shape
+    /// (hand-edited, or from another version) is kept whole as the payload of its category.
+    /// An unknown `kind` becomes `.journal` naming it: never a category that would resend the job.
+    public init(kind: String, message: String) {
+        func payload(_ prefix: String) -> String {
+            message.hasPrefix(prefix) ? String(message.dropFirst(prefix.count)) : message
+        }
+        func seconds(after prefix: String, before suffix: String) -> Int? {
+            guard message.hasPrefix(prefix) else { return nil }
+            let rest = message.dropFirst(prefix.count)
+            return Int(rest.prefix { $0.isNumber }).flatMap { n in rest.dropFirst(String(n).count).hasPrefix(suffix) ? n : nil }
+        }
+        switch kind {
+        case "invalid_prompt": self = .invalidPrompt(reason: payload("invalid prompt: "))
+        case "rate_limited":
+            self = .rateLimited(retryAfter: seconds(after: "rate limited: retry in ", before: "s").map { .seconds($0) })
+        case "unauthorized": self = .unauthorized(payload("unauthorized: "))
+        case "not_found": self = .notFound
+        case "timed_out":
+            self = .timedOut(after: .seconds(seconds(after: "timed out after ", before: "s") ?? 0))
+        case "network": self = .network(payload("network error: "))
+        case "server":
+            let rest = payload("server error ")
+            let digits = rest.prefix { $0.isNumber }
+            if let status = Int(digits), message.hasPrefix("server error ") {
+                let tail = rest.dropFirst(digits.count)
+                self = .server(status: status, message: tail.hasPrefix(": ") ? String(tail.dropFirst(2)) : String(tail))
+            } else {
+                self = .server(status: 500, message: message)
+            }
+        case "inference_failed": self = .inferenceFailed(payload("generation failed: "))
+        case "bad_response": self = .badResponse(payload("bad response: "))
+        case "storage": self = .storage(payload("could not save: "))
+        case "canceled": self = .canceled
+        case "journal": self = .journal(payload("journal: "))
+        default: self = .journal("failed with an error of kind \"\(kind)\" that this Easel does not know: \(message)")
+        }
+    }
 }

@@ -2,13 +2,21 @@
 public struct PollPolicy: Equatable, Sendable {
     /// Time between status requests; the seed design uses 2 s.
     public var interval: Duration
-    /// After this much time since submission the job becomes `timedOut` (its remote id is kept).
-    /// The seed design's 60 polls × 2 s.
+    /// After the service has been running the job this long the job becomes `timedOut` (its remote id
+    /// is kept). Counted from the job's first `running` status (or from its submission or resumption,
+    /// whichever is later); time spent `queued` on the service is shown, never counted. The seed
+    /// design's 60 polls × 2 s.
     public var deadline: Duration
+    /// How long a job may keep meeting 429s on submit, counted from its first refused submission,
+    /// before it fails with `rateLimited`: it fails as soon as its next attempt would fall past this.
+    /// `nil` (the studio): it waits until the service accepts it or the user cancels it.
+    /// `easel generate` sets it to `deadline`, so a script always ends.
+    public var refusalDeadline: Duration?
 
-    public init(interval: Duration = .seconds(2), deadline: Duration = .seconds(120)) {
+    public init(interval: Duration = .seconds(2), deadline: Duration = .seconds(120), refusalDeadline: Duration? = nil) {
         self.interval = interval
         self.deadline = deadline
+        self.refusalDeadline = refusalDeadline
     }
 
     /// Consecutive transient poll failures tolerated before the job fails.
@@ -20,6 +28,19 @@ public struct PollPolicy: Equatable, Sendable {
         let base = interval * (1 << min(max(0, failures - 1), 5))
         let capped = min(base, .seconds(30))
         return capped * (0.8 + 0.4 * min(1, max(0, jitter)))
+    }
+
+    /// The first wait after a 429 that came without `Retry-After` (a `Retry-After` is obeyed as sent).
+    public static let rateLimitBaseWait = Duration.seconds(5)
+    /// The longest wait after a 429 without `Retry-After`.
+    public static let rateLimitMaxWait = Duration.seconds(80)
+
+    /// The wait after the `refusals`-th 429 in a row that came without `Retry-After`:
+    /// `5 s × 2^(refusals−1)`, at most 80 s, scaled by 0.5…1.5 from `jitter` in 0…1 (from the state's
+    /// seeded `SeedSource`, so tests repeat) so that jobs refused together do not come back together.
+    public static func rateLimitBackoff(refusals: Int, jitter: Double) -> Duration {
+        let base = rateLimitBaseWait * (1 << min(max(0, refusals - 1), 5))
+        return min(base, rateLimitMaxWait) * (0.5 + min(1, max(0, jitter)))
     }
 }
 

@@ -3,7 +3,10 @@ func reduceJob(_ state: inout AppState, _ action: Action) -> [Effect] {
     switch action {
     case .submitted(let id, let remote, let status):
         guard let job = state.job(id), job.state == .submitting else { return [] }
-        state.update(id) { $0.remoteID = remote }
+        state.update(id) {
+            $0.remoteID = remote
+            ($0.refusals, $0.refusedSince) = (0, nil)
+        }
         if job.cancelRequested {
             finish(&state, id, .canceled)
             return [.cancel(id, remote)] + startReady(&state)
@@ -22,7 +25,7 @@ func reduceJob(_ state: inout AppState, _ action: Action) -> [Effect] {
     case .downloaded(let id, let data):
         guard let job = state.job(id), job.state == .downloading else { return [] }
         state.update(id) { $0.state = .saving }
-        return [.save(id, data, job.request, remote: job.remoteID)]
+        return [.save(id, data, job.request, remote: job.remoteID, target: job.galleryTarget)]
 
     case .saved(let id, let image):
         guard state.job(id)?.state == .saving else { return [] }
@@ -52,14 +55,24 @@ private func failure(_ state: inout AppState, _ job: Job, _ error: JobError, _ s
     switch (stage, error) {
     case (.cancel, _):
         return []                                           // best effort; the job is already canceled
+    case (.submit, _) where job.cancelRequested:
+        finish(&state, id, .canceled)                       // canceled while its submit was out: not sent again
+        return startReady(&state)
     case (.submit, .rateLimited(let after)):
-        let wait = after ?? .seconds(5)
+        // Retry-After is obeyed as sent; without it the wait doubles, with seeded jitter.
+        let refusals = job.refusals + 1
+        let since = job.refusedSince ?? job.startedAt ?? state.now
+        let wait = after ?? PollPolicy.rateLimitBackoff(refusals: refusals, jitter: Double(state.seeds.next()) / Double(UInt32.max))
         let until = state.now + wait
-        state.update(id) { $0.state = .waiting(until: until) }
+        if let bound = state.pollPolicy.refusalDeadline, until - since > bound { break }     // fails below
+        state.update(id) {
+            $0.state = .waiting(until: until)
+            ($0.refusals, $0.refusedSince) = (refusals, since)
+        }
         return startReady(&state)
     case (.poll, .network), (.poll, .server), (.poll, .rateLimited), (.poll, .badResponse):
         guard let remote = job.remoteID else { break }
-        if let started = job.startedAt, state.now - started >= state.pollPolicy.deadline {
+        if job.pastDeadline(state.pollPolicy, now: state.now) {
             return fail(&state, id, .timedOut(after: state.pollPolicy.deadline))
         }
         let failures = job.pollFailures + 1
@@ -85,12 +98,16 @@ private func applyStatus(_ state: inout AppState, _ id: JobID, _ remote: RemoteJ
     guard let job = state.job(id) else { return [] }
     switch status {
     case .queued, .running:
-        if let started = job.startedAt, state.now - started >= state.pollPolicy.deadline {
+        // The deadline counts only the time the service runs the job: queue time is shown, not held against it.
+        if case .running = status, job.pastDeadline(state.pollPolicy, now: state.now) {
             return fail(&state, id, .timedOut(after: state.pollPolicy.deadline))
         }
         let now = state.now
         state.update(id) {
-            if case .queued(let position) = status { $0.state = .queued(position: position) }
+            if case .queued(let position) = status {
+                $0.state = .queued(position: position)
+                $0.runningSince = nil
+            }
             if case .running(let progress) = status {
                 $0.state = .running(progress: progress)
                 if $0.runningSince == nil { $0.runningSince = now }

@@ -6,6 +6,11 @@ func reduceKey(_ state: inout AppState, _ key: Key, keymap: Keymap) -> [Effect] 
             state.historySelection = nil
             state.hint = .info("Deleted job \(id) from the history")
         }
+        if case .quitLosingJobs = question {
+            // y, or the quit key pressed again, quits; anything else stays.
+            let context: KeyContext = state.showHelp ? .help : state.focus.keyContext
+            if key == .char("y") || keymap.command(for: key, in: context) == .quit { state.quitRequested = true }
+        }
         return []
     }
     if state.gallery != nil, !state.showHelp { return galleryKey(&state, key, keymap: keymap) }
@@ -59,9 +64,9 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
     }
     switch command {
     case .generate: return generate(&state)
-    case .quit: state.quitRequested = true
+    case .quit: requestQuit(&state)
     case .quitIfEmpty:
-        if state.editor.isEmpty { state.quitRequested = true }
+        if state.editor.isEmpty { requestQuit(&state) }
         else if state.isEditorLocked { state.hint = .locked }
         else { state.editor.deleteForward() }
     case .focusNext: state.focus = Pane.allCases[(Pane.allCases.firstIndex(of: state.focus)! + 1) % Pane.allCases.count]
@@ -235,6 +240,13 @@ private func movePending(_ state: inout AppState, by delta: Int) {
     state.jobs.swapAt(i, j)
 }
 
+/// Quits, unless jobs run on a backend that stops with Easel: then asks first (y / n).
+/// Jobs on other backends keep running on the service and resume at the next start.
+private func requestQuit(_ state: inout AppState) {
+    let lost = state.activeJobs.filter { state.ephemeralBackends.contains($0.backend ?? "") }.count
+    if lost > 0 { state.confirmation = .quitLosingJobs(lost) } else { state.quitRequested = true }
+}
+
 /// Retry the selected finished job without paying twice: after the service finished (download or
 /// save failed) only the download runs again; a timed-out job resumes polling its remote id;
 /// anything else is sent again as the same frozen request.
@@ -253,7 +265,8 @@ private func retrySelected(_ state: inout AppState) -> [Effect] {
             reopen(&state, job.id, .downloading, now)
             return [.download(job.id, ref)]
         }
-        if case .timedOut = error, let remote = job.remoteID {
+        if error.kind == "timed_out" || error.kind == "journal", let remote = job.remoteID {
+            // Resume the same remote job: it may still finish, or have finished (never pay twice).
             reopen(&state, job.id, .running(progress: nil), now)
             state.update(job.id) { $0.startedAt = now; $0.pollFailures = 0 }
             return [.poll(job.id, remote, after: .zero)]
@@ -290,7 +303,7 @@ private func generate(_ state: inout AppState) -> [Effect] {
         let id = JobID(state.nextJobID)
         state.nextJobID += 1
         state.jobs.append(Job(id: id, request: request, state: .pending, createdAt: state.now, createdWallTime: state.wallTime,
-                              backend: state.backendKey))
+                              backend: state.backendKey, gallery: state.galleryDirectory))
     }
     remember(&state, prompt, p)
     if state.mode == .queue { state.editor.replace(with: "") }   // ready for the next prompt; ↑ brings it back
@@ -325,7 +338,7 @@ private func enqueue(_ state: inout AppState, _ request: GenerationRequest) -> [
     let id = JobID(state.nextJobID)
     state.nextJobID += 1
     state.jobs.append(Job(id: id, request: request, state: .pending, createdAt: state.now, createdWallTime: state.wallTime,
-                              backend: state.backendKey))
+                              backend: state.backendKey, gallery: state.galleryDirectory))
     return startReady(&state)                  // the History cursor stays where it is (R, then n, works)
 }
 
@@ -358,47 +371,4 @@ private func browseHistory(_ state: inout AppState, by delta: Int) {
         state.parameters.count = count
         state.historyBrowse = next
     }
-}
-
-/// `seed=42 size=768x768 steps=30` (or `seed=random`).
-func parametersText(_ p: GenerationParameters) -> String {
-    "seed=\(p.seed.map(String.init) ?? "random") size=\(p.width)x\(p.height) steps=\(p.steps)"
-}
-
-/// Leaves M-n / M-e: applies the field (or, for parameters with a mistake, keeps editing with a hint).
-func finishFieldEdit(_ state: inout AppState, apply: Bool) {
-    guard let field = state.fieldEdit else { return }
-    if apply {
-        switch field {
-        case .negativePrompt:
-            state.parameters.negativePrompt = Sanitize.line(state.editor.text).trimmingWhitespace()
-        case .parameters:
-            var p = state.parameters
-            for token in state.editor.text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "," }) {
-                let kv = token.split(separator: "=", maxSplits: 1).map(String.init)
-                guard kv.count == 2 else { state.hint = .warning("Not key=value: \(token)"); return }
-                switch kv[0].lowercased() {
-                case "seed":
-                    if kv[1] == "random" { p.seed = nil }
-                    else if let n = UInt32(kv[1]) { p.seed = n }
-                    else { state.hint = .warning("seed must be 0...4294967295 or random"); return }
-                case "size":
-                    let wh = kv[1].lowercased().split(separator: "x").compactMap { Int($0) }
-                    guard wh.count == 2, (64...2048).contains(wh[0]), (64...2048).contains(wh[1]) else {
-                        state.hint = .warning("size must be WxH, each 64...2048"); return
-                    }
-                    (p.width, p.height) = (wh[0], wh[1])
-                case "steps":
-                    guard let n = Int(kv[1]), (1...150).contains(n) else { state.hint = .warning("steps must be 1...150"); return }
-                    p.steps = n
-                default:
-                    state.hint = .warning("Unknown parameter \(kv[0]) (seed, size, steps)"); return
-                }
-            }
-            state.parameters = p
-        }
-    }
-    state.editor = state.stashedPrompt ?? PromptEditor()
-    state.stashedPrompt = nil
-    state.fieldEdit = nil
 }

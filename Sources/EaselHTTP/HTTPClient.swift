@@ -22,15 +22,17 @@ public final class HTTPClient: Sendable {
         /// Longest whole transfer, connect to last body byte, `CURLOPT_TIMEOUT_MS`; default 60 s.
         /// Past it: `HTTPError.timedOut`.
         public var totalTimeout: Duration = .seconds(60)
-        /// Low-speed limit for the body, in bytes per second; default 1 byte/s. Once the response
-        /// headers have arrived, a body that receives fewer than `lowSpeedBytesPerSecond × lowSpeedTime`
-        /// bytes in any `lowSpeedTime` window (a transfer that stalls mid-way) fails with
-        /// `HTTPError.timedOut`. The wait for the headers is `firstByteTimeout`'s, not this limit's (curl's
-        /// own `CURLOPT_LOW_SPEED_*` would also cut a slow-to-answer synchronous service short).
-        public var lowSpeedBytesPerSecond = 1
-        /// The low-speed window; default 20 s. Checked from the progress callback, which libcurl calls
-        /// at least once a second, so a stall is noticed within about `lowSpeedTime` + 1 s.
-        public var lowSpeedTime: Duration = .seconds(20)
+        /// The body-stall rule, the only one: once the response headers have arrived, a transfer that
+        /// receives **no byte for `stallTimeout`** fails with `HTTPError.timedOut` ("the body stalled:
+        /// no byte for N s"); default 20 s. The clock restarts at every byte received, so a slow but
+        /// steady body never trips it, and a stall fails after the same time wherever it falls. Checked
+        /// from libcurl's progress callback, which runs at least once a second: a stall is noticed
+        /// between `stallTimeout` and `stallTimeout` + 1 s after the last byte. Not curl's
+        /// `CURLOPT_LOW_SPEED_*`: those average the speed over a few seconds (so the same stall trips
+        /// at different times after a burst) and also cover the wait for the headers, which is
+        /// `firstByteTimeout`'s (a synchronous service answers only when the image is done). The whole
+        /// transfer is bounded separately by `totalTimeout`.
+        public var stallTimeout: Duration = .seconds(20)
         /// Largest accepted body in bytes, checked against `Content-Length` up front
         /// (`CURLOPT_MAXFILESIZE_LARGE`) and while streaming; default 64 MiB. Past it: `HTTPError.tooLarge`.
         public var maxResponseBytes = 64 << 20
@@ -134,14 +136,14 @@ public final class HTTPClient: Sendable {
                     }
                     return 0
                 }
-                // The body's low-speed window starts when the headers arrive.
-                guard let windowStart = t.windowStart else { (t.windowStart, t.windowBytes) = (now, Int64(dlnow)); return 0 }
-                if now - windowStart >= t.lowSpeedTime {
-                    if Int64(dlnow) - t.windowBytes < t.lowSpeedWindowBytes {
-                        t.expired = .lowSpeed
-                        return 1
-                    }
-                    (t.windowStart, t.windowBytes) = (now, Int64(dlnow))
+                // The stall clock starts when the headers arrive and restarts at every body byte.
+                guard let lastByte = t.lastByteAt, Int64(dlnow) == t.bytesSeen else {
+                    (t.lastByteAt, t.bytesSeen) = (now, Int64(dlnow))
+                    return 0
+                }
+                if now - lastByte >= t.stallTimeout {
+                    t.expired = .stall
+                    return 1
                 }
                 return 0
             }, ctx)
@@ -151,8 +153,8 @@ public final class HTTPClient: Sendable {
         switch t.expired {
         case .firstByte?:
             return .failure(.timedOut("no response headers within \(seconds(config.firstByteTimeout)) s"))
-        case .lowSpeed?:
-            return .failure(.timedOut("the body stalled: under \(config.lowSpeedBytesPerSecond) bytes/s for \(seconds(config.lowSpeedTime)) s"))
+        case .stall?:
+            return .failure(.timedOut("the body stalled: no byte for \(seconds(config.stallTimeout)) s"))
         case nil: break
         }
         if t.overflow || rc == CURLE_FILESIZE_EXCEEDED { return .failure(.tooLarge(limit: config.maxResponseBytes)) }
@@ -192,21 +194,19 @@ private final class Transfer: @unchecked Sendable {
     var headers: [String: String] = [:]
     var overflow = false
     /// Which of the callback's own limits aborted the transfer.
-    enum Expiry { case firstByte, lowSpeed }
+    enum Expiry { case firstByte, stall }
     var expired: Expiry?
     let canceled = Atomic<Bool>(false)
     let gotHeaders = Atomic<Bool>(false)
     let started = ContinuousClock.now
     let firstByteTimeout: Duration
-    let lowSpeedTime: Duration
-    /// Bytes a low-speed window must bring: bytes/s × window seconds.
-    let lowSpeedWindowBytes: Int64
-    var windowStart: ContinuousClock.Instant?
-    var windowBytes: Int64 = 0
+    let stallTimeout: Duration
+    /// When the body count last grew (or the headers arrived), and the count then.
+    var lastByteAt: ContinuousClock.Instant?
+    var bytesSeen: Int64 = 0
     init(limit: Int, config: HTTPClient.Configuration) {
         self.limit = limit
         firstByteTimeout = config.firstByteTimeout
-        lowSpeedTime = config.lowSpeedTime
-        lowSpeedWindowBytes = Int64(Double(config.lowSpeedBytesPerSecond) * Double(milliseconds(config.lowSpeedTime)) / 1000)
+        stallTimeout = config.stallTimeout
     }
 }

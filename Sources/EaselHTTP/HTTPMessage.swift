@@ -53,7 +53,7 @@ public struct HTTPResponse: Sendable {
 public enum HTTPError: Error, Equatable, Sendable {
     /// Could not connect, DNS, reset, TLS: libcurl's message and `CURLcode`.
     case transport(code: Int, message: String)
-    /// A connect, first-byte, low-speed or total timeout fired.
+    /// A connect, first-byte, body-stall or total timeout fired.
     case timedOut(String)
     /// The body exceeded `HTTPClient.Configuration.maxResponseBytes`.
     case tooLarge(limit: Int)

@@ -23,8 +23,11 @@ public actor ReferenceServer {
         public var port: UInt16 = 0
         /// Per-IP limit on `POST /api/generate`; default 8 per 60 s.
         public var rateLimit = RateLimitSpec(requests: 8, window: .seconds(60))
-        /// Simulated generation time per job; default 3 s.
+        /// Simulated generation time per job; default 3 s. Cancelling a running job ends its wait at once.
         public var latency: Duration = .seconds(3)
+        /// The clock the worker waits `latency` on; tests inject one they advance by hand.
+        /// (The `progress` a status reports is measured on the continuous clock.)
+        public var clock: any Clock<Duration> = ContinuousClock()
         /// Finished images kept in memory (oldest dropped first).
         public var maxStoredJobs = 256
         /// Print one line per request to stderr.
@@ -53,6 +56,8 @@ public actor ReferenceServer {
     private var server: HTTPServer?
     private var runTask: Task<Void, any Error>?
     private var worker: Task<Void, Never>?
+    /// The job the worker is generating and its `latency` wait, which `cancel` ends early.
+    private var running: (id: String, wait: Task<Void, Never>)?
     private var limiter: RateLimiter
     private var jobs: [String: ServerJob] = [:]
     private var jobOrder: [String] = []
@@ -117,6 +122,7 @@ public actor ReferenceServer {
     /// Stops serving and cancels the queue.
     public func stop() async {
         worker?.cancel()
+        running?.wait.cancel()
         wakeWorker?.resume()
         wakeWorker = nil
         await server?.stop()
@@ -197,7 +203,8 @@ public actor ReferenceServer {
         return Self.json(.ok, body)
     }
 
-    /// `POST /api/cancel/{jobId}`: a waiting job is dropped, a running one is not finished.
+    /// `POST /api/cancel/{jobId}`: a waiting job is dropped; a running one stops at once and the
+    /// worker moves on to the next job (no image is made).
     private func cancel(_ req: HTTPRequest) -> HTTPResponse {
         let id = String(req.path.split(separator: "/").last ?? "")
         guard var job = jobs[id] else { return Self.json(.notFound, ["error": "unknown job id: \(id)"]) }
@@ -205,6 +212,7 @@ public actor ReferenceServer {
         job.state = .canceled
         jobs[id] = job
         pending.removeAll { $0 == id }
+        if running?.id == id { running?.wait.cancel() }
         log("job \(id) canceled")
         return Self.json(.ok, ["jobId": id, "status": "canceled"])
     }
@@ -219,7 +227,8 @@ public actor ReferenceServer {
 
     // MARK: - Queue
 
-    /// One job at a time, in submission order: wait `latency`, then paint and encode.
+    /// One job at a time, in submission order: wait `latency` on `Configuration.clock` (a wait that
+    /// `cancel` or `stop` can end early), then paint and encode.
     private func runQueue() async {
         while !Task.isCancelled {
             guard !pending.isEmpty else {
@@ -230,7 +239,11 @@ public actor ReferenceServer {
             guard var job = jobs[id] else { continue }
             job.startedAt = .now
             jobs[id] = job
-            try? await Task.sleep(for: configuration.latency)
+            let clock = configuration.clock, latency = configuration.latency
+            let wait = Task { _ = try? await clock.sleep(for: latency, tolerance: nil) }
+            running = (id, wait)
+            await wait.value
+            running = nil
             if Task.isCancelled { return }
             guard jobs[id]?.state == .processing else { continue }       // canceled while it ran
             let p = job.params

@@ -15,9 +15,10 @@ extension JobRecord {
         }
         self.init(id: job.id.rawValue, session: session, prompt: job.request.prompt, negativePrompt: job.request.negativePrompt,
                   width: job.request.width, height: job.request.height, seed: Int(job.request.seed), steps: job.request.steps,
-                  backend: job.backend ?? backend, state: job.state.label, remoteID: job.remoteID?.rawValue, imageURL: job.imageRef?.url,
+                  backend: job.backend ?? backend, state: job.state.key, remoteID: job.remoteID?.rawValue, imageURL: job.imageRef?.url,
                   file: file, imageWidth: iw, imageHeight: ih, errorKind: kind, errorMessage: message, attempts: job.attempts,
-                  createdAt: job.createdWallTime, finishedAt: job.finishedAt.map(wall), updatedAt: wallNow, starred: job.starred)
+                  createdAt: job.createdWallTime, finishedAt: job.finishedAt.map(wall), updatedAt: wallNow, starred: job.starred,
+                  gallery: job.gallery)
     }
 
     /// The job this record describes, with instants placed relative to `now` / `wallNow`.
@@ -30,11 +31,15 @@ extension JobRecord {
             state = .complete(SavedImage(path: file ?? "", width: imageWidth ?? width, height: imageHeight ?? height))
         case "failed": state = .failed(JobError(kind: errorKind ?? "", message: errorMessage ?? ""))
         case "canceled": state = .canceled
-        case "processing", "queued": state = .running(progress: nil)
+        case "running", "queued": state = .running(progress: nil)
         case "downloading": state = .downloading
         case "saving": state = .saving
         case "submitting": state = .submitting
-        default: state = .pending
+        case "pending", "waiting": state = .pending
+        default:
+            // Never guess: a state this release does not know may mean the job was sent (and paid for).
+            state = .failed(.journal("the job's state \"\(Sanitize.line(self.state))\" is not one this Easel knows "
+                                     + "(written by another version?); it was not sent again"))
         }
         var job = Job(id: JobID(id), request: request, state: state, remoteID: remoteID.map(RemoteJobID.init),
                       createdAt: instant(createdAt), finishedAt: finishedAt.map(instant), createdWallTime: createdAt)
@@ -42,25 +47,8 @@ extension JobRecord {
         job.imageRef = imageURL.map { ImageRef(url: $0) }
         job.starred = starred
         job.backend = backend
+        job.gallery = gallery
+        if case .failed = state, finishedAt == nil { job.finishedAt = now }
         return job
-    }
-}
-
-extension JobError {
-    /// Rebuilds an error from the journal's `kind` and message (the message is kept as the payload).
-    public init(kind: String, message: String) {
-        switch kind {
-        case "invalid_prompt": self = .invalidPrompt(reason: message)
-        case "rate_limited": self = .rateLimited(retryAfter: nil)
-        case "unauthorized": self = .unauthorized(message)
-        case "not_found": self = .notFound
-        case "timed_out": self = .timedOut(after: .zero)
-        case "network": self = .network(message)
-        case "server": self = .server(status: 500, message: message)
-        case "inference_failed": self = .inferenceFailed(message)
-        case "storage": self = .storage(message)
-        case "canceled": self = .canceled
-        default: self = .badResponse(message)
-        }
     }
 }

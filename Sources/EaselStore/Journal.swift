@@ -15,7 +15,8 @@ public struct JobRecord: Codable, Equatable, Sendable, FetchableRecord, Persista
     public var seed: Int
     public var steps: Int
     public var backend: String
-    /// `JobState.label` ("processing", "complete", "failed", …).
+    /// `JobState.key`, a stable machine key ("running", "complete", "failed", …). Journals written
+    /// before v2 held the UI's words ("processing", "rate limited"); the v2 migration rewrites them.
     public var state: String
     public var remoteID: String?
     public var imageURL: String?
@@ -30,6 +31,8 @@ public struct JobRecord: Codable, Equatable, Sendable, FetchableRecord, Persista
     public var finishedAt: Double?
     public var updatedAt: Double
     public var starred: Bool = false
+    /// The gallery folder the job was made for (v2); nil in older rows.
+    public var gallery: String?
 
     public var request: GenerationRequest {
         GenerationRequest(prompt: prompt, negativePrompt: negativePrompt, width: width, height: height,
@@ -64,18 +67,29 @@ public final class Journal: Sendable {
     /// journal is started, and `recovery` says so.
     /// - Throws: `JobError.storage` with the path and reason: an unwritable or unreadable folder or
     ///   file, or a journal locked by another program for more than the 5 s busy timeout.
-    public init(directory: String) throws(JobError) {
+    ///
+    /// With `readOnly` (for commands that only read, such as `easel history`) nothing is created: a
+    /// missing folder or journal throws `JobError.storage` saying so, and no session is started
+    /// (`session` is 0, so the journal must not be written).
+    public init(directory: String, readOnly: Bool = false) throws(JobError) {
         let path = directory + "/easel.sqlite"
         self.path = path
-        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-        catch { throw JobError.storage("\(directory): cannot create the journal folder: \(Self.reason(error))") }
+        if readOnly {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw JobError.storage("\(path): no journal there (nothing was generated with this state folder)")
+            }
+        } else {
+            do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+            catch { throw JobError.storage("\(directory): cannot create the journal folder: \(Self.reason(error))") }
+        }
+        let startSession = !readOnly
         var opened: (DatabasePool, Int)
         var recovery: String?
         var movedAsideTo: String?
         do {
-            opened = try Self.openRetryingQuickBusy(path)
+            opened = try Self.openRetryingQuickBusy(path, startSession: startSession)
         } catch {
-            guard Self.isUnreadable(error) else { throw Self.storageError(error, path: path) }
+            guard Self.isUnreadable(error), !readOnly else { throw Self.storageError(error, path: path) }
             do {
                 if Self.stillUnreadable(path) {
                     let aside = try Self.moveAside(path)
@@ -84,7 +98,7 @@ public final class Journal: Sendable {
                         + "and started a new, empty journal. Images in the gallery are untouched; "
                         + "`sqlite3 \(aside) .recover` may salvage the old history."
                 }
-                opened = try Self.open(path)        // another Easel may have moved it aside first
+                opened = try Self.open(path, startSession: startSession)        // another Easel may have moved it aside first
             } catch {
                 throw Self.storageError(error, path: path)
             }
@@ -97,11 +111,11 @@ public final class Journal: Sendable {
     /// `open`, tried again when SQLite answered BUSY/LOCKED *at once*: processes creating a new journal
     /// together race on switching it to WAL, which SQLite reports without waiting out the busy timeout.
     /// A lock held past the 5 s timeout (another program) is not retried.
-    private static func openRetryingQuickBusy(_ path: String) throws -> (DatabasePool, Int) {
+    private static func openRetryingQuickBusy(_ path: String, startSession: Bool) throws -> (DatabasePool, Int) {
         var attempt = 0
         while true {
             let started = ContinuousClock.now
-            do { return try open(path) } catch let e as DatabaseError where
+            do { return try open(path, startSession: startSession) } catch let e as DatabaseError where
                 (e.resultCode == .SQLITE_BUSY || e.resultCode == .SQLITE_LOCKED)
                 && ContinuousClock.now - started < .seconds(1) && attempt < 8 {
                 attempt += 1
@@ -110,7 +124,7 @@ public final class Journal: Sendable {
         }
     }
 
-    private static func open(_ path: String) throws -> (DatabasePool, Int) {
+    private static func open(_ path: String, startSession: Bool) throws -> (DatabasePool, Int) {
         var config = Configuration()
         config.busyMode = .timeout(5)                   // another Easel writing: wait, do not fail
         let pool = try DatabasePool(path: path, configuration: config)
@@ -146,6 +160,12 @@ public final class Journal: Sendable {
                 t.column("starred", .boolean).notNull().defaults(to: false)
             }
         }
+        migrator.registerMigration("v2") { db in
+            // v1 stored the UI's words as the state; v2 stores stable machine keys (`JobState.key`).
+            try db.execute(sql: "UPDATE job SET state = 'running' WHERE state = 'processing'")
+            try db.execute(sql: "UPDATE job SET state = 'waiting' WHERE state = 'rate limited'")
+            try db.alter(table: "job") { t in t.add(column: "gallery", .text) }
+        }
         // Two Easel processes may open a new journal at the same moment: the loser of the race
         // finds the schema already made, so it simply tries again and sees nothing left to do.
         // A file that is not a database, locked past the busy timeout, or unwritable is not retried.
@@ -164,10 +184,11 @@ public final class Journal: Sendable {
         // while the file can still be moved aside, not halfway through start-up.
         try pool.read { db in
             _ = try Row.fetchAll(db, sql: """
-                SELECT * FROM job WHERE +state IN ('complete', 'failed', 'canceled') ORDER BY createdAt DESC LIMIT 500
+                SELECT * FROM job ORDER BY createdAt DESC LIMIT 500
                 """)
             _ = try Row.fetchAll(db, sql: "SELECT * FROM session")
         }
+        guard startSession else { return (pool, 0) }
         let session = try pool.write { db in
             try db.execute(sql: "INSERT INTO session (pid, startedAt) VALUES (?, ?)",
                            arguments: [Int(getpid()), Date().timeIntervalSince1970])
@@ -255,49 +276,79 @@ public final class Journal: Sendable {
         catch { throw .storage("\(path): \(error)") }
     }
 
-    /// Finished jobs, newest first; `search` matches the prompt (substring, case-insensitive), the seed
-    /// or the backend.
-    public func history(limit: Int = 500, search: String? = nil) throws(JobError) -> [JobRecord] {
+    /// `state NOT IN (…in-flight keys…)`: finished, or a state this release does not know (shown as failed).
+    static let notInFlight = "state NOT IN (\(JobState.activeKeys.map { "'\($0)'" }.joined(separator: ", ")))"
+
+    /// Jobs, newest first: finished ones (and any whose stored state this release does not know), or
+    /// with `includingInFlight` every job. `search` matches the prompt (substring, case-insensitive),
+    /// the seed or the backend. `limit`: at most that many rows; nil for all.
+    public func history(limit: Int? = 500, search: String? = nil, includingInFlight: Bool = false) throws(JobError) -> [JobRecord] {
+        var conditions: [String] = includingInFlight ? [] : ["+" + Self.notInFlight]
+        var arguments: [any DatabaseValueConvertible] = []
+        if let search, !search.isEmpty {
+            conditions.append("(prompt LIKE ? OR backend LIKE ? OR seed = ?)")
+            arguments += ["%\(search)%", "%\(search)%", Int(search) ?? -1]
+        }
+        // Walks the createdAt index newest first; `+state` keeps SQLite from choosing the state index
+        // instead (which would read every finished job and sort them).
+        var sql = "SELECT * FROM job" + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
+            + " ORDER BY createdAt DESC, id DESC"
+        if let limit { sql += " LIMIT ?"; arguments.append(limit) }
         do {
             return try pool.read { db in
-                guard let search, !search.isEmpty else {
-                    // Walk the createdAt index newest first; `+state` keeps SQLite from choosing the
-                    // state index instead (which would read every finished job and sort them).
-                    return try JobRecord.fetchAll(db, sql: """
-                        SELECT * FROM job WHERE +state IN ('complete', 'failed', 'canceled')
-                        ORDER BY createdAt DESC LIMIT ?
-                        """, arguments: [limit])
-                }
-                let like = "%\(search)%"
-                let query = JobRecord.filter(["complete", "failed", "canceled"].contains(Column("state")))
-                    .filter(Column("prompt").like(like) || Column("backend").like(like) || Column("seed") == (Int(search) ?? -1))
-                return try query.order(Column("createdAt").desc, Column("id").desc).limit(limit).fetchAll(db)
+                try JobRecord.fetchAll(db, sql: sql, arguments: StatementArguments(arguments))
             }
         } catch { throw .storage("\(path): \(error)") }
     }
 
-    /// Jobs left in flight by sessions whose process is gone (crash, SIGKILL, SSH drop), claimed for
-    /// this session so that two Easel processes never resume the same job.
-    /// Only jobs sent to `backend` (the display name) are claimed: another backend cannot answer for them.
-    public func claimOrphans(backend: String? = nil) throws(JobError) -> [JobRecord] {
+    /// This session's jobs still in flight (any active state), oldest first.
+    public func inFlightJobsOfThisSession() throws(JobError) -> [JobRecord] {
+        do {
+            return try pool.read { db in
+                try JobRecord.filter(Column("session") == session && JobState.activeKeys.contains(Column("state")))
+                    .order(Column("id")).fetchAll(db)
+            }
+        } catch { throw .storage("\(path): \(error)") }
+    }
+
+    /// What `claimOrphans` found: the jobs now this session's, and those left for a process that has
+    /// their backend.
+    public struct OrphanClaim: Equatable, Sendable {
+        /// In-flight jobs of dead sessions whose backend this process has, now owned by this session.
+        public var claimed: [JobRecord] = []
+        /// In-flight jobs of dead sessions whose backend this process does not have: count by backend
+        /// name. They stay in the journal, unclaimed, until a process with that backend starts.
+        public var unclaimed: [String: Int] = [:]
+    }
+
+    /// Claims, in one transaction, every in-flight job of every session whose process is gone (crash,
+    /// SIGKILL, SSH drop) and whose backend is in `backends` (config names): two Easel processes never
+    /// resume the same job, and no backend's jobs are skipped because another backend looked first.
+    /// A job whose backend is not in `backends` is left as it is, for a later process that has it.
+    /// - Throws: `JobError.storage` with the journal's path and SQLite's reason.
+    public func claimOrphans(backends: Set<String>) throws(JobError) -> OrphanClaim {
         do {
             return try pool.write { db in
-                let sessions = try Row.fetchAll(db, sql: "SELECT id, pid FROM session WHERE id != ?", arguments: [session])
+                let sessions = try Row.fetchAll(db, sql: "SELECT id, pid FROM session")
                 let dead = sessions.filter { row in
-                    let pid: Int = row["pid"]
-                    return kill(pid_t(pid), 0) != 0 && errno == ESRCH
+                    let pid: Int = row["pid"], id: Int = row["id"]
+                    return id != session && kill(pid_t(pid), 0) != 0 && errno == ESRCH
                 }.map { $0["id"] as Int }
-                guard !dead.isEmpty else { return [] }
-                let active = ["pending", "rate limited", "submitting", "queued", "processing", "downloading", "saving"]
-                var query = JobRecord.filter(dead.contains(Column("session")) && active.contains(Column("state")))
-                if let backend { query = query.filter(Column("backend") == backend) }
-                var orphans = try query.fetchAll(db)
-                for i in orphans.indices {
-                    orphans[i].session = session
-                    try orphans[i].update(db)
+                let live = Set(sessions.map { $0["id"] as Int }).subtracting(dead)
+                if !dead.isEmpty {
+                    try db.execute(sql: "DELETE FROM session WHERE id IN (\(dead.map(String.init).joined(separator: ",")))")
                 }
-                try db.execute(sql: "DELETE FROM session WHERE id IN (\(dead.map(String.init).joined(separator: ",")))")
-                return orphans
+                // Not `session IN dead`: a row whose session was removed by an older release stays claimable.
+                let orphans = try JobRecord.filter(JobState.activeKeys.contains(Column("state")) && !live.contains(Column("session")))
+                    .order(Column("id")).fetchAll(db)
+                var claim = OrphanClaim()
+                for var record in orphans {
+                    guard backends.contains(record.backend) else { claim.unclaimed[record.backend, default: 0] += 1; continue }
+                    record.session = session
+                    try record.update(db)
+                    claim.claimed.append(record)
+                }
+                return claim
             }
         } catch { throw .storage("\(path): \(error)") }
     }

@@ -31,7 +31,7 @@ struct HistoryBench {
             let j = try Journal(directory: journalDir)
             let wall = Date().timeIntervalSince1970, instant = ContinuousClock.now
             let restored = try j.history(limit: 500).reversed().map { $0.job(now: instant, wallNow: wall) }
-                + (try j.claimOrphans()).map { $0.job(now: instant, wallNow: wall) }
+                + (try j.claimOrphans(backends: ["demo"])).claimed.map { $0.job(now: instant, wallNow: wall) }
             var state = AppState(backendName: "demo", now: instant)
             state.nextJobID = j.firstJobID
             _ = reduce(&state, .restored(restored))

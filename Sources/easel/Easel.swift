@@ -41,7 +41,7 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "Seconds between status polls (default: the backend's poll_interval, else 2).")
     var pollInterval: Double?
 
-    @Option(help: "Seconds after submission before a job counts as timed out (default: the backend's deadline, else 120).")
+    @Option(help: "Seconds the service may spend running a job before it counts as timed out; time queued on the service is not counted (default: the backend's deadline, else 120). easel generate also gives up on a job the service still refuses with 429 after this long.")
     var deadline: Double?
 
     @Option(help: "Simulated generation time of the embedded demo backend, in seconds.")
@@ -312,28 +312,16 @@ extension Easel {
             queue.apply(to: &state, client: client, backends: set, config: config)
             let journal = try client.openJournal()
             state.nextJobID = journal.firstJobID
-            let wallNow = Date().timeIntervalSince1970, now = ContinuousClock.now
-            var restored: [Job] = []
+            state.galleryDirectory = gallery.directory
+            state.ephemeralBackends = demo != nil ? ["demo"] : []
+            let restore: JournalRestore
             do {
-                restored = try journal.history(limit: 500).reversed().map { $0.job(now: now, wallNow: wallNow) }
-                var orphans: [JobRecord] = []
-                for name in set.adapters.keys.sorted() {
-                    orphans += try journal.claimOrphans(backend: name)
-                    if name == "demo" { orphans += try journal.claimOrphans(backend: BackendSet.demoSummary) }
-                }
-                restored += orphans.map { record in
-                    guard record.backend == "demo" || record.backend == BackendSet.demoSummary else { return record.job(now: now, wallNow: wallNow) }
-                    // The embedded demo server died with the last Easel: its jobs cannot be resumed.
-                    var r = record
-                    r.state = "failed"
-                    r.errorKind = "network"
-                    r.errorMessage = "interrupted: the demo backend stopped with the last Easel (t resends)"
-                    r.finishedAt = wallNow
-                    return r.job(now: now, wallNow: wallNow)
-                }
+                restore = try JournalRestore.load(from: journal, backends: Set(set.adapters.keys),
+                                                  ephemeral: demo != nil ? ["demo"] : [], now: .now, wallNow: Date().timeIntervalSince1970)
             } catch {
                 throw CLIError("journal: \(error.detail)")
             }
+            let restored = restore.jobs
             if let draft = JournalSync.savedDraft(journal: journal) { state.editor = PromptEditor(draft) }
             let app = TerminalApp()
             let runner = EffectRunner(backends: set.adapters, current: set.current, gallery: gallery,
@@ -352,7 +340,7 @@ extension Easel {
             let journalWarning = journal.movedAsideTo.map {
                 "journal was unreadable: moved to \(($0 as NSString).lastPathComponent), a new one started (details on stderr)"
             }
-            options.warnings = (journalWarning.map { [$0] } ?? []) + config.warnings + set.warnings
+            options.warnings = (journalWarning.map { [$0] } ?? []) + config.warnings + set.warnings + restore.warnings
             switch ProcessInfo.processInfo.environment["EASEL_DEBUG_CRASH"] ?? "" {
             case "": break
             case "background": options.crashInBackgroundTask = true
@@ -365,6 +353,10 @@ extension Easel {
             let keymap: Keymap
             do { keymap = try config.keymap() } catch { throw CLIError(error.message) }
             let status = app.run(state: state, runner: runner, options: options, keymap: keymap, journal: sync, restored: restored)
+            sync.flush()
+            if let line = JournalRestore.stillInFlight(journal: journal, ephemeral: state.ephemeralBackends) {
+                FileHandle.standardError.write(Data("easel: \(line)\n".utf8))
+            }
             await demo?.stop()
             if status != 0 { throw ExitCode(status) }
         }
@@ -379,7 +371,11 @@ extension Easel {
     struct Generate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Generate images without the TUI: progress on stderr, one saved path (or JSON object) per job on stdout.",
-            discussion: "Several prompts, or - for one prompt per line on stdin, run through the same queue, pacer and retry rules as the studio.")
+            discussion: """
+                Several prompts, or - for one prompt per line on stdin, run through the same queue, pacer and retry rules as the studio.
+                A 429 is retried after its Retry-After, else after a back-off (5 s doubling to 80 s, with jitter); every such wait                 is reported on stderr, with --json too. A job still refused after --deadline seconds fails as rate_limited.
+                C-c or SIGTERM cancels every unfinished job, on the service too (a job whose image is already downloading may                 finish within 5 s); nothing is left to resume. One line per such job is printed (a JSON object on stdout with                 --json, else on stderr), then easel exits with 130 (SIGINT) or 143 (SIGTERM). A second C-c quits at once.
+                """)
 
         @Argument(help: "Prompts; - reads one prompt per line from stdin.")
         var prompts: [String] = []
@@ -447,16 +443,20 @@ extension Easel {
             for w in config.warnings { Self.stderr("easel: \(w)") }
             let set = try await client.makeBackends(config: config, allowSwitching: false)
             let demo = set.demo
-            var state = AppState(backendName: set.summary, pollPolicy: client.policy(for: set.selected), parameters: parameters,
+            var policy = client.policy(for: set.selected)
+            policy.refusalDeadline = policy.deadline          // a script always ends, even when every submit meets a 429
+            var state = AppState(backendName: set.summary, pollPolicy: policy, parameters: parameters,
                                  seeds: SeedSource(seed: UInt64.random(in: .min ... .max)), now: .now)
             queue.apply(to: &state, client: client, backends: set, config: config)
             let journal = try client.openJournal()
             state.nextJobID = journal.firstJobID
             let sync = JournalSync(journal: journal, backend: set.current) { error in Self.stderr("easel: journal: \(error.message)") }
             let gallery = try client.makeGallery(config)
+            state.galleryDirectory = gallery.directory
             let pending = client.pendingImages
             let quiet = json, asJSON = json
             var failures = 0
+            let interrupts = Headless.interruptSignals()
             let outcome = await Headless.run(
                 prompts: all, state: state,
                 makeRunner: { EffectRunner(backends: set.adapters, current: set.current, gallery: gallery, pending: pending,
@@ -466,8 +466,12 @@ extension Easel {
                     let (line, failed) = Self.report(job, json: asJSON)
                     if failed { failures += 1 }
                     if let line { print(line); fflush(nil) }
-                }, journal: sync)
+                }, journal: sync, interrupts: interrupts,
+                reports: Headless.Reports(rateLimited: { Self.stderr("easel: \($0)") }, interrupted: { job, how, signal in
+                    if let line = Self.report(job, interrupted: how, by: signal, json: asJSON) { print(line); fflush(nil) }
+                }))
             await demo?.stop()
+            if let signal = outcome.signal { throw ExitCode(128 + signal) }
             if let refusal = outcome.refusal {
                 if json {
                     print(Self.encode(["status": "failed", "error": ["category": "invalid_prompt", "message": refusal.message]]))
@@ -501,6 +505,30 @@ extension Easel {
                 object["error"] = ["category": "canceled", "message": "canceled"]
                 return (json ? encode(object) : nil, true)
             }
+        }
+
+        /// One line for a job stopped by C-c or SIGTERM: a JSON object (returned, for stdout) with
+        /// `--json`, else a line written to stderr here (nil returned).
+        static func report(_ job: Job, interrupted how: Headless.Interruption, by signal: Int32, json: Bool) -> String? {
+            let name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)"
+            let remote = job.remoteID.map { " (job \(Sanitize.line($0.rawValue)) on the service)" } ?? ""
+            let (status, message): (String, String) = switch how {
+            case .notSent: ("canceled", "interrupted by \(name) before the service accepted it: nothing runs there")
+            case .canceledOnService: ("canceled", "interrupted by \(name): canceled on the service\(remote)")
+            case .cancelFailed(let error):
+                ("interrupted", "interrupted by \(name): the cancel request failed (\(error.message)); it may still run on the service\(remote)")
+            case .unanswered: ("interrupted", "interrupted by \(name): the service did not answer in time; it may still run there\(remote)")
+            }
+            guard json else {
+                stderr("easel: job \(job.id.rawValue): \(message)")
+                return nil
+            }
+            let elapsed = job.elapsed(now: .now)
+            return encode([
+                "status": status, "signal": name, "job_id": job.remoteID?.rawValue ?? "\(job.id.rawValue)", "seed": Int(job.request.seed),
+                "elapsed_s": ((Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) * 100).rounded() / 100,
+                "error": ["category": "canceled", "message": message],
+            ])
         }
 
         static func encode(_ object: [String: Any]) -> String {
@@ -714,7 +742,9 @@ extension Easel {
 
 extension Easel {
     struct History: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the job journal, newest first.")
+        static let configuration = CommandConfiguration(
+            abstract: "Print the job journal, newest first, jobs still in flight included.",
+            discussion: "Reads only: a state folder without a journal is an error, never created.")
 
         @Flag(help: "One JSON object per job.")
         var json = false
@@ -722,26 +752,35 @@ extension Easel {
         @Option(help: "Only jobs whose prompt or backend contains TEXT, or whose seed is TEXT.")
         var search: String?
 
-        @Option(help: "At most N jobs.")
+        @Option(help: "At most N jobs; 0 for all.")
         var limit: Int = 50
 
         @Option(help: "Folder of the job journal (default: $XDG_STATE_HOME/easel).")
         var stateDir: String?
 
+        func validate() throws {
+            guard limit >= 0 else { throw ValidationError("--limit must be 0 (all) or more") }
+        }
+
         func run() throws {
-            let journal = try Journal.openReporting(directory: stateDir ?? Journal.defaultDirectory())
+            let journal: Journal
+            do { journal = try Journal(directory: stateDir ?? Journal.defaultDirectory(), readOnly: true) }
+            catch { throw CLIError("journal: \(error.detail)") }
             let rows: [JobRecord]
-            do { rows = try journal.history(limit: max(1, limit), search: search) } catch { throw CLIError("journal: \(error.detail)") }
+            do { rows = try journal.history(limit: limit == 0 ? nil : limit, search: search, includingInFlight: true) }
+            catch { throw CLIError("journal: \(error.detail)") }
             for r in rows {
                 if json {
                     let data = (try? JSONEncoder().encode(r)) ?? Data()
                     print(String(decoding: data, as: UTF8.self))
-                } else {
-                    let glyph = r.state == "complete" ? "✓" : r.state == "failed" ? "✗" : "⊘"
-                    let when = Date(timeIntervalSince1970: r.createdAt).formatted(date: .numeric, time: .shortened)
-                    let tail = r.file ?? r.errorMessage ?? r.state
-                    print("\(glyph) \(when)  seed \(r.seed)  \(Sanitize.line(r.prompt).prefix(60))  — \(Sanitize.line(tail))")
+                    continue
                 }
+                let inFlight = JobState.activeKeys.contains(r.state)
+                let glyph = inFlight ? "…" : r.state == "complete" ? "✓" : r.state == "canceled" ? "⊘" : "✗"
+                let when = Date(timeIntervalSince1970: r.createdAt).formatted(date: .numeric, time: .shortened)
+                let tail = inFlight ? "\(r.state) on \(r.backend)" + (r.remoteID.map { " (remote id \($0))" } ?? "")
+                    : r.file ?? r.errorMessage ?? r.state
+                print("\(glyph) \(when)  seed \(r.seed)  \(Sanitize.line(r.prompt).prefix(60))  — \(Sanitize.line(tail))")
             }
         }
     }

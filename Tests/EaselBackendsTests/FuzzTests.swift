@@ -21,7 +21,7 @@ struct FuzzTests {
         c.connectTimeout = .seconds(2)
         c.firstByteTimeout = .seconds(2)
         c.totalTimeout = .seconds(5)
-        c.lowSpeedTime = .seconds(2)
+        c.stallTimeout = .seconds(2)
         c.maxResponseBytes = 256 << 10
         c.maxRedirects = 3
         return c

@@ -253,7 +253,7 @@ struct SighupResumeTests {
         // The journal holds the job as in flight, with its remote id.
         let journal = dir + "/state/easel/easel.sqlite"
         let row = Harness.run(["sqlite3", journal, "SELECT state, remoteID IS NOT NULL FROM job"]).out
-        #expect(row.trimmingCharacters(in: .whitespacesAndNewlines) == "processing|1", "journal: \(row)")
+        #expect(row.trimmingCharacters(in: .whitespacesAndNewlines) == "running|1", "journal: \(row)")
         #expect(Harness.pngs(in: gallery).isEmpty)
         studio.kill()
 

@@ -1,0 +1,39 @@
+import EaselCore
+import TestSupport
+import Testing
+
+/// Quitting with work in flight: jobs on a service that keeps them go on (and resume next start);
+/// jobs on the embedded demo, whose server stops with Easel, are not dropped without a question.
+@Suite("Quitting with jobs in flight")
+struct QuitTests {
+    func running(on backend: String) -> AppState {
+        var s = AppState.fixture(prompt: "a lighthouse")
+        s.ephemeralBackends = ["demo"]
+        s.backendKey = backend
+        _ = reduce(&s, .key(.enter))
+        return s
+    }
+
+    @Test func withDemoJobsRunningQuitAsksAndYQuits() {
+        var h = ReducerHarness(state: running(on: "demo"))
+        h.send(.key(.ctrl("c"))) { $0.confirmation = .quitLosingJobs(1) }
+        h.send(.key(.char("y"))) { $0.confirmation = nil; $0.quitRequested = true }
+    }
+
+    @Test func theQuitKeyAgainAlsoQuitsAndAnyOtherKeyStays() {
+        var h = ReducerHarness(state: running(on: "demo"))
+        h.send(.key(.ctrl("c"))) { $0.confirmation = .quitLosingJobs(1) }
+        h.send(.key(.char("n"))) { $0.confirmation = nil }
+        h.send(.key(.ctrl("c"))) { $0.confirmation = .quitLosingJobs(1) }
+        h.send(.key(.ctrl("c"))) { $0.confirmation = nil; $0.quitRequested = true }
+    }
+
+    @Test func jobsOnAServiceThatKeepsThemQuitAtOnce() {
+        var h = ReducerHarness(state: running(on: "gpu"))
+        h.send(.key(.ctrl("c"))) { $0.quitRequested = true }
+    }
+
+    @Test func theQuestionSaysWhatIsLost() {
+        #expect(Confirmation.quitLosingJobs(2).question == "Quit? 2 demo jobs will stop (the demo server quits with Easel) y / n")
+    }
+}
