@@ -45,8 +45,11 @@ private let editingCommands: Set<Command> = [
 func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
     if let field = state.fieldEdit, state.focus == .prompt {
         switch command {
-        case .generate, .editNegative where field == .negativePrompt, .editParameters where field == .parameters:
+        case .generate:
             finishFieldEdit(&state, apply: true)
+            return []
+        case .editNegative where field == .negativePrompt, .editParameters where field == .parameters:
+            finishFieldEdit(&state, apply: true)       // the field's own key again: back, applied
             return []
         case .focusNext, .focusPrevious, .focusPrompt:
             finishFieldEdit(&state, apply: false)             // Esc / Tab: cancel, the prompt comes back
