@@ -30,7 +30,7 @@ func reduceJob(_ state: inout AppState, _ action: Action) -> [Effect] {
     case .saved(let id, let image):
         guard state.job(id)?.state == .saving else { return [] }
         finish(&state, id, .complete(image))
-        state.historySelection = nil          // follow the newest job
+        if state.focus != .history { state.historySelection = nil }   // not in use: follow the newest job
         state.hint = .saved(id, path: image.path)
         return (state.gallery != nil ? [.gallery(.scan)] : []) + startReady(&state)   // the open browser shows it
 
@@ -126,12 +126,20 @@ private func applyStatus(_ state: inout AppState, _ id: JobID, _ remote: RemoteJ
 }
 
 func finish(_ state: inout AppState, _ id: JobID, _ terminal: JobState) {
+    pinHistoryCursor(&state)
     let now = state.now
     state.update(id) {
         $0.state = terminal
         $0.finishedAt = now
     }
     state.finishedJobCount += 1
+}
+
+/// A row is about to join the history: while the user is in the History pane, the cursor stays on
+/// the row it is on (an implicit "newest" cursor becomes that row's id), so it never jumps under them.
+func pinHistoryCursor(_ state: inout AppState) {
+    guard state.focus == .history, state.historySelection == nil else { return }
+    state.historySelection = state.finishedJobs.first?.id
 }
 
 /// Starts pending jobs in order while a concurrency slot is free and the pacer allows; jobs waiting

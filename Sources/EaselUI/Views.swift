@@ -85,9 +85,11 @@ enum Wording {
 
 /// The prompt editor: the text (wrapped, up to the pane's height less one) and a parameters line.
 struct PromptEditorView {
+    let keymap: Keymap
+
     func render(_ state: AppState, focused: Bool, in area: Rect, into buffer: inout CellBuffer) {
         let locked = state.isEditorLocked
-        let title = state.fieldEdit?.title ?? (locked ? "Prompt — locked while a job processes" : "Prompt")
+        let title = state.fieldEdit?.title(keymap: keymap) ?? (locked ? "Prompt — locked while a job processes" : "Prompt")
         buffer.box(area, title: title, role: focused ? .borderFocused : .border,
                    titleRole: locked ? .locked : focused ? .titleFocused : .title)
         let inner = area.inset(by: 1)
@@ -108,7 +110,7 @@ struct PromptEditorView {
         if state.editor.cursor == state.editor.characters.count { cursorLine = lines.count - 1; cursorCol = width }
         let first = max(0, cursorLine - textRows + 1)
         if state.editor.isEmpty && !locked {
-            buffer.put("Describe an image and press Enter…", x: inner.x, y: inner.y, maxWidth: inner.width, role: .muted)
+            buffer.put("Describe an image and press \(keymap.name(.generate, in: .prompt))…", x: inner.x, y: inner.y, maxWidth: inner.width, role: .muted)
         }
         for (row, line) in lines.dropFirst(first).prefix(textRows).enumerated() {
             buffer.put(String(line), x: inner.x, y: inner.y + row, maxWidth: inner.width, role: role)
@@ -117,7 +119,7 @@ struct PromptEditorView {
             buffer.cursor = (inner.x + cursorCol, inner.y + cursorLine - first)
         }
         if let search = state.search {
-            buffer.put("(reverse-i-search)`\(search.query)': C-r older · Enter accept · Esc cancel", x: inner.x, y: inner.maxY - 1,
+            buffer.put("(\(search.failed ? "failing " : "")reverse-i-search)`\(search.query)': \(keymap.name(.searchHistory, in: .prompt)) older · Enter accept · Esc cancel", x: inner.x, y: inner.maxY - 1,
                        maxWidth: inner.width, role: .hint)
             return
         }
@@ -211,5 +213,13 @@ struct HistoryView {
             buffer.put(detail, x: row.x + used, y: row.y, maxWidth: row.width - used, role: isSelected ? .selection : .text)
         }
         return picture
+    }
+}
+
+extension Keymap {
+    /// The first key bound to `command` in `context` (see ``Keymap/keyName(for:in:)``), else the
+    /// command's keymap name, so hints stay true when a user rebinds or unbinds keys.
+    func name(_ command: Command, in context: KeyContext) -> String {
+        keyName(for: command, in: context) ?? command.rawValue
     }
 }

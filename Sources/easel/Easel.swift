@@ -348,6 +348,7 @@ extension Easel {
             }
             options.notify = notify ?? config.notify ?? .on
             options.mouse = mouse ?? config.mouse ?? false
+            options.altKeys = config.altKeys
             options.color = ProcessInfo.processInfo.environment["NO_COLOR"].map { $0.isEmpty } ?? true
             let keymap: Keymap
             do { keymap = try config.keymap() } catch { throw CLIError(error.message) }
