@@ -502,9 +502,11 @@ extension Easel {
             }
         }
 
+        /// One line of JSON, safe for a terminal: every control character, C1 (U+0080–U+009F) included, is
+        /// a `\uXXXX` escape (`Sanitize.json`), so a server-supplied id cannot drive an 8-bit terminal.
         static func encode(_ object: [String: Any]) -> String {
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-            return String(decoding: data, as: UTF8.self)
+            return Sanitize.json(String(decoding: data, as: UTF8.self))
         }
 
         static func stderr(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
@@ -734,7 +736,7 @@ extension Easel {
             for r in rows {
                 if json {
                     let data = (try? JSONEncoder().encode(r)) ?? Data()
-                    print(String(decoding: data, as: UTF8.self))
+                    print(Sanitize.json(String(decoding: data, as: UTF8.self)))
                 } else {
                     let glyph = r.state == "complete" ? "✓" : r.state == "failed" ? "✗" : "⊘"
                     let when = Date(timeIntervalSince1970: r.createdAt).formatted(date: .numeric, time: .shortened)
