@@ -15,9 +15,11 @@ public enum Headless {
     /// Runs every prompt (each `parameters.count` times) through the queue until all jobs end.
     /// - Parameter progress: called with each new progress line (for stderr).
     /// - Parameter finished: called once per job as it ends, in the order they end.
+    /// - Parameter notice: called with each status-line note (a size moved to one the model makes), sanitized.
     public static func run(prompts: [String], state initial: AppState,
                            makeRunner: (@escaping @Sendable (Action) -> Void) -> EffectRunner,
                            progress: (String) -> Void = { _ in }, finished: (Job) -> Void = { _ in },
+                           notice: (String) -> Void = { _ in },
                            journal: JournalSync? = nil) async -> Outcome {
         var state = initial
         state.mode = .queue
@@ -35,6 +37,10 @@ public enum Headless {
             let before = state.jobs.count
             runner.run(reduce(&state, .key(.enter)))
             if state.jobs.count == before { return Outcome(jobs: state.jobs, refusal: state.hint, elapsed: .now - start) }
+            if let hint = state.hint, case .info = hint {   // e.g. the size was moved to one the model makes
+                notice(hint.message)
+                state.hint = nil
+            }
         }
         var lines: [JobID: String] = [:]
         var reported = Set<JobID>()

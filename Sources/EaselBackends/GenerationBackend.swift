@@ -57,15 +57,17 @@ enum ErrorMapping {
         }
     }
 
-    /// The error for a non-success status; `message` is the server's own text (sanitized later).
+    /// The error for a non-success status; `message` is the server's own text (sanitized later). Without
+    /// one, `ErrorBody.summary` reads the body: the innermost JSON message, an HTML page's `<title>`
+    /// (never its markup), or the start of a plain-text body.
     static func status(_ response: HTTPResponse, message: String?) -> JobError {
-        let text = message ?? String(decoding: response.body.prefix(200), as: UTF8.self)
+        let text = message ?? ErrorBody.summary(response) ?? ""
         switch response.status {
         case 400, 422: return .invalidPrompt(reason: text)
         case 401, 403: return .unauthorized(text)
         case 404: return .notFound
         case 429: return .rateLimited(retryAfter: response.retryAfter())
-        case 500...599: return .server(status: response.status, message: message ?? "")
+        case 500...599: return .server(status: response.status, message: message ?? ErrorBody.read(response.body).message ?? "")
         default: return .badResponse("unexpected HTTP \(response.status): \(text)")
         }
     }

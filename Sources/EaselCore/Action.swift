@@ -41,7 +41,8 @@ public enum Effect: Equatable, Sendable {
     /// Fetch the image bytes; answers `.downloaded` or `.failed`.
     case download(JobID, ImageRef)
     /// Decode (validating size and format) and write to the gallery; answers `.saved` or `.failed`.
-    case save(JobID, ImageData, GenerationRequest, remote: RemoteJobID?)
+    /// `index` is the image's number within its job, from 1 (several when the service made several).
+    case save(JobID, ImageData, GenerationRequest, remote: RemoteJobID?, index: Int = 1)
     /// Ask the service to cancel the job (best effort; answers nothing or `.failed(…, during: .cancel)`).
     case cancel(JobID, RemoteJobID)
     /// Send a `.tick` after `after` (a pacer slot or a 429 wait ends).

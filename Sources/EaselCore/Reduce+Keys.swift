@@ -78,6 +78,7 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
         } else {
             state.fieldEdit = .parameters
             state.editor = PromptEditor(parametersText(state.parameters))
+            offerSizes(&state)
         }
     case .toggleSeed:
         state.parameters.seed = state.parameters.seed == nil ? state.seeds.next() : nil
@@ -175,11 +176,7 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
         return [.selectBackend(next.name)]
     case .openGallery, .selectLeft, .selectRight, .selectFirst, .selectLast, .starImage, .deleteImage, .loadImage, .rescanGallery:
         return galleryCommand(&state, command)
-    case .cycleSize:
-        let sizes = GenerationParameters.sizePresets
-        let i = sizes.firstIndex { $0 == (state.parameters.width, state.parameters.height) }
-        let next = sizes[((i ?? -1) + 1) % sizes.count]
-        (state.parameters.width, state.parameters.height) = next
+    case .cycleSize: cycleSize(&state)
     }
     return []
 }
@@ -281,6 +278,7 @@ private func generate(_ state: inout AppState) -> [Effect] {
         state.hint = .promptTooLong(characters: prompt.count)
         return []
     }
+    _ = fitEditorSize(&state)
     let p = state.parameters
     for n in 0..<max(1, p.count) {
         let seed = p.seed.map { $0 &+ UInt32(n) } ?? state.seeds.next()
@@ -321,6 +319,7 @@ private func load(_ state: inout AppState, _ request: GenerationRequest) {
 
 /// One more job with exactly `request` (re-run from history).
 private func enqueue(_ state: inout AppState, _ request: GenerationRequest) -> [Effect] {
+    let request = fitted(request, &state)
     let id = JobID(state.nextJobID)
     state.nextJobID += 1
     state.jobs.append(Job(id: id, request: request, state: .pending, createdAt: state.now, createdWallTime: state.wallTime,
@@ -421,6 +420,7 @@ func finishFieldEdit(_ state: inout AppState, apply: Bool) {
                     guard wh.count == 2, (64...2048).contains(wh[0]), (64...2048).contains(wh[1]) else {
                         state.hint = .warning("size must be WxH, each 64...2048"); return
                     }
+                    if let refusal = refusedSize(state, OutputSize(wh[0], wh[1])) { state.hint = .warning(refusal); return }
                     (p.width, p.height) = (wh[0], wh[1])
                 case "steps":
                     guard let n = Int(kv[1]), (1...150).contains(n) else { state.hint = .warning("steps must be 1...150"); return }

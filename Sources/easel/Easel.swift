@@ -130,7 +130,8 @@ struct ClientOptions: ParsableArguments {
         for options in config.backends where options.kind != .demo && (allowSwitching || options.name == current) {
             do {
                 adapters[options.name] = try BackendFactory.make(options, http: BackendFactory.httpClient(for: options))
-                choices.append(BackendChoice(name: options.name, summary: options.summary))
+                choices.append(BackendChoice(name: options.name, summary: options.summary, model: options.model,
+                                             sizes: options.kind == .openai ? ModelSizes.fixed(for: options.model) : nil))
             } catch {
                 if options.name == current { throw CLIError("backend \(options.name) (\(options.file)): \(error.message)") }
                 warnings.append("backend \(options.name) is unusable: \(error.message)")
@@ -395,7 +396,7 @@ extension Easel {
         @OptionGroup var params: ParameterOptions
         @OptionGroup var queue: QueueOptions
 
-        @Flag(help: "Print one JSON object per job {status, job_id, file, seed, elapsed_s, error?} instead of paths.")
+        @Flag(help: "Print one JSON object per job {status, job_id, file, files, images, seed, elapsed_s, error?} instead of paths.")
         var json = false
 
         mutating func run() async throws {
@@ -465,7 +466,7 @@ extension Easel {
                     let (line, failed) = Self.report(job, json: asJSON)
                     if failed { failures += 1 }
                     if let line { print(line); fflush(nil) }
-                }, journal: sync)
+                }, notice: { Self.stderr("easel: \($0)") }, journal: sync)
             await demo?.stop()
             if let refusal = outcome.refusal {
                 if json {
@@ -487,9 +488,14 @@ extension Easel {
             ]
             switch job.state {
             case .complete(let image):
+                // Every image the service made for the job (several for OpenAI `n`, lists of outputs).
+                let paths = job.savedImages.isEmpty ? [image.path] : job.savedImages.map(\.path)
                 object["status"] = "completed"
                 object["file"] = image.path
-                return (json ? encode(object) : image.path, false)
+                object["files"] = paths
+                object["images"] = paths.count
+                object["size"] = "\(image.width)x\(image.height)"
+                return (json ? encode(object) : paths.joined(separator: "\n"), false)
             case .failed(let error):
                 object["status"] = "failed"
                 object["error"] = ["category": error.kind, "message": error.message]
