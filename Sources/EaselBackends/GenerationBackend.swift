@@ -60,8 +60,14 @@ enum ErrorMapping {
     /// The error for a non-success status; `message` is the server's own text (sanitized later). Without
     /// one, `ErrorBody.summary` reads the body: the innermost JSON message, an HTML page's `<title>`
     /// (never its markup), or the start of a plain-text body.
+    ///
+    /// A moderation or content-policy block (`ErrorBody.isPolicyBlock`) answered as 401/403 or 5xx, as
+    /// gateways do, is `.invalidPrompt` with the same text: only the key's own problems are `.unauthorized`.
     static func status(_ response: HTTPResponse, message: String?) -> JobError {
         let text = message ?? ErrorBody.summary(response) ?? ""
+        if [401, 403].contains(response.status) || response.status >= 500, ErrorBody.isPolicyBlock(ErrorBody.read(response.body)) {
+            return .invalidPrompt(reason: text)
+        }
         switch response.status {
         case 400, 422: return .invalidPrompt(reason: text)
         case 401, 403: return .unauthorized(text)

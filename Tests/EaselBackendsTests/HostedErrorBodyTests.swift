@@ -55,6 +55,18 @@ struct HostedErrorBodyTests {
         #expect(error == .unauthorized("Incorrect API key provided: sk-****."))
     }
 
+    @Test(arguments: [403, 500])
+    func anyBackendFilesAModerationBlockUnder403Or500AsAnInvalidPrompt(_ status: Int) {
+        let inner = #"{"error":{"message":"Prompt flagged by moderation","code":"moderation_blocked"}}"#
+        let body = [UInt8](try! JSONSerialization.data(withJSONObject: ["error": "Forbidden", "message": inner]))
+        let r = HTTPResponse(status: status, headers: [:], body: body)
+        #expect(ReplicateBackend.failure(r) == .invalidPrompt(reason: "Prompt flagged by moderation"))
+        #expect(ErrorMapping.status(r, message: nil) == .invalidPrompt(reason: "Prompt flagged by moderation"))
+        // The same status without a policy word keeps its category.
+        let plain = HTTPResponse(status: status, headers: [:], body: Array(#"{"detail":"Forbidden"}"#.utf8))
+        #expect(ErrorMapping.status(plain, message: nil) == (status == 403 ? .unauthorized("Forbidden") : .server(status: 500, message: "Forbidden")))
+    }
+
     @Test func nginxsHTMLPageGivesTheStatusAndTitleNeverMarkup() async throws {
         try await HostedRig.with(FakeOpenAIImages(htmlStatus: 502)) { fake in
             let error = try await failure(fake, model: "gpt-image-1", prompt: "a fox")
