@@ -118,9 +118,15 @@ public struct BackendChoice: Equatable, Sendable {
     public let name: String
     /// "gpu — comfyui at http://127.0.0.1:8188".
     public let summary: String
-    public init(name: String, summary: String) {
+    /// The only output sizes its model accepts (`ModelSizes.fixed`), or nil when any size goes.
+    public let sizes: [OutputSize]?
+    /// The model name shown when a size is changed to one of `sizes` ("gpt-image-1").
+    public let model: String?
+    public init(name: String, summary: String, model: String? = nil, sizes: [OutputSize]? = nil) {
         self.name = name
         self.summary = summary
+        self.model = model
+        self.sizes = sizes
     }
 }
 
@@ -246,6 +252,9 @@ public struct AppState: Equatable, Sendable {
     }
 
     public func job(_ id: JobID) -> Job? { jobs.first { $0.id == id } }
+
+    /// The backend new jobs go to, when it is among `backends`.
+    public var currentBackend: BackendChoice? { backends.first { $0.name == backendKey } }
 
     mutating func update(_ id: JobID, _ change: (inout Job) -> Void) {
         guard let i = jobs.firstIndex(where: { $0.id == id }) else { return }

@@ -27,6 +27,7 @@ func finishFieldEdit(_ state: inout AppState, apply: Bool) {
                     guard wh.count == 2, (64...2048).contains(wh[0]), (64...2048).contains(wh[1]) else {
                         state.hint = .warning("size must be WxH, each 64...2048"); return
                     }
+                    if let refusal = refusedSize(state, OutputSize(wh[0], wh[1])) { state.hint = .warning(refusal); return }
                     (p.width, p.height) = (wh[0], wh[1])
                 case "steps":
                     guard let n = Int(kv[1]), (1...150).contains(n) else { state.hint = .warning("steps must be 1...150"); return }

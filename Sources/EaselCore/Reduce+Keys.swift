@@ -87,6 +87,7 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
         } else {
             state.fieldEdit = .parameters
             state.editor = PromptEditor(parametersText(state.parameters))
+            offerSizes(&state)
         }
     case .toggleSeed:
         state.parameters.seed = state.parameters.seed == nil ? state.seeds.next() : nil
@@ -184,11 +185,7 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
         return [.selectBackend(next.name)]
     case .openGallery, .selectLeft, .selectRight, .selectFirst, .selectLast, .starImage, .deleteImage, .loadImage, .rescanGallery:
         return galleryCommand(&state, command)
-    case .cycleSize:
-        let sizes = GenerationParameters.sizePresets
-        let i = sizes.firstIndex { $0 == (state.parameters.width, state.parameters.height) }
-        let next = sizes[((i ?? -1) + 1) % sizes.count]
-        (state.parameters.width, state.parameters.height) = next
+    case .cycleSize: cycleSize(&state)
     }
     return []
 }
@@ -298,6 +295,7 @@ private func generate(_ state: inout AppState) -> [Effect] {
         state.hint = .promptTooLong(characters: prompt.count)
         return []
     }
+    _ = fitEditorSize(&state)
     let p = state.parameters
     for n in 0..<max(1, p.count) {
         let seed = p.seed.map { $0 &+ UInt32(n) } ?? state.seeds.next()
@@ -338,6 +336,7 @@ private func load(_ state: inout AppState, _ request: GenerationRequest) {
 
 /// One more job with exactly `request` (re-run from history).
 private func enqueue(_ state: inout AppState, _ request: GenerationRequest) -> [Effect] {
+    let request = fitted(request, &state)
     let id = JobID(state.nextJobID)
     state.nextJobID += 1
     state.jobs.append(Job(id: id, request: request, state: .pending, createdAt: state.now, createdWallTime: state.wallTime,

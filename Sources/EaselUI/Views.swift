@@ -52,7 +52,8 @@ enum Wording {
         return stateText(job, now: state.now)
     }
 
-    /// "processing 42% 12/30 ETA 4s", "queued #2", "rate limited — retry in 3s", "submitting".
+    /// "processing 42% 12/30 ETA 4s", "queued #2", "rate limited — retry in 3s", "submitting", "downloading 2/4"
+    /// (the image in hand, of the several the service made).
     static func stateText(_ job: Job, now: ContinuousClock.Instant) -> String {
         switch job.state {
         case .queued(let position?): return "queued #\(position)"
@@ -68,6 +69,9 @@ enum Wording {
                 text += " ETA \(Int(left.components.seconds) + 1)s"
             }
             return text
+        case .downloading, .saving:
+            guard job.imageRefs.count > 1 else { return job.state.label }
+            return "\(job.state.label) \(job.savedImages.count + 1)/\(job.imageRefs.count)"
         default: return job.state.label
         }
     }
@@ -201,7 +205,8 @@ struct HistoryView {
         for (row, job) in zip(inner.rows, rows.dropFirst(top)) {
             let isSelected = focused && job.id == selected
             if isSelected { buffer.fill(row, role: .selection) }
-            let head = "\(job.starred ? "★" : Wording.glyph(job.state)) \(Wording.clock(job.createdWallTime))  \(Wording.seconds(job.elapsed(now: state.now)))  "
+            let images = job.savedImages.count > 1 ? "\(job.savedImages.count) images  " : ""
+            let head = "\(job.starred ? "★" : Wording.glyph(job.state)) \(Wording.clock(job.createdWallTime))  \(Wording.seconds(job.elapsed(now: state.now)))  \(images)"
             let used = buffer.put(head, in: row, role: isSelected ? .selection : Wording.role(job.state))
             let detail: String
             if case .failed(let error) = job.state {

@@ -47,7 +47,7 @@ func poll(_ backend: ComfyUIBackend, _ id: RemoteJobID, polls: Int = 40) async -
     for _ in 0..<polls {
         do { last = try await backend.status(of: id) } catch { return .failure(error) }
         switch last {
-        case .completed, .failed: return .success(last)
+        case .completed, .completedBatch, .failed: return .success(last)
         case .queued, .running: try? await Task.sleep(for: .milliseconds(50))
         }
     }
