@@ -117,7 +117,7 @@ public final class EffectRunner: Sendable {
     /// The backend a job's effect goes to; nil for effects that use none.
     private func bind(_ effect: Effect) -> (name: String, backend: any GenerationBackend)? {
         switch effect {
-        case .submit(let id, _), .poll(let id, _, _), .download(let id, _), .cancel(let id, _), .save(let id, _, _, _, _),
+        case .submit(let id, _), .poll(let id, _, _), .download(let id, _), .cancel(let id, _), .save(let id, _, _, _, _, _),
              .loadPending(let id, _): backend(for: id)
         case .timer, .open, .selectBackend, .gallery: nil
         }
