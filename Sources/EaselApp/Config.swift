@@ -15,6 +15,8 @@ public struct Config: Equatable, Sendable {
     public var concurrency: Int?
     public var notify: NotifyMode?
     public var mouse: Bool?
+    /// `ui.alt_keys`: how Alt+key arrives ("escape" or "8bit"); nil = "auto" (decided by the probe).
+    public var altKeys: InputDecoder.MetaMode?
     /// `default_backend = "gpu"`: the `[backends.NAME]` used without `--backend`.
     public var defaultBackend: String?
     /// `[backends.NAME]` tables, in file order.
@@ -186,6 +188,11 @@ public struct Config: Equatable, Sendable {
                     case "mouse":
                         guard let b = v.bool else { throw error(key, k, "expected true or false") }
                         config.mouse = b
+                    case "alt_keys":
+                        guard let s = v.string, s == "auto" || InputDecoder.MetaMode(rawValue: s) != nil else {
+                            throw error(key, k, "expected auto, escape or 8bit")
+                        }
+                        config.altKeys = InputDecoder.MetaMode(rawValue: s)
                     default: config.warnings.append("\(file):\(line(of: k, in: key, lines: lines)): unknown key \(key).\(k)")
                     }
                 }
@@ -341,6 +348,10 @@ public struct Config: Equatable, Sendable {
     # Clicks focus panes and select rows, the wheel scrolls. Off by default: with it on, selecting
     # text in the terminal needs Shift.
     mouse = false
+    # How the terminal sends Alt+key: escape (ESC then the key), 8bit (the key with its 8th bit set:
+    # mlterm's default, xterm without metaSendsEscape) or auto: xterm is asked to send ESC while Easel
+    # runs (DECSET 1036, undone at exit), mlterm ($MLTERM) is read as 8bit, everything else as escape.
+    alt_keys = "auto"
 
     [queue]
     # exclusive: one job at a time, the editor locks while it runs. queue: Enter adds to the queue.

@@ -119,7 +119,7 @@ public final class EffectRunner: Sendable {
     /// The backend a job's effect goes to; nil for effects that use none.
     private func bind(_ effect: Effect) -> (name: String, backend: any GenerationBackend)? {
         switch effect {
-        case .submit(let id, _), .poll(let id, _, _), .download(let id, _), .cancel(let id, _), .save(let id, _, _, _, _),
+        case .submit(let id, _), .poll(let id, _, _), .download(let id, _), .cancel(let id, _), .save(let id, _, _, _, _, _),
              .loadPending(let id, _): backend(for: id)
         case .timer, .open, .selectBackend, .gallery: nil
         }
@@ -221,7 +221,7 @@ public final class EffectRunner: Sendable {
         case .timer(let after):
             do { try await Task.sleep(for: after) } catch { return nil }
             return .tick(.now, wallTime: Date().timeIntervalSince1970)
-        case .save(let id, let data, let request, let remote, let target):
+        case .save(let id, let data, let request, let remote, let index, let target):
             let image: RGBAImage
             do {
                 // The header first: a decompression bomb is refused before any pixel memory is taken.
@@ -229,13 +229,24 @@ public final class EffectRunner: Sendable {
                 image = try ImageCodec.decode(data.bytes, maxPixels: maxPixels)
             }
             catch { return .failed(id, .badResponse("the image cannot be decoded: \(error.message)"), during: .save) }
+            // A 200 can still be a refusal: a safety checker's black stand-in is not saved as a success.
+            if image.isBlackPlaceholder {
+                return .failed(id, .invalidPrompt(reason: "rejected by the content policy: the service sent an all-black placeholder instead of the image (\(image.width)x\(image.height))"), during: .save)
+            }
             let options = bound.flatMap { backendOptions[$0.name] }
             var metadata = Gallery.Metadata(request: request, backend: options?.name ?? backend.displayName,
                                             model: options?.model ?? "", jobID: "\(id.rawValue)", remoteID: remote?.rawValue,
                                             date: target.wallTime.map { Date(timeIntervalSince1970: $0) } ?? Date())
             metadata.sampler = options?.sampler
             metadata.cfgScale = options?.cfgScale
-            let times = started.withLock { $0.removeValue(forKey: id) }
+            metadata.index = index
+            // The size actually made: a service may answer another size than asked (OpenAI `auto`).
+            (metadata.request.width, metadata.request.height) = (image.width, image.height)
+            // Kept for the job's further images; the table is small and cleared when it grows past 256 jobs.
+            let times = started.withLock { t in
+                defer { if t.count > 256 { t.removeAll() } }
+                return t[id]
+            }
             if let submit = times?.submit { metadata.elapsedSeconds = Self.seconds(.now - submit) }
             if let a = times?.download, let b = times?.downloadDone { metadata.timings["download_s"] = Self.seconds(b - a) }
             do {

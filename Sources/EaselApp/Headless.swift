@@ -54,9 +54,11 @@ public enum Headless {
     ///   unfinished job is canceled (`cancelForExit`: on the service too, if it holds the job), the run
     ///   waits up to `grace` for those cancel requests (and for submits in flight, and downloads already
     ///   under way), then reports each such job through `reports.interrupted` and returns with `signal` set.
+    /// - Parameter notice: called with each status-line note (a size moved to one the model makes), sanitized.
     public static func run(prompts: [String], state initial: AppState,
                            makeRunner: (@escaping @Sendable (Action) -> Void) -> EffectRunner,
                            progress: (String) -> Void = { _ in }, finished: (Job) -> Void = { _ in },
+                           notice: (String) -> Void = { _ in },
                            journal: JournalSync? = nil, interrupts: AsyncStream<Int32>? = nil,
                            grace: Duration = .seconds(5), reports: Reports = Reports()) async -> Outcome {
         var state = initial
@@ -81,6 +83,10 @@ public enum Headless {
             let before = state.jobs.count
             runner.run(reduce(&state, .key(.enter)))
             if state.jobs.count == before { return Outcome(jobs: state.jobs, refusal: state.hint, elapsed: .now - start) }
+            if let hint = state.hint, case .info = hint {   // e.g. the size was moved to one the model makes
+                notice(hint.message)
+                state.hint = nil
+            }
         }
         /// Set at the first signal: the signal, the jobs it stopped, the cancel requests still out, their answers.
         var stopping: (signal: Int32, jobs: Set<JobID>, out: Set<JobID>, answers: [JobID: Interruption])?

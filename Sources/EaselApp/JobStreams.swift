@@ -34,7 +34,7 @@ final class JobStreams: Sendable {
         switch session.take() {
         case .fresh(let status):
             switch status {
-            case .completed, .failed: close(id)
+            case .completed, .completedBatch, .failed: close(id)
             case .queued, .running: break
             }
             return status
@@ -85,7 +85,7 @@ final class JobStreams: Sendable {
                 do {
                     for try await status in events {
                         switch status {
-                        case .completed, .failed: final = true
+                        case .completed, .completedBatch, .failed: final = true
                         case .queued, .running: break
                         }
                         self?.update { $0.latest = status; $0.fresh = true }

@@ -23,6 +23,8 @@ public final class TerminalApp: Sendable {
         public var notify: NotifyMode = .on
         /// Clicks focus panes and select rows; the wheel scrolls (config `ui.mouse`, `--mouse`).
         public var mouse = false
+        /// How Alt+key arrives (config `ui.alt_keys`); nil = decided from the probe (``TerminalCapabilities/autoMeta``).
+        public var altKeys: InputDecoder.MetaMode?
         /// Gallery thumbnails on disk (default `$XDG_CACHE_HOME/easel/thumbs`).
         public var thumbnailDirectory = ThumbnailCache.defaultDirectory()
         /// A debugging aid (`EASEL_DEBUG_CRASH=background`): one second after the first frame, a
@@ -59,7 +61,8 @@ public final class TerminalApp: Sendable {
     /// - Returns: the exit status (0, or 128 + signal number).
     public func run(state initial: AppState, runner: EffectRunner, options: Options,
                     keymap: Keymap = .default, journal: JournalSync? = nil, restored: [Job] = []) -> Int32 {
-        let caps = TerminalProbe.run(timeout: options.probeTimeout)
+        var typed: [UInt8] = []                   // keys typed during the probe go to the editor
+        let caps = TerminalProbe.run(timeout: options.probeTimeout, typed: &typed)
         let selection = options.graphics.resolve(caps, colors: options.sixelColors)
         var theme = Theme.mono
         var themeWarning: String?
@@ -74,6 +77,9 @@ public final class TerminalApp: Sendable {
         SignalTrap.terminalIsOurs = 1
         SignalTrap.installResizeHandler()   // after initscr: replaces ncurses' own, which may run on another thread
         screen.enableMouse(options.mouse)
+        screen.meta = options.altKeys ?? caps.autoMeta
+        if options.altKeys == nil, caps.turnOnMetaSendsEscape { screen.setMetaSendsEscape() }
+        screen.queueInput(typed)
         defer {
             runner.cancelAll()
             journal?.flush()                     // every transition is on disk before we exit
@@ -87,6 +93,9 @@ public final class TerminalApp: Sendable {
         var state = initial
         if let themeWarning { state.hint = .warning(themeWarning + " — using the mono theme") }
         else if let first = options.warnings.first { state.hint = .warning(first) }
+        else if screen.asciiOnly {
+            state.hint = .warning("No UTF-8 locale: ASCII borders and symbols (LANG=C.UTF-8 brings the lines back)")
+        }
         var lastBuffer: CellBuffer?
         var redraws = state.redrawRequests
         var suspends = state.suspendRequests
@@ -233,7 +242,11 @@ public final class TerminalApp: Sendable {
 
             var fds = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
-            let timeout: Int32 = state.isAnimating ? 100 : -1
+            var timeout: Int32 = state.isAnimating ? 100 : -1
+            if let wait = screen.inputTimeout {           // a lone ESC or a cut sequence: decide soon
+                let ms = Int32(clamping: wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000 + 1)
+                timeout = timeout < 0 ? ms : min(timeout, ms)
+            }
             _ = poll(&fds, 2, timeout)
             if fds[0].revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 { return 129 }   // the terminal went away
             var drain = [UInt8](repeating: 0, count: 64)

@@ -57,11 +57,12 @@ public enum KeySource: Equatable, Sendable, CustomStringConvertible {
     /// `api_key = "…"` in the config file at `file`.
     case configFile(String, file: String)
 
-    /// Names the source without the key, for messages: "environment variable REPLICATE_API_TOKEN".
+    /// Names the source without the key, for messages: "environment variable REPLICATE_API_TOKEN". A
+    /// command is never quoted (it may hold a secret: `echo sk-…`, a token in a URL): "the command in api_key_cmd".
     public var description: String {
         switch self {
         case .environment(let name): "environment variable \(name)"
-        case .command(let cmd): "command `\(Sanitize.line(cmd))`"
+        case .command: "the command in api_key_cmd"
         case .configFile(_, let file): "api_key in \(file)"
         }
     }

@@ -48,7 +48,12 @@ extension ComfyUIBackend {
             .width: request.width, .height: request.height, .steps: request.steps, .cfgScale: cfgScale,
             .sampler: sampler, .model: model,
         ]
-        let filled = Self.fill(graph, values)
+        let filled: Any
+        if let map, let nodes = graph as? [String: Any] {
+            filled = map.apply(to: nodes, request, cfgScale: configured.cfgScale, sampler: configured.sampler, model: configured.model)
+        } else {
+            filled = Self.fill(graph, values)
+        }
         guard let data = try? JSONSerialization.data(withJSONObject: filled, options: [.sortedKeys]) else {
             throw .badResponse("the filled workflow is not valid JSON")
         }
@@ -90,8 +95,22 @@ extension ComfyUIBackend {
         if let unknown = tokens.subtracting(known).sorted().first {
             return "unknown placeholder \(unknown) (known: \(Placeholder.allCases.map(\.token).joined(separator: " ")))"
         }
+        if tokens.isEmpty {
+            do throws(WorkflowMapError) { _ = try WorkflowMap.find(in: graph) } catch {
+                return "it has no {{placeholders}}, and Easel could not find where the prompt goes: \(error.reason)"
+            }
+            return nil
+        }
         if !tokens.contains(Placeholder.prompt.token) { return "it has no \"{{prompt}}\" placeholder" }
         return nil
+    }
+
+    /// The map of an exported workflow (no placeholders), or nil for a workflow with placeholders.
+    static func exportedMap(_ bytes: [UInt8]) -> WorkflowMap? {
+        guard let graph = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else { return nil }
+        var tokens: Set<String> = []
+        collectTokens(graph, into: &tokens)
+        return tokens.isEmpty ? try? WorkflowMap.find(in: graph) : nil
     }
 
     static func collectTokens(_ value: Any, into tokens: inout Set<String>) {

@@ -24,6 +24,10 @@ public struct ComfyUIBackend: GenerationBackend {
     let model: String, sampler: String, cfgScale: Double
     /// The adapter's WebSocket, shared by every copy of this value; opened at the first `statusEvents(of:)`.
     let socket: ComfyUISocket
+    /// What the config itself names (written into an exported workflow; nil keeps the workflow's own value).
+    let configured: (model: String?, sampler: String?, cfgScale: Double?)
+    /// For a workflow without placeholders ("Export (API)" as it is): where each parameter goes.
+    let map: WorkflowMap?
 
     /// The checkpoint the built-in graph (and `{{model}}`) uses when the config names none.
     public static let defaultModel = "v1-5-pruned-emaonly.safetensors"
@@ -34,9 +38,12 @@ public struct ComfyUIBackend: GenerationBackend {
 
     /// Reads and checks the workflow file, if `options.workflow` names one (a relative path is taken from
     /// the config file's folder; `~/` is the home folder).
+    /// A workflow with `{{placeholders}}` is filled in by them; one without (saved with "Export (API)" as it
+    /// is) is mapped by following the sampler's links (`WorkflowMap`).
     /// - Throws: `BackendSetupError` naming the file and the reason when it cannot be read, is not JSON, is
-    ///   the UI format instead of the API format, has a node without `class_type`, has no `"{{prompt}}"`
-    ///   placeholder, or has an unknown `{{placeholder}}`.
+    ///   the UI format instead of the API format, has a node without `class_type`, has placeholders but no
+    ///   `"{{prompt}}"`, has an unknown `{{placeholder}}`, or has none and cannot be mapped (naming what
+    ///   was not found).
     public init(options: BackendOptions, http: HTTPClient = HTTPClient()) throws(BackendSetupError) {
         var base = options.url.isEmpty ? (BackendKind.comfyui.defaultURL ?? "") : options.url
         while base.hasSuffix("/") { base.removeLast() }
@@ -51,9 +58,11 @@ public struct ComfyUIBackend: GenerationBackend {
         socket = ComfyUISocket(url: ComfyUISocket.address(base: base, clientID: clientID)) { job throws(JobError) in
             try await Self.history(job, base: historyBase, http: historyHTTP)
         }
+        configured = (options.model, options.sampler, options.cfgScale)
         guard let path = options.workflow else {
             workflowPath = nil
             template = Array(Self.builtInWorkflow.utf8)
+            map = nil
             return
         }
         let full = Self.resolve(path, configFile: options.file)
@@ -71,6 +80,7 @@ public struct ComfyUIBackend: GenerationBackend {
             throw BackendSetupError("\(options.name): workflow file \(full): \(reason)")
         }
         template = bytes
+        map = Self.exportedMap(bytes)
     }
 
     // MARK: - API

@@ -153,15 +153,16 @@ public final class FalBackend: GenerationBackend {
 
     // MARK: - Result
 
-    /// `GET response_url`: the first image, or the error the result carries.
+    /// `GET response_url`: every image, or the error the result carries.
+    /// - Throws: `.invalidPrompt` ("rejected by the content policy: …") when every image is flagged NSFW.
     func result(_ url: String, auth: String, logs: [String]) async throws(JobError) -> RemoteStatus {
         let r = try await send(HTTPRequest(.get, url, headers: [("Authorization", auth), ("Accept", "application/json")]))
         switch r.status {
         case 200..<300:
             guard let o = Self.object(r.body) else { throw .badResponse("malformed JSON from GET response_url") }
-            if let images = o["images"] as? [Any], let url = Hosted.firstImageURL(in: images.first) { return .completed(ImageRef(url: url)) }
-            if let url = Hosted.firstImageURL(in: o["image"]) { return .completed(ImageRef(url: url)) }
-            throw .badResponse("the fal result holds no image")
+            // Every image, less those `has_nsfw_concepts` flags (fal sends a black placeholder for them).
+            let urls = try Outputs.unfiltered(Outputs.imageURLs(in: o["images"] ?? o["image"]), object: o)
+            return try Outputs.status(urls, emptyReason: "the fal result holds no image")
         case 400, 401, 403, 404, 422, 429:
             throw Self.failure(r)
         default:

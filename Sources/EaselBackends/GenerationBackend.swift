@@ -68,15 +68,23 @@ enum ErrorMapping {
         }
     }
 
-    /// The error for a non-success status; `message` is the server's own text (sanitized later).
+    /// The error for a non-success status; `message` is the server's own text (sanitized later). Without
+    /// one, `ErrorBody.summary` reads the body: the innermost JSON message, an HTML page's `<title>`
+    /// (never its markup), or the start of a plain-text body.
+    ///
+    /// A moderation or content-policy block (`ErrorBody.isPolicyBlock`) answered as 401/403 or 5xx, as
+    /// gateways do, is `.invalidPrompt` with the same text: only the key's own problems are `.unauthorized`.
     static func status(_ response: HTTPResponse, message: String?) -> JobError {
-        let text = message ?? String(decoding: response.body.prefix(200), as: UTF8.self)
+        let text = message ?? ErrorBody.summary(response) ?? ""
+        if [401, 403].contains(response.status) || response.status >= 500, ErrorBody.isPolicyBlock(ErrorBody.read(response.body)) {
+            return .invalidPrompt(reason: text)
+        }
         switch response.status {
         case 400, 422: return .invalidPrompt(reason: text)
         case 401, 403: return .unauthorized(text)
         case 404: return .notFound
         case 429: return .rateLimited(retryAfter: response.retryAfter())
-        case 500...599: return .server(status: response.status, message: message ?? "")
+        case 500...599: return .server(status: response.status, message: message ?? ErrorBody.read(response.body).message ?? "")
         default: return .badResponse("unexpected HTTP \(response.status): \(text)")
         }
     }

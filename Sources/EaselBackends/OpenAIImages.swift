@@ -11,9 +11,13 @@ import Synchronization
 /// - `size` is sent as `WxH`. `response_format: "b64_json"` is sent only to `dall-e-*` models; `gpt-image-*`
 ///   always answer base64 and reject the field. Other models (local servers) also get `negative_prompt`,
 ///   `seed` and `step`; OpenAI's own models get neither (it rejects unknown parameters).
-/// - Results may be `b64_json` (turned into a `data:` URI) or a `url` (fetched at download, valid ~60 min).
-/// - Errors: `{"error": {message, type, param, code}}` or `{"error": "text"}` (sd-server); a
-///   `content_policy_violation` / `moderation_blocked` 400 is `.invalidPrompt`.
+/// - `size`: a model with a fixed list (`ModelSizes`: gpt-image-*, dall-e-2/3) gets the nearest accepted
+///   size of the same orientation; unknown models (local servers) get the request's own size.
+/// - Results may be `b64_json` (turned into a `data:` URI) or a `url` (fetched at download, valid ~60 min);
+///   every item of `data` is a job's image. A 200 with a filter finish reason or flagged items is refused.
+/// - Errors: `{"error": {message, type, param, code}}` or `{"error": "text"}` (sd-server), also escaped
+///   inside a proxy's JSON string; a `content_policy_violation` / `moderation_blocked` block is
+///   `.invalidPrompt` whatever the status; HTML error pages give their `<title>`.
 /// - Auth: `Authorization: Bearer <key>` from `options.apiKey`; servers without auth ignore it.
 /// - Protocol: https://platform.openai.com/docs/api-reference/images/create; shapes: reference/backends.md §5.
 public final class OpenAIImagesBackend: GenerationBackend {
@@ -27,7 +31,7 @@ public final class OpenAIImagesBackend: GenerationBackend {
 
     private struct Entry {
         var task: Task<Void, Never>?
-        var outcome: Result<ImageRef, JobError>?
+        var outcome: Result<[ImageRef], JobError>?
         var canceled = false
         var created: ContinuousClock.Instant
     }
@@ -60,7 +64,7 @@ public final class OpenAIImagesBackend: GenerationBackend {
         prune()
         jobs.withLock { $0[id] = Entry(created: .now) }
         let task = Task { [http, key] in
-            let outcome: Result<ImageRef, JobError>
+            let outcome: Result<[ImageRef], JobError>
             do throws(JobError) { outcome = .success(try await Self.generate(httpRequest, http: http)) }
             catch { outcome = .failure(await key.clean(error)) }
             self.jobs.withLock { if $0[id]?.canceled == false { $0[id]?.outcome = outcome } }
@@ -70,8 +74,8 @@ public final class OpenAIImagesBackend: GenerationBackend {
     }
 
     /// What the background request has come to.
-    /// - Returns: `.running` while the request is open, `.completed` with a `data:` URI or URL, or
-    ///   `.failed("canceled …")` after `cancel`.
+    /// - Returns: `.running` while the request is open, `.completed` with a `data:` URI or URL
+    ///   (`.completedBatch` when the service answered several images), or `.failed("canceled …")` after `cancel`.
     /// - Throws: `.notFound` for an id this adapter did not make (e.g. after a restart: the request is
     ///   gone); the request's own error (`.invalidPrompt`, `.unauthorized`, `.rateLimited`, `.server`,
     ///   `.network("timed out…")`, `.badResponse`) once it failed.
@@ -80,7 +84,7 @@ public final class OpenAIImagesBackend: GenerationBackend {
         if entry.canceled { return .failed("canceled: the request was aborted") }
         switch entry.outcome {
         case nil: return .running(progress: nil)
-        case .success(let ref)?: return .completed(ref)
+        case .success(let refs)?: return refs.count == 1 ? .completed(refs[0]) : .completedBatch(refs)
         case .failure(let error)?: throw error
         }
     }
@@ -136,32 +140,55 @@ public final class OpenAIImagesBackend: GenerationBackend {
         return m.hasPrefix("dall-e") || m.hasPrefix("gpt-image")
     }
 
+    /// The size sent for `request`: for a model with a fixed list (`ModelSizes`), the nearest one of the
+    /// same orientation; any other model gets the request's own size.
+    static func size(for request: GenerationRequest, model: String?) -> OutputSize {
+        let asked = OutputSize(request.width, request.height)
+        guard let sizes = ModelSizes.fixed(for: model) else { return asked }
+        return ModelSizes.nearest(to: asked, in: sizes)
+    }
+
     static func body(for request: GenerationRequest, model: String?) -> [UInt8] {
         let local = !isOpenAIModel(model)
         let body = GenerationsBody(
-            model: model, prompt: request.prompt, n: 1, size: "\(request.width)x\(request.height)",
+            model: model, prompt: request.prompt, n: 1, size: size(for: request, model: model).description,
             response_format: takesResponseFormat(model) ? "b64_json" : nil,
             negative_prompt: local && !request.negativePrompt.isEmpty ? request.negativePrompt : nil,
             seed: local ? request.seed : nil, step: local ? request.steps : nil)
         return (try? JSONEncoder().encode(body)).map { [UInt8]($0) } ?? []
     }
 
-    /// Sends the request and reads the first image.
-    private static func generate(_ request: HTTPRequest, http: HTTPClient) async throws(JobError) -> ImageRef {
+    /// Sends the request and reads every image of the answer, in order.
+    /// - Throws: `.invalidPrompt("rejected by the content policy: …")` for a 200 that carries a refusal
+    ///   (a filter finish reason, every image flagged); `.inferenceFailed` when `data` is empty;
+    ///   `.badResponse` for malformed JSON or an item with neither `b64_json` nor `url`.
+    private static func generate(_ request: HTTPRequest, http: HTTPClient) async throws(JobError) -> [ImageRef] {
         let response: HTTPResponse
         do { response = try await http.send(request) } catch { throw ErrorMapping.transport(error) }
         guard response.status == 200 else { throw failure(response) }
-        guard let reply = try? JSONDecoder().decode(GenerationsReply.self, from: Data(response.body)) else {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] else {
             throw .badResponse("malformed JSON from POST /v1/images/generations")
         }
-        guard let first = reply.data?.first else { throw .inferenceFailed("the service returned no image") }
-        if let b64 = first.b64_json, !b64.isEmpty {
-            if b64.hasPrefix("data:") { return ImageRef(url: b64) }
-            let format = (reply.output_format ?? "png").lowercased() == "jpg" ? "jpeg" : (reply.output_format ?? "png").lowercased()
-            return ImageRef(url: "data:image/\(format);base64,\(b64)")
+        let items = object["data"] as? [Any] ?? []
+        if let words = Outputs.refusal(in: object, items: items) { throw Outputs.policyError(words) }
+        guard !items.isEmpty else {
+            if let error = object["error"], !(error is NSNull) { throw failure(response) }   // a 200 that is an error
+            throw .inferenceFailed("the service returned no image")
         }
-        if let url = first.url, !url.isEmpty { return ImageRef(url: url) }
-        throw .badResponse("the image has neither b64_json nor url")
+        let format = (object["output_format"] as? String ?? "png").lowercased()
+        let mime = format == "jpg" ? "jpeg" : format
+        let urls = try items.map { item throws(JobError) -> String in
+            let image = item as? [String: Any]
+            if let b64 = image?["b64_json"] as? String, !b64.isEmpty {
+                return b64.hasPrefix("data:") ? b64 : "data:image/\(mime);base64,\(b64)"
+            }
+            if let url = image?["url"] as? String, !url.isEmpty { return url }
+            if image?["content_filter_results"] != nil { return "" }      // filtered: Outputs.unfiltered drops it
+            throw .badResponse("the image has neither b64_json nor url")
+        }
+        let kept = try Outputs.unfiltered(urls, object: object, items: items).filter { !$0.isEmpty }
+        guard !kept.isEmpty else { throw Outputs.policyError("the service left out every image") }
+        return kept.prefix(Outputs.maxImages).map { ImageRef(url: $0) }
     }
 
     // MARK: - Wire format
@@ -177,34 +204,20 @@ public final class OpenAIImagesBackend: GenerationBackend {
         let step: Int?
     }
 
-    private struct GenerationsReply: Decodable {
-        struct Image: Decodable {
-            let b64_json: String?
-            let url: String?
-        }
-        let data: [Image]?
-        let output_format: String?
-    }
-
     // MARK: - Error mapping
 
-    /// `{"error": {message, type, param, code}}`, `{"error": "text"}` or anything else → `JobError`.
+    /// `{"error": {message, type, param, code}}`, `{"error": "text"}`, either escaped inside a proxy's JSON
+    /// string (any depth), an HTML error page, or anything else → `JobError`. The innermost message is
+    /// the one shown. A moderation or content-policy block is `.invalidPrompt` whatever the status (proxies
+    /// answer 403 or 500 for it); a 401/403 is `.unauthorized` only when nothing says the prompt was blocked.
     static func failure(_ response: HTTPResponse) -> JobError {
-        let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
-        var message: String?, code: String?
-        if let e = object?["error"] as? [String: Any] {
-            message = e["message"] as? String
-            code = (e["code"] as? String) ?? (e["type"] as? String)
-        } else if let e = object?["error"] as? String {
-            message = e
-        } else if let d = object?["detail"] as? String {
-            message = d
+        let reading = ErrorBody.read(response.body)
+        let text = reading.message.map { String($0.prefix(300)) }
+        if ErrorBody.isPolicyBlock(reading), response.status != 429 {
+            return .invalidPrompt(reason: "rejected by the content policy: \(text ?? "HTTP \(response.status)")")
         }
-        let text = message.map { String($0.prefix(300)) }
-        switch (response.status, code) {
-        case (400, "content_policy_violation"?), (400, "moderation_blocked"?):
-            return .invalidPrompt(reason: "rejected by the content policy: \(text ?? "")")
-        case (429, "insufficient_quota"?), (400, "billing_hard_limit_reached"?):
+        switch (response.status, reading.codes.first { ["insufficient_quota", "billing_hard_limit_reached"].contains($0) }) {
+        case (429, _?), (400, _?):
             return .unauthorized("the account has no quota left: \(text ?? "")")
         case (429, _):
             if let ms = response.headers["retry-after-ms"].flatMap(Int.init), ms >= 0 {

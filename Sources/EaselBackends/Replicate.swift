@@ -211,8 +211,11 @@ public final class ReplicateBackend: GenerationBackend {
             case "processing":
                 .success(.running(progress: Hosted.progress(fromLogs: logs.split(whereSeparator: \.isNewline).map(String.init))))
             case "succeeded":
-                if let url = Hosted.firstImageURL(in: output) { .success(.completed(ImageRef(url: url))) }
-                else { .failure(.badResponse("the prediction succeeded but its output holds no image URL")) }
+                Result { () throws(JobError) -> RemoteStatus in
+                    let urls = Outputs.imageURLs(in: output)
+                    let kept = try (output as? [String: Any]).map { o throws(JobError) in try Outputs.unfiltered(urls, object: o) } ?? urls
+                    return try Outputs.status(kept, emptyReason: "the prediction succeeded but its output holds no image URL")
+                }
             case "failed": .success(.failed(error ?? "the model failed without a message"))
             case "canceled", "cancelled": .success(.failed("canceled on Replicate"))
             default: .failure(.badResponse("unknown prediction status \"\(Sanitize.line(String(state.prefix(40))))\""))

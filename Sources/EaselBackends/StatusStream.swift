@@ -61,7 +61,7 @@ enum StatusStream {
                     guard let status = try await map(event) else { continue }
                     yield(status)
                     switch status {
-                    case .completed, .failed: return
+                    case .completed, .completedBatch, .failed: return
                     case .queued, .running: break
                     }
                 }

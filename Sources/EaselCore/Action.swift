@@ -41,8 +41,9 @@ public enum Effect: Equatable, Sendable {
     /// Fetch the image bytes; answers `.downloaded` or `.failed`.
     case download(JobID, ImageRef)
     /// Decode (validating size and format) and write to the gallery; answers `.saved` or `.failed`.
+    /// `index` is the image's number within its job, from 1 (several when the service made several);
     /// `target`: the job's own gallery folder and creation time.
-    case save(JobID, ImageData, GenerationRequest, remote: RemoteJobID?, target: GalleryTarget = GalleryTarget())
+    case save(JobID, ImageData, GenerationRequest, remote: RemoteJobID?, index: Int = 1, target: GalleryTarget = GalleryTarget())
     /// Ask the service to cancel the job (best effort; answers nothing or `.failed(…, during: .cancel)`).
     case cancel(JobID, RemoteJobID)
     /// Send a `.tick` after `after` (a pacer slot or a 429 wait ends).

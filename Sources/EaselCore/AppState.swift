@@ -30,7 +30,7 @@ public enum Confirmation: Equatable, Sendable {
 
     public var question: String {
         switch self {
-        case .deleteJob(let id): "Delete job \(id) from the history? The image file stays. y / n"
+        case .deleteJob(let id): "Delete job \(id) from the history? y / n (the image file stays)"
         case .quitLosingJobs(let n):
             "Quit? \(n) demo job\(n == 1 ? "" : "s") will stop (the demo server quits with Easel) y / n"
         }
@@ -43,10 +43,17 @@ public enum FieldEdit: Equatable, Sendable {
     /// `seed=42|random size=768x768 steps=30`
     case parameters
 
-    public var title: String {
+    public var title: String { title(keymap: .default) }
+
+    /// The field's title, with key names from `keymap`.
+    public func title(keymap: Keymap) -> String {
+        let enter = keymap.keyName(for: .generate, in: .prompt) ?? Command.generate.rawValue
         switch self {
-        case .negativePrompt: "Negative prompt — Enter or M-n goes back"
-        case .parameters: "Parameters: seed=N|random size=WxH steps=N — Enter applies, Esc cancels"
+        case .negativePrompt:
+            return "Negative prompt — \(enter) or \(keymap.keyName(for: .editNegative, in: .prompt) ?? Command.editNegative.rawValue) goes back"
+        case .parameters:
+            let cancel = keymap.keyName(for: .focusPrompt, in: .prompt) ?? Command.focusPrompt.rawValue
+            return "Parameters: seed=N|random size=WxH steps=N — \(enter) applies, \(cancel) cancels"
         }
     }
 }
@@ -56,6 +63,8 @@ public struct PromptSearch: Equatable, Sendable {
     public var query = ""
     /// How many newer matches to skip (each further C-r adds one).
     public var skip = 0
+    /// No past prompt matches `query` (shown as "failing"; Enter then keeps the prompt as it was).
+    public var failed = false
     public init() {}
 }
 
@@ -79,9 +88,14 @@ public enum Hint: Equatable, Sendable {
     /// Something happened that needs no attention ("queue mode", "3 jobs queued").
     case info(String)
 
-    public var message: String {
+    public var message: String { message(keymap: .default) }
+
+    /// The message, with key names from `keymap` (the key for queue mode in the locked hint).
+    public func message(keymap: Keymap) -> String {
         switch self {
-        case .locked: "A job is processing: the editor is locked until it finishes (exclusive mode; C-t switches to queue mode)"
+        case .locked:
+            "A job is processing: the editor is locked until it finishes; "
+                + (keymap.keyName(for: .toggleMode, in: .prompt).map { "\($0) switches to queue mode" } ?? "queue mode (toggle_mode) lifts the lock")
         case .emptyPrompt: "Type a prompt first"
         case .promptTooLong(let n): "The prompt has \(n) characters; the limit is \(GenerationRequest.maxPromptLength)"
         case .jobFailed(let id, let error): "Job \(id) \(error.message)"
@@ -104,9 +118,15 @@ public struct BackendChoice: Equatable, Sendable {
     public let name: String
     /// "gpu — comfyui at http://127.0.0.1:8188".
     public let summary: String
-    public init(name: String, summary: String) {
+    /// The only output sizes its model accepts (`ModelSizes.fixed`), or nil when any size goes.
+    public let sizes: [OutputSize]?
+    /// The model name shown when a size is changed to one of `sizes` ("gpt-image-1").
+    public let model: String?
+    public init(name: String, summary: String, model: String? = nil, sizes: [OutputSize]? = nil) {
         self.name = name
         self.summary = summary
+        self.model = model
+        self.sizes = sizes
     }
 }
 
@@ -232,6 +252,9 @@ public struct AppState: Equatable, Sendable {
     }
 
     public func job(_ id: JobID) -> Job? { jobs.first { $0.id == id } }
+
+    /// The backend new jobs go to, when it is among `backends`.
+    public var currentBackend: BackendChoice? { backends.first { $0.name == backendKey } }
 
     mutating func update(_ id: JobID, _ change: (inout Job) -> Void) {
         guard let i = jobs.firstIndex(where: { $0.id == id }) else { return }

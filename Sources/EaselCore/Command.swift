@@ -74,7 +74,7 @@ public enum Command: String, CaseIterable, Sendable {
         case .quitIfEmpty: "Delete forward, or quit if empty"
         case .focusNext: "Focus the next pane"
         case .focusPrevious: "Focus the previous pane"
-        case .focusPrompt: "Focus the prompt editor"
+        case .focusPrompt: "Back to the prompt, closing a field"
         case .toggleHelp: "Show or hide this help"
         case .closeOverlay: "Close the overlay"
         case .selectUp: "Select the previous row"

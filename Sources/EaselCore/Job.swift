@@ -41,6 +41,10 @@ public enum RemoteStatus: Equatable, Sendable {
     case running(progress: Double?)
     /// Done; the image is ready to download.
     case completed(ImageRef)
+    /// Done with several images for the one request (OpenAI `n`, a list of output URLs, batch outputs):
+    /// every one is downloaded and saved, in this order. `.completedBatch([r])` is `.completed(r)`; an
+    /// empty list is a bad response.
+    case completedBatch([ImageRef])
     /// The service reports failure; the message is the service's own text (unsanitized).
     case failed(String)
 }
@@ -160,8 +164,14 @@ public struct Job: Equatable, Sendable, Identifiable {
     public var attempts = 0
     /// Consecutive failed status polls (transient errors), for the backoff.
     public var pollFailures = 0
-    /// The finished image's location, kept so a failed download or save retries only the download.
+    /// The location of the image being downloaded or saved, kept so a failed download or save retries
+    /// only the download.
     public var imageRef: ImageRef?
+    /// Every image the service made for this job, in its order (one for most services); the job is
+    /// complete once each is saved.
+    public var imageRefs: [ImageRef] = []
+    /// The images saved so far, in `imageRefs` order; `.complete` holds the first.
+    public var savedImages: [SavedImage] = []
     /// Cancel was asked for while the submit was in flight: cancel on the service once it answers.
     public var cancelRequested = false
     /// The latest in-progress preview the service sent while running (a file path), shown in place of the placeholder.

@@ -44,6 +44,15 @@ public struct Keymap: Equatable, Sendable {
         return bindings[.global]?.first(where: { $0.key == key })?.command
     }
 
+    /// The name of the first key bound to `command` in `context`, else in `global` (when `context`
+    /// falls back to it); `nil` when no key reaches the command there. For hints: "C-c", "Enter".
+    public func keyName(for command: Command, in context: KeyContext) -> String? {
+        if let hit = bindings[context]?.first(where: { $0.command == command }) { return hit.key.name }
+        guard context != .help else { return nil }
+        let shadowed = Set((bindings[context] ?? []).map(\.key)).union(unbound[context] ?? [])
+        return bindings[.global]?.first { $0.command == command && !shadowed.contains($0.key) }?.key.name
+    }
+
     /// The overlay's rows for one context, in binding order; keys sharing a command are merged.
     public func helpRows(in context: KeyContext) -> [HelpRow] {
         var order: [Command] = []
@@ -88,7 +97,7 @@ public struct Keymap: Equatable, Sendable {
             ("C-z", .suspend), ("C-t", .toggleMode), ("F2", .cycleTheme), ("F3", .switchBackend), ("F4", .openGallery),
         ],
         .prompt: [
-            ("Enter", .generate), ("C-d", .quitIfEmpty), ("Esc", .focusNext),
+            ("Enter", .generate), ("C-d", .quitIfEmpty), ("Esc", .focusPrompt),
             ("Left", .cursorLeft), ("C-b", .cursorLeft), ("Right", .cursorRight), ("C-f", .cursorRight),
             ("Home", .cursorLineStart), ("C-a", .cursorLineStart), ("End", .cursorLineEnd), ("C-e", .cursorLineEnd),
             ("M-b", .cursorWordLeft), ("M-f", .cursorWordRight),

@@ -25,13 +25,24 @@ func reduceJob(_ state: inout AppState, _ action: Action) -> [Effect] {
     case .downloaded(let id, let data):
         guard let job = state.job(id), job.state == .downloading else { return [] }
         state.update(id) { $0.state = .saving }
-        return [.save(id, data, job.request, remote: job.remoteID, target: job.galleryTarget)]
+        return [.save(id, data, job.request, remote: job.remoteID, index: job.savedImages.count + 1, target: job.galleryTarget)]
 
     case .saved(let id, let image):
-        guard state.job(id)?.state == .saving else { return [] }
-        finish(&state, id, .complete(image))
-        state.historySelection = nil          // follow the newest job
-        state.hint = .saved(id, path: image.path)
+        guard let job = state.job(id), job.state == .saving else { return [] }
+        state.update(id) { $0.savedImages.append(image) }
+        if job.savedImages.count + 1 < job.imageRefs.count {     // the service made more: the next one
+            let next = job.imageRefs[job.savedImages.count + 1]
+            state.update(id) {
+                $0.state = .downloading
+                $0.imageRef = next
+            }
+            return [.download(id, next)]
+        }
+        let first = job.savedImages.first ?? image, count = job.savedImages.count + 1
+        finish(&state, id, .complete(first))
+        if state.focus != .history { state.historySelection = nil }   // not in use: follow the newest job
+        state.hint = count == 1 ? .saved(id, path: image.path)
+            : .info("Job \(id) made \(count) images: saved \(first.path) and \(count - 1) more beside it")
         return (state.gallery != nil ? [.gallery(.scan)] : []) + startReady(&state)   // the open browser shows it
 
     case .livePreview(let id, let path):
@@ -115,23 +126,36 @@ private func applyStatus(_ state: inout AppState, _ id: JobID, _ remote: RemoteJ
         }
         return [.poll(id, remote, after: state.pollPolicy.interval)]
     case .completed(let ref):
+        return applyStatus(&state, id, remote, .completedBatch([ref]))
+    case .completedBatch(let refs):
+        guard let first = refs.first else { return fail(&state, id, .badResponse("the service reported success with no image")) }
         state.update(id) {
             $0.state = .downloading
-            $0.imageRef = ref
+            $0.imageRef = first
+            $0.imageRefs = refs
+            $0.savedImages = []
         }
-        return [.download(id, ref)]
+        return [.download(id, first)]
     case .failed(let message):
         return fail(&state, id, .inferenceFailed(message))
     }
 }
 
 func finish(_ state: inout AppState, _ id: JobID, _ terminal: JobState) {
+    pinHistoryCursor(&state)
     let now = state.now
     state.update(id) {
         $0.state = terminal
         $0.finishedAt = now
     }
     state.finishedJobCount += 1
+}
+
+/// A row is about to join the history: while the user is in the History pane, the cursor stays on
+/// the row it is on (an implicit "newest" cursor becomes that row's id), so it never jumps under them.
+func pinHistoryCursor(_ state: inout AppState) {
+    guard state.focus == .history, state.historySelection == nil else { return }
+    state.historySelection = state.finishedJobs.first?.id
 }
 
 /// Starts pending jobs in order while a concurrency slot is free and the pacer allows; jobs waiting

@@ -17,9 +17,10 @@ func reduceKey(_ state: inout AppState, _ key: Key, keymap: Keymap) -> [Effect] 
     if state.filterEditing, state.focus == .history {
         switch key {
         case .char(let c): state.historyFilter.append(c)
-        case .backspace: if !state.historyFilter.isEmpty { state.historyFilter.removeLast() }
         case .escape: state.historyFilter = ""; state.filterEditing = false
-        default: state.filterEditing = false               // Enter (or anything else) keeps the filter
+        default:
+            // The prompt's line-editing keys edit the filter; Enter (or anything else) keeps it.
+            if !editLine(&state.historyFilter, keymap.command(for: key, in: .prompt)) { state.filterEditing = false }
         }
         state.historySelection = nil
         return []
@@ -44,8 +45,11 @@ private let editingCommands: Set<Command> = [
 func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
     if let field = state.fieldEdit, state.focus == .prompt {
         switch command {
-        case .generate, .editNegative where field == .negativePrompt, .editParameters where field == .parameters:
+        case .generate:
             finishFieldEdit(&state, apply: true)
+            return []
+        case .editNegative where field == .negativePrompt, .editParameters where field == .parameters:
+            finishFieldEdit(&state, apply: true)       // the field's own key again: back, applied
             return []
         case .focusNext, .focusPrevious, .focusPrompt:
             finishFieldEdit(&state, apply: false)             // Esc / Tab: cancel, the prompt comes back
@@ -72,7 +76,7 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
     case .focusPrevious:
         let n = Pane.allCases.count
         state.focus = Pane.allCases[(Pane.allCases.firstIndex(of: state.focus)! + n - 1) % n]
-    case .focusPrompt: state.focus = .prompt
+    case .focusPrompt: state.focus = .prompt      // Esc: back out of a pane (fields, search and filter close first)
     case .editNegative, .editParameters:
         guard state.focus == .prompt else { return [] }
         guard !state.isEditorLocked else { state.hint = .locked; return [] }
@@ -83,6 +87,7 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
         } else {
             state.fieldEdit = .parameters
             state.editor = PromptEditor(parametersText(state.parameters))
+            offerSizes(&state)
         }
     case .toggleSeed:
         state.parameters.seed = state.parameters.seed == nil ? state.seeds.next() : nil
@@ -180,11 +185,7 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
         return [.selectBackend(next.name)]
     case .openGallery, .selectLeft, .selectRight, .selectFirst, .selectLast, .starImage, .deleteImage, .loadImage, .rescanGallery:
         return galleryCommand(&state, command)
-    case .cycleSize:
-        let sizes = GenerationParameters.sizePresets
-        let i = sizes.firstIndex { $0 == (state.parameters.width, state.parameters.height) }
-        let next = sizes[((i ?? -1) + 1) % sizes.count]
-        (state.parameters.width, state.parameters.height) = next
+    case .cycleSize: cycleSize(&state)
     }
     return []
 }
@@ -294,6 +295,7 @@ private func generate(_ state: inout AppState) -> [Effect] {
         state.hint = .promptTooLong(characters: prompt.count)
         return []
     }
+    _ = fitEditorSize(&state)
     let p = state.parameters
     for n in 0..<max(1, p.count) {
         let seed = p.seed.map { $0 &+ UInt32(n) } ?? state.seeds.next()
@@ -334,12 +336,12 @@ private func load(_ state: inout AppState, _ request: GenerationRequest) {
 
 /// One more job with exactly `request` (re-run from history).
 private func enqueue(_ state: inout AppState, _ request: GenerationRequest) -> [Effect] {
+    let request = fitted(request, &state)
     let id = JobID(state.nextJobID)
     state.nextJobID += 1
     state.jobs.append(Job(id: id, request: request, state: .pending, createdAt: state.now, createdWallTime: state.wallTime,
                               backend: state.backendKey, gallery: state.galleryDirectory))
-    state.historySelection = nil
-    return startReady(&state)
+    return startReady(&state)                  // the History cursor stays where it is (R, then n, works)
 }
 
 /// Adds a submitted prompt to the prompt history (an older equal entry moves to the end).
@@ -371,81 +373,4 @@ private func browseHistory(_ state: inout AppState, by delta: Int) {
         state.parameters.count = count
         state.historyBrowse = next
     }
-}
-
-/// The match for the search: newest first, skipping `skip` matches.
-func searchMatch(_ state: AppState) -> PromptHistoryEntry? {
-    guard let search = state.search else { return nil }
-    let matches = state.promptHistory.reversed().filter {
-        search.query.isEmpty || $0.prompt.lowercased().contains(search.query.lowercased())
-    }
-    return matches.isEmpty ? nil : matches[min(search.skip, matches.count - 1)]
-}
-
-/// Keys while C-r is active: type to narrow, C-r for an older match, Enter accepts, Esc or C-g restores.
-private func searchKey(_ state: inout AppState, _ key: Key, keymap: Keymap) -> [Effect] {
-    switch key {
-    case .char(let c): state.search?.query.append(c); state.search?.skip = 0
-    case .backspace: if state.search?.query.isEmpty == false { state.search?.query.removeLast() }
-    case .ctrl("r"): state.search?.skip += 1
-    case .escape, .ctrl("g"), .ctrl("c"):
-        state.editor = state.draft ?? state.editor
-        state.search = nil
-        state.draft = nil
-    default:
-        // Enter (or any other key) accepts the match and leaves the search.
-        if let match = searchMatch(state) {
-            state.editor.replace(with: match.prompt)
-            let count = state.parameters.count
-            state.parameters = match.parameters
-            state.parameters.count = count
-        }
-        state.search = nil
-        state.draft = nil
-    }
-    if state.search != nil, let match = searchMatch(state) { state.editor = PromptEditor(match.prompt) }
-    return []
-}
-
-/// `seed=42 size=768x768 steps=30` (or `seed=random`).
-func parametersText(_ p: GenerationParameters) -> String {
-    "seed=\(p.seed.map(String.init) ?? "random") size=\(p.width)x\(p.height) steps=\(p.steps)"
-}
-
-/// Leaves M-n / M-e: applies the field (or, for parameters with a mistake, keeps editing with a hint).
-func finishFieldEdit(_ state: inout AppState, apply: Bool) {
-    guard let field = state.fieldEdit else { return }
-    if apply {
-        switch field {
-        case .negativePrompt:
-            state.parameters.negativePrompt = Sanitize.line(state.editor.text).trimmingWhitespace()
-        case .parameters:
-            var p = state.parameters
-            for token in state.editor.text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "," }) {
-                let kv = token.split(separator: "=", maxSplits: 1).map(String.init)
-                guard kv.count == 2 else { state.hint = .warning("Not key=value: \(token)"); return }
-                switch kv[0].lowercased() {
-                case "seed":
-                    if kv[1] == "random" { p.seed = nil }
-                    else if let n = UInt32(kv[1]) { p.seed = n }
-                    else { state.hint = .warning("seed must be 0...4294967295 or random"); return }
-                case "size":
-                    let wh = kv[1].lowercased().split(separator: "x").compactMap { Int($0) }
-                    guard wh.count == 2, (64...2048).contains(wh[0]), (64...2048).contains(wh[1]) else {
-                        state.hint = .warning("size must be WxH, each 64...2048"); return
-                    }
-                    (p.width, p.height) = (wh[0], wh[1])
-                case "steps":
-                    guard let n = Int(kv[1]), (1...150).contains(n) else { state.hint = .warning("steps must be 1...150"); return }
-                    p.steps = n
-                default:
-                    state.hint = .warning("Unknown parameter \(kv[0]) (seed, size, steps)"); return
-                }
-            }
-            state.parameters = p
-        }
-    }
-    state.editor = state.stashedPrompt ?? PromptEditor()
-    state.stashedPrompt = nil
-    state.fieldEdit = nil
 }

@@ -131,7 +131,7 @@ public struct Gallery: Sendable {
         if let s = m.sampler { request["sampler"] = s }
         if let c = m.cfgScale { request["cfg_scale"] = c }
         var object: [String: Any] = [
-            "software": "easel", "request": request, "backend": m.backend, "job_id": m.jobID,
+            "software": "easel", "request": request, "backend": m.backend, "job_id": m.jobID, "index": m.index,
             "created": ISO8601DateFormatter().string(from: m.date),
         ]
         if !m.model.isEmpty { object["model"] = m.model }

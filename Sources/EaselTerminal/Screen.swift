@@ -24,19 +24,27 @@ public final class Screen {
     private var nextPaintPair: Int32 = Int32(Role.allCases.count + 1)
     private var cursorVisible: Int32 = -1
     private var decoder = InputDecoder()
+    private var queued: [UInt8] = []
+    private var lastInput = ContinuousClock.now
+    private var resizePending = false
+    private var mouseOn = false
+    private var metaForced = false
+    /// The locale is not UTF-8: cells are drawn through ``ASCIIFallback`` (curses can only write ASCII then).
+    public let asciiOnly: Bool
 
     /// Starts curses on the controlling terminal: raw mode (Ctrl-C and Ctrl-Z arrive as keys),
-    /// no echo, keypad decoding, a 25 ms `ESCDELAY`.
+    /// no echo, keypad mode. Curses never reads the keyboard: ``readEvents()`` reads stdin itself.
     /// - Parameter styles: the resolved theme; ignored when `color` is false (`NO_COLOR`, mono).
     public init(styles: [Role: Style], color: Bool) {
         setlocale(LC_ALL, "")
+        asciiOnly = !ASCIIFallback.localeIsUTF8()
         win = initscr()
         raw()
         noecho()
         nonl()
         keypad(win, true)
         nodelay(win, true)
-        set_escdelay(25)
+        typeahead(-1)                 // curses must not peek at stdin: its bytes are ours
         if color && has_colors() {
             start_color()
             use_default_colors()
@@ -49,11 +57,26 @@ public final class Screen {
 
     deinit { end() }
 
-    /// Turns mouse reporting on (clicks and the wheel) or off. Off by default: while it is on, the
-    /// terminal's own text selection needs Shift.
+    /// Turns mouse reporting on (clicks and the wheel: xterm's `?1000` with SGR coordinates `?1006`)
+    /// or off. Off by default: while it is on, the terminal's own text selection needs Shift.
     public func enableMouse(_ on: Bool) {
-        mousemask(on ? cnc_mouse_mask() : 0, nil)
-        mouseinterval(0)
+        mouseOn = on
+        writeMouseMode(on)
+    }
+
+    /// Turns xterm's `metaSendsEscape` on (DECSET 1036) so Alt+key arrives as ESC + key; suspend and
+    /// end turn it off again, resume on. Call only when the probe found it off.
+    public func setMetaSendsEscape() {
+        metaForced = true
+        writeMetaMode(true)
+    }
+
+    private func writeMetaMode(_ on: Bool) {
+        TerminalIO.writeAll(STDOUT_FILENO, Array((on ? "\u{1B}[?1036h" : "\u{1B}[?1036l").utf8))
+    }
+
+    private func writeMouseMode(_ on: Bool) {
+        TerminalIO.writeAll(STDOUT_FILENO, Array((on ? "\u{1B}[?1000h\u{1B}[?1006h" : "\u{1B}[?1006l\u{1B}[?1000l").utf8))
     }
 
     /// Sets every role's colour pair and attributes from `styles` (a theme), and repaints.
@@ -82,69 +105,64 @@ public final class Screen {
     /// The terminal size in cells.
     public var size: CellSize { CellSize(columns: Int(cnc_getmaxx(win)), rows: Int(cnc_getmaxy(win))) }
 
-    /// Reads the terminal's size (`TIOCGWINSZ`) and resizes curses to it; curses then reports
-    /// `KEY_RESIZE`, which `readEvents` returns as `.resized`.
+    /// Reads the terminal's size (`TIOCGWINSZ`) and resizes curses to it; the next `readEvents`
+    /// returns `.resized`.
     public func resizeToTerminal() {
         var ws = winsize()
         guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_row > 0, ws.ws_col > 0 else { return }
         resizeterm(Int32(ws.ws_row), Int32(ws.ws_col))
+        resizePending = true
     }
 
-    /// Reads every pending key without blocking; bracketed pastes arrive whole as `.paste`.
+    /// Reads every byte waiting on stdin without blocking and decodes it (``InputDecoder``): keys,
+    /// whole bracketed pastes, mouse reports, and `.resized` after ``resizeToTerminal()``.
+    /// Bytes given to ``queueInput(_:)`` come first. A lone `ESC` becomes Esc once ``escapeDelay``
+    /// passed with nothing after it; any other cut sequence after ``sequenceDelay``.
     public func readEvents() -> [InputEvent] {
-        var raw: [InputDecoder.Raw] = []
+        var events: [InputEvent] = []
+        if resizePending { resizePending = false; events.append(.resized) }
+        var bytes = queued
+        queued = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
-            var wc: wint_t = 0
-            let r = wget_wch(win, &wc)
-            if r == ERR { break }
-            if r == KEY_CODE_YES, Int32(wc) == KEY_MOUSE {
-                var event = MEVENT()
-                if getmouse(&event) == OK {
-                    let m = event.bstate
-                    if cnc_is_left_click(m) != 0 { raw.append(.mouse(x: Int(event.x), y: Int(event.y), .left)) }
-                    else if cnc_is_wheel_up(m) != 0 { raw.append(.mouse(x: Int(event.x), y: Int(event.y), .wheelUp)) }
-                    else if cnc_is_wheel_down(m) != 0 { raw.append(.mouse(x: Int(event.x), y: Int(event.y), .wheelDown)) }
-                }
-                continue
-            }
-            raw.append(r == KEY_CODE_YES ? .function(Int32(wc)) : .scalar(UInt32(wc)))
+            var pfd = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+            guard poll(&pfd, 1, 0) > 0, pfd.revents & Int16(POLLIN) != 0 else { break }
+            let n = read(STDIN_FILENO, &chunk, chunk.count)
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { break }
+            bytes += chunk[0..<n]
         }
-        return decoder.decode(raw)
+        if !bytes.isEmpty {
+            lastInput = .now
+            events += decoder.decode(bytes)
+        } else if let wait = inputTimeout, wait <= .zero {
+            events += decoder.isPasting ? decoder.endPaste() : decoder.flush()
+        }
+        return events
     }
 
-    static func character(_ v: UInt32) -> InputEvent? {
-        switch v {
-        case 0x0D: return .key(.enter)
-        case 0x09: return .key(.tab)
-        case 0x1B: return .key(.escape)
-        case 0x7F: return .key(.backspace)
-        case 0x1F: return .key(.ctrl("_"))
-        case 0x00: return .key(.ctrl(" "))
-        case 0x01...0x1A: return .key(.ctrl(Character(Unicode.Scalar(v + 0x60)!)))
-        default:
-            guard let s = Unicode.Scalar(v) else { return nil }
-            return .key(.char(Character(s)))
-        }
+    /// How long until a waiting `ESC` or cut sequence is taken as typed, or an unfinished paste is
+    /// ended, for the loop's `poll` timeout; `nil` when nothing waits.
+    public var inputTimeout: Duration? {
+        guard decoder.hasIncompleteSequence || decoder.isPasting else { return nil }
+        let delay = decoder.isPasting ? Self.pasteIdleLimit : decoder.waitsOnLoneEscape ? Self.escapeDelay : Self.sequenceDelay
+        return max(.zero, delay - (ContinuousClock.now - lastInput))
     }
 
-    static func functionKey(_ code: Int32) -> InputEvent? {
-        switch code {
-        case KEY_RESIZE: return .resized
-        case KEY_UP: return .key(.up)
-        case KEY_DOWN: return .key(.down)
-        case KEY_LEFT: return .key(.left)
-        case KEY_RIGHT: return .key(.right)
-        case KEY_HOME: return .key(.home)
-        case KEY_END: return .key(.end)
-        case KEY_PPAGE: return .key(.pageUp)
-        case KEY_NPAGE: return .key(.pageDown)
-        case KEY_DC: return .key(.delete)
-        case KEY_BACKSPACE: return .key(.backspace)
-        case KEY_ENTER: return .key(.enter)
-        case KEY_BTAB: return .key(.backTab)
-        case 265...288: return .key(.function(Int(code) - 264))     // KEY_F(1)...KEY_F(24)
-        default: return nil
-        }
+    /// The wait after a lone `ESC` before it is the Esc key (curses' own `ESCDELAY` default is 1 s).
+    public static let escapeDelay: Duration = .milliseconds(25)
+    /// The wait for the rest of a sequence cut by a read (a slow link may split `ESC [ 200 ~`).
+    public static let sequenceDelay: Duration = .milliseconds(300)
+    /// The longest silence inside a bracketed paste before it is ended without its end marker.
+    public static let pasteIdleLimit: Duration = .seconds(2)
+
+    /// Bytes typed before the screen started (kept by the terminal probe); ``readEvents()`` decodes them first.
+    public func queueInput(_ bytes: [UInt8]) { queued += bytes }
+
+    /// How the terminal sends Alt+key (see ``InputDecoder/MetaMode``).
+    public var meta: InputDecoder.MetaMode {
+        get { decoder.meta }
+        set { decoder.meta = newValue }
     }
 
     /// Makes the terminal show `buffer`: curses diffs it against what is on screen and sends only changes.
@@ -158,10 +176,10 @@ public final class Screen {
                 var run = ""
                 let start = x
                 while x < cols, buffer[x, y].role == role, buffer[x, y].paint == paint {
-                    run += buffer[x, y].text
+                    run += asciiOnly ? ASCIIFallback.text(buffer[x, y].text) : buffer[x, y].text
                     x += 1
                 }
-                put(run, x: start, y: y, role: role, paint: paint)
+                put(run, x: start, y: y, role: role, paint: asciiOnly ? paint.map(ASCIIFallback.paint) : paint)
             }
         }
         if let c = buffer.cursor, c.x < cols, c.y < rows {
@@ -226,6 +244,8 @@ public final class Screen {
     public func suspend() {
         guard !ended else { return }
         TerminalIO.writeAll(STDOUT_FILENO, Array("\u{1B}[?2004l".utf8))
+        if mouseOn { writeMouseMode(false) }
+        if metaForced { writeMetaMode(false) }
         endwin()
     }
 
@@ -236,6 +256,8 @@ public final class Screen {
         guard !ended else { return }
         doupdate()
         TerminalIO.writeAll(STDOUT_FILENO, Array("\u{1B}[?2004h".utf8))
+        if mouseOn { writeMouseMode(true) }
+        if metaForced { writeMetaMode(true) }
         resizeToTerminal()
         invalidateAll()
     }
@@ -246,6 +268,8 @@ public final class Screen {
         guard !ended else { return }
         reset_prog_mode()
         TerminalIO.writeAll(STDOUT_FILENO, Array("\u{1B}[?2004h".utf8))
+        if mouseOn { writeMouseMode(true) }
+        if metaForced { writeMetaMode(true) }
         resizeToTerminal()
         invalidateAll()
     }
@@ -255,6 +279,8 @@ public final class Screen {
         guard !ended else { return }
         ended = true
         TerminalIO.writeAll(STDOUT_FILENO, Array("\u{1B}[?2004l".utf8))
+        if mouseOn { writeMouseMode(false) }
+        if metaForced { writeMetaMode(false) }
         curs_set(1)
         endwin()
     }

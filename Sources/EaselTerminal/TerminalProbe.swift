@@ -30,6 +30,14 @@ public struct TerminalCapabilities: Equatable, Sendable {
     public var termProgram: String?
     /// `$KITTY_WINDOW_ID` is set and not empty. A hint only: tmux and programs started from kitty inherit it.
     public var kittyWindow = false
+    /// GNU screen or tmux by the environment without `$TMUX`: `$STY` is set, or `$TERM` starts with
+    /// `screen` or `tmux` (what `ssh` from a tmux pane passes on).
+    public var multiplexerTerm = false
+    /// xterm's `metaSendsEscape` (DECRQM `CSI ? 1036 $ p`): `true` set, `false` reset (Alt then sets
+    /// the 8th bit, `eightBitInput`), `nil` when the terminal does not know the mode or did not answer.
+    public var metaSendsEscape: Bool?
+    /// `$MLTERM` is set (mlterm exports its version): Alt sets the 8th bit unless configured otherwise.
+    public var mlterm = false
 
     public init() {}
 
@@ -41,13 +49,27 @@ public struct TerminalCapabilities: Equatable, Sendable {
         term = value("TERM")
         termProgram = value("TERM_PROGRAM")
         kittyWindow = value("KITTY_WINDOW_ID") != nil
+        multiplexerTerm = value("STY") != nil || term.map { $0.hasPrefix("screen") || $0.hasPrefix("tmux") } == true
+        mlterm = value("MLTERM") != nil
     }
 
     /// True when DA1 lists attribute 4 (parsed as integers, so `42` does not count).
     public var sixel: Bool { da1.contains(4) }
 
-    /// Inside tmux, by `$TMUX` or by tmux answering XTVERSION.
-    public var inMultiplexer: Bool { inTmux || brand?.hasPrefix("tmux") == true }
+    /// Inside tmux or GNU screen, by `$TMUX`, `$STY`, `$TERM`, or by tmux answering XTVERSION.
+    public var inMultiplexer: Bool { inTmux || multiplexerTerm || brand?.hasPrefix("tmux") == true }
+
+    /// How Alt+key arrives when the user did not say (config `ui.alt_keys = "auto"`):
+    /// ``InputDecoder/MetaMode/highBit`` in mlterm (by `$MLTERM` or XTVERSION) when it did not report
+    /// `metaSendsEscape`; otherwise ESC-prefixed, which xterm is asked for (``turnOnMetaSendsEscape``).
+    public var autoMeta: InputDecoder.MetaMode {
+        if metaSendsEscape == nil, mlterm || brand?.lowercased().hasPrefix("mlterm") == true { return .highBit }
+        return .escapePrefix
+    }
+
+    /// The terminal reported `metaSendsEscape` off: Easel turns it on (`CSI ? 1036 h`) while it runs,
+    /// so Alt arrives as ESC + key, and off again when it gives the terminal back.
+    public var turnOnMetaSendsEscape: Bool { metaSendsEscape == false }
 
     /// The graphics protocol to use when the user asked for `auto`: "kitty", "iterm", "sixel" or "blocks".
     /// The order follows the reference's fallback rule (terminal-graphics.md §0 rule 9):
@@ -98,13 +120,23 @@ public enum ReplyParser {
     public static let maxStringLength = 4096
 
     public static func consume(_ buf: inout [UInt8], into caps: inout TerminalCapabilities) {
+        var typed: [UInt8] = []
+        consume(&buf, into: &caps, typed: &typed)
+    }
+
+    /// Like ``consume(_:into:)``, and appends to `typed` every byte that is not part of a reply: keys
+    /// typed while the probe waited (text, C0 controls, `ESC` + key, CSI/SS3 keys, a bracketed paste),
+    /// in order, for the editor. A CSI is a reply when it has a `<=>?` prefix, an intermediate byte
+    /// (DECRQM `$ y`) or the final `t`; DCS, OSC, APC, PM and SOS strings are always replies.
+    public static func consume(_ buf: inout [UInt8], into caps: inout TerminalCapabilities, typed: inout [UInt8]) {
         var i = 0
         scan: while i < buf.count {
-            guard buf[i] == 0x1B else { i += 1; continue }
+            guard buf[i] == 0x1B else { typed.append(buf[i]); i += 1; continue }
             guard i + 1 < buf.count else { break }
             switch buf[i + 1] {
             case UInt8(ascii: "["):
-                guard let next = csi(buf, at: i, into: &caps) else { break scan }
+                guard let (next, reply) = csi(buf, at: i, into: &caps) else { break scan }
+                if !reply { typed += buf[i..<next] }
                 i = next
             case UInt8(ascii: "P"), UInt8(ascii: "]"), UInt8(ascii: "_"), UInt8(ascii: "^"), UInt8(ascii: "X"):
                 switch string(buf, at: i) {
@@ -115,14 +147,16 @@ public enum ReplyParser {
                     i = next
                 }
             default:
+                typed.append(buf[i])
                 i += 1
             }
         }
         buf.removeFirst(min(i, buf.count))
     }
 
-    /// Parses the CSI at `start` (`ESC [`), records it, and returns the index after it; `nil` when incomplete.
-    private static func csi(_ buf: [UInt8], at start: Int, into caps: inout TerminalCapabilities) -> Int? {
+    /// Parses the CSI at `start` (`ESC [`), records it, and returns the index after it and whether it
+    /// was a reply (not a key); `nil` when incomplete.
+    private static func csi(_ buf: [UInt8], at start: Int, into caps: inout TerminalCapabilities) -> (Int, Bool)? {
         var j = start + 2
         var prefix: UInt8 = 0
         if j < buf.count, (0x3C...0x3F).contains(buf[j]) { prefix = buf[j]; j += 1 }     // < = > ?
@@ -135,13 +169,18 @@ public enum ReplyParser {
             }
             j += 1
         }
-        var intermediates = false
-        while j < buf.count, (0x20...0x2F).contains(buf[j]) { intermediates = true; j += 1 }
+        var intermediates: [UInt8] = []
+        while j < buf.count, (0x20...0x2F).contains(buf[j]) { intermediates.append(buf[j]); j += 1 }
         guard j < buf.count else { return nil }                                        // wait for more bytes
         let final = buf[j]
-        guard (0x40...0x7E).contains(final) else { return j }                          // malformed: resume at that byte
+        guard (0x40...0x7E).contains(final) else { return (j, false) }                 // malformed: resume at that byte
         if have || !params.isEmpty { params.append(cur) }
-        guard !odd, !intermediates else { return j + 1 }
+        let reply = prefix != 0 || !intermediates.isEmpty || final == UInt8(ascii: "t")
+        if prefix == UInt8(ascii: "?"), intermediates == [UInt8(ascii: "$")], final == UInt8(ascii: "y"),
+           !odd, params.count == 2, params[0] == 1036 {                                // DECRQM metaSendsEscape
+            caps.metaSendsEscape = params[1] == 1 || params[1] == 3 ? true : params[1] == 2 || params[1] == 4 ? false : nil
+        }
+        guard !odd, intermediates.isEmpty else { return (j + 1, reply) }
         switch (prefix, final) {
         case (UInt8(ascii: "?"), UInt8(ascii: "c")):
             caps.da1 = Array(params.dropFirst())
@@ -154,7 +193,7 @@ public enum ReplyParser {
             if params[0] == 6 { caps.cellPixelsReported = PixelSize(width: params[2], height: params[1]) }
         default: break
         }
-        return j + 1
+        return (j + 1, reply)
     }
 
     private enum StringEnd {
@@ -208,14 +247,38 @@ public enum TerminalProbe {
     /// without storing it. Kitty-protocol terminals answer `ESC _ G i=31 ; OK ESC \`.
     public static let kittyQuery = "\u{1B}_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\u{1B}\\"
 
-    /// All queries in one write: XTVERSION, the kitty query, XTSMGRAPHICS (colour registers, sixel geometry),
-    /// `CSI 14 t`, `CSI 16 t`, then DA1 last. Every terminal answers DA1, so its reply ends the wait.
-    public static let query = Array("\u{1B}[>q\(kittyQuery)\u{1B}[?1;1;0S\u{1B}[?2;1;0S\u{1B}[14t\u{1B}[16t\u{1B}[c".utf8)
+    /// The first round, in one write: XTVERSION, DECRQM `metaSendsEscape` (1036), XTSMGRAPHICS (colour
+    /// registers, sixel geometry), `CSI 14 t`, `CSI 16 t`, then DA1 last. Every terminal answers DA1,
+    /// so its reply ends the wait.
+    public static let query = Array("\u{1B}[>q\u{1B}[?1036$p\u{1B}[?1;1;0S\u{1B}[?2;1;0S\u{1B}[14t\u{1B}[16t\u{1B}[c".utf8)
+
+    /// The second round, only outside tmux and GNU screen: the kitty query, then DA1. Multiplexers take
+    /// an APC string (`ESC _ … ESC \`) as a pane or window title, so it is never sent to them; the first
+    /// round's XTVERSION tells tmux apart even when neither `$TMUX` nor `$TERM` says so (ssh from a pane).
+    public static let kittyRound = Array("\(kittyQuery)\u{1B}[c".utf8)
+
+    /// The rounds to send, in order, given what the previous rounds found: ``query``, then
+    /// ``kittyRound`` unless the terminal is a multiplexer or did not answer DA1. Pure.
+    public static func nextRound(after rounds: Int, _ caps: TerminalCapabilities) -> [UInt8]? {
+        switch rounds {
+        case 0: query
+        case 1 where caps.answeredDA1 && !caps.inMultiplexer: kittyRound
+        default: nil
+        }
+    }
+
+    /// Probes the controlling terminal; see ``run(timeout:typed:)``. Keys typed meanwhile are dropped.
+    public static func run(timeout: Duration = .seconds(1)) -> TerminalCapabilities {
+        var typed: [UInt8] = []
+        return run(timeout: timeout, typed: &typed)
+    }
 
     /// Probes the controlling terminal in non-canonical, no-echo mode, waiting at most `timeout`
-    /// for the DA1 reply (about 1 s is safe over SSH). Reply bytes are consumed, never left queued.
-    /// The environment facts come from `ProcessInfo.processInfo.environment` and are filled even without a terminal.
-    public static func run(timeout: Duration = .seconds(1)) -> TerminalCapabilities {
+    /// for each round's DA1 reply (about 1 s is safe over SSH). Reply bytes are consumed; anything else
+    /// (keys typed during start-up) is appended to `typed`, and input still unread stays queued (the
+    /// terminal's modes are restored without flushing). The environment facts come from
+    /// `ProcessInfo.processInfo.environment` and are filled even without a terminal.
+    public static func run(timeout: Duration, typed: inout [UInt8]) -> TerminalCapabilities {
         var caps = TerminalCapabilities(environment: ProcessInfo.processInfo.environment)
         let fd = open("/dev/tty", O_RDWR | O_NOCTTY)
         guard fd >= 0 else { return caps }
@@ -231,9 +294,24 @@ public enum TerminalProbe {
         rawMode.c_lflag &= ~tcflag_t(ICANON | ECHO)
         withUnsafeMutableBytes(of: &rawMode.c_cc) { cc in cc[Int(VMIN)] = 0; cc[Int(VTIME)] = 0 }
         tcsetattr(fd, TCSANOW, &rawMode)
-        defer { tcsetattr(fd, TCSAFLUSH, &saved) }
-        TerminalIO.writeAll(fd, query)
+        defer { tcsetattr(fd, TCSANOW, &saved) }                   // never TCSAFLUSH: typed keys stay
         var buf: [UInt8] = []
+        var rounds = 0
+        while let round = nextRound(after: rounds, caps) {
+            rounds += 1
+            let answered = caps.answeredDA1
+            caps.answeredDA1 = false
+            TerminalIO.writeAll(fd, round)
+            wait(fd, timeout, &buf, &caps, &typed)
+            caps.answeredDA1 = caps.answeredDA1 || answered
+        }
+        typed += buf                                                // an incomplete key at the end
+        return caps
+    }
+
+    /// Reads and parses replies until DA1 is answered or `timeout` passes.
+    private static func wait(_ fd: Int32, _ timeout: Duration, _ buf: inout [UInt8],
+                             _ caps: inout TerminalCapabilities, _ typed: inout [UInt8]) {
         let deadline = ContinuousClock.now + timeout
         while !caps.answeredDA1 {
             let left = deadline - .now
@@ -247,8 +325,7 @@ public enum TerminalProbe {
             let n = read(fd, &chunk, chunk.count)
             if n <= 0 { break }
             buf += chunk[0..<n]
-            ReplyParser.consume(&buf, into: &caps)
+            ReplyParser.consume(&buf, into: &caps, typed: &typed)
         }
-        return caps
     }
 }

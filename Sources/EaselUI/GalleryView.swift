@@ -7,6 +7,8 @@ import EaselTerminal
 struct GalleryView {
     /// Asks the graphics layer about a picture (and starts making its thumbnail).
     let status: (ImagePresenter.Request) -> PreviewStatus
+    /// For the key names in the title.
+    let keymap: Keymap
 
     /// The smallest tile in cells: a border, the picture, the caption. Tiles grow to share the room left.
     static let tileWidth = 22
@@ -33,7 +35,9 @@ struct GalleryView {
         let count = browser.entries.count
         let title = browser.loading ? "Gallery — scanning…"
             : count == 0 ? "Gallery — empty"
-            : "Gallery — \(browser.selection + 1) of \(count) — ←↓↑→ move · Enter open · r re-run · * star · d delete · Esc close"
+            : "Gallery — \(browser.selection + 1) of \(count) — ←↓↑→ move · " + [(Command.openImage, "open"), (.loadImage, "re-run"),
+                (.starImage, "star"), (.deleteImage, "delete"), (.closeOverlay, "close")]
+                .map { "\(keymap.name($0.0, in: .gallery)) \($0.1)" }.joined(separator: " · ")
         buffer.box(area, title: title, role: .borderFocused, titleRole: .titleFocused)
         let inner = area.inset(by: 1)
         if let path = browser.confirmDelete {

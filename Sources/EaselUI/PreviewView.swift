@@ -10,6 +10,8 @@ struct PreviewView {
     let cell: PixelSize
     /// Asks the graphics layer about a picture (and starts encoding it).
     let status: (ImagePresenter.Request) -> PreviewStatus
+    /// For the key named in the placeholder.
+    let keymap: Keymap
 
     /// - Returns: the picture to draw after the refresh, when one is ready.
     func render(_ state: AppState, in area: Rect, into buffer: inout CellBuffer) -> ImagePresenter.Request? {
@@ -19,7 +21,7 @@ struct PreviewView {
         let picture = Rect(x: inner.x, y: inner.y, width: inner.width, height: inner.height - 1)
         let caption = Rect(x: inner.x, y: inner.maxY - 1, width: inner.width, height: 1)
         guard let job = state.previewJob else {
-            centre(["Type a prompt and press Enter.", "", "Backend: \(state.backendName)"], in: picture, role: .muted, into: &buffer)
+            centre(["Type a prompt and press \(keymap.name(.generate, in: .prompt)).", "", "Backend: \(state.backendName)"], in: picture, role: .muted, into: &buffer)
             return nil
         }
         switch job.state {
@@ -101,52 +103,6 @@ enum PictureCells {
     }
 }
 
-/// The bottom line: backend, mode, the hint or error of the moment, and key hints.
-struct StatusBar {
-    /// - Returns: the saved file's path as a link, when the bar shows one.
-    @discardableResult
-    func render(_ state: AppState, in area: Rect, into buffer: inout CellBuffer) -> [Hyperlink] {
-        guard !area.isEmpty else { return [] }
-        buffer.fill(area, role: .statusBar)
-        var x = area.x + buffer.put(" \(state.backendName) · \(state.mode.rawValue) ", in: area, role: .statusBar)
-        if let question = state.confirmation {
-            buffer.put(" " + question.question, x: x, y: area.y, maxWidth: area.maxX - x, role: .error)
-            return []
-        }
-        if let hint = state.hint {
-            if case .saved(_, let path) = hint {
-                x += buffer.put(" Saved ", x: x, y: area.y, maxWidth: area.maxX - x, role: .hint)
-                let shown = DisplayWidth.truncate(Sanitize.line(path), to: area.maxX - x)
-                buffer.put(shown, x: x, y: area.y, maxWidth: area.maxX - x, role: .hint)
-                return shown.isEmpty ? [] : [Hyperlink(x: x, y: area.y, text: shown, url: Hyperlinks.fileURL(path))]
-            }
-            buffer.put(" " + hint.message, x: x, y: area.y, maxWidth: area.maxX - x, role: hint.isError ? .error : .hint)
-            return []
-        }
-        if let job = state.activeJobs.first(where: { $0.state.holdsSlot }) ?? state.activeJobs.first {
-            let more = state.activeJobs.count > 1 ? " (+\(state.activeJobs.count - 1))" : ""
-            x += buffer.put("· \(job.id) ", x: x, y: area.y, maxWidth: area.maxX - x, role: .statusKey)
-            if case .running(let p?) = job.state {
-                x += buffer.put(Wording.bar(p, width: 10) + " ", x: x, y: area.y, maxWidth: area.maxX - x, role: .statusKey)
-            }
-            x += buffer.put("\(Wording.stateText(job, now: state.now)) \(Wording.seconds(job.elapsed(now: state.now)))\(more) ",
-                            x: x, y: area.y, maxWidth: area.maxX - x, role: .statusKey)
-        }
-        let hints: [(String, String)]
-        if state.showHelp { hints = [("Esc", "close help"), ("C-c", "quit")] }
-        else if state.gallery != nil { hints = [("Esc", "close gallery"), ("?", "help"), ("C-c", "quit")] }
-        else if state.focus == .prompt && state.isEditorLocked { hints = [("Tab", "focus"), ("F1", "help"), ("C-c", "quit")] }
-        else if state.focus == .prompt { hints = [("Enter", "generate"), ("Tab", "focus"), ("F1", "help"), ("C-c", "quit")] }
-        else { hints = [("Tab", "focus"), ("↑↓", "select"), ("?", "help"), ("q", "quit")] }
-        for (key, what) in hints where x < area.maxX {
-            x += buffer.put("· ", x: x, y: area.y, maxWidth: area.maxX - x, role: .statusBar)
-            x += buffer.put(key, x: x, y: area.y, maxWidth: area.maxX - x, role: .statusKey)
-            x += buffer.put(" \(what) ", x: x, y: area.y, maxWidth: area.maxX - x, role: .statusBar)
-        }
-        return []
-    }
-}
-
 enum Hyperlinks {
     /// `file://HOST/path` with the path percent-encoded (RFC 8089), so links work across SSH too.
     static func fileURL(_ path: String) -> String {
@@ -197,8 +153,8 @@ struct HelpOverlay {
         let start = max(0, min(scroll, lines.count - capacity))
         let visible = Array(lines.dropFirst(start).prefix(capacity))
         let title = lines.count > capacity
-            ? "Keys \(start + 1)–\(start + visible.count) of \(lines.count) — ↑↓ PgUp PgDn scroll · Esc closes"
-            : "Keys — Esc closes"
+            ? "Keys \(start + 1)–\(start + visible.count) of \(lines.count) — ↑↓ PgUp PgDn scroll · \(keymap.name(.closeOverlay, in: .help)) closes"
+            : "Keys — \(keymap.name(.closeOverlay, in: .help)) closes"
         buffer.fill(box, role: .text)
         buffer.box(box, title: title, role: .borderFocused, titleRole: .titleFocused)
         let columnWidth = inner.width / columns

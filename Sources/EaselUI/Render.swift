@@ -29,15 +29,20 @@ public func render(_ state: AppState, size: CellSize, keymap: Keymap = .default,
         }
         return Frame(buffer: buffer, pictures: [])
     }
-    PromptEditorView().render(state, focused: state.focus == .prompt, in: layout.prompt, into: &buffer)
+    PromptEditorView(keymap: keymap).render(state, focused: state.focus == .prompt, in: layout.prompt, into: &buffer)
     QueueView().render(state, focused: state.focus == .queue, in: layout.queue, into: &buffer)
     let thumbnail = HistoryView(status: previewStatus).render(state, focused: state.focus == .history, in: layout.history, into: &buffer)
-    let preview = PreviewView(cell: cell, status: previewStatus).render(state, in: layout.preview, into: &buffer)
+    // A status message too long for the bar wraps into rows taken from the bottom of the preview column.
+    let wrapped = StatusBar.layout(state, keymap: keymap, width: layout.statusBar.width, previewWidth: layout.preview.width).overflow.count
+    let taken = min(wrapped, max(0, layout.preview.height - 3))
+    let previewArea = Rect(x: layout.preview.x, y: layout.preview.y, width: layout.preview.width, height: layout.preview.height - taken)
+    let overflowArea = Rect(x: layout.preview.x, y: previewArea.maxY, width: layout.preview.width, height: taken)
+    let preview = PreviewView(cell: cell, status: previewStatus, keymap: keymap).render(state, in: previewArea, into: &buffer)
     var pictures = [preview, thumbnail].compactMap { $0 }
     if let browser = state.gallery {              // the gallery covers the panes; its tiles replace their pictures
-        pictures = GalleryView(status: previewStatus).render(browser, in: galleryArea(size), into: &buffer)
+        pictures = GalleryView(status: previewStatus, keymap: keymap).render(browser, in: galleryArea(size), into: &buffer)
     }
-    let links = StatusBar().render(state, in: layout.statusBar, into: &buffer)
+    let links = StatusBar(keymap: keymap).render(state, in: layout.statusBar, overflowArea: overflowArea, into: &buffer)
     if state.showHelp {
         HelpOverlay(keymap: keymap, scroll: state.helpScroll).render(in: Rect(x: 0, y: 0, width: size.columns, height: size.rows - 1), into: &buffer)
         pictures = []

@@ -52,7 +52,8 @@ enum Wording {
         return stateText(job, now: state.now)
     }
 
-    /// "processing 42% 12/30 ETA 4s", "queued #2", "rate limited — retry in 3s", "submitting".
+    /// "processing 42% 12/30 ETA 4s", "queued #2", "rate limited — retry in 3s", "submitting", "downloading 2/4"
+    /// (the image in hand, of the several the service made).
     static func stateText(_ job: Job, now: ContinuousClock.Instant) -> String {
         switch job.state {
         case .queued(let position?): return "queued #\(position)"
@@ -68,6 +69,9 @@ enum Wording {
                 text += " ETA \(Int(left.components.seconds) + 1)s"
             }
             return text
+        case .downloading, .saving:
+            guard job.imageRefs.count > 1 else { return job.state.label }
+            return "\(job.state.label) \(job.savedImages.count + 1)/\(job.imageRefs.count)"
         default: return job.state.label
         }
     }
@@ -85,9 +89,11 @@ enum Wording {
 
 /// The prompt editor: the text (wrapped, up to the pane's height less one) and a parameters line.
 struct PromptEditorView {
+    let keymap: Keymap
+
     func render(_ state: AppState, focused: Bool, in area: Rect, into buffer: inout CellBuffer) {
         let locked = state.isEditorLocked
-        let title = state.fieldEdit?.title ?? (locked ? "Prompt — locked while a job processes" : "Prompt")
+        let title = state.fieldEdit?.title(keymap: keymap) ?? (locked ? "Prompt — locked while a job processes" : "Prompt")
         buffer.box(area, title: title, role: focused ? .borderFocused : .border,
                    titleRole: locked ? .locked : focused ? .titleFocused : .title)
         let inner = area.inset(by: 1)
@@ -108,7 +114,7 @@ struct PromptEditorView {
         if state.editor.cursor == state.editor.characters.count { cursorLine = lines.count - 1; cursorCol = width }
         let first = max(0, cursorLine - textRows + 1)
         if state.editor.isEmpty && !locked {
-            buffer.put("Describe an image and press Enter…", x: inner.x, y: inner.y, maxWidth: inner.width, role: .muted)
+            buffer.put("Describe an image and press \(keymap.name(.generate, in: .prompt))…", x: inner.x, y: inner.y, maxWidth: inner.width, role: .muted)
         }
         for (row, line) in lines.dropFirst(first).prefix(textRows).enumerated() {
             buffer.put(String(line), x: inner.x, y: inner.y + row, maxWidth: inner.width, role: role)
@@ -117,7 +123,7 @@ struct PromptEditorView {
             buffer.cursor = (inner.x + cursorCol, inner.y + cursorLine - first)
         }
         if let search = state.search {
-            buffer.put("(reverse-i-search)`\(search.query)': C-r older · Enter accept · Esc cancel", x: inner.x, y: inner.maxY - 1,
+            buffer.put("(\(search.failed ? "failing " : "")reverse-i-search)`\(search.query)': \(keymap.name(.searchHistory, in: .prompt)) older · Enter accept · Esc cancel", x: inner.x, y: inner.maxY - 1,
                        maxWidth: inner.width, role: .hint)
             return
         }
@@ -199,7 +205,8 @@ struct HistoryView {
         for (row, job) in zip(inner.rows, rows.dropFirst(top)) {
             let isSelected = focused && job.id == selected
             if isSelected { buffer.fill(row, role: .selection) }
-            let head = "\(job.starred ? "★" : Wording.glyph(job.state)) \(Wording.clock(job.createdWallTime))  \(Wording.seconds(job.elapsed(now: state.now)))  "
+            let images = job.savedImages.count > 1 ? "\(job.savedImages.count) images  " : ""
+            let head = "\(job.starred ? "★" : Wording.glyph(job.state)) \(Wording.clock(job.createdWallTime))  \(Wording.seconds(job.elapsed(now: state.now)))  \(images)"
             let used = buffer.put(head, in: row, role: isSelected ? .selection : Wording.role(job.state))
             let detail: String
             if case .failed(let error) = job.state {
@@ -211,5 +218,13 @@ struct HistoryView {
             buffer.put(detail, x: row.x + used, y: row.y, maxWidth: row.width - used, role: isSelected ? .selection : .text)
         }
         return picture
+    }
+}
+
+extension Keymap {
+    /// The first key bound to `command` in `context` (see ``Keymap/keyName(for:in:)``), else the
+    /// command's keymap name, so hints stay true when a user rebinds or unbinds keys.
+    func name(_ command: Command, in context: KeyContext) -> String {
+        keyName(for: command, in: context) ?? command.rawValue
     }
 }

@@ -130,7 +130,8 @@ struct ClientOptions: ParsableArguments {
         for options in config.backends where options.kind != .demo && (allowSwitching || options.name == current) {
             do {
                 adapters[options.name] = try BackendFactory.make(options, http: BackendFactory.httpClient(for: options))
-                choices.append(BackendChoice(name: options.name, summary: options.summary))
+                choices.append(BackendChoice(name: options.name, summary: options.summary, model: options.model,
+                                             sizes: options.kind == .openai ? ModelSizes.fixed(for: options.model) : nil))
             } catch {
                 if options.name == current { throw CLIError("backend \(options.name) (\(options.file)): \(error.message)") }
                 warnings.append("backend \(options.name) is unusable: \(error.message)")
@@ -348,6 +349,7 @@ extension Easel {
             }
             options.notify = notify ?? config.notify ?? .on
             options.mouse = mouse ?? config.mouse ?? false
+            options.altKeys = config.altKeys
             options.color = ProcessInfo.processInfo.environment["NO_COLOR"].map { $0.isEmpty } ?? true
             let keymap: Keymap
             do { keymap = try config.keymap() } catch { throw CLIError(error.message) }
@@ -391,7 +393,7 @@ extension Easel {
         @OptionGroup var params: ParameterOptions
         @OptionGroup var queue: QueueOptions
 
-        @Flag(help: "Print one JSON object per job {status, job_id, file, seed, elapsed_s, error?} instead of paths.")
+        @Flag(help: "Print one JSON object per job {status, job_id, file, files, images, seed, elapsed_s, error?} instead of paths.")
         var json = false
 
         mutating func run() async throws {
@@ -465,7 +467,7 @@ extension Easel {
                     let (line, failed) = Self.report(job, json: asJSON)
                     if failed { failures += 1 }
                     if let line { print(line); fflush(nil) }
-                }, journal: sync, interrupts: interrupts,
+                }, notice: { Self.stderr("easel: \($0)") }, journal: sync, interrupts: interrupts,
                 reports: Headless.Reports(rateLimited: { Self.stderr("easel: \($0)") }, interrupted: { job, how, signal in
                     if let line = Self.report(job, interrupted: how, by: signal, json: asJSON) { print(line); fflush(nil) }
                 }))
@@ -491,9 +493,14 @@ extension Easel {
             ]
             switch job.state {
             case .complete(let image):
+                // Every image the service made for the job (several for OpenAI `n`, lists of outputs).
+                let paths = job.savedImages.isEmpty ? [image.path] : job.savedImages.map(\.path)
                 object["status"] = "completed"
                 object["file"] = image.path
-                return (json ? encode(object) : image.path, false)
+                object["files"] = paths
+                object["images"] = paths.count
+                object["size"] = "\(image.width)x\(image.height)"
+                return (json ? encode(object) : paths.joined(separator: "\n"), false)
             case .failed(let error):
                 object["status"] = "failed"
                 object["error"] = ["category": error.kind, "message": error.message]
@@ -530,9 +537,11 @@ extension Easel {
             ])
         }
 
+        /// One line of JSON, safe for a terminal: every control character, C1 (U+0080–U+009F) included, is
+        /// a `\uXXXX` escape (`Sanitize.json`), so a server-supplied id cannot drive an 8-bit terminal.
         static func encode(_ object: [String: Any]) -> String {
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-            return String(decoding: data, as: UTF8.self)
+            return Sanitize.json(String(decoding: data, as: UTF8.self))
         }
 
         static func stderr(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
@@ -781,7 +790,7 @@ extension Easel {
             for r in rows {
                 if json {
                     let data = (try? JSONEncoder().encode(r)) ?? Data()
-                    print(String(decoding: data, as: UTF8.self))
+                    print(Sanitize.json(String(decoding: data, as: UTF8.self)))
                     continue
                 }
                 let inFlight = JobState.activeKeys.contains(r.state)

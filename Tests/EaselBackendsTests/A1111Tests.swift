@@ -30,7 +30,7 @@ private func finish(_ backend: A1111Backend, _ id: RemoteJobID, every: Duration 
             let s = try await backend.status(of: id)
             seen.append(s)
             switch s {
-            case .completed, .failed: return (seen, nil)
+            case .completed, .completedBatch, .failed: return (seen, nil)
             case .running(let p): await onRunning(p)
             case .queued: break
             }

@@ -97,7 +97,7 @@ struct APIKeyTests {
                     == .unauthorized("no API key: environment variable \(variable) is not set"))
             let failing = try s.makeBackend(await fake.baseURL, .command("exit 3"))
             #expect(await HostedRig.error { _ = try await failing.submit(HostedRig.request()) }
-                    == .unauthorized("no API key: command `exit 3` failed or printed nothing"))
+                    == .unauthorized("no API key: the command in api_key_cmd failed or printed nothing"))
             #expect(await fake.log.isEmpty, "\(s.name): a request went out without a key")
         }
     }

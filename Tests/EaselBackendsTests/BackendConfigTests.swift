@@ -89,7 +89,7 @@ struct BackendConfigTests {
         }
         let cmd = try KeySource.command("printf 'from-cmd-9876\\nsecond line'").resolve()
         #expect(cmd.secret == "from-cmd-9876")
-        #expect(throws: JobError.unauthorized("no API key: command `exit 3` failed or printed nothing")) {
+        #expect(throws: JobError.unauthorized("no API key: the command in api_key_cmd failed or printed nothing")) {
             try KeySource.command("exit 3").resolve()
         }
     }

@@ -99,7 +99,7 @@ private func drive(_ backend: any GenerationBackend, _ request: GenerationReques
         if let last = seen.last {
             if stop(last) { return (id, seen, nil) }
             switch last {
-            case .completed, .failed: return (id, seen, nil)
+            case .completed, .completedBatch, .failed: return (id, seen, nil)
             default: break
             }
         }
@@ -124,7 +124,7 @@ private func expectStopped(_ backend: any GenerationBackend, _ id: RemoteJobID, 
             case .failed(let why):
                 #expect(why.lowercased().contains("cancel") || why.lowercased().contains("interrupt"), "\(fixture): \(why)")
                 return
-            case .completed: Issue.record("\(fixture): a canceled job completed"); return
+            case .completed, .completedBatch: Issue.record("\(fixture): a canceled job completed"); return
             case .queued, .running: try? await Task.sleep(for: .milliseconds(50))
             }
         } catch {

@@ -47,7 +47,7 @@ func poll(_ backend: ComfyUIBackend, _ id: RemoteJobID, polls: Int = 40) async -
     for _ in 0..<polls {
         do { last = try await backend.status(of: id) } catch { return .failure(error) }
         switch last {
-        case .completed, .failed: return .success(last)
+        case .completed, .completedBatch, .failed: return .success(last)
         case .queued, .running: try? await Task.sleep(for: .milliseconds(50))
         }
     }
@@ -98,8 +98,8 @@ struct ComfyUITests {
         #expect(backend.workflowPath == path)
     }
 
-    @Test func aWorkflowWithoutAPromptPlaceholderFailsAtSetupNamingTheFile() {
-        let path = workflowFile(#"{"1": {"class_type": "CLIPTextEncode", "inputs": {"text": "a fixed prompt"}}}"#)
+    @Test func aWorkflowWithPlaceholdersButNoPromptPlaceholderFailsAtSetupNamingTheFile() {
+        let path = workflowFile(#"{"1": {"class_type": "KSampler", "inputs": {"seed": "{{seed}}"}}}"#)
         var options = BackendOptions(name: "gpu", kind: .comfyui)
         options.workflow = path
         #expect(setupError(options) == "gpu: workflow file \(path): it has no \"{{prompt}}\" placeholder")

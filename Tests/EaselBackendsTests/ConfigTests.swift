@@ -31,11 +31,20 @@ struct ConfigTests {
         #expect(throws: ConfigError.self) { try Config.parse("[preview\n", file: "c.toml") }
     }
 
+    @Test func altKeysAreAutoEscapeOrEightBit() throws {
+        #expect(try Config.parse("[ui]\nalt_keys = \"8bit\"", file: "c.toml").altKeys == .highBit)
+        #expect(try Config.parse("[ui]\nalt_keys = \"escape\"", file: "c.toml").altKeys == .escapePrefix)
+        #expect(try Config.parse("[ui]\nalt_keys = \"auto\"", file: "c.toml").altKeys == nil)
+        #expect(throws: ConfigError(message: "c.toml:2: ui.alt_keys: expected auto, escape or 8bit")) {
+            try Config.parse("[ui]\nalt_keys = \"meta\"", file: "c.toml")
+        }
+    }
+
     @Test func theDefaultConfigParsesWithoutWarningsAndMatchesTheDefaults() throws {
         let c = try Config.parse(Config.defaultText, file: "default")
         #expect(c.warnings.isEmpty)
         #expect(c.graphics == .auto && c.sixelColors == 256 && c.probeTimeout == 1 && c.theme == "default")
-        #expect(c.mode == .exclusive && c.concurrency == 1 && c.notify == .on)
+        #expect(c.mode == .exclusive && c.concurrency == 1 && c.notify == .on && c.altKeys == nil)
     }
 
     @Test func keyOverridesApplyAndTheHelpOverlayListsThem() throws {

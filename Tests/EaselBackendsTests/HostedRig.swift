@@ -37,7 +37,7 @@ enum HostedRig {
         var seen = [first]
         for _ in 0..<100 {
             switch seen.last {
-            case .completed?, .failed?: return (id, seen)
+            case .completed?, .completedBatch?, .failed?: return (id, seen)
             default: break
             }
             try? await Task.sleep(for: .milliseconds(50))

@@ -29,12 +29,12 @@ struct OpenAIImagesTests {
             #expect(ref.url.hasPrefix("data:image/png;base64,"))
             let body = await lastBody(fake)
             #expect(body["model"] as? String == "gpt-image-1")
-            #expect(body["size"] as? String == "320x192")
+            #expect(body["size"] as? String == "1536x1024")       // gpt-image makes no 320x192: the nearest landscape size
             #expect(body["n"] as? Int == 1)
             for absent in ["response_format", "seed", "step", "negative_prompt"] { #expect(body[absent] == nil, "\(absent)") }
             let image = try await api.download(ref)
             let size = try ImageCodec.dimensions(of: image.bytes)
-            #expect(size.width == 320 && size.height == 192)
+            #expect(size.width == 1536 && size.height == 1024)
         }
     }
 

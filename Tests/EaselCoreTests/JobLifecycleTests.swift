@@ -59,12 +59,14 @@ struct JobLifecycleTests {
         store.send(.statusPolled(JobID(1), .completed(ref)), effects: [.download(JobID(1), ref)]) {
             $0.jobs[0].state = .downloading
             $0.jobs[0].imageRef = ref
+            $0.jobs[0].imageRefs = [ref]
         }
         store.send(.downloaded(JobID(1), ImageData([1, 2, 3])), effects: [.save(JobID(1), ImageData([1, 2, 3]), .fixture(), remote: remote)]) {
             $0.jobs[0].state = .saving
         }
         store.send(.saved(JobID(1), saved)) {
             $0.jobs[0].state = .complete(saved)
+            $0.jobs[0].savedImages = [saved]
             $0.jobs[0].finishedAt = t0 + .seconds(2)
             $0.finishedJobCount = 1
             $0.hint = .saved(JobID(1), path: saved.path)

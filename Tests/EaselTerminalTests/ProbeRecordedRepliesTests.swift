@@ -176,10 +176,13 @@ struct ProbeRecordedRepliesTests {
         #expect(parse("\(Self.esc)P>|\(Self.st)").caps.brand == nil)
     }
 
-    @Test func theQueryAsksXTVersionAndKittyFirstAndDA1Last() {
+    @Test func theFirstRoundAsksXTVersionFirstAndDA1LastAndHasNoAPCString() {
         let q = String(decoding: TerminalProbe.query, as: UTF8.self)
-        #expect(q.hasPrefix("\(Self.esc)[>q\(Self.esc)_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\(Self.st)"))
+        #expect(q.hasPrefix("\(Self.esc)[>q\(Self.esc)[?1036$p"))
         #expect(q.hasSuffix("\(Self.esc)[14t\(Self.esc)[16t\(Self.esc)[c"))
         #expect(q.contains("\(Self.esc)[?1;1;0S\(Self.esc)[?2;1;0S"))
+        #expect(!q.contains("\(Self.esc)_"))                 // tmux would take an APC string as the pane title
+        let k = String(decoding: TerminalProbe.kittyRound, as: UTF8.self)
+        #expect(k == "\(Self.esc)_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\(Self.st)\(Self.esc)[c")
     }
 }

@@ -59,7 +59,10 @@ struct BadLocalInputTests {
     @Test func aJournalLockedByAnotherProgramIsAClearErrorWithThePath() async throws {
         try #require(Harness.which("sqlite3"))
         let state = Harness.tempDir("locked-journal")
-        #expect(await Harness.runAsync([Harness.binary, "history"], env: ["XDG_STATE_HOME": state]).status == 0)
+        // A first job makes the journal (`easel history` only reads; it creates none).
+        let first = await Harness.runAsync([Harness.binary, "generate", "first", "--gallery", Harness.tempDir("first-gallery"), "--latency", "0"],
+                                           env: ["XDG_STATE_HOME": state])
+        #expect(first.status == 0, "\(first.out)")
         let journal = state + "/easel/easel.sqlite"
         // Another program takes the write lock and keeps it for 9 s.
         async let locker = Harness.runAsync(["sh", "-c", "(echo 'BEGIN EXCLUSIVE;'; echo 'DELETE FROM session WHERE 0;'; sleep 9) | sqlite3 \(journal)"])

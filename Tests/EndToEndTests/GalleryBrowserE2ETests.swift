@@ -18,7 +18,7 @@ func makeGallery(_ count: Int) throws -> String {
                                      international: false)] : []
         let png = try ImageCodec.encodePNG(RGBAImage(width: 96, height: 96, pixels: pixels), text: text)
         let path = dir + "/2026-01-01/" + String(format: "img-%02d.png", n)
-        FileManager.default.createFile(atPath: path, contents: Data(png))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(png))
         var times = [timespec(tv_sec: 1_800_000_000 - n * 60, tv_nsec: 0), timespec(tv_sec: 1_800_000_000 - n * 60, tv_nsec: 0)]
         utimensat(AT_FDCWD, path, &times, 0)
     }
@@ -142,7 +142,7 @@ struct FailedSaveE2ETests {
         #expect(await Harness.waitUntil(.seconds(20)) { tmux.capture().contains("Prompt") }, "\(tmux.capture())")
         // The gallery folder is replaced by a file after start-up: the save must fail.
         try FileManager.default.removeItem(atPath: gallery)
-        FileManager.default.createFile(atPath: gallery, contents: Data("in the way".utf8))
+        _ = FileManager.default.createFile(atPath: gallery, contents: Data("in the way".utf8))
 
         tmux.literal("a kept lighthouse")
         tmux.keys("Enter")

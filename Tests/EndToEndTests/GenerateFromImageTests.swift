@@ -10,7 +10,7 @@ struct GenerateFromImageTests {
         let png = try ImageCodec.encodePNG(RGBAImage(width: 2, height: 2, pixels: [UInt8](repeating: 90, count: 16)),
                                            text: [PNGText(key: "parameters", text: text, international: false)])
         let path = dir + "/from-a1111.png"
-        FileManager.default.createFile(atPath: path, contents: Data(png))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(png))
         return path
     }
 
@@ -48,7 +48,7 @@ struct GenerateFromImageTests {
 
     @Test func aMissingOrParameterlessImageAndABadTemplateAreCategorizedErrors() async throws {
         let dir = Harness.tempDir("cli-from-bad")
-        FileManager.default.createFile(atPath: dir + "/text.png", contents: Data("not an image".utf8))
+        _ = FileManager.default.createFile(atPath: dir + "/text.png", contents: Data("not an image".utf8))
         for (name, category) in [("missing.png", "storage"), ("text.png", "bad_response")] {
             let r = await Harness.runAsync([Harness.binary, "generate", "--from", dir + "/" + name, "--gallery", dir, "--json"],
                                            env: ["XDG_CONFIG_HOME": dir])

@@ -39,11 +39,12 @@ final class XSession {
     }
 
     /// Starts xterm at the screen's top-left: 120×36 cells of the 6×13 `fixed` font, 2-pixel border.
-    func startXterm(_ command: String) throws {
+    /// - Parameter metaSendsEscape: xterm's resource; false is xterm's own default (Alt sets the 8th bit).
+    func startXterm(_ command: String, metaSendsEscape: Bool = true) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["xterm", "-ti", "vt340", "-geometry", "120x36+0+0", "-fn", "fixed", "-bg", "black", "-fg", "white",
-                       "-xrm", "XTerm*allowWindowOps: true", "-xrm", "XTerm*metaSendsEscape: true", "-e", "sh", "-c", command]
+                       "-xrm", "XTerm*allowWindowOps: true", "-xrm", "XTerm*metaSendsEscape: \(metaSendsEscape)", "-e", "sh", "-c", command]
         var env = ProcessInfo.processInfo.environment
         env["DISPLAY"] = display
         env["XDG_STATE_HOME"] = Harness.tempDir("state")

@@ -89,9 +89,10 @@ public enum Fake {
         (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
     }
 
-    /// A small real PNG of `width`×`height` (a gradient keyed by `seed`), capped at 1024 per side.
-    public static func png(width: Int, height: Int, seed: UInt32 = 0) -> [UInt8] {
-        let w = max(1, min(width, 1024)), h = max(1, min(height, 1024))
+    /// A small real PNG of `width`×`height` (a gradient keyed by `seed`), capped at `maxSide` per side
+    /// (default 1024).
+    public static func png(width: Int, height: Int, seed: UInt32 = 0, maxSide: Int = 1024) -> [UInt8] {
+        let w = max(1, min(width, maxSide)), h = max(1, min(height, maxSide))
         var px = [UInt8](repeating: 255, count: w * h * 4)
         for y in 0..<h {
             for x in 0..<w {

@@ -14,7 +14,10 @@ public actor FakeJobAPI: FakeService {
     public private(set) var log: [FakeRequest] = []
     private var jobs: [String: (request: GenerationRequest, polls: Int, canceled: Bool)] = [:]
 
-    public init() {}
+    /// Job ids are this prefix and a counter (a hostile prefix tests that ids are escaped before printing).
+    public let idPrefix: String
+
+    public init(idPrefix: String = "job-") { self.idPrefix = idPrefix }
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
     public func start() async throws {
@@ -55,7 +58,7 @@ public actor FakeJobAPI: FakeService {
                 return Fake.json(.serviceUnavailable, ["error": "stalled"])
             default: break
             }
-            let id = "job-\(jobs.count + 1)"
+            let id = "\(idPrefix)\(jobs.count + 1)"
             jobs[id] = (request, 0, false)
             return Fake.json(.ok, ["jobId": id, "status": "queued"])
         case (.GET, "status") where !id.isEmpty:

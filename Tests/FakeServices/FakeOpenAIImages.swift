@@ -9,6 +9,16 @@ import Foundation
 /// and any parameter its own models do not take (`seed`, `step`, `negative_prompt`).
 /// Every `/v1` route wants `Authorization: Bearer <expectedKey>`, else 401 `invalid_api_key`.
 /// Scenarios: `[[queued]]`/`[[running]]`/`[[stall]]` hold the request 30 s (the call is synchronous).
+///
+/// Like OpenAI, it refuses a `size` the named model does not make (gpt-image-*: 1024x1024, 1536x1024,
+/// 1024x1536, auto; dall-e-3: 1024x1024, 1792x1024, 1024x1792; dall-e-2: 256/512/1024 squares) and
+/// `n > 1` for dall-e-3, and answers `n` images. Prompt markers of its own: `[[n=K]]` answers K images
+/// whatever `n` said (a proxy that batches); `[[moderation]]` is gpt-image's 400 `moderation_blocked`;
+/// `[[filtered]]` a 200 whose every item is held back with `content_filter_results` (Azure's shape);
+/// `[[finish-filter]]` a 200 with no data and `finish_reason: "content_filter"`.
+/// `gateway` puts a proxy in front: errors are re-sent as JSON escaped inside a JSON string, `depth`
+/// levels deep, under the gateway's own status; `htmlStatus` makes the front server answer every POST
+/// with nginx's HTML error page instead.
 public actor FakeOpenAIImages: FakeService {
     private var server: HTTPServer?
     private var task: Task<Void, Error>?
@@ -26,11 +36,34 @@ public actor FakeOpenAIImages: FakeService {
     /// Answer with `url` (LocalAI) instead of `b64_json` when the request names no `response_format`.
     public let answersWithURL: Bool
     private var images: [String: GenerationRequest] = [:]
+    /// A proxy in front that wraps error bodies (`depth` levels of JSON in a JSON string) and answers `status`.
+    public struct Gateway: Sendable {
+        public let depth: Int
+        public let status: Int
+        public init(depth: Int, status: Int) {
+            self.depth = depth
+            self.status = status
+        }
+    }
+    public let gateway: Gateway?
+    /// A web server in front answering every POST with its HTML error page of this status (nginx's 502).
+    public let htmlStatus: Int?
 
-    public init(expectedKey: String = FakeOpenAIImages.defaultKey, echoesKey: Bool = false, answersWithURL: Bool = false) {
+    public init(expectedKey: String = FakeOpenAIImages.defaultKey, echoesKey: Bool = false, answersWithURL: Bool = false,
+                gateway: Gateway? = nil, htmlStatus: Int? = nil) {
         self.expectedKey = expectedKey
         self.echoesKey = echoesKey
         self.answersWithURL = answersWithURL
+        self.gateway = gateway
+        self.htmlStatus = htmlStatus
+    }
+
+    /// The sizes OpenAI accepts for `model`, as it lists them in its 400; nil for models that take any.
+    public static func sizes(for model: String) -> [String]? {
+        if model.hasPrefix("gpt-image") { return ["1024x1024", "1536x1024", "1024x1536", "auto"] }
+        if model.hasPrefix("dall-e-3") { return ["1024x1024", "1792x1024", "1024x1792"] }
+        if model.hasPrefix("dall-e-2") { return ["256x256", "512x512", "1024x1024"] }
+        return nil
     }
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
@@ -58,10 +91,28 @@ public actor FakeOpenAIImages: FakeService {
     private func handle(_ req: FlyingFox.HTTPRequest, body: [UInt8]) async -> FlyingFox.HTTPResponse {
         let entry = FakeRequest(req, body: body)
         log.append(entry)
+        if let code = htmlStatus, req.method == .POST {
+            let page = "<html>\r\n<head><title>\(code) Bad Gateway</title></head>\r\n<body>\r\n<center><h1>\(code) Bad Gateway</h1></center>\r\n<hr><center>nginx/1.24.0</center>\r\n</body>\r\n</html>\r\n"
+            return HTTPResponse(statusCode: Fake.status(code), headers: [.contentType: "text/html"], body: Data(page.utf8))
+        }
+        let response = await route(req, entry: entry, body: body)
+        guard let gateway, response.statusCode.code >= 400 else { return response }
+        // The gateway re-sends the service's error as text inside its own JSON, `depth` times over.
+        var text = String(decoding: (try? await response.bodyData) ?? Data(), as: UTF8.self)
+        for level in 0..<gateway.depth {
+            let wrapper: [String: Any] = level == gateway.depth - 1
+                ? ["error": "Forbidden", "message": text, "statusCode": gateway.status]
+                : ["error": ["message": text, "type": "upstream_error"] as [String: Any]]
+            text = String(decoding: (try? JSONSerialization.data(withJSONObject: wrapper, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
+        }
+        return HTTPResponse(statusCode: Fake.status(gateway.status), headers: [.contentType: "application/json"], body: Data(text.utf8))
+    }
+
+    private func route(_ req: FlyingFox.HTTPRequest, entry: FakeRequest, body: [UInt8]) async -> FlyingFox.HTTPResponse {
         if req.method == .GET, req.path.hasPrefix("/generated-images/"), req.path.hasSuffix(".png") {
             let name = String(req.path.dropFirst("/generated-images/".count).dropLast(4))
             guard let r = images[name] else { return Fake.json(.notFound, ["error": "no such image"]) }
-            return HTTPResponse(statusCode: .ok, headers: [.contentType: "image/png"], body: Data(Fake.png(width: r.width, height: r.height, seed: r.seed)))
+            return HTTPResponse(statusCode: .ok, headers: [.contentType: "image/png"], body: Data(Fake.png(width: r.width, height: r.height, seed: r.seed, maxSide: 2048)))
         }
         let sent = entry.headers["authorization"] ?? ""
         guard sent == "Bearer " + expectedKey else {
@@ -94,7 +145,17 @@ public actor FakeOpenAIImages: FakeService {
                 return openAIError(400, "Unknown parameter: '\(extra)'.", type: "invalid_request_error", param: extra, code: "unknown_parameter")
             }
         }
-        let size = (o["size"] as? String ?? "1024x1024").split(separator: "x").compactMap { Int($0) }
+        let asked = o["size"] as? String ?? "1024x1024"
+        if let allowed = Self.sizes(for: model), !allowed.contains(asked) {
+            let listed = allowed.map { "'\($0)'" }
+            return openAIError(400, "Invalid value: '\(asked)'. Supported values are: \(listed.dropLast().joined(separator: ", ")), and \(listed.last ?? "").",
+                               type: "invalid_request_error", param: "size", code: "invalid_value")
+        }
+        let n = o["n"] as? Int ?? 1
+        if model.hasPrefix("dall-e-3"), n != 1 {
+            return openAIError(400, "You must provide n=1 for this model.", type: "invalid_request_error", param: "n", code: "invalid_value")
+        }
+        let size = (asked == "auto" ? "1024x1024" : asked).split(separator: "x").compactMap { Int($0) }
         guard size.count == 2 else {
             return openAIError(400, "Invalid value for 'size'.", type: "invalid_request_error", param: "size", code: "invalid_value")
         }
@@ -115,18 +176,34 @@ public actor FakeOpenAIImages: FakeService {
             return openAIError(503, "stalled", type: "server_error")
         case .normal: break
         }
-        let png = Fake.png(width: request.width, height: request.height, seed: request.seed)
-        let format = o["response_format"] as? String
-        var item: [String: Any]
-        if format == "url" || (format == nil && answersWithURL) {
-            let name = "img\(images.count + 1)"
-            images[name] = request
-            item = ["url": baseURL + "/generated-images/\(name).png"]
-        } else {
-            item = ["b64_json": Data(png).base64EncodedString()]
+        if prompt.contains("[[moderation]]") {
+            return openAIError(400, "Your request was rejected by the safety system. If you believe this is an error, contact us at help.openai.com and include the request ID req_9f2c.",
+                               type: "image_generation_user_error", code: "moderation_blocked")
         }
-        if model == "dall-e-3" { item["revised_prompt"] = prompt }
-        var reply: [String: Any] = ["created": 1_713_833_628, "data": [item]]
+        if prompt.contains("[[finish-filter]]") {
+            return Fake.json(.ok, ["created": 1_713_833_628, "data": [] as [Any], "finish_reason": "content_filter",
+                                   "message": "The generated image was withheld by the output safety filter."])
+        }
+        let count = prompt.firstMatch(of: /\[\[n=(\d+)\]\]/).flatMap { Int($0.1) } ?? n
+        let format = o["response_format"] as? String
+        var items: [[String: Any]] = []
+        for k in 0..<max(1, min(count, 10)) {
+            var one = request
+            one.seed = request.seed &+ UInt32(k)
+            var item: [String: Any]
+            if prompt.contains("[[filtered]]") {
+                item = ["content_filter_results": ["sexual": ["filtered": true, "severity": "high"], "violence": ["filtered": false, "severity": "safe"]]]
+            } else if format == "url" || (format == nil && answersWithURL) {
+                let name = "img\(images.count + 1)"
+                images[name] = one
+                item = ["url": baseURL + "/generated-images/\(name).png"]
+            } else {
+                item = ["b64_json": Data(Fake.png(width: one.width, height: one.height, seed: one.seed, maxSide: 2048)).base64EncodedString()]
+            }
+            if model == "dall-e-3" { item["revised_prompt"] = prompt }
+            items.append(item)
+        }
+        var reply: [String: Any] = ["created": 1_713_833_628, "data": items]
         if model.hasPrefix("gpt-image") {
             reply["output_format"] = "png"
             reply["usage"] = ["input_tokens": 50, "output_tokens": 1056, "total_tokens": 1106]

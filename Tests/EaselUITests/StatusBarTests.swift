@@ -1,0 +1,68 @@
+import EaselCore
+import EaselTerminal
+@testable import EaselUI
+import Testing
+import TestSupport
+
+/// The status bar at 120 columns: nothing important is cut, and key names come from the keymap.
+@Suite("Status bar: nothing important cut, keys from the keymap")
+struct StatusBarTests {
+    func lines(_ s: AppState, keymap: Keymap = .default, columns: Int = 120, rows: Int = 36) -> [String] {
+        render(s, size: CellSize(columns: columns, rows: rows), keymap: keymap, cell: PixelSize(width: 10, height: 20)) { _ in .encoding }
+            .buffer.lines
+    }
+
+    @Test func theLockedHintKeepsTheKeyForQueueModeAndNamesTheReboundKey() throws {
+        var s = AppState.fixture(prompt: "sea")
+        _ = reduce(&s, .key(.enter))
+        _ = reduce(&s, .key(.char("x")))                           // locked: the hint
+        #expect(s.hint == .locked)
+        #expect(lines(s).last?.contains("C-t switches to queue mode") == true, "\(lines(s).last ?? "")")
+        let rebound = try Keymap.default.overriding([.global: [(key: "C-t", command: "none"), (key: "F5", command: "toggle_mode")]])
+        #expect(lines(s, keymap: rebound).last?.contains("F5 switches to queue mode") == true)
+    }
+
+    @Test func theDeleteQuestionShowsYAndNAtOneHundredTwentyColumns() {
+        var s = AppState.fixture()
+        s.backendName = "gpu — comfyui at http://192.168.100.200:8188 (sdxl-turbo, 4 steps)"   // a long one
+        s.confirmation = .deleteJob(JobID(12))
+        let bar = lines(s).last ?? ""
+        #expect(bar.contains("Delete job #12 from the history? y / n (the image file stays)"), "\(bar)")
+    }
+
+    @Test func aLongErrorWrapsIntoThePreviewColumnWithEveryWord() {
+        var s = AppState.fixture()
+        let reason = "could not connect to 203.0.113.7 port 8188 after 3 attempts over 45 seconds: connection refused by the host, check that ComfyUI is running and that its --listen address is reachable from here"
+        s.hint = .jobFailed(JobID(3), .network(reason))
+        let screen = lines(s)
+        let text = screen.suffix(6).joined(separator: " ").split(separator: " ").joined(separator: " ")
+        #expect(text.contains("reachable from here"), "\(screen.suffix(6))")
+        #expect(text.contains("could not connect"))
+        let bottom = screen[screen.count - 2]
+        #expect(!bottom.hasPrefix("│"), "the overflow row sits under the shortened preview: \(bottom)")
+    }
+
+    @Test func keyHintsFollowTheKeymapSoRebindingQuitChangesTheBar() throws {
+        let s = AppState.fixture()
+        #expect(lines(s).last?.contains("C-c quit") == true)
+        let rebound = try Keymap.default.overriding([.global: [(key: "C-c", command: "none"), (key: "C-q", command: "quit")]])
+        let bar = lines(s, keymap: rebound).last ?? ""
+        #expect(bar.contains("C-q quit") && !bar.contains("C-c"), "\(bar)")
+    }
+
+    @Test func wrappingKeepsEveryWordAndCutsOnlyWordsLongerThanALine() {
+        #expect(StatusBar.wrap("aa bb cc", width: 5) == ["aa bb", "cc"])
+        #expect(StatusBar.wrap("abcdefgh", width: 3) == ["abc", "def", "gh"])
+    }
+
+    @Test func placeholdersFieldTitlesAndTheSearchLineNameTheReboundKeys() throws {
+        let rebound = try Keymap.default.overriding([.prompt: [(key: "Enter", command: "none"), (key: "C-s", command: "generate"),
+                                                               (key: "C-r", command: "none"), (key: "F6", command: "search_history")]])
+        let idle = lines(AppState.fixture(), keymap: rebound).joined(separator: "\n")
+        #expect(idle.contains("press C-s") && !idle.contains("press Enter"), "\(idle)")
+        #expect(FieldEdit.negativePrompt.title(keymap: rebound).contains("C-s or M-n goes back"))
+        var s = AppState.fixture(prompt: "sea")
+        s.search = PromptSearch()
+        #expect(lines(s, keymap: rebound).joined().contains("F6 older"))
+    }
+}
