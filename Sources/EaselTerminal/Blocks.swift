@@ -5,8 +5,8 @@ import EaselImaging
 /// block symbols below with a foreground and a background colour, so it shows up to 2 × 2 "pixels" of two
 /// colours. Works wherever colours do: alacritty, st, VTE terminals, plain tmux, mosh, GNU screen, any SSH client.
 ///
-/// Symbols: space, full block, upper/lower/left/right halves and the ten quadrants (U+2580–U+259F, in every
-/// monospace font that has block elements); see ``coverage(of:)``.
+/// Symbols: upper/lower/left/right halves and the ten quadrants (U+2580–U+259F, in every monospace font that has
+/// block elements), never a space or a full block; see ``coverage(of:)``.
 ///
 /// Colours (``Palette``):
 /// - `.direct`: 24-bit colour. The payload is `.bytes`, text with `SGR 38;2;r;g;b` / `48;2;r;g;b`, written after
@@ -147,8 +147,10 @@ public struct Blocks: GraphicsProtocol {
         defer { chafa_canvas_config_unref(config) }
         guard let symbols = chafa_symbol_map_new() else { throw GraphicsError("chafa_symbol_map_new failed") }
         defer { chafa_symbol_map_unref(symbols) }
-        let tags = CHAFA_SYMBOL_TAG_SPACE.rawValue | CHAFA_SYMBOL_TAG_SOLID.rawValue
-            | CHAFA_SYMBOL_TAG_HALF.rawValue | CHAFA_SYMBOL_TAG_QUAD.rawValue
+        // No space and no full block: a flat cell is a half block with two equal colours, so every picture cell
+        // shows a half or quadrant symbol (`tmux capture-pane` shows the picture even where it is flat, and it is
+        // never mistaken for the placeholder's █).
+        let tags = CHAFA_SYMBOL_TAG_HALF.rawValue | CHAFA_SYMBOL_TAG_QUAD.rawValue
         chafa_symbol_map_add_by_tags(symbols, ChafaSymbolTags(rawValue: tags))
         chafa_canvas_config_set_symbol_map(config, symbols)
         chafa_canvas_config_set_geometry(config, Int32(size.columns), Int32(size.rows))
