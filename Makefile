@@ -1,8 +1,8 @@
 # Easel — make run (build in release mode and start the studio), make test (everything CI runs).
 SWIFT      ?= swift
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-RUN_DEPS   := libncurses-dev libcurl4-openssl-dev libsixel-dev libpng-dev libturbojpeg0-dev libwebp-dev \
-              libsqlite3-dev zlib1g-dev pkg-config
+RUN_DEPS   := libncurses-dev libcurl4-openssl-dev libsixel-dev libchafa-dev libglib2.0-dev libpng-dev \
+              libturbojpeg0-dev libwebp-dev libsqlite3-dev zlib1g-dev pkg-config
 TEST_DEPS  := $(RUN_DEPS) tmux xterm xvfb xdotool imagemagick x11-apps x11-utils xfonts-base libsixel-bin sqlite3
 ARGS       ?=
 PREFIX     ?= /usr/local

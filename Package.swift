@@ -24,6 +24,7 @@ let package = Package(
         .systemLibrary(name: "CNCurses", providers: [.apt(["libncurses-dev"])]),
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .systemLibrary(name: "CSixel", pkgConfig: "libsixel", providers: [.apt(["libsixel-dev"])]),
+        .systemLibrary(name: "CChafa", pkgConfig: "chafa", providers: [.apt(["libchafa-dev", "libglib2.0-dev"])]),
         .target(
             name: "CImage",
             cSettings: [.unsafeFlags(["-I/usr/include/libpng16"])],
@@ -42,7 +43,7 @@ let package = Package(
         .target(name: "EaselStore", dependencies: [
             "EaselCore", "EaselImaging", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .target(name: "EaselTerminal", dependencies: ["CNCurses", "CSixel", "EaselCore", "EaselImaging"]),
+        .target(name: "EaselTerminal", dependencies: ["CNCurses", "CSixel", "CChafa", "EaselCore", "EaselImaging"]),
         .target(name: "EaselUI", dependencies: [
             "EaselCore", "EaselTerminal", .product(name: "TOMLKit", package: "TOMLKit"),
         ]),

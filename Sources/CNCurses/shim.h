@@ -72,4 +72,17 @@ static inline int cnc_start_terminal_guard(const struct termios *modes, const ch
     close(fds[0]);
     return fds[1];
 }
+/* ---- terminfo facts for $TERM, read before initscr (used only by EaselTerminal/Screen.swift) ----
+   term.h is not included: its capability macros (lines, columns, bell, ...) would leak into Swift. */
+extern int setupterm(const char *, int, int *);
+/* Returns terminfo's `colors` (0 when $TERM has no entry) and sets *direct to 1 when the entry has the
+   `RGB` (ncurses' direct-colour) or `Tc` (tmux's true-colour) flag. */
+static inline int cnc_terminfo_colors(int *direct) {
+    int err = 0;
+    *direct = 0;
+    if (setupterm(0, 1, &err) != 0) return 0;
+    *direct = tigetflag("RGB") > 0 || tigetflag("Tc") > 0;
+    int colors = tigetnum("colors");
+    return colors > 0 ? colors : 0;
+}
 #endif

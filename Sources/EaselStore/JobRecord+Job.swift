@@ -1,3 +1,4 @@
+import Foundation
 import EaselCore
 
 extension JobRecord {
@@ -18,7 +19,8 @@ extension JobRecord {
                   backend: job.backend ?? backend, state: job.state.key, remoteID: job.remoteID?.rawValue, imageURL: job.imageRef?.url,
                   file: file, imageWidth: iw, imageHeight: ih, errorKind: kind, errorMessage: message, attempts: job.attempts,
                   createdAt: job.createdWallTime, finishedAt: job.finishedAt.map(wall), updatedAt: wallNow, starred: job.starred,
-                  gallery: job.gallery)
+                  gallery: job.gallery, imageURLs: Self.encode(job.imageRefs.count > 1 ? job.imageRefs.map(\.url) : nil),
+                  files: Self.encode(job.imageRefs.count > 1 ? job.savedImages.map { [$0.path, String($0.width), String($0.height)] } : nil))
     }
 
     /// The job this record describes, with instants placed relative to `now` / `wallNow`.
@@ -48,7 +50,21 @@ extension JobRecord {
         job.starred = starred
         job.backend = backend
         job.gallery = gallery
+        if let urls: [String] = Self.decode(imageURLs) { job.imageRefs = urls.map(ImageRef.init(url:)) }
+        if let saved: [[String]] = Self.decode(files) {
+            job.savedImages = saved.compactMap { f in
+                f.count == 3 ? Int(f[1]).flatMap { w in Int(f[2]).map { SavedImage(path: f[0], width: w, height: $0) } } : nil
+            }
+        }
         if case .failed = state, finishedAt == nil { job.finishedAt = now }
         return job
+    }
+
+    private static func encode<T: Encodable>(_ value: T?) -> String? {
+        value.flatMap { try? JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    private static func decode<T: Decodable>(_ text: String?) -> T? {
+        text.flatMap { try? JSONDecoder().decode(T.self, from: Data($0.utf8)) }
     }
 }

@@ -33,6 +33,10 @@ public struct JobRecord: Codable, Equatable, Sendable, FetchableRecord, Persista
     public var starred: Bool = false
     /// The gallery folder the job was made for (v2); nil in older rows.
     public var gallery: String?
+    /// Every image address of a job whose service made several, as a JSON array of URLs (v3); nil for one.
+    public var imageURLs: String?
+    /// The images of such a job saved so far, as a JSON array of `{path, width, height}` (v3).
+    public var files: String?
 
     public var request: GenerationRequest {
         GenerationRequest(prompt: prompt, negativePrompt: negativePrompt, width: width, height: height,
@@ -165,6 +169,13 @@ public final class Journal: Sendable {
             try db.execute(sql: "UPDATE job SET state = 'running' WHERE state = 'processing'")
             try db.execute(sql: "UPDATE job SET state = 'waiting' WHERE state = 'rate limited'")
             try db.alter(table: "job") { t in t.add(column: "gallery", .text) }
+        }
+        migrator.registerMigration("v3") { db in
+            // Several images per job: every address, and what was saved, so a restart finishes the batch.
+            try db.alter(table: "job") { t in
+                t.add(column: "imageURLs", .text)
+                t.add(column: "files", .text)
+            }
         }
         // Two Easel processes may open a new journal at the same moment: the loser of the race
         // finds the schema already made, so it simply tries again and sees nothing left to do.

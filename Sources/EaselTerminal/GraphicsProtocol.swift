@@ -79,6 +79,7 @@ public enum GraphicsChoice: String, CaseIterable, Sendable {
     /// terminal whose DA1 did not advertise it. Inside tmux, sixel is used natively when tmux
     /// advertises it (tmux ≥ 3.4 built with sixel); otherwise `auto` falls back to blocks, and an
     /// explicit `sixel`, `kitty` or `iterm` is wrapped in tmux passthrough (needs `allow-passthrough on`).
+    /// Blocks use 24-bit colour where ``TerminalCapabilities/directColor`` holds, else terminfo's palette.
     public func resolve(_ caps: TerminalCapabilities, colors: Int = 256) -> GraphicsSelection? {
         let wanted: GraphicsChoice
         switch self {
@@ -99,7 +100,9 @@ public enum GraphicsChoice: String, CaseIterable, Sendable {
         case .sixel: return GraphicsSelection(graphics: Sixel(colors: colors), passthrough: passthrough)
         case .kitty: return GraphicsSelection(graphics: Kitty(), passthrough: passthrough)
         case .iterm: return GraphicsSelection(graphics: ITerm2(), passthrough: passthrough)
-        case .blocks, .auto: return GraphicsSelection(graphics: Blocks(), passthrough: false)
+        case .blocks, .auto:
+            let palette = Blocks.Palette.forTerminal(directColor: caps.directColor, colors: caps.terminfoColors)
+            return GraphicsSelection(graphics: Blocks(palette: palette), passthrough: false)
         case .none: return nil
         }
     }

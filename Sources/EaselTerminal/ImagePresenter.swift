@@ -147,6 +147,30 @@ public final class ImagePresenter {
 
     private func wrap(_ bytes: [UInt8]) -> [UInt8] { passthrough ? Self.passthrough(bytes) : bytes }
 
+    /// The bytes that print `image` in the shell's flow at the cursor (`easel show`) and leave the cursor in the
+    /// first column of the line just below the picture, whatever the protocol does with the cursor (kitty's `C=1`
+    /// keeps it, sixel leaves it on the last band's row or the one below, iTerm2 moves it after the image):
+    /// ```
+    /// LF × rows   ESC [ rows A   ESC 7   <payload>   ESC 8   ESC [ rows B   CR
+    /// ```
+    /// The line feeds make room first (scrolling the screen when needed), so the picture never reaches the
+    /// bottom row (where xterm would scroll it) and the saved position still holds after it is drawn.
+    /// Cell payloads print as lines of SGR text (``Blocks/ansi(_:columns:)``), which already end below.
+    /// - Parameter passthrough: wrap the payload in tmux passthrough (the cursor moves stay outside it).
+    public static func inline(_ image: EncodedImage, passthrough: Bool) -> [UInt8] {
+        switch image.payload {
+        case .cells(let cells):
+            return Blocks.ansi(cells, columns: image.cells.columns)
+        case .bytes(let payload):
+            let rows = max(1, image.cells.rows)
+            var out = [UInt8](repeating: 0x0A, count: rows)
+            out += Array("\u{1B}[\(rows)A\u{1B}7".utf8)
+            out += passthrough ? Self.passthrough(payload) : payload
+            out += Array("\u{1B}8\u{1B}[\(rows)B\r".utf8)
+            return out
+        }
+    }
+
     /// tmux passthrough: `ESC P tmux ;` + payload with every ESC doubled + `ESC \`.
     public static func passthrough(_ bytes: [UInt8]) -> [UInt8] {
         var out = Array("\u{1B}Ptmux;".utf8)

@@ -57,6 +57,14 @@ public final class Screen {
 
     deinit { end() }
 
+    /// terminfo's facts for `$TERM`, read before curses starts: `colors` (0 without an entry) and whether the
+    /// entry has the `RGB` or `Tc` flag (24-bit colour, e.g. `xterm-direct`).
+    public static func terminfoColors() -> (colors: Int, direct: Bool) {
+        var direct: Int32 = 0
+        let colors = cnc_terminfo_colors(&direct)
+        return (Int(colors), direct != 0)
+    }
+
     /// Turns mouse reporting on (clicks and the wheel: xterm's `?1000` with SGR coordinates `?1006`)
     /// or off. Off by default: while it is on, the terminal's own text selection needs Shift.
     public func enableMouse(_ on: Bool) {

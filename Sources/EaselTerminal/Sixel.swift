@@ -8,8 +8,8 @@ public struct Sixel: GraphicsProtocol {
     public let name = "sixel"
     /// Palette size, 2...256; fewer colours make smaller sequences for slow links.
     public let colors: Int
-    /// Sequences over this many bytes are re-encoded with fewer colours, then smaller (tmux's and
-    /// kitty's 1 MiB input limits).
+    /// The longest sequence to emit, in bytes (tmux's and kitty's 1 MiB input limits). The colour count and
+    /// size are chosen for it before encoding (`Sixel+Budget.swift`).
     public let maxBytes: Int
 
     public init(colors: Int = 256, maxBytes: Int = 1 << 20) {
@@ -18,24 +18,36 @@ public struct Sixel: GraphicsProtocol {
     }
 
     /// Scales to fit `box` (height rounded down to a multiple of 6) and encodes one DCS string,
-    /// `ESC P q … ESC \`, with `SIXEL_ENCODEPOLICY_SIZE`.
-    /// - Throws: `GraphicsError` when the box is too small or libsixel fails.
+    /// `ESC P q … ESC \`, with `SIXEL_ENCODEPOLICY_SIZE`, in one pass: an estimate of the sequence's size picks
+    /// the palette (at most 64 colours for noise-like pictures, where more cannot be seen but cost 4× the time)
+    /// and, when the picture would exceed ``maxBytes``, a smaller size. Only when the encoded sequence still
+    /// exceeds the cap is it made again, smaller by the measured excess.
+    /// - Throws: `GraphicsError` when the box is too small, libsixel fails, or no size fits in ``maxBytes``.
     public func encode(_ image: RGBAImage, fitting box: PixelSize, cell: PixelSize) throws(GraphicsError) -> EncodedImage {
         var target = fittedSize(width: image.width, height: image.height, in: box)
         guard target.width > 0, target.height > 0 else { throw GraphicsError("the preview area is too small") }
-        var palette = colors
+        var rgb = try Self.scaledRGB(image, to: target)
+        let plan = Self.plan(Self.estimate(rgb, target), target: target, colors: colors, maxBytes: maxBytes)
+        var limit = plan.box
         while true {
-            let rgb = try Self.scaledRGB(image, to: target)
-            let bytes = try Self.encodeRGB(rgb, target, colors: palette)
+            if limit != target {                // refit only a smaller box: fitting the target again may shave a pixel
+                let planned = fittedSize(width: image.width, height: image.height, in: limit)
+                guard planned.width > 0, planned.height > 0 else { throw GraphicsError("the image cannot fit in \(maxBytes) bytes") }
+                if planned != target { target = planned; rgb = try Self.scaledRGB(image, to: target) }
+                limit = target
+            }
+            let bytes = try Self.encodeRGB(rgb, target, colors: plan.colors)
             if bytes.count <= maxBytes {
                 let cells = CellSize(columns: (target.width + cell.width - 1) / max(1, cell.width),
                                      rows: (target.height + cell.height - 1) / max(1, cell.height))
                 return EncodedImage(payload: .bytes(bytes), pixels: target, cells: cells)
             }
-            if palette > 16 { palette /= 2; continue }
-            let smaller = PixelSize(width: target.width * 3 / 4, height: target.height * 3 / 4)
-            target = fittedSize(width: image.width, height: image.height, in: smaller)
-            guard target.width > 0, target.height > 0 else { throw GraphicsError("the image cannot fit in \(maxBytes) bytes") }
+            let shrink = (Double(maxBytes) / Double(bytes.count)).squareRoot() * 0.95
+            // At least one pixel and one band smaller, so every retry makes progress.
+            let smaller = PixelSize(width: min(target.width - 1, Int(Double(target.width) * shrink)),
+                                    height: min(target.height - 6, Int(Double(target.height) * shrink)))
+            guard smaller.width > 0, smaller.height >= 6 else { throw GraphicsError("the image cannot fit in \(maxBytes) bytes") }
+            limit = smaller
         }
     }
 
@@ -43,7 +55,7 @@ public struct Sixel: GraphicsProtocol {
     /// separably straight from RGBA: the weight of a source pixel is f(dx)·f(dy), so one horizontal and one
     /// vertical pass give the same bytes as `sixel_helper_scale_image(…, SIXEL_RES_BILINEAR)` (img2sixel's
     /// default) at a fraction of its 2-D cost.
-    private static func scaledRGB(_ image: RGBAImage, to size: PixelSize) throws(GraphicsError) -> [UInt8] {
+    static func scaledRGB(_ image: RGBAImage, to size: PixelSize) throws(GraphicsError) -> [UInt8] {
         let w = image.width, h = image.height, tw = size.width, th = size.height
         let across = tentTaps(source: w, target: tw), down = tentTaps(source: h, target: th)
         var mid = [Double](repeating: 0, count: tw * h * 3)

@@ -38,8 +38,29 @@ public struct TerminalCapabilities: Equatable, Sendable {
     public var metaSendsEscape: Bool?
     /// `$MLTERM` is set (mlterm exports its version): Alt sets the 8th bit unless configured otherwise.
     public var mlterm = false
+    /// `$COLORTERM` (`truecolor`, `24bit`, …), `nil` when unset or empty.
+    public var colorTerm: String?
+    /// terminfo's `colors` for `$TERM` (0 when unknown) and its `RGB`/`Tc` direct-colour flag.
+    public var terminfoColors = 0
+    public var terminfoDirectColor = false
+    /// Inside tmux: the attached client's features (`tmux display -p '#{client_termfeatures}'`) include `RGB`,
+    /// so tmux passes 24-bit SGR on instead of reducing it to 256 colours.
+    public var tmuxRGB = false
 
     public init() {}
+
+    /// The terminal shows 24-bit SGR colour (`38;2;r;g;b`). Inside tmux only when tmux was configured for it
+    /// (``tmuxRGB``: `terminal-features …:RGB` or `terminal-overrides …:Tc`), whatever `$COLORTERM` says;
+    /// elsewhere when `$COLORTERM` is `truecolor` or `24bit`, or terminfo has `RGB`/`Tc`.
+    public var directColor: Bool {
+        if inMultiplexer { return tmuxRGB }
+        return colorTerm == "truecolor" || colorTerm == "24bit" || terminfoDirectColor
+    }
+
+    /// Whether a `#{client_termfeatures}` list (`bpaste,ccolour,clipboard,RGB,title`) has `RGB`.
+    public static func tmuxFeaturesHaveRGB(_ features: String) -> Bool {
+        features.split(whereSeparator: { $0 == "," || $0.isWhitespace }).contains("RGB")
+    }
 
     /// Capabilities with only the environment facts filled in (`TMUX`, `TERM`, `TERM_PROGRAM`, `KITTY_WINDOW_ID`).
     /// Pure: pass `ProcessInfo.processInfo.environment`, or a dictionary in tests.
@@ -51,6 +72,7 @@ public struct TerminalCapabilities: Equatable, Sendable {
         kittyWindow = value("KITTY_WINDOW_ID") != nil
         multiplexerTerm = value("STY") != nil || term.map { $0.hasPrefix("screen") || $0.hasPrefix("tmux") } == true
         mlterm = value("MLTERM") != nil
+        colorTerm = value("COLORTERM")?.lowercased()
     }
 
     /// True when DA1 lists attribute 4 (parsed as integers, so `42` does not count).
@@ -280,6 +302,8 @@ public enum TerminalProbe {
     /// `ProcessInfo.processInfo.environment` and are filled even without a terminal.
     public static func run(timeout: Duration, typed: inout [UInt8]) -> TerminalCapabilities {
         var caps = TerminalCapabilities(environment: ProcessInfo.processInfo.environment)
+        (caps.terminfoColors, caps.terminfoDirectColor) = Screen.terminfoColors()
+        if caps.inTmux { caps.tmuxRGB = tmuxClientHasRGB() }
         let fd = open("/dev/tty", O_RDWR | O_NOCTTY)
         guard fd >= 0 else { return caps }
         defer { close(fd) }
@@ -327,5 +351,22 @@ public enum TerminalProbe {
             buf += chunk[0..<n]
             ReplyParser.consume(&buf, into: &caps, typed: &typed)
         }
+    }
+
+    /// Asks the tmux server this process runs in for its client's terminal features; false when tmux cannot
+    /// be run or no client is attached.
+    static func tmuxClientHasRGB() -> Bool {
+        let tmux = Process()
+        tmux.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        tmux.arguments = ["tmux", "display-message", "-p", "#{client_termfeatures}"]
+        let out = Pipe()
+        tmux.standardOutput = out
+        tmux.standardError = FileHandle.nullDevice
+        tmux.standardInput = FileHandle.nullDevice
+        do { try tmux.run() } catch { return false }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        tmux.waitUntilExit()
+        guard tmux.terminationStatus == 0 else { return false }
+        return TerminalCapabilities.tmuxFeaturesHaveRGB(String(decoding: data, as: UTF8.self))
     }
 }

@@ -57,16 +57,30 @@ enum Fixtures {
         return image
     }
 
-    /// Writes the three benchmark images into `dir`: a `large`² PNG, a `small`² PNG and a WebP of the
-    /// large image (lossy, quality 80).
+    /// A `side × side` image of uniform random noise (every channel of every pixel independent): the worst
+    /// case for a sixel encoder (issue 16: 16.6 s at 1024²).
+    static func noise(side: Int) -> RGBAImage {
+        var rng = SplitMix64(seed: 0x5EED ^ UInt64(side))
+        var px = [UInt8](repeating: 255, count: side * side * 4)
+        for i in 0..<(side * side) {
+            let r = rng.next()
+            px[i * 4] = UInt8(r & 0xFF); px[i * 4 + 1] = UInt8(r >> 8 & 0xFF); px[i * 4 + 2] = UInt8(r >> 16 & 0xFF)
+        }
+        return RGBAImage(width: side, height: side, pixels: px)
+    }
+
+    /// Writes the four benchmark images into `dir`: a `large`² PNG, a `small`² PNG, a WebP of the
+    /// large image (lossy, quality 80) and a `large`² PNG of random noise.
     static func make(in dir: String, large: Int, small: Int) throws -> [BenchImage] {
         let big = photoLike(side: large)
         let little = photoLike(side: small)
+        let random = noise(side: large)
         let bigColors = distinctColors(big), littleColors = distinctColors(little)
-        let bigPNG: [UInt8], littlePNG: [UInt8]
+        let bigPNG: [UInt8], littlePNG: [UInt8], noisePNG: [UInt8]
         do {
             bigPNG = try ImageCodec.encodePNG(big)
             littlePNG = try ImageCodec.encodePNG(little)
+            noisePNG = try ImageCodec.encodePNG(random)
         } catch {
             throw BenchError("PNG encode failed: \(error.message)")
         }
@@ -76,6 +90,7 @@ enum Fixtures {
             ("photo \(large)² PNG", "photo-\(large).png", bigPNG, large, bigColors),
             ("photo \(small)² PNG", "photo-\(small).png", littlePNG, small, littleColors),
             ("photo \(large)² WebP", "photo-\(large).webp", bigWebP, large, bigColors),
+            ("noise \(large)² PNG", "noise-\(large).png", noisePNG, large, distinctColors(random)),
         ] {
             let path = dir + "/" + name
             guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {

@@ -35,6 +35,10 @@ enum GoalSummary {
             rows.append(GoalRow(section: "Preview pipeline", figure: "\(i.image.label): time ÷ img2sixel, bytes ÷ img2sixel",
                                 value: time.map { String(format: "%.2f× / %.2f×", $0, bytes ?? .nan) } ?? "n/a (no img2sixel)",
                                 goal: "≤ 1.0× each", met: time.map { t in t <= 1 && (bytes ?? .infinity) <= 1 }))
+            if let seconds = i.easel.times.median {
+                rows.append(GoalRow(section: "Preview pipeline", figure: "\(i.image.label): file → sixel, Easel",
+                                    value: String(format: "%.0f ms", seconds * 1000), goal: "≤ 1 s", met: seconds <= 1))
+            }
         }
         if let c = r.cache {
             rows.append(GoalRow(section: "Preview pipeline", figure: "cache hit (`ImagePresenter.status(for:)`)",

@@ -38,6 +38,9 @@ struct Figures {
 struct ImageResult {
     let image: BenchImage
     var fitted = PixelBox(width: 0, height: 0)
+    /// The size the whole box allows (what img2sixel is asked for); larger than `fitted` when Easel had to
+    /// make the picture smaller for the 1 MiB cap.
+    var boxFitted = PixelBox(width: 0, height: 0)
     var easel = Figures()
     var img2sixel = Figures()
     var chafa = Figures()
@@ -134,6 +137,8 @@ final class PreviewBench {
         var failures: [String] = []
         let first = try easelOnce(r.image.path)
         r.fitted = PixelBox(width: first.encoded.pixels.width, height: first.encoded.pixels.height)
+        let whole = fittedSize(width: r.image.width, height: r.image.height, in: config.box)
+        r.boxFitted = PixelBox(width: whole.width, height: whole.height)
         r.easel.bytes = first.encoded.bytes.count
         r.easel.pixels = sixelRasterSize(first.encoded.bytes)
         guard r.easel.pixels == r.fitted else {
@@ -175,8 +180,8 @@ final class PreviewBench {
         if tool == .img2sixel {
             r.img2sixel.bytes = bytes.count
             r.img2sixel.pixels = size
-            guard size == r.fitted else {
-                throw BenchError("img2sixel made \(size?.description ?? "no sixel"), expected \(r.fitted)")
+            guard size == r.boxFitted else {
+                throw BenchError("img2sixel made \(size?.description ?? "no sixel"), expected \(r.boxFitted)")
             }
         } else {
             guard size != nil else { throw BenchError("chafa wrote no sixel image") }
@@ -214,7 +219,7 @@ final class PreviewBench {
         switch step {
         case .img2sixel:
             guard let tool = img2sixel, r.img2sixel.unavailable == nil else { return nil }
-            return ([tool, "-w", "\(r.fitted.width)", "-h", "\(r.fitted.height)", "-E", "size", r.image.path], -1)
+            return ([tool, "-w", "\(r.boxFitted.width)", "-h", "\(r.boxFitted.height)", "-E", "size", r.image.path], -1)
         case .chafa:
             guard let tool = chafa, r.chafa.unavailable == nil else { return nil }
             return ([tool, "-f", "sixels", "-s", "\(config.columns)x\(config.rows)", r.image.path], pty?.slave ?? -1)

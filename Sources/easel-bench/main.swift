@@ -20,14 +20,14 @@ struct Options {
     var only: Set<Section>?
 
     enum Section: String, CaseIterable {
-        case preview, history, keystroke, idle, startup, jobs
+        case preview, blocks, history, keystroke, idle, startup, jobs
     }
 
     static let usage = """
         usage: easel-bench [--runs N] [--smoke] [--only SECTIONS] [--write FILE]
           --runs N      timed runs per figure (default 7; 1 with --smoke)
           --smoke       tiny inputs and 1 run: seconds per section, to check the harness works
-          --only LIST   comma-separated sections: preview, history, keystroke, idle, startup, jobs
+          --only LIST   comma-separated sections: preview, blocks, history, keystroke, idle, startup, jobs
           --write FILE  also write the results into FILE (BENCHMARKS.md), keeping its other sections
         """
 
@@ -120,6 +120,14 @@ if wanted(.preview) {
         goals += GoalSummary.preview(results)
         machine.loadAfter = MachineInfo.loadAverage()
         return (PreviewReport.title, PreviewReport(results: results, machine: machine).markdown)
+    }
+}
+if wanted(.blocks) {
+    await section("blocks") {
+        let images = try Fixtures.make(in: dir, large: config.largeSide, small: config.smallSide)
+        stderrLine("easel-bench: character-cell fallback, \(config.runs) run(s)")
+        let bench = BlocksBench(config: config, dir: dir)
+        return (BlocksBench.title, bench.markdown(try bench.run(images: images)))
     }
 }
 // The journal with 100,000 jobs (2,000 with --smoke) is shared by the history and keystroke sections.

@@ -675,13 +675,7 @@ extension Easel {
             let encoded: EncodedImage
             do { encoded = try selected.graphics.encode(image, fitting: box, cell: cell) }
             catch { throw CLIError("\(file): \(error.message)") }
-            switch encoded.payload {
-            case .bytes(let b):
-                TerminalIO.writeAll(STDOUT_FILENO, selected.passthrough ? ImagePresenter.passthrough(b) : b)
-                TerminalIO.writeAll(STDOUT_FILENO, Array("\n".utf8))
-            case .cells(let cells):
-                TerminalIO.writeAll(STDOUT_FILENO, Blocks.ansi(cells, columns: encoded.cells.columns))
-            }
+            TerminalIO.writeAll(STDOUT_FILENO, ImagePresenter.inline(encoded, passthrough: selected.passthrough))
         }
     }
 }

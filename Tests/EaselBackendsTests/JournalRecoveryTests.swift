@@ -183,6 +183,35 @@ extension JournalRecoveryTests {
     }
 }
 
+extension JournalRecoveryTests {
+    @Test func aBatchInterruptedAfterItsFirstImageFinishesEveryImageAfterARestart() throws {
+        let dir = tempDir()
+        let old = try Journal(directory: dir)
+        let refs = (1...3).map { ImageRef(url: "http://gpu/img\($0).png") }
+        let first = SavedImage(path: "/g/one.png", width: 64, height: 64)
+        var job = Job(id: JobID(old.firstJobID), request: .init(prompt: "three of them", seed: 5), state: .downloading,
+                      remoteID: RemoteJobID("r"), createdAt: .now, createdWallTime: 1_000, backend: "gpu")
+        job.imageRefs = refs
+        job.savedImages = [first]
+        job.imageRef = refs[1]
+        try old.write([JobRecord(job, backend: "gpu", session: old.session, now: .now, wallNow: 1_001)])
+        try kill(old, in: dir)
+
+        let restore = try JournalRestore.load(from: try Journal(directory: dir), backends: ["gpu"], ephemeral: [], now: .now, wallNow: 2_000)
+        let back = try #require(restore.jobs.first)
+        #expect(back.imageRefs == refs && back.savedImages == [first])
+        var state = AppState(backendName: "gpu", now: .now)
+        #expect(reduce(&state, .restored(restore.jobs)) == [.download(back.id, refs[1])])
+        _ = reduce(&state, .downloaded(back.id, ImageData([1])))
+        let second = SavedImage(path: "/g/two.png", width: 64, height: 64)
+        #expect(reduce(&state, .saved(back.id, second)) == [.download(back.id, refs[2])])
+        _ = reduce(&state, .downloaded(back.id, ImageData([2])))
+        _ = reduce(&state, .saved(back.id, SavedImage(path: "/g/three.png", width: 64, height: 64)))
+        #expect(state.job(back.id)?.state == .complete(first))
+        #expect(state.job(back.id)?.savedImages.map(\.path) == ["/g/one.png", "/g/two.png", "/g/three.png"])
+    }
+}
+
 extension Job {
     /// The message of a failed job, nil otherwise.
     var failureMessage: String? {

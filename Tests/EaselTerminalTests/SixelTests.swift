@@ -47,32 +47,6 @@ struct SixelTests {
     }
 }
 
-@Suite("Unicode block pictures")
-struct BlocksTests {
-    @Test func aKnown4x4ImageBecomesTwoRowsOfUpperHalfBlocks() throws {
-        let rows: [[UInt8]] = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 255]]
-        var px: [UInt8] = []
-        for row in rows { for _ in 0..<4 { px += row + [255] } }
-        let encoded = try Blocks().encode(RGBAImage(width: 4, height: 4, pixels: px),
-                                          fitting: PixelSize(width: 40, height: 40), cell: PixelSize(width: 10, height: 20))
-        #expect(encoded.cells == CellSize(columns: 4, rows: 2))
-        guard case .cells(let cells) = encoded.payload else { Issue.record("not cells"); return }
-        #expect(cells.count == 8 && cells.allSatisfy { $0.text == "▀" })
-        #expect(cells[0].paint == Paint(fg: .rgb(255, 0, 0), bg: .rgb(0, 255, 0)))
-        #expect(cells[7].paint == Paint(fg: .rgb(0, 0, 255), bg: .rgb(255, 255, 255)))
-        let ansi = String(decoding: Blocks.ansi(cells, columns: 4), as: UTF8.self)
-        #expect(ansi.hasPrefix("\u{1B}[38;2;255;0;0;48;2;0;255;0m▀"))
-        #expect(ansi.split(separator: "\n").count == 2)
-    }
-
-    @Test func blocksKeepTheAspectOnScreenWithTallCells() throws {
-        let wide = RGBAImage(width: 200, height: 100, pixels: [UInt8](repeating: 128, count: 200 * 100 * 4))
-        let encoded = try Blocks().encode(wide, fitting: PixelSize(width: 400, height: 400), cell: PixelSize(width: 10, height: 20))
-        // 400×200 screen pixels: 40 columns × 10 rows of 10×20 cells.
-        #expect(encoded.cells == CellSize(columns: 40, rows: 10))
-    }
-}
-
 @Suite("Choosing a protocol")
 struct GraphicsChoiceTests {
     func caps(da1: [Int], tmux: Bool = false) -> TerminalCapabilities {

@@ -35,7 +35,7 @@ struct A1111ProgressInTmuxTests {
                 if seen.last != n { seen.append(n) }
             }
             // The web UI's current_image replaces the placeholder: blocks under a "live preview" caption.
-            sawLivePreview = sawLivePreview || (screen.contains("live preview") && screen.contains("▀"))
+            sawLivePreview = sawLivePreview || (screen.contains("live preview") && Harness.showsBlockPicture(screen))
             if screen.contains("Saved ") { break }
             await Harness.pause(0.15)
         }

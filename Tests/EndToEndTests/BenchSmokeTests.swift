@@ -51,7 +51,7 @@ struct BenchSmokeTests {
         let r = try await Self.smokeRun()
         #expect(r.status == 0, "\(r.out)")
         let rows = r.out.split(separator: "\n").filter { $0.hasPrefix("| ") && $0.contains(" PNG | img2sixel |") }
-        #expect(rows.count == 2, "expected an img2sixel row per PNG:\n\(r.out)")
+        #expect(rows.count == 3, "expected an img2sixel row per PNG (two photos, the noise):\n\(r.out)")
         // A real figure, not n/a: img2sixel reads PNG (only WebP is n/a).
         #expect(rows.allSatisfy { !$0.contains("| n/a |") }, "\(rows)")
         #expect(r.out.contains(" WebP | img2sixel |"), "\(r.out)")

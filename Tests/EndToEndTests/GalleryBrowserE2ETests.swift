@@ -40,7 +40,7 @@ struct GalleryBrowserE2ETests {
         #expect(await Harness.waitUntil(.seconds(10)) { tmux.capture().contains("1 of 50") }, "\(tmux.capture())")
         // 120×36: 5 tiles across, 3 down; thumbnails drawn as blocks (tmux 3.3a has no sixel).
         #expect(await Harness.waitUntil(.seconds(30)) {
-            tmux.capture().split(separator: "\n").filter { $0.contains("▀▀▀▀") }.count >= 15
+            tmux.capture().split(separator: "\n").filter { Harness.showsBlockPicture(String($0)) }.count >= 15
         }, "\(tmux.capture())")
         let screen = tmux.capture()
         #expect(screen.contains("img-00.png") && screen.contains("img-14.png") && !screen.contains("img-15.png"), "\(screen)")

@@ -19,6 +19,24 @@ enum Harness {
         return root + "/.build/debug/easel"
     }
 
+    /// The symbols `Blocks` draws pictures with: ▀ ▄ ▌ ▐ and the quadrants U+2596–U+259F (not the placeholder's █,
+    /// nor ▏, the prompt's cursor).
+    static func isBlockSymbol(_ s: Unicode.Scalar) -> Bool {
+        [0x2580, 0x2584, 0x258C, 0x2590].contains(s.value) || (0x2596...0x259F).contains(s.value)
+    }
+
+    /// Whether a captured screen shows a character-cell picture: some line has `run` block symbols in a row.
+    static func showsBlockPicture(_ screen: String, run: Int = 4) -> Bool {
+        screen.split(separator: "\n").contains { line in
+            var count = 0
+            for s in line.unicodeScalars {
+                count = isBlockSymbol(s) ? count + 1 : 0
+                if count >= run { return true }
+            }
+            return false
+        }
+    }
+
     static func which(_ tool: String) -> Bool {
         (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
             .contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)") }

@@ -101,13 +101,13 @@ struct SignalsInTmuxTests {
         tmux.literal("a red sun over the sea at dusk")
         tmux.keys("Enter")
         // tmux 3.3a has no sixel: the picture is drawn in Unicode blocks inside the preview pane.
-        #expect(await Harness.waitUntil(.seconds(30)) { tmux.capture().contains("▀▀▀▀") }, "\(tmux.capture())")
+        #expect(await Harness.waitUntil(.seconds(30)) { Harness.showsBlockPicture(tmux.capture()) }, "\(tmux.capture())")
 
         tmux.keys("C-z")
         #expect(await Harness.waitUntil(.seconds(5)) { tmux.capture().contains("Stopped") }, "\(tmux.capture())")
         let shell = tmux.capture()
         #expect(tmux.alternateOn == "0", "still on the alternate screen after C-z")
-        #expect(!shell.contains("┌ Prompt") && !shell.contains("▀▀▀▀"), "\(shell)")
+        #expect(!shell.contains("┌ Prompt") && !Harness.showsBlockPicture(shell), "\(shell)")
         tmux.literal("stty -a | tr ' ' '\\n' | grep -xE -- '-?(isig|icanon|echo)' | tr '\\n' ' '; echo")
         tmux.keys("Enter")
         #expect(await Harness.waitUntil(.seconds(5)) { tmux.capture().contains("isig icanon echo") }, "modes: \(tmux.capture())")
@@ -116,7 +116,7 @@ struct SignalsInTmuxTests {
         tmux.keys("Enter")
         #expect(await Harness.waitUntil(.seconds(10)) {
             let s = tmux.capture()
-            return s.contains("┌ Prompt") && s.contains("▀▀▀▀") && s.contains("a red sun over the sea at dusk")
+            return s.contains("┌ Prompt") && Harness.showsBlockPicture(s) && s.contains("a red sun over the sea at dusk")
         }, "after fg: \(tmux.capture())")
         #expect(tmux.alternateOn == "1")
         #expect(layoutProblems(tmux.capture(), CellSize(columns: 120, rows: 36)).isEmpty, "\(tmux.capture())")
@@ -186,7 +186,7 @@ struct SignalsInTmuxTests {
         #expect(await Harness.waitUntil(.seconds(20)) { tmux.capture().contains("Prompt") })
         tmux.literal("a lighthouse on a cliff at dusk")
         tmux.keys("Enter")
-        #expect(await Harness.waitUntil(.seconds(30)) { tmux.capture().contains("▀▀▀▀") }, "\(tmux.capture())")
+        #expect(await Harness.waitUntil(.seconds(30)) { Harness.showsBlockPicture(tmux.capture()) }, "\(tmux.capture())")
 
         // 49 sizes from 60×15 to 150×45 (both layouts, and too small), one shell loop, then 100×30.
         let storm = """
@@ -207,7 +207,7 @@ struct SignalsInTmuxTests {
         // The picture is back, and only inside the preview pane.
         let preview = Layout(size: final).preview.inset(by: 1)
         var blocks = 0
-        for (y, line) in lines.enumerated() { for (x, c) in line.enumerated() where c == "▀" || c == "▄" {
+        for (y, line) in lines.enumerated() { for (x, c) in line.enumerated() where c.unicodeScalars.allSatisfy(Harness.isBlockSymbol) {
             blocks += 1
             #expect(x >= preview.x && x < preview.maxX && y >= preview.y && y < preview.maxY, "a picture cell at \(x),\(y): \(screen)")
         } }
