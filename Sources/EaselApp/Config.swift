@@ -278,6 +278,9 @@ public struct Config: Equatable, Sendable {
             case "concurrency":
                 guard let n = table[k]?.int, (1...32).contains(n) else { throw error(k, "expected an integer in 1...32") }
                 o.concurrency = n
+            case "queue_ahead":
+                guard let n = table[k]?.int, (0...8).contains(n) else { throw error(k, "expected an integer in 0...8") }
+                o.queueAhead = n
             case "api_key_env":
                 guard let s = try string(k), s.range(of: "^[A-Za-z_][A-Za-z0-9_]*$", options: .regularExpression) != nil else {
                     throw error(k, "expected an environment variable name")
@@ -382,7 +385,8 @@ public struct Config: Equatable, Sendable {
 
     # Backends: one table each; `easel backends` lists them and checks their health, --backend NAME
     # picks one, F3 in the studio switches. Keys: kind, url, model, workflow, sampler, cfg_scale,
-    # poll_interval, deadline, request_timeout, concurrency, api_key_env | api_key_cmd | api_key, api_auth.
+    # poll_interval, deadline, request_timeout, concurrency, queue_ahead (jobs sent ahead into ComfyUI's own
+    # queue, default 2), api_key_env | api_key_cmd | api_key, api_auth.
     # [backends.gpu]
     # kind = "comfyui"                      # comfyui, a1111 (Forge too), sdcpp, openai, replicate, fal, jobapi
     # url = "http://127.0.0.1:8188"         # through an SSH tunnel: ssh -N -L 8188:127.0.0.1:8188 gpu-box

@@ -164,12 +164,14 @@ public final class EffectRunner: Sendable {
             started.withLock { $0[id] = (.now, nil, nil) }
             do {
                 let (remote, status) = try await backend.submit(request)
+                if let note = backend.takeNotice(for: remote) { send(.warning("Job \(id): " + Sanitize.line(note))) }
                 return .submitted(id, remote, status: status)
             } catch { return .failed(id, error, during: .submit) }
         case .poll(let id, let remote, let after):
             // Pushed when the backend streams this job's status; polled otherwise, or once the stream failed.
             if let pushed = await streams.next(id, remote, on: backend, wait: after) {
                 if case .running = pushed { await showLivePreview(id, remote, from: backend) }
+                noticeAtCompletion(id, remote, pushed, from: backend)
                 return .statusPolled(id, pushed)
             }
             if let why = streams.takeFailure(id), streamNotices.withLock({ $0.insert(backend.displayName).inserted }) {
@@ -182,6 +184,7 @@ public final class EffectRunner: Sendable {
                 return .failed(id, error, during: await backend.isFinal(error, for: remote) ? .submit : .poll)
             }
             if case .running = status { await showLivePreview(id, remote, from: backend) }
+            noticeAtCompletion(id, remote, status, from: backend)
             return .statusPolled(id, status)
         case .download(let id, let ref):
             streams.close(id)
@@ -240,6 +243,7 @@ public final class EffectRunner: Sendable {
             metadata.sampler = options?.sampler
             metadata.cfgScale = options?.cfgScale
             metadata.index = index
+            if let remote { metadata.ran = await backend.ranParameters(of: remote) }   // as the service ran it
             // The size actually made: a service may answer another size than asked (OpenAI `auto`).
             (metadata.request.width, metadata.request.height) = (image.width, image.height)
             // Kept for the job's further images; the table is small and cleared when it grows past 256 jobs.
@@ -262,6 +266,15 @@ public final class EffectRunner: Sendable {
                 catch { return .failed(id, .storage("\(why); the image could not be kept either: \(error.message)"), during: .save) }
                 return .failed(id, .storage("\(why) (the image is kept in \(pending.path(for: id)))"), during: .save)
             }
+        }
+    }
+
+    /// What the service said about a finished job besides its images (outputs Easel cannot show), as a warning.
+    private func noticeAtCompletion(_ id: JobID, _ remote: RemoteJobID, _ status: RemoteStatus, from backend: any GenerationBackend) {
+        switch status {
+        case .completed, .completedBatch:
+            if let note = backend.takeNotice(for: remote) { send(.warning("Job \(id): " + Sanitize.line(note))) }
+        case .queued, .running, .failed: break
         }
     }
 

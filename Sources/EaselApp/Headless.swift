@@ -105,6 +105,9 @@ public enum Headless {
                     line += " — rate limit, next slot in \(Int((ready - state.now).components.seconds) + 1)s"
                 }
                 if case .running(let p?) = job.state { line += " \(Int(p * 100))%" }
+                if case .running = job.state, let s = job.step {
+                    line += " " + (s.node.map { Sanitize.line(String($0.prefix(32))) + " " } ?? "") + "\(s.step)/\(s.total)"
+                }
                 if case .queued(let pos?) = job.state { line += " #\(pos)" }
                 if line != lines[job.id] {
                     lines[job.id] = line
@@ -135,6 +138,7 @@ public enum Headless {
             case .action(let action):
                 execute(reduce(&state, .tick(.now, wallTime: Date().timeIntervalSince1970)))
                 execute(reduce(&state, action))
+                if case .warning(let text) = action { progress("warning: " + Sanitize.line(text)) }   // a part of the graph dropped, …
             case .signal(let signal):
                 guard stopping == nil else { continue }
                 let unfinished = Set(state.jobs.filter { $0.state.isActive }.map(\.id))

@@ -34,6 +34,10 @@ public enum BackendKind: String, CaseIterable, Sendable {
     }
 
     /// The base URL used when the config gives none.
+    /// Jobs sent ahead by default into the service's own queue: 2 for ComfyUI (it runs its queue without
+    /// waiting for Easel's next submit), 0 for the others.
+    public var defaultQueueAhead: Int { self == .comfyui ? 2 : 0 }
+
     public var defaultURL: String? {
         switch self {
         case .demo: nil
@@ -179,6 +183,8 @@ public struct BackendOptions: Equatable, Sendable {
     public var deadline: Double?
     /// Jobs in flight on this backend at once; nil = `queue.concurrency`.
     public var concurrency: Int?
+    /// Jobs sent ahead into the service's own queue (`queue_ahead`, 0...8); nil = `kind.defaultQueueAhead`.
+    public var queueAhead: Int?
     /// Seconds a single HTTP request may take (synchronous services hold one open while generating).
     public var requestTimeout: Double?
     /// Where the API key comes from, for services that need one.
@@ -213,12 +219,16 @@ public struct BackendHealth: Equatable, Sendable {
     public var models: [String]
     /// Samplers the service lists, if it lists them.
     public var samplers: [String]
+    /// What will keep jobs from running although the service answers: "the server has no checkpoints", "the
+    /// configured checkpoint x is not on the server", "the configured sampler y is not on the server".
+    public var warnings: [String]
 
-    public init(ok: Bool, detail: String, models: [String] = [], samplers: [String] = []) {
+    public init(ok: Bool, detail: String, models: [String] = [], samplers: [String] = [], warnings: [String] = []) {
         self.ok = ok
         self.detail = detail
         self.models = models
         self.samplers = samplers
+        self.warnings = warnings
     }
 }
 

@@ -63,6 +63,7 @@ actor CachedKey {
         let r = redact
         switch error {
         case .invalidPrompt(let reason): return .invalidPrompt(reason: r(reason))
+        case .graph(let why): return .graph(r(why))
         case .rateLimited, .notFound, .timedOut, .canceled: return error
         case .unauthorized(let why):
             let text = r(why)

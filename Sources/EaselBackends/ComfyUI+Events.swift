@@ -5,7 +5,8 @@ import Foundation
 /// reference/backends.md §1.5; https://docs.comfy.org/development/comfyui-server/comms_messages
 extension ComfyUIBackend {
     /// Follows `job` over the adapter's WebSocket (opened on first use, see `ComfyUISocket`): `.running(progress:)`
-    /// from `execution_start` (0) and each `progress` (`value / max`, 0…1); on `execution_success` (or `executing`
+    /// from `execution_start` (0) and each `progress` (`value / max`, 0…1, with `step: value/max` and the running
+    /// node's `class_type` from the graph that was sent); on `execution_success` (or `executing`
     /// with `node: null`) `/history` is read once for the outputs and `.completed` follows; `execution_error` gives
     /// `.failed("KSampler (node 3): message")`, `execution_interrupted` `.failed("interrupted on the server")`.
     /// After a (re)connect every followed prompt is checked once in `/history`.
@@ -30,8 +31,8 @@ extension ComfyUIBackend {
             case started
             /// `executing`: the node now running, or nil when the whole prompt is done (history written).
             case executing(node: String?)
-            /// `progress`: `value` of `max` steps of the running node.
-            case progress(value: Int, max: Int)
+            /// `progress`: `value` of `max` steps of the running node (its id; nil in older builds).
+            case progress(value: Int, max: Int, node: String? = nil)
             /// `execution_success`.
             case succeeded
             /// `execution_error` ("KSampler (node 3): message") or `execution_interrupted`.
@@ -55,7 +56,7 @@ extension ComfyUIBackend {
             return Event(kind: .executing(node: data["node"] as? String), promptID: prompt)
         case "progress":
             guard let value = (data["value"] as? NSNumber)?.intValue, let max = (data["max"] as? NSNumber)?.intValue else { return nil }
-            return Event(kind: .progress(value: value, max: max), promptID: prompt)
+            return Event(kind: .progress(value: value, max: max, node: data["node"] as? String), promptID: prompt)
         case "execution_success": return prompt.map { Event(kind: .succeeded, promptID: $0) }
         case "execution_error":
             let node = [data["node_type"] as? String, (data["node_id"] as? String).map { "(node \($0))" }].compactMap { $0 }

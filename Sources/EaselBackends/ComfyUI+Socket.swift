@@ -38,6 +38,9 @@ final class ComfyUISocket: Sendable {
         var handedAt: [String: ContinuousClock.Instant] = [:]
         /// The prompt the server is executing, for events and type-1 previews without a `prompt_id`.
         var current: String?
+        /// Each sent prompt's node ids → `class_type`, and the node it is executing (from `executing`).
+        var classes: [String: [String: String]] = [:]
+        var node: [String: String] = [:]
         var task: Task<Void, Never>?
         var tokens: UInt64 = 0
     }
@@ -79,6 +82,18 @@ final class ComfyUISocket: Sendable {
         }
         if open { Task { await reconcile([id]) } }   // it may have run while nobody followed it
         return stream
+    }
+
+    /// Remembers the class of each node of prompt `id`'s graph (`{"3": {"class_type": "KSampler", …}}`), so
+    /// step progress names the node running ("KSampler 12/30"). Kept for the 64 newest prompts.
+    func sent(_ id: String, graph: [UInt8]) {
+        guard let nodes = ComfyUIBackend.object(graph) else { return }
+        var classes: [String: String] = [:]
+        for (node, value) in nodes { if let c = (value as? [String: Any])?["class_type"] as? String { classes[node] = c } }
+        state.withLock { s in
+            if s.classes.count >= 64 { s.classes.removeAll(); s.node.removeAll() }
+            s.classes[id] = classes
+        }
     }
 
     /// Shortest time between two frames handed out for one prompt: a fast GPU sends a preview per step,
@@ -182,10 +197,16 @@ final class ComfyUISocket: Sendable {
         case .started:
             state.withLock { $0.current = event.promptID }
             if let id { deliver(id, .running(progress: 0), final: false) }
-        case .executing(node: .some):
-            if let p = event.promptID { state.withLock { $0.current = p } }
-        case .progress(let value, let max):
-            if let id, max > 0 { deliver(id, .running(progress: min(1, Double(value) / Double(max))), final: false) }
+        case .executing(node: .some(let node)):
+            state.withLock { s in
+                if let p = event.promptID { s.current = p }
+                if let id = event.promptID ?? s.current { s.node[id] = node }
+            }
+        case .progress(let value, let max, let node):
+            guard let id, max > 0 else { return }
+            let name = state.withLock { s in (node ?? s.node[id]).flatMap { s.classes[id]?[$0] } }
+            let step = StepProgress(step: Swift.max(0, Swift.min(value, max)), total: max, node: name)
+            deliver(id, .running(progress: step.fraction, step: step), final: false)
         case .failed(let message):
             if let id { deliver(id, .failed(message), final: true) }
         case .succeeded, .executing(node: nil):
@@ -209,7 +230,7 @@ final class ComfyUISocket: Sendable {
     private func deliver(_ id: String, _ status: RemoteStatus, final: Bool) {
         let c = state.withLock { s -> StatusEvents.Continuation? in
             guard let f = s.follows[id] else { return nil }
-            if final { s.follows[id] = nil; s.previews[id] = nil; s.handedAt[id] = nil }
+            if final { s.follows[id] = nil; s.previews[id] = nil; s.handedAt[id] = nil; s.classes[id] = nil; s.node[id] = nil }
             return f.continuation
         }
         c?.yield(status)

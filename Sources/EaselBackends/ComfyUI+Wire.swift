@@ -2,27 +2,39 @@ import EaselCore
 import EaselHTTP
 import Foundation
 
-/// ComfyUI's wire format: history entries, the queue, `/object_info` choices, and error bodies.
+/// ComfyUI's wire format: history entries, the queue, `/object_info` choices (error bodies: `ComfyUI+Errors.swift`).
 extension ComfyUIBackend {
 
     /// The `GET /history/{id}` entry mapped to a status, or nil while it is `{}` (queued, running or unknown).
     func history(_ job: RemoteJobID) async throws(JobError) -> RemoteStatus? {
-        try await Self.history(job, base: baseURL, http: http)
+        try await Self.history(job, base: baseURL, http: http, notices: notices)
     }
 
-    static func history(_ job: RemoteJobID, base: String, http: HTTPClient) async throws(JobError) -> RemoteStatus? {
+    static func history(_ job: RemoteJobID, base: String, http: HTTPClient, notices: ComfyUINotices? = nil) async throws(JobError) -> RemoteStatus? {
         let response: HTTPResponse
         do { response = try await http.send(HTTPRequest(.get, base + "/history/" + encode(job.rawValue), headers: [("Accept", "application/json")])) }
         catch { throw ErrorMapping.transport(error) }
         guard response.status == 200 else { throw ErrorMapping.status(response, message: reason(response.body)) }
         guard let all = object(response.body) else { throw .badResponse("malformed JSON from GET /history") }
         guard let entry = all[job.rawValue] as? [String: Any] else { return nil }
-        return try status(fromHistory: entry)
+        return try status(fromHistory: entry) { notices?.add(job.rawValue, $0) }
+    }
+
+    /// "video", "audio", "GIF", … for an output file Easel does not show.
+    static func kind(ofOutput name: String, key: String) -> String {
+        let ext = name.split(separator: ".").last.map { $0.lowercased() } ?? ""
+        if ["mp4", "webm", "mov", "mkv", "avi"].contains(ext) { return "video" }
+        if ["flac", "mp3", "wav", "ogg", "opus", "m4a"].contains(ext) || key == "audio" { return "audio" }
+        if ext == "gif" { return "GIF" }
+        return key == "gifs" ? "video" : key
     }
 
     /// One history entry: `{prompt, outputs: {node: {images: [{filename, subfolder, type}]}}, status: {status_str,
     /// completed, messages: [[event, data]]}}`.
-    static func status(fromHistory entry: [String: Any]) throws(JobError) -> RemoteStatus {
+    /// - Returns: `.completed` / `.completedBatch` with every saved still image (PNG, JPEG, WebP) of every output
+    ///   node, batch items in order, nodes by id (the `temp` previews only when nothing was saved); `.failed`.
+    /// - Parameter note: told about outputs Easel cannot show (video, audio, GIF), named; they never cost the images.
+    static func status(fromHistory entry: [String: Any], note: (String) -> Void = { _ in }) throws(JobError) -> RemoteStatus {
         let status = entry["status"] as? [String: Any]
         let events: [(String, [String: Any])] = (status?["messages"] as? [[Any]] ?? []).compactMap {
             guard $0.count == 2, let name = $0[0] as? String else { return nil }
@@ -38,22 +50,37 @@ extension ComfyUIBackend {
             if events.contains(where: { $0.0 == "execution_interrupted" }) { return .failed("interrupted on the server") }
             return .failed("ComfyUI reported an error without details")
         }
-        var found: [(node: String, key: String, type: String, ref: ImageRef)] = []   // `key`: "images", "gifs", …
+        // Every file of every output node: `images` (SaveImage, PreviewImage; SaveVideo/SaveWEBM put videos here
+        // too), `gifs` (VideoHelperSuite), `audio` (SaveAudio), `3d`, …
+        var found: [(node: String, index: Int, key: String, type: String, name: String, ref: ImageRef)] = []
         for (node, output) in entry["outputs"] as? [String: Any] ?? [:] {
             for (key, list) in output as? [String: Any] ?? [:] {
-                for case let item as [String: Any] in list as? [Any] ?? [] {
+                for case (let index, let item as [String: Any]) in (list as? [Any] ?? []).enumerated() {
                     guard let name = item["filename"] as? String, !name.isEmpty else { continue }
                     let sub = item["subfolder"] as? String ?? "", type = item["type"] as? String ?? "output"
                     let url = "/view?filename=\(encode(name))&subfolder=\(encode(sub))&type=\(encode(type))"
-                    found.append((node, key, type, ImageRef(url: url)))
+                    found.append((node, index, key, type, name, ImageRef(url: url)))
                 }
             }
         }
-        // Saved images before previews, `images` before other media, then by node id.
-        func rank(_ f: (node: String, key: String, type: String, ref: ImageRef)) -> (Int, Int, Int, String) {
-            (f.type == "output" ? 0 : 1, f.key == "images" ? 0 : 1, f.node.count, f.node)
+        found.sort { ($0.node.count, $0.node, $0.key, $0.index) < ($1.node.count, $1.node, $1.key, $1.index) }
+        let stills = [".png", ".jpg", ".jpeg", ".webp"]
+        let images = found.filter { f in f.key == "images" && stills.contains { f.name.lowercased().hasSuffix($0) } }
+        let others = found.filter { f in !images.contains { $0.ref == f.ref } }
+        if !others.isEmpty {
+            let what = others.prefix(8).map { "\($0.name) (\(Self.kind(ofOutput: $0.name, key: $0.key)))" }.joined(separator: ", ")
+            note("the workflow also made \(what)\(others.count > 8 ? " and \(others.count - 8) more" : ""), which Easel cannot show; "
+                 + "they are in ComfyUI's \(others[0].type) folder")
         }
-        if let first = found.min(by: { rank($0) < rank($1) }) { return .completed(first.ref) }
+        // Saved images (every batch item of every SaveImage, by node id); previews only when nothing was saved.
+        let saved = images.filter { $0.type == "output" }
+        let chosen = saved.isEmpty ? images : saved
+        if chosen.count == 1 { return .completed(chosen[0].ref) }
+        if !chosen.isEmpty { return .completedBatch(chosen.map(\.ref)) }
+        if let first = others.first {
+            throw .inferenceFailed("the workflow made no image, only \(first.name) (\(Self.kind(ofOutput: first.name, key: first.key)))"
+                + "\(others.count > 1 ? " and \(others.count - 1) more" : ""), which Easel cannot show")
+        }
         if events.contains(where: { $0.0 == "execution_cached" && !(($0.1["nodes"] as? [Any]) ?? []).isEmpty }) {
             throw .inferenceFailed("ComfyUI served the workflow from its cache and returned no images; "
                 + "vary an input (use {{seed}} in the workflow) or start ComfyUI with --cache-none")
@@ -100,57 +127,6 @@ extension ComfyUIBackend {
 
     func send(_ request: HTTPRequest) async throws(JobError) -> HTTPResponse {
         do { return try await http.send(request) } catch { throw ErrorMapping.transport(error) }
-    }
-
-    // MARK: - Error mapping
-
-    /// A non-200 reply to `POST /prompt` (or `/system_stats`) as a `JobError`.
-    static func submitError(_ response: HTTPResponse) -> JobError {
-        let text = reason(response.body)
-        switch response.status {
-        case 400: return .invalidPrompt(reason: text ?? "ComfyUI refused the workflow (HTTP 400)")
-        case 403: return .unauthorized(text ?? "HTTP 403: ComfyUI's origin check refused the request, or a proxy in front of it wants credentials")
-        default: return ErrorMapping.status(response, message: text)
-        }
-    }
-
-    /// The server's reason in an error body: per-node `node_errors` ("KSampler (node 3): steps: Value 0 smaller
-    /// than min of 1"), else `error` as an object (`message: details`) or a string (old builds), else plain text
-    /// (aiohttp's "500 Internal Server Error\n\nServer got itself in trouble"). At most 400 characters.
-    static func reason(_ body: [UInt8]) -> String? {
-        guard let o = object(body) else {
-            var lines = String(decoding: body.prefix(2_000), as: UTF8.self).split(whereSeparator: \.isNewline)
-                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            if lines.count > 1, let code = lines[0].split(separator: " ").first, Int(code) != nil { lines.removeFirst() }
-            return lines.isEmpty ? nil : String(lines.joined(separator: " ").prefix(400))
-        }
-        var found: [String] = []
-        let nodes = (o["node_errors"] as? [String: Any] ?? [:]).sorted { ($0.key.count, $0.key) < ($1.key.count, $1.key) }
-        for (id, value) in nodes {
-            guard let node = value as? [String: Any] else { continue }
-            let name = "\(node["class_type"] as? String ?? "node") (node \(id))"
-            for case let e as [String: Any] in node["errors"] as? [Any] ?? [] {
-                let info = e["extra_info"] as? [String: Any]
-                if e["type"] as? String == "value_not_in_list", let input = info?["input_name"] as? String {
-                    found.append("\(name): \(input) '\(info?["received_value"].map { "\($0)" } ?? "?")' not in list")
-                } else if let d = e["details"] as? String, !d.isEmpty, d != info?["input_name"] as? String {
-                    found.append("\(name): \(d)")
-                } else {
-                    // `value_smaller_than_min` and friends put only the input's name in `details`.
-                    let input = (info?["input_name"] as? String).map { "\($0): " } ?? ""
-                    found.append("\(name): \(input)\(e["message"] as? String ?? "invalid")")
-                }
-            }
-        }
-        if found.isEmpty {
-            if let e = o["error"] as? String, !e.isEmpty { found.append(e) }
-            if let e = o["error"] as? [String: Any] {
-                let message = e["message"] as? String ?? e["type"] as? String ?? "error"
-                let details = e["details"] as? String ?? ""
-                found.append(details.isEmpty || details == message ? message : "\(message): \(details)")
-            }
-        }
-        return found.isEmpty ? nil : String(found.joined(separator: "; ").prefix(400))
     }
 
     static func object(_ body: [UInt8]) -> [String: Any]? {

@@ -108,6 +108,34 @@ struct WorkflowMap: Equatable, Sendable {
     }
 }
 
+extension ComfyUIBackend {
+    /// What `graph` (API format, as sent) runs: the sampler's inputs as `WorkflowMap` finds them and the model
+    /// loader's file; fields the graph lacks (a graph without a sampler, a linked widget) are nil.
+    static func ranParameters(inGraph graph: [UInt8]) -> RanParameters {
+        guard let nodes = object(graph) else { return RanParameters() }
+        func value(_ slot: WorkflowMap.Slot?) -> Any? {
+            slot.flatMap { ((nodes[$0.node] as? [String: Any])?["inputs"] as? [String: Any])?[$0.input] }
+        }
+        var ran = RanParameters()
+        if let map = try? WorkflowMap.find(in: nodes) {
+            ran.seed = (value(map.seed) as? NSNumber)?.uint64Value
+            ran.steps = (value(map.steps) as? NSNumber)?.intValue
+            ran.cfgScale = (value(map.cfgScale) as? NSNumber)?.doubleValue
+            ran.sampler = value(map.sampler) as? String
+            ran.model = value(map.model) as? String
+            if let s = map.sampler { ran.scheduler = ((nodes[s.node] as? [String: Any])?["inputs"] as? [String: Any])?["scheduler"] as? String }
+        }
+        if ran.model == nil {     // a loader the sampler's links do not reach (or no sampler at all)
+            let loaders = nodes.filter { ["CheckpointLoaderSimple", "CheckpointLoader", "UNETLoader"].contains(($0.value as? [String: Any])?["class_type"] as? String ?? "") }
+            ran.model = loaders.sorted { ($0.key.count, $0.key) < ($1.key.count, $1.key) }.lazy.compactMap { entry -> String? in
+                let inputs = (entry.value as? [String: Any])?["inputs"] as? [String: Any]
+                return inputs?["ckpt_name"] as? String ?? inputs?["unet_name"] as? String
+            }.first
+        }
+        return ran
+    }
+}
+
 /// Why a workflow without placeholders could not be mapped: one sentence naming what is missing.
 struct WorkflowMapError: Error, Equatable {
     let reason: String

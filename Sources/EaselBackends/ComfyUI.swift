@@ -28,6 +28,8 @@ public struct ComfyUIBackend: GenerationBackend {
     let configured: (model: String?, sampler: String?, cfgScale: Double?)
     /// For a workflow without placeholders ("Export (API)" as it is): where each parameter goes.
     let map: WorkflowMap?
+    /// Warnings per prompt, handed out by `takeNotice(for:)`.
+    let notices: ComfyUINotices
 
     /// The checkpoint the built-in graph (and `{{model}}`) uses when the config names none.
     public static let defaultModel = "v1-5-pruned-emaonly.safetensors"
@@ -54,9 +56,10 @@ public struct ComfyUIBackend: GenerationBackend {
         model = options.model ?? Self.defaultModel
         sampler = options.sampler ?? Self.defaultSampler
         cfgScale = options.cfgScale ?? Self.defaultCFGScale
-        let (historyBase, historyHTTP) = (base, http)
+        let (historyBase, historyHTTP, notes) = (base, http, ComfyUINotices())
+        notices = notes
         socket = ComfyUISocket(url: ComfyUISocket.address(base: base, clientID: clientID)) { job throws(JobError) in
-            try await Self.history(job, base: historyBase, http: historyHTTP)
+            try await Self.history(job, base: historyBase, http: historyHTTP, notices: notes)
         }
         configured = (options.model, options.sampler, options.cfgScale)
         guard let path = options.workflow else {
@@ -87,9 +90,10 @@ public struct ComfyUIBackend: GenerationBackend {
 
     /// `POST /prompt` with the filled graph and this adapter's `client_id`.
     /// - Returns: ComfyUI's `prompt_id`, and `.queued(position: nil)` (the first poll places it).
-    /// - Throws: `.invalidPrompt` (400) naming node and reason, e.g. "CheckpointLoaderSimple (node 4): ckpt_name
-    ///   'x.safetensors' not in list", or the prompt-level error ("Prompt has no outputs"), whether `error` is an
-    ///   object or (old builds) a string; `.unauthorized` (403, the origin check); `.server` (5xx); `.network`;
+    /// - Throws: `.graph` (400) with the prompt-level message and each node's class, id, message and details,
+    ///   e.g. "Prompt outputs failed validation; CheckpointLoaderSimple (node 4): Value not in list: ckpt_name:
+    ///   'x' not in ['a'] — the server has no checkpoint 'x'; it has: a", whether `error` is an object or (old
+    ///   builds) a string (`graphReason`); `.unauthorized` (403, the origin check); `.server` (5xx); `.network`;
     ///   `.badResponse` (no `prompt_id`).
     ///
     /// The `prompt_id` is chosen here (a UUID, as newer ComfyUI builds accept): when the reply is lost (a
@@ -99,16 +103,22 @@ public struct ComfyUIBackend: GenerationBackend {
         let graph = try workflowJSON(for: request)
         let promptID = UUID().uuidString.lowercased()
         let body = Array("{\"client_id\":\"\(clientID)\",\"prompt_id\":\"\(promptID)\",\"prompt\":".utf8) + graph + Array("}".utf8)
+        socket.sent(promptID, graph: graph)
+        let ran = Self.ranParameters(inGraph: graph)
         let response: HTTPResponse
         do { response = try await send(.postJSON(baseURL + "/prompt", body)) } catch {
             guard case .network = error, let found = await lookUp(RemoteJobID(promptID)) else { throw error }
+            notices.sent(promptID, ran)
             return (RemoteJobID(promptID), found)
         }
         guard response.status == 200 else { throw Self.submitError(response) }
         guard let reply = Self.object(response.body), let id = reply["prompt_id"] as? String, !id.isEmpty else {
             throw .badResponse("no prompt_id in the reply to POST /prompt")
         }
-        return (RemoteJobID(id), .queued(position: nil))   // old builds ignore ours and answer their own
+        if id != promptID { socket.sent(id, graph: graph) }   // old builds ignore ours and answer their own
+        if let dropped = Self.droppedPart(reply) { notices.add(id, dropped) }   // a 200 that left outputs out
+        notices.sent(id, ran)
+        return (RemoteJobID(id), .queued(position: nil))
     }
 
     /// Where the server has `job`, if anywhere: its history entry, else its place in the queue; nil when it
@@ -136,6 +146,22 @@ public struct ComfyUIBackend: GenerationBackend {
         throw .notFound
     }
 
+    /// The part of the graph the server dropped at submit (a `200` with `node_errors`), and outputs Easel cannot
+    /// show (video, audio) once the job finished; each once.
+    public func takeNotice(for job: RemoteJobID) -> String? { notices.take(job.rawValue) }
+
+    /// The sampler's seed, steps, CFG, sampler and scheduler and the loader's checkpoint, read from the graph that
+    /// was sent (kept from the submit; after a restart from `/history`'s copy of it, `prompt[2]`). nil when
+    /// neither is at hand.
+    public func ranParameters(of job: RemoteJobID) async -> RanParameters? {
+        if let kept = notices.ran(job.rawValue) { return kept }
+        guard let all = try? await get("/history/" + Self.encode(job.rawValue)) as? [String: Any],
+              let prompt = (all[job.rawValue] as? [String: Any])?["prompt"] as? [Any], prompt.count > 2,
+              let graph = prompt[2] as? [String: Any],
+              let bytes = try? JSONSerialization.data(withJSONObject: graph) else { return nil }
+        return Self.ranParameters(inGraph: [UInt8](bytes))
+    }
+
     /// Fetches `GET /view?filename=&subfolder=&type=` and checks the magic bytes.
     public func download(_ image: ImageRef) async throws(JobError) -> ImageData {
         try await ImageFetch.fetch(image, relativeTo: baseURL, http: http)
@@ -157,8 +183,10 @@ public struct ComfyUIBackend: GenerationBackend {
     }
 
     /// `GET /system_stats` (version, device, free VRAM), then the checkpoints (`/object_info/CheckpointLoaderSimple`,
-    /// else `/models/checkpoints`) and samplers (`/object_info/KSampler`). Warns when the configured checkpoint
-    /// is not on the server.
+    /// else `/models/checkpoints`) and samplers (`/object_info/KSampler`). Warns when the server has no checkpoint
+    /// (only graphs without a checkpoint loader can run), or lacks the checkpoint or sampler the graph will use
+    /// (the config's, else the built-in default for `{{model}}` / `{{sampler}}`; an exported workflow's own
+    /// values are not checked).
     public func health() async -> BackendHealth {
         let r: HTTPResponse
         do { r = try await http.send(HTTPRequest(.get, baseURL + "/system_stats", headers: [("Accept", "application/json")])) }
@@ -183,11 +211,21 @@ public struct ComfyUIBackend: GenerationBackend {
         if models.isEmpty, let listed = try? await get("/models/checkpoints") as? [String] { models = listed }
         let samplers = await choices("/object_info/KSampler", node: "KSampler", input: "sampler_name")
         parts.append("\(models.count) checkpoint\(models.count == 1 ? "" : "s")")
-        if !models.isEmpty, !models.contains(model), workflowPath == nil || template.containsToken(Placeholder.model.token) {
-            parts.append("checkpoint \(Sanitize.line(model)) is not on the server")
+        var warnings: [String] = []
+        let usesModel = workflowPath == nil || template.containsToken(Placeholder.model.token) || (configured.model != nil && map?.model != nil)
+        let usesSampler = workflowPath == nil || template.containsToken(Placeholder.sampler.token) || (configured.sampler != nil && map?.sampler != nil)
+        if models.isEmpty {
+            warnings.append("the server has no checkpoints (ComfyUI's models/checkpoints is empty): only workflows without a checkpoint loader can run")
+        } else if usesModel, !models.contains(model) {
+            warnings.append("checkpoint \(Sanitize.line(model)) is not on the server; it has: \(models.prefix(8).map { Sanitize.line($0) }.joined(separator: ", "))"
+                            + (models.count > 8 ? ", …" : "") + " (set model in the config)")
+        }
+        if usesSampler, !samplers.isEmpty, !samplers.contains(sampler) {
+            warnings.append("sampler \(Sanitize.line(sampler)) is not on the server; it has: \(samplers.prefix(8).map { Sanitize.line($0) }.joined(separator: ", "))"
+                            + (samplers.count > 8 ? ", …" : ""))
         }
         return BackendHealth(ok: true, detail: parts.joined(separator: ", "),
-                             models: models.map { Sanitize.line($0) }, samplers: samplers.map { Sanitize.line($0) })
+                             models: models.map { Sanitize.line($0) }, samplers: samplers.map { Sanitize.line($0) }, warnings: warnings)
     }
 
 }

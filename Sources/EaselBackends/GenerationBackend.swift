@@ -44,6 +44,15 @@ public protocol GenerationBackend: Sendable {
     /// but `200 text/event-stream`), breaks before a final status, or stalls (no byte, heartbeats
     /// included, within the adapter's bound): the caller then polls the same job, never submits again.
     func statusEvents(of job: RemoteJobID) -> StatusEvents?
+
+    /// Something the service said about `job` that is not a failure but should be shown (ComfyUI: the part
+    /// of the workflow a `200` from `POST /prompt` dropped; outputs Easel cannot show, such as video or
+    /// audio), handed out once; nil when there is nothing. Asked after the submit and after completion.
+    func takeNotice(for job: RemoteJobID) -> String?
+
+    /// What the service ran for `job`, read from what it was sent, for the saved metadata; nil when the
+    /// service cannot tell (then the request and the config are written).
+    func ranParameters(of job: RemoteJobID) async -> RanParameters?
 }
 
 /// Statuses pushed by a service, in order; errors are `JobError`s (see `GenerationBackend.statusEvents(of:)`).
@@ -55,6 +64,8 @@ extension GenerationBackend {
     public func livePreview(of job: RemoteJobID) async -> ImageData? { nil }
     public func isFinal(_ error: JobError, for job: RemoteJobID) async -> Bool { false }
     public func statusEvents(of job: RemoteJobID) -> StatusEvents? { nil }
+    public func takeNotice(for job: RemoteJobID) -> String? { nil }
+    public func ranParameters(of job: RemoteJobID) async -> RanParameters? { nil }
 }
 
 /// Maps transport failures and HTTP statuses to `JobError`s, in one place.

@@ -21,6 +21,9 @@ public enum Action: Equatable, Sendable {
     case restored([Job])
     /// Something the loop wants the user to see (a theme switched).
     case notice(String)
+    /// Something the service said that is not a failure but needs attention (part of the workflow dropped,
+    /// an output Easel cannot show): shown as a warning.
+    case warning(String)
     /// An effect for the job failed; `during` says which, since recovery depends on it.
     case failed(JobID, JobError, during: Stage)
     /// The gallery browser: a scan, parameters read back, a deletion, the grid's size.

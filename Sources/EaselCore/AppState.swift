@@ -122,10 +122,13 @@ public struct BackendChoice: Equatable, Sendable {
     public let sizes: [OutputSize]?
     /// The model name shown when a size is changed to one of `sizes` ("gpt-image-1").
     public let model: String?
-    public init(name: String, summary: String, model: String? = nil, sizes: [OutputSize]? = nil) {
+    /// Jobs sent ahead into the service's own queue (`AppState.queueAhead`).
+    public let queueAhead: Int
+    public init(name: String, summary: String, model: String? = nil, queueAhead: Int = 0, sizes: [OutputSize]? = nil) {
         self.name = name
         self.summary = summary
         self.model = model
+        self.queueAhead = queueAhead
         self.sizes = sizes
     }
 }
@@ -142,6 +145,12 @@ public struct AppState: Equatable, Sendable {
     public var pollPolicy: PollPolicy
     /// Jobs in flight on the backend at once (submitting through saving); default 1.
     public var concurrency = 1
+    /// Further jobs sent ahead to a service that keeps its own queue (ComfyUI), so it starts the next one
+    /// without waiting on Easel; they hold a slot like any job in flight. Jobs not sent yet stay in Easel's
+    /// queue, where they can be canceled and reordered. 0 for services without a queue of their own.
+    public var queueAhead = 0
+    /// `queueAhead` of the backend new jobs go to (its `BackendChoice`), else `queueAhead`.
+    public var currentQueueAhead: Int { backends.first { $0.name == backendKey }?.queueAhead ?? queueAhead }
     /// The client-side pacer for the backend's rate limit.
     public var pacer = RateLimitPacer()
     /// The active row under the cursor in the queue pane; `nil` follows the first.

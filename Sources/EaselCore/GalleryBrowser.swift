@@ -132,7 +132,7 @@ extension JobError {
     public var fileMessage: String {
         switch self {
         case .storage(let why), .badResponse(let why), .invalidPrompt(reason: let why): Sanitize.line(why)
-        case .rateLimited, .unauthorized, .notFound, .timedOut, .network, .server, .inferenceFailed, .canceled, .journal: message
+        case .graph, .rateLimited, .unauthorized, .notFound, .timedOut, .network, .server, .inferenceFailed, .canceled, .journal: message
         }
     }
 }

@@ -37,8 +37,9 @@ public struct GalleryTarget: Hashable, Sendable {
 public enum RemoteStatus: Equatable, Sendable {
     /// Waiting on the service; `position` counts from 1 when the service reports it.
     case queued(position: Int?)
-    /// Generating; `progress` is 0...1 when the service reports it.
-    case running(progress: Double?)
+    /// Generating; `progress` is 0...1 when the service reports it; `step`, the running node's step
+    /// count, when the service reports one (ComfyUI's `progress` event).
+    case running(progress: Double?, step: StepProgress? = nil)
     /// Done; the image is ready to download.
     case completed(ImageRef)
     /// Done with several images for the one request (OpenAI `n`, a list of output URLs, batch outputs):
@@ -47,6 +48,24 @@ public enum RemoteStatus: Equatable, Sendable {
     case completedBatch([ImageRef])
     /// The service reports failure; the message is the service's own text (unsanitized).
     case failed(String)
+}
+
+/// Where a running job is, in the service's own steps: `step` of `total` of the node now running, e.g.
+/// ComfyUI's `progress` event `{value: 12, max: 30, node: "3"}` with node 3's `class_type` "KSampler".
+public struct StepProgress: Equatable, Sendable {
+    /// Steps done, 0...`total`.
+    public var step: Int
+    /// The node's step count (> 0).
+    public var total: Int
+    /// The running node's class (`KSampler`, `VAEDecode`), when known; the service's text, unsanitized.
+    public var node: String?
+    public init(step: Int, total: Int, node: String? = nil) {
+        self.step = step
+        self.total = total
+        self.node = node
+    }
+    /// `step / total`, 0...1.
+    public var fraction: Double { total > 0 ? min(1, max(0, Double(step) / Double(total))) : 0 }
 }
 
 /// The encoded bytes of a downloaded image, exactly as the service sent them.
@@ -174,6 +193,8 @@ public struct Job: Equatable, Sendable, Identifiable {
     public var savedImages: [SavedImage] = []
     /// Cancel was asked for while the submit was in flight: cancel on the service once it answers.
     public var cancelRequested = false
+    /// The running node's step count, as the service last reported it (nil when it reports only a fraction).
+    public var step: StepProgress?
     /// The latest in-progress preview the service sent while running (a file path), shown in place of the placeholder.
     public var livePreview: String?
     /// Starred in the history pane (`*`).

@@ -2,6 +2,10 @@
 public enum JobError: Error, Equatable, Hashable, Sendable {
     /// 400/422, validation or content policy; the reason is the server's text, sanitized.
     case invalidPrompt(reason: String)
+    /// The service refused the workflow graph it was sent (ComfyUI's 400 with `node_errors`, a missing node
+    /// type, no outputs): the node, its class, the server's message and details, and what the server has
+    /// instead when a value is not in its list. The server's text, sanitized.
+    case graph(String)
     /// 429; `retryAfter` is the server's `Retry-After`, when it sent one.
     case rateLimited(retryAfter: Duration?)
     /// 401/403, or a missing key.
@@ -30,7 +34,7 @@ public enum JobError: Error, Equatable, Hashable, Sendable {
     public var isRetryable: Bool {
         switch self {
         case .rateLimited, .timedOut, .network, .server: true
-        case .invalidPrompt, .unauthorized, .notFound, .inferenceFailed, .badResponse, .storage, .canceled, .journal: false
+        case .invalidPrompt, .graph, .unauthorized, .notFound, .inferenceFailed, .badResponse, .storage, .canceled, .journal: false
         }
     }
 
@@ -38,6 +42,7 @@ public enum JobError: Error, Equatable, Hashable, Sendable {
     public var kind: String {
         switch self {
         case .invalidPrompt: "invalid_prompt"
+        case .graph: "graph"
         case .rateLimited: "rate_limited"
         case .unauthorized: "unauthorized"
         case .notFound: "not_found"
@@ -56,6 +61,7 @@ public enum JobError: Error, Equatable, Hashable, Sendable {
     public var recovery: String {
         switch self {
         case .invalidPrompt: "Edit the prompt or its parameters and press Enter again."
+        case .graph: "Choose what the server has (model, sampler) or fix the workflow file, then press Enter again."
         case .rateLimited: "Easel waits and sends it again by itself; the pacer keeps later jobs under the limit."
         case .unauthorized: "Check the API key for this backend."
         case .notFound: "The server forgot the job (restarted?): t sends it again."
@@ -74,6 +80,7 @@ public enum JobError: Error, Equatable, Hashable, Sendable {
     public var message: String {
         switch self {
         case .invalidPrompt(let reason): "invalid prompt: \(Sanitize.line(reason))"
+        case .graph(let why): "graph error: \(Sanitize.line(why))"
         case .rateLimited(let after):
             if let after { "rate limited: retry in \(Int(after.components.seconds.clamped(to: 0...86_400)))s" }
             else { "rate limited: retry later" }
@@ -114,6 +121,7 @@ extension JobError {
         }
         switch kind {
         case "invalid_prompt": self = .invalidPrompt(reason: payload("invalid prompt: "))
+        case "graph": self = .graph(payload("graph error: "))
         case "rate_limited":
             self = .rateLimited(retryAfter: seconds(after: "rate limited: retry in ", before: "s").map { .seconds($0) })
         case "unauthorized": self = .unauthorized(payload("unauthorized: "))

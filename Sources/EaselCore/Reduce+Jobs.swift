@@ -54,7 +54,7 @@ func reduceJob(_ state: inout AppState, _ action: Action) -> [Effect] {
         guard let job = state.job(id), job.state.isActive else { return [] }
         return failure(&state, job, error, stage)
 
-    case .key, .paste, .tick, .notice, .clicked, .scrolled, .restored, .gallery:
+    case .key, .paste, .tick, .notice, .warning, .clicked, .scrolled, .restored, .gallery:
         return []
     }
 }
@@ -118,9 +118,11 @@ private func applyStatus(_ state: inout AppState, _ id: JobID, _ remote: RemoteJ
             if case .queued(let position) = status {
                 $0.state = .queued(position: position)
                 $0.runningSince = nil
+                $0.step = nil
             }
-            if case .running(let progress) = status {
+            if case .running(let progress, let step) = status {
                 $0.state = .running(progress: progress)
+                $0.step = step
                 if $0.runningSince == nil { $0.runningSince = now }
             }
         }
@@ -158,7 +160,8 @@ func pinHistoryCursor(_ state: inout AppState) {
     state.historySelection = state.finishedJobs.first?.id
 }
 
-/// Starts pending jobs in order while a concurrency slot is free and the pacer allows; jobs waiting
+/// Starts pending jobs in order while a slot is free (`concurrency` plus `queueAhead` sent ahead to a service
+/// with its own queue) and the pacer allows; jobs waiting
 /// out a 429 go again once their time has come. Returns the submits, and a timer when the pacer or a
 /// wait will free something later.
 func startReady(_ state: inout AppState) -> [Effect] {
@@ -176,7 +179,7 @@ func startReady(_ state: inout AppState) -> [Effect] {
         default: due = false
         }
         guard due else { continue }
-        guard busy < state.concurrency else { break }
+        guard busy < state.concurrency + max(0, state.currentQueueAhead) else { break }
         if let wait = state.pacer.wait(now: state.now) {
             nextWake = min(nextWake ?? wait, wait)
             state.pacerReadyAt = state.now + wait

@@ -50,6 +50,9 @@ public func reduce(_ state: inout AppState, _ action: Action, keymap: Keymap = .
     case .notice(let text):
         state.hint = .info(text)
         return []
+    case .warning(let text):
+        state.hint = .warning(text)
+        return []
     case .submitted, .statusPolled, .downloaded, .saved, .failed, .livePreview:
         return reduceJob(&state, action)
     case .gallery(let event):

@@ -46,6 +46,9 @@ public struct Gallery: Sendable {
         public var version: String?
         /// The image's number within its job, from 1 (`{index}`).
         public var index = 1
+        /// What the service ran, when it can tell (`GenerationBackend.ranParameters(of:)`): then steps, seed,
+        /// sampler, schedule type, CFG scale and model come from here, and those it lacks are left out.
+        public var ran: RanParameters?
 
         public init(request: GenerationRequest, backend: String, model: String = "", jobID: String,
                     remoteID: String? = nil, elapsedSeconds: Double? = nil, date: Date = Date()) {
@@ -109,14 +112,16 @@ public struct Gallery: Sendable {
     }
 
     static func infotext(_ m: Metadata) -> Infotext {
-        var fields = [Infotext.Field("Steps", String(m.request.steps))]
-        if let s = m.sampler, !s.isEmpty { fields.append(.init("Sampler", s)) }
-        if let s = m.scheduleType, !s.isEmpty { fields.append(.init("Schedule type", s)) }
-        if let c = m.cfgScale { fields.append(.init("CFG scale", Infotext.number(c))) }
-        fields.append(.init("Seed", String(m.request.seed)))
+        let r = m.asRun
+        var fields: [Infotext.Field] = []
+        if let n = r.steps { fields.append(.init("Steps", String(n))) }
+        if let s = r.sampler, !s.isEmpty { fields.append(.init("Sampler", s)) }
+        if let s = r.scheduler, !s.isEmpty { fields.append(.init("Schedule type", s)) }
+        if let c = r.cfgScale { fields.append(.init("CFG scale", Infotext.number(c))) }
+        if let s = r.seed { fields.append(.init("Seed", String(s))) }
         fields.append(.init("Size", "\(m.request.width)x\(m.request.height)"))
         if let h = m.modelHash, !h.isEmpty { fields.append(.init("Model hash", h)) }
-        if !m.model.isEmpty { fields.append(.init("Model", m.model)) }
+        if let model = r.model, !model.isEmpty { fields.append(.init("Model", model)) }
         if let v = m.version, !v.isEmpty { fields.append(.init("Version", v)) }
         return Infotext(prompt: m.request.prompt, negativePrompt: m.request.negativePrompt, fields: fields)
     }
@@ -124,17 +129,20 @@ public struct Gallery: Sendable {
     /// The `easel` chunk and sidecar: `{"software":"easel","request":{prompt, negative_prompt, seed, width,
     /// height, steps},"backend","model","job_id","remote_id","created","timings":{…},"sampler","cfg_scale"}`.
     public static func json(_ m: Metadata) -> String {
+        let r = m.asRun
         var request: [String: Any] = [
-            "prompt": m.request.prompt, "negative_prompt": m.request.negativePrompt, "seed": Int(m.request.seed),
-            "width": m.request.width, "height": m.request.height, "steps": m.request.steps,
+            "prompt": m.request.prompt, "negative_prompt": m.request.negativePrompt, "width": m.request.width, "height": m.request.height,
         ]
-        if let s = m.sampler { request["sampler"] = s }
-        if let c = m.cfgScale { request["cfg_scale"] = c }
+        if let s = r.seed { request["seed"] = s }
+        if let n = r.steps { request["steps"] = n }
+        if let s = r.sampler { request["sampler"] = s }
+        if let s = r.scheduler, m.ran != nil { request["scheduler"] = s }
+        if let c = r.cfgScale { request["cfg_scale"] = c }
         var object: [String: Any] = [
             "software": "easel", "request": request, "backend": m.backend, "job_id": m.jobID, "index": m.index,
             "created": ISO8601DateFormatter().string(from: m.date),
         ]
-        if !m.model.isEmpty { object["model"] = m.model }
+        if let model = r.model, !model.isEmpty { object["model"] = model }
         if let r = m.remoteID { object["remote_id"] = r }
         var timings = m.timings.mapValues { ($0 * 1000).rounded() / 1000 }
         if let e = m.elapsedSeconds { timings["total_s"] = (e * 1000).rounded() / 1000 }
@@ -229,5 +237,13 @@ public struct Gallery: Sendable {
         }
         close(fd)
         return tmp
+    }
+}
+
+extension Gallery.Metadata {
+    /// The fields written as run: `ran` when the service told, else the request and the config.
+    var asRun: RanParameters {
+        ran ?? RanParameters(seed: UInt64(request.seed), steps: request.steps, sampler: sampler, scheduler: scheduleType,
+                             cfgScale: cfgScale, model: model.isEmpty ? nil : model)
     }
 }

@@ -38,7 +38,10 @@ struct PreviewView {
             buffer.put("\(job.request.width)×\(job.request.height)  seed \(job.request.seed)", in: caption, role: .muted)
             return nil
         case .failed(let error):
-            centre(["✗ " + error.message, "", error.recovery], in: picture, role: .error, into: &buffer)
+            // Wrapped, not cut: a graph error names node, class, message and what the server has instead.
+            let width = max(1, picture.width - 2)
+            centre(StatusBar.wrap("✗ " + error.message, width: width) + [""] + StatusBar.wrap(error.recovery, width: width),
+                   in: picture, role: .error, into: &buffer)
             buffer.put(Wording.oneLine(job.request.prompt), in: caption, role: .muted)
             return nil
         case .canceled:

@@ -37,7 +37,10 @@ public func render(_ state: AppState, size: CellSize, keymap: Keymap = .default,
     let taken = min(wrapped, max(0, layout.preview.height - 3))
     let previewArea = Rect(x: layout.preview.x, y: layout.preview.y, width: layout.preview.width, height: layout.preview.height - taken)
     let overflowArea = Rect(x: layout.preview.x, y: previewArea.maxY, width: layout.preview.width, height: taken)
-    let preview = PreviewView(cell: cell, status: previewStatus, keymap: keymap).render(state, in: previewArea, into: &buffer)
+    // Covered by the gallery or the help, the pane starts no encode (a live preview changes a few times a second).
+    let covered = state.gallery != nil || state.showHelp
+    let preview = PreviewView(cell: cell, status: covered ? { _ in .encoding } : previewStatus, keymap: keymap)
+        .render(state, in: previewArea, into: &buffer)
     var pictures = [preview, thumbnail].compactMap { $0 }
     if let browser = state.gallery {              // the gallery covers the panes; its tiles replace their pictures
         pictures = GalleryView(status: previewStatus, keymap: keymap).render(browser, in: galleryArea(size), into: &buffer)

@@ -52,7 +52,8 @@ enum Wording {
         return stateText(job, now: state.now)
     }
 
-    /// "processing 42% 12/30 ETA 4s", "queued #2", "rate limited — retry in 3s", "submitting", "downloading 2/4"
+    /// "processing 42% 12/30 ETA 4s" ("processing 40% KSampler 12/30 ETA 4s" when the service names the node and
+    /// its steps, `Job.step`), "queued #2", "rate limited — retry in 3s", "submitting", "downloading 2/4"
     /// (the image in hand, of the several the service made).
     static func stateText(_ job: Job, now: ContinuousClock.Instant) -> String {
         switch job.state {
@@ -62,7 +63,13 @@ enum Wording {
             let left = max(0, Int((until - now).components.seconds) + 1)
             return "rate limited — retry in \(left)s"
         case .running(let p?):
-            var text = "processing \(percent(p)) \(Int(p * Double(job.request.steps)))/\(job.request.steps)"
+            var text: String
+            if let step = job.step {
+                let node = step.node.map { Sanitize.line(String($0.prefix(32))) + " " } ?? ""
+                text = "processing \(percent(p)) \(node)\(step.step)/\(step.total)"
+            } else {
+                text = "processing \(percent(p)) \(Int(p * Double(job.request.steps)))/\(job.request.steps)"
+            }
             if p > 0.05, let since = job.runningSince {
                 let spent = now - since
                 let left = spent * ((1 - p) / p)
@@ -130,6 +137,7 @@ struct PromptEditorView {
         let p = state.parameters
         var params = "seed: \(p.seed.map(String.init) ?? "random")   \(p.width)×\(p.height)   steps: \(p.steps)"
         if p.count > 1 { params += "   count: \(p.count)" }
+        if let model = state.backends.first(where: { $0.name == state.backendKey })?.model { params += "   model: \(Wording.oneLine(model))" }
         if let i = state.historyBrowse { params += "   history \(i + 1)/\(state.promptHistory.count)" }
         if !p.negativePrompt.isEmpty { params = "neg: \(Wording.oneLine(p.negativePrompt))   " + params }
         buffer.put(params, x: inner.x, y: inner.maxY - 1, maxWidth: inner.width, role: .muted)

@@ -35,6 +35,9 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "Backend by name: a [backends.NAME] table of the config file, or demo (config: default_backend).")
     var backend: String?
 
+    @Option(help: "Model for the selected backend: a ComfyUI checkpoint, an A1111 checkpoint, a hosted model id (config: model; `easel backends` lists them).")
+    var model: String?
+
     @Option(help: "Gallery folder for finished images (config: gallery.dir; default: $XDG_PICTURES_DIR/easel or ~/Pictures/easel).")
     var gallery: String?
 
@@ -120,9 +123,11 @@ struct ClientOptions: ParsableArguments {
             return BackendSet(adapters: ["server": api], current: "server", choices: [BackendChoice(name: "server", summary: api.displayName)],
                               selected: BackendOptions(name: "server", kind: .jobapi, url: server), demo: nil, warnings: [])
         }
-        let selected: BackendOptions?
+        var selected: BackendOptions?
         do { selected = try config.backend(named: backend) } catch { throw CLIError(error.message) }
         let current = selected?.name ?? "demo"
+        var config = config   // --model replaces the selected backend's `model`
+        if let model, let i = config.backends.firstIndex(where: { $0.name == current }) { config.backends[i].model = model; selected?.model = model }
         var adapters: [String: any GenerationBackend] = [:]
         var choices: [BackendChoice] = []
         var warnings: [String] = []
@@ -131,6 +136,7 @@ struct ClientOptions: ParsableArguments {
             do {
                 adapters[options.name] = try BackendFactory.make(options, http: BackendFactory.httpClient(for: options))
                 choices.append(BackendChoice(name: options.name, summary: options.summary, model: options.model,
+                                             queueAhead: options.queueAhead ?? options.kind.defaultQueueAhead,
                                              sizes: options.kind == .openai ? ModelSizes.fixed(for: options.model) : nil))
             } catch {
                 if options.name == current { throw CLIError("backend \(options.name) (\(options.file)): \(error.message)") }
@@ -914,12 +920,14 @@ extension Easel {
                     if let m = o.model { obj["model"] = m }
                     if !h.models.isEmpty { obj["models"] = h.models.map { Sanitize.line($0) } }
                     if !h.samplers.isEmpty { obj["samplers"] = h.samplers.map { Sanitize.line($0) } }
+                    if !h.warnings.isEmpty { obj["warnings"] = h.warnings.map { Sanitize.line($0) } }
                     print(Generate.encode(obj))
                     continue
                 }
                 let mark = h.ok ? "✓" : "✗"
                 print("\(mark) \(o.name)\(o.name == defaultName ? " (default)" : "")  \(o.kind == .demo ? "embedded demo, procedural, offline" : "\(o.kind.rawValue) at \(o.url)")")
                 print("    \(Sanitize.line(h.detail))")
+                for w in h.warnings { print("    ⚠ \(Sanitize.line(w))") }
                 if o.kind != .demo { print("    auth: \(key)" + (o.model.map { ", model: \(Sanitize.line($0))" } ?? "")) }
                 if !h.models.isEmpty { print("    models: " + Self.list(h.models)) }
                 if !h.samplers.isEmpty { print("    samplers: " + Self.list(h.samplers)) }

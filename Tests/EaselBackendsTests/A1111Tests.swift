@@ -31,7 +31,7 @@ private func finish(_ backend: A1111Backend, _ id: RemoteJobID, every: Duration 
             seen.append(s)
             switch s {
             case .completed, .completedBatch, .failed: return (seen, nil)
-            case .running(let p): await onRunning(p)
+            case .running(let p, _): await onRunning(p)
             case .queued: break
             }
         } catch { return (seen, error) }

@@ -22,6 +22,8 @@ struct ContractFixture: Sendable, CustomTestStringConvertible {
     /// queued state and no cancel call; cancel aborts the open request. Skips the queued case and the
     /// "the service got a cancel call" check.
     var synchronous = false
+    /// The category of that refusal: `invalid_prompt`, or `graph` for a service that validates a workflow graph.
+    var refusalKind = "invalid_prompt"
 
     var testDescription: String { name }
 
@@ -32,8 +34,9 @@ struct ContractFixture: Sendable, CustomTestStringConvertible {
                         failureMessage: "NaNs"),
         ContractFixture(name: "comfyui", makeFake: { FakeComfyUI() },
                         makeBackend: { url, http in try ComfyUIBackend(options: BackendOptions(name: "comfy", kind: .comfyui, url: url), http: http) },
-                        invalidPromptReason: "CheckpointLoaderSimple (node 4): ckpt_name 'v1-5-pruned-emaonly.safetensors' not in list",
-                        serverErrorMessage: "Server got itself in trouble", failureMessage: "KSampler (node 3): the sampler produced NaNs"),
+                        invalidPromptReason: "CheckpointLoaderSimple (node 4): Value not in list: ckpt_name: 'v1-5-pruned-emaonly.safetensors' not in []",
+                        serverErrorMessage: "Server got itself in trouble", failureMessage: "KSampler (node 3): the sampler produced NaNs",
+                        refusalKind: "graph"),
         ContractFixture(name: "openai", makeFake: { FakeOpenAIImages() },
                         makeBackend: { url, http in
                             var o = BackendOptions(name: "openai-test", kind: .openai, url: url)
@@ -193,7 +196,12 @@ struct BackendContractTests {
     func invalidPromptIsCategorizedWithTheServiceReason(_ f: ContractFixture) async throws {
         try await withRig(f) { backend, _ in
             let (_, seen, error) = await drive(backend, request("bad \(Scenario.invalid.rawValue)"))
-            guard case .invalidPrompt(let reason) = error else { Issue.record("\(f.name): \(String(describing: error)) \(seen)"); return }
+            let reason: String
+            switch error {
+            case .invalidPrompt(let r)?, .graph(let r)?: reason = r
+            default: Issue.record("\(f.name): \(String(describing: error)) \(seen)"); return
+            }
+            #expect(error?.kind == f.refusalKind, "\(f.name)")
             #expect(reason.contains(f.invalidPromptReason), "\(f.name): \(reason)")
         }
     }

@@ -161,9 +161,12 @@ struct ComfyUITests {
 
     // MARK: - §9 failure cases over loopback
 
-    @Test func aMissingCheckpointIsAnInvalidPromptNamingNodeAndReason() async throws {
+    /// A graph error of its own category: the server's message and details in full, and what it has instead.
+    @Test func aMissingCheckpointIsAGraphErrorNamingNodeReasonAndTheServersCheckpoints() async throws {
         try await withComfy({ $0.model = "x.safetensors" }) { backend, _ in
-            await #expect(throws: JobError.invalidPrompt(reason: "CheckpointLoaderSimple (node 4): ckpt_name 'x.safetensors' not in list")) {
+            await #expect(throws: JobError.graph("Prompt outputs failed validation; CheckpointLoaderSimple (node 4): Value not in list: "
+                + "ckpt_name: 'x.safetensors' not in ['v1-5-pruned-emaonly.safetensors', 'sd_xl_base_1.0.safetensors'] — the server has "
+                + "no checkpoint 'x.safetensors'; it has: v1-5-pruned-emaonly.safetensors, sd_xl_base_1.0.safetensors")) {
                 _ = try await backend.submit(lighthouse)
             }
         }
@@ -179,19 +182,19 @@ struct ComfyUITests {
                 await fake.setLegacyErrors(legacy)
                 let reason = legacy ? "Cannot execute because node FancyUpscaler does not exist."
                     : "Cannot execute because node FancyUpscaler does not exist.: Node ID '#10'"
-                await #expect(throws: JobError.invalidPrompt(reason: reason)) { _ = try await backend.submit(lighthouse) }
+                await #expect(throws: JobError.graph(reason)) { _ = try await backend.submit(lighthouse) }
             }
             try await withComfy({ $0.workflow = noOutputs }) { backend, fake in
                 await fake.setLegacyErrors(legacy)
-                await #expect(throws: JobError.invalidPrompt(reason: "Prompt has no outputs")) { _ = try await backend.submit(lighthouse) }
+                await #expect(throws: JobError.graph("Prompt has no outputs")) { _ = try await backend.submit(lighthouse) }
             }
             // Old builds still list node errors; the node's reason wins over the string.
             try await withComfy { backend, fake in
                 await fake.setLegacyErrors(legacy)
                 await fake.setCheckpoints([])
                 let steps0 = GenerationRequest(prompt: "p", seed: 1, steps: 0)
-                await #expect(throws: JobError.invalidPrompt(reason:
-                    "KSampler (node 3): steps: Value 0 smaller than min of 1; CheckpointLoaderSimple (node 4): ckpt_name 'v1-5-pruned-emaonly.safetensors' not in list")) {
+                await #expect(throws: JobError.graph("Prompt outputs failed validation; KSampler (node 3): steps: Value 0 smaller than min of 1; "
+                    + "CheckpointLoaderSimple (node 4): Value not in list: ckpt_name: 'v1-5-pruned-emaonly.safetensors' not in [] — the server has no checkpoint at all (put one in ComfyUI's models/checkpoints)")) {
                     _ = try await backend.submit(steps0)
                 }
             }
@@ -346,7 +349,8 @@ struct ComfyUITests {
             guard states.count == 3, case .complete(let saved) = states[0] else { Issue.record("\(states)"); return }
             #expect(saved.width == 96 && saved.height == 64 && FileManager.default.fileExists(atPath: saved.path))
             #expect(states[1] == .failed(.inferenceFailed("KSampler (node 3): the sampler produced NaNs")))
-            #expect(states[2] == .failed(.invalidPrompt(reason: "CheckpointLoaderSimple (node 4): ckpt_name 'v1-5-pruned-emaonly.safetensors' not in list")))
+            #expect(states[2] == .failed(.graph("Prompt outputs failed validation; CheckpointLoaderSimple (node 4): Value not in list: "
+                + "ckpt_name: 'v1-5-pruned-emaonly.safetensors' not in [] — the server has no checkpoint at all (put one in ComfyUI's models/checkpoints)")))
         }
     }
 
@@ -359,11 +363,25 @@ struct ComfyUITests {
             #expect(h.detail == "ComfyUI v0.3.60, cpu, 46.6 GiB VRAM free, 2 checkpoints")
             #expect(h.models == ["v1-5-pruned-emaonly.safetensors", "sd_xl_base_1.0.safetensors"])
             #expect(h.samplers.contains("euler") && h.samplers.contains("dpmpp_2m"))
+            #expect(h.warnings.isEmpty)
         }
         try await withComfy({ $0.model = "missing.safetensors" }) { backend, _ in
             let h = await backend.health()
             #expect(h.ok)
-            #expect(h.detail.hasSuffix(", 2 checkpoints, checkpoint missing.safetensors is not on the server"), "\(h.detail)")
+            #expect(h.detail.hasSuffix(", 2 checkpoints"), "\(h.detail)")
+            #expect(h.warnings == ["checkpoint missing.safetensors is not on the server; it has: v1-5-pruned-emaonly.safetensors, "
+                                   + "sd_xl_base_1.0.safetensors (set model in the config)"])
+        }
+    }
+
+    /// `easel backends` warns (✓ and a warning) when no checkpoint is there, or the configured sampler is missing.
+    @Test func healthWarnsOfNoCheckpointsAndAMissingSampler() async throws {
+        try await withComfy({ $0.sampler = "heun_x" }) { backend, fake in
+            await fake.setCheckpoints([])
+            let h = await backend.health()
+            #expect(h.ok && h.detail.hasSuffix(", 0 checkpoints"), "\(h.detail)")
+            #expect(h.warnings == ["the server has no checkpoints (ComfyUI's models/checkpoints is empty): only workflows without a checkpoint loader can run",
+                                   "sampler heun_x is not on the server; it has: euler, euler_ancestral, dpmpp_2m, dpmpp_2m_sde"])
         }
     }
 
@@ -377,7 +395,8 @@ struct ComfyUITests {
             await fake.setCheckpoints(["only.safetensors"])
             let fallback = await backend.health()
             #expect(fallback.models == ["only.safetensors"] && fallback.samplers.isEmpty)
-            #expect(fallback.detail.hasSuffix(", 1 checkpoint, checkpoint v1-5-pruned-emaonly.safetensors is not on the server"), "\(fallback.detail)")
+            #expect(fallback.detail.hasSuffix(", 1 checkpoint"), "\(fallback.detail)")
+            #expect(fallback.warnings == ["checkpoint v1-5-pruned-emaonly.safetensors is not on the server; it has: only.safetensors (set model in the config)"])
             #expect(await fake.log.contains { $0.path == "/models/checkpoints" })
         }
     }

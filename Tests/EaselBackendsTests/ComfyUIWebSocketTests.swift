@@ -37,7 +37,7 @@ struct ComfyUIWebSocketTests {
             await fake.setStepTime(.milliseconds(20))
             let run = try await follow(backend)
             #expect(run.error == nil)
-            let progress = run.statuses.compactMap { s -> Double? in if case .running(let p) = s { return p }; return nil }
+            let progress = run.statuses.compactMap { s -> Double? in if case .running(let p, _) = s { return p }; return nil }
             #expect(progress.contains { abs($0 - 1.0 / Double(Self.steps)) < 1e-9 }, "\(progress)")
             #expect(progress == progress.sorted(), "progress never goes back: \(progress)")
             guard case .completed(let ref) = run.statuses.last else { Issue.record("ended with \(run.statuses.last as Any)"); return }
@@ -50,6 +50,19 @@ struct ComfyUIWebSocketTests {
             #expect(await fake.socketConnects == [backend.clientID])
             let image = try await backend.download(ref)
             #expect(image.bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+        }
+    }
+
+    /// Each step names the running node by the `class_type` of the graph that was sent, with its own step count.
+    @Test func stepProgressNamesTheRunningNodeAndItsSteps() async throws {
+        try await withComfy { backend, fake in
+            await fake.setStepTime(.milliseconds(10))
+            let run = try await follow(backend)
+            let steps = run.statuses.compactMap { s -> StepProgress? in if case .running(_, let step?) = s { return step }; return nil }
+            #expect(steps.first == StepProgress(step: 1, total: Self.steps, node: "KSampler"), "\(steps)")
+            #expect(steps.last == StepProgress(step: Self.steps, total: Self.steps, node: "KSampler"), "\(steps)")
+            #expect(steps.map(\.step) == steps.map(\.step).sorted())
+            for s in run.statuses { if case .running(let p?, let step?) = s { #expect(abs(p - step.fraction) < 1e-9) } }
         }
     }
 
@@ -174,7 +187,7 @@ struct ComfyUIWebSocketTests {
 
     @Test func eventsAreReadAndTheRestIgnored() {
         func e(_ s: String) -> ComfyUIBackend.Event? { ComfyUIBackend.event(Array(s.utf8)) }
-        #expect(e(#"{"type":"progress","data":{"value":3,"max":20,"prompt_id":"p","node":"3"}}"#) == .init(kind: .progress(value: 3, max: 20), promptID: "p"))
+        #expect(e(#"{"type":"progress","data":{"value":3,"max":20,"prompt_id":"p","node":"3"}}"#) == .init(kind: .progress(value: 3, max: 20, node: "3"), promptID: "p"))
         #expect(e(#"{"type":"progress","data":{"value":3,"max":20}}"#) == .init(kind: .progress(value: 3, max: 20), promptID: nil))
         #expect(e(#"{"type":"executing","data":{"node":null,"prompt_id":"p"}}"#) == .init(kind: .executing(node: nil), promptID: "p"))
         #expect(e(#"{"type":"execution_interrupted","data":{"prompt_id":"p","node_id":"3"}}"#) == .init(kind: .failed("interrupted on the server"), promptID: "p"))

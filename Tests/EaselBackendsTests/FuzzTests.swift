@@ -94,7 +94,7 @@ struct FuzzTests {
     func expectValid(_ status: RemoteStatus, _ n: Int) throws(JobError) {
         switch status {
         case .queued(let position): #expect(position.map { $0 >= 1 } ?? true, "case \(n): queue position \(position!)")
-        case .running(let progress): #expect(progress.map { (0...1).contains($0) } ?? true, "case \(n): progress \(progress!)")
+        case .running(let progress, _): #expect(progress.map { (0...1).contains($0) } ?? true, "case \(n): progress \(progress!)")
         case .completed(let ref): #expect(!ref.url.isEmpty, "case \(n): empty image URL")
         case .completedBatch(let refs): #expect(!refs.isEmpty && refs.allSatisfy { !$0.url.isEmpty }, "case \(n): empty image list or URL")
         case .failed: break

@@ -117,6 +117,8 @@ struct JournalRecoveryTests {
         .network("network error: connection refused"), .server(status: 501, message: "server error 500"),
         .server(status: 503, message: ""), .inferenceFailed("CUDA out of memory"), .badResponse("bad response: not JSON"),
         .storage("could not save: /g: disk full"), .canceled, .journal("state \"x\" unknown"),
+        .graph("Prompt outputs failed validation; SaveImage (node 2): Exception when validating node: '99' — an input links to node '99'"),
+        .graph("graph error: nested"),
     ]
 
     @Test(arguments: everyCategory)

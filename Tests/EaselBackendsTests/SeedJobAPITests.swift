@@ -59,7 +59,7 @@ struct SeedJobAPITests {
         try await withServer(latency: .seconds(2)) { _, api in
             let (id, _) = try await api.submit(.init(prompt: "moon", width: 64, height: 64, seed: 1, steps: 1))
             try await Task.sleep(for: .milliseconds(1100))
-            guard case .running(let p?) = try await api.status(of: id) else { Issue.record("not running"); return }
+            guard case .running(let p?, _) = try await api.status(of: id) else { Issue.record("not running"); return }
             #expect(p > 0.1 && p < 1)
         }
     }

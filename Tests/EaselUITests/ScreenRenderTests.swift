@@ -41,6 +41,38 @@ struct ScreenRenderTests {
         #expect(lines.joined().contains("768×768  seed 42"))
     }
 
+    /// A service that names its steps (ComfyUI) shows the running node and its own step count, not the request's.
+    @Test func theQueueRowShowsTheRunningNodeAndItsSteps() {
+        var s = submitted()
+        _ = reduce(&s, .statusPolled(JobID(1), .running(progress: 0.4, step: StepProgress(step: 12, total: 30, node: "KSampler"))))
+        let lines = frame(s).buffer.lines
+        #expect(lines[6].contains("processing 40% KSampler 12/30"), "\(lines[6])")
+        #expect(lines[35].contains("KSampler 12/30"), "\(lines[35])")
+        _ = reduce(&s, .statusPolled(JobID(1), .running(progress: 0.5)))
+        #expect(frame(s).buffer.lines[6].contains("processing 50% 15/30"), "a fraction alone: the request's steps")
+    }
+
+    /// A live preview is encoded only while the preview pane is on screen: the gallery or the help over it
+    /// asks the graphics layer for nothing of it.
+    @Test func aLivePreviewIsNotEncodedWhileThePaneIsCovered() {
+        var s = submitted()
+        _ = reduce(&s, .livePreview(JobID(1), path: "/tmp/live-1.png"))
+        var asked: [String] = []
+        let ask: (ImagePresenter.Request) -> PreviewStatus = { asked.append($0.path); return .encoding }
+        _ = render(s, size: CellSize(columns: 120, rows: 36), cell: cell, previewStatus: ask)
+        #expect(asked.contains("/tmp/live-1.png"))
+        asked = []
+        _ = reduce(&s, .key(.function(4)))
+        #expect(s.gallery != nil)
+        _ = render(s, size: CellSize(columns: 120, rows: 36), cell: cell, previewStatus: ask)
+        #expect(!asked.contains("/tmp/live-1.png"), "\(asked)")
+        _ = reduce(&s, .key(.function(4)))
+        s.showHelp = true
+        asked = []
+        _ = render(s, size: CellSize(columns: 120, rows: 36), cell: cell, previewStatus: ask)
+        #expect(asked.isEmpty, "\(asked)")
+    }
+
     @Test func thePlaceholderKeepsTheOutputsAspectRatio() {
         var s = AppState.fixture(prompt: "wide", parameters: GenerationParameters(width: 1024, height: 512, seed: 1))
         _ = reduce(&s, .key(.enter))

@@ -4,8 +4,9 @@ import Testing
 
 @Suite("ComfyUI's live progress and previews in the studio", .serialized)
 struct ComfyUIProgressInTmuxTests {
-    /// Step progress pushed over ComfyUI's WebSocket moves on screen, its binary preview frames replace the
-    /// placeholder, and the job ends saved, with no `/history` poll while it ran.
+    /// Step progress pushed over ComfyUI's WebSocket moves on screen with the running node and its steps
+    /// ("KSampler 7/20"), its binary preview frames replace the placeholder, and the job ends saved, with no
+    /// `/history` poll while it ran.
     @Test func stepProgressRisesAndALivePreviewReplacesThePlaceholder() async throws {
         try #require(Harness.which("tmux"), "tmux is not installed (make test installs it)")
         let fake = FakeComfyUI()
@@ -29,6 +30,7 @@ struct ComfyUIProgressInTmuxTests {
         tmux.keys("Enter")
         var seen: [Int] = []
         var sawLivePreview = false
+        var nodeSteps: [Int] = []
         let end = ContinuousClock.now + .seconds(25)
         while ContinuousClock.now < end {
             let screen = tmux.capture()
@@ -37,12 +39,17 @@ struct ComfyUIProgressInTmuxTests {
                 if seen.last != n { seen.append(n) }
             }
             sawLivePreview = sawLivePreview || (screen.contains("live preview") && screen.contains("▀"))
+            if let r = screen.range(of: #"KSampler \d+/20"#, options: .regularExpression),
+               let n = Int(screen[r].dropFirst("KSampler ".count).prefix { $0.isNumber }), nodeSteps.last != n {
+                nodeSteps.append(n)
+            }
             if screen.contains("Saved ") { break }
             await Harness.pause(0.15)
         }
         #expect(Set(seen).count >= 3, "percentages seen: \(seen)\n\(tmux.capture())")
         #expect(seen == seen.sorted(), "progress went backwards: \(seen)")
         #expect(sawLivePreview, "no live preview shown")
+        #expect(Set(nodeSteps).count >= 3 && nodeSteps == nodeSteps.sorted(), "KSampler steps seen: \(nodeSteps)")
         #expect(tmux.capture().contains("Saved "), "\(tmux.capture())")
         // The check when the socket opened and the read at completion; no poll while the steps came in.
         #expect(await fake.log.filter { $0.path.contains("/history") }.count <= 2)

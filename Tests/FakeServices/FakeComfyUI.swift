@@ -35,6 +35,8 @@ public actor FakeComfyUI: FakeService {
     /// (newer schema), or not at all (`{}` for every class, so clients fall back to `/models/checkpoints`).
     public enum EnumShape: Sendable { case list, combo, absent }
     public private(set) var enumShape = EnumShape.list
+    /// Each finished job also lists a video (`gifs`, VideoHelperSuite's VHS_VideoCombine) and a `SaveAudio` file.
+    public private(set) var extraMedia = false
 
     enum Phase { case pending, running, finished, deleted }
     struct Job {
@@ -70,6 +72,7 @@ public actor FakeComfyUI: FakeService {
     public func setLegacyErrors(_ on: Bool) { legacyErrors = on }
     public func setCacheDropsOutputs(_ on: Bool) { cacheDropsOutputs = on }
     public func setEnumShape(_ shape: EnumShape) { enumShape = shape }
+    public func setExtraMedia(_ on: Bool) { extraMedia = on }
 
     public func start() async throws {
         let (s, t, p) = try await Fake.listen { server in
@@ -177,13 +180,23 @@ public actor FakeComfyUI: FakeService {
         }
         let outputs = graph.filter { ["SaveImage", "PreviewImage"].contains(($0.value as? [String: Any])?["class_type"] as? String) }.map(\.key).sorted()
         if outputs.isEmpty { return promptError("prompt_no_outputs", "Prompt has no outputs", "") }
+        // Only what the outputs need is validated; an output is run when nothing upstream of it failed, and the
+        // prompt is refused only when no output is left (execution.py `validate_prompt`).
         var nodeErrors: [String: Any] = [:]
-        for (id, node) in graph {
-            let n = node as? [String: Any] ?? [:]
-            let errors = validate(n["class_type"] as? String ?? "", n["inputs"] as? [String: Any] ?? [:], known: scenario == .invalid ? [] : checkpoints)
-            if !errors.isEmpty { nodeErrors[id] = ["errors": errors, "dependent_outputs": outputs, "class_type": n["class_type"] ?? ""] }
+        let needs = Dictionary(uniqueKeysWithValues: outputs.map { ($0, Self.upstream($0, graph)) })
+        for (id, node) in graph where needs.values.contains(where: { $0.contains(id) }) {
+            let n = node as? [String: Any] ?? [:], inputs = n["inputs"] as? [String: Any] ?? [:]
+            var errors = validate(n["class_type"] as? String ?? "", inputs, known: scenario == .invalid ? [] : checkpoints)
+            // A link to a node the graph lacks: `prompt[o_id]` raises a KeyError inside validate_inputs.
+            if let missing = inputs.values.compactMap({ ($0 as? [Any])?.first as? String }).first(where: { graph[$0] == nil }) {
+                errors = [["type": "exception_during_validation", "message": "Exception when validating node", "details": "'\(missing)'",
+                           "extra_info": ["exception_type": "KeyError", "traceback": ["  File \"execution.py\", line 788\n"]]]]
+            }
+            let dependents = outputs.filter { needs[$0]?.contains(id) == true }
+            if !errors.isEmpty { nodeErrors[id] = ["errors": errors, "dependent_outputs": dependents, "class_type": n["class_type"] ?? ""] }
         }
-        if !nodeErrors.isEmpty {
+        let good = outputs.filter { needs[$0]?.allSatisfy { nodeErrors[$0] == nil } ?? true }
+        if good.isEmpty {
             let lines = nodeErrors.values.flatMap { (($0 as? [String: Any])?["errors"] as? [[String: Any]]) ?? [] }
                 .map { "\($0["message"] ?? ""): \($0["details"] ?? "")" }
             let error: Any = legacyErrors ? "Prompt outputs failed validation"
@@ -193,11 +206,23 @@ public actor FakeComfyUI: FakeService {
         }
         counter += 1
         let id = (o["prompt_id"] as? String) ?? UUID().uuidString.lowercased()
-        jobs[id] = Job(number: counter, id: id, request: request, scenario: scenario, graph: graph, clientID: clientID, outputs: outputs)
+        jobs[id] = Job(number: counter, id: id, request: request, scenario: scenario, graph: graph, clientID: clientID, outputs: good)
         queued(id)
         // `[[lost-reply]]`: the job is queued, but the answer never reaches the client (it times out first).
         if request.prompt.contains("[[lost-reply]]") { try? await Task.sleep(for: .seconds(30)) }
-        return Fake.json(.ok, ["prompt_id": id, "number": counter, "node_errors": [:]])
+        return Fake.json(.ok, ["prompt_id": id, "number": counter, "node_errors": nodeErrors])
+    }
+
+    /// `id` and every node it links to, transitively.
+    static func upstream(_ id: String, _ graph: [String: Any]) -> Set<String> {
+        var seen: Set<String> = [], stack = [id]
+        while let n = stack.popLast() {
+            guard seen.insert(n).inserted else { continue }
+            for value in ((graph[n] as? [String: Any])?["inputs"] as? [String: Any] ?? [:]).values {
+                if let to = (value as? [Any])?.first as? String, graph[to] != nil { stack.append(to) }
+            }
+        }
+        return seen
     }
 
     private func promptError(_ type: String, _ message: String, _ details: String) -> FlyingFox.HTTPResponse {
@@ -278,10 +303,20 @@ public actor FakeComfyUI: FakeService {
                 let prefix = temp ? "ComfyUI_temp_abcde" : ((n["inputs"] as? [String: Any])?["filename_prefix"] as? String ?? "ComfyUI")
                 let slash = prefix.lastIndex(of: "/")
                 let sub = slash.map { String(prefix[..<$0]) } ?? "", stem = slash.map { String(prefix[prefix.index(after: $0)...]) } ?? prefix
-                let counter = String(files.count + 1), type = temp ? "temp" : "output"
-                let name = stem + "_" + String(repeating: "0", count: max(0, 5 - counter.count)) + counter + "_.png"
-                files["\(type)/\(sub)/\(name)"] = job.request
-                outputs[node] = ["images": [["filename": name, "subfolder": sub, "type": type]]]
+                // One file per batch item: the batch_size of the node that made the latent or image upstream.
+                let batch = Self.upstream(node, job.graph).compactMap { ((job.graph[$0] as? [String: Any])?["inputs"] as? [String: Any])?["batch_size"] as? NSNumber }.first?.intValue ?? 1
+                var images: [[String: Any]] = []
+                for _ in 0..<max(1, batch) {
+                    let counter = String(files.count + 1), type = temp ? "temp" : "output"
+                    let name = stem + "_" + String(repeating: "0", count: max(0, 5 - counter.count)) + counter + "_.png"
+                    files["\(type)/\(sub)/\(name)"] = job.request
+                    images.append(["filename": name, "subfolder": sub, "type": type])
+                }
+                outputs[node] = ["images": images]
+            }
+            if extraMedia {
+                outputs["90"] = ["gifs": [["filename": "easel_00001.mp4", "subfolder": "", "type": "output", "format": "video/h264-mp4", "frame_rate": 8]]]
+                outputs["91"] = ["audio": [["filename": "easel_00001_.flac", "subfolder": "audio", "type": "output"]]]
             }
         }
         return (outputs, cached ? job.graph.keys.sorted() : [])
