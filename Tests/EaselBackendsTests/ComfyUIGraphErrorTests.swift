@@ -37,3 +37,18 @@ struct ComfyUIGraphErrorTests {
             + "CheckpointLoaderSimple (node 4): Value not in list: ckpt_name: 'x' not in (list of length 31) — the server has no checkpoint 'x' (it has 31; `easel backends` lists them)"))
     }
 }
+
+/// What `easel backends` shows beside ✓ for a ComfyUI server that answers but cannot run the configured graph.
+@Suite("ComfyUI health warnings")
+struct ComfyUIHealthWarningTests {
+    /// `easel backends` warns (✓ and a warning) when no checkpoint is there, or the configured sampler is missing.
+    @Test func healthWarnsOfNoCheckpointsAndAMissingSampler() async throws {
+        try await withComfy({ $0.sampler = "heun_x" }) { backend, fake in
+            await fake.setCheckpoints([])
+            let h = await backend.health()
+            #expect(h.ok && h.detail.hasSuffix(", 0 checkpoints"), "\(h.detail)")
+            #expect(h.warnings == ["the server has no checkpoints (ComfyUI's models/checkpoints is empty): only workflows without a checkpoint loader can run",
+                                   "sampler heun_x is not on the server; it has: euler, euler_ancestral, dpmpp_2m, dpmpp_2m_sde"])
+        }
+    }
+}
