@@ -9,7 +9,7 @@ func reduceKey(_ state: inout AppState, _ key: Key, keymap: Keymap) -> [Effect] 
         if case .quitLosingJobs = question {
             // y, or the quit key pressed again, quits; anything else stays.
             let context: KeyContext = state.showHelp ? .help : state.focus.keyContext
-            if key == .char("y") || keymap.command(for: key, in: context) == .quit { state.quitRequested = true }
+            if key == .char("y") || keymap.command(for: key, in: context) == .quit { return [.terminal(.quit)] }
         }
         return []
     }
@@ -67,9 +67,9 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
     }
     switch command {
     case .generate: return generate(&state)
-    case .quit: requestQuit(&state)
+    case .quit: return requestQuit(&state)
     case .quitIfEmpty:
-        if state.editor.isEmpty { requestQuit(&state) }
+        if state.editor.isEmpty { return requestQuit(&state) }
         else if state.isEditorLocked { state.hint = .locked }
         else { state.editor.deleteForward() }
     case .focusNext: state.focus = Pane.allCases[(Pane.allCases.firstIndex(of: state.focus)! + 1) % Pane.allCases.count]
@@ -109,7 +109,7 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
     case .countDown: state.parameters.count = max(1, state.parameters.count - 1)
     case .cancelJob: return cancelSelected(&state)
     case .clearPending:
-        for job in state.jobs where job.state == .pending || job.isWaiting { finish(&state, job.id, .canceled) }
+        return state.jobs.filter { $0.state == .pending || $0.isWaiting }.flatMap { finish(&state, $0.id, .canceled) }
     case .moveJobUp: movePending(&state, by: -1)
     case .moveJobDown: movePending(&state, by: 1)
     case .retryJob: return retrySelected(&state)
@@ -147,16 +147,17 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
         return enqueue(&state, request)
     case .copyPath, .copyPrompt:
         guard let job = state.selectedHistoryJob ?? state.selectedQueueJob else { return [] }
+        let text: String
         if command == .copyPrompt {
-            state.clipboard = job.request.prompt
+            text = job.request.prompt
         } else if case .complete(let image) = job.state {
-            state.clipboard = image.path
+            text = image.path
         } else {
             state.hint = .info("Only finished images have a path to copy")
             return []
         }
-        state.clipboardRequests += 1
         state.hint = .info("Copied to the clipboard (OSC 52)")
+        return [.terminal(.copyToClipboard(text))]
     case .deleteJob:
         guard let job = state.selectedHistoryJob else { return [] }
         state.confirmation = .deleteJob(job.id)
@@ -169,9 +170,12 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
     case .openImage:
         guard case .complete(let image)? = state.selectedHistoryJob?.state else { return [] }
         return [.open(image.path)]
-    case .redraw: state.redrawRequests += 1
-    case .suspend: state.suspendRequests += 1
-    case .cycleTheme: state.themeRequests += 1
+    case .redraw: return [.terminal(.redraw)]
+    case .suspend: return [.terminal(.suspend)]
+    case .cycleTheme:
+        guard state.themes.colors else { state.hint = .info("Colours are off (NO_COLOR)"); return [] }
+        guard let next = state.themes.next else { state.hint = .info("No themes found"); return [] }
+        return [.terminal(.loadTheme(next))]
     case .switchBackend:
         guard state.backends.count > 1 else {
             state.hint = .info("Only one backend: add [backends.NAME] tables to the config (easel config --print-default)")
@@ -217,17 +221,17 @@ private func cancelSelected(_ state: inout AppState) -> [Effect] {
     }
     switch job.state {
     case .pending, .waiting, .downloading, .saving:
-        finish(&state, job.id, .canceled)
+        return finish(&state, job.id, .canceled) + startReady(&state)
     case .submitting:
         state.update(job.id) { $0.cancelRequested = true }
         return []
     case .queued, .running:
-        finish(&state, job.id, .canceled)
-        if let remote = job.remoteID { return [.cancel(job.id, remote)] + startReady(&state) }
+        let ended = finish(&state, job.id, .canceled)
+        if let remote = job.remoteID { return ended + [.cancel(job.id, remote)] + startReady(&state) }
+        return ended + startReady(&state)
     case .complete, .failed, .canceled:
         return []
     }
-    return startReady(&state)
 }
 
 /// Swap the selected pending job with its pending neighbour; jobs start in list order.
@@ -242,9 +246,10 @@ private func movePending(_ state: inout AppState, by delta: Int) {
 
 /// Quits, unless jobs run on a backend that stops with Easel: then asks first (y / n).
 /// Jobs on other backends keep running on the service and resume at the next start.
-private func requestQuit(_ state: inout AppState) {
+private func requestQuit(_ state: inout AppState) -> [Effect] {
     let lost = state.activeJobs.filter { state.ephemeralBackends.contains($0.backend ?? "") }.count
-    if lost > 0 { state.confirmation = .quitLosingJobs(lost) } else { state.quitRequested = true }
+    guard lost == 0 else { state.confirmation = .quitLosingJobs(lost); return [] }
+    return [.terminal(.quit)]
 }
 
 /// Retry the selected finished job without paying twice: after the service finished (download or
