@@ -65,10 +65,10 @@ public final class TerminalApp: Sendable {
                     keymap: Keymap = .default, journal: JournalSync? = nil, restored: [Job] = []) async -> Int32 {
         await withCheckedContinuation { done in
             let thread = Thread { [self] in
+                Thread.current.name = "easel.terminal"    // set here: on Linux only the thread itself can name it
                 done.resume(returning: loop(state: initial, runner: runner, options: options, keymap: keymap,
                                             journal: journal, restored: restored))
             }
-            thread.name = "easel.terminal"
             thread.start()
         }
     }

@@ -28,11 +28,15 @@ public enum Confirmation: Equatable, Sendable {
     /// Quit although `jobs` jobs run on a backend whose server stops with Easel (the embedded demo).
     case quitLosingJobs(Int)
 
-    public var question: String {
+    public var question: String { question(keymap: .default) }
+
+    /// The question, with the yes and no keys from `keymap` ("y / n").
+    public func question(keymap: Keymap) -> String {
+        let answers = keymap.answerKeys
         switch self {
-        case .deleteJob(let id): "Delete job \(id) from the history? y / n (the image file stays)"
+        case .deleteJob(let id): return "Delete job \(id) from the history? \(answers) (the image file stays)"
         case .quitLosingJobs(let n):
-            "Quit? \(n) demo job\(n == 1 ? "" : "s") will stop (the demo server quits with Easel) y / n"
+            return "Quit? \(n) demo job\(n == 1 ? "" : "s") will stop (the demo server quits with Easel) \(answers)"
         }
     }
 }

@@ -1,7 +1,8 @@
 func reduceKey(_ state: inout AppState, _ key: Key, keymap: Keymap) -> [Effect] {
     if let question = state.confirmation {
         state.confirmation = nil
-        if key == .char("y"), case .deleteJob(let id) = question {
+        let yes = keymap.command(for: key, in: .confirm) == .confirmYes
+        if yes, case .deleteJob(let id) = question {
             state.jobs.removeAll { $0.id == id }            // the journal row goes with it (JournalSync)
             state.historySelection = nil
             state.hint = .info("Deleted job \(id) from the history")
@@ -9,7 +10,7 @@ func reduceKey(_ state: inout AppState, _ key: Key, keymap: Keymap) -> [Effect] 
         if case .quitLosingJobs = question {
             // y, or the quit key pressed again, quits; anything else stays.
             let context: KeyContext = state.showHelp ? .help : state.focus.keyContext
-            if key == .char("y") || keymap.command(for: key, in: context) == .quit { return [.terminal(.quit)] }
+            if yes || keymap.command(for: key, in: context) == .quit { return [.terminal(.quit)] }
         }
         return []
     }
@@ -17,7 +18,9 @@ func reduceKey(_ state: inout AppState, _ key: Key, keymap: Keymap) -> [Effect] 
     if state.filterEditing, state.focus == .history {
         switch key {
         case .char(let c): state.historyFilter.append(c)
-        case .escape: state.historyFilter = ""; state.filterEditing = false
+        case _ where keymap.command(for: key, in: .history) == .focusPrompt:   // Esc: cleared
+            state.historyFilter = ""
+            state.filterEditing = false
         default:
             // The prompt's line-editing keys edit the filter; Enter (or anything else) keeps it.
             if !editLine(&state.historyFilter, keymap.command(for: key, in: .prompt)) { state.filterEditing = false }
@@ -190,6 +193,7 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
     case .openGallery, .selectLeft, .selectRight, .selectFirst, .selectLast, .starImage, .deleteImage, .loadImage, .rescanGallery:
         return galleryCommand(&state, command)
     case .cycleSize: cycleSize(&state)
+    case .confirmYes, .confirmNo: break          // only while a question waits (reduceKey)
     }
     return []
 }

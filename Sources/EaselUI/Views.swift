@@ -123,7 +123,7 @@ struct PromptEditorView {
             buffer.cursor = (inner.x + cursorCol, inner.y + cursorLine - first)
         }
         if let search = state.search {
-            buffer.put("(\(search.failed ? "failing " : "")reverse-i-search)`\(search.query)': \(keymap.name(.searchHistory, in: .prompt)) older · Enter accept · Esc cancel", x: inner.x, y: inner.maxY - 1,
+            buffer.put("(\(search.failed ? "failing " : "")reverse-i-search)`\(search.query)': \(keymap.name(.searchHistory, in: .prompt)) older · \(keymap.editingName(.generate, in: .prompt)) accept · \(keymap.editingName(.focusPrompt, in: .prompt)) cancel", x: inner.x, y: inner.maxY - 1,
                        maxWidth: inner.width, role: .hint)
             return
         }
@@ -172,6 +172,7 @@ struct QueueView {
 /// This run's finished jobs, newest first: glyph, time, duration, prompt or error, seed. While the
 /// pane has the focus and room, the selected job's thumbnail sits at its right.
 struct HistoryView {
+    let keymap: Keymap
     /// Thumbnail size in cells.
     static let thumbnail = CellSize(columns: 20, rows: 8)
     let status: (ImagePresenter.Request) -> PreviewStatus
@@ -181,7 +182,7 @@ struct HistoryView {
         let rows = state.finishedJobs
         var title = "History"
         if state.filterEditing || !state.historyFilter.isEmpty {
-            title += " — filter: \(Sanitize.line(state.historyFilter))\(state.filterEditing ? "▏ Enter keeps · Esc clears" : "")"
+            title += " — filter: \(Sanitize.line(state.historyFilter))\(state.filterEditing ? "▏ \(keymap.editingName(.previewJob, in: .history)) keeps · \(keymap.editingName(.focusPrompt, in: .history)) clears" : "")"
         }
         buffer.box(area, title: title, role: focused ? .borderFocused : .border,
                    titleRole: focused ? .titleFocused : .title)
@@ -226,5 +227,18 @@ extension Keymap {
     /// command's keymap name, so hints stay true when a user rebinds or unbinds keys.
     func name(_ command: Command, in context: KeyContext) -> String {
         keyName(for: command, in: context) ?? command.rawValue
+    }
+
+    /// Like ``name(_:in:)``, skipping printable keys: for one-line fields (the C-r search, the History
+    /// filter) where a printable key types itself.
+    func editingName(_ command: Command, in context: KeyContext) -> String {
+        for ctx in [context, .global] {
+            for (key, bound) in bindings[ctx] ?? [] where bound == command {
+                if case .char = key { continue }
+                if ctx == .global, self.command(for: key, in: context) != command { continue }   // shadowed
+                return key.name
+            }
+        }
+        return command.rawValue
     }
 }
