@@ -6,7 +6,9 @@ import Foundation
 import Synchronization
 
 /// Carries out effects: calls the backend, writes the gallery, and reports every outcome as an
-/// `Action` through `send`. Each effect runs in its own task; none touches the terminal.
+/// `Action` through `send`. Each effect runs in its own task; none touches the terminal. Work that
+/// blocks a thread (file I/O, image decoding, waiting for `xdg-open`) runs on `blockingQueue`,
+/// never on a Swift-concurrency pool thread.
 public final class EffectRunner: Sendable {
     /// Every usable backend by config name ("demo", "gpu", …).
     public let backends: [String: any GenerationBackend]
@@ -28,6 +30,8 @@ public final class EffectRunner: Sendable {
     /// `ImageCodec.defaultMaxDimension` (16384).
     public let maxDimension: Int
     private let send: @Sendable (Action) -> Void
+    /// Where blocking work runs: concurrent, so a viewer that `xdg-open` waits for holds no save back.
+    static let blockingQueue = DispatchQueue(label: "easel.blocking", qos: .userInitiated, attributes: .concurrent)
     private let tasks = Mutex<[Int: Task<Void, Never>]>([:])
     /// Jobs followed over their backend's status stream instead of polled (JobStreams.swift).
     private let streams = JobStreams()
@@ -92,6 +96,7 @@ public final class EffectRunner: Sendable {
     public func run(_ effects: [Effect]) { effects.forEach(run) }
 
     public func run(_ effect: Effect) {
+        if case .terminal = effect { return }            // the terminal loop's orders; headless runs have no terminal
         if case .selectBackend(let name) = effect {
             // Synchronous, so a submit that follows in the same batch already goes to the new backend.
             if backends[name] != nil { routing.withLock { $0.current = name } }
@@ -121,7 +126,7 @@ public final class EffectRunner: Sendable {
         switch effect {
         case .submit(let id, _), .poll(let id, _, _), .download(let id, _), .cancel(let id, _), .save(let id, _, _, _, _, _),
              .loadPending(let id, _): backend(for: id)
-        case .timer, .open, .selectBackend, .gallery: nil
+        case .timer, .open, .selectBackend, .gallery, .terminal: nil
         }
     }
 
@@ -138,7 +143,12 @@ public final class EffectRunner: Sendable {
         Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
-    /// The gallery browser's file work; runs on the effect's own task, never the UI thread.
+    /// Runs `work` on `blockingQueue` and resumes with its result: the awaiting task holds no pool thread.
+    static func blocking<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { done in blockingQueue.async { done.resume(returning: work()) } }
+    }
+
+    /// The gallery browser's file work; runs on `blockingQueue`, never the terminal loop's thread.
     private func galleryWork(_ order: GalleryEffect) -> GalleryEvent? {
         do {
             switch order {
@@ -159,7 +169,7 @@ public final class EffectRunner: Sendable {
     private func perform(_ effect: Effect, on bound: (name: String, backend: any GenerationBackend)?) async -> Action? {
         let backend = bound?.backend ?? self.backend
         switch effect {
-        case .selectBackend: return nil
+        case .selectBackend, .terminal: return nil
         case .submit(let id, let request):
             started.withLock { $0[id] = (.now, nil, nil) }
             do {
@@ -195,76 +205,25 @@ public final class EffectRunner: Sendable {
                 return .downloaded(id, data)
             } catch { return .failed(id, error, during: .download) }
         case .loadPending(let id, let fallback):
-            if let bytes = pending?.load(id) { return .downloaded(id, ImageData(bytes)) }
+            if let bytes = await Self.blocking({ [pending] in pending?.load(id) }) { return .downloaded(id, ImageData(bytes)) }
             guard let fallback else {
                 return .failed(id, .storage("the image kept after the failed save is gone (\(pending?.path(for: id) ?? "not kept")) and the service gave no address to download it again"), during: .download)
             }
             return await perform(.download(id, fallback), on: bound)
         case .gallery(let order):
-            return galleryLock.withLock { _ in galleryWork(order) }.map { .gallery($0) }
+            return await Self.blocking { [self] in galleryLock.withLock { _ in galleryWork(order) }.map { .gallery($0) } }
         case .cancel(let id, let remote):
             streams.close(id)
             do { try await backend.cancel(remote); return nil } catch { return .failed(id, error, during: .cancel) }
         case .open(let path):
-            // The system viewer, by argument vector: no shell ever sees the path.
-            var pid: pid_t = 0
-            var actions = posix_spawn_file_actions_t()
-            posix_spawn_file_actions_init(&actions)
-            defer { posix_spawn_file_actions_destroy(&actions) }
-            for fd: Int32 in [0, 1, 2] {
-                posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
-            }
-            let argv: [UnsafeMutablePointer<CChar>?] = [strdup("xdg-open"), strdup(path), nil]
-            defer { argv.forEach { free($0) } }
-            let rc = posix_spawnp(&pid, "xdg-open", &actions, nil, argv, environ)
-            guard rc == 0 else { return .notice("Cannot open the image: xdg-open: \(String(cString: strerror(rc)))") }
-            var status: Int32 = 0
-            waitpid(pid, &status, 0)
-            return status == 0 ? .notice("Opened \(path)") : .notice("xdg-open could not open \(path)")
+            return await Self.blocking { Self.open(path) }
         case .timer(let after):
             do { try await Task.sleep(for: after) } catch { return nil }
             return .tick(.now, wallTime: Date().timeIntervalSince1970)
         case .save(let id, let data, let request, let remote, let index, let target):
-            let image: RGBAImage
-            do {
-                // The header first: a decompression bomb is refused before any pixel memory is taken.
-                _ = try ImageCodec.checkedDimensions(of: data.bytes, maxPixels: maxPixels, maxDimension: maxDimension)
-                image = try ImageCodec.decode(data.bytes, maxPixels: maxPixels)
-            }
-            catch { return .failed(id, .badResponse("the image cannot be decoded: \(error.message)"), during: .save) }
-            // A 200 can still be a refusal: a safety checker's black stand-in is not saved as a success.
-            if image.isBlackPlaceholder {
-                return .failed(id, .invalidPrompt(reason: "rejected by the content policy: the service sent an all-black placeholder instead of the image (\(image.width)x\(image.height))"), during: .save)
-            }
-            let options = bound.flatMap { backendOptions[$0.name] }
-            var metadata = Gallery.Metadata(request: request, backend: options?.name ?? backend.displayName,
-                                            model: options?.model ?? "", jobID: "\(id.rawValue)", remoteID: remote?.rawValue,
-                                            date: target.wallTime.map { Date(timeIntervalSince1970: $0) } ?? Date())
-            metadata.sampler = options?.sampler
-            metadata.cfgScale = options?.cfgScale
-            metadata.index = index
-            if let remote { metadata.ran = await backend.ranParameters(of: remote) }   // as the service ran it
-            // The size actually made: a service may answer another size than asked (OpenAI `auto`).
-            (metadata.request.width, metadata.request.height) = (image.width, image.height)
-            // Kept for the job's further images; the table is small and cleared when it grows past 256 jobs.
-            let times = started.withLock { t in
-                defer { if t.count > 256 { t.removeAll() } }
-                return t[id]
-            }
-            if let submit = times?.submit { metadata.elapsedSeconds = Self.seconds(.now - submit) }
-            if let a = times?.download, let b = times?.downloadDone { metadata.timings["download_s"] = Self.seconds(b - a) }
-            do {
-                // The job's own gallery folder (a retry in a later run saves where the first attempt would have).
-                let gallery = target.directory.map { Gallery(directory: $0, template: self.gallery.template, sidecars: self.gallery.sidecars) } ?? self.gallery
-                let path = try gallery.save(data.bytes, metadata: metadata)
-                pending?.remove(id)
-                return .saved(id, SavedImage(path: path, width: image.width, height: image.height))
-            } catch {
-                guard case .storage(let why) = error, let pending else { return .failed(id, error, during: .save) }
-                // Nothing is lost: the bytes wait in the state folder for `t` to save them again.
-                do { try pending.store(data.bytes, for: id) }
-                catch { return .failed(id, .storage("\(why); the image could not be kept either: \(error.message)"), during: .save) }
-                return .failed(id, .storage("\(why) (the image is kept in \(pending.path(for: id)))"), during: .save)
+            let ran: RanParameters? = if let remote { await backend.ranParameters(of: remote) } else { nil }   // as the service ran it
+            return await Self.blocking { [self] in
+                save(id, data, request, remote: remote, index: index, target: target, ran: ran, on: bound, backend: backend)
             }
         }
     }
@@ -278,10 +237,77 @@ public final class EffectRunner: Sendable {
         }
     }
 
+    /// Opens `path` with the system viewer and waits for `xdg-open` to exit (blocking: `blockingQueue` only).
+    private static func open(_ path: String) -> Action {
+        // The system viewer, by argument vector: no shell ever sees the path.
+        var pid: pid_t = 0
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for fd: Int32 in [0, 1, 2] {
+            posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
+        }
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("xdg-open"), strdup(path), nil]
+        defer { argv.forEach { free($0) } }
+        let rc = posix_spawnp(&pid, "xdg-open", &actions, nil, argv, environ)
+        guard rc == 0 else { return .notice("Cannot open the image: xdg-open: \(String(cString: strerror(rc)))") }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        return status == 0 ? .notice("Opened \(path)") : .notice("xdg-open could not open \(path)")
+    }
+
+    /// Decodes (checking size and format) and writes one image to the gallery, keeping it in `pending`
+    /// when the disk refuses; blocking: `blockingQueue` only.
+    private func save(_ id: JobID, _ data: ImageData, _ request: GenerationRequest, remote: RemoteJobID?, index: Int,
+                      target: GalleryTarget, ran: RanParameters?, on bound: (name: String, backend: any GenerationBackend)?,
+                      backend: any GenerationBackend) -> Action {
+        let image: RGBAImage
+        do {
+            // The header first: a decompression bomb is refused before any pixel memory is taken.
+            _ = try ImageCodec.checkedDimensions(of: data.bytes, maxPixels: maxPixels, maxDimension: maxDimension)
+            image = try ImageCodec.decode(data.bytes, maxPixels: maxPixels)
+        }
+        catch { return .failed(id, .badResponse("the image cannot be decoded: \(error.message)"), during: .save) }
+        // A 200 can still be a refusal: a safety checker's black stand-in is not saved as a success.
+        if image.isBlackPlaceholder {
+            return .failed(id, .invalidPrompt(reason: "rejected by the content policy: the service sent an all-black placeholder instead of the image (\(image.width)x\(image.height))"), during: .save)
+        }
+        let options = bound.flatMap { backendOptions[$0.name] }
+        var metadata = Gallery.Metadata(request: request, backend: options?.name ?? backend.displayName,
+                                        model: options?.model ?? "", jobID: "\(id.rawValue)", remoteID: remote?.rawValue,
+                                        date: target.wallTime.map { Date(timeIntervalSince1970: $0) } ?? Date())
+        metadata.sampler = options?.sampler
+        metadata.cfgScale = options?.cfgScale
+        metadata.index = index
+        metadata.ran = ran
+        // The size actually made: a service may answer another size than asked (OpenAI `auto`).
+        (metadata.request.width, metadata.request.height) = (image.width, image.height)
+        // Kept for the job's further images; the table is small and cleared when it grows past 256 jobs.
+        let times = started.withLock { t in
+            defer { if t.count > 256 { t.removeAll() } }
+            return t[id]
+        }
+        if let submit = times?.submit { metadata.elapsedSeconds = Self.seconds(.now - submit) }
+        if let a = times?.download, let b = times?.downloadDone { metadata.timings["download_s"] = Self.seconds(b - a) }
+        do {
+            // The job's own gallery folder (a retry in a later run saves where the first attempt would have).
+            let gallery = target.directory.map { Gallery(directory: $0, template: self.gallery.template, sidecars: self.gallery.sidecars) } ?? self.gallery
+            let path = try gallery.save(data.bytes, metadata: metadata)
+            pending?.remove(id)
+            return .saved(id, SavedImage(path: path, width: image.width, height: image.height))
+        } catch {
+            guard case .storage(let why) = error, let pending else { return .failed(id, error, during: .save) }
+            // Nothing is lost: the bytes wait in the state folder for `t` to save them again.
+            do { try pending.store(data.bytes, for: id) }
+            catch { return .failed(id, .storage("\(why); the image could not be kept either: \(error.message)"), during: .save) }
+            return .failed(id, .storage("\(why) (the image is kept in \(pending.path(for: id)))"), during: .save)
+        }
+    }
+
     /// Writes the backend's newest live preview of a running job (if any) and tells the reducer its path.
     private func showLivePreview(_ id: JobID, _ remote: RemoteJobID, from backend: any GenerationBackend) async {
         if let dir = liveDirectory, let preview = await backend.livePreview(of: remote),
-           let path = writeLivePreview(preview, job: id, into: dir) {
+           let path = await Self.blocking({ [self] in writeLivePreview(preview, job: id, into: dir) }) {
             send(.livePreview(id, path: path))
         }
     }

@@ -2,7 +2,7 @@ import EaselTerminal
 import Glibc
 
 /// Signal handling that is async-signal-safe. Handlers only set a flag and write one byte to the
-/// loop's wake-up pipe; the loop (main thread) does the work:
+/// loop's wake-up pipe; the loop (its own thread) does the work:
 ///
 /// | Signal | What happens |
 /// |---|---|

@@ -6,8 +6,9 @@ import Foundation
 import Glibc
 import Synchronization
 
-/// The full-screen studio: one loop on the main thread owns the terminal. It blocks in `poll()` on
-/// stdin and a wake-up pipe, with a timeout only while something animates; idle costs no CPU.
+/// The full-screen studio: one loop on a thread of its own ("easel.terminal", never a Swift-concurrency
+/// pool thread) owns the terminal. It blocks in `poll()` on stdin and a wake-up pipe, with a timeout
+/// only while something animates; idle costs no CPU.
 ///
 /// key/resize → `reduce` → effects → `EffectRunner` → actions (through the inbox and the pipe) → `reduce`;
 /// after each batch: `render` → `Screen.draw` → `ImagePresenter.present`.
@@ -28,7 +29,7 @@ public final class TerminalApp: Sendable {
         /// Gallery thumbnails on disk (default `$XDG_CACHE_HOME/easel/thumbs`).
         public var thumbnailDirectory = ThumbnailCache.defaultDirectory()
         /// A debugging aid (`EASEL_DEBUG_CRASH=background`): one second after the first frame, a
-        /// detached task traps, to prove that a crash off the main thread restores the terminal.
+        /// detached task traps, to prove that a crash off the loop's thread restores the terminal.
         public var crashInBackgroundTask = false
         public init() {}
     }
@@ -57,10 +58,24 @@ public final class TerminalApp: Sendable {
         _ = write(wakeWrite, &b, 1)
     }
 
-    /// Runs until the user quits or a terminating signal arrives. Restores the terminal on return.
+    /// Runs the loop on a thread of its own until the user quits or a terminating signal arrives;
+    /// the awaiting task holds no pool thread meanwhile. Restores the terminal before it returns.
     /// - Returns: the exit status (0, or 128 + signal number).
     public func run(state initial: AppState, runner: EffectRunner, options: Options,
-                    keymap: Keymap = .default, journal: JournalSync? = nil, restored: [Job] = []) -> Int32 {
+                    keymap: Keymap = .default, journal: JournalSync? = nil, restored: [Job] = []) async -> Int32 {
+        await withCheckedContinuation { done in
+            let thread = Thread { [self] in
+                Thread.current.name = "easel.terminal"    // set here: on Linux only the thread itself can name it
+                done.resume(returning: loop(state: initial, runner: runner, options: options, keymap: keymap,
+                                            journal: journal, restored: restored))
+            }
+            thread.start()
+        }
+    }
+
+    /// The loop itself, on the calling thread (`run` gives it one of its own).
+    private func loop(state initial: AppState, runner: EffectRunner, options: Options,
+                      keymap: Keymap, journal: JournalSync?, restored: [Job]) -> Int32 {
         var typed: [UInt8] = []                   // keys typed during the probe go to the editor
         let caps = TerminalProbe.run(timeout: options.probeTimeout, typed: &typed)
         let selection = options.graphics.resolve(caps, colors: options.sixelColors)
@@ -91,25 +106,83 @@ public final class TerminalApp: Sendable {
                                        passthrough: selection?.passthrough ?? false,
                                        thumbnails: ThumbnailCache(directory: options.thumbnailDirectory), wake: wake)
         var state = initial
+        state.themes = ThemeSet(current: theme.name, available: options.color ? Theme.available() : [], colors: options.color)
         if let themeWarning { state.hint = .warning(themeWarning + " — using the mono theme") }
         else if let first = options.warnings.first { state.hint = .warning(first) }
         else if screen.asciiOnly {
             state.hint = .warning("No UTF-8 locale: ASCII borders and symbols (LANG=C.UTF-8 brings the lines back)")
         }
         var lastBuffer: CellBuffer?
-        var redraws = state.redrawRequests
-        var suspends = state.suspendRequests
         var crashArmed = options.crashInBackgroundTask
-        var themes = state.themeRequests
-        var clipboards = state.clipboardRequests
-        var themeName = theme.name
-        var finishedSeen = state.finishedJobCount
+        var quitting = false
         let notifier = Notifier(mode: options.notify, caps: caps)
         let hyperlinks = Notifier.supportsHyperlinks(caps)
         var shownLinks: [Hyperlink] = []
 
+        /// The next frame repaints every cell and writes every picture again.
+        func repaintAll() {
+            presenter.screenWasCleared()
+            lastBuffer = nil
+        }
+        /// C-z or SIGTSTP: the shell gets the terminal until `fg`. Returns a notice when nothing stopped.
+        func suspend() -> Action? {
+            journal?.sync(state)
+            journal?.flush()                              // a stopped job may never be continued
+            SignalTrap.terminalIsOurs = 0
+            screen.suspend()                              // the shell's screen and modes
+            terminalGuard?.disarm()
+            let stoppedAt = ContinuousClock.now
+            SignalTrap.stopProcessGroup()                 // … until fg (SIGCONT)
+            let stopped = ContinuousClock.now - stoppedAt
+            terminalGuard?.arm()
+            screen.resume()
+            SignalTrap.terminalIsOurs = 1
+            repaintAll()                                  // sixel/kitty pictures are written again
+            if !SignalTrap.takeContinued() && stopped < .milliseconds(50) {
+                // The kernel drops SIGTSTP in a process group no job-control shell watches.
+                return .notice("C-z: nothing to suspend to (no job-control shell started Easel)")
+            }
+            return nil
+        }
+        /// Carries out one order of the reducer to the terminal; returns the action that reports its outcome.
+        func execute(_ order: TerminalOrder) -> Action? {
+            switch order {
+            case .quit:
+                quitting = true
+            case .redraw:                                     // C-l: repaint every cell, re-emit pictures
+                screen.invalidateAll()
+                repaintAll()
+            case .suspend:
+                return suspend()
+            case .loadTheme(let name):                        // F2: the next theme, live
+                do {
+                    let t = try Theme.load(name)
+                    screen.apply(styles: t.styles)
+                    repaintAll()
+                    return .themeLoaded(name, warnings: t.warnings.count)
+                } catch {
+                    return .notice(error.message)
+                }
+            case .copyToClipboard(let text):                 // y / Y: OSC 52 reaches the local clipboard over SSH
+                let payload = Data(text.utf8).base64EncodedString()
+                screen.writeRaw(Array("\u{1B}]52;c;\(payload)\u{07}".utf8))   // tmux takes OSC 52 itself (set-clipboard)
+            case .notify(let id):                             // a job ended: bell / desktop notification
+                if let job = state.job(id) { screen.writeRaw(notifier.sequence(for: job)) }
+            }
+            return nil
+        }
+        /// Reduces `action` (and what the terminal orders answer), runs the terminal orders here and
+        /// hands every other effect to the runner.
         func dispatch(_ action: Action) {
-            runner.run(reduce(&state, action, keymap: keymap))
+            var actions = [action]
+            while !actions.isEmpty {
+                var work: [Effect] = []
+                for effect in reduce(&state, actions.removeFirst(), keymap: keymap) {
+                    guard case .terminal(let order) = effect else { work.append(effect); continue }
+                    if let answer = execute(order) { actions.append(answer) }
+                }
+                runner.run(work)
+            }
         }
         if !restored.isEmpty {
             dispatch(.tick(.now, wallTime: Date().timeIntervalSince1970))
@@ -138,76 +211,18 @@ public final class TerminalApp: Sendable {
                     }
                 case .resized:
                     screen.invalidateAll()
-                    presenter.screenWasCleared()
-                    lastBuffer = nil
+                    repaintAll()
                 }
             }
-            if state.redrawRequests != redraws {            // C-l: repaint every cell, re-emit pictures
-                redraws = state.redrawRequests
-                screen.invalidateAll()
-                presenter.screenWasCleared()
-                lastBuffer = nil
-            }
-            if state.suspendRequests != suspends || SignalTrap.takeStopRequest() {   // C-z, SIGTSTP
-                suspends = state.suspendRequests
-                journal?.sync(state)
-                journal?.flush()                              // a stopped job may never be continued
-                SignalTrap.terminalIsOurs = 0
-                screen.suspend()                              // the shell's screen and modes
-                terminalGuard?.disarm()
-                let stoppedAt = ContinuousClock.now
-                SignalTrap.stopProcessGroup()                 // … until fg (SIGCONT)
-                let stopped = ContinuousClock.now - stoppedAt
-                terminalGuard?.arm()
-                screen.resume()
-                SignalTrap.terminalIsOurs = 1
-                if !SignalTrap.takeContinued() && stopped < .milliseconds(50) {
-                    // The kernel drops SIGTSTP in a process group no job-control shell watches.
-                    dispatch(.notice("C-z: nothing to suspend to (no job-control shell started Easel)"))
-                }
-                presenter.screenWasCleared()                  // sixel/kitty pictures are written again
-                lastBuffer = nil
-            }
+            if SignalTrap.takeStopRequest(), let notice = suspend() { dispatch(notice) }   // SIGTSTP from outside
             if SignalTrap.takeContinued() {                   // SIGCONT after a SIGSTOP Easel did not see
                 screen.reclaim()
-                presenter.screenWasCleared()
-                lastBuffer = nil
-            }
-            if state.themeRequests != themes {               // F2: the next theme, live
-                themes = state.themeRequests
-                let names = Theme.available()
-                if options.color, !names.isEmpty {
-                    let next = names[((names.firstIndex(of: themeName) ?? -1) + 1) % names.count]
-                    do {
-                        let t = try Theme.load(next)
-                        screen.apply(styles: t.styles)
-                        presenter.screenWasCleared()
-                        lastBuffer = nil
-                        themeName = next
-                        dispatch(.notice("Theme: \(next)" + (t.warnings.isEmpty ? "" : " (\(t.warnings.count) warnings)")))
-                    } catch {
-                        dispatch(.notice(error.message))
-                    }
-                } else {
-                    dispatch(.notice(options.color ? "No themes found" : "Colours are off (NO_COLOR)"))
-                }
-            }
-            if state.finishedJobCount != finishedSeen {       // a job ended: bell / desktop notification
-                finishedSeen = state.finishedJobCount
-                if let job = state.jobs.filter({ $0.finishedAt != nil }).max(by: { $0.finishedAt! < $1.finishedAt! }) {
-                    screen.writeRaw(notifier.sequence(for: job))
-                }
-            }
-            if state.clipboardRequests != clipboards {      // y / Y: OSC 52 reaches the local clipboard over SSH
-                clipboards = state.clipboardRequests
-                let payload = Data(state.clipboard.utf8).base64EncodedString()
-                let osc = Array("\u{1B}]52;c;\(payload)\u{07}".utf8)
-                screen.writeRaw(osc)                        // tmux takes OSC 52 itself (set-clipboard)
+                repaintAll()
             }
             journal?.sync(state)
             journal?.syncDraft(state.editor.text)
             if let signal = SignalTrap.pending() { return 128 + signal }
-            if state.quitRequested { return 0 }
+            if quitting { return 0 }
 
             if let browser = state.gallery {               // the reducer learns the gallery grid from the screen
                 let grid = galleryGrid(screen.size)

@@ -19,11 +19,14 @@ public enum Action: Equatable, Sendable {
     /// Jobs read from the journal at start: finished ones join the history; ones left in flight by a
     /// process that died resume (polling, or downloading again); an interrupted submit is not resent.
     case restored([Job])
-    /// Something the loop wants the user to see (a theme switched).
+    /// Something the loop wants the user to see (a theme that did not load, an image opened).
     case notice(String)
     /// Something the service said that is not a failure but needs attention (part of the workflow dropped,
     /// an output Easel cannot show): shown as a warning.
     case warning(String)
+    /// The loop loaded the theme named by `.terminal(.loadTheme)` and drew with it; `warnings`: lines
+    /// of its file that were ignored.
+    case themeLoaded(String, warnings: Int)
     /// An effect for the job failed; `during` says which, since recovery depends on it.
     case failed(JobID, JobError, during: Stage)
     /// The gallery browser: a scan, parameters read back, a deletion, the grid's size.
@@ -60,4 +63,23 @@ public enum Effect: Equatable, Sendable {
     case loadPending(JobID, fallback: ImageRef?)
     /// Work in the gallery folder for the browser.
     case gallery(GalleryEffect)
+    /// An order to the terminal: carried out by the loop that owns it, never by the effect runner.
+    case terminal(TerminalOrder)
+}
+
+/// What the terminal loop does for the reducer, between reading input and drawing the next frame.
+public enum TerminalOrder: Equatable, Sendable {
+    /// Leave: restore the terminal and return from the loop (the journal is flushed first).
+    case quit
+    /// Repaint every cell and write every picture again (C-l).
+    case redraw
+    /// Give the terminal back to the shell and stop the process group, as the terminal's own Ctrl-Z
+    /// would; `fg` resumes and repaints everything (C-z).
+    case suspend
+    /// Load the theme with this name and draw with it; answers `.themeLoaded` or `.notice` (the error).
+    case loadTheme(String)
+    /// Put the text on the terminal's clipboard with OSC 52 (reaches the local clipboard over SSH).
+    case copyToClipboard(String)
+    /// Announce that the job ended: the bell, and a desktop notification where the terminal shows one.
+    case notify(JobID)
 }

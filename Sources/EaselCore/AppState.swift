@@ -28,11 +28,15 @@ public enum Confirmation: Equatable, Sendable {
     /// Quit although `jobs` jobs run on a backend whose server stops with Easel (the embedded demo).
     case quitLosingJobs(Int)
 
-    public var question: String {
+    public var question: String { question(keymap: .default) }
+
+    /// The question, with the yes and no keys from `keymap` ("y / n").
+    public func question(keymap: Keymap) -> String {
+        let answers = keymap.answerKeys
         switch self {
-        case .deleteJob(let id): "Delete job \(id) from the history? y / n (the image file stays)"
+        case .deleteJob(let id): return "Delete job \(id) from the history? \(answers) (the image file stays)"
         case .quitLosingJobs(let n):
-            "Quit? \(n) demo job\(n == 1 ? "" : "s") will stop (the demo server quits with Easel) y / n"
+            return "Quit? \(n) demo job\(n == 1 ? "" : "s") will stop (the demo server quits with Easel) \(answers)"
         }
     }
 }
@@ -133,6 +137,27 @@ public struct BackendChoice: Equatable, Sendable {
     }
 }
 
+/// The colour themes: the one in use and the ones `cycle_theme` (F2) goes through.
+public struct ThemeSet: Equatable, Sendable {
+    /// The theme the screen is drawn with ("mono" when colours are off or the configured one failed to load).
+    public var current: String
+    /// Theme names to cycle through, in order (built-in and `$XDG_CONFIG_HOME/easel/themes/*.toml`).
+    public var available: [String]
+    /// False under `NO_COLOR`: F2 says so and changes nothing.
+    public var colors: Bool
+    public init(current: String = "mono", available: [String] = [], colors: Bool = true) {
+        self.current = current
+        self.available = available
+        self.colors = colors
+    }
+
+    /// The name after `current` in `available` (the first when `current` is not among them); nil when none.
+    public var next: String? {
+        guard !available.isEmpty else { return nil }
+        return available[((available.firstIndex(of: current) ?? -1) + 1) % available.count]
+    }
+}
+
 /// Everything the UI shows, and nothing it does not. Changed only by `reduce`.
 public struct AppState: Equatable, Sendable {
     /// Shown in the status bar, e.g. "demo backend — procedural, offline".
@@ -155,8 +180,6 @@ public struct AppState: Equatable, Sendable {
     public var pacer = RateLimitPacer()
     /// The active row under the cursor in the queue pane; `nil` follows the first.
     public var queueSelection: JobID?
-    /// Bumped when a job finishes, so the loop can ring the bell / post a notification once.
-    public var finishedJobCount = 0
     /// When the pacer allows the next submission, while pending jobs wait for it.
     public var pacerReadyAt: ContinuousClock.Instant?
     /// When the pending `.timer` effect will tick, so only one is in flight.
@@ -178,14 +201,8 @@ public struct AppState: Equatable, Sendable {
     public var now: ContinuousClock.Instant
     /// Seconds since 1970 at `now`, for clock times shown to the user.
     public var wallTime: Double = 0
-    public var quitRequested = false
-    /// Bumped by `redraw` (C-l): the loop repaints everything when it changes.
-    public var redrawRequests = 0
-    /// Bumped by `suspend` (C-z): the loop gives the terminal back to the shell and stops the process
-    /// group, as the terminal's own Ctrl-Z would; `fg` resumes and repaints everything.
-    public var suspendRequests = 0
-    /// Bumped by `cycle_theme`: the loop loads the next theme when it changes.
-    public var themeRequests = 0
+    /// The theme in use and the ones F2 cycles through.
+    public var themes = ThemeSet()
     /// Past prompts with their parameters, oldest first, without duplicates (↑/↓, C-r).
     public var promptHistory: [PromptHistoryEntry] = []
     /// While browsing with ↑/↓: the entry shown, and the draft to come back to.
@@ -201,9 +218,6 @@ public struct AppState: Equatable, Sendable {
     /// While the editor holds another field (M-n, M-e), and the prompt waiting to come back.
     public var fieldEdit: FieldEdit?
     public var stashedPrompt: PromptEditor?
-    /// Text to put on the terminal's clipboard (OSC 52); `clipboardRequests` counts requests.
-    public var clipboard = ""
-    public var clipboardRequests = 0
     /// Backends whose server stops when Easel does (the embedded demo): quitting with their jobs in
     /// flight asks first, since those jobs cannot resume.
     public var ephemeralBackends: Set<String> = []

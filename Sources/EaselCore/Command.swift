@@ -2,6 +2,9 @@
 public enum Command: String, CaseIterable, Sendable {
     case generate
     case quit
+    /// Answers a y/n question (delete, quit losing demo jobs) with yes; any other key answers no.
+    case confirmYes = "confirm_yes"
+    case confirmNo = "confirm_no"
     case quitIfEmpty = "quit_if_empty"
     case focusNext = "focus_next"
     case focusPrevious = "focus_previous"
@@ -133,6 +136,8 @@ public enum Command: String, CaseIterable, Sendable {
         case .starImage: "Star / unstar the image"
         case .deleteImage: "Delete the image file (asks first)"
         case .loadImage: "Re-run: load its prompt and parameters"
+        case .confirmYes: "Yes to the question"
+        case .confirmNo: "No to the question (any other key too)"
         case .rescanGallery: "Scan the gallery folder again"
         }
     }

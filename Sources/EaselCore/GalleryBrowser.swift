@@ -144,7 +144,7 @@ func galleryKey(_ state: inout AppState, _ key: Key, keymap: Keymap) -> [Effect]
     if let path = browser.confirmDelete {
         browser.confirmDelete = nil
         state.gallery = browser
-        return key == .char("y") ? [.gallery(.delete(path))] : []
+        return keymap.command(for: key, in: .confirm) == .confirmYes ? [.gallery(.delete(path))] : []
     }
     guard let command = keymap.command(for: key, in: .gallery) else { return [] }
     return galleryCommand(&state, command)

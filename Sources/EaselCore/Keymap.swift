@@ -1,6 +1,8 @@
 /// Where a key press is looked up: the focused pane's context first, then `global`.
 public enum KeyContext: String, CaseIterable, Sendable {
     case global, prompt, queue, history, help, gallery
+    /// While a y/n question waits (delete, quit losing demo jobs).
+    case confirm
 }
 
 public struct KeymapError: Error, Equatable, Sendable {
@@ -108,7 +110,7 @@ public struct Keymap: Equatable, Sendable {
             ("Up", .historyPrevious), ("C-p", .historyPrevious), ("Down", .historyNext), ("C-n", .historyNext),
             ("C-r", .searchHistory),
             ("M-n", .editNegative), ("M-e", .editParameters), ("M-r", .toggleSeed),
-            ("M-s", .cycleSize), ("M-=", .countUp), ("M--", .countDown),
+            ("M-s", .cycleSize), ("M-=", .countUp), ("M--", .countDown), ("C-g", .focusPrompt),
         ],
         .queue: [
             ("q", .quit), ("C-d", .quit), ("?", .toggleHelp), ("i", .focusPrompt), ("Esc", .focusPrompt),
@@ -131,10 +133,17 @@ public struct Keymap: Equatable, Sendable {
             ("Enter", .openImage), ("o", .openImage), ("r", .loadImage), ("*", .starImage), ("d", .deleteImage),
             ("R", .rescanGallery), ("?", .toggleHelp),
         ],
+        .confirm: [("y", .confirmYes), ("n", .confirmNo)],
         .help: [
             ("Esc", .closeOverlay), ("?", .closeOverlay), ("q", .closeOverlay), ("F1", .closeOverlay),
             ("Down", .selectDown), ("j", .selectDown), ("Up", .selectUp), ("k", .selectUp),
             ("PgDn", .pageDown), ("Space", .pageDown), ("PgUp", .pageUp), ("C-c", .quit),
         ],
     ])
+
+    /// The keys that answer a y/n question, for its text: "y / n" (the command name where no key is bound).
+    public var answerKeys: String {
+        "\(keyName(for: .confirmYes, in: .confirm) ?? Command.confirmYes.rawValue) / "
+            + (keyName(for: .confirmNo, in: .confirm) ?? Command.confirmNo.rawValue)
+    }
 }

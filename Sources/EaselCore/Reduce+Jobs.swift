@@ -8,8 +8,7 @@ func reduceJob(_ state: inout AppState, _ action: Action) -> [Effect] {
             ($0.refusals, $0.refusedSince) = (0, nil)
         }
         if job.cancelRequested {
-            finish(&state, id, .canceled)
-            return [.cancel(id, remote)] + startReady(&state)
+            return finish(&state, id, .canceled) + [.cancel(id, remote)] + startReady(&state)
         }
         return applyStatus(&state, id, remote, status)
 
@@ -39,11 +38,11 @@ func reduceJob(_ state: inout AppState, _ action: Action) -> [Effect] {
             return [.download(id, next)]
         }
         let first = job.savedImages.first ?? image, count = job.savedImages.count + 1
-        finish(&state, id, .complete(first))
+        let ended = finish(&state, id, .complete(first))
         if state.focus != .history { state.historySelection = nil }   // not in use: follow the newest job
         state.hint = count == 1 ? .saved(id, path: image.path)
             : .info("Job \(id) made \(count) images: saved \(first.path) and \(count - 1) more beside it")
-        return (state.gallery != nil ? [.gallery(.scan)] : []) + startReady(&state)   // the open browser shows it
+        return ended + (state.gallery != nil ? [.gallery(.scan)] : []) + startReady(&state)   // the open browser shows it
 
     case .livePreview(let id, let path):
         guard case .running? = state.job(id)?.state else { return [] }
@@ -54,7 +53,7 @@ func reduceJob(_ state: inout AppState, _ action: Action) -> [Effect] {
         guard let job = state.job(id), job.state.isActive else { return [] }
         return failure(&state, job, error, stage)
 
-    case .key, .paste, .tick, .notice, .warning, .clicked, .scrolled, .restored, .gallery:
+    case .key, .paste, .tick, .notice, .warning, .themeLoaded, .clicked, .scrolled, .restored, .gallery:
         return []
     }
 }
@@ -67,8 +66,8 @@ private func failure(_ state: inout AppState, _ job: Job, _ error: JobError, _ s
     case (.cancel, _):
         return []                                           // best effort; the job is already canceled
     case (.submit, _) where job.cancelRequested:
-        finish(&state, id, .canceled)                       // canceled while its submit was out: not sent again
-        return startReady(&state)
+        // Canceled while its submit was out: not sent again.
+        return finish(&state, id, .canceled) + startReady(&state)
     case (.submit, .rateLimited(let after)):
         // Retry-After is obeyed as sent; without it the wait doubles, with seeded jitter.
         let refusals = job.refusals + 1
@@ -99,9 +98,9 @@ private func failure(_ state: inout AppState, _ job: Job, _ error: JobError, _ s
 }
 
 private func fail(_ state: inout AppState, _ id: JobID, _ error: JobError) -> [Effect] {
-    finish(&state, id, .failed(error))
+    let ended = finish(&state, id, .failed(error))
     state.hint = .jobFailed(id, error)
-    return startReady(&state)
+    return ended + startReady(&state)
 }
 
 /// Applies what the service said; keeps polling while the job is pending and the deadline allows.
@@ -143,14 +142,16 @@ private func applyStatus(_ state: inout AppState, _ id: JobID, _ remote: RemoteJ
     }
 }
 
-func finish(_ state: inout AppState, _ id: JobID, _ terminal: JobState) {
+/// Ends job `id` in `terminal` (complete, failed or canceled) at `state.now`.
+/// - Returns: the order to announce it (`.notify`), one per job, for the caller to pass on.
+func finish(_ state: inout AppState, _ id: JobID, _ terminal: JobState) -> [Effect] {
     pinHistoryCursor(&state)
     let now = state.now
     state.update(id) {
         $0.state = terminal
         $0.finishedAt = now
     }
-    state.finishedJobCount += 1
+    return [.terminal(.notify(id))]
 }
 
 /// A row is about to join the history: while the user is in the History pane, the cursor stays on

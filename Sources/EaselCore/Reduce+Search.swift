@@ -16,13 +16,14 @@ func searchMatch(_ state: AppState) -> PromptHistoryEntry? {
 }
 
 /// Keys while C-r is active: type to narrow, C-r again for an older match, the prompt's line-editing
-/// keys (Backspace, C-w, C-u) edit the query, Enter accepts, Esc / C-g / C-c restore the prompt.
+/// keys (Backspace, C-w, C-u) edit the query, Enter accepts, the prompt's `focus_prompt` and `quit`
+/// keys (Esc, C-g, C-c) restore the prompt.
 /// With no match the editor shows the prompt as it was, the hint says so, and Enter keeps it.
 func searchKey(_ state: inout AppState, _ key: Key, keymap: Keymap) -> [Effect] {
     let command = keymap.command(for: key, in: .prompt)
     switch key {
     case .char(let c): state.search?.query.append(c); state.search?.skip = 0
-    case .escape, .ctrl("g"), .ctrl("c"):
+    case _ where command == .focusPrompt || command == .quit:
         state.editor = state.draft ?? state.editor
         state.search = nil
         state.draft = nil

@@ -53,6 +53,10 @@ public func reduce(_ state: inout AppState, _ action: Action, keymap: Keymap = .
     case .warning(let text):
         state.hint = .warning(text)
         return []
+    case .themeLoaded(let name, let warnings):
+        state.themes.current = name
+        state.hint = .info("Theme: \(name)" + (warnings == 0 ? "" : " (\(warnings) warnings)"))
+        return []
     case .submitted, .statusPolled, .downloaded, .saved, .failed, .livePreview:
         return reduceJob(&state, action)
     case .gallery(let event):

@@ -41,7 +41,7 @@ struct GalleryView {
         buffer.box(area, title: title, role: .borderFocused, titleRole: .titleFocused)
         let inner = area.inset(by: 1)
         if let path = browser.confirmDelete {
-            buffer.put(" Delete \(Sanitize.line(path))? y / n", x: inner.x, y: inner.maxY - 1, maxWidth: inner.width, role: .error)
+            buffer.put(" Delete \(Sanitize.line(path))? \(keymap.answerKeys)", x: inner.x, y: inner.maxY - 1, maxWidth: inner.width, role: .error)
         } else if let entry = browser.selected {
             let star = entry.starred ? "★ " : ""
             buffer.put("\(star)\(Sanitize.line(entry.name))  \(Self.size(entry.size))", x: inner.x, y: inner.maxY - 1,

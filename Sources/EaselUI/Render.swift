@@ -31,7 +31,7 @@ public func render(_ state: AppState, size: CellSize, keymap: Keymap = .default,
     }
     PromptEditorView(keymap: keymap).render(state, focused: state.focus == .prompt, in: layout.prompt, into: &buffer)
     QueueView().render(state, focused: state.focus == .queue, in: layout.queue, into: &buffer)
-    let thumbnail = HistoryView(status: previewStatus).render(state, focused: state.focus == .history, in: layout.history, into: &buffer)
+    let thumbnail = HistoryView(keymap: keymap, status: previewStatus).render(state, focused: state.focus == .history, in: layout.history, into: &buffer)
     // A status message too long for the bar wraps into rows taken from the bottom of the preview column.
     let wrapped = StatusBar.layout(state, keymap: keymap, width: layout.statusBar.width, previewWidth: layout.preview.width).overflow.count
     let taken = min(wrapped, max(0, layout.preview.height - 3))

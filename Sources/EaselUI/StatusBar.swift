@@ -12,7 +12,7 @@ struct StatusBar {
 
     /// The message of the moment (a y/n question, else the hint) and its role; `nil` when there is none.
     static func message(_ state: AppState, keymap: Keymap) -> (text: String, role: Role)? {
-        if let question = state.confirmation { return (question.question, .error) }
+        if let question = state.confirmation { return (question.question(keymap: keymap), .error) }
         if let hint = state.hint, !hint.isSaved { return (hint.message(keymap: keymap), hint.isError ? .error : .hint) }
         return nil
     }

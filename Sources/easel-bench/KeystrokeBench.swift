@@ -109,7 +109,7 @@ struct KeystrokeBench {
 
         In process (the build named above): \(jobs.formatted()) finished jobs in the journal, of which the studio's \
         window (the newest \(r.loaded)) is restored into the state, as `easel` does at start. Per keystroke, \
-        what the loop does on the main thread: **reduce** = `reduce(.tick)` + `reduce(.key)`; **render** = \
+        what the loop does on its own thread: **reduce** = `reduce(.tick)` + `reduce(.key)`; **render** = \
         `render(state)` of the whole 120×36 screen into a `CellBuffer`; **draw** = EaselTerminal's real \
         `Screen.draw` (ncurses: diff against the previous frame, `doupdate`, `write(2)`) into a pseudo-terminal \
         whose other end a thread drains. Not included: the terminal's own parsing and painting, the \

@@ -359,7 +359,7 @@ extension Easel {
             options.color = ProcessInfo.processInfo.environment["NO_COLOR"].map { $0.isEmpty } ?? true
             let keymap: Keymap
             do { keymap = try config.keymap() } catch { throw CLIError(error.message) }
-            let status = app.run(state: state, runner: runner, options: options, keymap: keymap, journal: sync, restored: restored)
+            let status = await app.run(state: state, runner: runner, options: options, keymap: keymap, journal: sync, restored: restored)
             sync.flush()
             if let line = JournalRestore.stillInFlight(journal: journal, ephemeral: state.ephemeralBackends) {
                 FileHandle.standardError.write(Data("easel: \(line)\n".utf8))

@@ -41,10 +41,9 @@ struct DeadlineTests {
         }
         // 15 s of running: now it times out, with the remote id kept.
         store.send(.tick(at(315), wallTime: 315)) { $0.now = at(315); $0.wallTime = 315 }
-        store.send(.statusPolled(JobID(1), .running(progress: 0.95))) {
+        store.send(.statusPolled(JobID(1), .running(progress: 0.95)), effects: [.terminal(.notify(JobID(1)))]) {
             $0.jobs[0].state = .failed(.timedOut(after: .seconds(15)))
             $0.jobs[0].finishedAt = at(315)
-            $0.finishedJobCount = 1
             $0.hint = .jobFailed(JobID(1), .timedOut(after: .seconds(15)))
         }
         #expect(store.state.jobs[0].remoteID == remote)
@@ -175,7 +174,7 @@ struct DeadlineTests {
         _ = enter(&s, "harbour")
         #expect(cancelForExit(&s).isEmpty)
         #expect(s.jobs[0].cancelRequested)
-        #expect(reduce(&s, .failed(JobID(1), .rateLimited(retryAfter: nil), during: .submit)).isEmpty)
+        #expect(reduce(&s, .failed(JobID(1), .rateLimited(retryAfter: nil), during: .submit)) == [.terminal(.notify(JobID(1)))])
         #expect(s.jobs[0].state == .canceled)
     }
 
@@ -185,10 +184,10 @@ struct DeadlineTests {
         for p in ["a", "b", "c"] { _ = enter(&s, p) }
         _ = reduce(&s, .submitted(JobID(1), remote, status: .running(progress: 0.2)))
         let effects = cancelForExit(&s)
-        #expect(effects == [.cancel(JobID(1), remote)])
+        #expect(effects == [.terminal(.notify(JobID(1))), .cancel(JobID(1), remote), .terminal(.notify(JobID(3)))])
         #expect(s.jobs.map(\.state) == [.canceled, .submitting, .canceled])
         // The submit in flight answers: canceled on the service at once, nothing else starts.
-        #expect(reduce(&s, .submitted(JobID(2), RemoteJobID("r2"), status: .queued(position: 1))) == [.cancel(JobID(2), RemoteJobID("r2"))])
+        #expect(reduce(&s, .submitted(JobID(2), RemoteJobID("r2"), status: .queued(position: 1))) == [.terminal(.notify(JobID(2))), .cancel(JobID(2), RemoteJobID("r2"))])
         #expect(s.activeJobs.isEmpty)
     }
 }

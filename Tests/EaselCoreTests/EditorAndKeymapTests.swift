@@ -33,8 +33,8 @@ struct EditorAndKeymapTests {
             store.send(.key(.tab)) { $0.focus = .queue }
             if focus == .history { store.send(.key(.tab)) { $0.focus = .history } }
             if focus == .prompt { store.send(.key(.backTab)) { $0.focus = .prompt } }
-            store.send(.key(.ctrl("z"))) { $0.suspendRequests = 1 }         // no effects, the text stays
-            store.send(.key(.ctrl("z"))) { $0.suspendRequests = 2 }
+            store.send(.key(.ctrl("z")), effects: [.terminal(.suspend)])     // the text stays
+            store.send(.key(.ctrl("z")), effects: [.terminal(.suspend)])
         }
         let unbound = try? Keymap.default.overriding([.global: [("C-z", "none")]])
         #expect(unbound?.command(for: .ctrl("z"), in: .prompt) == nil)
@@ -44,22 +44,19 @@ struct EditorAndKeymapTests {
     @Test func ctrlDQuitsOnlyWhenThePromptIsEmpty() {
         var s = AppState.fixture(prompt: "ab")
         _ = reduce(&s, .key(.ctrl("a")))
-        _ = reduce(&s, .key(.ctrl("d")))
+        #expect(reduce(&s, .key(.ctrl("d"))).isEmpty)
         #expect(s.editor.text == "b")
-        #expect(!s.quitRequested)
         var empty = AppState.fixture(prompt: "")
-        _ = reduce(&empty, .key(.ctrl("d")))
-        #expect(empty.quitRequested)
+        #expect(reduce(&empty, .key(.ctrl("d"))) == [.terminal(.quit)])
     }
 
     @Test func qTypesInTheEditorButQuitsElsewhere() {
         var s = AppState.fixture(prompt: "")
-        _ = reduce(&s, .key(.char("q")))
-        #expect(s.editor.text == "q" && !s.quitRequested)
-        _ = reduce(&s, .key(.tab))
+        #expect(reduce(&s, .key(.char("q"))).isEmpty)
+        #expect(s.editor.text == "q")
+        #expect(reduce(&s, .key(.tab)).isEmpty)
         #expect(s.focus == .queue)
-        _ = reduce(&s, .key(.char("q")))
-        #expect(s.quitRequested)
+        #expect(reduce(&s, .key(.char("q"))) == [.terminal(.quit)])
     }
 
     @Test func pasteNeverSubmitsKeepsNewlinesAndDropsEscapes() {

@@ -143,7 +143,7 @@ struct GalleryInputRoutingTests {
         _ = reduce(&s, .submitted(JobID(1), RemoteJobID("r1"), status: .completed(ImageRef(url: "u"))))
         _ = reduce(&s, .downloaded(JobID(1), ImageData([1])))
         _ = reduce(&s, .key(.function(4)))
-        #expect(reduce(&s, .saved(JobID(1), SavedImage(path: "/g/new.png", width: 1, height: 1))) == [.gallery(.scan)])
+        #expect(reduce(&s, .saved(JobID(1), SavedImage(path: "/g/new.png", width: 1, height: 1))) == [.terminal(.notify(JobID(1))), .gallery(.scan)])
     }
 
     @Test func fileProblemsReadAsTheReasonAlone() {

@@ -120,11 +120,10 @@ struct HostedSizesAndBatchesTests {
                 #expect(store.state.jobs[0].state.isActive)
             }
         }
-        store.send(.saved(JobID(1), saved[2])) {
+        store.send(.saved(JobID(1), saved[2]), effects: [.terminal(.notify(JobID(1)))]) {
             $0.jobs[0].savedImages = saved
             $0.jobs[0].state = .complete(saved[0])
             $0.jobs[0].finishedAt = t0
-            $0.finishedJobCount = 1
             $0.hint = .info("Job #1 made 3 images: saved /g/lighthouse-1.png and 2 more beside it")
         }
     }

@@ -64,11 +64,10 @@ struct JobLifecycleTests {
         store.send(.downloaded(JobID(1), ImageData([1, 2, 3])), effects: [.save(JobID(1), ImageData([1, 2, 3]), .fixture(), remote: remote)]) {
             $0.jobs[0].state = .saving
         }
-        store.send(.saved(JobID(1), saved)) {
+        store.send(.saved(JobID(1), saved), effects: [.terminal(.notify(JobID(1)))]) {
             $0.jobs[0].state = .complete(saved)
             $0.jobs[0].savedImages = [saved]
             $0.jobs[0].finishedAt = t0 + .seconds(2)
-            $0.finishedJobCount = 1
             $0.hint = .saved(JobID(1), path: saved.path)
         }
         #expect(!store.state.isEditorLocked)
@@ -86,10 +85,9 @@ struct JobLifecycleTests {
             $0.jobs[0].runningSince = t0
         }
         store.send(.tick(t0 + .seconds(10), wallTime: 10)) { $0.now = t0 + .seconds(10); $0.wallTime = 10 }
-        store.send(.statusPolled(JobID(1), .running(progress: 0.9))) {
+        store.send(.statusPolled(JobID(1), .running(progress: 0.9)), effects: [.terminal(.notify(JobID(1)))]) {
             $0.jobs[0].state = .failed(.timedOut(after: .seconds(10)))
             $0.jobs[0].finishedAt = t0 + .seconds(10)
-            $0.finishedJobCount = 1
             $0.hint = .jobFailed(JobID(1), .timedOut(after: .seconds(10)))
         }
         #expect(store.state.jobs[0].remoteID == remote)
@@ -110,10 +108,9 @@ struct JobLifecycleTests {
     func aFailureEndsTheJobWithItsCategoryAndUnlocksTheEditor(error: JobError, stage: Stage) {
         var store = ReducerHarness(state: .fixture(prompt: "lighthouse"))
         submitted(&store)
-        store.send(.failed(JobID(1), error, during: stage)) {
+        store.send(.failed(JobID(1), error, during: stage), effects: [.terminal(.notify(JobID(1)))]) {
             $0.jobs[0].state = .failed(error)
             $0.jobs[0].finishedAt = t0
-            $0.finishedJobCount = 1
             $0.hint = .jobFailed(JobID(1), error)
         }
         #expect(!store.state.isEditorLocked)
@@ -122,11 +119,10 @@ struct JobLifecycleTests {
     @Test func theServiceReportingFailureIsInferenceFailed() {
         var store = ReducerHarness(state: .fixture(prompt: "lighthouse"))
         submitted(&store)
-        store.send(.submitted(JobID(1), remote, status: .failed("CUDA out of memory"))) {
+        store.send(.submitted(JobID(1), remote, status: .failed("CUDA out of memory")), effects: [.terminal(.notify(JobID(1)))]) {
             $0.jobs[0].remoteID = remote
             $0.jobs[0].state = .failed(.inferenceFailed("CUDA out of memory"))
             $0.jobs[0].finishedAt = t0
-            $0.finishedJobCount = 1
             $0.hint = .jobFailed(JobID(1), .inferenceFailed("CUDA out of memory"))
         }
     }
@@ -141,10 +137,9 @@ struct JobLifecycleTests {
     @Test func lateResultsForAFinishedJobAreIgnored() {
         var store = ReducerHarness(state: .fixture(prompt: "lighthouse"))
         submitted(&store)
-        store.send(.failed(JobID(1), .network("reset"), during: .submit)) {
+        store.send(.failed(JobID(1), .network("reset"), during: .submit), effects: [.terminal(.notify(JobID(1)))]) {
             $0.jobs[0].state = .failed(.network("reset"))
             $0.jobs[0].finishedAt = t0
-            $0.finishedJobCount = 1
             $0.hint = .jobFailed(JobID(1), .network("reset"))
         }
         store.send(.statusPolled(JobID(1), .completed(ref)))

@@ -112,10 +112,8 @@ struct PromptHistoryTests {
         s.focus = .history
         let same = reduce(&s, .key(.char("R")))
         #expect(same == [.submit(JobID(2), s.jobs[0].request)])
-        _ = reduce(&s, .key(.char("y")))
-        #expect(s.clipboard == "/g/l.png" && s.clipboardRequests == 1)
-        _ = reduce(&s, .key(.char("Y")))
-        #expect(s.clipboard == "lighthouse" && s.clipboardRequests == 2)
+        #expect(reduce(&s, .key(.char("y"))) == [.terminal(.copyToClipboard("/g/l.png"))])
+        #expect(reduce(&s, .key(.char("Y"))) == [.terminal(.copyToClipboard("lighthouse"))])
         s.historySelection = JobID(1)
         #expect(reduce(&s, .key(.char("o"))) == [.open("/g/l.png")])
         s.editor = PromptEditor("other")

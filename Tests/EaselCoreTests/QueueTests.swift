@@ -74,18 +74,18 @@ struct QueueTests {
         s.focus = .queue
         // pending: dropped, no call to the service
         s.queueSelection = JobID(3)
-        #expect(reduce(&s, .key(.char("x"))).isEmpty)
+        #expect(reduce(&s, .key(.char("x"))) == [.terminal(.notify(JobID(3)))])
         #expect(s.job(JobID(3))?.state == .canceled)
         // submitting: remembered, canceled on the service once it answers with an id
         s.queueSelection = JobID(1)
         #expect(reduce(&s, .key(.char("x"))).isEmpty)
         #expect(s.job(JobID(1))?.cancelRequested == true)
-        #expect(reduce(&s, .submitted(JobID(1), r1, status: .running(progress: nil))) == [.cancel(JobID(1), r1)])
+        #expect(reduce(&s, .submitted(JobID(1), r1, status: .running(progress: nil))) == [.terminal(.notify(JobID(1))), .cancel(JobID(1), r1)])
         #expect(s.job(JobID(1))?.state == .canceled)
         // running: the backend's cancel call
         _ = reduce(&s, .submitted(JobID(2), r2, status: .running(progress: 0.1)))
         s.queueSelection = JobID(2)
-        #expect(reduce(&s, .key(.delete)) == [.cancel(JobID(2), r2)])
+        #expect(reduce(&s, .key(.delete)) == [.terminal(.notify(JobID(2))), .cancel(JobID(2), r2)])
         #expect(s.job(JobID(2))?.state == .canceled)
         #expect(reduce(&s, .statusPolled(JobID(2), .completed(ImageRef(url: "u")))).isEmpty)
     }
@@ -116,7 +116,7 @@ struct QueueTests {
         #expect(reduce(&s, .key(.char("t"))) == [.download(JobID(1), ref)])
         #expect(s.jobs[0].state == .downloading && s.jobs[0].attempts == 1)
         _ = reduce(&s, .downloaded(JobID(1), ImageData([1])))
-        #expect(reduce(&s, .failed(JobID(1), .storage("disk full"), during: .save)).isEmpty)
+        #expect(reduce(&s, .failed(JobID(1), .storage("disk full"), during: .save)) == [.terminal(.notify(JobID(1)))])
         // A failed save kept the image: t saves it again (downloading only if the kept copy is gone).
         #expect(reduce(&s, .key(.char("t"))) == [.loadPending(JobID(1), fallback: ref)])
     }

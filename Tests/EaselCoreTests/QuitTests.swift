@@ -17,7 +17,7 @@ struct QuitTests {
     @Test func withDemoJobsRunningQuitAsksAndYQuits() {
         var h = ReducerHarness(state: running(on: "demo"))
         h.send(.key(.ctrl("c"))) { $0.confirmation = .quitLosingJobs(1) }
-        h.send(.key(.char("y"))) { $0.confirmation = nil; $0.quitRequested = true }
+        h.send(.key(.char("y")), effects: [.terminal(.quit)]) { $0.confirmation = nil }
     }
 
     @Test func theQuitKeyAgainAlsoQuitsAndAnyOtherKeyStays() {
@@ -25,12 +25,12 @@ struct QuitTests {
         h.send(.key(.ctrl("c"))) { $0.confirmation = .quitLosingJobs(1) }
         h.send(.key(.char("n"))) { $0.confirmation = nil }
         h.send(.key(.ctrl("c"))) { $0.confirmation = .quitLosingJobs(1) }
-        h.send(.key(.ctrl("c"))) { $0.confirmation = nil; $0.quitRequested = true }
+        h.send(.key(.ctrl("c")), effects: [.terminal(.quit)]) { $0.confirmation = nil }
     }
 
     @Test func jobsOnAServiceThatKeepsThemQuitAtOnce() {
         var h = ReducerHarness(state: running(on: "gpu"))
-        h.send(.key(.ctrl("c"))) { $0.quitRequested = true }
+        h.send(.key(.ctrl("c")), effects: [.terminal(.quit)])
     }
 
     @Test func theQuestionSaysWhatIsLost() {

@@ -1,0 +1,90 @@
+// The queue and history panes' job commands: select, cancel, reorder, retry.
+
+/// Up/down in the focused list: the queue (oldest first) or the history (newest first).
+func moveSelection(_ state: inout AppState, by delta: Int) {
+    switch state.focus {
+    case .prompt: return
+    case .queue:
+        let rows = state.activeJobs
+        guard let current = state.selectedQueueJob, let i = rows.firstIndex(where: { $0.id == current.id }) else { return }
+        state.queueSelection = rows[max(0, min(rows.count - 1, i + delta))].id
+    case .history:
+        let rows = state.finishedJobs
+        guard !rows.isEmpty else { return }
+        let current = state.historySelection.flatMap { id in rows.firstIndex { $0.id == id } } ?? 0
+        state.historySelection = rows[max(0, min(rows.count - 1, current + delta))].id
+    }
+}
+
+/// Cancel the selected queue job: unsent jobs are dropped; a job on the service gets the backend's
+/// cancel call; a submit in flight is canceled as soon as the service answers with its id.
+func cancelSelected(_ state: inout AppState) -> [Effect] {
+    guard state.focus == .queue, let job = state.selectedQueueJob else { return [] }
+    let index = state.activeJobs.firstIndex { $0.id == job.id } ?? 0
+    defer {                                   // the cursor stays on the same row: the next job moves up into it
+        let rest = state.activeJobs
+        state.queueSelection = rest.isEmpty ? nil : rest[min(index, rest.count - 1)].id
+    }
+    switch job.state {
+    case .pending, .waiting, .downloading, .saving:
+        return finish(&state, job.id, .canceled) + startReady(&state)
+    case .submitting:
+        state.update(job.id) { $0.cancelRequested = true }
+        return []
+    case .queued, .running:
+        let ended = finish(&state, job.id, .canceled)
+        if let remote = job.remoteID { return ended + [.cancel(job.id, remote)] + startReady(&state) }
+        return ended + startReady(&state)
+    case .complete, .failed, .canceled:
+        return []
+    }
+}
+
+/// Swap the selected pending job with its pending neighbour; jobs start in list order.
+func movePending(_ state: inout AppState, by delta: Int) {
+    guard state.focus == .queue, let job = state.selectedQueueJob, job.state == .pending,
+          let i = state.jobs.firstIndex(where: { $0.id == job.id }) else { return }
+    var j = i + delta
+    while j >= 0, j < state.jobs.count, state.jobs[j].state != .pending { j += delta }
+    guard j >= 0, j < state.jobs.count else { return }
+    state.jobs.swapAt(i, j)
+}
+
+/// Retry the selected finished job without paying twice: after the service finished (download or
+/// save failed) only the download runs again; a timed-out job resumes polling its remote id;
+/// anything else is sent again as the same frozen request.
+func retrySelected(_ state: inout AppState) -> [Effect] {
+    let candidate = state.focus == .history ? state.selectedHistoryJob : state.focus == .queue ? state.selectedQueueJob : nil
+    guard let job = candidate else { return [] }
+    let now = state.now
+    switch job.state {
+    case .failed(let error):
+        state.historySelection = nil
+        if case .storage = error {                    // the image is kept: save it again, never regenerate
+            reopen(&state, job.id, .downloading, now)
+            return [.loadPending(job.id, fallback: job.imageRef)]
+        }
+        if let ref = job.imageRef {
+            reopen(&state, job.id, .downloading, now)
+            return [.download(job.id, ref)]
+        }
+        if error.kind == "timed_out" || error.kind == "journal", let remote = job.remoteID {
+            // Resume the same remote job: it may still finish, or have finished (never pay twice).
+            reopen(&state, job.id, .running(progress: nil), now)
+            state.update(job.id) { $0.startedAt = now; $0.pollFailures = 0 }
+            return [.poll(job.id, remote, after: .zero)]
+        }
+    case .canceled: break
+    default: return []
+    }
+    reopen(&state, job.id, .pending, now)
+    return startReady(&state)
+}
+
+func reopen(_ state: inout AppState, _ id: JobID, _ to: JobState, _ now: ContinuousClock.Instant) {
+    state.update(id) {
+        $0.state = to
+        $0.finishedAt = nil
+    }
+    if state.mode == .exclusive, state.focus == .prompt { state.hint = .locked }
+}

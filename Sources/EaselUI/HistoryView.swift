@@ -1,0 +1,55 @@
+import EaselCore
+import EaselTerminal
+
+/// This run's finished jobs, newest first: glyph, time, duration, prompt or error, seed. While the
+/// pane has the focus and room, the selected job's thumbnail sits at its right.
+struct HistoryView {
+    let keymap: Keymap
+    /// Thumbnail size in cells.
+    static let thumbnail = CellSize(columns: 20, rows: 8)
+    let status: (ImagePresenter.Request) -> PreviewStatus
+
+    /// - Returns: the thumbnail for the graphics layer to draw after the refresh, if one is ready.
+    func render(_ state: AppState, focused: Bool, in area: Rect, into buffer: inout CellBuffer) -> ImagePresenter.Request? {
+        let rows = state.finishedJobs
+        var title = "History"
+        if state.filterEditing || !state.historyFilter.isEmpty {
+            title += " — filter: \(Sanitize.line(state.historyFilter))\(state.filterEditing ? "▏ \(keymap.editingName(.previewJob, in: .history)) keeps · \(keymap.editingName(.focusPrompt, in: .history)) clears" : "")"
+        }
+        buffer.box(area, title: title, role: focused ? .borderFocused : .border,
+                   titleRole: focused ? .titleFocused : .title)
+        var inner = area.inset(by: 1)
+        guard !inner.isEmpty else { return nil }
+        if rows.isEmpty {
+            buffer.put(state.historyFilter.isEmpty ? "Finished jobs appear here" : "No job matches the filter", in: inner, role: .muted)
+            return nil
+        }
+        let selected = state.historySelection ?? rows.first?.id
+        var picture: ImagePresenter.Request?
+        if focused, inner.width >= 48, inner.height >= Self.thumbnail.rows,
+           case .complete(let image)? = rows.first(where: { $0.id == selected })?.state {
+            let rect = Rect(x: inner.maxX - Self.thumbnail.columns, y: inner.y, width: Self.thumbnail.columns, height: Self.thumbnail.rows)
+            let request = ImagePresenter.Request(path: image.path, rect: rect)
+            if case .ready(let encoded) = status(request) { picture = PictureCells.draw(encoded, for: request, into: &buffer) }
+            inner = Rect(x: inner.x, y: inner.y, width: inner.width - Self.thumbnail.columns - 1, height: inner.height)
+        }
+        let index = rows.firstIndex { $0.id == selected } ?? 0
+        let top = max(0, index - inner.height + 1)
+        for (row, job) in zip(inner.rows, rows.dropFirst(top)) {
+            let isSelected = focused && job.id == selected
+            if isSelected { buffer.fill(row, role: .selection) }
+            let images = job.savedImages.count > 1 ? "\(job.savedImages.count) images  " : ""
+            let head = "\(job.starred ? "★" : Wording.glyph(job.state)) \(Wording.clock(job.createdWallTime))  \(Wording.seconds(job.elapsed(now: state.now)))  \(images)"
+            let used = buffer.put(head, in: row, role: isSelected ? .selection : Wording.role(job.state))
+            let detail: String
+            if case .failed(let error) = job.state {
+                detail = "\(DisplayWidth.truncate(Wording.oneLine(job.request.prompt), to: 24)) — \(error.message)"
+            } else {
+                detail = "\(Wording.oneLine(job.request.prompt))  seed \(job.request.seed)"
+                    + (job.backend.map { $0 != state.backendKey ? "  · \(Sanitize.line($0))" : "" } ?? "")
+            }
+            buffer.put(detail, x: row.x + used, y: row.y, maxWidth: row.width - used, role: isSelected ? .selection : .text)
+        }
+        return picture
+    }
+}
