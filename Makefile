@@ -34,9 +34,28 @@ run: release
 build: deps
 	$(SWIFT) build
 
+# Two tiers over one build. The unit tier (every test target but EndToEndTests) runs its tests in parallel
+# in one process; the end-to-end tier (tmux, xterm under Xvfb, the real binary) runs alone, after it, one
+# test at a time. Both tiers run even when the first fails; each prints Swift Testing's closing summary.
+UNIT_TIER := --skip EndToEndTests
+E2E_TIER  := --filter EndToEndTests
+
+.PHONY: test-unit test-e2e
 test: test-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --no-parallel
+	@rc=0; \
+	$(MAKE) --no-print-directory test-unit || rc=1; \
+	$(MAKE) --no-print-directory test-e2e || rc=1; \
+	exit $$rc
+
+# One tier on an existing build (make test builds first).
+test-unit:
+	@start=$$(date +%s); rc=0; $(SWIFT) test --skip-build $(UNIT_TIER) || rc=$$?; \
+	echo "unit tier: $$(( $$(date +%s) - start )) s wall"; exit $$rc
+
+test-e2e:
+	@start=$$(date +%s); rc=0; $(SWIFT) test --skip-build --no-parallel $(E2E_TIER) || rc=$$?; \
+	echo "end-to-end tier: $$(( $$(date +%s) - start )) s wall"; exit $$rc
 
 BENCH_DEPS := $(RUN_DEPS) libsixel-bin chafa tmux
 
