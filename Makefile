@@ -34,9 +34,37 @@ run: release
 build: deps
 	$(SWIFT) build
 
+# Three tiers over one build, each printing Swift Testing's closing summary; every tier runs even when one
+# fails. The unit tier (reducer, views, imaging, terminal, server: no sockets) runs its tests in parallel in
+# one process. The loopback tier (EaselBackendsTests: real libcurl against fake services on 127.0.0.1, with
+# timeouts, stalls and latencies bounded on wall time) runs one test at a time: run in parallel on two cores,
+# its servers and timeout bounds starve for the cooperative pool's two threads. The end-to-end tier (tmux,
+# xterm under Xvfb, the real binary) runs last, alone and serial.
+UNIT_TIER     := --filter 'EaselCoreTests|EaselUITests|EaselImagingTests|EaselTerminalTests|EaselServerTests'
+LOOPBACK_TIER := --filter EaselBackendsTests
+E2E_TIER      := --filter EndToEndTests
+
+.PHONY: test-unit test-loopback test-e2e
 test: test-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --no-parallel
+	@rc=0; \
+	$(MAKE) --no-print-directory test-unit || rc=1; \
+	$(MAKE) --no-print-directory test-loopback || rc=1; \
+	$(MAKE) --no-print-directory test-e2e || rc=1; \
+	exit $$rc
+
+# One tier on an existing build (make test builds first).
+test-unit:
+	@start=$$(date +%s); rc=0; $(SWIFT) test --skip-build $(UNIT_TIER) || rc=$$?; \
+	echo "unit tier: $$(( $$(date +%s) - start )) s wall"; exit $$rc
+
+test-loopback:
+	@start=$$(date +%s); rc=0; $(SWIFT) test --skip-build --no-parallel $(LOOPBACK_TIER) || rc=$$?; \
+	echo "loopback tier: $$(( $$(date +%s) - start )) s wall"; exit $$rc
+
+test-e2e:
+	@start=$$(date +%s); rc=0; $(SWIFT) test --skip-build --no-parallel $(E2E_TIER) || rc=$$?; \
+	echo "end-to-end tier: $$(( $$(date +%s) - start )) s wall"; exit $$rc
 
 BENCH_DEPS := $(RUN_DEPS) libsixel-bin chafa tmux
 

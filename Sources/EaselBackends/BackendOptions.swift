@@ -193,6 +193,9 @@ public struct BackendOptions: Equatable, Sendable {
     public var basicAuth: String?
     /// The file the table came from, for messages.
     public var file: String
+    /// The environment `api_key_env` is read from; nil = this process's (`ProcessInfo.processInfo.environment`).
+    /// Tests give their own map instead of changing the running process's environment.
+    public var environment: [String: String]?
 
     public init(name: String, kind: BackendKind, url: String? = nil, file: String = "") {
         self.name = name

@@ -16,9 +16,13 @@ actor CachedKey {
     private var key: APIKey?
     private var pending: Task<Result<APIKey, JobError>, Never>?
 
-    init(source: KeySource?, backendName: String) {
+    /// The environment an `api_key_env` is read from; nil = the process's.
+    let environment: [String: String]?
+
+    init(source: KeySource?, backendName: String, environment: [String: String]? = nil) {
         self.source = source
         self.backendName = backendName
+        self.environment = environment
     }
 
     /// The key, resolving it on first use.
@@ -31,10 +35,11 @@ actor CachedKey {
         }
         let task: Task<Result<APIKey, JobError>, Never>
         if let pending { task = pending } else {
+            let environment = self.environment ?? ProcessInfo.processInfo.environment
             task = Task {
                 await withCheckedContinuation { (done: CheckedContinuation<Result<APIKey, JobError>, Never>) in
                     DispatchQueue.global().async {
-                        do throws(JobError) { done.resume(returning: .success(try source.resolve())) }
+                        do throws(JobError) { done.resume(returning: .success(try source.resolve(environment: environment))) }
                         catch { done.resume(returning: .failure(error)) }
                     }
                 }

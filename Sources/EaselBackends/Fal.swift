@@ -48,7 +48,7 @@ public final class FalBackend: GenerationBackend {
         model = m
         self.http = http
         displayName = options.summary
-        key = CachedKey(source: options.apiKey, backendName: options.name)
+        key = CachedKey(source: options.apiKey, backendName: options.name, environment: options.environment)
     }
 
     /// `POST {url}/{model}` with the model input.

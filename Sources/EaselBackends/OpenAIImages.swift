@@ -46,7 +46,7 @@ public final class OpenAIImagesBackend: GenerationBackend {
         model = options.model
         self.http = http
         displayName = options.summary
-        key = CachedKey(source: options.apiKey, backendName: options.name)
+        key = CachedKey(source: options.apiKey, backendName: options.name, environment: options.environment)
     }
 
     /// Starts `POST /v1/images/generations` in the background.

@@ -64,7 +64,7 @@ public final class ReplicateBackend: GenerationBackend {
         cfgScale = options.cfgScale
         self.http = http
         displayName = options.summary
-        key = CachedKey(source: options.apiKey, backendName: options.name)
+        key = CachedKey(source: options.apiKey, backendName: options.name, environment: options.environment)
     }
 
     /// Creates the prediction (once; never resent).

@@ -24,6 +24,20 @@ extension HTTPClient {
     /// - SeeAlso: https://curl.se/libcurl/c/CURLOPT_WRITEFUNCTION.html
     public func stream(_ request: HTTPRequest, idleTimeout: Duration) -> AsyncThrowingStream<HTTPStreamPart, any Error> {
         let (parts, continuation) = AsyncThrowingStream<HTTPStreamPart, any Error>.makeStream()
+        if let transport {                      // the whole answer at once: head, then the body
+            let task = Task {
+                do throws(HTTPError) {
+                    let response = try await transport(request)
+                    continuation.yield(.head(status: response.status, headers: response.headers))
+                    if !response.body.isEmpty { continuation.yield(.bytes(response.body)) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+            return parts
+        }
         let transfer = Transfer(limit: .max, config: configuration, sink: { continuation.yield($0) }, idleTimeout: idleTimeout)
         continuation.onTermination = { _ in transfer.canceled.store(true, ordering: .relaxed) }
         let config = configuration

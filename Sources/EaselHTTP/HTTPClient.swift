@@ -46,16 +46,24 @@ public final class HTTPClient: Sendable {
     }
 
     public let configuration: Configuration
+    /// Answers requests in place of libcurl when set: the seam that lets tests fuzz the adapters' response
+    /// decoders in process. Nil (the default) sends every request over the network.
+    public let transport: (@Sendable (HTTPRequest) async throws(HTTPError) -> HTTPResponse)?
 
-    public init(configuration: Configuration = Configuration()) {
+    /// - Parameter transport: answers every request instead of libcurl (no network, no limits of
+    ///   `configuration` applied); nil for the real client.
+    public init(configuration: Configuration = Configuration(),
+                transport: (@Sendable (HTTPRequest) async throws(HTTPError) -> HTTPResponse)? = nil) {
         _ = curlGlobalInit
         self.configuration = configuration
+        self.transport = transport
     }
 
     /// Performs `request` and returns the whole response.
     /// - Throws: `HTTPError` for transport failures, timeouts, oversize bodies and cancellation;
     ///   HTTP error statuses (4xx/5xx) are returned as responses.
     public func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
+        if let transport { return try await transport(request) }
         let transfer = Transfer(limit: configuration.maxResponseBytes, config: configuration)
         let config = configuration
         let result: Result<HTTPResponse, HTTPError> = await withTaskCancellationHandler {

@@ -30,6 +30,8 @@ public actor ReferenceServer {
         /// The clock the worker waits `latency` on; tests inject one they advance by hand.
         /// (The `progress` a status reports is measured on the continuous clock.)
         public var clock: any Clock<Duration> = ContinuousClock()
+        /// The instant the per-IP rate limit counts requests at; tests pin it so `Retry-After` is exact.
+        public var now: @Sendable () -> ContinuousClock.Instant = { .now }
         /// Finished images kept in memory (oldest dropped first).
         public var maxStoredJobs = 256
         /// Print one line per request to stderr.
@@ -169,7 +171,7 @@ public actor ReferenceServer {
         if let length = req.headers[.contentLength].flatMap({ Int($0) }), length > configuration.maxBodyBytes {
             return Self.json(.payloadTooLarge, ["error": "request body over \(configuration.maxBodyBytes) bytes"])
         }
-        if let wait = limiter.check(client, now: .now) {
+        if let wait = limiter.check(client, now: configuration.now()) {
             let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
             var response = Self.json(.tooManyRequests,
                                      ["error": "rate limit exceeded: \(configuration.rateLimit) per IP; retry in \(seconds)s"])
@@ -186,7 +188,7 @@ public actor ReferenceServer {
         guard pending.count < configuration.maxPendingJobs else {
             return Self.json(.serviceUnavailable, ["error": "the queue is full (\(configuration.maxPendingJobs) jobs); try again later"])
         }
-        limiter.record(client, now: .now)               // only accepted jobs count against the limit
+        limiter.record(client, now: configuration.now())  // only accepted jobs count against the limit
         let id = "\(instance)-\(nextID)"
         nextID += 1
         jobs[id] = ServerJob(params: params)

@@ -10,15 +10,13 @@ import Testing
 private func withA1111(_ options: FakeA1111.Options = .init(), timeout: Double = 10,
                        configure: (inout BackendOptions) -> Void = { _ in },
                        _ body: (A1111Backend, FakeA1111) async throws -> Void) async throws {
-    let fake = FakeA1111(options: options)
-    try await fake.start()
-    var config = HTTPClient.Configuration()
-    config.totalTimeout = .milliseconds(Int(timeout * 1000))
-    var backendOptions = BackendOptions(name: "gpu", kind: .a1111, url: await fake.baseURL)
-    configure(&backendOptions)
-    let backend = try A1111Backend(options: backendOptions, http: HTTPClient(configuration: config))
-    do { try await body(backend, fake) } catch { await fake.stop(); throw error }
-    await fake.stop()
+    try await withStarted(FakeA1111(options: options)) { fake in
+        var config = HTTPClient.Configuration()
+        config.totalTimeout = .milliseconds(Int(timeout * 1000))
+        var backendOptions = BackendOptions(name: "gpu", kind: .a1111, url: await fake.baseURL)
+        configure(&backendOptions)
+        try await body(try A1111Backend(options: backendOptions, http: HTTPClient(configuration: config)), fake)
+    }
 }
 
 /// Polls every `every` until the job ends; returns every status seen and the error that ended it, if any.

@@ -6,33 +6,33 @@ import Foundation
 import Testing
 
 /// One hosted service for the key tests: its fake (given the key it accepts and whether it echoes the
-/// key it got) and its adapter (given the fake's URL and the key's source).
+/// key it got) and its adapter (given the fake's URL, the key's source and the environment `api_key_env` reads).
 struct HostedService: Sendable, CustomTestStringConvertible {
     let name: String
     /// `Authorization` value for a key: "Bearer …" or "Key …".
     let header: @Sendable (String) -> String
     let makeFake: @Sendable (_ expectedKey: String, _ echoesKey: Bool) -> any FakeService
-    let makeBackend: @Sendable (_ url: String, _ key: KeySource?) throws -> any GenerationBackend
+    let makeBackend: @Sendable (_ url: String, _ key: KeySource?, _ environment: [String: String]) throws -> any GenerationBackend
     var testDescription: String { name }
 
     static let all: [HostedService] = [
         HostedService(name: "openai", header: { "Bearer " + $0 },
                       makeFake: { FakeOpenAIImages(expectedKey: $0, echoesKey: $1) },
-                      makeBackend: { OpenAIImagesBackend(options: HostedRig.options(.openai, $0, key: $1, model: "gpt-image-1"), http: HostedRig.http()) }),
+                      makeBackend: { OpenAIImagesBackend(options: HostedRig.options(.openai, $0, key: $1, model: "gpt-image-1", environment: $2), http: HostedRig.http()) }),
         HostedService(name: "replicate", header: { "Bearer " + $0 },
                       makeFake: { FakeReplicate(expectedKey: $0, echoesKey: $1) },
-                      makeBackend: { try ReplicateBackend(options: HostedRig.options(.replicate, $0, key: $1, model: "black-forest-labs/flux-schnell"), http: HostedRig.http()) }),
+                      makeBackend: { try ReplicateBackend(options: HostedRig.options(.replicate, $0, key: $1, model: "black-forest-labs/flux-schnell", environment: $2), http: HostedRig.http()) }),
         HostedService(name: "fal", header: { "Key " + $0 },
                       makeFake: { FakeFal(expectedKey: $0, echoesKey: $1) },
-                      makeBackend: { try FalBackend(options: HostedRig.options(.fal, $0, key: $1, model: "fal-ai/flux/schnell"), http: HostedRig.http()) }),
+                      makeBackend: { try FalBackend(options: HostedRig.options(.fal, $0, key: $1, model: "fal-ai/flux/schnell", environment: $2), http: HostedRig.http()) }),
     ]
 }
 
-/// A fresh environment variable name holding `value` for this process.
-private func environmentVariable(_ value: String?) -> String {
+/// A fresh environment variable name, and an environment where it holds `value` (unset when nil), for the
+/// adapter to read instead of this process's: no `setenv` while other tests run.
+private func environmentVariable(_ value: String?) -> (name: String, environment: [String: String]) {
     let name = "EASEL_TEST_KEY_\(UInt32.random(in: .min ... .max))"
-    if let value { setenv(name, value, 1) }
-    return name
+    return (name, value.map { [name: $0] } ?? [:])
 }
 
 /// Requests that reached a service route (not the key-less image files).
@@ -47,7 +47,8 @@ struct APIKeyTests {
         let secret = "env-\(s.name)-secret-\(UInt32.random(in: .min ... .max))"
         let fake = s.makeFake(secret, false)
         try await HostedRig.with(fake) { fake in
-            let api = try s.makeBackend(await fake.baseURL, .environment(environmentVariable(secret)))
+            let variable = environmentVariable(secret)
+            let api = try s.makeBackend(await fake.baseURL, .environment(variable.name), variable.environment)
             let (_, seen) = try await HostedRig.run(api, HostedRig.request())
             guard case .completed = seen.last else { Issue.record("\(s.name): \(seen)"); return }
             let requests = await serviceRequests(fake)
@@ -62,7 +63,7 @@ struct APIKeyTests {
         let counter = NSTemporaryDirectory() + "easel-key-runs-\(UInt32.random(in: .min ... .max))"
         defer { try? FileManager.default.removeItem(atPath: counter) }
         try await HostedRig.with(s.makeFake(secret, false)) { fake in
-            let api = try s.makeBackend(await fake.baseURL, .command("echo run >> '\(counter)'; printf '%s\\n' '\(secret)'"))
+            let api = try s.makeBackend(await fake.baseURL, .command("echo run >> '\(counter)'; printf '%s\\n' '\(secret)'"), [:])
             async let a = HostedRig.run(api, HostedRig.request("one"))
             async let b = HostedRig.run(api, HostedRig.request("two"))
             let (first, second) = try await (a, b)
@@ -77,8 +78,8 @@ struct APIKeyTests {
     @Test(arguments: HostedService.all)
     func aWrongKeyIsUnauthorizedNamingTheSource(_ s: HostedService) async throws {
         try await HostedRig.with(s.makeFake("the-right-key-0123456789", false)) { fake in
-            let variable = environmentVariable("a-wrong-key-9876543210")
-            let api = try s.makeBackend(await fake.baseURL, .environment(variable))
+            let (variable, environment) = environmentVariable("a-wrong-key-9876543210")
+            let api = try s.makeBackend(await fake.baseURL, .environment(variable), environment)
             let error = await HostedRig.error { _ = try await HostedRig.run(api, HostedRig.request()) }
             guard case .unauthorized(let why) = error else { Issue.record("\(s.name): \(String(describing: error))"); return }
             #expect(why.hasSuffix("(key from environment variable \(variable))"), "\(s.name): \(why)")
@@ -91,11 +92,11 @@ struct APIKeyTests {
     @Test(arguments: HostedService.all)
     func aMissingKeyIsUnauthorizedNamingTheSourceAndSendsNothing(_ s: HostedService) async throws {
         try await HostedRig.with(s.makeFake("k", false)) { fake in
-            let variable = environmentVariable(nil)
-            let unset = try s.makeBackend(await fake.baseURL, .environment(variable))
+            let (variable, environment) = environmentVariable(nil)
+            let unset = try s.makeBackend(await fake.baseURL, .environment(variable), environment)
             #expect(await HostedRig.error { _ = try await unset.submit(HostedRig.request()) }
                     == .unauthorized("no API key: environment variable \(variable) is not set"))
-            let failing = try s.makeBackend(await fake.baseURL, .command("exit 3"))
+            let failing = try s.makeBackend(await fake.baseURL, .command("exit 3"), [:])
             #expect(await HostedRig.error { _ = try await failing.submit(HostedRig.request()) }
                     == .unauthorized("no API key: the command in api_key_cmd failed or printed nothing"))
             #expect(await fake.log.isEmpty, "\(s.name): a request went out without a key")
@@ -104,7 +105,7 @@ struct APIKeyTests {
 
     @Test func hostedServicesWithoutAnyKeySourceSayWhereToPutOne() async throws {
         for s in HostedService.all where s.name != "openai" {       // OpenAI-compatible local servers need no key
-            let api = try s.makeBackend("http://127.0.0.1:9", nil)
+            let api = try s.makeBackend("http://127.0.0.1:9", nil, [:])
             let error = await HostedRig.error { _ = try await api.submit(HostedRig.request()) }
             #expect(error == .unauthorized("no API key: set api_key_env, api_key_cmd or api_key in [backends.\(s.name)-test]"), "\(s.name)")
         }
@@ -114,7 +115,8 @@ struct APIKeyTests {
     func theKeyAppearsInNoErrorDisplayNameOrHealthEvenWhenTheServiceEchoesIt(_ s: HostedService) async throws {
         let secret = "LEAKME-\(s.name)-\(UInt32.random(in: .min ... .max))-0123456789"
         try await HostedRig.with(s.makeFake("the-right-key-0123456789", true)) { fake in
-            let api = try s.makeBackend(await fake.baseURL, .environment(environmentVariable(secret)))
+            let variable = environmentVariable(secret)
+            let api = try s.makeBackend(await fake.baseURL, .environment(variable.name), variable.environment)
             // OpenAI's adapter reports the refused request from `status`, the others from `submit`.
             let submitError = await HostedRig.error { _ = try await HostedRig.run(api, HostedRig.request()) }
             let statusError = await HostedRig.error { _ = try await api.status(of: RemoteJobID("p1")) }

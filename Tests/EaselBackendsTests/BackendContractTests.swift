@@ -77,14 +77,14 @@ struct ContractFixture: Sendable, CustomTestStringConvertible {
 /// Runs `body` with a started fake and its adapter; `timeout` bounds every HTTP request (seconds).
 private func withRig(_ f: ContractFixture, timeout: Double = 10,
                      _ body: (any GenerationBackend, any FakeService) async throws -> Void) async throws {
-    let fake = f.makeFake()
-    try await fake.start()
     var config = HTTPClient.Configuration()
     config.totalTimeout = .milliseconds(Int(timeout * 1000))
     config.connectTimeout = .seconds(5)
-    let backend = try f.makeBackend(await fake.baseURL, HTTPClient(configuration: config))
-    do { try await body(backend, fake) } catch { await fake.stop(); throw error }
-    await fake.stop()
+    let fake = f.makeFake()
+    try await fake.start()
+    try await withTeardown({ await fake.stop() }) {
+        try await body(try f.makeBackend(await fake.baseURL, HTTPClient(configuration: config)), fake)
+    }
 }
 
 /// Submits and polls (every 50 ms, at most `polls` times) until the job ends or `until` says stop.

@@ -16,18 +16,17 @@ struct ComfyUISubmitTests {
     }
 
     @Test func aReplyLostAfterTheServerQueuedTheJobIsFoundByItsPromptIdAndNotSentAgain() async throws {
-        let fake = FakeComfyUI()
-        try await fake.start()
-        defer { Task { await fake.stop() } }
-        var config = HTTPClient.Configuration()
-        config.totalTimeout = .seconds(2)                      // the fake answers after 30 s: the reply is "lost"
-        let backend = try ComfyUIBackend(options: BackendOptions(name: "gpu", kind: .comfyui, url: await fake.baseURL),
-                                         http: HTTPClient(configuration: config))
-        let request = GenerationRequest(prompt: "a lighthouse [[lost-reply]]", width: 256, height: 256, seed: 3, steps: 4)
-        let (id, status) = try await backend.submit(request)
-        #expect(status != .failed("") && id.rawValue.count == 36, "\(id) \(status)")
-        #expect(await fake.received.count == 1)                 // sent once
-        guard case .success(.completed) = await poll(backend, id) else { Issue.record("the found job did not complete"); return }
-        #expect(await fake.received.count == 1)
+        try await withStarted(FakeComfyUI()) { fake in
+            var config = HTTPClient.Configuration()
+            config.totalTimeout = .seconds(2)                      // the fake answers after 30 s: the reply is "lost"
+            let backend = try ComfyUIBackend(options: BackendOptions(name: "gpu", kind: .comfyui, url: await fake.baseURL),
+                                             http: HTTPClient(configuration: config))
+            let request = GenerationRequest(prompt: "a lighthouse [[lost-reply]]", width: 256, height: 256, seed: 3, steps: 4)
+            let (id, status) = try await backend.submit(request)
+            #expect(status != .failed("") && id.rawValue.count == 36, "\(id) \(status)")
+            #expect(await fake.received.count == 1)                 // sent once
+            guard case .success(.completed) = await poll(backend, id) else { Issue.record("the found job did not complete"); return }
+            #expect(await fake.received.count == 1)
+        }
     }
 }

@@ -2,6 +2,7 @@ import EaselCore
 import EaselHTTP
 import EaselImaging
 import EaselServer
+import FakeServices
 import Foundation
 import Testing
 
@@ -15,8 +16,9 @@ struct FaultInjectionTests {
         configure(&config)
         let server = ReferenceServer(configuration: config)
         try await server.start()
-        defer { Task { await server.stop() } }
-        try await body(await server.baseURL, HTTPClient())
+        return try await withTeardown({ await server.stop() }) {
+            try await body(await server.baseURL, HTTPClient())
+        }
     }
 
     func get(_ http: HTTPClient, _ url: String, fault: String? = nil) async throws -> HTTPResponse {

@@ -5,6 +5,7 @@ import EaselHTTP
 import EaselImaging
 import EaselServer
 import EaselStore
+import FakeServices
 import Foundation
 import Synchronization
 import Testing
@@ -57,12 +58,13 @@ struct FaultMatrixTests {
         configure(&config)
         let server = ReferenceServer(configuration: config)
         try await server.start()
-        defer { Task { await server.stop() } }
-        let base = await server.baseURL
-        let clean = SeedJobAPI(baseURL: base, http: HTTPClient(configuration: Self.clientConfig()))
-        let faulty = SeedJobAPI(baseURL: base, http: HTTPClient(configuration: Self.clientConfig(fault: fault)))
-        let backend = FaultingBackend(faulty: faulty, clean: clean, stages: stages, times: times)
-        return try await runJobs(backend: backend, clean: clean, prompt: "fault \(fault.rawValue)")
+        return try await withTeardown({ await server.stop() }) {
+            let base = await server.baseURL
+            let clean = SeedJobAPI(baseURL: base, http: HTTPClient(configuration: Self.clientConfig()))
+            let faulty = SeedJobAPI(baseURL: base, http: HTTPClient(configuration: Self.clientConfig(fault: fault)))
+            let backend = FaultingBackend(faulty: faulty, clean: clean, stages: stages, times: times)
+            return try await runJobs(backend: backend, clean: clean, prompt: "fault \(fault.rawValue)")
+        }
     }
 
     func runJobs(backend: any GenerationBackend, clean: any GenerationBackend, prompt: String) async throws -> Run {
@@ -114,18 +116,19 @@ struct FaultMatrixTests {
     // MARK: - Connections
 
     @Test func aClosedPortFailsTheSubmitAsANetworkError() async throws {
-        let listener = try await StalledServer.start()
-        let port = listener.port
-        listener.stop()                                     // now nothing listens there: connection refused
+        let closed = try ClosedPort()                       // bound, never listening: connection refused
+        let port = closed.port
+        defer { withExtendedLifetime(closed) {} }
         var config = ReferenceServer.Configuration()
         config.latency = .milliseconds(50)
         let server = ReferenceServer(configuration: config)
         try await server.start()
-        defer { Task { await server.stop() } }
-        let dead = SeedJobAPI(baseURL: "http://127.0.0.1:\(port)", http: HTTPClient(configuration: Self.clientConfig()))
-        let clean = SeedJobAPI(baseURL: await server.baseURL, http: HTTPClient(configuration: Self.clientConfig()))
-        let run = try await runJobs(backend: dead, clean: clean, prompt: "refused port")
-        expectFailed(run, "network", "network error:")
+        try await withTeardown({ await server.stop() }) {
+            let dead = SeedJobAPI(baseURL: "http://127.0.0.1:\(port)", http: HTTPClient(configuration: Self.clientConfig()))
+            let clean = SeedJobAPI(baseURL: await server.baseURL, http: HTTPClient(configuration: Self.clientConfig()))
+            let run = try await runJobs(backend: dead, clean: clean, prompt: "refused port")
+            expectFailed(run, "network", "network error:")
+        }
     }
 
     @Test func aConnectionClosedWithoutAnswerFailsTheSubmitAsANetworkError() async throws {
@@ -151,10 +154,11 @@ struct FaultMatrixTests {
         config.latency = .milliseconds(50)
         let server = ReferenceServer(configuration: config)
         try await server.start()
-        defer { Task { await server.stop() } }
-        let broken = SeedJobAPI(baseURL: "http://127.0.0.1:\(raw.port)", http: HTTPClient(configuration: Self.clientConfig()))
-        let clean = SeedJobAPI(baseURL: await server.baseURL, http: HTTPClient(configuration: Self.clientConfig()))
-        return try await runJobs(backend: broken, clean: clean, prompt: prompt)
+        return try await withTeardown({ await server.stop() }) {
+            let broken = SeedJobAPI(baseURL: "http://127.0.0.1:\(raw.port)", http: HTTPClient(configuration: Self.clientConfig()))
+            let clean = SeedJobAPI(baseURL: await server.baseURL, http: HTTPClient(configuration: Self.clientConfig()))
+            return try await runJobs(backend: broken, clean: clean, prompt: prompt)
+        }
     }
 
     @Test func headersThatNeverComeTripTheFirstByteTimeout() async throws {

@@ -2,18 +2,27 @@ import EaselBackends
 import EaselCore
 import EaselHTTP
 import EaselImaging
+import FakeServices
 import FlyingFox
 import Foundation
 import Testing
 
-/// Random and mutated server responses through every adapter in `FuzzTargets.all` (over a loopback
-/// server, so the real HTTP client and error mapping run too) and mutated PNG/JPEG/WebP bytes through
-/// `ImageCodec`. Each case must end in a valid outcome or a categorized `JobError`, within a bounded
-/// time, and never crash. Seeded (SplitMix64 `SeedSource`), so a failing case repeats: the failure
-/// names its case number. `EASEL_FUZZ_CASES` overrides the count (default 10,000 per suite).
+/// Random and mutated server responses through every adapter in `FuzzTargets.all`, and mutated PNG/JPEG/WebP
+/// bytes through `ImageCodec`. Each case must end in a valid outcome or a categorized `JobError`, within a
+/// bounded time, and never crash. The adapters' decoders are fuzzed in process (`HTTPClient`'s `transport`
+/// answers each request with the case's response: no socket); a few hundred cases per adapter also go over a
+/// loopback server, so the real libcurl client, its redirects, encodings and error mapping run too. Seeded
+/// (SplitMix64 `SeedSource`), so a failing case repeats: the failure names its case number.
+/// `EASEL_FUZZ_CASES` overrides the in-process count (default 2,000 per adapter, 10,000 images). Serialized, and
+/// each case yields: in process the cases are CPU work on the cooperative pool, which the suite must not
+/// starve of threads while the other suites (servers, timeouts) run beside it.
 @Suite("Fuzz: mutated server responses and image bytes", .serialized)
 struct FuzzTests {
-    static let cases = ProcessInfo.processInfo.environment["EASEL_FUZZ_CASES"].flatMap(Int.init) ?? 10_000
+    static let cases = ProcessInfo.processInfo.environment["EASEL_FUZZ_CASES"].flatMap(Int.init) ?? 2_000
+    /// Mutated images through `ImageCodec` (no adapter, no pool hops: fast).
+    static let imageCases = max(cases, 10_000)
+    /// Cases per adapter over loopback: the transport path, not the decoders, is what they cover.
+    static let loopbackCases = 100
     static let seed: UInt64 = 0xEA5E_1F22
 
     static var clientConfig: EaselHTTP.HTTPClient.Configuration {
@@ -30,18 +39,34 @@ struct FuzzTests {
     @Test(arguments: FuzzTargets.all.map(\.name))
     func mutatedResponsesEndInAValidStatusOrACategorizedError(target name: String) async throws {
         let target = try #require(FuzzTargets.all.first { $0.name == name })
+        let feed = FuzzServer.Feed()
+        let http = EaselHTTP.HTTPClient(configuration: Self.clientConfig, transport: { _ in await feed.current.response })
+        // The address is never dialled: every request is answered by `transport`.
+        try await fuzz(target, cases: Self.cases, base: "http://127.0.0.1:9", http: http, feed: feed, via: "in process")
+    }
+
+    @Test(arguments: FuzzTargets.all.map(\.name))
+    func mutatedResponsesOverLoopbackEndInAValidStatusOrACategorizedError(target name: String) async throws {
+        let target = try #require(FuzzTargets.all.first { $0.name == name })
         let server = try await FuzzServer.start()
-        defer { Task { await server.stop() } }
-        let base = "http://127.0.0.1:\(server.port)"
-        let backend = target.make(base, EaselHTTP.HTTPClient(configuration: Self.clientConfig))
+        try await withTeardown({ await server.stop() }) {
+            try await fuzz(target, cases: Self.loopbackCases, base: "http://127.0.0.1:\(server.port)",
+                           http: EaselHTTP.HTTPClient(configuration: Self.clientConfig), feed: server.feed, via: "over loopback")
+        }
+    }
+
+    /// Feeds `cases` generated responses to `target`'s adapter (built on `http` at `base`) through `feed`.
+    func fuzz(_ target: FuzzTarget, cases: Int, base: String, http: EaselHTTP.HTTPClient, feed: FuzzServer.Feed, via: String) async throws {
+        let backend = target.make(base, http)
         var gen = ResponseGenerator(seeds: target.seeds.map { Array($0.utf8) }, images: Self.imageSeeds, rng: SeedSource(seed: Self.seed))
         var tally: [String: Int] = [:]
         var slowest: Duration = .zero, slowestCase = 0
         let start = ContinuousClock.now
-        for n in 0..<Self.cases {
+        for n in 0..<cases {
+            await Task.yield()
             let op = n % 4
             let response = gen.next(forImage: op >= 2)
-            await server.feed.set(response)
+            await feed.set(response)
             let t0 = ContinuousClock.now
             let outcome: String
             do throws(JobError) {
@@ -84,8 +109,8 @@ struct FuzzTests {
             if took > slowest { (slowest, slowestCase) = (took, n) }
         }
         let wall = ContinuousClock.now - start
-        print("fuzz \(name): \(Self.cases) responses in \(wall); slowest case \(slowestCase) took \(slowest)")
-        print("fuzz \(name): outcomes \(tally.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))")
+        print("fuzz \(target.name) \(via): \(cases) responses in \(wall); slowest case \(slowestCase) took \(slowest)")
+        print("fuzz \(target.name) \(via): outcomes \(tally.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))")
         #expect(slowest < .seconds(8), "case \(slowestCase) took \(slowest): a hang the client's timeouts should have bounded")
         #expect(tally.filter { $0.key.hasSuffix(" ok") }.values.reduce(0, +) > 0, "no case succeeded: the seeds are not being served")
     }
@@ -107,7 +132,7 @@ struct FuzzTests {
         var decoded = 0, refused = 0
         var slowest: Duration = .zero, slowestCase = 0
         let start = ContinuousClock.now
-        for n in 0..<Self.cases {
+        for n in 0..<Self.imageCases {
             let seed = Self.imageSeeds[Int(rng.next64() % UInt64(Self.imageSeeds.count))]
             let bytes = mutator.mutateImage(seed, &rng)
             let t0 = ContinuousClock.now
@@ -129,7 +154,7 @@ struct FuzzTests {
                 print("fuzz ImageCodec: case \(n) took \(took); bytes in \(path)")
             }
         }
-        print("fuzz ImageCodec: \(Self.cases) images in \(ContinuousClock.now - start) (\(decoded) decoded, \(refused) refused); slowest case \(slowestCase) took \(slowest)")
+        print("fuzz ImageCodec: \(Self.imageCases) images in \(ContinuousClock.now - start) (\(decoded) decoded, \(refused) refused); slowest case \(slowestCase) took \(slowest)")
         #expect(slowest < .seconds(2), "case \(slowestCase) took \(slowest)")
         #expect(decoded > 0 && refused > 0)
     }
@@ -154,6 +179,11 @@ struct FuzzResponse: Sendable {
     var status: Int
     var headers: [(String, String)]
     var body: [UInt8]
+
+    /// As `HTTPClient` hands a response over: header names lower-cased, the last of a repeated name wins.
+    var response: EaselHTTP.HTTPResponse {
+        EaselHTTP.HTTPResponse(status: status, headers: Dictionary(headers.map { ($0.0.lowercased(), $0.1) }, uniquingKeysWith: { $1 }), body: body)
+    }
 }
 
 /// Builds the next response: a seed body mutated (byte flips, truncation, insertions, JSON type swaps),

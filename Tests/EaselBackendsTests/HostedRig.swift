@@ -17,15 +17,15 @@ enum HostedRig {
 
     /// Starts `fake`, runs `body`, stops it even when `body` throws.
     static func with<F: FakeService>(_ fake: F, _ body: (F) async throws -> Void) async throws {
-        try await fake.start()
-        do { try await body(fake) } catch { await fake.stop(); throw error }
-        await fake.stop()
+        try await withStarted(fake, body)
     }
 
     /// Options for `kind` at `url` with `key` (from the config file "test.toml") and `model`.
-    static func options(_ kind: BackendKind, _ url: String, key: KeySource?, model: String? = nil) -> BackendOptions {
+    static func options(_ kind: BackendKind, _ url: String, key: KeySource?, model: String? = nil,
+                        environment: [String: String] = [:]) -> BackendOptions {
         var o = BackendOptions(name: "\(kind.rawValue)-test", kind: kind, url: url, file: "test.toml")
         o.apiKey = key
+        o.environment = environment
         o.model = model
         return o
     }

@@ -9,13 +9,11 @@ import Testing
 /// Starts a `FakeSDCpp` with `options` and an adapter for it.
 private func withSDCpp(_ options: FakeSDCpp.Options = .init(), configure: (inout BackendOptions) -> Void = { _ in },
                        _ body: (SDCppBackend, FakeSDCpp) async throws -> Void) async throws {
-    let fake = FakeSDCpp(options: options)
-    try await fake.start()
-    var backendOptions = BackendOptions(name: "cpp", kind: .sdcpp, url: await fake.baseURL)
-    configure(&backendOptions)
-    let backend = SDCppBackend(options: backendOptions, http: HTTPClient())
-    do { try await body(backend, fake) } catch { await fake.stop(); throw error }
-    await fake.stop()
+    try await withStarted(FakeSDCpp(options: options)) { fake in
+        var backendOptions = BackendOptions(name: "cpp", kind: .sdcpp, url: await fake.baseURL)
+        configure(&backendOptions)
+        try await body(SDCppBackend(options: backendOptions, http: HTTPClient()), fake)
+    }
 }
 
 /// Polls until the job leaves queued/running (at most 50 polls); returns the statuses seen.

@@ -8,41 +8,40 @@ struct A1111ProgressInTmuxTests {
     /// and the job ends saved.
     @Test func theProgressPercentageMovesWhileTheWebUIGenerates() async throws {
         try #require(Harness.which("tmux"), "tmux is not installed (make test installs it)")
-        let fake = FakeA1111(generationTime: .seconds(6))
-        try await fake.start()
-        defer { Task { await fake.stop() } }
-        let dir = Harness.tempDir("a1111-tui")
-        let config = dir + "/config.toml"
-        try """
-        [backends.forge]
-        kind = "a1111"
-        url = "\(await fake.baseURL)"
-        poll_interval = 0.3
-        """.write(toFile: config, atomically: true, encoding: .utf8)
-        let tmux = Tmux()
-        defer { tmux.kill() }
-        #expect(tmux.start("env TERM=tmux-256color \(Harness.binary) --config \(config) --backend forge --gallery \(dir)/g --graphics blocks --probe-timeout 0.2 --steps 20; sleep 30"))
-        #expect(await Harness.waitUntil(.seconds(20)) { tmux.capture().contains("forge — a1111 at") }, "\(tmux.capture())")
-        tmux.literal("a castle on a hill")
-        tmux.keys("Enter")
-        var seen: [Int] = []
-        var sawLivePreview = false
-        let end = ContinuousClock.now + .seconds(25)
-        while ContinuousClock.now < end {
-            let screen = tmux.capture()
-            if let r = screen.range(of: #"processing (\d+)%"#, options: .regularExpression) {
-                let n = Int(screen[r].dropFirst("processing ".count).dropLast()) ?? -1
-                if seen.last != n { seen.append(n) }
+        try await withStarted(FakeA1111(generationTime: .seconds(6))) { fake in
+            let dir = Harness.tempDir("a1111-tui")
+            let config = dir + "/config.toml"
+            try """
+            [backends.forge]
+            kind = "a1111"
+            url = "\(await fake.baseURL)"
+            poll_interval = 0.3
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+            let tmux = Tmux()
+            defer { tmux.kill() }
+            #expect(tmux.start("env TERM=tmux-256color \(Harness.binary) --config \(config) --backend forge --gallery \(dir)/g --graphics blocks --probe-timeout 0.2 --steps 20; sleep 30"))
+            #expect(await Harness.waitUntil(.seconds(20)) { tmux.capture().contains("forge — a1111 at") }, "\(tmux.capture())")
+            tmux.literal("a castle on a hill")
+            tmux.keys("Enter")
+            var seen: [Int] = []
+            var sawLivePreview = false
+            let end = ContinuousClock.now + .seconds(25)
+            while ContinuousClock.now < end {
+                let screen = tmux.capture()
+                if let r = screen.range(of: #"processing (\d+)%"#, options: .regularExpression) {
+                    let n = Int(screen[r].dropFirst("processing ".count).dropLast()) ?? -1
+                    if seen.last != n { seen.append(n) }
+                }
+                // The web UI's current_image replaces the placeholder: blocks under a "live preview" caption.
+                sawLivePreview = sawLivePreview || (screen.contains("live preview") && Harness.showsBlockPicture(screen))
+                if screen.contains("Saved ") { break }
+                await Harness.pause(0.15)
             }
-            // The web UI's current_image replaces the placeholder: blocks under a "live preview" caption.
-            sawLivePreview = sawLivePreview || (screen.contains("live preview") && Harness.showsBlockPicture(screen))
-            if screen.contains("Saved ") { break }
-            await Harness.pause(0.15)
+            #expect(Set(seen).count >= 3, "percentages seen: \(seen)\n\(tmux.capture())")
+            #expect(seen == seen.sorted(), "progress went backwards: \(seen)")
+            #expect(sawLivePreview, "no live preview shown")
+            #expect(tmux.capture().contains("Saved "), "\(tmux.capture())")
+            tmux.keys("C-c")
         }
-        #expect(Set(seen).count >= 3, "percentages seen: \(seen)\n\(tmux.capture())")
-        #expect(seen == seen.sorted(), "progress went backwards: \(seen)")
-        #expect(sawLivePreview, "no live preview shown")
-        #expect(tmux.capture().contains("Saved "), "\(tmux.capture())")
-        tmux.keys("C-c")
     }
 }

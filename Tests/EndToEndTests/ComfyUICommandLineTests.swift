@@ -10,25 +10,27 @@ struct ComfyUICommandLineTests {
 
     @Test func modelOptionReachesTheGraphAndAMissingOneIsAGraphErrorNamingTheServersCheckpoints() async throws {
         let (config, fake) = try await comfy.start()
-        defer { Task { await fake.stop() } }
-        let gallery = Harness.tempDir("comfy-model")
-        let ok = await Harness.runAsync([Harness.binary, "generate", "--config", config, "--backend", "fake", "--gallery", gallery,
-                                         "--model", "sd_xl_base_1.0.safetensors", "--steps", "2", "a harbour"])
-        #expect(ok.status == 0, "\(ok.out)")
-        let sent = await fake.log.filter { $0.path == "/prompt" }.map { String(decoding: $0.body, as: UTF8.self) }
-        #expect(sent.last?.contains(#""ckpt_name":"sd_xl_base_1.0.safetensors""#) == true, "\(sent)")
-        let bad = await Harness.runAsync([Harness.binary, "generate", "--config", config, "--backend", "fake", "--gallery", gallery,
-                                          "--model", "nope.safetensors", "--steps", "2", "a harbour"])
-        #expect(bad.status != 0)
-        #expect(bad.out.contains("graph error: Prompt outputs failed validation; CheckpointLoaderSimple (node 4): Value not in list"), "\(bad.out)")
-        #expect(bad.out.contains("the server has no checkpoint 'nope.safetensors'; it has: v1-5-pruned-emaonly.safetensors, sd_xl_base_1.0.safetensors"), "\(bad.out)")
+        try await withTeardown({ await fake.stop() }) {
+            let gallery = Harness.tempDir("comfy-model")
+            let ok = await Harness.runAsync([Harness.binary, "generate", "--config", config, "--backend", "fake", "--gallery", gallery,
+                                             "--model", "sd_xl_base_1.0.safetensors", "--steps", "2", "a harbour"])
+            #expect(ok.status == 0, "\(ok.out)")
+            let sent = await fake.log.filter { $0.path == "/prompt" }.map { String(decoding: $0.body, as: UTF8.self) }
+            #expect(sent.last?.contains(#""ckpt_name":"sd_xl_base_1.0.safetensors""#) == true, "\(sent)")
+            let bad = await Harness.runAsync([Harness.binary, "generate", "--config", config, "--backend", "fake", "--gallery", gallery,
+                                              "--model", "nope.safetensors", "--steps", "2", "a harbour"])
+            #expect(bad.status != 0)
+            #expect(bad.out.contains("graph error: Prompt outputs failed validation; CheckpointLoaderSimple (node 4): Value not in list"), "\(bad.out)")
+            #expect(bad.out.contains("the server has no checkpoint 'nope.safetensors'; it has: v1-5-pruned-emaonly.safetensors, sd_xl_base_1.0.safetensors"), "\(bad.out)")
+        }
     }
 
     @Test func backendsWarnsOfAMissingSampler() async throws {
         let (config, fake) = try await comfy.start(extra: "sampler = \"heun_x\"")
-        defer { Task { await fake.stop() } }
-        let r = await Harness.runAsync([Harness.binary, "backends", "--config", config])
-        #expect(r.status == 0, "\(r.out)")
-        #expect(r.out.contains("⚠ sampler heun_x is not on the server; it has: euler"), "\(r.out)")
+        try await withTeardown({ await fake.stop() }) {
+            let r = await Harness.runAsync([Harness.binary, "backends", "--config", config])
+            #expect(r.status == 0, "\(r.out)")
+            #expect(r.out.contains("⚠ sampler heun_x is not on the server; it has: euler"), "\(r.out)")
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import FakeServices
 import Testing
 
 /// A child process whose stdout and stderr go to files, signalled and awaited by the test.
@@ -10,30 +11,7 @@ final class Spawned: @unchecked Sendable {
         let dir = Harness.tempDir("spawn")
         outPath = dir + "/out.txt"
         errPath = dir + "/err.txt"
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        var environment = ProcessInfo.processInfo.environment
-        environment["XDG_STATE_HOME"] = Harness.tempDir("state")
-        for (k, v) in env { environment[k] = v }
-        let argv = args.map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0)=\($1)") } + [nil]
-        defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var none = sigset_t(), defaults = sigset_t()
-        sigemptyset(&none)
-        sigemptyset(&defaults)
-        for sig in [SIGPIPE, SIGCHLD, SIGTERM, SIGHUP, SIGINT, SIGQUIT] { sigaddset(&defaults, sig) }
-        posix_spawnattr_setsigmask(&attr, &none)
-        posix_spawnattr_setsigdefault(&attr, &defaults)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var pid: pid_t = 0
-        guard posix_spawnp(&pid, args[0], &actions, &attr, argv, envp) == 0 else { throw POSIXError(.ENOENT) }
+        guard let pid = Harness.spawn(args, env: env, stdout: outPath, stderr: errPath) else { throw POSIXError(.ENOENT) }
         self.pid = pid
     }
 
@@ -86,58 +64,60 @@ struct GenerateInterruptTests {
     @Test(arguments: [(SIGINT, true), (SIGTERM, false)])
     func aSignalCancelsEveryUnfinishedJobOnTheServiceAndPrintsALineForEach(signal: Int32, json: Bool) async throws {
         let (server, url) = try await serve(["--latency", "600", "--rate-limit", "100/1s"])
-        defer { Task { await server.stop() } }
-        let gallery = Harness.tempDir("interrupt-gallery")
-        let generate = try Spawned([Harness.binary, "generate", "first", "second", "third", "--server", url, "--gallery", gallery,
-                                    "--concurrency", "2", "--poll-interval", "0.2"] + (json ? ["--json"] : []))
-        // Both running jobs accepted by the server (its log), the third still waiting for a slot.
-        let accepted = await Harness.waitUntil(.seconds(30)) { server.err.components(separatedBy: "POST /api/generate").count - 1 == 2 }
-        #expect(accepted, "server log: \(server.err)")
-        await Harness.pause(0.5)                  // the submits' answers reach the client
-        kill(generate.pid, signal)
-        let status = await generate.exitStatus()
-        #expect(status == 128 + signal, "stderr: \(generate.err)")
+        try await withTeardown({ await server.stop() }) {
+            let gallery = Harness.tempDir("interrupt-gallery")
+            let generate = try Spawned([Harness.binary, "generate", "first", "second", "third", "--server", url, "--gallery", gallery,
+                                        "--concurrency", "2", "--poll-interval", "0.2"] + (json ? ["--json"] : []))
+            // Both running jobs accepted by the server (its log), the third still waiting for a slot.
+            let accepted = await Harness.waitUntil(.seconds(30)) { server.err.components(separatedBy: "POST /api/generate").count - 1 == 2 }
+            #expect(accepted, "server log: \(server.err)")
+            await Harness.pause(0.5)                  // the submits' answers reach the client
+            kill(generate.pid, signal)
+            let status = await generate.exitStatus()
+            #expect(status == 128 + signal, "stderr: \(generate.err)")
 
-        let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
-        let lines: [String]
-        if json {
-            let objects = Self.objects(generate.out)
-            #expect(objects.count == 3, "stdout: \(generate.out)")
-            #expect(objects.allSatisfy { $0["status"] as? String == "canceled" && $0["signal"] as? String == name })
-            lines = objects.compactMap { ($0["error"] as? [String: Any])?["message"] as? String }
-        } else {
-            #expect(generate.out.isEmpty)
-            lines = generate.err.split(separator: "\n").map(String.init).filter { $0.contains("interrupted by \(name)") }
+            let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
+            let lines: [String]
+            if json {
+                let objects = Self.objects(generate.out)
+                #expect(objects.count == 3, "stdout: \(generate.out)")
+                #expect(objects.allSatisfy { $0["status"] as? String == "canceled" && $0["signal"] as? String == name })
+                lines = objects.compactMap { ($0["error"] as? [String: Any])?["message"] as? String }
+            } else {
+                #expect(generate.out.isEmpty)
+                lines = generate.err.split(separator: "\n").map(String.init).filter { $0.contains("interrupted by \(name)") }
+            }
+            #expect(lines.count == 3, "\(lines)")
+            #expect(lines.filter { $0.contains("canceled on the service") }.count == 2, "\(lines)")
+            #expect(lines.filter { $0.contains("before the service accepted it") }.count == 1, "\(lines)")
+            // The server heard both cancels: its worker is free, no job is left running there.
+            let canceled = await Harness.waitUntil(.seconds(10)) { server.err.components(separatedBy: " canceled").count - 1 == 2 }
+            #expect(canceled, "server log: \(server.err)")
+            #expect(Harness.pngs(in: gallery).isEmpty)
         }
-        #expect(lines.count == 3, "\(lines)")
-        #expect(lines.filter { $0.contains("canceled on the service") }.count == 2, "\(lines)")
-        #expect(lines.filter { $0.contains("before the service accepted it") }.count == 1, "\(lines)")
-        // The server heard both cancels: its worker is free, no job is left running there.
-        let canceled = await Harness.waitUntil(.seconds(10)) { server.err.components(separatedBy: " canceled").count - 1 == 2 }
-        #expect(canceled, "server log: \(server.err)")
-        #expect(Harness.pngs(in: gallery).isEmpty)
     }
 
     @Test func aDeadlineEndsARunWhoseEverySubmitMeetsA429AndEveryWaitIsReported() async throws {
         let (server, url) = try await serve(["--fault", "429-no-retry-after"])
-        defer { Task { await server.stop() } }
-        let generate = try Spawned([Harness.binary, "generate", "refused", "--server", url, "--deadline", "8", "--json",
-                                    "--gallery", Harness.tempDir("refused-gallery")])
-        let started = ContinuousClock.now
-        let status = await generate.exitStatus()
-        let took = ContinuousClock.now - started
-        #expect(status == 1, "stderr: \(generate.err)")
-        #expect(took < .seconds(20), "took \(took)")
-        let objects = Self.objects(generate.out)
-        #expect(objects.count == 1, "stdout: \(generate.out)")
-        #expect((objects.first?["error"] as? [String: Any])?["category"] as? String == "rate_limited")
-        // stderr is a file here, not a terminal: each wait still has its line, one per refused submit but the last.
-        let waits = generate.err.split(separator: "\n").filter { $0.contains("rate limited (429") }
-        let refused = server.err.components(separatedBy: "fault 429-no-retry-after on POST /api/generate").count - 1
-        #expect(refused >= 2, "server log: \(server.err)")
-        #expect(waits.count == refused - 1, "stderr: \(generate.err)")
-        // Backed off: the second wait is longer than the first one's shortest possible value doubled… at least not flat.
-        #expect(refused <= 4, "\(refused) submits in 8 s: no back-off")
+        try await withTeardown({ await server.stop() }) {
+            let generate = try Spawned([Harness.binary, "generate", "refused", "--server", url, "--deadline", "8", "--json",
+                                        "--gallery", Harness.tempDir("refused-gallery")])
+            let started = ContinuousClock.now
+            let status = await generate.exitStatus()
+            let took = ContinuousClock.now - started
+            #expect(status == 1, "stderr: \(generate.err)")
+            #expect(took < .seconds(20), "took \(took)")
+            let objects = Self.objects(generate.out)
+            #expect(objects.count == 1, "stdout: \(generate.out)")
+            #expect((objects.first?["error"] as? [String: Any])?["category"] as? String == "rate_limited")
+            // stderr is a file here, not a terminal: each wait still has its line, one per refused submit but the last.
+            let waits = generate.err.split(separator: "\n").filter { $0.contains("rate limited (429") }
+            let refused = server.err.components(separatedBy: "fault 429-no-retry-after on POST /api/generate").count - 1
+            #expect(refused >= 2, "server log: \(server.err)")
+            #expect(waits.count == refused - 1, "stderr: \(generate.err)")
+            // Backed off: the second wait is longer than the first one's shortest possible value doubled… at least not flat.
+            #expect(refused <= 4, "\(refused) submits in 8 s: no back-off")
+        }
     }
 
     @Test func theHelpSaysWhatASignalDoesToUnfinishedJobs() async throws {

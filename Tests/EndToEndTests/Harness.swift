@@ -49,12 +49,29 @@ enum Harness {
     static func run(_ args: [String], env: [String: String] = [:], capture: Bool = true) -> (status: Int32, out: String) {
         let outPath = NSTemporaryDirectory() + "easel-run-\(UInt32.random(in: .min ... .max)).txt"
         defer { unlink(outPath) }
+        guard let pid = spawn(args, env: env, stdout: capture ? outPath : "/dev/null") else { return (-1, "cannot run \(args[0])") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let code = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        let out = capture ? ((try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "") : ""
+        return (code, out)
+    }
+
+    /// Starts a command with `posix_spawnp`: stdin from /dev/null, stdout to the file `stdout`, stderr to
+    /// the file `stderr` (nil: to stdout's), a journal folder of its own (`XDG_STATE_HOME`) and `env` over
+    /// this process's environment. The caller waits for it.
+    /// - Returns: the child's pid, or nil when it could not be started.
+    static func spawn(_ args: [String], env: [String: String] = [:], stdout: String, stderr: String? = nil) -> pid_t? {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, capture ? outPath : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        if let stderr {
+            posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
         var environment = ProcessInfo.processInfo.environment
         environment["XDG_STATE_HOME"] = tempDir("state")      // every run gets its own journal
         for (k, v) in env { environment[k] = v }
@@ -74,12 +91,8 @@ enum Harness {
         posix_spawnattr_setsigdefault(&attr, &defaults)
         posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
-        guard posix_spawnp(&pid, args[0], &actions, &attr, argv, envp) == 0 else { return (-1, "cannot run \(args[0])") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let code = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-        let out = capture ? ((try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "") : ""
-        return (code, out)
+        guard posix_spawnp(&pid, args[0], &actions, &attr, argv, envp) == 0 else { return nil }
+        return pid
     }
 
     /// `run` on a thread of its own, so a long command never blocks the cooperative pool that other

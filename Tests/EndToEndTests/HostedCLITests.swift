@@ -33,60 +33,57 @@ struct HostedCLITests {
 
     @Test(arguments: ["gpt-image-1", "dall-e-3", "dall-e-2"])
     func generateWithDefaultSettingsSucceedsAndRecordsTheSizeMade(_ model: String) async throws {
-        let fake = FakeOpenAIImages()
-        try await fake.start()
-        defer { Task { await fake.stop() } }
-        let gallery = Harness.tempDir("hosted-\(model)")
-        let r = await Harness.runAsync([Harness.binary, "generate", "--config", try await config(fake, model: model), "--backend", "hosted",
-                                        "--gallery", gallery, "--json", "a lighthouse at dusk"], env: Self.env)
-        #expect(r.status == 0, "\(model): \(r.out)")
-        #expect(r.out.contains("\(model) does not make 768x768: sending 1024x1024"), "\(r.out)")
-        let object = try #require(try json(r.out).last)
-        #expect(object["status"] as? String == "completed" && object["size"] as? String == "1024x1024", "\(object)")
-        let file = try #require(object["file"] as? String)
-        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
-        #expect(try ImageCodec.dimensions(of: bytes).width == 1024)
-        let parameters = try #require(ImageCodec.pngText(bytes, key: "parameters"))
-        #expect(parameters.contains("Size: 1024x1024") && parameters.contains("Model: \(model)"), "\(parameters)")
-        let sent = await fake.log.last { $0.method == "POST" }.flatMap { Fake.object($0.body) }
-        #expect(sent?["size"] as? String == "1024x1024")
+        try await withStarted(FakeOpenAIImages()) { fake in
+            let gallery = Harness.tempDir("hosted-\(model)")
+            let r = await Harness.runAsync([Harness.binary, "generate", "--config", try await config(fake, model: model), "--backend", "hosted",
+                                            "--gallery", gallery, "--json", "a lighthouse at dusk"], env: Self.env)
+            #expect(r.status == 0, "\(model): \(r.out)")
+            #expect(r.out.contains("\(model) does not make 768x768: sending 1024x1024"), "\(r.out)")
+            let object = try #require(try json(r.out).last)
+            #expect(object["status"] as? String == "completed" && object["size"] as? String == "1024x1024", "\(object)")
+            let file = try #require(object["file"] as? String)
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+            #expect(try ImageCodec.dimensions(of: bytes).width == 1024)
+            let parameters = try #require(ImageCodec.pngText(bytes, key: "parameters"))
+            #expect(parameters.contains("Size: 1024x1024") && parameters.contains("Model: \(model)"), "\(parameters)")
+            let sent = await fake.log.last { $0.method == "POST" }.flatMap { Fake.object($0.body) }
+            #expect(sent?["size"] as? String == "1024x1024")
+        }
     }
 
     @Test func everyImageOfARequestIsSavedWithItsOwnMetadataAndTheJobCountsThem() async throws {
-        let fake = FakeOpenAIImages()
-        try await fake.start()
-        defer { Task { await fake.stop() } }
-        let gallery = Harness.tempDir("hosted-many")
-        let cfg = try await config(fake, model: "gpt-image-1")
-        let r = await Harness.runAsync([Harness.binary, "generate", "--config", cfg, "--backend", "hosted", "--gallery", gallery,
-                                        "--seed", "40", "--json", "three foxes [[n=3]]"], env: Self.env)
-        #expect(r.status == 0, "\(r.out)")
-        let object = try #require(try json(r.out).last)
-        #expect(object["images"] as? Int == 3, "\(object)")
-        let files = try #require(object["files"] as? [String])
-        #expect(Set(files).count == 3 && Set(files) == Set(Harness.pngs(in: gallery)), "\(files) vs \(Harness.pngs(in: gallery))")
-        for file in files {
-            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
-            let easel = try #require(ImageCodec.pngText(bytes, key: "easel"))
-            #expect(easel.contains("\"prompt\":\"three foxes [[n=3]]\"") && easel.contains("\"model\":\"gpt-image-1\""), "\(easel)")
+        try await withStarted(FakeOpenAIImages()) { fake in
+            let gallery = Harness.tempDir("hosted-many")
+            let cfg = try await config(fake, model: "gpt-image-1")
+            let r = await Harness.runAsync([Harness.binary, "generate", "--config", cfg, "--backend", "hosted", "--gallery", gallery,
+                                            "--seed", "40", "--json", "three foxes [[n=3]]"], env: Self.env)
+            #expect(r.status == 0, "\(r.out)")
+            let object = try #require(try json(r.out).last)
+            #expect(object["images"] as? Int == 3, "\(object)")
+            let files = try #require(object["files"] as? [String])
+            #expect(Set(files).count == 3 && Set(files) == Set(Harness.pngs(in: gallery)), "\(files) vs \(Harness.pngs(in: gallery))")
+            for file in files {
+                let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+                let easel = try #require(ImageCodec.pngText(bytes, key: "easel"))
+                #expect(easel.contains("\"prompt\":\"three foxes [[n=3]]\"") && easel.contains("\"model\":\"gpt-image-1\""), "\(easel)")
+            }
+            // Without --json: one path per line.
+            let plain = await Harness.runAsync([Harness.binary, "generate", "--config", cfg, "--backend", "hosted", "--gallery", gallery,
+                                                "two foxes [[n=2]]"], env: Self.env)
+            #expect(plain.status == 0 && plain.out.split(separator: "\n").filter { $0.hasPrefix(gallery) }.count == 2, "\(plain.out)")
         }
-        // Without --json: one path per line.
-        let plain = await Harness.runAsync([Harness.binary, "generate", "--config", cfg, "--backend", "hosted", "--gallery", gallery,
-                                            "two foxes [[n=2]]"], env: Self.env)
-        #expect(plain.status == 0 && plain.out.split(separator: "\n").filter { $0.hasPrefix(gallery) }.count == 2, "\(plain.out)")
     }
 
     @Test func aFilteredAnswerFailsAsPolicyAndSavesNothing() async throws {
-        let fake = FakeOpenAIImages()
-        try await fake.start()
-        defer { Task { await fake.stop() } }
-        let gallery = Harness.tempDir("hosted-filtered")
-        let r = await Harness.runAsync([Harness.binary, "generate", "--config", try await config(fake, model: "dall-e-3"), "--backend", "hosted",
-                                        "--gallery", gallery, "--json", "x [[filtered]]"], env: Self.env)
-        #expect(r.status == 1, "\(r.out)")
-        let error = try #require(try json(r.out).last?["error"] as? [String: Any])
-        #expect(error["category"] as? String == "invalid_prompt", "\(error)")
-        #expect((error["message"] as? String)?.contains("content policy") == true)
-        #expect(Harness.pngs(in: gallery).isEmpty)
+        try await withStarted(FakeOpenAIImages()) { fake in
+            let gallery = Harness.tempDir("hosted-filtered")
+            let r = await Harness.runAsync([Harness.binary, "generate", "--config", try await config(fake, model: "dall-e-3"), "--backend", "hosted",
+                                            "--gallery", gallery, "--json", "x [[filtered]]"], env: Self.env)
+            #expect(r.status == 1, "\(r.out)")
+            let error = try #require(try json(r.out).last?["error"] as? [String: Any])
+            #expect(error["category"] as? String == "invalid_prompt", "\(error)")
+            #expect((error["message"] as? String)?.contains("content policy") == true)
+            #expect(Harness.pngs(in: gallery).isEmpty)
+        }
     }
 }

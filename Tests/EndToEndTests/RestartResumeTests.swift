@@ -22,17 +22,9 @@ struct RestartResumeTests {
         let dir = Harness.tempDir("restart")
         let gallery = dir + "/gallery", serverLog = dir + "/server.log"
         // An external server that outlives the studio, as a GPU box does; it logs every request.
-        let server = Tmux()
-        let serverPid = dir + "/server-pid"
-        defer {
-            if let pid = try? String(contentsOfFile: serverPid, encoding: .utf8) {
-                Harness.run(["kill", "-TERM", pid.trimmingCharacters(in: .whitespacesAndNewlines)], capture: false)
-            }
-            server.kill()
-        }
-        #expect(server.start("sh -c 'echo $$ > \(serverPid); exec \(Harness.binary) serve --port 0 --latency 4 --rate-limit 100/60s 2> \(serverLog)'"))
-        #expect(await Harness.waitUntil(.seconds(20)) { server.capture().contains("listening on") }, "\(server.capture())")
-        let url = try #require(server.capture().split(separator: " ").first { $0.hasPrefix("http://127.0.0.1:") }).description
+        let server = try await ServeInTmux("--latency 4 --rate-limit 100/60s", log: serverLog, in: dir)
+        defer { server.stop() }
+        let url = server.url
         let config = dir + "/config.toml"
         try """
         default_backend = "gpu"

@@ -225,24 +225,14 @@ struct SighupResumeTests {
         try #require(Harness.which("tmux"))
         let dir = Harness.tempDir("hup-resume")
         let gallery = dir + "/gallery"
-        let server = Tmux()                   // outlives the studio, like a real backend
-        let serverPid = dir + "/server-pid"
-        defer {
-            // `tmux kill-server` alone has been seen to leave `easel serve` running: end it by its pid.
-            if let pid = try? String(contentsOfFile: serverPid, encoding: .utf8) {
-                Harness.run(["kill", "-TERM", pid.trimmingCharacters(in: .whitespacesAndNewlines)], capture: false)
-            }
-            server.kill()
-        }
-        let port = 20_000 + Int.random(in: 0..<20_000)
-        #expect(server.start("sh -c 'echo $$ > \(serverPid); exec \(Harness.binary) serve --port \(port) --latency 3 --quiet'"))
-        #expect(await Harness.waitUntil(.seconds(30)) { server.capture().contains("listening") }, "\(server.capture())")
+        let server = try await ServeInTmux("--latency 3 --quiet", in: dir)   // outlives the studio, like a real backend
+        defer { server.stop() }
 
         var studio = Tmux()
         studio.stateHome = dir + "/state"
         defer { studio.kill() }
         let pidFile = dir + "/pid"
-        #expect(studio.start("sh -c 'echo $$ > \(pidFile); exec \(Harness.binary) --server http://127.0.0.1:\(port) --gallery \(gallery) --poll-interval 0.3 --probe-timeout 0.2'; echo EXITED $?; sleep 30"))
+        #expect(studio.start("sh -c 'echo $$ > \(pidFile); exec \(Harness.binary) --server \(server.url) --gallery \(gallery) --poll-interval 0.3 --probe-timeout 0.2'; echo EXITED $?; sleep 30"))
         #expect(await Harness.waitUntil(.seconds(20)) { studio.capture().contains("Prompt") })
         studio.literal("a harbour in the fog")
         studio.keys("Enter")
@@ -260,7 +250,7 @@ struct SighupResumeTests {
         var again = Tmux()
         again.stateHome = dir + "/state"
         defer { again.kill() }
-        #expect(again.start("\(Harness.binary) --server http://127.0.0.1:\(port) --gallery \(gallery) --poll-interval 0.3 --probe-timeout 0.2; sleep 30"))
+        #expect(again.start("\(Harness.binary) --server \(server.url) --gallery \(gallery) --poll-interval 0.3 --probe-timeout 0.2; sleep 30"))
         #expect(await Harness.waitUntil(.seconds(20)) { again.capture().contains("Prompt") })
         #expect(await Harness.waitUntil(.seconds(15)) { Harness.pngs(in: gallery).count == 1 }, "\(again.capture())")
         await Harness.pause(1)

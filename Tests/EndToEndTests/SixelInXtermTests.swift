@@ -4,38 +4,41 @@ import EaselUI
 import Foundation
 import Testing
 
-/// An X server on a free display, and an `xterm -ti vt340` (sixel) in it running one command.
+/// An X server on a display of its own choosing, and an `xterm -ti vt340` (sixel) in it running one command.
 final class XSession {
     let display: String
     private let xvfb: Process
     private var xterm: Process?
 
+    /// Starts `Xvfb -displayfd 1`: the server itself takes the first free display and writes its number to
+    /// stdout, so two sessions started at once (or a stale lock file) never race for one display.
     init?() async {
         guard Harness.which("Xvfb"), Harness.which("xterm"), Harness.which("xdotool"), Harness.which("import") else { return nil }
-        var chosen: Int?
-        for n in (90..<600).shuffled() {
-            let lock = "/tmp/.X\(n)-lock", socket = "/tmp/.X11-unix/X\(n)"
-            if let text = try? String(contentsOfFile: lock, encoding: .utf8) {
-                // A lock whose server is gone (killed earlier) is stale: take the display over.
-                guard let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), kill(pid, 0) != 0 else { continue }
-                try? FileManager.default.removeItem(atPath: lock)
-            }
-            try? FileManager.default.removeItem(atPath: socket)
-            chosen = n
-            break
-        }
-        guard let n = chosen else { return nil }
-        display = ":\(n)"
+        let out = Pipe()
         xvfb = Process()
         xvfb.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        xvfb.arguments = ["Xvfb", display, "-screen", "0", "1024x768x24", "-nolisten", "tcp"]
+        xvfb.arguments = ["Xvfb", "-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp"]
         xvfb.standardError = FileHandle.nullDevice
-        xvfb.standardOutput = FileHandle.nullDevice
+        xvfb.standardOutput = out
         do { try xvfb.run() } catch { return nil }
-        guard await Harness.waitUntil(.seconds(10), { FileManager.default.fileExists(atPath: "/tmp/.X11-unix/X\(n)") }) else {
-            xvfb.terminate()
+        // The display number is written once the server listens; end of file means it exited.
+        let reader = out.fileHandleForReading
+        let line: String = await withCheckedContinuation { done in
+            Thread {
+                var bytes = Data()
+                while !bytes.contains(UInt8(ascii: "\n")) {
+                    let chunk = reader.availableData
+                    if chunk.isEmpty { break }
+                    bytes.append(chunk)
+                }
+                done.resume(returning: String(decoding: bytes, as: UTF8.self))
+            }.start()
+        }
+        guard let n = Int(line.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            if xvfb.isRunning { kill(xvfb.processIdentifier, SIGKILL) }
             return nil
         }
+        display = ":\(n)"
     }
 
     /// Starts xterm at the screen's top-left: 120×36 cells of the 6×13 `fixed` font, 2-pixel border.

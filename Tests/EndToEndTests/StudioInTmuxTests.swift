@@ -115,24 +115,14 @@ struct JournalResumeTests {
         let dir = Harness.tempDir("resume")
         let gallery = dir + "/gallery"
         // An external server that outlives the studio (the embedded one would die with it).
-        let server = Tmux()
-        let serverPid = dir + "/server-pid"
-        defer {
-            // `tmux kill-server` alone has been seen to leave `easel serve` running: end it by its pid.
-            if let pid = try? String(contentsOfFile: serverPid, encoding: .utf8) {
-                Harness.run(["kill", "-TERM", pid.trimmingCharacters(in: .whitespacesAndNewlines)], capture: false)
-            }
-            server.kill()
-        }
-        let port = 20_000 + Int.random(in: 0..<20_000)
-        #expect(server.start("sh -c 'echo $$ > \(serverPid); exec \(Harness.binary) serve --port \(port) --latency 3 --quiet'"))
-        #expect(await Harness.waitUntil(.seconds(10)) { server.capture().contains("listening") }, "\(server.capture())")
+        let server = try await ServeInTmux("--latency 3 --quiet", in: dir)
+        defer { server.stop() }
 
         var studio = Tmux()
         studio.stateHome = dir + "/state"
         defer { studio.kill() }
         let pidFile = dir + "/pid"
-        let command = "sh -c 'echo $$ > \(pidFile); exec \(Harness.binary) --server http://127.0.0.1:\(port) --gallery \(gallery) --poll-interval 0.3 --probe-timeout 0.2'; sleep 30"
+        let command = "sh -c 'echo $$ > \(pidFile); exec \(Harness.binary) --server \(server.url) --gallery \(gallery) --poll-interval 0.3 --probe-timeout 0.2'; sleep 30"
         #expect(studio.start(command))
         #expect(await Harness.waitUntil(.seconds(20)) { studio.capture().contains("Prompt") })
         studio.literal("a moon over the mountains")
@@ -147,7 +137,7 @@ struct JournalResumeTests {
         var again = Tmux()
         again.stateHome = dir + "/state"
         defer { again.kill() }
-        #expect(again.start("\(Harness.binary) --server http://127.0.0.1:\(port) --gallery \(gallery) --poll-interval 0.3 --probe-timeout 0.2; sleep 30"))
+        #expect(again.start("\(Harness.binary) --server \(server.url) --gallery \(gallery) --poll-interval 0.3 --probe-timeout 0.2; sleep 30"))
         #expect(await Harness.waitUntil(.seconds(20)) { again.capture().contains("Prompt") })
         #expect(await Harness.waitUntil(.seconds(15)) { Harness.pngs(in: gallery).count == 1 }, "\(again.capture())")
         await Harness.pause(1)

@@ -105,3 +105,24 @@ public enum Fake {
         return (try? ImageCodec.encodePNG(RGBAImage(width: w, height: h, pixels: px))) ?? []
     }
 }
+
+/// Runs `body`, then `stop`, whether `body` returned or threw: a server started for one test is stopped
+/// (its port closed, its tasks ended) before the test ends, instead of by a `Task` left running into the
+/// next test.
+/// - Returns: what `body` returned. - Throws: what `body` threw, after `stop` ran.
+public func withTeardown<R>(_ stop: () async -> Void, _ body: () async throws -> R) async throws -> R {
+    let result: R
+    do { result = try await body() } catch {
+        await stop()
+        throw error
+    }
+    await stop()
+    return result
+}
+
+/// Starts `fake`, runs `body` with it, and stops it when `body` returns or throws.
+/// - Returns: what `body` returned. - Throws: what `start` or `body` threw.
+public func withStarted<F: FakeService, R>(_ fake: F, _ body: (F) async throws -> R) async throws -> R {
+    try await fake.start()
+    return try await withTeardown({ await fake.stop() }) { try await body(fake) }
+}
