@@ -10,41 +10,40 @@ final class XSession {
     private let xvfb: Process
     private var xterm: Process?
 
+    /// Starts `Xvfb -displayfd 1`: the server picks a free display and writes its number when it is ready,
+    /// so tests running in parallel never race for a display.
     init?() async {
         guard Harness.which("Xvfb"), Harness.which("xterm"), Harness.which("xdotool"), Harness.which("import") else { return nil }
-        var chosen: Int?
-        for n in (90..<600).shuffled() {
-            let lock = "/tmp/.X\(n)-lock", socket = "/tmp/.X11-unix/X\(n)"
-            if let text = try? String(contentsOfFile: lock, encoding: .utf8) {
-                // A lock whose server is gone (killed earlier) is stale: take the display over.
-                guard let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), kill(pid, 0) != 0 else { continue }
-                try? FileManager.default.removeItem(atPath: lock)
-            }
-            try? FileManager.default.removeItem(atPath: socket)
-            chosen = n
-            break
-        }
-        guard let n = chosen else { return nil }
-        display = ":\(n)"
         xvfb = Process()
         xvfb.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        xvfb.arguments = ["Xvfb", display, "-screen", "0", "1024x768x24", "-nolisten", "tcp"]
+        xvfb.arguments = ["Xvfb", "-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp"]
+        let number = Pipe()
+        xvfb.standardOutput = number
         xvfb.standardError = FileHandle.nullDevice
-        xvfb.standardOutput = FileHandle.nullDevice
         do { try xvfb.run() } catch { return nil }
-        guard await Harness.waitUntil(.seconds(10), { FileManager.default.fileExists(atPath: "/tmp/.X11-unix/X\(n)") }) else {
+        var text = ""
+        while !text.hasSuffix("\n") {                  // the number and a newline; EOF when Xvfb failed
+            let data = number.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            text += String(decoding: data, as: UTF8.self)
+        }
+        guard let n = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             xvfb.terminate()
             return nil
         }
+        display = ":\(n)"
     }
 
     /// Starts xterm at the screen's top-left: 120×36 cells of the 6×13 `fixed` font, 2-pixel border.
     /// - Parameter metaSendsEscape: xterm's resource; false is xterm's own default (Alt sets the 8th bit).
-    func startXterm(_ command: String, metaSendsEscape: Bool = true) throws {
+    /// - Parameter background: xterm's `-bg` (the foreground is the opposite: black on white, else white).
+    /// - Parameter resources: more `-xrm` resources (`XTerm*sixelScrolling: false`).
+    func startXterm(_ command: String, metaSendsEscape: Bool = true, background: String = "black", resources: [String] = []) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["xterm", "-ti", "vt340", "-geometry", "120x36+0+0", "-fn", "fixed", "-bg", "black", "-fg", "white",
-                       "-xrm", "XTerm*allowWindowOps: true", "-xrm", "XTerm*metaSendsEscape: \(metaSendsEscape)", "-e", "sh", "-c", command]
+        p.arguments = ["xterm", "-ti", "vt340", "-geometry", "120x36+0+0", "-fn", "fixed", "-bg", background, "-fg", background == "white" ? "black" : "white",
+                       "-xrm", "XTerm*allowWindowOps: true", "-xrm", "XTerm*metaSendsEscape: \(metaSendsEscape)"]
+            + resources.flatMap { ["-xrm", $0] } + ["-e", "sh", "-c", command]
         var env = ProcessInfo.processInfo.environment
         env["DISPLAY"] = display
         env["XDG_STATE_HOME"] = Harness.tempDir("state")
