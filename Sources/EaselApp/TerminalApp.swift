@@ -16,7 +16,8 @@ public final class TerminalApp: Sendable {
         public var graphics: GraphicsChoice = .auto
         public var sixelColors = 256
         public var probeTimeout: Duration = .seconds(1)
-        public var themeName = "default"
+        /// A theme's name, or "auto": `light` on a light terminal background (OSC 11), else `default`.
+        public var themeName = "auto"
         public var color = true
         /// Shown in the status bar at start (config warnings).
         public var warnings: [String] = []
@@ -67,7 +68,8 @@ public final class TerminalApp: Sendable {
         var theme = Theme.mono
         var themeWarning: String?
         if options.color {
-            do { theme = try Theme.load(options.themeName) } catch { themeWarning = error.message }
+            let name = options.themeName == "auto" ? Theme.defaultName(lightBackground: caps.lightBackground) : options.themeName
+            do { theme = try Theme.load(name) } catch { themeWarning = error.message }
         }
         // A child that restores the terminal if this process dies without doing it (SIGKILL).
         let terminalGuard = SignalTrap.saveTerminalModes() ? TerminalGuard.start(restoring: SignalTrap.savedModes) : nil
@@ -90,6 +92,8 @@ public final class TerminalApp: Sendable {
         let presenter = ImagePresenter(graphics: selection?.graphics, cell: caps.cellPixels,
                                        passthrough: selection?.passthrough ?? false,
                                        thumbnails: ThumbnailCache(directory: options.thumbnailDirectory), wake: wake)
+        presenter.background = theme.pictureBackground(terminal: caps.background)
+        presenter.sixelDisplayMode = caps.sixelDisplayMode == true && selection?.graphics is Sixel
         var state = initial
         if let themeWarning { state.hint = .warning(themeWarning + " — using the mono theme") }
         else if let first = options.warnings.first { state.hint = .warning(first) }
@@ -181,6 +185,7 @@ public final class TerminalApp: Sendable {
                     do {
                         let t = try Theme.load(next)
                         screen.apply(styles: t.styles)
+                        presenter.background = t.pictureBackground(terminal: caps.background)
                         presenter.screenWasCleared()
                         lastBuffer = nil
                         themeName = next
