@@ -29,7 +29,7 @@ final class ModelTerminal: PictureSurface {
 
     /// `Screen.draw`: the scrubbed cells are rewritten.
     func draw() {
-        for r in pending { for y in r.y..<r.maxY { for x in r.x..<r.maxX { owner[y][x] = nil } } }
+        for r in pending { for y in r.y..<r.maxY { for x in r.x..<min(r.maxX, owner[y].count) { owner[y][x] = nil } } }
         scrubbed += pending
         pending = []
     }
