@@ -16,6 +16,7 @@ static inline attr_t cnc_a_dim(void)       { return A_DIM; }
 static inline attr_t cnc_a_reverse(void)   { return A_REVERSE; }
 static inline attr_t cnc_a_underline(void) { return A_UNDERLINE; }
 static inline attr_t cnc_a_italic(void)    { return A_ITALIC; }
+static inline attr_t cnc_a_invis(void)     { return A_INVIS; }
 static inline int    cnc_getmaxy(WINDOW *w) { return getmaxy(w); }
 static inline int    cnc_getmaxx(WINDOW *w) { return getmaxx(w); }
 /* C globals are shared mutable state to Swift 6: read them through functions. */

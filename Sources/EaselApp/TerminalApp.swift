@@ -17,7 +17,8 @@ public final class TerminalApp: Sendable {
         public var graphics: GraphicsChoice = .auto
         public var sixelColors = 256
         public var probeTimeout: Duration = .seconds(1)
-        public var themeName = "default"
+        /// A theme's name, or "auto": `light` on a light terminal background (OSC 11), else `default`.
+        public var themeName = "auto"
         public var color = true
         /// Shown in the status bar at start (config warnings).
         public var warnings: [String] = []
@@ -82,7 +83,8 @@ public final class TerminalApp: Sendable {
         var theme = Theme.mono
         var themeWarning: String?
         if options.color {
-            do { theme = try Theme.load(options.themeName) } catch { themeWarning = error.message }
+            let name = options.themeName == "auto" ? Theme.defaultName(lightBackground: caps.lightBackground) : options.themeName
+            do { theme = try Theme.load(name) } catch { themeWarning = error.message }
         }
         // A child that restores the terminal if this process dies without doing it (SIGKILL).
         let terminalGuard = SignalTrap.saveTerminalModes() ? TerminalGuard.start(restoring: SignalTrap.savedModes) : nil
@@ -105,6 +107,8 @@ public final class TerminalApp: Sendable {
         let presenter = ImagePresenter(graphics: selection?.graphics, cell: caps.cellPixels,
                                        passthrough: selection?.passthrough ?? false,
                                        thumbnails: ThumbnailCache(directory: options.thumbnailDirectory), wake: wake)
+        presenter.background = theme.pictureBackground(terminal: caps.background)
+        presenter.sixelDisplayMode = caps.sixelDisplayMode == true && selection?.graphics is Sixel
         var state = initial
         state.themes = ThemeSet(current: theme.name, available: options.color ? Theme.available() : [], colors: options.color)
         if let themeWarning { state.hint = .warning(themeWarning + " — using the mono theme") }
@@ -158,6 +162,7 @@ public final class TerminalApp: Sendable {
                 do {
                     let t = try Theme.load(name)
                     screen.apply(styles: t.styles)
+                    presenter.background = t.pictureBackground(terminal: caps.background)
                     repaintAll()
                     return .themeLoaded(name, warnings: t.warnings.count)
                 } catch {

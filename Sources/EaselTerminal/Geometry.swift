@@ -16,6 +16,11 @@ public struct Rect: Equatable, Hashable, Sendable {
     /// The rect shrunk by `n` cells on every side (a pane's inside, within its border).
     public func inset(by n: Int) -> Rect { Rect(x: x + n, y: y + n, width: width - 2 * n, height: height - 2 * n) }
 
+    /// True when the two rects share at least one cell.
+    public func intersects(_ other: Rect) -> Bool {
+        !isEmpty && !other.isEmpty && x < other.maxX && other.x < maxX && y < other.maxY && other.y < maxY
+    }
+
     /// One rect per row, top to bottom.
     public var rows: [Rect] { (0..<height).map { Rect(x: x, y: y + $0, width: width, height: 1) } }
 }

@@ -44,13 +44,15 @@ public protocol GraphicsProtocol: Sendable {
     /// Scales `image` to fit `box` (keeping its aspect) and encodes it. Runs off the UI thread.
     /// - Parameter cell: one cell's size in pixels, to report the cells covered.
     func encode(_ image: RGBAImage, fitting box: PixelSize, cell: PixelSize) throws(GraphicsError) -> EncodedImage
-    /// Bytes that remove `image` from the screen (kitty: delete by id), or `nil` when curses
-    /// repainting its cells is enough (sixel, iTerm2, blocks).
-    func erase(_ image: EncodedImage) -> [UInt8]?
+    /// Bytes that remove `image` from the screen, written with the cursor at its top-left cell before curses
+    /// rewrites its cells (kitty: delete by id; sixel: a picture of `background` over it, for terminals that keep
+    /// sixel pixels under rewritten text), or `nil` when curses repainting its cells is enough (iTerm2, blocks).
+    /// - Parameter background: the colour of the cells under the picture.
+    func erase(_ image: EncodedImage, background: RGB) -> [UInt8]?
 }
 
 extension GraphicsProtocol {
-    public func erase(_ image: EncodedImage) -> [UInt8]? { nil }
+    public func erase(_ image: EncodedImage, background: RGB) -> [UInt8]? { nil }
 }
 
 /// The fitted size of a `width × height` image inside `box`, keeping the aspect ratio;

@@ -63,7 +63,14 @@ public final class ImagePresenter {
     private let wake: @Sendable () -> Void
     private let cache = Cache()
     private let queue = DispatchQueue(label: "easel.preview.encode", qos: .userInitiated)
-    private var shown: [Request: EncodedImage] = [:]
+    /// A picture written to the terminal and the cells it covers.
+    private struct Placement { let image: EncodedImage; let cells: Rect }
+    private var shown: [Request: Placement] = [:]
+    /// The colour of the cells under pictures (the theme's background, else the terminal's), for erasing
+    /// sixels by covering them (``GraphicsProtocol/erase(_:background:)``).
+    public var background = RGB(0, 0, 0)
+    /// The terminal reported sixel display mode set (DECRQM 80, ``TerminalCapabilities/sixelDisplayMode``).
+    public var sixelDisplayMode = false
     /// Where thumbnail requests are read from and made (nil: decode the file itself).
     public let thumbnails: ThumbnailCache?
 
@@ -114,38 +121,63 @@ public final class ImagePresenter {
         }
     }
 
-    /// Call before `Screen.draw`: erases every image that is replaced, moved or hidden, or whose rect
-    /// other cells were drawn over (`regionChanged`): kitty deletes by id; otherwise the rows are
-    /// repainted by curses, which clears sixel and iTerm2 pixels.
-    public func prepare(_ screen: Screen, showing requests: [Request], regionChanged: (Rect) -> Bool) {
-        for (request, image) in shown where !requests.contains(request) || regionChanged(request.rect) {
-            if let erase = graphics?.erase(image) { screen.writeRaw(wrap(erase)) }
-            screen.invalidate(rows: request.rect.y..<request.rect.maxY)
+    /// Call before `Screen.draw`: erases every picture that is replaced, moved or hidden, or whose cells
+    /// other text was drawn over (`regionChanged`), exactly: kitty deletes it by id, and curses rewrites
+    /// the cells it covered, and only those (``PictureSurface/scrub(_:)``), which clears sixel and iTerm2
+    /// pixels. A picture the erase touched (gallery tiles that moved onto the old place) is written again by
+    /// the next `present`, so erasing one picture never leaves a hole in another.
+    public func prepare(_ screen: some PictureSurface, showing requests: [Request], regionChanged: (Rect) -> Bool) {
+        var erased: [Rect] = []
+        for (request, placed) in shown where !requests.contains(request) || regionChanged(placed.cells) {
+            if let erase = graphics?.erase(placed.image, background: background) {
+                screen.writeRaw(Array("\u{1B}7\u{1B}[\(placed.cells.y + 1);\(placed.cells.x + 1)H".utf8) + atCursor(wrap(erase)) + Array("\u{1B}8".utf8))
+            }
+            screen.scrub(placed.cells)
+            erased.append(placed.cells)
             shown[request] = nil
+        }
+        for (request, placed) in shown where erased.contains(where: { $0.intersects(placed.cells) }) {
+            shown[request] = nil                                   // present writes it again, whole
         }
     }
 
     /// Call after `Screen.draw`: writes each new byte-payload image once, centred in its rect,
     /// inside DECSC/DECRC and synchronized output, in one write.
-    public func present(_ screen: Screen, showing requests: [Request]) {
+    public func present(_ screen: some PictureSurface, showing requests: [Request]) {
         guard graphics != nil else { return }
         for request in requests where shown[request] == nil {
             guard case .ready(let image)? = cache.withLock({ $0[key(for: request)] }),
                   case .bytes(let payload) = image.payload else { continue }
-            let col = request.rect.x + max(0, (request.rect.width - image.cells.columns) / 2)
-            let row = request.rect.y + max(0, (request.rect.height - image.cells.rows) / 2)
-            var out = Array("\u{1B}[?2026h\u{1B}7\u{1B}[\(row + 1);\(col + 1)H".utf8)
-            out += wrap(payload)
+            let cells = Self.placement(of: image, in: request.rect)
+            var out = Array("\u{1B}[?2026h\u{1B}7\u{1B}[\(cells.y + 1);\(cells.x + 1)H".utf8)
+            out += atCursor(wrap(payload))
             out += Array("\u{1B}8\u{1B}[?2026l".utf8)
             screen.writeRaw(out)
-            shown[request] = image
+            shown[request] = Placement(image: image, cells: cells)
         }
     }
+
+    /// The cells `image` covers when centred in `rect` (clipped to it).
+    static func placement(of image: EncodedImage, in rect: Rect) -> Rect {
+        let col = rect.x + max(0, (rect.width - image.cells.columns) / 2)
+        let row = rect.y + max(0, (rect.height - image.cells.rows) / 2)
+        return Rect(x: col, y: row, width: min(image.cells.columns, rect.maxX - col), height: min(image.cells.rows, rect.maxY - row))
+    }
+
+    /// The cells of every picture on screen now, for tests and diagnostics.
+    public var placedCells: [Rect] { shown.values.map(\.cells) }
 
     /// Forget what is on screen (after a full repaint, resize or resume): the next `present` redraws it.
     public func screenWasCleared() { shown.removeAll() }
 
     private func wrap(_ bytes: [UInt8]) -> [UInt8] { passthrough ? Self.passthrough(bytes) : bytes }
+
+    /// With sixel display mode set (xterm's `sixelScrolling: false`), a sixel is drawn at the screen's top-left
+    /// whatever the cursor: the mode is reset around the picture (`CSI ? 80 l` … `CSI ? 80 h`) so it goes to the cursor.
+    private func atCursor(_ bytes: [UInt8]) -> [UInt8] {
+        guard sixelDisplayMode else { return bytes }
+        return Array("\u{1B}[?80l".utf8) + bytes + Array("\u{1B}[?80h".utf8)
+    }
 
     /// The bytes that print `image` in the shell's flow at the cursor (`easel show`) and leave the cursor in the
     /// first column of the line just below the picture, whatever the protocol does with the cursor (kitty's `C=1`
@@ -188,6 +220,15 @@ public final class ImagePresenter {
                                                     height: request.rect.height * cell.height),
                  thumbnail: request.thumbnail && thumbnails != nil)
     }
+}
+
+/// Where pictures are written: the ``Screen``, or a recorder in tests.
+public protocol PictureSurface: AnyObject {
+    /// Writes bytes straight to the terminal, after curses has flushed.
+    func writeRaw(_ bytes: [UInt8])
+    /// Makes the next draw rewrite exactly the cells of `rect` (text over graphics clears sixel and
+    /// iTerm2 pixels) and no other cell.
+    func scrub(_ rect: Rect)
 }
 
 /// Reads a whole file (at most 256 MiB).

@@ -44,7 +44,7 @@ public struct Kitty: GraphicsProtocol {
 
     /// `ESC _G a=d,d=I,i=<id>,q=2 ESC \`: deletes every placement of the image and frees its data.
     /// - Returns: `nil` for an image without an id (not produced by ``encode(_:fitting:cell:)``).
-    public func erase(_ image: EncodedImage) -> [UInt8]? {
+    public func erase(_ image: EncodedImage, background: RGB) -> [UInt8]? {
         guard image.imageID != 0 else { return nil }
         return Array("\u{1B}_Ga=d,d=I,i=\(image.imageID),q=2\u{1B}\\".utf8)
     }

@@ -29,6 +29,7 @@ public final class Screen {
     private var resizePending = false
     private var mouseOn = false
     private var metaForced = false
+    private var scrubs: [Rect] = []
     /// The locale is not UTF-8: cells are drawn through ``ASCIIFallback`` (curses can only write ASCII then).
     public let asciiOnly: Bool
 
@@ -90,6 +91,7 @@ public final class Screen {
     /// Sets every role's colour pair and attributes from `styles` (a theme), and repaints.
     public func apply(styles: [Role: Style]) {
         let colors = colorCount
+        let indices = paletteIndices(styles, colors: max(colors, 8))
         for (i, role) in Role.allCases.enumerated() {
             let style = styles[role] ?? Style()
             var attrs = cnc_a_normal()
@@ -101,7 +103,7 @@ public final class Screen {
             var pair: Int32 = 0
             if colors >= 8, i + 1 < Int(cnc_color_pairs()) {
                 pair = Int32(i + 1)
-                init_extended_pair(pair, style.fg.indexed(limit: colors), style.bg.indexed(limit: colors))
+                init_extended_pair(pair, indices[role]!.fg, indices[role]!.bg)
             } else if colors == 0, role == .selection || role == .cursor, !style.reverse {
                 attrs |= cnc_a_reverse()          // mono: selection still visible
             }
@@ -174,9 +176,11 @@ public final class Screen {
     }
 
     /// Makes the terminal show `buffer`: curses diffs it against what is on screen and sends only changes.
+    /// Cells given to ``scrub(_:)`` since the last draw are rewritten whatever curses believes is there.
     public func draw(_ buffer: CellBuffer) {
         let rows = min(buffer.height, Int(cnc_getmaxy(win)))
         let cols = min(buffer.width, Int(cnc_getmaxx(win)))
+        if !scrubs.isEmpty { writeScrubs(rows: rows, columns: cols) }
         for y in 0..<rows {
             var x = 0
             while x < cols {
@@ -232,11 +236,29 @@ public final class Screen {
         if v != cursorVisible { curs_set(v); cursorVisible = v }
     }
 
-    /// Marks screen rows as garbage so the next `draw` rewrites every cell in them; this is what
-    /// erases a sixel image there (writing text over graphics clears them in xterm).
-    public func invalidate(rows: Range<Int>) {
-        guard !rows.isEmpty else { return }
-        wredrawln(win, Int32(rows.lowerBound), Int32(rows.count))
+    /// Makes the next `draw` rewrite exactly the cells of `rect` and no other cell: writing text over
+    /// graphics clears sixel and iTerm2 pixels there (xterm, mlterm, foot), while pictures beside it on
+    /// the same rows stay. (`wredrawln` would repaint whole rows and cut bands out of those pictures.)
+    public func scrub(_ rect: Rect) {
+        if !rect.isEmpty { scrubs.append(rect) }
+    }
+
+    /// Curses has no call that repaints some cells of a row, so the scrubbed cells first get a blank no
+    /// frame ever draws (concealed, no colour pair), sent at once; the frame's own cells then differ from
+    /// it and are all sent by the `doupdate` that follows.
+    private func writeScrubs(rows: Int, columns: Int) {
+        var none: Int32 = 0
+        wattr_set(win, cnc_a_invis(), 0, &none)
+        for r in scrubs {
+            let x0 = max(0, r.x), x1 = min(columns, r.maxX)
+            guard x1 > x0 else { continue }
+            let blank = [wchar_t](repeating: 0x20, count: x1 - x0) + [0]
+            for y in max(0, r.y)..<min(rows, r.maxY) { mvwaddnwstr(win, Int32(y), Int32(x0), blank, Int32(x1 - x0)) }
+        }
+        wattr_set(win, cnc_a_normal(), 0, nil)
+        scrubs.removeAll()
+        wnoutrefresh(win)
+        doupdate()
     }
 
     /// Repaints everything on the next `draw` (after a resize or `fg`).
@@ -294,6 +316,8 @@ public final class Screen {
     }
 
 }
+
+extension Screen: PictureSurface {}
 
 /// Raw writes to a file descriptor, for escape sequences and graphics.
 public enum TerminalIO {

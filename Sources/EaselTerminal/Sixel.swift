@@ -51,6 +51,25 @@ public struct Sixel: GraphicsProtocol {
         }
     }
 
+    /// A picture of one colour the size of `image`: written over it, it hides it where text written over sixel
+    /// pixels leaves them (Konsole, which also drops a sixel placement once a later one covers it whole), and in
+    /// xterm, mlterm and foot the text curses writes next clears it like any sixel.
+    /// ```
+    /// ESC P q " 1;1;W;H # 0;2;r;g;b (! W ~ -)… ESC \      (r, g, b in percent)
+    /// ```
+    public func erase(_ image: EncodedImage, background: RGB) -> [UInt8]? {
+        Self.cover(image.pixels, background)
+    }
+
+    /// The one-colour sixel of ``erase(_:background:)``: full bands of six rows, each one `!W~` run.
+    static func cover(_ size: PixelSize, _ colour: RGB) -> [UInt8] {
+        func percent(_ c: UInt8) -> Int { (Int(c) * 100 + 127) / 255 }
+        let bands = (size.height + 5) / 6
+        var out = "\u{1B}Pq\"1;1;\(size.width);\(size.height)#0;2;\(percent(colour.red));\(percent(colour.green));\(percent(colour.blue))#0"
+        for band in 0..<bands { out += (band > 0 ? "-" : "") + "!\(size.width)~" }
+        return Array((out + "\u{1B}\\").utf8)
+    }
+
     /// Composites alpha over black and resamples to `size` with libsixel's bilinear (tent) filter, computed
     /// separably straight from RGBA: the weight of a source pixel is f(dx)·f(dy), so one horizontal and one
     /// vertical pass give the same bytes as `sixel_helper_scale_image(…, SIXEL_RES_BILINEAR)` (img2sixel's

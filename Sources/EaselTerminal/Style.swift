@@ -53,6 +53,15 @@ public enum Color: Equatable, Hashable, Sendable {
         return nil
     }
 
+    /// The sRGB value (xterm's palette for indexed colours); `nil` for the terminal's default.
+    public var rgb: RGB? {
+        switch self {
+        case .default: return nil
+        case .indexed(let i): let c = Self.rgbOf(index: Int(i)); return RGB(UInt8(c.0), UInt8(c.1), UInt8(c.2))
+        case .rgb(let r, let g, let b): return RGB(r, g, b)
+        }
+    }
+
     /// The nearest colour among the first `count` indexed colours (8, 16 or 256).
     public func indexed(limit count: Int) -> Int32 {
         switch self {
@@ -62,6 +71,20 @@ public enum Color: Equatable, Hashable, Sendable {
             if count >= 256 { return Int32(Self.nearest256(r, g, b)) }
             return Int32(Self.nearest16((Int(r), Int(g), Int(b)), count))
         }
+    }
+
+    /// Like ``indexed(limit:)``, but never one of `avoiding`: the nearest other colour of the palette.
+    public func indexed(limit count: Int, avoiding: Set<Int32>) -> Int32 {
+        let first = indexed(limit: count)
+        guard first >= 0, avoiding.contains(first), let c = rgb else { return first }
+        let candidates = count >= 256 ? Array(0..<256) : Array(0..<min(count, 16))
+        var best = first, bestD = Int.max
+        for i in candidates where !avoiding.contains(Int32(i)) {
+            let p = Self.rgbOf(index: i)
+            let d = (p.0 - Int(c.red)) * (p.0 - Int(c.red)) + (p.1 - Int(c.green)) * (p.1 - Int(c.green)) + (p.2 - Int(c.blue)) * (p.2 - Int(c.blue))
+            if d < bestD { bestD = d; best = Int32(i) }
+        }
+        return best
     }
 
     private static let ansi: [(Int, Int, Int)] = [
@@ -94,6 +117,32 @@ public enum Color: Equatable, Hashable, Sendable {
             if d < bestD { bestD = d; best = i }
         }
         return best
+    }
+}
+
+/// The palette indices (-1: the terminal's default) each role is drawn with in a terminal of `colors` colours
+/// (8, 16, 256). Where the palette is too small to tell a role's colour from its background, the nearest
+/// other colour is taken; the placeholder's pulse also differs from the placeholder, so the pulsing block
+/// is seen in 8 and 16 colours too.
+public func paletteIndices(_ styles: [Role: Style], colors: Int) -> [Role: (fg: Int32, bg: Int32)] {
+    var out: [Role: (fg: Int32, bg: Int32)] = [:]
+    for role in Role.allCases {
+        let style = styles[role] ?? Style()
+        let bg = style.bg.indexed(limit: colors)
+        var avoid: Set<Int32> = style.fg != style.bg && bg >= 0 ? [bg] : []
+        if role == .placeholderPulse, let block = out[.placeholder]?.fg, block >= 0 { avoid.insert(block) }
+        out[role] = (style.fg.indexed(limit: colors, avoiding: avoid), bg)
+    }
+    return out
+}
+
+/// An sRGB colour, 8 bits per channel.
+public struct RGB: Equatable, Hashable, Sendable {
+    public var red: UInt8, green: UInt8, blue: UInt8
+    public init(_ red: UInt8, _ green: UInt8, _ blue: UInt8) {
+        self.red = red
+        self.green = green
+        self.blue = blue
     }
 }
 

@@ -46,8 +46,21 @@ public struct TerminalCapabilities: Equatable, Sendable {
     /// Inside tmux: the attached client's features (`tmux display -p '#{client_termfeatures}'`) include `RGB`,
     /// so tmux passes 24-bit SGR on instead of reducing it to 256 colours.
     public var tmuxRGB = false
+    /// The terminal's default background (OSC 11 `rgb:RRRR/GGGG/BBBB`), 8 bits per channel; `nil` without a reply.
+    public var background: RGB?
+    /// Sixel display mode (DECSDM, DECRQM `CSI ? 80 $ p`): `true` set (xterm's `sixelScrolling: false`: a sixel is
+    /// drawn at the screen's top-left whatever the cursor), `false` reset, `nil` when not known or not answered.
+    public var sixelDisplayMode: Bool?
 
     public init() {}
+
+    /// The background is light (relative luminance above one half, sRGB weights), so a light theme suits;
+    /// `nil` when the terminal did not say.
+    public var lightBackground: Bool? {
+        guard let bg = background else { return nil }
+        let y = 0.2126 * Double(bg.red) + 0.7152 * Double(bg.green) + 0.0722 * Double(bg.blue)
+        return y > 127.5
+    }
 
     /// The terminal shows 24-bit SGR colour (`38;2;r;g;b`). Inside tmux only when tmux was configured for it
     /// (``tmuxRGB``: `terminal-features …:RGB` or `terminal-overrides …:Tc`), whatever `$COLORTERM` says;
@@ -202,6 +215,10 @@ public enum ReplyParser {
            !odd, params.count == 2, params[0] == 1036 {                                // DECRQM metaSendsEscape
             caps.metaSendsEscape = params[1] == 1 || params[1] == 3 ? true : params[1] == 2 || params[1] == 4 ? false : nil
         }
+        if prefix == UInt8(ascii: "?"), intermediates == [UInt8(ascii: "$")], final == UInt8(ascii: "y"),
+           !odd, params.count == 2, params[0] == 80 {                                  // DECRQM DECSDM
+            caps.sixelDisplayMode = params[1] == 1 || params[1] == 3 ? true : params[1] == 2 || params[1] == 4 ? false : nil
+        }
         guard !odd, intermediates.isEmpty else { return (j + 1, reply) }
         switch (prefix, final) {
         case (UInt8(ascii: "?"), UInt8(ascii: "c")):
@@ -245,12 +262,29 @@ public enum ReplyParser {
         return buf.count - start > maxStringLength ? .aborted(next: buf.count) : .incomplete
     }
 
-    /// Records an XTVERSION or kitty graphics reply; other strings are ignored.
+    /// Parses an OSC 11 reply body `11;rgb:R/G/B` (1–4 hex digits per channel, as XParseColor) to 8 bits per channel.
+    static func background(_ body: ArraySlice<UInt8>) -> RGB? {
+        let text = String(decoding: body, as: UTF8.self)
+        guard text.hasPrefix("11;rgb:") else { return nil }
+        let parts = text.dropFirst(7).split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 3 else { return nil }
+        var out: [UInt8] = []
+        for p in parts {
+            guard (1...4).contains(p.count), let v = UInt32(p, radix: 16) else { return nil }
+            let max = (UInt32(1) << (4 * UInt32(p.count))) - 1
+            out.append(UInt8((v * 255 + max / 2) / max))
+        }
+        return RGB(out[0], out[1], out[2])
+    }
+
+    /// Records an XTVERSION, OSC 11 or kitty graphics reply; other strings are ignored.
     private static func record(introducer: UInt8, body: ArraySlice<UInt8>, into caps: inout TerminalCapabilities) {
         switch introducer {
         case UInt8(ascii: "P") where body.starts(with: Array(">|".utf8)):
             let text = body.dropFirst(2).filter { (0x20...0x7E).contains($0) }.prefix(64)
             caps.brand = text.isEmpty ? nil : String(decoding: text, as: UTF8.self)
+        case UInt8(ascii: "]"):
+            if let bg = background(body) { caps.background = bg }
         case UInt8(ascii: "_") where body.first == UInt8(ascii: "G"):
             let parts = body.dropFirst().split(separator: UInt8(ascii: ";"), maxSplits: 1, omittingEmptySubsequences: false)
             guard parts.count == 2 else { return }
@@ -269,10 +303,11 @@ public enum TerminalProbe {
     /// without storing it. Kitty-protocol terminals answer `ESC _ G i=31 ; OK ESC \`.
     public static let kittyQuery = "\u{1B}_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\u{1B}\\"
 
-    /// The first round, in one write: XTVERSION, DECRQM `metaSendsEscape` (1036), XTSMGRAPHICS (colour
-    /// registers, sixel geometry), `CSI 14 t`, `CSI 16 t`, then DA1 last. Every terminal answers DA1,
-    /// so its reply ends the wait.
-    public static let query = Array("\u{1B}[>q\u{1B}[?1036$p\u{1B}[?1;1;0S\u{1B}[?2;1;0S\u{1B}[14t\u{1B}[16t\u{1B}[c".utf8)
+    /// The first round, in one write: XTVERSION, DECRQM `metaSendsEscape` (1036) and sixel display mode (80),
+    /// the background colour (OSC 11), XTSMGRAPHICS (colour registers, sixel geometry), `CSI 14 t`, `CSI 16 t`,
+    /// then DA1 last. Every terminal answers DA1, so its reply ends the wait.
+    public static let query = Array(("\u{1B}[>q\u{1B}[?1036$p\u{1B}[?80$p\u{1B}]11;?\u{1B}\\"
+        + "\u{1B}[?1;1;0S\u{1B}[?2;1;0S\u{1B}[14t\u{1B}[16t\u{1B}[c").utf8)
 
     /// The second round, only outside tmux and GNU screen: the kitty query, then DA1. Multiplexers take
     /// an APC string (`ESC _ … ESC \`) as a pane or window title, so it is never sent to them; the first

@@ -10,7 +10,8 @@ public struct Theme: Sendable {
     public let warnings: [String]
 
     /// Parses theme TOML. Each role resolves to its own key, else its broader scope
-    /// (`ui.border.focus` → `ui.border` → `ui`), else `ui.text`.
+    /// (`ui.border.focus` → `ui.border` → `ui`), else `ui.text`. `ui.background` is the colour of every cell
+    /// whose role gives no background, so a theme looks the same on a dark and on a light terminal.
     /// - Throws: `ThemeError` when the text is not TOML (with the parser's line and column).
     public init(name: String, toml: String) throws(ThemeError) {
         let table: TOMLTable
@@ -33,8 +34,10 @@ public struct Theme: Sendable {
             return nil
         }
         var raw: [String: Style] = [:]
-        let known = Set(Role.allCases.map(\.rawValue) + Role.allCases.compactMap(\.parentKey) + ["ui", "job"])
-        for (key, value) in table where key != "palette" {
+        let known = Set(Role.allCases.map(\.rawValue) + Role.allCases.compactMap(\.parentKey) + ["ui", "job", "ui.background"])
+        var background = Color.default
+        if let b = table["ui.background"]?.string { background = color(b, "ui.background") ?? .default }
+        for (key, value) in table where key != "palette" && key != "ui.background" {
             if !known.contains(key) { warnings.append("\(key): unknown role") }
             var style = Style()
             if let s = value.string {
@@ -67,6 +70,7 @@ public struct Theme: Sendable {
                 key = k.lastIndex(of: ".").map { String(k[..<$0]) }
             }
             styles[role] = found ?? raw["ui.text"] ?? Style()
+            if styles[role]!.bg == .default { styles[role]!.bg = background }   // the theme paints every cell
         }
         self.name = name
         self.styles = styles
@@ -124,6 +128,16 @@ public struct Theme: Sendable {
             }
         }
         return names.sorted { ($0 == "default" ? 0 : 1, $0) < ($1 == "default" ? 0 : 1, $1) }
+    }
+
+    /// The theme to start with when the user chose none: `light` on a terminal whose background (OSC 11) is
+    /// light, else `default` (dark), and `default` when the terminal did not say.
+    public static func defaultName(lightBackground: Bool?) -> String { lightBackground == true ? "light" : "default" }
+
+    /// The colour of the cells under pictures: the theme's background, else the terminal's (`terminal`, from
+    /// OSC 11), else black.
+    public func pictureBackground(terminal: RGB?) -> RGB {
+        styles[.text]?.bg.rgb ?? terminal ?? RGB(0, 0, 0)
     }
 
     /// Loads `name` from the search path.

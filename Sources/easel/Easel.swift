@@ -290,7 +290,7 @@ extension Easel {
         @Option(help: "When a job ends: on (bell plus OSC 9 / OSC 777 where the terminal supports them), bell, or off (config: queue.notify).")
         var notify: NotifyMode?
 
-        @Option(help: "Theme name (a TOML file in the theme search path; config: preview.theme).")
+        @Option(help: "Theme name (a TOML file in the theme search path; config: preview.theme); auto (the default) picks light on a light terminal background.")
         var theme: String?
 
         @Flag(inversion: .prefixedNo, help: "Mouse: click to focus or select, wheel to scroll (config: ui.mouse; default off).")
@@ -342,7 +342,7 @@ extension Easel {
             options.graphics = preview.graphics ?? config.graphics ?? .auto
             options.sixelColors = preview.sixelColors ?? config.sixelColors ?? 256
             options.probeTimeout = .milliseconds(Int((preview.probeTimeout ?? config.probeTimeout ?? 1) * 1000))
-            options.themeName = theme ?? config.theme ?? "default"
+            options.themeName = theme ?? config.theme ?? "auto"
             // The status bar is one line: the essentials first (stderr has the whole sentence).
             let journalWarning = journal.movedAsideTo.map {
                 "journal was unreadable: moved to \(($0 as NSString).lastPathComponent), a new one started (details on stderr)"

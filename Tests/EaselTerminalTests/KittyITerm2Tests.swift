@@ -108,9 +108,9 @@ struct KittyITerm2Tests {
     @Test func kittyEraseDeletesThatImageByIDAndFreesItsData() throws {
         let kitty = Kitty()
         let encoded = try kitty.encode(PNGPictures.noise(width: 20, height: 20), fitting: PixelSize(width: 20, height: 20), cell: cell)
-        #expect(kitty.erase(encoded) == Array("\u{1B}_Ga=d,d=I,i=\(encoded.imageID),q=2\u{1B}\\".utf8))
+        #expect(kitty.erase(encoded, background: RGB(0, 0, 0)) == Array("\u{1B}_Ga=d,d=I,i=\(encoded.imageID),q=2\u{1B}\\".utf8))
         let anonymous = EncodedImage(payload: .bytes([]), pixels: encoded.pixels, cells: encoded.cells)
-        #expect(kitty.erase(anonymous) == nil)
+        #expect(kitty.erase(anonymous, background: RGB(0, 0, 0)) == nil)
         #expect(kitty.name == "kitty" && ITerm2().name == "iterm")
     }
 
@@ -146,7 +146,7 @@ struct KittyITerm2Tests {
         let picture = try ImageCodec.decode(file)
         #expect(PixelSize(width: picture.width, height: picture.height) == PixelSize(width: 120, height: 80))
         #expect(encoded.pixels == PixelSize(width: 120, height: 80))
-        #expect(ITerm2().erase(encoded) == nil)
+        #expect(ITerm2().erase(encoded, background: RGB(0, 0, 0)) == nil)
         #expect(encoded.imageID == 0)
     }
 

@@ -43,11 +43,14 @@ final class XSession {
 
     /// Starts xterm at the screen's top-left: 120×36 cells of the 6×13 `fixed` font, 2-pixel border.
     /// - Parameter metaSendsEscape: xterm's resource; false is xterm's own default (Alt sets the 8th bit).
-    func startXterm(_ command: String, metaSendsEscape: Bool = true) throws {
+    /// - Parameter background: xterm's `-bg` (the foreground is the opposite: black on white, else white).
+    /// - Parameter resources: more `-xrm` resources (`XTerm*sixelScrolling: false`).
+    func startXterm(_ command: String, metaSendsEscape: Bool = true, background: String = "black", resources: [String] = []) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["xterm", "-ti", "vt340", "-geometry", "120x36+0+0", "-fn", "fixed", "-bg", "black", "-fg", "white",
-                       "-xrm", "XTerm*allowWindowOps: true", "-xrm", "XTerm*metaSendsEscape: \(metaSendsEscape)", "-e", "sh", "-c", command]
+        p.arguments = ["xterm", "-ti", "vt340", "-geometry", "120x36+0+0", "-fn", "fixed", "-bg", background, "-fg", background == "white" ? "black" : "white",
+                       "-xrm", "XTerm*allowWindowOps: true", "-xrm", "XTerm*metaSendsEscape: \(metaSendsEscape)"]
+            + resources.flatMap { ["-xrm", $0] } + ["-e", "sh", "-c", command]
         var env = ProcessInfo.processInfo.environment
         env["DISPLAY"] = display
         env["XDG_STATE_HOME"] = Harness.tempDir("state")
