@@ -53,7 +53,7 @@ let package = Package(
         ]),
         .target(name: "EaselApp", dependencies: [
             "EaselCore", "EaselHTTP", "EaselImaging", "EaselBackends", "EaselStore", "EaselTerminal", "EaselUI",
-            .product(name: "TOMLKit", package: "TOMLKit"),
+            "EaselServer", .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         .executableTarget(
             name: "easel",
