@@ -163,3 +163,25 @@ struct CLISetupTests {
         ])
     }
 }
+
+/// The ranges of `Limits` are the ones the config file, the command line and the server enforce.
+@Suite("Limits shared by every entry point")
+struct LimitsTests {
+    @Test func theConfigRefusesAConcurrencyPastTheLimitWithTheLimitInTheMessage() {
+        let over = Limits.concurrency.upperBound + 1
+        #expect(throws: ConfigError.self) { _ = try Config.parse("[queue]\nconcurrency = \(over)\n", file: "c.toml") }
+        do { _ = try Config.parse("[queue]\nconcurrency = \(over)\n", file: "c.toml") } catch {
+            #expect(error.message.contains("expected an integer in \(Limits.text(Limits.concurrency))"))
+        }
+        #expect((try? Config.parse("[queue]\nconcurrency = \(Limits.concurrency.upperBound)\n", file: "c.toml"))?.concurrency == 32)
+    }
+
+    @Test func anImageAtTheSizeLimitIsRerunAndOnePixelMoreIsNot() {
+        var prompts: [String] = [], parameters = GenerationParameters()
+        let edge = Limits.size.upperBound
+        #expect(GenerateInput.merge(ImageParameters(prompt: "p", width: edge, height: edge, source: "easel"),
+                                    prompts: &prompts, parameters: &parameters, keepSeed: false) == nil)
+        #expect(GenerateInput.merge(ImageParameters(prompt: "p", width: edge + 1, height: edge, source: "easel"),
+                                    prompts: &prompts, parameters: &parameters, keepSeed: false) != nil)
+    }
+}
