@@ -12,6 +12,12 @@ public enum GenerateReport {
         public var stderr: String?
         /// The job did not complete.
         public var failed: Bool
+
+        public init(stdout: String?, stderr: String?, failed: Bool) {
+            self.stdout = stdout
+            self.stderr = stderr
+            self.failed = failed
+        }
     }
 
     /// A finished job: completed (every image the service made), failed or canceled.

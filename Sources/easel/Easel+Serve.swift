@@ -1,4 +1,5 @@
 import ArgumentParser
+import EaselCore
 import EaselServer
 import Foundation
 
@@ -66,13 +67,13 @@ extension Easel {
             config.host = host
             config.port = port
             config.rateLimit = RateLimitSpec(rateLimit)!
-            config.latency = .milliseconds(Int(latency * 1000))
+            config.latency = .seconds(milliseconds: latency)
             config.logRequests = !quiet
-            config.eventHeartbeat = .milliseconds(Int(eventHeartbeat * 1000))
+            config.eventHeartbeat = .seconds(milliseconds: eventHeartbeat)
             config.maxOpenStreams = maxStreams
             config.faults = fault.flatMap { try? Fault.parseList($0) } ?? []
             config.faultRate = faultRate
-            config.faultStall = .milliseconds(Int(faultStall * 1000))
+            config.faultStall = .seconds(milliseconds: faultStall)
             config.faultHugeBytes = faultHugeMib << 20
             config.allowFaultHeader = allowFaultHeader || !config.faults.isEmpty
             let server = ReferenceServer(configuration: config)
@@ -86,5 +87,4 @@ extension Easel {
             while true { try await Task.sleep(for: .seconds(3600)) }
         }
     }
-}
 }

@@ -55,13 +55,13 @@ struct CLISetupTests {
 
     @Test func aFailedJobIsOneStderrLineOrOneJSONObject() {
         let now = ContinuousClock.now
-        let job = Job(id: JobID(3), request: GenerationRequest(prompt: "p", seed: 11), state: .failed(.server("HTTP 500")),
+        let job = Job(id: JobID(3), request: GenerationRequest(prompt: "p", seed: 11), state: .failed(.server(status: 500, message: "HTTP 500")),
                       createdAt: now - .milliseconds(1234))
         let plain = GenerateReport.finished(job, json: false, now: now)
-        #expect(plain == GenerateReport.Lines(stdout: nil, stderr: "job 3: \(JobError.server("HTTP 500").message)", failed: true))
+        #expect(plain == GenerateReport.Lines(stdout: nil, stderr: "job 3: \(JobError.server(status: 500, message: "HTTP 500").message)", failed: true))
         let json = GenerateReport.finished(job, json: true, now: now)
         #expect(json.stderr == nil && json.failed)
-        #expect(json.stdout == #"{"elapsed_s":1.23,"error":{"category":"server","message":"\#(JobError.server("HTTP 500").message)"},"job_id":"3","seed":11,"status":"failed"}"#)
+        #expect(json.stdout == #"{"elapsed_s":1.23,"error":{"category":"server","message":"\#(JobError.server(status: 500, message: "HTTP 500").message)"},"job_id":"3","seed":11,"status":"failed"}"#)
     }
 
     @Test func anInterruptedJobNamesTheSignalAndTheServiceJobWithControlsEscaped() {
@@ -69,7 +69,7 @@ struct CLISetupTests {
         let job = Job(id: JobID(1), request: GenerationRequest(prompt: "p", seed: 5), state: .queued(position: nil),
                       remoteID: RemoteJobID("r\u{1B}1"), createdAt: now)
         let lines = GenerateReport.interrupted(job, how: .canceledOnService, signal: SIGTERM, json: true, now: now)
-        #expect(lines.stdout == #"{"elapsed_s":0,"error":{"category":"canceled","message":"interrupted by SIGTERM: canceled on the service (job r1 on the service)"},"job_id":"r\u001b1","seed":5,"signal":"SIGTERM","status":"canceled"}"#)
+        #expect(lines.stdout == #"{"elapsed_s":0,"error":{"category":"canceled","message":"interrupted by SIGTERM: canceled on the service (job r on the service)"},"job_id":"r\u001b1","seed":5,"signal":"SIGTERM","status":"canceled"}"#)
         let plain = GenerateReport.interrupted(job, how: .notSent, signal: SIGINT, json: false, now: now)
         #expect(plain.stderr == "job 1: interrupted by SIGINT before the service accepted it: nothing runs there")
     }
@@ -125,9 +125,9 @@ struct CLISetupTests {
         let answerAfter: Duration
         init(clock: ManualClock, answerAfter: Duration) { self.clock = clock; self.answerAfter = answerAfter }
         var displayName: String { "slow" }
-        func submit(_ request: GenerationRequest) async throws(JobError) -> (RemoteJobID, RemoteStatus) { throw .server("unused") }
-        func status(of job: RemoteJobID) async throws(JobError) -> RemoteStatus { throw .server("unused") }
-        func download(_ image: ImageRef) async throws(JobError) -> ImageData { throw .server("unused") }
+        func submit(_ request: GenerationRequest) async throws(JobError) -> (RemoteJobID, RemoteStatus) { throw .server(status: 500, message: "unused") }
+        func status(of job: RemoteJobID) async throws(JobError) -> RemoteStatus { throw .server(status: 500, message: "unused") }
+        func download(_ image: ImageRef) async throws(JobError) -> ImageData { throw .server(status: 500, message: "unused") }
         func health() async -> BackendHealth {
             do { try await clock.sleep(for: answerAfter) } catch { return BackendHealth(ok: false, detail: "cancelled") }
             return BackendHealth(ok: true, detail: "answered")
