@@ -1,5 +1,6 @@
 import ArgumentParser
 import EaselApp
+import EaselCore
 import EaselImaging
 import EaselTerminal
 import Foundation
@@ -34,7 +35,7 @@ extension Easel {
             let config = try preview.loadConfig()
             let tty = isatty(STDOUT_FILENO) != 0
             let timeout = preview.probeTimeout ?? config.probeTimeout ?? 1
-            let caps = tty ? TerminalProbe.run(timeout: .milliseconds(Int(timeout * 1000))) : TerminalCapabilities()
+            let caps = tty ? TerminalProbe.run(timeout: .seconds(milliseconds: timeout)) : TerminalCapabilities()
             let graphics = preview.graphics ?? config.graphics ?? .auto
             let choice = graphics == .auto && !tty ? .blocks : graphics
             guard let selected = choice.resolve(caps, colors: preview.sixelColors ?? config.sixelColors ?? 256) else {
