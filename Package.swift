@@ -23,6 +23,8 @@ let package = Package(
         // MARK: - C seams (each touched from exactly one Swift file)
         .systemLibrary(name: "CNCurses", providers: [.apt(["libncurses-dev"])]),
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        // Not a library: the fork-and-wait child that restores the terminal after SIGKILL (C, async-signal-safe).
+        .target(name: "CTerminalGuard"),
         .systemLibrary(name: "CSixel", pkgConfig: "libsixel", providers: [.apt(["libsixel-dev"])]),
         .systemLibrary(name: "CChafa", pkgConfig: "chafa", providers: [.apt(["libchafa-dev", "libglib2.0-dev"])]),
         .target(
@@ -43,7 +45,7 @@ let package = Package(
         .target(name: "EaselStore", dependencies: [
             "EaselCore", "EaselImaging", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .target(name: "EaselTerminal", dependencies: ["CNCurses", "CSixel", "CChafa", "EaselCore", "EaselImaging"]),
+        .target(name: "EaselTerminal", dependencies: ["CNCurses", "CSixel", "CChafa", "CTerminalGuard", "EaselCore", "EaselImaging"]),
         .target(name: "EaselUI", dependencies: [
             "EaselCore", "EaselTerminal", .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
@@ -53,7 +55,7 @@ let package = Package(
         ]),
         .target(name: "EaselApp", dependencies: [
             "EaselCore", "EaselHTTP", "EaselImaging", "EaselBackends", "EaselStore", "EaselTerminal", "EaselUI",
-            .product(name: "TOMLKit", package: "TOMLKit"),
+            "EaselServer", .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         .executableTarget(
             name: "easel",

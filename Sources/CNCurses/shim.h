@@ -27,52 +27,6 @@ static inline mmask_t cnc_mouse_mask(void)      { return BUTTON1_PRESSED | BUTTO
 static inline int     cnc_is_left_click(mmask_t m) { return (m & (BUTTON1_PRESSED | BUTTON1_CLICKED)) != 0; }
 static inline int     cnc_is_wheel_up(mmask_t m)   { return (m & BUTTON4_PRESSED) != 0; }
 static inline int     cnc_is_wheel_down(mmask_t m) { return (m & BUTTON5_PRESSED) != 0; }
-/* ---- The terminal guard (used only by EaselTerminal/TerminalGuard.swift) ----
-   A forked child that puts the terminal back when its parent dies while the terminal is in curses
-   mode (SIGKILL, a crash the parent could not handle). The parent writes 'A' (armed: the terminal is
-   in curses mode) and 'D' (disarmed: restored or suspended) to the returned pipe; at end of file the
-   child restores only if the last byte was 'A'. Between fork and _exit the child makes only
-   async-signal-safe calls (the parent has other threads). Returns the pipe's write end (close-on-exec),
-   or -1 with errno set. */
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <termios.h>
-#include <unistd.h>
-static inline int cnc_start_terminal_guard(const struct termios *modes, const char *reset, int resetLength) {
-    int fds[2];
-    if (pipe(fds) != 0) return -1;
-    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
-    pid_t pid = fork();
-    if (pid < 0) { int e = errno; close(fds[0]); close(fds[1]); errno = e; return -1; }
-    if (pid == 0) {
-        int ignored[] = { SIGINT, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU, SIGTERM, SIGHUP, SIGWINCH, SIGPIPE, SIGCONT };
-        for (unsigned i = 0; i < sizeof ignored / sizeof ignored[0]; i++) signal(ignored[i], SIG_IGN);
-        sigset_t none; sigemptyset(&none); sigprocmask(SIG_SETMASK, &none, 0);
-        for (int fd = 3; fd < 4096; fd++) if (fd != fds[0]) close(fd);
-        if (chdir("/") != 0) { /* keep going: only the restore matters */ }
-        char armed = 0, c;
-        for (;;) {
-            ssize_t n = read(fds[0], &c, 1);
-            if (n == 1) { armed = (c == 'A'); continue; }
-            if (n < 0 && errno == EINTR) continue;
-            break;
-        }
-        if (armed) {
-            tcsetattr(STDIN_FILENO, TCSANOW, modes);
-            int off = 0;
-            while (off < resetLength) {
-                ssize_t w = write(STDOUT_FILENO, reset + off, (size_t)(resetLength - off));
-                if (w < 0 && errno == EINTR) continue;
-                if (w <= 0) break;
-                off += (int)w;
-            }
-        }
-        _exit(0);
-    }
-    close(fds[0]);
-    return fds[1];
-}
 /* ---- terminfo facts for $TERM, read before initscr (used only by EaselTerminal/Screen.swift) ----
    term.h is not included: its capability macros (lines, columns, bell, ...) would leak into Swift. */
 extern int setupterm(const char *, int, int *);

@@ -173,7 +173,7 @@ public struct Config: Equatable, Sendable {
                         guard let s = v.string, let m = GenerationMode(rawValue: s) else { throw error(key, k, "expected exclusive or queue") }
                         config.mode = m
                     case "concurrency":
-                        guard let n = v.int, (1...32).contains(n) else { throw error(key, k, "expected an integer in 1...32") }
+                        guard let n = v.int, Limits.concurrency.contains(n) else { throw error(key, k, "expected an integer in \(Limits.text(Limits.concurrency))") }
                         config.concurrency = n
                     case "notify":
                         guard let s = v.string, let n = NotifyMode(rawValue: s) else { throw error(key, k, "expected on, bell or off") }
@@ -276,7 +276,7 @@ public struct Config: Equatable, Sendable {
             case "deadline": o.deadline = try seconds(k, 1...86_400)
             case "request_timeout": o.requestTimeout = try seconds(k, 1...86_400)
             case "concurrency":
-                guard let n = table[k]?.int, (1...32).contains(n) else { throw error(k, "expected an integer in 1...32") }
+                guard let n = table[k]?.int, Limits.concurrency.contains(n) else { throw error(k, "expected an integer in \(Limits.text(Limits.concurrency))") }
                 o.concurrency = n
             case "queue_ahead":
                 guard let n = table[k]?.int, (0...8).contains(n) else { throw error(k, "expected an integer in 0...8") }

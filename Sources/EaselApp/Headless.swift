@@ -173,6 +173,6 @@ public enum Headless {
     }
 
     static func format(_ d: Duration) -> String {
-        String(format: "%.1fs", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+        String(format: "%.1fs", d.inSeconds)
     }
 }

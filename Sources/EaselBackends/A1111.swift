@@ -46,7 +46,7 @@ public struct A1111Backend: GenerationBackend {
         self.options = options
         self.http = http
         var config = http.configuration
-        let timeout = options.requestTimeout.map { Duration.milliseconds(Int(max(1, $0) * 1000)) } ?? Self.defaultGenerationTimeout
+        let timeout = options.requestTimeout.map { Duration.seconds(milliseconds: max(1, $0)) } ?? Self.defaultGenerationTimeout
         config.totalTimeout = timeout
         config.stallTimeout = timeout
         config.firstByteTimeout = timeout      // txt2img answers only when the image is done

@@ -265,7 +265,7 @@ public enum BackendFactory {
     /// is raised to match.
     public static func httpClient(for options: BackendOptions) -> HTTPClient {
         var c = HTTPClient.Configuration()
-        if let t = options.requestTimeout { c.totalTimeout = .milliseconds(Int(t * 1000)) }
+        if let t = options.requestTimeout { c.totalTimeout = .seconds(milliseconds: t) }
         else if options.kind == .a1111 || options.kind == .openai { c.totalTimeout = .seconds(600) }
         if options.requestTimeout != nil || options.kind == .a1111 || options.kind == .openai {
             c.firstByteTimeout = max(c.firstByteTimeout, c.totalTimeout)

@@ -105,10 +105,10 @@ func reduceGallery(_ state: inout AppState, _ event: GalleryEvent) -> [Effect] {
     case .parametersRead(let p):
         state.editor.replace(with: p.prompt)
         state.parameters.negativePrompt = p.negativePrompt
-        if let w = p.width, let h = p.height, (64...2048).contains(w), (64...2048).contains(h) {
+        if let w = p.width, let h = p.height, Limits.size.contains(w), Limits.size.contains(h) {
             (state.parameters.width, state.parameters.height) = (w, h)
         }
-        if let s = p.steps, (1...150).contains(s) { state.parameters.steps = s }
+        if let s = p.steps, Limits.steps.contains(s) { state.parameters.steps = s }
         if let seed = p.seed { state.parameters.seed = seed }
         state.historyBrowse = nil
         state.gallery = nil

@@ -24,13 +24,13 @@ func finishFieldEdit(_ state: inout AppState, apply: Bool) {
                     else { state.hint = .warning("seed must be 0...4294967295 or random"); return }
                 case "size":
                     let wh = kv[1].lowercased().split(separator: "x").compactMap { Int($0) }
-                    guard wh.count == 2, (64...2048).contains(wh[0]), (64...2048).contains(wh[1]) else {
-                        state.hint = .warning("size must be WxH, each 64...2048"); return
+                    guard wh.count == 2, Limits.size.contains(wh[0]), Limits.size.contains(wh[1]) else {
+                        state.hint = .warning("size must be WxH, each \(Limits.text(Limits.size))"); return
                     }
                     if let refusal = refusedSize(state, OutputSize(wh[0], wh[1])) { state.hint = .warning(refusal); return }
                     (p.width, p.height) = (wh[0], wh[1])
                 case "steps":
-                    guard let n = Int(kv[1]), (1...150).contains(n) else { state.hint = .warning("steps must be 1...150"); return }
+                    guard let n = Int(kv[1]), Limits.steps.contains(n) else { state.hint = .warning("steps must be \(Limits.text(Limits.steps))"); return }
                     p.steps = n
                 default:
                     state.hint = .warning("Unknown parameter \(kv[0]) (seed, size, steps)"); return

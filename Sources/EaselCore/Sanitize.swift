@@ -6,8 +6,43 @@ public enum Sanitize {
     /// controls, DEL, and the bidirectional formatting characters of "Trojan Source" (CVE-2021-42574:
     /// U+202A–U+202E embeddings and overrides, U+2066–U+2069 isolates, U+200E/U+200F/U+061C marks),
     /// which would reorder the rest of a terminal line; tabs, newlines and U+2028/U+2029 become spaces.
-    /// The result is a single printable line.
+    /// The result is a single printable line. Text with nothing to remove (most of it: a view draws
+    /// the same prompts every frame) is returned as it is, after one pass over its UTF-8 bytes.
     public static func line(_ text: String) -> String {
+        isPrintableLine(text) ? text : rebuiltLine(text)
+    }
+
+    /// True when `line(text)` would be `text`: no C0 or C1 control, DEL, bidi control or line/paragraph
+    /// separator (ESC is a C0 control, so no escape sequence either). Scans the UTF-8 bytes.
+    static func isPrintableLine(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { b in
+            let n = b.count
+            var i = 0
+            while i < n {
+                let c = b[i]
+                if c < 0x20 || c == 0x7F { return false }
+                if c >= 0xC2 {
+                    switch c {
+                    case 0xC2: if i + 1 < n, b[i + 1] < 0xA0 { return false }        // U+0080–U+009F (C1)
+                    case 0xD8: if i + 1 < n, b[i + 1] == 0x9C { return false }       // U+061C
+                    case 0xE2:
+                        guard i + 2 < n else { break }
+                        let c1 = b[i + 1], c2 = b[i + 2]
+                        // U+200E, U+200F, U+2028–U+202E; U+2066–U+2069
+                        if c1 == 0x80, c2 == 0x8E || c2 == 0x8F || (0xA8...0xAE).contains(c2) { return false }
+                        if c1 == 0x81, (0xA6...0xA9).contains(c2) { return false }
+                    default: break
+                    }
+                }
+                i += 1
+            }
+            return true
+        }
+    }
+
+    /// `line` the long way: scalar by scalar, dropping sequences and controls.
+    static func rebuiltLine(_ text: String) -> String {
         var out = String.UnicodeScalarView()
         var it = text.unicodeScalars.makeIterator()
         var pending: Unicode.Scalar? = nil

@@ -172,7 +172,7 @@ public actor ReferenceServer {
             return Self.json(.payloadTooLarge, ["error": "request body over \(configuration.maxBodyBytes) bytes"])
         }
         if let wait = limiter.check(client, now: configuration.now()) {
-            let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
+            let seconds = max(1, Int(wait.inSeconds.rounded(.up)))
             var response = Self.json(.tooManyRequests,
                                      ["error": "rate limit exceeded: \(configuration.rateLimit) per IP; retry in \(seconds)s"])
             response.headers[HTTPHeader("Retry-After")] = String(seconds)
@@ -379,13 +379,13 @@ struct GenerateParams: Equatable {
         guard let prompt = wire.prompt else { return .failure(Invalid(message: "prompt is required")) }
         let trimmed = prompt.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { return .failure(Invalid(message: "prompt is empty")) }
-        guard trimmed.count <= 4_000 else {
-            return .failure(Invalid(message: "prompt is \(trimmed.count) characters; the limit is 4000"))
+        guard trimmed.count <= GenerationRequest.maxPromptLength else {
+            return .failure(Invalid(message: "prompt is \(trimmed.count) characters; the limit is \(GenerationRequest.maxPromptLength)"))
         }
         let width = wire.width ?? 768, height = wire.height ?? 768, steps = wire.steps ?? 30
-        for (key, value, range) in [("width", width, 64...2048), ("height", height, 64...2048), ("steps", steps, 1...150)]
+        for (key, value, range) in [("width", width, Limits.size), ("height", height, Limits.size), ("steps", steps, Limits.steps)]
         where !range.contains(value) {
-            return .failure(Invalid(message: "\(key) must be in \(range.lowerBound)...\(range.upperBound)"))
+            return .failure(Invalid(message: "\(key) must be in \(Limits.text(range))"))
         }
         return .success(GenerateParams(prompt: trimmed, negativePrompt: wire.negative_prompt ?? "", width: width,
                                        height: height, seed: wire.seed ?? UInt32.random(in: .min ... .max), steps: steps))

@@ -6,7 +6,7 @@ extension JobRecord {
     public init(_ job: Job, backend: String, session: Int, now: ContinuousClock.Instant, wallNow: Double) {
         func wall(_ instant: ContinuousClock.Instant) -> Double {
             let d = now - instant
-            return wallNow - (Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+            return wallNow - d.inSeconds
         }
         var file: String?, iw: Int?, ih: Int?, kind: String?, message: String?
         switch job.state {
@@ -26,7 +26,7 @@ extension JobRecord {
     /// The job this record describes, with instants placed relative to `now` / `wallNow`.
     /// Failed jobs come back with their category and the recorded message as the payload.
     public func job(now: ContinuousClock.Instant, wallNow: Double) -> Job {
-        func instant(_ wall: Double) -> ContinuousClock.Instant { now - .milliseconds(Int((wallNow - wall) * 1000)) }
+        func instant(_ wall: Double) -> ContinuousClock.Instant { now - .seconds(milliseconds: wallNow - wall) }
         let state: JobState
         switch self.state {
         case "complete":

@@ -67,7 +67,9 @@ public struct CellBuffer: Equatable, Sendable {
         guard y >= 0, y < height, x < width else { return 0 }
         let limit = min(maxWidth ?? (width - x), width - x)
         guard limit > 0 else { return 0 }
-        let fitted = DisplayWidth.truncate(Sanitize.line(text), to: limit)
+        let clean = Sanitize.line(text)
+        if let written = putNarrow(clean, x: x, y: y, limit: limit, role: role) { return written }
+        let fitted = DisplayWidth.truncate(clean, to: limit)
         var col = x
         for ch in fitted {
             let w = DisplayWidth.of(ch)
@@ -77,6 +79,29 @@ public struct CellBuffer: Equatable, Sendable {
                 if w == 2, col + 1 < width { self[col + 1, y] = Cell("", role: role) }
             }
             col += w
+        }
+        return col - x
+    }
+
+    /// `put` for text in which every scalar is a grapheme of its own and one cell wide (`DisplayWidth.isNarrow`):
+    /// the same cells, written in one pass over the scalars instead of grapheme by grapheme. nil (nothing
+    /// written) for any other text.
+    private mutating func putNarrow(_ text: String, x: Int, y: Int, limit: Int, role: Role) -> Int? {
+        var count = 0
+        for s in text.unicodeScalars {
+            guard DisplayWidth.isNarrow(s.value) else { return nil }
+            count += 1
+        }
+        let shown = count <= limit ? count : limit - 1
+        let row = y * width
+        var col = x
+        for s in text.unicodeScalars.prefix(shown) {
+            if col >= 0 { cells[row + col] = Cell(String(Character(s)), role: role) }
+            col += 1
+        }
+        if shown < count {
+            if col >= 0 { cells[row + col] = Cell("…", role: role) }
+            col += 1
         }
         return col - x
     }
@@ -139,6 +164,17 @@ public enum DisplayWidth {
             used += w
         }
         return out + "…"
+    }
+
+    /// True for the scalars that are one cell wide and never join a neighbour into one grapheme
+    /// (no combining mark, joiner, variation selector, Hangul jamo or regional indicator): printable
+    /// ASCII and Latin-1 to U+02FF, general punctuation from U+2010, arrows, mathematical operators,
+    /// box drawing, blocks, geometric shapes, miscellaneous symbols and dingbats. `of` gives 1 for each.
+    static func isNarrow(_ v: UInt32) -> Bool {
+        switch v {
+        case 0x20...0x7E, 0xA0...0x2FF, 0x2010...0x2027, 0x2030...0x205E, 0x2190...0x23FF, 0x2500...0x27BF: true
+        default: false
+        }
     }
 
     private static func isZeroWidth(_ v: UInt32) -> Bool {

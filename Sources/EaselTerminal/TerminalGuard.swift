@@ -1,4 +1,4 @@
-import CNCurses
+import CTerminalGuard
 import Glibc
 
 /// The bytes that undo everything the studio turns on, for paths where curses cannot run its own
@@ -38,7 +38,7 @@ public final class TerminalGuard: Sendable {
         var copy = modes
         let fd = TerminalRestore.sequence.withUnsafeBufferPointer { bytes in
             bytes.withMemoryRebound(to: CChar.self) { chars in
-                cnc_start_terminal_guard(&copy, chars.baseAddress, Int32(chars.count))
+                ctg_start_terminal_guard(&copy, chars.baseAddress, Int32(chars.count))
             }
         }
         return fd < 0 ? nil : TerminalGuard(fd: fd)

@@ -1,6 +1,7 @@
 import EaselCore
 import EaselTerminal
 import Foundation
+import Synchronization
 
 /// The preview pane: a pulsing placeholder of the output's aspect ratio while a job runs, the image
 /// when it is ready (drawn by the graphics layer into the rect this view leaves blank), or the saved
@@ -72,7 +73,7 @@ struct PreviewView {
         let rows = max(1, min(rect.height, fitted.height / max(1, cell.height)))
         let block = Rect(x: rect.x + (rect.width - cols) / 2, y: rect.y + (rect.height - rows) / 2, width: cols, height: rows)
         let elapsed = job.elapsed(now: now)
-        let phase = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000) / 600
+        let phase = Int(elapsed.inMilliseconds) / 600
         buffer.fill(block, "█", role: phase % 2 == 0 ? .placeholder : .placeholderPulse)
         var lines = ["\(Wording.spinnerFrame(job, now: now)) \(Wording.stateText(job, in: state))", Wording.seconds(elapsed)]
         if case .running(let p?) = job.state { lines.append(Wording.bar(p, width: min(20, cols - 2))) }
@@ -108,10 +109,16 @@ enum PictureCells {
 
 enum Hyperlinks {
     /// `file://HOST/path` with the path percent-encoded (RFC 8089), so links work across SSH too.
+    /// The status bar shows one saved path for many frames: the last answer is kept, keyed by the path.
     static func fileURL(_ path: String) -> String {
+        if let url = last.withLock({ $0?.path == path ? $0?.url : nil }) { return url }
         let encoded = path.utf8.map { allowed.contains($0) ? String(UnicodeScalar($0)) : String(format: "%%%02X", $0) }.joined()
-        return "file://" + host + encoded
+        let url = "file://" + host + encoded
+        last.withLock { $0 = (path, url) }
+        return url
     }
+
+    private static let last = Mutex<(path: String, url: String)?>(nil)
 
     private static let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/".utf8)
 

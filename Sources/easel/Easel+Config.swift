@@ -1,0 +1,29 @@
+import ArgumentParser
+import EaselApp
+
+extension Easel {
+    struct ConfigCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "config", abstract: "Print the default config, or check a config file.")
+
+        @Flag(help: "Print a complete, commented config with every key at its default.")
+        var printDefault = false
+
+        @Option(help: "The file to check (default: $XDG_CONFIG_HOME/easel/config.toml).")
+        var file: String?
+
+        func run() throws {
+            if printDefault {
+                print(Config.defaultText, terminator: "")
+                return
+            }
+            let path = file ?? Config.defaultPath()
+            let config: Config
+            do { config = try Config.load(path, mustExist: true) } catch { throw CLIError(error.message) }
+            do { _ = try config.keymap() } catch { throw CLIError("\(path): \(error.message)") }
+            for warning in config.warnings { print("warning: \(warning)") }
+            print("\(path): ok")
+        }
+    }
+}
+
