@@ -25,11 +25,4 @@ struct PreviewOptions: ParsableArguments {
     func loadConfig() throws -> Config { try loadConfigFile(config) }
 }
 
-/// `--config FILE` (which must exist), else the default path (which may be missing).
-/// - Throws: `CLIError` with the config error's file:line:key message.
-func loadConfigFile(_ explicit: String?) throws -> Config {
-    do { return try Config.load(explicit ?? Config.defaultPath(), mustExist: explicit != nil) }
-    catch { throw CLIError(error.message) }
-}
-
 extension GraphicsChoice: ExpressibleByArgument {}
