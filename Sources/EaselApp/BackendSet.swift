@@ -48,7 +48,8 @@ public struct BackendSet {
     ///   - backend: `--backend NAME`, else the config's `default_backend`, else the demo.
     ///   - allowSwitching: build every configured backend (the studio's F3), not just the selected one.
     ///   - demo: how to start the embedded demo, when it is needed.
-    /// - Throws: `CLIError` when the selected backend is unknown or cannot be set up, or the demo
+    /// - Throws: `CLIError` when the selected backend is unknown (category "usage" for `--backend`, "config"
+    ///   for `default_backend`) or cannot be set up ("config"), or the demo
     ///   server cannot start.
     public static func make(config: Config, backend: String?, server: String?, allowSwitching: Bool,
                             demo: DemoBackend) async throws -> BackendSet {
@@ -58,7 +59,7 @@ public struct BackendSet {
                               selected: BackendOptions(name: "server", kind: .jobapi, url: server), demo: nil, warnings: [])
         }
         let selected: BackendOptions?
-        do { selected = try config.backend(named: backend) } catch { throw CLIError(error.message) }
+        do { selected = try config.backend(named: backend) } catch { throw CLIError(error.message, category: backend == nil ? "config" : "usage") }
         let current = selected?.name ?? "demo"
         var adapters: [String: any GenerationBackend] = [:]
         var choices: [BackendChoice] = []
@@ -70,7 +71,7 @@ public struct BackendSet {
                 choices.append(BackendChoice(name: options.name, summary: options.summary, model: options.model,
                                              sizes: options.kind == .openai ? ModelSizes.fixed(for: options.model) : nil))
             } catch {
-                if options.name == current { throw CLIError("backend \(options.name) (\(options.file)): \(error.message)") }
+                if options.name == current { throw CLIError("backend \(options.name) (\(options.file)): \(error.message)", category: "config") }
                 warnings.append("backend \(options.name) is unusable: \(error.message)")
             }
         }

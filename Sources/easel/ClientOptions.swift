@@ -58,7 +58,7 @@ struct ClientOptions: ParsableArguments {
     func makeGallery(_ config: Config) throws -> Gallery {
         var template = GalleryTemplate.standard
         if let text = config.gallery.template {
-            do { template = try GalleryTemplate(text) } catch { throw CLIError("gallery.template: \(error.message)") }
+            do { template = try GalleryTemplate(text) } catch { throw CLIError("gallery.template: \(error.message)", category: "config") }
         }
         return Gallery(directory: galleryDirectory(config), template: template, sidecars: config.gallery.sidecars ?? false)
     }
@@ -75,7 +75,7 @@ struct ClientOptions: ParsableArguments {
     func checkGallery(_ config: Config = Config()) throws {
         let dir = galleryDirectory(config)
         do { try Gallery(directory: dir).checkWritable() }
-        catch { throw CLIError("gallery \(dir) cannot be used: \(error.detail) (choose another with --gallery DIR)") }
+        catch { throw CLIError("gallery \(dir) cannot be used: \(error.detail) (choose another with --gallery DIR)", category: "storage") }
     }
 
     /// The embedded demo backend as `--latency` and `--rate-limit` set it.
@@ -98,5 +98,5 @@ struct ClientOptions: ParsableArguments {
 /// - Throws: `CLIError` with the config error's file:line:key message.
 func loadConfigFile(_ explicit: String?) throws -> Config {
     do { return try Config.load(explicit ?? Config.defaultPath(), mustExist: explicit != nil) }
-    catch { throw CLIError(error.message) }
+    catch { throw CLIError(error.message, category: "config") }
 }
