@@ -134,7 +134,7 @@ public struct Config: Equatable, Sendable {
                     switch k {
                     case "dir":
                         guard let s = v.string, !s.isEmpty else { throw error(key, k, "expected a folder path") }
-                        config.gallery.directory = s.hasPrefix("~/") ? NSHomeDirectory() + s.dropFirst() : s
+                        config.gallery.directory = expandingTilde(s)
                     case "template":
                         guard let s = v.string, !s.isEmpty, s.contains("{ext}") else { throw error(key, k, "expected a template ending in .{ext}") }
                         config.gallery.template = s
@@ -267,7 +267,7 @@ public struct Config: Equatable, Sendable {
             case "version": o.version = try string(k)
             case "workflow":
                 guard let p = try string(k) else { break }
-                o.workflow = p.hasPrefix("~/") ? NSHomeDirectory() + p.dropFirst() : p
+                o.workflow = expandingTilde(p)
             case "sampler": o.sampler = try string(k)
             case "cfg_scale":
                 guard let d = table[k]?.double ?? table[k]?.int.map(Double.init), (0...50).contains(d) else { throw error(k, "expected a number in 0...50") }

@@ -33,6 +33,9 @@ struct ClientOptions: ParsableArguments {
     var stateDir: String?
 
     func validate() throws {
+        if gallery?.trimmingCharacters(in: .whitespaces).isEmpty == true {
+            throw ValidationError("--gallery is empty: name a folder (or leave the option out for the configured one)")
+        }
         if let pollInterval, pollInterval <= 0 { throw ValidationError("--poll-interval must be positive") }
         if let deadline, deadline <= 0 { throw ValidationError("--deadline must be positive") }
         if server != nil, backend != nil { throw ValidationError("give --server or --backend, not both") }
@@ -50,7 +53,8 @@ struct ClientOptions: ParsableArguments {
 
     /// `--gallery`, else the config's `gallery.dir`, else `$XDG_PICTURES_DIR/easel` or `~/Pictures/easel`.
     func galleryDirectory(_ config: Config) -> String {
-        guard let dir = gallery ?? config.gallery.directory else { return Gallery.defaultDirectory() }
+        // A quoted `--gallery '~/x'` reaches us unexpanded: expand it as the shell would have.
+        guard let dir = gallery.map({ Config.expandingTilde($0) }) ?? config.gallery.directory else { return Gallery.defaultDirectory() }
         return dir.hasPrefix("/") ? dir : FileManager.default.currentDirectoryPath + "/" + dir
     }
 

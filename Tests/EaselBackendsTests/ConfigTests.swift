@@ -1,4 +1,5 @@
 import EaselApp
+import Foundation
 import EaselTerminal
 import Testing
 
@@ -60,5 +61,14 @@ struct ConfigTests {
     @Test func aMissingFileIsAnEmptyConfigUnlessItWasAskedFor() throws {
         #expect(try Config.load("/nonexistent/easel.toml") == Config())
         #expect(throws: ConfigError.self) { try Config.load("/nonexistent/easel.toml", mustExist: true) }
+    }
+
+    @Test func aTildeExpandsWithHOMEAsAShellDoes() {
+        let env = ["HOME": "/tmp/et-home"]
+        #expect(Config.expandingTilde("~/Pictures/easel", environment: env) == "/tmp/et-home/Pictures/easel")
+        #expect(Config.expandingTilde("~", environment: env) == "/tmp/et-home")
+        #expect(Config.expandingTilde("/abs/~/x", environment: env) == "/abs/~/x")
+        #expect(Config.expandingTilde("~bob/x", environment: env) == "~bob/x")
+        #expect(Config.expandingTilde("~/x", environment: ["HOME": "relative"]) == NSHomeDirectory() + "/x")
     }
 }
