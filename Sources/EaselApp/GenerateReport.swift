@@ -14,6 +14,13 @@ public enum GenerateReport {
         public var failed: Bool
         /// The failed job's `JobError.kind` ("invalid_prompt", "network", …; "canceled"); nil when it completed.
         public var category: String? = nil
+
+        public init(stdout: String?, stderr: String?, failed: Bool, category: String? = nil) {
+            self.stdout = stdout
+            self.stderr = stderr
+            self.failed = failed
+            self.category = category
+        }
     }
 
     /// `easel generate`'s exit status for the jobs' `Lines` (README, "easel generate"): 2 when a prompt was
