@@ -392,7 +392,7 @@ struct GenerateParams: Equatable {
         } catch DecodingError.dataCorrupted(let ctx) where !ctx.codingPath.isEmpty {
             return .failure(Invalid(message: "\(ctx.codingPath.last!.stringValue) is out of range"))
         } catch {
-            return .failure(Invalid(message: "body must be a JSON object"))
+            return .failure(Invalid(message: wrongField(in: body) ?? "body must be a JSON object"))
         }
         guard let prompt = wire.prompt else { return .failure(Invalid(message: "prompt is required")) }
         let trimmed = prompt.trimmingCharacters(in: .whitespacesAndNewlines)
