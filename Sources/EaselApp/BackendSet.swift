@@ -84,6 +84,8 @@ public struct BackendSet {
         var set = BackendSet(adapters: adapters, current: selected?.kind == .demo ? "demo" : current, choices: choices,
                              selected: selected, demo: demoServer, warnings: warnings)
         for o in config.backends where adapters[o.name] != nil && o.kind != .demo { set.options[o.name] = o }
+        // The demo's table too, for image metadata: the template's `{backend}` is its name, "demo".
+        if adapters["demo"] != nil { set.options["demo"] = BackendOptions(name: "demo", kind: .demo) }
         return set
     }
 

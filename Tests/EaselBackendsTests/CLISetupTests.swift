@@ -79,6 +79,12 @@ struct CLISetupTests {
 
     static let demo = DemoBackend(latency: .zero, rateLimit: RateLimitSpec(requests: 8, window: .seconds(60)))
 
+    @Test func theDemoIsNamedDemoInImageMetadata() async throws {
+        let set = try await BackendSet.make(config: Config(), backend: nil, server: nil, allowSwitching: false, demo: Self.demo)
+        #expect(set.current == "demo" && set.options["demo"]?.name == "demo")
+        await set.demo?.stop()
+    }
+
     @Test func aServerURLIsTheOnlyBackendAndStartsNoDemo() async throws {
         let set = try await BackendSet.make(config: Config(), backend: nil, server: "http://127.0.0.1:9", allowSwitching: true, demo: Self.demo)
         #expect(set.current == "server" && set.demo == nil && Array(set.adapters.keys) == ["server"])
