@@ -138,7 +138,9 @@ public struct Config: Equatable, Sendable {
                         config.gallery.directory = expandingTilde(s)
                     case "template":
                         guard let s = v.string, !s.isEmpty, s.contains("{ext}") else { throw error(key, k, "expected a template ending in .{ext}") }
-                        do { _ = try GalleryTemplate(s) } catch let e { throw error(key, k, e.message) }
+                        do { _ = try GalleryTemplate(s) } catch let e {
+                            if case .storage(let why) = e { throw error(key, k, why) } else { throw error(key, k, e.message) }
+                        }
                         config.gallery.template = s
                     case "sidecars":
                         guard let b = v.bool else { throw error(key, k, "expected true or false") }
