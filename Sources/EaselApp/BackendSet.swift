@@ -49,7 +49,8 @@ public struct BackendSet {
     ///   - model: `--model`: replaces the selected backend's `model` (a ComfyUI or A1111 checkpoint, a hosted model id).
     ///   - allowSwitching: build every configured backend (the studio's F3), not just the selected one.
     ///   - demo: how to start the embedded demo, when it is needed.
-    /// - Throws: `CLIError` when the selected backend is unknown or cannot be set up, or the demo
+    /// - Throws: `CLIError` when the selected backend is unknown (category "usage" for `--backend`, "config"
+    ///   for `default_backend`) or cannot be set up ("config"), or the demo
     ///   server cannot start.
     public static func make(config: Config, backend: String?, model: String? = nil, server: String?, allowSwitching: Bool,
                             demo: DemoBackend) async throws -> BackendSet {
@@ -59,7 +60,7 @@ public struct BackendSet {
                               selected: BackendOptions(name: "server", kind: .jobapi, url: server), demo: nil, warnings: [])
         }
         var selected: BackendOptions?
-        do { selected = try config.backend(named: backend) } catch { throw CLIError(error.message) }
+        do { selected = try config.backend(named: backend) } catch { throw CLIError(error.message, category: backend == nil ? "config" : "usage") }
         let current = selected?.name ?? "demo"
         var config = config   // --model replaces the selected backend's `model`
         if let model, let i = config.backends.firstIndex(where: { $0.name == current }) { config.backends[i].model = model; selected?.model = model }
@@ -74,7 +75,7 @@ public struct BackendSet {
                                              queueAhead: options.queueAhead ?? options.kind.defaultQueueAhead,
                                              sizes: options.kind == .openai ? ModelSizes.fixed(for: options.model) : nil))
             } catch {
-                if options.name == current { throw CLIError("backend \(options.name) (\(options.file)): \(error.message)") }
+                if options.name == current { throw CLIError("backend \(options.name) (\(options.file)): \(error.message)", category: "config") }
                 warnings.append("backend \(options.name) is unusable: \(error.message)")
             }
         }
@@ -87,6 +88,8 @@ public struct BackendSet {
         var set = BackendSet(adapters: adapters, current: selected?.kind == .demo ? "demo" : current, choices: choices,
                              selected: selected, demo: demoServer, warnings: warnings)
         for o in config.backends where adapters[o.name] != nil && o.kind != .demo { set.options[o.name] = o }
+        // The demo's table too, for image metadata: the template's `{backend}` is its name, "demo".
+        if adapters["demo"] != nil { set.options["demo"] = BackendOptions(name: "demo", kind: .demo) }
         return set
     }
 

@@ -1,5 +1,6 @@
 import EaselBackends
 import EaselCore
+import EaselStore
 import EaselTerminal
 import Foundation
 import TOMLKit
@@ -134,9 +135,12 @@ public struct Config: Equatable, Sendable {
                     switch k {
                     case "dir":
                         guard let s = v.string, !s.isEmpty else { throw error(key, k, "expected a folder path") }
-                        config.gallery.directory = s.hasPrefix("~/") ? NSHomeDirectory() + s.dropFirst() : s
+                        config.gallery.directory = expandingTilde(s)
                     case "template":
                         guard let s = v.string, !s.isEmpty, s.contains("{ext}") else { throw error(key, k, "expected a template ending in .{ext}") }
+                        do { _ = try GalleryTemplate(s) } catch let e {
+                            if case .storage(let why) = e { throw error(key, k, why) } else { throw error(key, k, e.message) }
+                        }
                         config.gallery.template = s
                     case "sidecars":
                         guard let b = v.bool else { throw error(key, k, "expected true or false") }
@@ -267,7 +271,7 @@ public struct Config: Equatable, Sendable {
             case "version": o.version = try string(k)
             case "workflow":
                 guard let p = try string(k) else { break }
-                o.workflow = p.hasPrefix("~/") ? NSHomeDirectory() + p.dropFirst() : p
+                o.workflow = expandingTilde(p)
             case "sampler": o.sampler = try string(k)
             case "cfg_scale":
                 guard let d = table[k]?.double ?? table[k]?.int.map(Double.init), (0...50).contains(d) else { throw error(k, "expected a number in 0...50") }
@@ -298,23 +302,6 @@ public struct Config: Equatable, Sendable {
             .sorted { line(of: $0, in: section, lines: lines) < line(of: $1, in: section, lines: lines) }
         if keySources.count > 1 { throw error(keySources[1], "give only one of api_key_env, api_key_cmd and api_key") }
         return o
-    }
-
-    /// The 1-based line where `key` is assigned inside `[section]` (or at the top), else 0.
-    static func line(of key: String, in section: String, lines: [String]) -> Int {
-        var current = ""
-        for (i, raw) in lines.enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespaces)
-            if line.hasPrefix("[") {
-                current = line.trimmingCharacters(in: CharacterSet(charactersIn: "[] "))
-                if current == (section.isEmpty ? key : section + "." + key) { return i + 1 }
-                continue
-            }
-            guard current == section, let eq = line.firstIndex(of: "=") else { continue }
-            let name = line[..<eq].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
-            if name == key { return i + 1 }
-        }
-        return 0
     }
 
     /// A complete, commented config with every key at its default.

@@ -12,12 +12,22 @@ public enum GenerateReport {
         public var stderr: String?
         /// The job did not complete.
         public var failed: Bool
+        /// The failed job's `JobError.kind` ("invalid_prompt", "network", …; "canceled"); nil when it completed.
+        public var category: String? = nil
 
-        public init(stdout: String?, stderr: String?, failed: Bool) {
+        public init(stdout: String?, stderr: String?, failed: Bool, category: String? = nil) {
             self.stdout = stdout
             self.stderr = stderr
             self.failed = failed
+            self.category = category
         }
+    }
+
+    /// `easel generate`'s exit status for the jobs' `Lines` (README, "easel generate"): 2 when a prompt was
+    /// refused (category `invalid_prompt`, by Easel or by the service), else 1 when any job failed, else 0.
+    public static func exitStatus(_ jobs: [Lines]) -> Int32 {
+        if jobs.contains(where: { $0.category == "invalid_prompt" }) { return 2 }
+        return jobs.contains(where: \.failed) ? 1 : 0
     }
 
     /// A finished job: completed (every image the service made), failed or canceled.
@@ -40,11 +50,12 @@ public enum GenerateReport {
         case .failed(let error):
             object["status"] = "failed"
             object["error"] = ["category": error.kind, "message": error.message]
-            return Lines(stdout: json ? encode(object) : nil, stderr: json ? nil : "job \(job.id.rawValue): \(error.message)", failed: true)
+            return Lines(stdout: json ? encode(object) : nil, stderr: json ? nil : "job \(job.id.rawValue): \(error.message)", failed: true,
+                         category: error.kind)
         default:
             object["status"] = "canceled"
             object["error"] = ["category": "canceled", "message": "canceled"]
-            return Lines(stdout: json ? encode(object) : nil, stderr: nil, failed: true)
+            return Lines(stdout: json ? encode(object) : nil, stderr: nil, failed: true, category: "canceled")
         }
     }
 

@@ -243,7 +243,8 @@ public enum BackendFactory {
         case .demo:
             throw BackendSetupError("\(options.name): the demo backend is started by the app, not the factory")
         case .jobapi:
-            return SeedJobAPI(baseURL: options.url, http: http, displayName: options.summary)
+            return SeedJobAPI(baseURL: options.url, http: http, displayName: options.summary,
+                              apiKey: options.apiKey, backendName: options.name)
         case .comfyui:
             return try ComfyUIBackend(options: options, http: http)
         case .a1111:

@@ -18,8 +18,12 @@ extension SeedJobAPI {
     ///   after `streamIdleTimeout` without a byte.
     public func statusEvents(of job: RemoteJobID) -> StatusEvents? {
         guard let url = streams.url(for: job.rawValue) else { return nil }
-        return StatusStream.open(HTTPRequest(.get, url), http: http, idleTimeout: streamIdleTimeout) { event in
-            try Self.status(from: event)
+        let key = streams.key
+        let headers: [(name: String, value: String)] = key.map { [("Authorization", $0.bearer)] } ?? []
+        return StatusStream.open(HTTPRequest(.get, url, headers: headers), http: http, idleTimeout: streamIdleTimeout) { event in
+            let status = try Self.status(from: event)
+            if case .failed(let why)? = status, let key { return .failed(key.redact(why)) }
+            return status
         }
     }
 
@@ -60,6 +64,13 @@ extension SeedJobAPI {
 /// starts over, and a forgotten job is polled (its next status answer names the stream again).
 final class StreamLinks: Sendable {
     private let table = Mutex<[String: String]>([:])
+    private let resolvedKey = Mutex<APIKey?>(nil)
+
+    /// The API key once a request has resolved it, for the streams (opened synchronously).
+    var key: APIKey? {
+        get { resolvedKey.withLock { $0 } }
+        set { resolvedKey.withLock { $0 = newValue } }
+    }
 
     func url(for job: String) -> String? { table.withLock { $0[job] } }
 

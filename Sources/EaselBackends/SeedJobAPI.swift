@@ -5,6 +5,9 @@ import Foundation
 /// The seed design's job API (also served by `easel serve`):
 /// `POST /api/generate` → `{jobId, status}`; `GET /api/status/{jobId}` → `{status, image, error?, progress?}`;
 /// the image by URL or `data:` URI. Rate-limited per IP with `429` + `Retry-After`.
+/// - Auth: `Authorization: Bearer <key>` on every `/api/` request when the `[backends.NAME]` table names a
+///   key source (`api_key_env`, `api_key_cmd`, `api_key`); servers without auth ignore it. Images are
+///   fetched without it. Every server text is redacted, and a 401/403 names the key's source.
 /// When a submit or status answer names an `events` stream (the reference server's extension,
 /// docs/events.md), `statusEvents(of:)` follows it instead of polling (SeedJobAPI+Events.swift).
 public struct SeedJobAPI: GenerationBackend {
@@ -17,10 +20,15 @@ public struct SeedJobAPI: GenerationBackend {
     public let streamIdleTimeout: Duration
     /// Each job's event-stream URL, as the server named it.
     let streams = StreamLinks()
+    /// The API key, when the table names a source; nil sends no `Authorization`.
+    let key: CachedKey?
 
+    /// - Parameters:
+    ///   - apiKey: where the key comes from (nil: none is sent); `backendName` is the table, for messages.
     public init(baseURL: String, http: HTTPClient = HTTPClient(), displayName: String? = nil,
-                streamIdleTimeout: Duration = .seconds(45)) {
+                streamIdleTimeout: Duration = .seconds(45), apiKey: KeySource? = nil, backendName: String = "jobapi") {
         self.streamIdleTimeout = streamIdleTimeout
+        key = apiKey.map { CachedKey(source: $0, backendName: backendName) }
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base
@@ -36,9 +44,9 @@ public struct SeedJobAPI: GenerationBackend {
                               negative_prompt: request.negativePrompt.isEmpty ? nil : request.negativePrompt,
                               width: request.width, height: request.height, seed: request.seed, steps: request.steps)
         let json = (try? JSONEncoder().encode(body)).map { [UInt8]($0) } ?? []
-        let response = try await send(.postJSON(baseURL + "/api/generate", json))
+        let response = try await send(.postJSON(baseURL + "/api/generate", json, headers: try await authorization()))
         guard response.status == 200 || response.status == 201 || response.status == 202 else {
-            throw ErrorMapping.status(response, message: Self.errorText(response.body))
+            throw await clean(ErrorMapping.status(response, message: Self.errorText(response.body)))
         }
         guard let reply = try? JSONDecoder().decode(SubmitReply.self, from: Data(response.body)), !reply.jobId.isEmpty else {
             throw .badResponse("no jobId in the reply to POST /api/generate")
@@ -54,43 +62,49 @@ public struct SeedJobAPI: GenerationBackend {
     /// - Throws: `.notFound` (404), `.badResponse` (malformed JSON or unknown status), others as `submit`.
     public func status(of job: RemoteJobID) async throws(JobError) -> RemoteStatus {
         let id = job.rawValue.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? job.rawValue
-        let response = try await send(HTTPRequest(.get, baseURL + "/api/status/" + id, headers: [("Accept", "application/json")]))
-        guard response.status == 200 else { throw ErrorMapping.status(response, message: Self.errorText(response.body)) }
+        let response = try await send(HTTPRequest(.get, baseURL + "/api/status/" + id,
+                                                  headers: [("Accept", "application/json")] + (try await authorization())))
+        guard response.status == 200 else { throw await clean(ErrorMapping.status(response, message: Self.errorText(response.body))) }
         guard let reply = try? JSONDecoder().decode(StatusReply.self, from: Data(response.body)) else {
             throw .badResponse("malformed JSON from GET /api/status")
         }
         learnStream(reply.events, for: job.rawValue)
-        return try Self.status(from: reply).get()
+        switch Self.status(from: reply) {
+        case .success(let status): return await key?.clean(status) ?? status
+        case .failure(let error): throw await clean(error)
+        }
     }
 
     /// `POST /api/cancel/{jobId}` (the reference server's extension of the seed API). A server without
     /// it answers 404/405, which is ignored: the client has already stopped polling.
     public func cancel(_ job: RemoteJobID) async throws(JobError) {
         let id = job.rawValue.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? job.rawValue
-        let response = try await send(.postJSON(baseURL + "/api/cancel/" + id, Array("{}".utf8)))
+        let response = try await send(.postJSON(baseURL + "/api/cancel/" + id, Array("{}".utf8), headers: try await authorization()))
         guard (200..<300).contains(response.status) || response.status == 404 || response.status == 405 else {
-            throw ErrorMapping.status(response, message: Self.errorText(response.body))
+            throw await clean(ErrorMapping.status(response, message: Self.errorText(response.body)))
         }
     }
 
     /// `GET /api/health` (the reference server's); a server without it answers 404, which still proves
     /// it is reachable.
     public func health() async -> BackendHealth {
+        let auth: [(name: String, value: String)]
+        do throws(JobError) { auth = try await authorization() } catch { return BackendHealth(ok: false, detail: error.message) }
         do {
-            let r = try await http.send(HTTPRequest(.get, baseURL + "/api/health", headers: [("Accept", "application/json")]))
+            let r = try await http.send(HTTPRequest(.get, baseURL + "/api/health", headers: [("Accept", "application/json")] + auth))
             switch r.status {
             case 200:
                 let obj = (try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any]
                 let generator = (obj?["generator"] as? String).map { ", \(Sanitize.line($0))" } ?? ""
                 return BackendHealth(ok: true, detail: "job API answers\(generator)")
             case 404: return BackendHealth(ok: true, detail: "reachable (no /api/health route)")
-            default: return BackendHealth(ok: false, detail: ErrorMapping.status(r, message: Self.errorText(r.body)).message)
+            default: return BackendHealth(ok: false, detail: await clean(ErrorMapping.status(r, message: Self.errorText(r.body))).message)
             }
-        } catch { return BackendHealth(ok: false, detail: ErrorMapping.transport(error).message) }
+        } catch { return BackendHealth(ok: false, detail: await clean(ErrorMapping.transport(error)).message) }
     }
 
     public func download(_ image: ImageRef) async throws(JobError) -> ImageData {
-        try await ImageFetch.fetch(image, relativeTo: baseURL, http: http)
+        do { return try await ImageFetch.fetch(image, relativeTo: baseURL, http: http) } catch { throw await clean(error) }
     }
 
     // MARK: - Wire format
@@ -143,6 +157,23 @@ public struct SeedJobAPI: GenerationBackend {
     }
 
     private func send(_ request: HTTPRequest) async throws(JobError) -> HTTPResponse {
-        do { return try await http.send(request) } catch { throw ErrorMapping.transport(error) }
+        do { return try await http.send(request) } catch { throw await clean(ErrorMapping.transport(error)) }
+    }
+
+    /// `[("Authorization", "Bearer <key>")]`, or nothing when no key source is configured.
+    /// - Throws: `.unauthorized` naming the source when the key cannot be resolved.
+    func authorization() async throws(JobError) -> [(name: String, value: String)] {
+        guard let key else { return [] }
+        do {
+            let resolved = try await key.resolve()
+            streams.key = resolved
+            return [("Authorization", resolved.bearer)]
+        } catch { throw await key.clean(error) }
+    }
+
+    /// `error` with the key redacted and, for 401/403, its source named; unchanged without a key.
+    func clean(_ error: JobError) async -> JobError {
+        guard let key else { return error }
+        return await key.clean(error)
     }
 }

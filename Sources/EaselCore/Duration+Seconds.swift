@@ -6,6 +6,6 @@ extension Duration {
     /// This duration in seconds, fractions included (attosecond precision, as a `Double`).
     public var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 
-    /// This duration in whole milliseconds, truncated toward zero.
+    /// This duration in whole milliseconds, truncated toward zero (`3.000999 s` → 3000).
     public var inMilliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
 }

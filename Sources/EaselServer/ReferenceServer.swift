@@ -1,6 +1,7 @@
 import EaselCore
 import EaselImaging
 import FlyingFox
+import FlyingSocks
 import Foundation
 
 /// The reference job server: the seed design's API, served with FlyingFox, generating with the
@@ -98,7 +99,8 @@ public actor ReferenceServer {
     public var baseURL: String { "http://\(configuration.host):\(port)" }
 
     /// Binds, starts serving in the background and returns once the socket listens.
-    /// - Throws: FlyingFox's socket errors (address in use, bad address).
+    /// - Throws: `StartError` when the socket cannot be bound ("port 8787 on 127.0.0.1 is in use"),
+    ///   FlyingFox's errors for a bad address or a listener that never starts (30 s).
     public func start() async throws {
         let server = HTTPServer(address: try .inet(ip4: configuration.host, port: configuration.port),
                                 timeout: 30, logger: .disabled)
@@ -134,8 +136,26 @@ public actor ReferenceServer {
             return Self.json(.notFound, ["error": "no such endpoint: \(req.method.rawValue) \(req.path)"])
         }
         self.server = server
-        runTask = Task { try await server.run() }
-        try await server.waitUntilListening(timeout: 30)      // generous: a loaded machine may start the task late
+        let (failures, failed) = AsyncStream<any Error>.makeStream()
+        runTask = Task {
+            defer { failed.finish() }
+            do { try await server.run() } catch { failed.yield(error); throw error }
+        }
+        // Listening, or the bind failing (port in use): whichever comes first. Generous timeout: a loaded
+        // machine may start the task late.
+        do {
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask { try await server.waitUntilListening(timeout: 30); return true }
+                group.addTask {
+                    for await error in failures { throw error }
+                    return false
+                }
+                while let listening = try await group.next(), !listening {}
+                group.cancelAll()
+            }
+        } catch let SocketError.failed(type, code, message) {
+            throw StartError(host: configuration.host, port: configuration.port, code: code, call: type, reason: message)
+        }
         if case .ip4(_, let p) = await server.listeningAddress { port = p }
         worker = Task { await self.runQueue() }
     }
@@ -374,7 +394,7 @@ struct GenerateParams: Equatable {
         } catch DecodingError.dataCorrupted(let ctx) where !ctx.codingPath.isEmpty {
             return .failure(Invalid(message: "\(ctx.codingPath.last!.stringValue) is out of range"))
         } catch {
-            return .failure(Invalid(message: "body must be a JSON object"))
+            return .failure(Invalid(message: wrongField(in: body) ?? "body must be a JSON object"))
         }
         guard let prompt = wire.prompt else { return .failure(Invalid(message: "prompt is required")) }
         let trimmed = prompt.trimmingCharacters(in: .whitespacesAndNewlines)

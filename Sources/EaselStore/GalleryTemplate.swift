@@ -6,7 +6,8 @@ import Foundation
 ///
 /// Tokens: `{date}` (`2026-11-29`), `{time}` (`175959`), `{datetime}` (`2026-11-29T175959`), all in local
 /// time; `{prompt_slug}` (lower-case words joined by `-`, at most `slugLength` characters, `untitled` when
-/// nothing is left); `{seed}`; `{backend}`; `{model}`; `{width}`; `{height}`; `{steps}`; `{job_id}`;
+/// nothing is left); `{seed}`; `{backend}` (the `[backends.NAME]` name, `demo`); `{model}` (`default` when none
+/// is set); `{width}`; `{height}`; `{steps}`; `{job_id}`;
 /// `{index}` (the image's number within its job, from 1); `{ext}` (`png`, `jpg`, `webp`). `{{` and `}}`
 /// are literal braces. `/` in the template makes sub-folders.
 ///
@@ -146,7 +147,7 @@ public struct GalleryTemplate: Equatable, Sendable {
             case .promptSlug: Self.slug(v.prompt)
             case .seed: String(v.seed)
             case .backend: Self.slug(v.backend, untitled: "backend")
-            case .model: Self.slug(v.model, untitled: "model")
+            case .model: Self.slug(v.model, untitled: "default")     // no model set: the service's default
             case .width: String(v.width)
             case .height: String(v.height)
             case .steps: String(v.steps)

@@ -297,8 +297,10 @@ public final class Journal: Sendable {
         var conditions: [String] = includingInFlight ? [] : ["+" + Self.notInFlight]
         var arguments: [any DatabaseValueConvertible] = []
         if let search, !search.isEmpty {
-            conditions.append("(prompt LIKE ? OR backend LIKE ? OR seed = ?)")
-            arguments += ["%\(search)%", "%\(search)%", Int(search) ?? -1]
+            // `%`, `_` and the escape character itself match literally.
+            let pattern = "%" + Self.likeEscaped(search) + "%"
+            conditions.append("(prompt LIKE ? ESCAPE '\\' OR backend LIKE ? ESCAPE '\\' OR seed = ?)")
+            arguments += [pattern, pattern, Int(search) ?? -1]
         }
         // Walks the createdAt index newest first; `+state` keeps SQLite from choosing the state index
         // instead (which would read every finished job and sort them).
@@ -310,6 +312,16 @@ public final class Journal: Sendable {
                 try JobRecord.fetchAll(db, sql: sql, arguments: StatementArguments(arguments))
             }
         } catch { throw .storage("\(path): \(error)") }
+    }
+
+    /// `text` for a `LIKE … ESCAPE '\'` pattern: `\`, `%` and `_` preceded by `\`.
+    static func likeEscaped(_ text: String) -> String {
+        var out = ""
+        for c in text {
+            if c == "\\" || c == "%" || c == "_" { out.append("\\") }
+            out.append(c)
+        }
+        return out
     }
 
     /// This session's jobs still in flight (any active state), oldest first.

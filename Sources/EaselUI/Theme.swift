@@ -104,8 +104,10 @@ public struct Theme: Sendable {
 
     /// The folders searched for `NAME.toml`, in order: `$XDG_CONFIG_HOME/easel/themes`
     /// (or `~/.config/easel/themes`), the installed share folder, then the source tree's `themes/`.
+    /// `executable`: the running program's real path (`executablePath()`), so a symlink on `PATH` still
+    /// finds the themes installed beside the real binary.
     public static func searchPath(environment: [String: String] = ProcessInfo.processInfo.environment,
-                                  executable: String = CommandLine.arguments.first ?? "") -> [String] {
+                                  executable: String = executablePath()) -> [String] {
         var dirs: [String] = []
         if let x = environment["XDG_CONFIG_HOME"], x.hasPrefix("/") { dirs.append(x + "/easel/themes") }
         else if let home = environment["HOME"] { dirs.append(home + "/.config/easel/themes") }
@@ -117,8 +119,20 @@ public struct Theme: Sendable {
         return dirs
     }
 
+    /// The running program's real path: `/proc/self/exe` resolved (Linux); else `argv[0]` (which is a bare
+    /// `easel` when started from `PATH`, so only a fallback).
+    public static func executablePath(argv0: String = CommandLine.arguments.first ?? "") -> String {
+        if let real = realpath("/proc/self/exe", nil) {
+            defer { free(real) }
+            return String(cString: real)
+        }
+        return Bundle.main.executablePath ?? argv0
+    }
+
     /// Every theme name in the search path (first folder wins), `default` first, then by name.
-    public static func available(searchPath: [String] = searchPath()) -> [String] {
+    /// - Parameter loadableOnly: leave out themes that fail to load (not UTF-8, bad TOML), so cycling
+    ///   through the list (F2) moves past a broken file; `easel themes` lists them all to report each.
+    public static func available(searchPath: [String] = searchPath(), loadableOnly: Bool = true) -> [String] {
         var names: [String] = []
         for dir in searchPath {
             let files = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
@@ -127,6 +141,7 @@ public struct Theme: Sendable {
                 if !names.contains(name) { names.append(name) }
             }
         }
+        if loadableOnly { names = names.filter { (try? load($0, searchPath: searchPath)) != nil } }
         return names.sorted { ($0 == "default" ? 0 : 1, $0) < ($1 == "default" ? 0 : 1, $1) }
     }
 
@@ -141,13 +156,15 @@ public struct Theme: Sendable {
     }
 
     /// Loads `name` from the search path.
-    /// - Throws: `ThemeError` when no folder has it or it does not parse.
+    /// - Throws: `ThemeError` when no folder has it, the first file found is not UTF-8, or it does not parse.
     public static func load(_ name: String, searchPath: [String] = searchPath()) throws(ThemeError) -> Theme {
         for dir in searchPath {
             let path = dir + "/" + name + ".toml"
-            if let text = try? String(contentsOfFile: path, encoding: .utf8) {
-                return try Theme(name: name, toml: text)
+            guard let data = FileManager.default.contents(atPath: path) else { continue }
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw ThemeError(message: "theme \"\(name)\": \(path) is not UTF-8 text")
             }
+            return try Theme(name: name, toml: text)
         }
         throw ThemeError(message: "theme \"\(name)\" not found in \(searchPath.joined(separator: ", "))")
     }

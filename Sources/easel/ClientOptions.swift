@@ -36,6 +36,9 @@ struct ClientOptions: ParsableArguments {
     var stateDir: String?
 
     func validate() throws {
+        if gallery?.trimmingCharacters(in: .whitespaces).isEmpty == true {
+            throw ValidationError("--gallery is empty: name a folder (or leave the option out for the configured one)")
+        }
         if let pollInterval, pollInterval <= 0 { throw ValidationError("--poll-interval must be positive") }
         if let deadline, deadline <= 0 { throw ValidationError("--deadline must be positive") }
         if server != nil, backend != nil { throw ValidationError("give --server or --backend, not both") }
@@ -53,7 +56,8 @@ struct ClientOptions: ParsableArguments {
 
     /// `--gallery`, else the config's `gallery.dir`, else `$XDG_PICTURES_DIR/easel` or `~/Pictures/easel`.
     func galleryDirectory(_ config: Config) -> String {
-        guard let dir = gallery ?? config.gallery.directory else { return Gallery.defaultDirectory() }
+        // A quoted `--gallery '~/x'` reaches us unexpanded: expand it as the shell would have.
+        guard let dir = gallery.map({ Config.expandingTilde($0) }) ?? config.gallery.directory else { return Gallery.defaultDirectory() }
         return dir.hasPrefix("/") ? dir : FileManager.default.currentDirectoryPath + "/" + dir
     }
 
@@ -61,7 +65,7 @@ struct ClientOptions: ParsableArguments {
     func makeGallery(_ config: Config) throws -> Gallery {
         var template = GalleryTemplate.standard
         if let text = config.gallery.template {
-            do { template = try GalleryTemplate(text) } catch { throw CLIError("gallery.template: \(error.message)") }
+            do { template = try GalleryTemplate(text) } catch { throw CLIError("gallery.template: \(error.message)", category: "config") }
         }
         return Gallery(directory: galleryDirectory(config), template: template, sidecars: config.gallery.sidecars ?? false)
     }
@@ -78,7 +82,7 @@ struct ClientOptions: ParsableArguments {
     func checkGallery(_ config: Config = Config()) throws {
         let dir = galleryDirectory(config)
         do { try Gallery(directory: dir).checkWritable() }
-        catch { throw CLIError("gallery \(dir) cannot be used: \(error.detail) (choose another with --gallery DIR)") }
+        catch { throw CLIError("gallery \(dir) cannot be used: \(error.detail) (choose another with --gallery DIR)", category: "storage") }
     }
 
     /// The embedded demo backend as `--latency` and `--rate-limit` set it.
@@ -101,5 +105,5 @@ struct ClientOptions: ParsableArguments {
 /// - Throws: `CLIError` with the config error's file:line:key message.
 func loadConfigFile(_ explicit: String?) throws -> Config {
     do { return try Config.load(explicit ?? Config.defaultPath(), mustExist: explicit != nil) }
-    catch { throw CLIError(error.message) }
+    catch { throw CLIError(error.message, category: "config") }
 }

@@ -21,6 +21,7 @@ extension Easel {
             let config: Config
             do { config = try Config.load(path, mustExist: true) } catch { throw CLIError(error.message) }
             do { _ = try config.keymap() } catch { throw CLIError("\(path): \(error.message)") }
+            do { try config.checkBackends() } catch { throw CLIError(error.message) }
             for warning in config.warnings { print("warning: \(warning)") }
             print("\(path): ok")
         }

@@ -54,27 +54,32 @@ extension Easel {
                 else { Self.stderr("easel: \(problem)") }
                 throw ExitCode(2)
             }
-            let config = try loadConfigFile(self.config)
-            do { try client.checkGallery(config) } catch let e as CLIError where json {
-                print(GenerateReport.runFailed(category: "storage", message: e.description))
-                throw ExitCode(1)
+            let config: Config, set: BackendSet, journal: Journal, gallery: Gallery
+            do {
+                config = try loadConfigFile(self.config)
+                try client.checkGallery(config)
+                for w in config.warnings { Self.stderr("easel: \(w)") }
+                gallery = try client.makeGallery(config)
+                set = try await client.makeBackends(config: config, allowSwitching: false)
+                do { journal = try client.openJournal() } catch { await set.demo?.stop(); throw error }
+            } catch let e as CLIError {
+                // Start-up failures: one JSON error object with --json; 64 for a usage error, else 1.
+                if json { print(GenerateReport.runFailed(category: e.category, message: e.description)) }
+                else { Self.stderr("Error: \(e.description)") }
+                throw ExitCode(e.exitStatus)
             }
-            for w in config.warnings { Self.stderr("easel: \(w)") }
-            let set = try await client.makeBackends(config: config, allowSwitching: false)
             let demo = set.demo
             var policy = client.policy(for: set.selected)
             policy.refusalDeadline = policy.deadline          // a script always ends, even when every submit meets a 429
             var state = AppState(backendName: set.summary, pollPolicy: policy, parameters: parameters,
                                  seeds: SeedSource(seed: UInt64.random(in: .min ... .max)), now: .now)
             queue.apply(to: &state, client: client, backends: set, config: config)
-            let journal = try client.openJournal()
             state.nextJobID = journal.firstJobID
             let sync = JournalSync(journal: journal, backend: set.current) { error in Self.stderr("easel: journal: \(error.message)") }
-            let gallery = try client.makeGallery(config)
             state.galleryDirectory = gallery.directory
             let pending = client.pendingImages
             let asJSON = json
-            var failures = 0
+            var reported: [GenerateReport.Lines] = []
             let interrupts = Headless.interruptSignals()
             let outcome = await Headless.run(
                 prompts: all, state: state,
@@ -83,7 +88,7 @@ extension Easel {
                 progress: { if !asJSON { Self.stderr("easel: \($0)") } },
                 finished: { job in
                     let lines = GenerateReport.finished(job, json: asJSON, now: .now)
-                    if lines.failed { failures += 1 }
+                    reported.append(lines)
                     Self.emit(lines)
                 }, notice: { Self.stderr("easel: \($0)") }, journal: sync, interrupts: interrupts,
                 reports: Headless.Reports(rateLimited: { Self.stderr("easel: \($0)") }, interrupted: { job, how, signal in
@@ -96,7 +101,8 @@ extension Easel {
                 else { Self.stderr("easel: \(refusal.message)") }
                 throw ExitCode(2)
             }
-            if failures > 0 { throw ExitCode(1) }
+            let status = GenerateReport.exitStatus(reported)
+            if status != 0 { throw ExitCode(status) }
         }
 
         /// Writes a job's lines: stderr first, then stdout (flushed, for a reader on a pipe).

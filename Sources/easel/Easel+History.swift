@@ -16,7 +16,8 @@ extension Easel {
         @Option(help: "Only jobs whose prompt or backend contains TEXT, or whose seed is TEXT.")
         var search: String?
 
-        @Option(help: "At most N jobs; 0 for all.")
+        // `.unconditional`: `--limit -1` is read as a (refused) value, not as an unknown option.
+        @Option(parsing: .unconditional, help: "At most N jobs; 0 for all.")
         var limit: Int = 50
 
         @Option(help: "Folder of the job journal (default: $XDG_STATE_HOME/easel).")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EaselApp
 import EaselCore
 import EaselServer
 import Foundation
@@ -77,7 +78,9 @@ extension Easel {
             config.faultHugeBytes = faultHugeMib << 20
             config.allowFaultHeader = allowFaultHeader || !config.faults.isEmpty
             let server = ReferenceServer(configuration: config)
-            try await server.start()
+            do { try await server.start() } catch let error as ReferenceServer.StartError {
+                throw CLIError("easel serve: \(error)")
+            }
             print("easel serve: listening on \(await server.baseURL) (rate limit \(config.rateLimit), latency \(latency)s; \(SketchGenerator.label))")
             if config.allowFaultHeader {
                 let list = config.faults.isEmpty ? "none at random" : "\(config.faults.map(\.rawValue).joined(separator: ",")) at rate \(faultRate)"

@@ -27,9 +27,16 @@ extension Easel {
         }
 
         mutating func run() async throws {
+            var st = stat()
+            if stat(file, &st) == 0 {
+                if (st.st_mode & S_IFMT) == S_IFDIR { throw CLIError("\(file): is a folder, not an image file") }
+                if (st.st_mode & S_IFMT) != S_IFREG { throw CLIError("\(file): not a regular file (a device, pipe or socket)") }
+            }
             let bytes: [UInt8]
-            do { bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file))) }
-            catch { throw CLIError("\(file): \((error as NSError).localizedDescription)") }
+            do { bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file))) } catch {
+                let errno = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError)?.code
+                throw CLIError("\(file): " + (errno.map { String(cString: strerror(Int32($0))) } ?? (error as NSError).localizedDescription))
+            }
             let image: RGBAImage
             do { image = try ImageCodec.decode(bytes) } catch { throw CLIError("\(file): \(error.message)") }
             let config = try preview.loadConfig()

@@ -14,7 +14,7 @@ extension Easel {
         func run() throws {
             let path = Theme.searchPath()
             var failed = false
-            for name in Theme.available(searchPath: path) {
+            for name in Theme.available(searchPath: path, loadableOnly: false) {
                 do {
                     let theme = try Theme.load(name, searchPath: path)
                     let plain = isatty(STDOUT_FILENO) == 0 || !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty

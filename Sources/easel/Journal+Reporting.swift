@@ -8,7 +8,7 @@ extension Journal {
     /// - Throws: `CLIError` "journal: PATH …" with the reason (locked, permissions).
     static func openReporting(directory: String) throws -> Journal {
         let journal: Journal
-        do { journal = try Journal(directory: directory) } catch { throw CLIError("journal: \(error.detail)") }
+        do { journal = try Journal(directory: directory) } catch { throw CLIError("journal: \(error.detail)", category: "journal") }
         if let recovery = journal.recovery {
             FileHandle.standardError.write(Data("easel: journal: \(Sanitize.line(recovery))\n".utf8))
         }

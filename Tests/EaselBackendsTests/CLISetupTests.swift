@@ -58,7 +58,8 @@ struct CLISetupTests {
         let job = Job(id: JobID(3), request: GenerationRequest(prompt: "p", seed: 11), state: .failed(.server(status: 500, message: "HTTP 500")),
                       createdAt: now - .milliseconds(1234))
         let plain = GenerateReport.finished(job, json: false, now: now)
-        #expect(plain == GenerateReport.Lines(stdout: nil, stderr: "job 3: \(JobError.server(status: 500, message: "HTTP 500").message)", failed: true))
+        #expect(plain == GenerateReport.Lines(stdout: nil, stderr: "job 3: \(JobError.server(status: 500, message: "HTTP 500").message)", failed: true,
+                                                     category: "server"))
         let json = GenerateReport.finished(job, json: true, now: now)
         #expect(json.stderr == nil && json.failed)
         #expect(json.stdout == #"{"elapsed_s":1.23,"error":{"category":"server","message":"\#(JobError.server(status: 500, message: "HTTP 500").message)"},"job_id":"3","seed":11,"status":"failed"}"#)
@@ -78,6 +79,12 @@ struct CLISetupTests {
 
     static let demo = DemoBackend(latency: .zero, rateLimit: RateLimitSpec(requests: 8, window: .seconds(60)))
 
+    @Test func theDemoIsNamedDemoInImageMetadata() async throws {
+        let set = try await BackendSet.make(config: Config(), backend: nil, server: nil, allowSwitching: false, demo: Self.demo)
+        #expect(set.current == "demo" && set.options["demo"]?.name == "demo")
+        await set.demo?.stop()
+    }
+
     @Test func aServerURLIsTheOnlyBackendAndStartsNoDemo() async throws {
         let set = try await BackendSet.make(config: Config(), backend: nil, server: "http://127.0.0.1:9", allowSwitching: true, demo: Self.demo)
         #expect(set.current == "server" && set.demo == nil && Array(set.adapters.keys) == ["server"])
@@ -87,9 +94,28 @@ struct CLISetupTests {
     @Test func anUnknownBackendNameIsACLIErrorThatListsTheConfiguredOnes() async {
         var config = Config()
         config.backends = [BackendOptions(name: "gpu", kind: .a1111, url: "http://127.0.0.1:9")]
-        await #expect(throws: CLIError("no backend named \"cloud\"; configured: gpu, demo")) {
+        do {
             _ = try await BackendSet.make(config: config, backend: "cloud", server: nil, allowSwitching: false, demo: Self.demo)
+            Issue.record("an unknown backend was accepted")
+        } catch let error as CLIError {
+            #expect(error == CLIError("no backend named \"cloud\"; configured: gpu, demo", category: "usage"))
+            #expect(error.exitStatus == 64)            // README: 64 for invalid options
+        } catch { Issue.record("not a CLIError: \(error)") }
+    }
+
+    @Test func aPromptRefusedByTheServiceExitsTwoLikeOneRefusedLocally() {
+        let now = ContinuousClock.now
+        func lines(_ state: JobState) -> GenerateReport.Lines {
+            GenerateReport.finished(Job(id: JobID(1), request: GenerationRequest(prompt: "p", seed: 1), state: state, createdAt: now),
+                                    json: true, now: now)
         }
+        let refused = lines(.failed(.invalidPrompt(reason: "prompt rejected by the content filter")))
+        let crashed = lines(.failed(.server("HTTP 500")))
+        let saved = lines(.complete(SavedImage(path: "/g/1.png", width: 8, height: 8)))
+        #expect(GenerateReport.exitStatus([saved, refused]) == 2)
+        #expect(GenerateReport.exitStatus([crashed, refused]) == 2)
+        #expect(GenerateReport.exitStatus([saved, crashed]) == 1)
+        #expect(GenerateReport.exitStatus([saved]) == 0)
     }
 
     @Test func aSelectedBackendWithoutSwitchingStartsNoDemoAndPacesGenerously() async throws {
@@ -113,7 +139,7 @@ struct CLISetupTests {
         let demo = try #require(set.demo)
         #expect(set.current == "demo" && set.choices.map(\.name) == ["gpu", "demo"])
         #expect(set.warnings == ["backend cloud is unusable: cloud: replicate needs model = \"owner/name\" or version = \"<64-hex id>\""])
-        #expect(set.options.keys.sorted() == ["gpu"])
+        #expect(set.options.keys.sorted() == ["demo", "gpu"])            // the demo too, for {backend} = demo
         await demo.stop()
     }
 
@@ -184,4 +210,9 @@ struct LimitsTests {
         #expect(GenerateInput.merge(ImageParameters(prompt: "p", width: edge + 1, height: edge, source: "easel"),
                                     prompts: &prompts, parameters: &parameters, keepSeed: false) != nil)
     }
+}
+
+extension JobError {
+    /// A 500 with `message`, for tests that only need some server failure.
+    static func server(_ message: String) -> JobError { .server(status: 500, message: message) }
 }

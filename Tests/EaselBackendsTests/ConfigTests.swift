@@ -1,9 +1,36 @@
 import EaselApp
+import Foundation
 import EaselTerminal
 import Testing
 
 @Suite("The config file")
 struct ConfigTests {
+    @Test func dottedKeysAreReportedAtTheirLine() {
+        #expect(throws: ConfigError.self) { try Config.parse("# top\nqueue.mode = \"bogus\"\n", file: "a.toml") }
+        do { _ = try Config.parse("# top\nqueue.mode = \"bogus\"\n", file: "a.toml") } catch {
+            #expect(error.message.hasPrefix("a.toml:2:"), "\(error.message)")
+        }
+    }
+
+    @Test func aTemplateWithAnUnknownTokenIsRefusedAtItsLine() {
+        do {
+            _ = try Config.parse("[gallery]\ntemplate = \"{nope}.{ext}\"\n", file: "a.toml")
+            Issue.record("an unknown token was accepted")
+        } catch {
+            #expect(error.message.hasPrefix("a.toml:2:") && error.message.contains("{nope}"), "\(error.message)")
+        }
+    }
+
+    @Test func aMissingWorkflowFailsTheBackendCheck() throws {
+        let config = try Config.parse("[backends.gpu]\nkind = \"comfyui\"\nworkflow = \"/nonexistent/wf.json\"\n", file: "a.toml")
+        do {
+            try config.checkBackends()
+            Issue.record("a missing workflow passed")
+        } catch {
+            #expect(error.message.hasPrefix("a.toml: backends.gpu: ") && error.message.contains("/nonexistent/wf.json"), "\(error.message)")
+        }
+    }
+
     @Test func previewKeysAreReadAndUnknownOnesWarned() throws {
         let c = try Config.parse("""
         colour = "x"
@@ -60,5 +87,14 @@ struct ConfigTests {
     @Test func aMissingFileIsAnEmptyConfigUnlessItWasAskedFor() throws {
         #expect(try Config.load("/nonexistent/easel.toml") == Config())
         #expect(throws: ConfigError.self) { try Config.load("/nonexistent/easel.toml", mustExist: true) }
+    }
+
+    @Test func aTildeExpandsWithHOMEAsAShellDoes() {
+        let env = ["HOME": "/tmp/et-home"]
+        #expect(Config.expandingTilde("~/Pictures/easel", environment: env) == "/tmp/et-home/Pictures/easel")
+        #expect(Config.expandingTilde("~", environment: env) == "/tmp/et-home")
+        #expect(Config.expandingTilde("/abs/~/x", environment: env) == "/abs/~/x")
+        #expect(Config.expandingTilde("~bob/x", environment: env) == "~bob/x")
+        #expect(Config.expandingTilde("~/x", environment: ["HOME": "relative"]) == NSHomeDirectory() + "/x")
     }
 }

@@ -27,6 +27,12 @@ struct GalleryTemplateTests {
         #expect(!p.path.hasPrefix("/"), sourceLocation: sourceLocation)
     }
 
+    @Test func noModelRendersAsDefaultNotTheTokenName() throws {
+        let t = try GalleryTemplate("{backend}_{model}.{ext}")
+        #expect(t.render(values("a fox")).path == "demo_default.png")
+        #expect(t.render(values("a fox", backend: "gpu", model: "sdxl-base")).path == "gpu_sdxl-base.png")
+    }
+
     @Test func theDefaultTemplateGivesADateFolderAndTimeSlugSeed() throws {
         let p = GalleryTemplate.standard.render(values("A Lighthouse, at DUSK!"))
         var t = time_t(1_700_000_000)

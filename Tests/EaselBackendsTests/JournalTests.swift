@@ -31,6 +31,17 @@ struct JournalTests {
         #expect(try journal.history(search: "wolf").isEmpty)
     }
 
+    @Test func searchTreatsLikeWildcardsAsPlainCharacters() throws {
+        let journal = try Journal(directory: tempDir())
+        try journal.write([record(1, session: journal.session, prompt: "a fox"),
+                           record(2, session: journal.session, prompt: "100% red_sky"),
+                           record(3, session: journal.session, prompt: "back\\slash")])
+        #expect(try journal.history(search: "%").map(\.prompt) == ["100% red_sky"])
+        #expect(try journal.history(search: "_").map(\.prompt) == ["100% red_sky"])
+        #expect(try journal.history(search: "\\").map(\.prompt) == ["back\\slash"])
+        #expect(try journal.history(search: "FOX").map(\.prompt) == ["a fox"])
+    }
+
     @Test func severalProcessesOpeningANewJournalAtOnceAllSucceed() async throws {
         for _ in 0..<5 {
             let dir = tempDir()

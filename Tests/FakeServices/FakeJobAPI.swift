@@ -17,7 +17,14 @@ public actor FakeJobAPI: FakeService {
     /// Job ids are this prefix and a counter (a hostile prefix tests that ids are escaped before printing).
     public let idPrefix: String
 
-    public init(idPrefix: String = "job-") { self.idPrefix = idPrefix }
+    /// When set, every `/api/` route wants `Authorization: Bearer <expectedKey>`, else 401 with an error that
+    /// echoes the header it got (as careless servers do).
+    public let expectedKey: String?
+
+    public init(idPrefix: String = "job-", expectedKey: String? = nil) {
+        self.idPrefix = idPrefix
+        self.expectedKey = expectedKey
+    }
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
     public func start() async throws {
@@ -41,6 +48,10 @@ public actor FakeJobAPI: FakeService {
         let parts = req.path.split(separator: "/").map(String.init)
         let route = parts.first == "api" ? Array(parts.dropFirst()) : parts
         let head = route.first ?? "", id = route.count == 2 ? route[1] : ""
+        if let expectedKey, parts.first == "api" {
+            let sent = req.headers[HTTPHeader("Authorization")] ?? ""
+            if sent != "Bearer " + expectedKey { return Fake.json(.unauthorized, ["error": "bad credentials: \(sent)"]) }
+        }
         switch (req.method, head) {
         case (.POST, "generate") where route.count == 1:
             guard let o = Fake.object(body), let prompt = o["prompt"] as? String else {
