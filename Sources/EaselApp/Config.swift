@@ -21,6 +21,8 @@ public struct Config: Equatable, Sendable {
     public var defaultBackend: String?
     /// `[backends.NAME]` tables, in file order.
     public var backends: [BackendOptions] = []
+    /// `[backends.NAME] kind = "pool"` tables, in file order: members share one queue.
+    public var pools: [BackendPool] = []
     /// `[gallery]`: where finished images go and how they are named.
     public var gallery = GallerySettings()
     /// The file's permission bits allow group or others to read it (it holds an `api_key`).
@@ -125,9 +127,15 @@ public struct Config: Equatable, Sendable {
                 guard let t = value.table else { throw error("", key, "expected tables like [backends.gpu]") }
                 for (name, v) in t {
                     guard let b = v.table else { throw error(key, name, "expected a table like [backends.\(name)]") }
+                    if b["kind"]?.string == "pool" {
+                        config.pools.append(try parsePool(name: name, table: b, file: file, lines: lines, config: &config))
+                        continue
+                    }
                     config.backends.append(try parseBackend(name: name, table: b, file: file, lines: lines, config: &config))
                 }
                 config.backends.sort { line(of: $0.name, in: "backends", lines: lines) < line(of: $1.name, in: "backends", lines: lines) }
+                config.pools.sort { line(of: $0.name, in: "backends", lines: lines) < line(of: $1.name, in: "backends", lines: lines) }
+                try checkPoolMembers(config, file: file, lines: lines)
             case "gallery":
                 guard let t = value.table else { throw error("", key, "expected a table") }
                 for (k, v) in t {
@@ -219,7 +227,8 @@ public struct Config: Equatable, Sendable {
                 config.warnings.append("\(file):\(line(of: key, in: "", lines: lines)): unknown key \(key)")
             }
         }
-        if let d = config.defaultBackend, d != "demo", !config.backends.contains(where: { $0.name == d }) {
+        if let d = config.defaultBackend, d != "demo", !config.backends.contains(where: { $0.name == d }),
+           !config.pools.contains(where: { $0.name == d }) {
             throw error("", "default_backend", "no [backends.\(d)] table")
         }
         return config
