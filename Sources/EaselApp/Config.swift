@@ -55,6 +55,10 @@ public struct Config: Equatable, Sendable {
     public func backend(named name: String?) throws(ConfigError) -> BackendOptions? {
         guard let wanted = name ?? defaultBackend else { return nil }
         if wanted == "demo", !backends.contains(where: { $0.name == "demo" }) { return BackendOptions(name: "demo", kind: .demo) }
+        if let pool = pools.first(where: { $0.name == wanted }) {
+            throw ConfigError(message: "\"\(wanted)\" is a pool; this release reads pools but does not yet spread jobs over them:"
+                + " pick one member with --backend (\(pool.members.joined(separator: ", ")))")
+        }
         guard let b = backends.first(where: { $0.name == wanted }) else {
             let known = backends.map(\.name)
             throw ConfigError(message: "no backend named \"\(wanted)\"" + (known.isEmpty

@@ -47,3 +47,12 @@ struct PoolConfigTests {
         }
     }
 }
+
+extension PoolConfigTests {
+    @Test func choosingAPoolSaysItCannotBeScheduledYetAndNamesItsMembers() throws {
+        let c = try Config.parse("[backends.p]\nkind = \"pool\"\nmembers = [\"demo\"]", file: "c.toml")
+        #expect(throws: ConfigError(message: "\"p\" is a pool; this release reads pools but does not yet spread jobs over them: pick one member with --backend (demo)")) {
+            try c.backend(named: "p")
+        }
+    }
+}
