@@ -22,6 +22,8 @@ public struct Config: Equatable, Sendable {
     public var defaultBackend: String?
     /// `[backends.NAME]` tables, in file order.
     public var backends: [BackendOptions] = []
+    /// `[backends.NAME] kind = "pool"` tables, in file order: members share one queue.
+    public var pools: [BackendPool] = []
     /// `[gallery]`: where finished images go and how they are named.
     public var gallery = GallerySettings()
     /// The file's permission bits allow group or others to read it (it holds an `api_key`).
@@ -54,6 +56,10 @@ public struct Config: Equatable, Sendable {
     public func backend(named name: String?) throws(ConfigError) -> BackendOptions? {
         guard let wanted = name ?? defaultBackend else { return nil }
         if wanted == "demo", !backends.contains(where: { $0.name == "demo" }) { return BackendOptions(name: "demo", kind: .demo) }
+        if let pool = pools.first(where: { $0.name == wanted }) {
+            throw ConfigError(message: "\"\(wanted)\" is a pool; this release reads pools but does not yet spread jobs over them:"
+                + " pick one member with --backend (\(pool.members.joined(separator: ", ")))")
+        }
         guard let b = backends.first(where: { $0.name == wanted }) else {
             let known = backends.map(\.name)
             throw ConfigError(message: "no backend named \"\(wanted)\"" + (known.isEmpty
@@ -126,9 +132,15 @@ public struct Config: Equatable, Sendable {
                 guard let t = value.table else { throw error("", key, "expected tables like [backends.gpu]") }
                 for (name, v) in t {
                     guard let b = v.table else { throw error(key, name, "expected a table like [backends.\(name)]") }
+                    if b["kind"]?.string == "pool" {
+                        config.pools.append(try parsePool(name: name, table: b, file: file, lines: lines, config: &config))
+                        continue
+                    }
                     config.backends.append(try parseBackend(name: name, table: b, file: file, lines: lines, config: &config))
                 }
                 config.backends.sort { line(of: $0.name, in: "backends", lines: lines) < line(of: $1.name, in: "backends", lines: lines) }
+                config.pools.sort { line(of: $0.name, in: "backends", lines: lines) < line(of: $1.name, in: "backends", lines: lines) }
+                try checkPoolMembers(config, file: file, lines: lines)
             case "gallery":
                 guard let t = value.table else { throw error("", key, "expected a table") }
                 for (k, v) in t {
@@ -223,7 +235,8 @@ public struct Config: Equatable, Sendable {
                 config.warnings.append("\(file):\(line(of: key, in: "", lines: lines)): unknown key \(key)")
             }
         }
-        if let d = config.defaultBackend, d != "demo", !config.backends.contains(where: { $0.name == d }) {
+        if let d = config.defaultBackend, d != "demo", !config.backends.contains(where: { $0.name == d }),
+           !config.pools.contains(where: { $0.name == d }) {
             throw error("", "default_backend", "no [backends.\(d)] table")
         }
         return config

@@ -1,0 +1,58 @@
+import EaselApp
+import EaselCore
+import Testing
+
+/// `[backends.NAME] kind = "pool"` tables: members and strategy, errors naming file, line and key.
+@Suite("Pool tables in the config file")
+struct PoolConfigTests {
+    @Test func aPoolNamesItsMembersAndStrategy() throws {
+        let c = try Config.parse("""
+        default_backend = "gpus"
+        [backends.gpu1]
+        kind = "comfyui"
+        url = "http://127.0.0.1:8188"
+        [backends.gpus]
+        kind = "pool"
+        members = ["gpu1", "cloud"]
+        strategy = "priority"
+        [backends.cloud]
+        kind = "replicate"
+        [backends.all]
+        kind = "pool"
+        members = ["cloud", "gpu1", "demo"]
+        """, file: "c.toml")
+        #expect(c.pools == [BackendPool(name: "gpus", members: ["gpu1", "cloud"], strategy: .priority),
+                            BackendPool(name: "all", members: ["cloud", "gpu1", "demo"], strategy: .leastBusy)])
+        #expect(c.backends.map(\.name) == ["gpu1", "cloud"])
+        #expect(c.defaultBackend == "gpus" && c.warnings.isEmpty)
+    }
+
+    @Test func badPoolsNameTheFileLineAndKey() {
+        let gpu = "[backends.gpu1]\nkind = \"comfyui\"\nurl = \"http://127.0.0.1:8188\"\n"
+        #expect(throws: ConfigError(message: "c.toml:6: backends.p.strategy: expected one of least-busy, round-robin, priority")) {
+            try Config.parse(gpu + "[backends.p]\nkind = \"pool\"\nstrategy = \"fastest\"\nmembers = [\"gpu1\"]", file: "c.toml")
+        }
+        #expect(throws: ConfigError(message: "c.toml:5: backends.p.members: no [backends.gpu2] table; configured: gpu1")) {
+            try Config.parse(gpu + "[backends.p]\nmembers = [\"gpu1\", \"gpu2\"]\nkind = \"pool\"", file: "c.toml")
+        }
+        #expect(throws: ConfigError(message: "c.toml:4: backends.p.members: missing; expected a list of backend names, e.g. [\"gpu1\", \"gpu2\"]")) {
+            try Config.parse(gpu + "[backends.p]\nkind = \"pool\"", file: "c.toml")
+        }
+        #expect(throws: ConfigError(message: "c.toml:6: backends.p.members: \"gpu1\" is listed twice")) {
+            try Config.parse(gpu + "[backends.p]\nkind = \"pool\"\nmembers = [\"gpu1\", \"gpu1\"]", file: "c.toml")
+        }
+        #expect(throws: ConfigError(message: "c.toml:9: backends.q.members: \"p\" is a pool; members are single backends")) {
+            try Config.parse(gpu + "[backends.p]\nkind = \"pool\"\nmembers = [\"gpu1\"]\n[backends.q]\nkind = \"pool\"\nmembers = [\"p\"]",
+                             file: "c.toml")
+        }
+    }
+}
+
+extension PoolConfigTests {
+    @Test func choosingAPoolSaysItCannotBeScheduledYetAndNamesItsMembers() throws {
+        let c = try Config.parse("[backends.p]\nkind = \"pool\"\nmembers = [\"demo\"]", file: "c.toml")
+        #expect(throws: ConfigError(message: "\"p\" is a pool; this release reads pools but does not yet spread jobs over them: pick one member with --backend (demo)")) {
+            try c.backend(named: "p")
+        }
+    }
+}
