@@ -10,13 +10,8 @@ extension Config {
     /// - Throws: `ConfigError` naming the file, the line and the key.
     static func parsePool(name: String, table: TOMLTable, file: String, lines: [String], config: inout Config) throws(ConfigError) -> BackendPool {
         let section = "backends.\(name)"
-        func error(_ key: String, _ message: String) -> ConfigError {
-            let n = line(of: key, in: section, lines: lines)
-            return ConfigError(message: "\(file):\(n == 0 ? line(of: name, in: "backends", lines: lines) : n): \(section).\(key): \(message)")
-        }
-        guard name.range(of: "^[A-Za-z0-9_-]{1,40}$", options: .regularExpression) != nil else {
-            throw error("", "backend names are letters, digits, - and _")
-        }
+        let error = backendTableError(name: name, file: file, lines: lines)
+        try checkBackendName(name, error: error)
         guard let value = table["members"] else { throw error("members", "missing; expected a list of backend names, e.g. [\"gpu1\", \"gpu2\"]") }
         guard let array = value.array else { throw error("members", "expected a list of backend names, e.g. [\"gpu1\", \"gpu2\"]") }
         var members: [String] = []
@@ -40,6 +35,22 @@ extension Config {
             }
         }
         return BackendPool(name: name, members: members, strategy: strategy)
+    }
+
+    /// "file:LINE: backends.NAME.key: message", at the key's line in the table (else the table's own line).
+    static func backendTableError(name: String, file: String, lines: [String]) -> (String, String) -> ConfigError {
+        let section = "backends.\(name)"
+        return { key, message in
+            let n = line(of: key, in: section, lines: lines)
+            return ConfigError(message: "\(file):\(n == 0 ? line(of: name, in: "backends", lines: lines) : n): \(section).\(key): \(message)")
+        }
+    }
+
+    /// Backend names are letters, digits, - and _ (1–40 of them): they appear in file names and the journal.
+    static func checkBackendName(_ name: String, error: (String, String) -> ConfigError) throws(ConfigError) {
+        guard name.range(of: "^[A-Za-z0-9_-]{1,40}$", options: .regularExpression) != nil else {
+            throw error("", "backend names are letters, digits, - and _")
+        }
     }
 
     /// Every pool member names a `[backends.*]` table that is not itself a pool ("demo" is allowed).

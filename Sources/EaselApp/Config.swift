@@ -245,13 +245,8 @@ public struct Config: Equatable, Sendable {
     /// One `[backends.NAME]` table.
     static func parseBackend(name: String, table: TOMLTable, file: String, lines: [String], config: inout Config) throws(ConfigError) -> BackendOptions {
         let section = "backends.\(name)"
-        func error(_ key: String, _ message: String) -> ConfigError {
-            let n = line(of: key, in: section, lines: lines)
-            return ConfigError(message: "\(file):\(n == 0 ? line(of: name, in: "backends", lines: lines) : n): \(section).\(key): \(message)")
-        }
-        guard name.range(of: "^[A-Za-z0-9_-]{1,40}$", options: .regularExpression) != nil else {
-            throw error("", "backend names are letters, digits, - and _")
-        }
+        let error = backendTableError(name: name, file: file, lines: lines)
+        try checkBackendName(name, error: error)
         guard let kindName = table["kind"]?.string else {
             throw error("kind", "missing; expected one of \(BackendKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }

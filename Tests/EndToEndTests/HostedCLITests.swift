@@ -79,7 +79,7 @@ struct HostedCLITests {
             let gallery = Harness.tempDir("hosted-filtered")
             let r = await Harness.runAsync([Harness.binary, "generate", "--config", try await config(fake, model: "dall-e-3"), "--backend", "hosted",
                                             "--gallery", gallery, "--json", "x [[filtered]]"], env: Self.env)
-            #expect(r.status == 1, "\(r.out)")
+            #expect(r.status == 2, "a refused prompt exits 2 (README): \(r.out)")
             let error = try #require(try json(r.out).last?["error"] as? [String: Any])
             #expect(error["category"] as? String == "invalid_prompt", "\(error)")
             #expect((error["message"] as? String)?.contains("content policy") == true)

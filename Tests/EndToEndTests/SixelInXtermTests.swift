@@ -55,6 +55,7 @@ final class XSession {
         env["DISPLAY"] = display
         env["XDG_STATE_HOME"] = Harness.tempDir("state")
         env.removeValue(forKey: "TMUX")
+        env.removeValue(forKey: "NO_COLOR")   // the test runner may set it; the xterm is a user's terminal, in colour
         p.environment = env
         try p.run()
         xterm = p
