@@ -138,7 +138,8 @@ struct HelpOverlay {
 
     func render(in area: Rect, into buffer: inout CellBuffer) {
         let groups: [(String, KeyContext)] = [("Everywhere", .global), ("Prompt", .prompt), ("Queue", .queue),
-                                              ("History", .history), ("Gallery", .gallery), ("This help", .help)]
+                                              ("History", .history), ("Gallery", .gallery), ("Questions", .confirm),
+                                              ("This help", .help)]
         var lines: [(String, Role)] = []
         for (title, ctx) in groups {
             let rows = keymap.helpRows(in: ctx)

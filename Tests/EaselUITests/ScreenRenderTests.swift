@@ -186,6 +186,19 @@ struct ScreenRenderTests {
         #expect(f.pictures.isEmpty)
     }
 
+    @Test func theHelpOverlayListsTheKeysThatAnswerQuestions() {
+        var s = AppState.fixture(prompt: "x")
+        s.showHelp = true
+        var text = frame(s).buffer.lines.joined(separator: "\n")
+        for _ in 0..<80 {
+            _ = reduce(&s, .key(.char("j")))
+            text += frame(s).buffer.lines.joined(separator: "\n")
+        }
+        let rows = Keymap.default.helpRows(in: .confirm)
+        #expect(!rows.isEmpty && text.contains("Questions"))
+        for row in rows { #expect(text.contains(row.doc), "missing \(row.command)") }
+    }
+
     @Test func aTinyTerminalGetsANoticeAndAnEmptyOneNothing() {
         #expect(frame(.fixture(), 30, 8).buffer.lines.joined().contains("Terminal too small"))
         #expect(frame(.fixture(), 59, 20).buffer.lines.joined().contains("Terminal too small"))
