@@ -128,7 +128,7 @@ extension ComfyUIBackend {
     }
 
     static func resolve(_ path: String, configFile: String) -> String {
-        if path.hasPrefix("~/") { return NSHomeDirectory() + path.dropFirst() }
+        if path == "~" || path.hasPrefix("~/") { return HomePath.expandingTilde(path) }
         if path.hasPrefix("/") || configFile.isEmpty { return path }
         return (configFile as NSString).deletingLastPathComponent + "/" + path
     }
