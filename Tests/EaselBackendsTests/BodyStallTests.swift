@@ -37,7 +37,9 @@ struct BodyStallTests {
         let (result, gap) = await Self.fetch(server, stall: .seconds(1))
         #expect(throws: HTTPError.timedOut("the body stalled: no byte for 1 s")) { try result.get() }
         let waited = try #require(gap)
-        #expect(waited >= .seconds(1), "gave up \(waited) after the last byte: before the stall bound")
+        // The server stamps the last byte when its write returns, the client times from when it reads it: a few ms
+        // of scheduling on a loaded machine (0.996 s seen in a clean-clone run) is not giving up early.
+        #expect(waited >= .milliseconds(980), "gave up \(waited) after the last byte: before the stall bound")
         #expect(waited < .seconds(10), "gave up \(waited) after the last byte")
     }
 
