@@ -1,0 +1,173 @@
+import EaselCore
+import Testing
+import TestSupport
+
+/// The `history` pane's keys: cursor, filter, load, re-run, copy, open, delete, star.
+@Suite("History pane keys do what the help says")
+struct HistoryKeysReducerTests {
+    /// Jobs 1…n finished with `prompts` (newest last), focus on the history pane (S-Tab from the prompt).
+    func history(_ prompts: [String] = ["sea", "fog", "rain"]) -> AppState {
+        var s = Drive.finished(prompts)
+        Drive.press(&s, .backTab)
+        #expect(s.focus == .history)
+        return s
+    }
+
+    @Test(arguments: [Key.char("q"), .ctrl("d")])
+    func qAndCtrlDQuit(key: Key) {
+        var s = history()
+        #expect(reduce(&s, .key(key)) == [.terminal(.quit)])
+    }
+
+    @Test(arguments: [Key.char("i"), .escape])
+    func iAndEscGoBackToThePrompt(key: Key) {
+        var s = history()
+        Drive.press(&s, key)
+        #expect(s.focus == .prompt)
+    }
+
+    @Test func theCursorStartsOnTheNewestAndMovesWithUpDownKJClamped() {
+        var s = history()
+        #expect(s.selectedHistoryJob?.id == JobID(3))
+        Drive.press(&s, .down, .char("j"), .char("j"))
+        #expect(s.selectedHistoryJob?.id == JobID(1))
+        Drive.press(&s, .up)
+        #expect(s.selectedHistoryJob?.id == JobID(2))
+        Drive.press(&s, .char("k"), .char("k"))
+        #expect(s.selectedHistoryJob?.id == JobID(3))
+    }
+
+    @Test func enterShowsTheSelectedJobInThePreview() {
+        var s = history()
+        Drive.press(&s, .down, .enter)
+        #expect(s.previewJob?.id == JobID(2))
+    }
+
+    @Test func rLoadsThePromptAndParametersWithTheSeedFixedAndFocusesThePrompt() {
+        var s = history()
+        Drive.press(&s, .escape, .alt("r"), .backTab)                // a random seed in the editor
+        #expect(s.parameters.seed == nil)
+        Drive.press(&s, .down, .char("r"))
+        #expect(s.focus == .prompt && s.editor.text == "fog" && s.parameters.seed == 42)
+    }
+
+    @Test func capitalRRunsTheSameRequestAgain() {
+        var s = history()
+        Drive.press(&s, .down)
+        #expect(reduce(&s, .key(.char("R"))) == [.submit(JobID(4), Drive.request("fog"))])
+        #expect(s.selectedHistoryJob?.id == JobID(2))                   // the cursor stays for the next key
+    }
+
+    @Test func nRunsItAgainWithTheNextSeed() {
+        var s = history()
+        var seeds = SeedSource(seed: 7)
+        #expect(reduce(&s, .key(.char("n"))) == [.submit(JobID(4), Drive.request("rain", seed: seeds.next()))])
+    }
+
+    @Test func capitalRWhileAJobRunsInExclusiveModeIsLocked() {
+        var s = history()
+        Drive.press(&s, .escape)
+        Drive.submit(&s, "sun", id: 4)
+        Drive.press(&s, .backTab)
+        #expect(reduce(&s, .key(.char("R"))) == [])
+        #expect(s.hint == .locked && s.jobs.count == 4)
+    }
+
+    @Test func yCopiesTheImagePathAndCapitalYThePromptWithOSC52() {
+        var s = history()
+        #expect(reduce(&s, .key(.char("y"))) == [.terminal(.copyToClipboard("/g/3.png"))])
+        #expect(s.hint == .info("Copied to the clipboard (OSC 52)"))
+        #expect(reduce(&s, .key(.char("Y"))) == [.terminal(.copyToClipboard("rain"))])
+    }
+
+    @Test func yOnAFailedJobHasNoPathToCopy() {
+        var s = AppState.fixture()
+        Drive.submit(&s, "sea", id: 1)
+        #expect(reduce(&s, .failed(JobID(1), .unauthorized("no key"), during: .submit)) == [.terminal(.notify(JobID(1)))])
+        Drive.press(&s, .backTab)
+        #expect(reduce(&s, .key(.char("y"))) == [])
+        #expect(s.hint == .info("Only finished images have a path to copy"))
+    }
+
+    @Test func oOpensTheImageWithTheSystemViewer() {
+        var s = history()
+        Drive.press(&s, .down)
+        #expect(reduce(&s, .key(.char("o"))) == [.open("/g/2.png")])
+    }
+
+    @Test func dAsksFirstAndYDeletesTheRowFromTheHistory() {
+        var s = history()
+        Drive.press(&s, .down, .char("d"))
+        #expect(s.confirmation == .deleteJob(JobID(2)))
+        #expect(reduce(&s, .key(.char("y"))) == [])
+        #expect(s.jobs.map(\.id.rawValue) == [1, 3] && s.hint == .info("Deleted job #2 from the history"))
+    }
+
+    @Test(arguments: [Key.char("n"), .escape, .char("d"), .enter])
+    func anyAnswerButYKeepsTheRow(key: Key) {
+        var s = history()
+        Drive.press(&s, .char("d"), key)
+        #expect(s.confirmation == nil && s.jobs.count == 3 && s.focus == .history)
+    }
+
+    @Test func starMarksTheRowAndTheStarFilterShowsOnlyStarredRows() {
+        var s = history()
+        Drive.press(&s, .down, .char("*"))
+        #expect(s.job(JobID(2))?.starred == true)
+        Drive.press(&s, .char("/"), .char("*"), .enter)
+        #expect(s.finishedJobs.map(\.id.rawValue) == [2])
+        Drive.press(&s, .down, .char("*"))                           // unstar
+        #expect(s.job(JobID(2))?.starred == false && s.finishedJobs.isEmpty)
+    }
+
+    @Test func slashFiltersByPromptTextCaseInsensitively() {
+        var s = history(["red sun", "blue moon", "red moon"])
+        Drive.press(&s, .char("/"))
+        Drive.type(&s, "MOON")
+        #expect(s.filterEditing && s.finishedJobs.map(\.id.rawValue) == [3, 2])
+        Drive.press(&s, .enter)
+        #expect(!s.filterEditing && s.historyFilter == "MOON" && s.finishedJobs.count == 2)
+    }
+
+    @Test func slashFiltersBySeedExactly() {
+        var s = history(["sea", "fog"])
+        Drive.press(&s, .char("/"))
+        Drive.type(&s, "42")
+        #expect(s.finishedJobs.count == 2)
+        Drive.type(&s, "1")
+        #expect(s.finishedJobs.isEmpty)
+    }
+
+    @Test func gOpensTheGalleryFromTheHistory() {
+        var s = history()
+        #expect(reduce(&s, .key(.char("g"))) == [.gallery(.scan)])
+        #expect(s.gallery != nil)
+    }
+
+    @Test func aClickSelectsTheRowUnderTheMouseAndFocusesThePane() {
+        var s = Drive.finished(["sea", "fog", "rain"])
+        #expect(reduce(&s, .clicked(.history, row: 2, height: 5)) == [])
+        #expect(s.focus == .history && s.selectedHistoryJob?.id == JobID(1))
+        #expect(reduce(&s, .clicked(.history, row: 7, height: 5)) == [])   // below the last row
+        #expect(s.selectedHistoryJob?.id == JobID(1))
+    }
+
+    @Test func theWheelMovesTheCursorOfThePaneUnderIt() {
+        var s = Drive.finished(["sea", "fog", "rain"])
+        #expect(reduce(&s, .scrolled(.history, by: 1)) == [])
+        #expect(s.focus == .history && s.selectedHistoryJob?.id == JobID(2))
+        #expect(reduce(&s, .scrolled(.prompt, by: 1)) == [])               // the prompt does not scroll
+        #expect(s.focus == .history)
+    }
+
+    @Test func aJobThatEndsWhileTheUserIsInTheHistoryDoesNotMoveTheCursor() {
+        var s = AppState.fixture(mode: .queue)
+        Drive.submit(&s, "sea", id: 1)
+        Drive.complete(&s, id: 1)
+        Drive.submit(&s, "fog", id: 2)
+        Drive.press(&s, .backTab)
+        #expect(s.selectedHistoryJob?.id == JobID(1))
+        Drive.complete(&s, id: 2)
+        #expect(s.selectedHistoryJob?.id == JobID(1))
+    }
+}
