@@ -70,7 +70,7 @@ struct GallerySaveRetryTests {
         #expect(try ImageCodec.decode(bytes).pixels == Self.pixels)
         #expect(Array(bytes.suffix(png.count - 33)) == Array(png.dropFirst(33)))   // only text chunks were added after IHDR
         #expect(pending.load(id) == nil)                                    // forgotten once saved
-        _ = reduce(&state, saved!)
+        #expect(reduce(&state, saved!) == [.terminal(.notify(id))])
         #expect(state.job(id)?.state == .complete(image))
     }
 

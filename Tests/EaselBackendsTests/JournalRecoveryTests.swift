@@ -156,8 +156,9 @@ extension JournalRecoveryTests {
         one.galleryDirectory = first
         one.wallTime = 1_768_478_400                      // 2026-01-15 12:00 UTC
         one.editor = PromptEditor("a lighthouse")
-        _ = reduce(&one, .key(.enter))
+        let sent = reduce(&one, .key(.enter))
         let job = try #require(one.jobs.first)
+        #expect(sent == [.submit(job.id, job.request)])   // the frozen request, its random seed drawn already
         #expect(job.gallery == first)
         let journal = try Journal(directory: dir + "/state")
         var failed = job
@@ -169,7 +170,7 @@ extension JournalRecoveryTests {
         // Run 2 (gallery `second`): the job comes back from the journal and `t` saves it where run 1 would have.
         var two = AppState(backendName: "gpu", now: .now)
         two.galleryDirectory = second
-        _ = reduce(&two, .restored(try journal.history().map { $0.job(now: two.now, wallNow: 1_768_500_000) }))
+        #expect(reduce(&two, .restored(try journal.history().map { $0.job(now: two.now, wallNow: 1_768_500_000) })) == [])
         two.focus = .history
         #expect(reduce(&two, .key(.char("t"))) == [.loadPending(job.id, fallback: nil)])
         let effects = reduce(&two, .downloaded(job.id, ImageData(png)))
@@ -204,11 +205,11 @@ extension JournalRecoveryTests {
         #expect(back.imageRefs == refs && back.savedImages == [first])
         var state = AppState(backendName: "gpu", now: .now)
         #expect(reduce(&state, .restored(restore.jobs)) == [.download(back.id, refs[1])])
-        _ = reduce(&state, .downloaded(back.id, ImageData([1])))
+        #expect(reduce(&state, .downloaded(back.id, ImageData([1]))) == [.save(back.id, ImageData([1]), back.request, remote: RemoteJobID("r"), index: 2, target: back.galleryTarget)])
         let second = SavedImage(path: "/g/two.png", width: 64, height: 64)
         #expect(reduce(&state, .saved(back.id, second)) == [.download(back.id, refs[2])])
-        _ = reduce(&state, .downloaded(back.id, ImageData([2])))
-        _ = reduce(&state, .saved(back.id, SavedImage(path: "/g/three.png", width: 64, height: 64)))
+        #expect(reduce(&state, .downloaded(back.id, ImageData([2]))) == [.save(back.id, ImageData([2]), back.request, remote: RemoteJobID("r"), index: 3, target: back.galleryTarget)])
+        #expect(reduce(&state, .saved(back.id, SavedImage(path: "/g/three.png", width: 64, height: 64))) == [.terminal(.notify(back.id))])
         #expect(state.job(back.id)?.state == .complete(first))
         #expect(state.job(back.id)?.savedImages.map(\.path) == ["/g/one.png", "/g/two.png", "/g/three.png"])
     }

@@ -186,11 +186,15 @@ struct JournalSyncTests {
         var s = AppState(backendName: "demo", now: .now)
         s.nextJobID = journal.firstJobID
         s.mode = .queue
-        for p in ["a", "b"] {
+        for (i, p) in ["a", "b"].enumerated() {      // queue mode, one slot: the first is sent, the second waits
             s.editor = PromptEditor(p)
-            _ = reduce(&s, .key(.enter))
+            let sent = reduce(&s, .key(.enter))
+            #expect(sent == (i == 0 ? [.submit(s.jobs[0].id, s.jobs[0].request)] : []))
         }
-        for job in s.jobs { _ = reduce(&s, .failed(job.id, .network("x"), during: .submit)) }
+        for (i, job) in s.jobs.enumerated() {       // each failure announces the job and sends the next
+            let next = s.jobs.dropFirst(i + 1).first.map { [Effect.submit($0.id, $0.request)] } ?? []
+            #expect(reduce(&s, .failed(job.id, .network("x"), during: .submit)) == [.terminal(.notify(job.id))] + next)
+        }
         s.jobs[0].starred = true
         sync.sync(s)
         sync.flush()

@@ -23,9 +23,9 @@ struct BackendSwitchTests {
 
     @Test func jobsCarryTheBackendTheyWereMadeOnAndKeepItAfterASwitch() {
         var s = twoBackends()
-        _ = enter(&s, "first")
-        _ = reduce(&s, .key(.function(3)))
-        _ = enter(&s, "second")
+        #expect(enter(&s, "first") == [.submit(JobID(1), .fixture(prompt: "first"))])
+        #expect(reduce(&s, .key(.function(3))) == [.selectBackend("demo")])
+        #expect(enter(&s, "second") == [])                         // queue mode, one slot: it waits
         #expect(s.jobs.map(\.backend) == ["gpu", "demo"])
     }
 
@@ -38,14 +38,14 @@ struct BackendSwitchTests {
 
     @Test func aLivePreviewIsKeptOnlyWhileTheJobRuns() {
         var s = AppState.fixture(prompt: "sea")
-        _ = enter(&s)
+        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "sea"))])
         let id = JobID(1)
-        _ = reduce(&s, .livePreview(id, path: "/tmp/early.png"))        // still submitting: ignored
+        #expect(reduce(&s, .livePreview(id, path: "/tmp/early.png")) == [])        // still submitting: ignored
         #expect(s.job(id)?.livePreview == nil)
-        _ = reduce(&s, .submitted(id, RemoteJobID("r"), status: .running(progress: 0.2)))
-        _ = reduce(&s, .livePreview(id, path: "/tmp/step4.png"))
+        #expect(reduce(&s, .submitted(id, RemoteJobID("r"), status: .running(progress: 0.2))) == [.poll(id, RemoteJobID("r"), after: .seconds(2))])
+        #expect(reduce(&s, .livePreview(id, path: "/tmp/step4.png")) == [])
         #expect(s.job(id)?.livePreview == "/tmp/step4.png")
-        _ = reduce(&s, .livePreview(JobID(99), path: "/tmp/other.png"))  // unknown job: nothing
+        #expect(reduce(&s, .livePreview(JobID(99), path: "/tmp/other.png")) == [])  // unknown job: nothing
         #expect(s.jobs.count == 1)
     }
 }

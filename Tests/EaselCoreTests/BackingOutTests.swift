@@ -7,12 +7,17 @@ import TestSupport
 struct BackingOutTests {
     func finished(_ prompts: [String]) -> AppState {
         var s = AppState.fixture(prompt: "", mode: .queue)
-        for p in prompts { _ = enter(&s, p) }
-        for job in s.jobs { _ = reduce(&s, .failed(job.id, .network("x"), during: .submit)) }
+        for (i, p) in prompts.enumerated() {   // queue mode, one slot: the first is sent, the rest wait
+            #expect(enter(&s, p) == (i == 0 ? [.submit(JobID(1), .fixture(prompt: p))] : []))
+        }
+        for (i, job) in s.jobs.enumerated() {  // each failure announces the job and sends the next
+            let next = s.jobs.dropFirst(i + 1).first.map { [Effect.submit($0.id, $0.request)] } ?? []
+            #expect(reduce(&s, .failed(job.id, .network("x"), during: .submit)) == [.terminal(.notify(job.id))] + next)
+        }
         return s
     }
 
-    func type(_ s: inout AppState, _ text: String) { for c in text { _ = reduce(&s, .key(.char(c))) } }
+    func type(_ s: inout AppState, _ text: String) { for c in text { #expect(reduce(&s, .key(.char(c))) == []) } }
 
     @Test func escInThePromptStaysThereAndEscInAPaneReturnsToThePrompt() {
         var store = ReducerHarness(state: .fixture(prompt: "sea"))
@@ -25,73 +30,73 @@ struct BackingOutTests {
 
     @Test func escClosesTheFieldTheHelpAndTheFilterFirstAndOnlyThen() {
         var s = AppState.fixture(prompt: "sea")
-        _ = reduce(&s, .key(.alt("n")))                             // the negative prompt field
+        #expect(reduce(&s, .key(.alt("n"))) == [])                             // the negative prompt field
         type(&s, "blur")
-        _ = reduce(&s, .key(.escape))
+        #expect(reduce(&s, .key(.escape)) == [])
         #expect(s.fieldEdit == nil && s.editor.text == "sea" && s.focus == .prompt && s.parameters.negativePrompt.isEmpty)
         s.focus = .history
-        _ = reduce(&s, .key(.char("?")))
-        _ = reduce(&s, .key(.escape))
+        #expect(reduce(&s, .key(.char("?"))) == [])
+        #expect(reduce(&s, .key(.escape)) == [])
         #expect(!s.showHelp && s.focus == .history)
-        _ = reduce(&s, .key(.char("/")))
+        #expect(reduce(&s, .key(.char("/"))) == [])
         type(&s, "moon")
-        _ = reduce(&s, .key(.escape))
+        #expect(reduce(&s, .key(.escape)) == [])
         #expect(!s.filterEditing && s.historyFilter.isEmpty && s.focus == .history)
-        _ = reduce(&s, .key(.escape))
+        #expect(reduce(&s, .key(.escape)) == [])
         #expect(s.focus == .prompt)
     }
 
     @Test func ctrlUAndCtrlWAndBackspaceEditTheFilterWithoutEndingIt() {
         var s = finished(["red sun", "blue moon"])
         s.focus = .history
-        _ = reduce(&s, .key(.char("/")))
+        #expect(reduce(&s, .key(.char("/"))) == [])
         type(&s, "blue mo")
-        _ = reduce(&s, .key(.ctrl("w")))
+        #expect(reduce(&s, .key(.ctrl("w"))) == [])
         #expect(s.historyFilter == "blue " && s.filterEditing)
-        _ = reduce(&s, .key(.backspace))
-        _ = reduce(&s, .key(.ctrl("u")))
+        #expect(reduce(&s, .key(.backspace)) == [])
+        #expect(reduce(&s, .key(.ctrl("u"))) == [])
         #expect(s.historyFilter.isEmpty && s.filterEditing)
         type(&s, "sun")
-        _ = reduce(&s, .key(.enter))
+        #expect(reduce(&s, .key(.enter)) == [])
         #expect(!s.filterEditing && s.finishedJobs.map(\.request.prompt) == ["red sun"])
     }
 
     @Test func ctrlUAndCtrlWEditTheSearchQuery() {
         var s = finished(["red sun", "blue moon"])
         s.editor = PromptEditor("draft")
-        _ = reduce(&s, .key(.ctrl("r")))
+        #expect(reduce(&s, .key(.ctrl("r"))) == [])
         type(&s, "red x")
         #expect(s.search?.failed == true && s.editor.text == "draft")
-        _ = reduce(&s, .key(.ctrl("w")))                            // "red "
+        #expect(reduce(&s, .key(.ctrl("w"))) == [])                            // "red "
         #expect(s.search?.query == "red " && s.search?.failed == false && s.editor.text == "red sun")
-        _ = reduce(&s, .key(.ctrl("u")))
+        #expect(reduce(&s, .key(.ctrl("u"))) == [])
         #expect(s.search?.query == "" && s.search != nil)
         type(&s, "blue")
-        _ = reduce(&s, .key(.enter))
+        #expect(reduce(&s, .key(.enter)) == [])
         #expect(s.editor.text == "blue moon" && s.search == nil)
     }
 
     @Test func aSearchWithNoMatchSaysSoAndEnterKeepsThePromptInsteadOfAStaleMatch() {
         var s = finished(["red sun", "blue moon"])
         s.editor = PromptEditor("draft")
-        _ = reduce(&s, .key(.ctrl("r")))
+        #expect(reduce(&s, .key(.ctrl("r"))) == [])
         type(&s, "red")
         #expect(s.editor.text == "red sun")
         type(&s, "dish")                                            // "reddish": nothing matches
         #expect(s.search?.failed == true && s.editor.text == "draft")
         #expect(s.hint == .info("No past prompt matches “reddish”"))
-        _ = reduce(&s, .key(.enter))
+        #expect(reduce(&s, .key(.enter)) == [])
         #expect(s.search == nil && s.editor.text == "draft" && s.jobs.count == 2)
         #expect(s.hint?.message.contains("No past prompt matches") == true)
     }
 
     @Test func ctrlRPastTheOldestMatchSaysThereIsNoOlderOne() {
         var s = finished(["red sun", "red moon"])
-        _ = reduce(&s, .key(.ctrl("r")))
+        #expect(reduce(&s, .key(.ctrl("r"))) == [])
         type(&s, "red")
-        _ = reduce(&s, .key(.ctrl("r")))
+        #expect(reduce(&s, .key(.ctrl("r"))) == [])
         #expect(s.editor.text == "red sun")
-        _ = reduce(&s, .key(.ctrl("r")))
+        #expect(reduce(&s, .key(.ctrl("r"))) == [])
         #expect(s.editor.text == "red sun" && s.hint == .info("No older match for “red”"))
     }
 }
@@ -101,8 +106,13 @@ struct BackingOutTests {
 struct HistoryCursorTests {
     func finished(_ prompts: [String]) -> AppState {
         var s = AppState.fixture(prompt: "", mode: .queue)
-        for p in prompts { _ = enter(&s, p) }
-        for job in s.jobs { _ = reduce(&s, .failed(job.id, .network("x"), during: .submit)) }
+        for (i, p) in prompts.enumerated() {
+            #expect(enter(&s, p) == (i == 0 ? [.submit(JobID(1), .fixture(prompt: p))] : []))
+        }
+        for (i, job) in s.jobs.enumerated() {
+            let next = s.jobs.dropFirst(i + 1).first.map { [Effect.submit($0.id, $0.request)] } ?? []
+            #expect(reduce(&s, .failed(job.id, .network("x"), during: .submit)) == [.terminal(.notify(job.id))] + next)
+        }
         s.focus = .history
         return s
     }
@@ -110,22 +120,24 @@ struct HistoryCursorTests {
     /// The issue's reproduction: R then n on an older row re-ran the top row.
     @Test func rThenNOnAnOlderRowRerunsThatRowBothTimes() {
         var s = finished(["sun", "moon", "star"])
-        _ = reduce(&s, .key(.down))                                  // "moon"
-        _ = reduce(&s, .key(.char("R")))
+        #expect(reduce(&s, .key(.down)) == [])                                  // "moon"
+        #expect(reduce(&s, .key(.char("R"))) == [.submit(JobID(4), .fixture(prompt: "moon"))])  // job 4 takes the free slot;
+        #expect(s.jobs.count == 4)
         #expect(s.selectedHistoryJob?.request.prompt == "moon")
-        _ = reduce(&s, .key(.char("n")))
+        #expect(reduce(&s, .key(.char("n"))) == [])                                  // job 5 waits behind it
+        #expect(s.jobs.count == 5)
         #expect(s.jobs.suffix(2).map(\.request.prompt) == ["moon", "moon"])
         #expect(s.selectedHistoryJob?.request.prompt == "moon")
     }
 
     @Test func aSavedImageOrAFailureDoesNotMoveTheCursorInTheHistoryPane() {
         var s = finished(["sun", "moon"])
-        _ = reduce(&s, .key(.down))                                  // "sun"
-        _ = reduce(&s, .key(.char("R")))                             // job 3, running
+        #expect(reduce(&s, .key(.down)) == [])                                  // "sun"
+        #expect(reduce(&s, .key(.char("R"))) == [.submit(JobID(3), .fixture(prompt: "sun"))])                             // job 3, running
         let id = s.jobs.last!.id
-        _ = reduce(&s, .submitted(id, RemoteJobID("r"), status: .completed(ImageRef(url: "u"))))
-        _ = reduce(&s, .downloaded(id, ImageData([1])))
-        _ = reduce(&s, .saved(id, SavedImage(path: "/g/sun.png", width: 1, height: 1)))
+        #expect(reduce(&s, .submitted(id, RemoteJobID("r"), status: .completed(ImageRef(url: "u")))) == [.download(id, ImageRef(url: "u"))])
+        #expect(reduce(&s, .downloaded(id, ImageData([1]))) == [.save(id, ImageData([1]), .fixture(prompt: "sun"), remote: RemoteJobID("r"))])
+        #expect(reduce(&s, .saved(id, SavedImage(path: "/g/sun.png", width: 1, height: 1))) == [.terminal(.notify(id))])
         #expect(s.finishedJobs.first?.id == id)
         #expect(s.selectedHistoryJob?.request.prompt == "sun" && s.selectedHistoryJob?.id != id)
     }
@@ -133,10 +145,10 @@ struct HistoryCursorTests {
     @Test func theImplicitTopRowIsPinnedWhenARowArrivesWhileTheUserIsInThePane() {
         var s = finished(["sun"])
         s.focus = .prompt
-        _ = enter(&s, "moon")                                        // queue mode: runs while we look at history
+        #expect(enter(&s, "moon") == [.submit(JobID(2), .fixture(prompt: "moon"))])                                        // queue mode: runs while we look at history
         s.focus = .history
         #expect(s.historySelection == nil && s.selectedHistoryJob?.request.prompt == "sun")
-        _ = reduce(&s, .failed(s.jobs.last!.id, .network("x"), during: .submit))
+        #expect(reduce(&s, .failed(s.jobs.last!.id, .network("x"), during: .submit)) == [.terminal(.notify(JobID(2)))])
         #expect(s.selectedHistoryJob?.request.prompt == "sun")
     }
 
@@ -144,11 +156,11 @@ struct HistoryCursorTests {
         var s = finished(["sun"])
         s.focus = .prompt
         s.historySelection = s.jobs[0].id
-        _ = enter(&s, "moon")
+        #expect(enter(&s, "moon") == [.submit(JobID(2), .fixture(prompt: "moon"))])
         let id = s.jobs.last!.id
-        _ = reduce(&s, .submitted(id, RemoteJobID("r"), status: .completed(ImageRef(url: "u"))))
-        _ = reduce(&s, .downloaded(id, ImageData([1])))
-        _ = reduce(&s, .saved(id, SavedImage(path: "/g/moon.png", width: 1, height: 1)))
+        #expect(reduce(&s, .submitted(id, RemoteJobID("r"), status: .completed(ImageRef(url: "u")))) == [.download(id, ImageRef(url: "u"))])
+        #expect(reduce(&s, .downloaded(id, ImageData([1]))) == [.save(id, ImageData([1]), .fixture(prompt: "moon"), remote: RemoteJobID("r"))])
+        #expect(reduce(&s, .saved(id, SavedImage(path: "/g/moon.png", width: 1, height: 1))) == [.terminal(.notify(id))])
         #expect(s.selectedHistoryJob?.id == id && s.previewJob?.id == id)
     }
 }

@@ -53,26 +53,26 @@ struct DeadlineTests {
     /// restarts when the service really starts it.
     @Test func aRunningStatusAtSubmitThenQueuedRestartsTheDeadlineWhenTheJobReallyRuns() {
         var s = state()
-        _ = enter(&s, "harbour")
-        _ = reduce(&s, .submitted(JobID(1), remote, status: .running(progress: nil)))
+        #expect(enter(&s, "harbour") == [.submit(JobID(1), .fixture(prompt: "harbour"))])
+        #expect(reduce(&s, .submitted(JobID(1), remote, status: .running(progress: nil))) == [.poll(JobID(1), remote, after: .seconds(2))])
         #expect(s.jobs[0].runningSince == t0)
-        _ = reduce(&s, .tick(at(2), wallTime: 2))
+        #expect(reduce(&s, .tick(at(2), wallTime: 2)) == [])
         #expect(reduce(&s, .statusPolled(JobID(1), .queued(position: 3))) == [.poll(JobID(1), remote, after: .seconds(2))])
         #expect(s.jobs[0].runningSince == nil)
-        _ = reduce(&s, .tick(at(60), wallTime: 60))
-        _ = reduce(&s, .statusPolled(JobID(1), .running(progress: 0)))
-        _ = reduce(&s, .tick(at(74), wallTime: 74))
+        #expect(reduce(&s, .tick(at(60), wallTime: 60)) == [])
+        #expect(reduce(&s, .statusPolled(JobID(1), .running(progress: 0))) == [.poll(JobID(1), remote, after: .seconds(2))])
+        #expect(reduce(&s, .tick(at(74), wallTime: 74)) == [])
         #expect(reduce(&s, .statusPolled(JobID(1), .running(progress: 0.8))) == [.poll(JobID(1), remote, after: .seconds(2))])
-        _ = reduce(&s, .tick(at(75), wallTime: 75))
-        _ = reduce(&s, .statusPolled(JobID(1), .running(progress: 0.9)))
+        #expect(reduce(&s, .tick(at(75), wallTime: 75)) == [])
+        #expect(reduce(&s, .statusPolled(JobID(1), .running(progress: 0.9))) == [.terminal(.notify(JobID(1)))])
         #expect(s.jobs[0].state == .failed(.timedOut(after: .seconds(15))))
     }
 
     @Test func pollErrorsWhileQueuedBackOffInsteadOfTimingOut() {
         var s = state()
-        _ = enter(&s, "harbour")
-        _ = reduce(&s, .submitted(JobID(1), remote, status: .queued(position: 2)))
-        _ = reduce(&s, .tick(at(200), wallTime: 200))
+        #expect(enter(&s, "harbour") == [.submit(JobID(1), .fixture(prompt: "harbour"))])
+        #expect(reduce(&s, .submitted(JobID(1), remote, status: .queued(position: 2))) == [.poll(JobID(1), remote, after: .seconds(2))])
+        #expect(reduce(&s, .tick(at(200), wallTime: 200)) == [])
         let effects = reduce(&s, .failed(JobID(1), .server(status: 503, message: ""), during: .poll))
         #expect(effects.count == 1)
         guard case .poll(JobID(1), remote, _)? = effects.first else { Issue.record("not polled again: \(effects)"); return }
@@ -84,10 +84,15 @@ struct DeadlineTests {
     func refuseAlways(_ s: inout AppState, until end: Double) -> (waits: [Duration], submits: [ContinuousClock.Instant]) {
         var waits: [Duration] = [], submits: [ContinuousClock.Instant] = [s.now]
         while s.now < at(end) {
-            _ = reduce(&s, .failed(JobID(1), .rateLimited(retryAfter: nil), during: .submit))
-            guard case .waiting(let until) = s.jobs[0].state else { break }
+            let refused = reduce(&s, .failed(JobID(1), .rateLimited(retryAfter: nil), during: .submit))
+            guard case .waiting(let until) = s.jobs[0].state else {
+                #expect(refused == [.terminal(.notify(JobID(1)))])     // given up: announced
+                break
+            }
+            #expect(refused == [.timer(after: until - s.now)])        // one timer, to the end of the wait
             waits.append(until - s.now)
             let effects = reduce(&s, .tick(until, wallTime: 0))
+            #expect(effects == [.submit(JobID(1), s.jobs[0].request)])
             guard effects.contains(where: { if case .submit(JobID(1), _) = $0 { true } else { false } }) else { break }
             submits.append(until)
         }
@@ -96,7 +101,7 @@ struct DeadlineTests {
 
     @Test func a429WithoutRetryAfterBacksOffExponentiallyWithSeededJitter() {
         var s = state()
-        _ = enter(&s, "harbour")
+        #expect(enter(&s, "harbour") == [.submit(JobID(1), .fixture(prompt: "harbour"))])
         let (waits, _) = refuseAlways(&s, until: 600)
         #expect(waits.count >= 6)
         for (i, wait) in waits.enumerated() {
@@ -106,28 +111,34 @@ struct DeadlineTests {
         #expect(s.jobs[0].refusals == waits.count)
 
         var same = state()
-        _ = enter(&same, "harbour")
+        #expect(enter(&same, "harbour") == [.submit(JobID(1), .fixture(prompt: "harbour"))])
         #expect(refuseAlways(&same, until: 600).waits == waits, "the same seed must give the same waits")
         var other = state(seed: 99)
-        _ = enter(&other, "harbour")
+        #expect(enter(&other, "harbour") == [.submit(JobID(1), .fixture(prompt: "harbour"))])
         #expect(refuseAlways(&other, until: 600).waits != waits, "the jitter must depend on the seed")
     }
 
     /// The issue's case: 12 jobs refused for two minutes sent 136 requests at a flat 5 s.
     @Test func twelveRefusedJobsSendFarFewerRequestsInTwoMinutesAndNotInStep() {
         var s = state()
-        for i in 0..<12 { _ = enter(&s, "harbour \(i)") }
+        for i in 0..<12 { #expect(enter(&s, "harbour \(i)") == [.submit(JobID(i + 1), .fixture(prompt: "harbour \(i)"))]) }
         var sent = 12
         var firstRetries: Set<ContinuousClock.Instant> = []
         var pending: [Effect] = s.jobs.map { .submit($0.id, $0.request) }
         while s.now <= at(120) {
             for case .submit(let id, _) in pending {
-                _ = reduce(&s, .failed(id, .rateLimited(retryAfter: nil), during: .submit))
+                let refused = reduce(&s, .failed(id, .rateLimited(retryAfter: nil), during: .submit))
+                let soonest = s.jobs.compactMap { if case .waiting(let until) = $0.state { until } else { nil } }.min()!
+                // One timer at a time: a new one only when this wait ends before the one already out.
+                #expect(refused == [] || refused == [.timer(after: soonest - s.now)], "\(refused)")
                 let job = s.jobs.first { $0.id == id }!
                 if case .waiting(let until) = job.state, job.refusals == 1 { firstRetries.insert(until) }
             }
             let next = s.jobs.compactMap { if case .waiting(let until) = $0.state { until } else { nil } }.min()!
-            pending = reduce(&s, .tick(next, wallTime: 0)).filter { if case .submit = $0 { true } else { false } }
+            let ticked = reduce(&s, .tick(next, wallTime: 0))
+            pending = ticked.filter { if case .submit = $0 { true } else { false } }
+            // The jobs whose wait ended are sent; after them, at most one timer for the next wait.
+            #expect(ticked.count - pending.count <= 1 && ticked.dropFirst(pending.count).allSatisfy { if case .timer = $0 { true } else { false } })
             if s.now <= at(120) { sent += pending.count }
         }
         #expect(sent <= 12 * 6, "\(sent) requests in two minutes")
@@ -136,7 +147,7 @@ struct DeadlineTests {
 
     @Test func aRefusalDeadlineFailsAJobThatIsAlwaysRefusedBeforeItsNextTryWouldPassIt() {
         var s = state(refusalDeadline: .seconds(15))
-        _ = enter(&s, "harbour")
+        #expect(enter(&s, "harbour") == [.submit(JobID(1), .fixture(prompt: "harbour"))])
         let (waits, submits) = refuseAlways(&s, until: 600)
         #expect(s.jobs[0].state == .failed(.rateLimited(retryAfter: nil)))
         #expect(submits.allSatisfy { $0 - t0 <= .seconds(15) })
@@ -147,14 +158,14 @@ struct DeadlineTests {
 
     @Test func aRetryAfterPastTheRefusalDeadlineFailsAtOnce() {
         var s = state(refusalDeadline: .seconds(15))
-        _ = enter(&s, "harbour")
-        _ = reduce(&s, .failed(JobID(1), .rateLimited(retryAfter: .seconds(60)), during: .submit))
+        #expect(enter(&s, "harbour") == [.submit(JobID(1), .fixture(prompt: "harbour"))])
+        #expect(reduce(&s, .failed(JobID(1), .rateLimited(retryAfter: .seconds(60)), during: .submit)) == [.terminal(.notify(JobID(1)))])
         #expect(s.jobs[0].state == .failed(.rateLimited(retryAfter: .seconds(60))))
     }
 
     @Test func withoutARefusalDeadlineTheStudioKeepsWaiting() {
         var s = state()
-        _ = enter(&s, "harbour")
+        #expect(enter(&s, "harbour") == [.submit(JobID(1), .fixture(prompt: "harbour"))])
         let (waits, _) = refuseAlways(&s, until: 1800)
         #expect(s.now >= at(1800))
         #expect(s.jobs[0].state == .submitting, "gave up: \(s.jobs[0].state)")
@@ -163,15 +174,15 @@ struct DeadlineTests {
 
     @Test func anAcceptedSubmitResetsTheBackOff() {
         var s = state()
-        _ = enter(&s, "harbour")
+        #expect(enter(&s, "harbour") == [.submit(JobID(1), .fixture(prompt: "harbour"))])
         _ = refuseAlways(&s, until: 30)
-        _ = reduce(&s, .submitted(JobID(1), remote, status: .queued(position: nil)))
+        #expect(reduce(&s, .submitted(JobID(1), remote, status: .queued(position: nil))) == [.poll(JobID(1), remote, after: .seconds(2))])
         #expect(s.jobs[0].refusals == 0 && s.jobs[0].refusedSince == nil)
     }
 
     @Test func aJobCanceledWhileItsSubmitWasOutIsNotSentAgainAfterA429() {
         var s = state()
-        _ = enter(&s, "harbour")
+        #expect(enter(&s, "harbour") == [.submit(JobID(1), .fixture(prompt: "harbour"))])
         #expect(cancelForExit(&s).isEmpty)
         #expect(s.jobs[0].cancelRequested)
         #expect(reduce(&s, .failed(JobID(1), .rateLimited(retryAfter: nil), during: .submit)) == [.terminal(.notify(JobID(1)))])
@@ -181,8 +192,10 @@ struct DeadlineTests {
     @Test func cancelForExitCancelsEveryUnfinishedJobHereAndOnTheService() {
         var s = state()
         s.concurrency = 2
-        for p in ["a", "b", "c"] { _ = enter(&s, p) }
-        _ = reduce(&s, .submitted(JobID(1), remote, status: .running(progress: 0.2)))
+        #expect(enter(&s, "a") == [.submit(JobID(1), .fixture(prompt: "a"))])
+        #expect(enter(&s, "b") == [.submit(JobID(2), .fixture(prompt: "b"))])
+        #expect(enter(&s, "c") == [])                                  // two slots, both taken
+        #expect(reduce(&s, .submitted(JobID(1), remote, status: .running(progress: 0.2))) == [.poll(JobID(1), remote, after: .seconds(2))])
         let effects = cancelForExit(&s)
         #expect(effects == [.terminal(.notify(JobID(1))), .cancel(JobID(1), remote), .terminal(.notify(JobID(3)))])
         #expect(s.jobs.map(\.state) == [.canceled, .submitting, .canceled])

@@ -55,7 +55,7 @@ struct HostedSizesAndBatchesTests {
         var state = store.state
         state.hint = nil
         state.editor = PromptEditor("harbour")
-        _ = reduce(&state, .key(.enter))
+        #expect(reduce(&state, .key(.enter)) == [])
         #expect(state.jobs.last?.request.width == 1024)
         #expect(state.hint?.message.contains("does not make") != true, "\(String(describing: state.hint))")
     }
@@ -64,7 +64,7 @@ struct HostedSizesAndBatchesTests {
         var state = AppState.fixture(prompt: "lighthouse")
         state.backends = [BackendChoice(name: "local", summary: "local", model: "sd-cpp-local", sizes: ModelSizes.fixed(for: "sd-cpp-local"))]
         state.backendKey = "local"
-        _ = reduce(&state, .key(.enter))
+        #expect(reduce(&state, .key(.enter)) == [.submit(JobID(1), .fixture(prompt: "lighthouse"))])
         #expect(state.jobs.first?.request.width == 768 && state.jobs.first?.request.height == 768)
         #expect(state.hint == nil)
     }
@@ -73,7 +73,7 @@ struct HostedSizesAndBatchesTests {
         var state = onGptImage()
         var seen: [String] = []
         for _ in 0..<4 {
-            _ = reduce(&state, .key(.alt("s")))
+            #expect(reduce(&state, .key(.alt("s"))) == [])
             seen.append("\(state.parameters.width)x\(state.parameters.height)")
         }
         #expect(seen == ["1024x1024", "1536x1024", "1024x1536", "1024x1024"])
@@ -81,15 +81,15 @@ struct HostedSizesAndBatchesTests {
 
     @Test func altENamesTheSizesAndRefusesOneTheModelDoesNotMake() {
         var state = onGptImage()
-        _ = reduce(&state, .key(.alt("e")))
+        #expect(reduce(&state, .key(.alt("e"))) == [])
         #expect(state.fieldEdit == .parameters)
         #expect(state.hint == .info("gpt-image-1 makes 1024x1024, 1536x1024 or 1024x1536"))
         state.editor = PromptEditor("seed=42 size=800x600 steps=30")
-        _ = reduce(&state, .key(.enter))
+        #expect(reduce(&state, .key(.enter)) == [])
         #expect(state.fieldEdit == .parameters, "still editing")
         #expect(state.hint == .warning("gpt-image-1 makes only 1024x1024, 1536x1024 or 1024x1536; nearest: 1536x1024"))
         state.editor = PromptEditor("seed=42 size=1536x1024 steps=30")
-        _ = reduce(&state, .key(.enter))
+        #expect(reduce(&state, .key(.enter)) == [])
         #expect(state.fieldEdit == nil)
         #expect(state.parameters.width == 1536 && state.parameters.height == 1024)
     }
@@ -130,8 +130,8 @@ struct HostedSizesAndBatchesTests {
 
     @Test func aBatchWithNoImageIsABadResponse() {
         var state = AppState.fixture(prompt: "lighthouse")
-        _ = reduce(&state, .key(.enter))
-        _ = reduce(&state, .submitted(JobID(1), RemoteJobID("r"), status: .completedBatch([])))
+        #expect(reduce(&state, .key(.enter)) == [.submit(JobID(1), .fixture(prompt: "lighthouse"))])
+        #expect(reduce(&state, .submitted(JobID(1), RemoteJobID("r"), status: .completedBatch([]))) == [.terminal(.notify(JobID(1)))])
         #expect(state.jobs[0].state == .failed(.badResponse("the service reported success with no image")))
     }
 }

@@ -149,9 +149,10 @@ struct JobLifecycleTests {
     @Test func randomSeedsAreResolvedOnTheClientAndDifferPerJob() {
         var state = AppState.fixture(prompt: "a", parameters: GenerationParameters(seed: nil))
         state.mode = .queue
-        enter(&state, "a")
-        enter(&state, "a")
-        #expect(state.jobs.count == 2)
+        var seeds = SeedSource(seed: 7)                   // the fixture's seed source
+        #expect(enter(&state, "a") == [.submit(JobID(1), .fixture(prompt: "a", seed: seeds.next()))])
+        #expect(enter(&state, "a") == [])                  // one slot: the second waits, its seed drawn already
+        #expect(state.jobs.count == 2 && state.jobs[1].request.seed == seeds.next())
         #expect(state.jobs[0].request.seed != state.jobs[1].request.seed)
     }
 }

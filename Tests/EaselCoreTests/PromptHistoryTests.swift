@@ -6,31 +6,31 @@ import TestSupport
 struct ReadlineEditingTests {
     @Test func killAndYankAndUndo() {
         var s = AppState.fixture(prompt: "a red fox jumps")
-        _ = reduce(&s, .key(.alt("\u{7F}")))                    // M-Backspace
+        #expect(reduce(&s, .key(.alt("\u{7F}"))) == [])                    // M-Backspace
         #expect(s.editor.text == "a red fox ")
-        _ = reduce(&s, .key(.ctrl("a")))
-        _ = reduce(&s, .key(.alt("d")))                         // M-d
+        #expect(reduce(&s, .key(.ctrl("a"))) == [])
+        #expect(reduce(&s, .key(.alt("d"))) == [])                         // M-d
         #expect(s.editor.text == " red fox ")
-        _ = reduce(&s, .key(.ctrl("e")))
-        _ = reduce(&s, .key(.ctrl("y")))                        // yank the last kill ("a")
+        #expect(reduce(&s, .key(.ctrl("e"))) == [])
+        #expect(reduce(&s, .key(.ctrl("y"))) == [])                        // yank the last kill ("a")
         #expect(s.editor.text == " red fox a")
-        _ = reduce(&s, .key(.ctrl("_")))
-        _ = reduce(&s, .key(.ctrl("_")))
-        _ = reduce(&s, .key(.ctrl("_")))
+        #expect(reduce(&s, .key(.ctrl("_"))) == [])
+        #expect(reduce(&s, .key(.ctrl("_"))) == [])
+        #expect(reduce(&s, .key(.ctrl("_"))) == [])
         #expect(s.editor.text == "a red fox jumps")
     }
 
     @Test func altEnterAndCtrlJInsertNewlinesAndUpDownMoveBetweenLines() {
         var s = AppState.fixture(prompt: "first")
-        _ = reduce(&s, .key(.altEnter))
-        _ = reduce(&s, .paste("second"))
-        _ = reduce(&s, .key(.ctrl("j")))
-        _ = reduce(&s, .key(.char("x")))
+        #expect(reduce(&s, .key(.altEnter)) == [])
+        #expect(reduce(&s, .paste("second")) == [])
+        #expect(reduce(&s, .key(.ctrl("j"))) == [])
+        #expect(reduce(&s, .key(.char("x"))) == [])
         #expect(s.editor.text == "first\nsecond\nx")
-        _ = reduce(&s, .key(.up))
+        #expect(reduce(&s, .key(.up)) == [])
         #expect(s.editor.cursorLine == 1)
-        _ = reduce(&s, .key(.ctrl("a")))
-        _ = reduce(&s, .key(.ctrl("k")))
+        #expect(reduce(&s, .key(.ctrl("a"))) == [])
+        #expect(reduce(&s, .key(.ctrl("k"))) == [])
         #expect(s.editor.text == "first\n\nx")
     }
 
@@ -53,9 +53,9 @@ struct ReadlineEditingTests {
 struct PromptHistoryTests {
     func withHistory(_ prompts: [String]) -> AppState {
         var s = AppState.fixture(prompt: "", mode: .queue)
-        for p in prompts {
+        for (i, p) in prompts.enumerated() {   // queue mode, one slot: the first is sent, the rest wait
             s.editor = PromptEditor(p)
-            _ = reduce(&s, .key(.enter))
+            #expect(reduce(&s, .key(.enter)) == (i == 0 ? [.submit(JobID(1), .fixture(prompt: p))] : []))
         }
         s.editor = PromptEditor("my draft")
         return s
@@ -63,16 +63,16 @@ struct PromptHistoryTests {
 
     @Test func upAndDownBrowseAtTheBoundariesAndTheDraftComesBack() {
         var s = withHistory(["sun", "moon", "stars"])
-        _ = reduce(&s, .key(.up))
+        #expect(reduce(&s, .key(.up)) == [])
         #expect(s.editor.text == "stars")
-        _ = reduce(&s, .key(.ctrl("p")))
-        _ = reduce(&s, .key(.up))
+        #expect(reduce(&s, .key(.ctrl("p"))) == [])
+        #expect(reduce(&s, .key(.up)) == [])
         #expect(s.editor.text == "sun")
-        _ = reduce(&s, .key(.up))                               // the oldest: stays
+        #expect(reduce(&s, .key(.up)) == [])                               // the oldest: stays
         #expect(s.editor.text == "sun")
-        _ = reduce(&s, .key(.down)); _ = reduce(&s, .key(.ctrl("n"))); _ = reduce(&s, .key(.down))
+        #expect(reduce(&s, .key(.down)) == []); #expect(reduce(&s, .key(.ctrl("n"))) == []); #expect(reduce(&s, .key(.down)) == [])
         #expect(s.editor.text == "my draft" && s.historyBrowse == nil)
-        _ = reduce(&s, .key(.down))                             // past the draft: nothing
+        #expect(reduce(&s, .key(.down)) == [])                             // past the draft: nothing
         #expect(s.editor.text == "my draft")
     }
 
@@ -80,35 +80,35 @@ struct PromptHistoryTests {
         var s = withHistory(["sun", "moon"])
         s.parameters.width = 512
         s.editor = PromptEditor("sun")
-        _ = reduce(&s, .key(.enter))
+        #expect(reduce(&s, .key(.enter)) == [])
         #expect(s.promptHistory.map(\.prompt) == ["moon", "sun"])
         s.parameters.width = 1024
-        _ = reduce(&s, .key(.up))
+        #expect(reduce(&s, .key(.up)) == [])
         #expect(s.editor.text == "sun" && s.parameters.width == 512)
     }
 
     @Test func ctrlRFindsTheNewestMatchThenOlderOnesAndEscRestoresTheDraft() {
         var s = withHistory(["red sun", "blue moon", "red moon"])
-        _ = reduce(&s, .key(.ctrl("r")))
-        for c in "red" { _ = reduce(&s, .key(.char(c))) }
+        #expect(reduce(&s, .key(.ctrl("r"))) == [])
+        for c in "red" { #expect(reduce(&s, .key(.char(c))) == []) }
         #expect(s.editor.text == "red moon")
-        _ = reduce(&s, .key(.ctrl("r")))
+        #expect(reduce(&s, .key(.ctrl("r"))) == [])
         #expect(s.editor.text == "red sun")
-        _ = reduce(&s, .key(.escape))
+        #expect(reduce(&s, .key(.escape)) == [])
         #expect(s.editor.text == "my draft" && s.search == nil)
-        _ = reduce(&s, .key(.ctrl("r")))
-        for c in "MOON" { _ = reduce(&s, .key(.char(c))) }
-        _ = reduce(&s, .key(.enter))
+        #expect(reduce(&s, .key(.ctrl("r"))) == [])
+        for c in "MOON" { #expect(reduce(&s, .key(.char(c))) == []) }
+        #expect(reduce(&s, .key(.enter)) == [])
         #expect(s.editor.text == "red moon" && s.search == nil && s.jobs.count == 3)
     }
 
     @Test func historyPaneKeysLoadRerunAndCopy() {
         var s = AppState.fixture(prompt: "lighthouse", mode: .queue)
-        _ = reduce(&s, .key(.enter))
+        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(1), .fixture(prompt: "lighthouse"))])
         let saved = SavedImage(path: "/g/l.png", width: 1, height: 1)
-        _ = reduce(&s, .submitted(JobID(1), RemoteJobID("r"), status: .completed(ImageRef(url: "u"))))
-        _ = reduce(&s, .downloaded(JobID(1), ImageData([1])))
-        _ = reduce(&s, .saved(JobID(1), saved))
+        #expect(reduce(&s, .submitted(JobID(1), RemoteJobID("r"), status: .completed(ImageRef(url: "u")))) == [.download(JobID(1), ImageRef(url: "u"))])
+        #expect(reduce(&s, .downloaded(JobID(1), ImageData([1]))) == [.save(JobID(1), ImageData([1]), .fixture(prompt: "lighthouse"), remote: RemoteJobID("r"))])
+        #expect(reduce(&s, .saved(JobID(1), saved)) == [.terminal(.notify(JobID(1)))])
         s.focus = .history
         let same = reduce(&s, .key(.char("R")))
         #expect(same == [.submit(JobID(2), s.jobs[0].request)])
@@ -117,7 +117,7 @@ struct PromptHistoryTests {
         s.historySelection = JobID(1)
         #expect(reduce(&s, .key(.char("o"))) == [.open("/g/l.png")])
         s.editor = PromptEditor("other")
-        _ = reduce(&s, .key(.char("r")))
+        #expect(reduce(&s, .key(.char("r"))) == [])
         #expect(s.editor.text == "lighthouse" && s.focus == .prompt && s.parameters.seed == 42)
     }
 }
@@ -126,10 +126,10 @@ struct PromptHistoryTests {
 struct ParameterEditingTests {
     @Test func altNEditsTheNegativePromptAndTheNextJobUsesIt() {
         var s = AppState.fixture(prompt: "a castle")
-        _ = reduce(&s, .key(.alt("n")))
+        #expect(reduce(&s, .key(.alt("n"))) == [])
         #expect(s.fieldEdit == .negativePrompt && s.editor.text == "")
-        _ = reduce(&s, .paste("blurry, text"))
-        _ = reduce(&s, .key(.enter))                               // back to the prompt, nothing submitted
+        #expect(reduce(&s, .paste("blurry, text")) == [])
+        #expect(reduce(&s, .key(.enter)) == [])                               // back to the prompt, nothing submitted
         #expect(s.fieldEdit == nil && s.editor.text == "a castle" && s.jobs.isEmpty)
         #expect(s.parameters.negativePrompt == "blurry, text")
         let effects = reduce(&s, .key(.enter))
@@ -139,27 +139,27 @@ struct ParameterEditingTests {
 
     @Test func altEParsesSeedSizeAndStepsAndRefusesNonsense() {
         var s = AppState.fixture(prompt: "a castle")
-        _ = reduce(&s, .key(.alt("e")))
+        #expect(reduce(&s, .key(.alt("e"))) == [])
         #expect(s.editor.text == "seed=42 size=768x768 steps=30")
-        _ = reduce(&s, .key(.ctrl("u")))
-        _ = reduce(&s, .paste("seed=random size=1024x512 steps=12"))
-        _ = reduce(&s, .key(.enter))
+        #expect(reduce(&s, .key(.ctrl("u"))) == [])
+        #expect(reduce(&s, .paste("seed=random size=1024x512 steps=12")) == [])
+        #expect(reduce(&s, .key(.enter)) == [])
         #expect(s.parameters.seed == nil && s.parameters.width == 1024 && s.parameters.height == 512 && s.parameters.steps == 12)
         #expect(s.editor.text == "a castle")
-        _ = reduce(&s, .key(.alt("e")))
-        _ = reduce(&s, .key(.ctrl("u")))
-        _ = reduce(&s, .paste("size=9x9"))
-        _ = reduce(&s, .key(.enter))
+        #expect(reduce(&s, .key(.alt("e"))) == [])
+        #expect(reduce(&s, .key(.ctrl("u"))) == [])
+        #expect(reduce(&s, .paste("size=9x9")) == [])
+        #expect(reduce(&s, .key(.enter)) == [])
         #expect(s.fieldEdit == .parameters && s.hint == .warning("size must be WxH, each 64...2048"))
-        _ = reduce(&s, .key(.escape))
+        #expect(reduce(&s, .key(.escape)) == [])
         #expect(s.fieldEdit == nil && s.editor.text == "a castle" && s.parameters.width == 1024)
     }
 
     @Test func altRTogglesBetweenARandomAndAFixedSeed() {
         var s = AppState.fixture(prompt: "x", parameters: GenerationParameters(seed: nil))
-        _ = reduce(&s, .key(.alt("r")))
+        #expect(reduce(&s, .key(.alt("r"))) == [])
         #expect(s.parameters.seed != nil)
-        _ = reduce(&s, .key(.alt("r")))
+        #expect(reduce(&s, .key(.alt("r"))) == [])
         #expect(s.parameters.seed == nil)
     }
 }
@@ -168,37 +168,42 @@ struct ParameterEditingTests {
 struct HistoryPaneTests {
     func finished(_ prompts: [String]) -> AppState {
         var s = AppState.fixture(prompt: "", mode: .queue)
-        for p in prompts { enter(&s, p) }
-        for job in s.jobs { _ = reduce(&s, .failed(job.id, .network("x"), during: .submit)) }
+        for (i, p) in prompts.enumerated() {
+            #expect(enter(&s, p) == (i == 0 ? [.submit(JobID(1), .fixture(prompt: p))] : []))
+        }
+        for (i, job) in s.jobs.enumerated() {  // each failure announces the job and sends the next
+            let next = s.jobs.dropFirst(i + 1).first.map { [Effect.submit($0.id, $0.request)] } ?? []
+            #expect(reduce(&s, .failed(job.id, .network("x"), during: .submit)) == [.terminal(.notify(job.id))] + next)
+        }
         s.focus = .history
         return s
     }
 
     @Test func deleteAsksFirstAndOnlyYDeletes() {
         var s = finished(["sun", "moon"])
-        _ = reduce(&s, .key(.char("d")))
+        #expect(reduce(&s, .key(.char("d"))) == [])
         #expect(s.confirmation == .deleteJob(JobID(2)))
-        _ = reduce(&s, .key(.char("n")))
+        #expect(reduce(&s, .key(.char("n"))) == [])
         #expect(s.confirmation == nil && s.jobs.count == 2)
-        _ = reduce(&s, .key(.char("d")))
-        _ = reduce(&s, .key(.char("y")))
+        #expect(reduce(&s, .key(.char("d"))) == [])
+        #expect(reduce(&s, .key(.char("y"))) == [])
         #expect(s.jobs.map(\.request.prompt) == ["sun"])
     }
 
     @Test func starAndFilterByTextSeedOrStars() {
         var s = finished(["red sun", "blue moon", "red moon"])
-        _ = reduce(&s, .key(.char("*")))                        // stars the newest, "red moon"
+        #expect(reduce(&s, .key(.char("*"))) == [])                        // stars the newest, "red moon"
         #expect(s.jobs[2].starred)
-        _ = reduce(&s, .key(.char("/")))
-        for c in "moon" { _ = reduce(&s, .key(.char(c))) }
-        _ = reduce(&s, .key(.enter))
+        #expect(reduce(&s, .key(.char("/"))) == [])
+        for c in "moon" { #expect(reduce(&s, .key(.char(c))) == []) }
+        #expect(reduce(&s, .key(.enter)) == [])
         #expect(s.finishedJobs.map(\.request.prompt) == ["red moon", "blue moon"] && !s.filterEditing)
-        _ = reduce(&s, .key(.char("/")))
-        _ = reduce(&s, .key(.escape))
+        #expect(reduce(&s, .key(.char("/"))) == [])
+        #expect(reduce(&s, .key(.escape)) == [])
         #expect(s.finishedJobs.count == 3 && s.historyFilter.isEmpty)
-        _ = reduce(&s, .key(.char("/")))
-        _ = reduce(&s, .key(.char("*")))
-        _ = reduce(&s, .key(.enter))
+        #expect(reduce(&s, .key(.char("/"))) == [])
+        #expect(reduce(&s, .key(.char("*"))) == [])
+        #expect(reduce(&s, .key(.enter)) == [])
         #expect(s.finishedJobs.map(\.request.prompt) == ["red moon"])
     }
 }

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 /// Types `prompt` (or keeps what is typed) and presses Enter; queue mode clears the editor after each.
-@discardableResult
+// No @discardableResult: every caller states the effects Enter gives.
 func enter(_ s: inout AppState, _ prompt: String? = nil) -> [Effect] {
     if let prompt { s.editor = PromptEditor(prompt) } else if s.editor.isEmpty { s.editor = PromptEditor(s.promptHistory.last?.prompt ?? "sea") }
     return reduce(&s, .key(.enter))
@@ -20,57 +20,57 @@ struct QueueTests {
         return s
     }
 
-    func submits(_ effects: [Effect]) -> [JobID] {
-        effects.compactMap { if case .submit(let id, _) = $0 { id } else { nil } }
-    }
-
     @Test func inQueueModeEnterAppendsWhileAJobRunsAndPendingJobsStartInOrder() {
         var s = queueState()
-        #expect(submits(enter(&s)) == [JobID(1)])
-        #expect(submits(enter(&s)).isEmpty)
-        #expect(submits(enter(&s)).isEmpty)
+        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "sea"))])
+        #expect(enter(&s) == [])
+        #expect(enter(&s) == [])
         #expect(s.jobs.map(\.state) == [.submitting, .pending, .pending])
         #expect(!s.isEditorLocked)
-        _ = reduce(&s, .submitted(JobID(1), r1, status: .running(progress: nil)))
-        _ = reduce(&s, .failed(JobID(1), .inferenceFailed("x"), during: .poll))
+        #expect(reduce(&s, .submitted(JobID(1), r1, status: .running(progress: nil))) == [.poll(JobID(1), r1, after: .seconds(2))])
+        #expect(reduce(&s, .failed(JobID(1), .inferenceFailed("x"), during: .poll)) == [.terminal(.notify(JobID(1))), .submit(JobID(2), .fixture(prompt: "sea"))])
         #expect(s.jobs.map(\.state.label) == ["failed", "submitting", "pending"])
-        _ = reduce(&s, .failed(JobID(2), .invalidPrompt(reason: "y"), during: .submit))
+        #expect(reduce(&s, .failed(JobID(2), .invalidPrompt(reason: "y"), during: .submit)) == [.terminal(.notify(JobID(2))), .submit(JobID(3), .fixture(prompt: "sea"))])
         #expect(s.jobs[2].state == .submitting)
     }
 
     @Test func theConcurrencyLimitCapsJobsInFlight() {
         var s = queueState(concurrency: 2)
-        for _ in 0..<3 { _ = enter(&s) }
+        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "sea"))])
+        #expect(enter(&s) == [.submit(JobID(2), .fixture(prompt: "sea"))])
+        #expect(enter(&s) == [])
         #expect(s.jobs.filter { $0.state.holdsSlot }.count == 2)
         #expect(s.jobs[2].state == .pending)
-        _ = reduce(&s, .submitted(JobID(1), r1, status: .completed(ImageRef(url: "u"))))
-        _ = reduce(&s, .downloaded(JobID(1), ImageData([1])))
+        #expect(reduce(&s, .submitted(JobID(1), r1, status: .completed(ImageRef(url: "u")))) == [.download(JobID(1), ImageRef(url: "u"))])
+        #expect(reduce(&s, .downloaded(JobID(1), ImageData([1]))) == [.save(JobID(1), ImageData([1]), .fixture(prompt: "sea"), remote: r1)])
         let effects = reduce(&s, .saved(JobID(1), SavedImage(path: "/p", width: 1, height: 1)))
-        #expect(submits(effects) == [JobID(3)])
+        #expect(effects == [.terminal(.notify(JobID(1))), .submit(JobID(3), .fixture(prompt: "sea"))])
     }
 
     @Test func aBatchMakesCountJobsWithASeedSeries() {
         var s = queueState()
         s.parameters.count = 3
-        _ = enter(&s)
+        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "sea", seed: 42))])   // one slot: 43 and 44 wait
         #expect(s.jobs.map(\.request.seed) == [42, 43, 44])
         #expect(s.jobs.allSatisfy { $0.request.prompt == "sea" })
     }
 
     @Test func queuedRequestsStayFrozenWhenTheEditorChanges() {
         var s = queueState("first")
-        enter(&s)
+        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "first"))])
         #expect(s.editor.isEmpty, "queue mode clears the editor for the next prompt")
-        _ = reduce(&s, .paste("second"))
+        #expect(reduce(&s, .paste("second")) == [])
         s.parameters.width = 512
-        enter(&s)
+        #expect(enter(&s) == [])
         #expect(s.jobs.map(\.request.prompt) == ["first", "second"])
         #expect(s.jobs.map(\.request.width) == [768, 512])
     }
 
     @Test func cancelInEachState() {
         var s = queueState(concurrency: 2)
-        for _ in 0..<3 { _ = enter(&s) }          // 1, 2 submitting; 3 pending
+        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "sea"))])
+        #expect(enter(&s) == [.submit(JobID(2), .fixture(prompt: "sea"))])
+        #expect(enter(&s) == [])          // 1, 2 submitting; 3 pending
         s.focus = .queue
         // pending: dropped, no call to the service
         s.queueSelection = JobID(3)
@@ -83,7 +83,7 @@ struct QueueTests {
         #expect(reduce(&s, .submitted(JobID(1), r1, status: .running(progress: nil))) == [.terminal(.notify(JobID(1))), .cancel(JobID(1), r1)])
         #expect(s.job(JobID(1))?.state == .canceled)
         // running: the backend's cancel call
-        _ = reduce(&s, .submitted(JobID(2), r2, status: .running(progress: 0.1)))
+        #expect(reduce(&s, .submitted(JobID(2), r2, status: .running(progress: 0.1))) == [.poll(JobID(2), r2, after: .seconds(2))])
         s.queueSelection = JobID(2)
         #expect(reduce(&s, .key(.delete)) == [.terminal(.notify(JobID(2))), .cancel(JobID(2), r2)])
         #expect(s.job(JobID(2))?.state == .canceled)
@@ -92,30 +92,32 @@ struct QueueTests {
 
     @Test func clearPendingAndReorderPending() {
         var s = queueState()
-        enter(&s, "a"); enter(&s, "b"); enter(&s, "c")
+        #expect(enter(&s, "a") == [.submit(JobID(1), .fixture(prompt: "a"))])
+        #expect(enter(&s, "b") == [])
+        #expect(enter(&s, "c") == [])
         s.focus = .queue
         s.queueSelection = JobID(3)
-        _ = reduce(&s, .key(.char("K")))
+        #expect(reduce(&s, .key(.char("K"))) == [])
         #expect(s.jobs.map(\.request.prompt) == ["a", "c", "b"])
-        _ = reduce(&s, .key(.char("K")))                          // the running job is not passed
+        #expect(reduce(&s, .key(.char("K"))) == [])                          // the running job is not passed
         #expect(s.jobs.map(\.request.prompt) == ["a", "c", "b"])
-        _ = reduce(&s, .key(.char("J")))
+        #expect(reduce(&s, .key(.char("J"))) == [])
         #expect(s.jobs.map(\.request.prompt) == ["a", "b", "c"])
-        _ = reduce(&s, .key(.char("X")))
+        #expect(reduce(&s, .key(.char("X"))) == [.terminal(.notify(JobID(2))), .terminal(.notify(JobID(3)))])
         #expect(s.jobs.map(\.state.label) == ["submitting", "canceled", "canceled"])
     }
 
     @Test func retryAfterADownloadFailureOnlyDownloadsAgain() {
         var s = queueState()
         let ref = ImageRef(url: "http://x/images/r1.png")
-        _ = enter(&s)
-        _ = reduce(&s, .submitted(JobID(1), r1, status: .completed(ref)))
-        _ = reduce(&s, .failed(JobID(1), .network("reset"), during: .download))
+        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "sea"))])
+        #expect(reduce(&s, .submitted(JobID(1), r1, status: .completed(ref))) == [.download(JobID(1), ref)])
+        #expect(reduce(&s, .failed(JobID(1), .network("reset"), during: .download)) == [.terminal(.notify(JobID(1)))])
         #expect(s.jobs[0].state == .failed(.network("reset")))
         s.focus = .history
         #expect(reduce(&s, .key(.char("t"))) == [.download(JobID(1), ref)])
         #expect(s.jobs[0].state == .downloading && s.jobs[0].attempts == 1)
-        _ = reduce(&s, .downloaded(JobID(1), ImageData([1])))
+        #expect(reduce(&s, .downloaded(JobID(1), ImageData([1]))) == [.save(JobID(1), ImageData([1]), .fixture(prompt: "sea"), remote: r1)])
         #expect(reduce(&s, .failed(JobID(1), .storage("disk full"), during: .save)) == [.terminal(.notify(JobID(1)))])
         // A failed save kept the image: t saves it again (downloading only if the kept copy is gone).
         #expect(reduce(&s, .key(.char("t"))) == [.loadPending(JobID(1), fallback: ref)])
@@ -123,38 +125,37 @@ struct QueueTests {
 
     @Test func retryOfAJobThatNeverReachedTheServiceSendsTheSameRequest() {
         var s = queueState()
-        _ = enter(&s)
-        _ = reduce(&s, .failed(JobID(1), .network("refused"), during: .submit))
+        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "sea"))])
+        #expect(reduce(&s, .failed(JobID(1), .network("refused"), during: .submit)) == [.terminal(.notify(JobID(1)))])
         s.focus = .history
-        #expect(submits(reduce(&s, .key(.char("t")))) == [JobID(1)])
+        #expect(reduce(&s, .key(.char("t"))) == [.submit(JobID(1), .fixture(prompt: "sea"))])
         #expect(s.jobs[0].attempts == 2 && s.jobs.count == 1)
     }
 
     @Test func a429OnSubmitCountsDownThenSendsAgainByItself() {
         var s = queueState()
-        _ = enter(&s)
+        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "sea"))])
         let effects = reduce(&s, .failed(JobID(1), .rateLimited(retryAfter: .seconds(2)), during: .submit))
         #expect(s.jobs[0].state == .waiting(until: t0 + .seconds(2)))
         #expect(effects == [.timer(after: .seconds(2))])
         #expect(reduce(&s, .tick(t0 + .seconds(1), wallTime: 1)).isEmpty)
-        #expect(submits(reduce(&s, .tick(t0 + .seconds(2), wallTime: 2))) == [JobID(1)])
+        #expect(reduce(&s, .tick(t0 + .seconds(2), wallTime: 2)) == [.submit(JobID(1), .fixture(prompt: "sea"))])
         #expect(s.jobs[0].attempts == 2)
     }
 
     @Test func thePacerKeepsSubmissionsUnderTheLimit() {
         var s = queueState(concurrency: 5, pacer: RateLimitPacer(limit: 2, window: .seconds(10)))
-        var effects: [Effect] = []
-        for _ in 0..<3 { effects += enter(&s) }
-        #expect(submits(effects) == [JobID(1), JobID(2)])
-        #expect(effects.contains(.timer(after: .milliseconds(10_500))))      // the window plus a 5 % margin
-        #expect(submits(reduce(&s, .tick(t0 + .seconds(10), wallTime: 10))).isEmpty)
-        #expect(submits(reduce(&s, .tick(t0 + .milliseconds(10_500), wallTime: 10.5))) == [JobID(3)])
+        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "sea"))])
+        #expect(enter(&s) == [.submit(JobID(2), .fixture(prompt: "sea"))])
+        #expect(enter(&s) == [.timer(after: .milliseconds(10_500))])      // the window plus a 5 % margin
+        #expect(reduce(&s, .tick(t0 + .seconds(10), wallTime: 10)) == [])   // the timer is out already
+        #expect(reduce(&s, .tick(t0 + .milliseconds(10_500), wallTime: 10.5)) == [.submit(JobID(3), .fixture(prompt: "sea"))])
     }
 
     @Test func transientPollErrorsBackOffWithJitterThenFail() {
         var s = queueState()
-        _ = enter(&s)
-        _ = reduce(&s, .submitted(JobID(1), r1, status: .running(progress: nil)))
+        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "sea"))])
+        #expect(reduce(&s, .submitted(JobID(1), r1, status: .running(progress: nil))) == [.poll(JobID(1), r1, after: .seconds(2))])
         var delays: [Duration] = []
         for _ in 0..<PollPolicy.maxConsecutiveFailures {
             let e = reduce(&s, .failed(JobID(1), .server(status: 503, message: ""), during: .poll))
@@ -164,21 +165,23 @@ struct QueueTests {
         #expect(delays[0] >= .milliseconds(1600) && delays[0] <= .milliseconds(2400))
         #expect(delays[2] >= .milliseconds(6400) && delays[2] <= .milliseconds(9600))
         #expect(delays.last! <= .seconds(36))
-        _ = reduce(&s, .failed(JobID(1), .server(status: 503, message: ""), during: .poll))
+        #expect(reduce(&s, .failed(JobID(1), .server(status: 503, message: ""), during: .poll)) == [.terminal(.notify(JobID(1)))])
         #expect(s.jobs[0].state == .failed(.server(status: 503, message: "")))
         var ok = queueState()
-        _ = enter(&ok)
-        _ = reduce(&ok, .submitted(JobID(1), r1, status: .running(progress: nil)))
-        _ = reduce(&ok, .failed(JobID(1), .network("reset"), during: .poll))
-        _ = reduce(&ok, .statusPolled(JobID(1), .running(progress: 0.5)))
+        #expect(enter(&ok) == [.submit(JobID(1), .fixture(prompt: "sea"))])
+        var seeds = SeedSource(seed: 7)
+        let backoff = ok.pollPolicy.backoff(failures: 1, jitter: Double(seeds.next()) / Double(UInt32.max))
+        #expect(reduce(&ok, .submitted(JobID(1), r1, status: .running(progress: nil))) == [.poll(JobID(1), r1, after: .seconds(2))])
+        #expect(reduce(&ok, .failed(JobID(1), .network("reset"), during: .poll)) == [.poll(JobID(1), r1, after: backoff)])
+        #expect(reduce(&ok, .statusPolled(JobID(1), .running(progress: 0.5))) == [.poll(JobID(1), r1, after: .seconds(2))])
         #expect(ok.jobs[0].pollFailures == 0)
     }
 
     @Test func ctrlTTogglesTheModeAndTheLockFollows() {
         var s = AppState.fixture(prompt: "a")
-        _ = enter(&s)
+        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "a"))])
         #expect(s.isEditorLocked)
-        _ = reduce(&s, .key(.ctrl("t")))
+        #expect(reduce(&s, .key(.ctrl("t"))) == [])
         #expect(s.mode == .queue && !s.isEditorLocked)
     }
 }
@@ -187,16 +190,20 @@ struct QueueTests {
 struct MouseTests {
     @Test func aClickFocusesThePaneAndSelectsTheRowUnderIt() {
         var s = AppState.fixture(prompt: "a", mode: .queue)
-        for _ in 0..<3 { _ = enter(&s) }
-        for id in 1...3 { _ = reduce(&s, .failed(JobID(id), .network("x"), during: .submit)) }
+        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "a"))])
+        #expect(enter(&s) == [])
+        #expect(enter(&s) == [])
+        #expect(reduce(&s, .failed(JobID(1), .network("x"), during: .submit)) == [.terminal(.notify(JobID(1))), .submit(JobID(2), .fixture(prompt: "a"))])
+        #expect(reduce(&s, .failed(JobID(2), .network("x"), during: .submit)) == [.terminal(.notify(JobID(2))), .submit(JobID(3), .fixture(prompt: "a"))])
+        #expect(reduce(&s, .failed(JobID(3), .network("x"), during: .submit)) == [.terminal(.notify(JobID(3)))])
         // history, newest first: #3, #2, #1
-        _ = reduce(&s, .clicked(.history, row: 1, height: 10))
+        #expect(reduce(&s, .clicked(.history, row: 1, height: 10)) == [])
         #expect(s.focus == .history && s.historySelection == JobID(2))
-        _ = reduce(&s, .clicked(.history, row: 7, height: 10))          // below the rows: selection stays
+        #expect(reduce(&s, .clicked(.history, row: 7, height: 10)) == [])          // below the rows: selection stays
         #expect(s.historySelection == JobID(2))
-        _ = reduce(&s, .scrolled(.history, by: 1))
+        #expect(reduce(&s, .scrolled(.history, by: 1)) == [])
         #expect(s.historySelection == JobID(1))
-        _ = reduce(&s, .clicked(.prompt, row: 0, height: 2))
+        #expect(reduce(&s, .clicked(.prompt, row: 0, height: 2)) == [])
         #expect(s.focus == .prompt)
     }
 }
@@ -206,12 +213,15 @@ struct QueueUserTestFixes {
     @Test func afterCancelTheCursorStaysOnTheSameRowSoASecondXHitsTheNextJob() {
         var s = AppState.fixture(prompt: "", mode: .queue)
         s.pacer = RateLimitPacer(limit: 1, window: .seconds(60))
-        for p in ["one", "two", "three", "four"] { enter(&s, p) }   // one submitting, the rest pending
+        #expect(enter(&s, "one") == [.submit(JobID(1), .fixture(prompt: "one"))])
+        #expect(enter(&s, "two") == [])                                // one slot, taken: they wait
+        #expect(enter(&s, "three") == [])
+        #expect(enter(&s, "four") == [])
         s.focus = .queue
         s.queueSelection = JobID(3)
-        _ = reduce(&s, .key(.char("x")))
+        #expect(reduce(&s, .key(.char("x"))) == [.terminal(.notify(JobID(3)))])
         #expect(s.queueSelection == JobID(4))
-        _ = reduce(&s, .key(.char("x")))
+        #expect(reduce(&s, .key(.char("x"))) == [.terminal(.notify(JobID(4)))])
         #expect(s.jobs.map(\.state.label) == ["submitting", "pending", "canceled", "canceled"])
     }
 
@@ -219,7 +229,8 @@ struct QueueUserTestFixes {
         var s = AppState.fixture(prompt: "", mode: .queue)
         s.pacer = RateLimitPacer(limit: 1, window: .seconds(20))
         s.concurrency = 2
-        enter(&s, "a"); enter(&s, "b")
+        #expect(enter(&s, "a") == [.submit(JobID(1), .fixture(prompt: "a"))])
+        #expect(enter(&s, "b") == [.timer(after: .seconds(21))])
         #expect(s.pacerReadyAt == t0 + .seconds(21))
     }
 

@@ -10,7 +10,7 @@ struct QuitTests {
         var s = AppState.fixture(prompt: "a lighthouse")
         s.ephemeralBackends = ["demo"]
         s.backendKey = backend
-        _ = reduce(&s, .key(.enter))
+        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(1), .fixture(prompt: "a lighthouse"))])
         return s
     }
 

@@ -13,13 +13,14 @@ struct TerminalOrderTests {
         var s = AppState.fixture(prompt: "sea", mode: .queue)
         s.concurrency = 2
         s.pacer = RateLimitPacer(limit: 100, window: .seconds(1))
-        _ = reduce(&s, .key(.enter))
+        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(1), .fixture(prompt: "sea"))])
         s.editor = PromptEditor("fog")
-        _ = reduce(&s, .key(.enter))
+        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(2), .fixture(prompt: "fog"))])
         #expect(s.jobs.map(\.state) == [.submitting, .submitting])
         for (n, id) in [JobID(1), JobID(2)].enumerated() {
-            _ = reduce(&s, .submitted(id, RemoteJobID("r\(n)"), status: .completed(ImageRef(url: "u\(n)"))))
-            _ = reduce(&s, .downloaded(id, ImageData([1])))
+            let ref = ImageRef(url: "u\(n)"), remote = RemoteJobID("r\(n)")
+            #expect(reduce(&s, .submitted(id, remote, status: .completed(ref))) == [.download(id, ref)])
+            #expect(reduce(&s, .downloaded(id, ImageData([1]))) == [.save(id, ImageData([1]), s.jobs[n].request, remote: remote)])
         }
         let batch = reduce(&s, .saved(JobID(1), saved)) + reduce(&s, .saved(JobID(2), saved))
         #expect(batch == [.terminal(.notify(JobID(1))), .terminal(.notify(JobID(2)))])
@@ -27,8 +28,11 @@ struct TerminalOrderTests {
 
     @Test func clearingThePendingJobsAnnouncesEachOne() {
         var s = AppState.fixture(prompt: "sea", mode: .queue)
-        for prompt in ["sea", "fog", "rain"] { s.editor = PromptEditor(prompt); _ = reduce(&s, .key(.enter)) }
-        _ = reduce(&s, .key(.tab))
+        for (i, prompt) in ["sea", "fog", "rain"].enumerated() {     // one slot: the first is sent, the rest wait
+            s.editor = PromptEditor(prompt)
+            #expect(reduce(&s, .key(.enter)) == (i == 0 ? [.submit(JobID(1), .fixture(prompt: prompt))] : []))
+        }
+        #expect(reduce(&s, .key(.tab)) == [])
         #expect(reduce(&s, .key(.char("X"))) == [.terminal(.notify(JobID(2))), .terminal(.notify(JobID(3)))])
         #expect(s.jobs.map(\.state) == [.submitting, .canceled, .canceled])
     }

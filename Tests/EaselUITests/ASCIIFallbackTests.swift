@@ -18,9 +18,12 @@ struct ASCIIFallbackTests {
     /// fallback: every line is ASCII and exactly as wide as the screen.
     @Test func aWholeStudioFrameIsASCIIAndKeepsItsColumns() {
         var s = AppState.fixture(prompt: "灯台 at dusk", mode: .queue)
-        for p in ["sun", "moon", "star"] { s.editor = PromptEditor(p); _ = reduce(&s, .key(.enter)) }
-        _ = reduce(&s, .failed(JobID(1), .network("x"), during: .submit))
-        _ = reduce(&s, .submitted(JobID(2), RemoteJobID("r"), status: .running(progress: 0.5)))
+        for (i, p) in ["sun", "moon", "star"].enumerated() {     // queue mode, one slot: the first is sent
+            s.editor = PromptEditor(p)
+            #expect(reduce(&s, .key(.enter)) == (i == 0 ? [.submit(JobID(1), .fixture(prompt: p))] : []))
+        }
+        #expect(reduce(&s, .failed(JobID(1), .network("x"), during: .submit)) == [.terminal(.notify(JobID(1))), .submit(JobID(2), .fixture(prompt: "moon"))])
+        #expect(reduce(&s, .submitted(JobID(2), RemoteJobID("r"), status: .running(progress: 0.5))) == [.poll(JobID(2), RemoteJobID("r"), after: .seconds(2))])
         let frame = render(s, size: CellSize(columns: 120, rows: 36), cell: PixelSize(width: 10, height: 20)) { _ in .encoding }
         var lines: [String] = []
         for y in 0..<frame.buffer.height {

@@ -11,12 +11,12 @@ struct GalleryViewTests {
     /// The studio with the gallery open over `n` images, in the grid the loop would measure at `w`×`h`.
     func state(_ n: Int, _ w: Int = 120, _ h: Int = 36, name: (Int) -> String = { "img-\($0).png" }) -> AppState {
         var s = AppState.fixture()
-        _ = reduce(&s, .key(.function(4)))
+        #expect(reduce(&s, .key(.function(4))) == [.gallery(.scan)])
         let grid = galleryGrid(CellSize(columns: w, rows: h))
-        _ = reduce(&s, .gallery(.grid(columns: grid.columns, rows: grid.rows)))
-        _ = reduce(&s, .gallery(.scanned((0..<n).map {
+        #expect(reduce(&s, .gallery(.grid(columns: grid.columns, rows: grid.rows))) == [])
+        #expect(reduce(&s, .gallery(.scanned((0..<n).map {
             GalleryEntry(path: "/g/\(name($0))", name: "2026-01-01/\(name($0))", modified: Double(-$0), size: 2_100_000)
-        })))
+        }))) == [])
         return s
     }
 
@@ -44,7 +44,7 @@ struct GalleryViewTests {
 
     @Test func scrollingShowsTheNextRowsThumbnailsNotTheFirst() {
         var s = state(100)
-        _ = reduce(&s, .key(.end))
+        #expect(reduce(&s, .key(.end)) == [])
         var asked: [String] = []
         _ = frame(s) { asked.append($0.path); return .encoding }
         #expect(asked.contains("/g/img-99.png") && !asked.contains("/g/img-0.png"))
@@ -61,7 +61,7 @@ struct GalleryViewTests {
 
     @Test func hostileFileNamesAreSanitizedAndTheDeleteQuestionIsShown() {
         var s = state(2, name: { "evil\u{1B}]52;c;aGk=\u{07}\($0).png" })
-        _ = reduce(&s, .key(.char("d")))
+        #expect(reduce(&s, .key(.char("d"))) == [])
         let f = frame(s) { _ in .unavailable }
         let text = f.buffer.lines.joined()
         #expect(!text.contains("\u{1B}") && !text.contains("\u{07}"))
@@ -71,9 +71,9 @@ struct GalleryViewTests {
 
     @Test func anEmptyGalleryAndAScanInProgressSaySo() {
         var s = AppState.fixture()
-        _ = reduce(&s, .key(.function(4)))
+        #expect(reduce(&s, .key(.function(4))) == [.gallery(.scan)])
         #expect(frame(s) { _ in .unavailable }.buffer.lines[0].hasPrefix("┌ Gallery — scanning…"))
-        _ = reduce(&s, .gallery(.scanned([])))
+        #expect(reduce(&s, .gallery(.scanned([]))) == [])
         let lines = frame(s) { _ in .unavailable }.buffer.lines
         #expect(lines[0].hasPrefix("┌ Gallery — empty"))
         #expect(lines.joined().contains("No images yet"))
@@ -94,13 +94,13 @@ struct GalleryViewTests {
 
     @Test func theHelpOverlayListsTheGalleryKeysAndHidesTheTiles() {
         var s = state(5)
-        _ = reduce(&s, .key(.char("?")))
+        #expect(reduce(&s, .key(.char("?"))) == [])
         let f = frame(s) { _ in .ready(EncodedImage(payload: .bytes([1]), pixels: PixelSize(width: 1, height: 1), cells: CellSize(columns: 1, rows: 1))) }
         #expect(f.pictures.isEmpty)
         #expect(f.buffer.lines.contains { $0.contains("Keys") && $0.contains("Esc closes") })
         var seen = false
         for _ in 0..<20 where !seen {                   // the overlay scrolls: page down to the gallery's group
-            _ = reduce(&s, .key(.pageDown))
+            #expect(reduce(&s, .key(.pageDown)) == [])
             let lines = frame(s) { _ in .unavailable }.buffer.lines
             seen = lines.contains { $0.contains("Delete the image file (asks first)") } && lines.contains { $0.contains("Gallery") }
         }

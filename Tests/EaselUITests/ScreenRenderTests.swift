@@ -15,9 +15,9 @@ struct ScreenRenderTests {
 
     func submitted(_ prompt: String = "a lighthouse at dusk") -> AppState {
         var s = AppState.fixture(prompt: prompt)
-        _ = reduce(&s, .key(.enter))
-        _ = reduce(&s, .submitted(JobID(1), RemoteJobID("r1"), status: .running(progress: 0.42)))
-        _ = reduce(&s, .tick(t0 + .milliseconds(3_200), wallTime: 0))
+        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(1), .fixture(prompt: prompt))])
+        #expect(reduce(&s, .submitted(JobID(1), RemoteJobID("r1"), status: .running(progress: 0.42))) == [.poll(JobID(1), RemoteJobID("r1"), after: .seconds(2))])
+        #expect(reduce(&s, .tick(t0 + .milliseconds(3_200), wallTime: 0)) == [])
         return s
     }
 
@@ -44,11 +44,11 @@ struct ScreenRenderTests {
     /// A service that names its steps (ComfyUI) shows the running node and its own step count, not the request's.
     @Test func theQueueRowShowsTheRunningNodeAndItsSteps() {
         var s = submitted()
-        _ = reduce(&s, .statusPolled(JobID(1), .running(progress: 0.4, step: StepProgress(step: 12, total: 30, node: "KSampler"))))
+        #expect(reduce(&s, .statusPolled(JobID(1), .running(progress: 0.4, step: StepProgress(step: 12, total: 30, node: "KSampler")))) == [.poll(JobID(1), RemoteJobID("r1"), after: .seconds(2))])
         let lines = frame(s).buffer.lines
         #expect(lines[6].contains("processing 40% KSampler 12/30"), "\(lines[6])")
         #expect(lines[35].contains("KSampler 12/30"), "\(lines[35])")
-        _ = reduce(&s, .statusPolled(JobID(1), .running(progress: 0.5)))
+        #expect(reduce(&s, .statusPolled(JobID(1), .running(progress: 0.5))) == [.poll(JobID(1), RemoteJobID("r1"), after: .seconds(2))])
         #expect(frame(s).buffer.lines[6].contains("processing 50% 15/30"), "a fraction alone: the request's steps")
     }
 
@@ -56,17 +56,17 @@ struct ScreenRenderTests {
     /// asks the graphics layer for nothing of it.
     @Test func aLivePreviewIsNotEncodedWhileThePaneIsCovered() {
         var s = submitted()
-        _ = reduce(&s, .livePreview(JobID(1), path: "/tmp/live-1.png"))
+        #expect(reduce(&s, .livePreview(JobID(1), path: "/tmp/live-1.png")) == [])
         var asked: [String] = []
         let ask: (ImagePresenter.Request) -> PreviewStatus = { asked.append($0.path); return .encoding }
         _ = render(s, size: CellSize(columns: 120, rows: 36), cell: cell, previewStatus: ask)
         #expect(asked.contains("/tmp/live-1.png"))
         asked = []
-        _ = reduce(&s, .key(.function(4)))
+        #expect(reduce(&s, .key(.function(4))) == [.gallery(.scan)])
         #expect(s.gallery != nil)
         _ = render(s, size: CellSize(columns: 120, rows: 36), cell: cell, previewStatus: ask)
         #expect(!asked.contains("/tmp/live-1.png"), "\(asked)")
-        _ = reduce(&s, .key(.function(4)))
+        #expect(reduce(&s, .key(.function(4))) == [])
         s.showHelp = true
         asked = []
         _ = render(s, size: CellSize(columns: 120, rows: 36), cell: cell, previewStatus: ask)
@@ -75,7 +75,7 @@ struct ScreenRenderTests {
 
     @Test func thePlaceholderKeepsTheOutputsAspectRatio() {
         var s = AppState.fixture(prompt: "wide", parameters: GenerationParameters(width: 1024, height: 512, seed: 1))
-        _ = reduce(&s, .key(.enter))
+        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(1), GenerationRequest(prompt: "wide", width: 1024, height: 512, seed: 1, steps: 30))])
         let f = frame(s)
         // Count placeholder cells on the preview's middle row and column.
         let row = (0..<120).filter { [.placeholder, .placeholderPulse].contains(f.buffer[$0, 17].role) }.count
@@ -87,9 +87,9 @@ struct ScreenRenderTests {
     @Test func aCompletedJobLeavesTheImageRectBlankForTheGraphicsLayer() {
         var s = submitted()
         let image = SavedImage(path: "/g/x.png", width: 768, height: 768)
-        _ = reduce(&s, .statusPolled(JobID(1), .completed(ImageRef(url: "u"))))
-        _ = reduce(&s, .downloaded(JobID(1), ImageData([1])))
-        _ = reduce(&s, .saved(JobID(1), image))
+        #expect(reduce(&s, .statusPolled(JobID(1), .completed(ImageRef(url: "u")))) == [.download(JobID(1), ImageRef(url: "u"))])
+        #expect(reduce(&s, .downloaded(JobID(1), ImageData([1]))) == [.save(JobID(1), ImageData([1]), .fixture(prompt: "a lighthouse at dusk"), remote: RemoteJobID("r1"))])
+        #expect(reduce(&s, .saved(JobID(1), image)) == [.terminal(.notify(JobID(1)))])
         let ready = frame(s, status: .ready(EncodedImage(payload: .bytes([0x1B]), pixels: PixelSize(width: 300, height: 300),
                                                          cells: CellSize(columns: 30, rows: 15))))
         let pic = try! #require(ready.pictures.first)
@@ -102,9 +102,9 @@ struct ScreenRenderTests {
 
     @Test func theSavedPathIsALinkOverExactlyTheTextDrawn() {
         var s = submitted()
-        _ = reduce(&s, .statusPolled(JobID(1), .completed(ImageRef(url: "u"))))
-        _ = reduce(&s, .downloaded(JobID(1), ImageData([1])))
-        _ = reduce(&s, .saved(JobID(1), SavedImage(path: "/g/a b.png", width: 4, height: 4)))
+        #expect(reduce(&s, .statusPolled(JobID(1), .completed(ImageRef(url: "u")))) == [.download(JobID(1), ImageRef(url: "u"))])
+        #expect(reduce(&s, .downloaded(JobID(1), ImageData([1]))) == [.save(JobID(1), ImageData([1]), .fixture(prompt: "a lighthouse at dusk"), remote: RemoteJobID("r1"))])
+        #expect(reduce(&s, .saved(JobID(1), SavedImage(path: "/g/a b.png", width: 4, height: 4))) == [.terminal(.notify(JobID(1)))])
         let f = frame(s)
         let link = try! #require(f.links.first)
         #expect(link.text == "/g/a b.png")
@@ -115,9 +115,9 @@ struct ScreenRenderTests {
 
     @Test func blockPicturesAreDrawnIntoTheBufferCentredAndNeedNoGraphicsWrite() throws {
         var s = submitted()
-        _ = reduce(&s, .statusPolled(JobID(1), .completed(ImageRef(url: "u"))))
-        _ = reduce(&s, .downloaded(JobID(1), ImageData([1])))
-        _ = reduce(&s, .saved(JobID(1), SavedImage(path: "/g/x.png", width: 4, height: 4)))
+        #expect(reduce(&s, .statusPolled(JobID(1), .completed(ImageRef(url: "u")))) == [.download(JobID(1), ImageRef(url: "u"))])
+        #expect(reduce(&s, .downloaded(JobID(1), ImageData([1]))) == [.save(JobID(1), ImageData([1]), .fixture(prompt: "a lighthouse at dusk"), remote: RemoteJobID("r1"))])
+        #expect(reduce(&s, .saved(JobID(1), SavedImage(path: "/g/x.png", width: 4, height: 4))) == [.terminal(.notify(JobID(1)))])
         let red = Paint(fg: .rgb(255, 0, 0), bg: .rgb(0, 0, 255))
         let cells = Array(repeating: Cell("▀", role: .text, paint: red), count: 4 * 2)
         let f = frame(s, status: .ready(EncodedImage(payload: .cells(cells), pixels: PixelSize(width: 4, height: 4),
@@ -132,9 +132,9 @@ struct ScreenRenderTests {
 
     @Test func theFocusedHistoryShowsTheSelectedJobsThumbnail() {
         var s = submitted()
-        _ = reduce(&s, .statusPolled(JobID(1), .completed(ImageRef(url: "u"))))
-        _ = reduce(&s, .downloaded(JobID(1), ImageData([1])))
-        _ = reduce(&s, .saved(JobID(1), SavedImage(path: "/g/x.png", width: 4, height: 4)))
+        #expect(reduce(&s, .statusPolled(JobID(1), .completed(ImageRef(url: "u")))) == [.download(JobID(1), ImageRef(url: "u"))])
+        #expect(reduce(&s, .downloaded(JobID(1), ImageData([1]))) == [.save(JobID(1), ImageData([1]), .fixture(prompt: "a lighthouse at dusk"), remote: RemoteJobID("r1"))])
+        #expect(reduce(&s, .saved(JobID(1), SavedImage(path: "/g/x.png", width: 4, height: 4))) == [.terminal(.notify(JobID(1)))])
         s.focus = .history
         var asked: [ImagePresenter.Request] = []
         let f = render(s, size: CellSize(columns: 120, rows: 36), cell: cell, previewStatus: { r in
@@ -149,7 +149,7 @@ struct ScreenRenderTests {
 
     @Test func failuresShowTheirCategoryMessage() {
         var s = submitted()
-        _ = reduce(&s, .failed(JobID(1), .unauthorized("401 bad key"), during: .poll))
+        #expect(reduce(&s, .failed(JobID(1), .unauthorized("401 bad key"), during: .poll)) == [.terminal(.notify(JobID(1)))])
         let text = frame(s).buffer.lines.joined()
         #expect(text.contains("unauthorized: 401 bad key"))
         #expect(text.contains("Check the API key for this backend."))
@@ -158,7 +158,7 @@ struct ScreenRenderTests {
 
     @Test func serverTextIsSanitizedBeforeItReachesTheBuffer() {
         var s = submitted()
-        _ = reduce(&s, .failed(JobID(1), .inferenceFailed("evil\u{1B}]0;title\u{07}\u{1B}[2J text"), during: .download))
+        #expect(reduce(&s, .failed(JobID(1), .inferenceFailed("evil\u{1B}]0;title\u{07}\u{1B}[2J text"), during: .download)) == [.terminal(.notify(JobID(1)))])
         let text = frame(s).buffer.lines.joined()
         #expect(!text.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 })
         #expect(text.contains("evil text"))
@@ -178,7 +178,7 @@ struct ScreenRenderTests {
         // Scroll through the overlay (j) and gather every page.
         var text = f.buffer.lines.joined(separator: "\n")
         for _ in 0..<60 {
-            _ = reduce(&s, .key(.char("j")))
+            #expect(reduce(&s, .key(.char("j"))) == [])
             text += frame(s).buffer.lines.joined(separator: "\n")
         }
         for row in Keymap.default.helpRows(in: .prompt) { #expect(text.contains(row.doc), "missing \(row.command)") }
@@ -191,7 +191,7 @@ struct ScreenRenderTests {
         s.showHelp = true
         var text = frame(s).buffer.lines.joined(separator: "\n")
         for _ in 0..<80 {
-            _ = reduce(&s, .key(.char("j")))
+            #expect(reduce(&s, .key(.char("j"))) == [])
             text += frame(s).buffer.lines.joined(separator: "\n")
         }
         let rows = Keymap.default.helpRows(in: .confirm)

@@ -14,8 +14,8 @@ struct StatusBarTests {
 
     @Test func theLockedHintKeepsTheKeyForQueueModeAndNamesTheReboundKey() throws {
         var s = AppState.fixture(prompt: "sea")
-        _ = reduce(&s, .key(.enter))
-        _ = reduce(&s, .key(.char("x")))                           // locked: the hint
+        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(1), .fixture(prompt: "sea"))])
+        #expect(reduce(&s, .key(.char("x"))) == [])                           // locked: the hint
         #expect(s.hint == .locked)
         #expect(lines(s).last?.contains("C-t switches to queue mode") == true, "\(lines(s).last ?? "")")
         let rebound = try Keymap.default.overriding([.global: [(key: "C-t", command: "none"), (key: "F5", command: "toggle_mode")]])
