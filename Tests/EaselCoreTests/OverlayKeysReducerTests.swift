@@ -45,7 +45,7 @@ struct OverlayKeysReducerTests {
     @Test func keysTheHelpDoesNotBindDoNothingWhileItIsShown() {
         let before = helpShown()
         var s = before
-        Drive.press(&s, .enter, .char("x"), .tab, .ctrl("l"), .backspace)
+        Drive.press(&s, .enter, .char("x"), .tab, .backspace)
         #expect(s == before)
     }
 
