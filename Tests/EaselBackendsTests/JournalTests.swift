@@ -184,19 +184,19 @@ struct JournalSyncTests {
         let journal = try Journal(directory: tempDir())
         let sync = JournalSync(journal: journal, backend: "demo")
         var s = AppState(backendName: "demo", now: .now)
-        s.nextJobID = journal.firstJobID
+        s.queue.nextJobID = journal.firstJobID
         s.mode = .queue
         for p in ["a", "b"] {
-            s.editor = PromptEditor(p)
+            s.editor.prompt = PromptEditor(p)
             _ = reduce(&s, .key(.enter))
         }
         for job in s.jobs { _ = reduce(&s, .failed(job.id, .network("x"), during: .submit)) }
-        s.jobs[0].starred = true
+        s.queue.jobs[0].starred = true
         sync.sync(s)
         sync.flush()
         #expect(try journal.history().count == 2)
         #expect(try journal.history().first { $0.prompt == "a" }?.starred == true)
-        s.jobs.removeFirst()
+        s.queue.jobs.removeFirst()
         sync.sync(s)
         sync.flush()
         #expect(try journal.history().map(\.prompt) == ["b"])

@@ -26,7 +26,7 @@ struct BackendSwitchTests {
         _ = enter(&s, "first")
         _ = reduce(&s, .key(.function(3)))
         _ = enter(&s, "second")
-        #expect(s.jobs.map(\.backend) == ["gpu", "demo"])
+        #expect(s.queue.jobs.map(\.backend) == ["gpu", "demo"])
     }
 
     @Test func withOneBackendF3ExplainsHowToAddMore() {
@@ -46,6 +46,6 @@ struct BackendSwitchTests {
         _ = reduce(&s, .livePreview(id, path: "/tmp/step4.png"))
         #expect(s.job(id)?.livePreview == "/tmp/step4.png")
         _ = reduce(&s, .livePreview(JobID(99), path: "/tmp/other.png"))  // unknown job: nothing
-        #expect(s.jobs.count == 1)
+        #expect(s.queue.jobs.count == 1)
     }
 }

@@ -8,7 +8,7 @@ struct BackingOutTests {
     func finished(_ prompts: [String]) -> AppState {
         var s = AppState.fixture(prompt: "", mode: .queue)
         for p in prompts { _ = enter(&s, p) }
-        for job in s.jobs { _ = reduce(&s, .failed(job.id, .network("x"), during: .submit)) }
+        for job in s.queue.jobs { _ = reduce(&s, .failed(job.id, .network("x"), during: .submit)) }
         return s
     }
 
@@ -28,7 +28,7 @@ struct BackingOutTests {
         _ = reduce(&s, .key(.alt("n")))                             // the negative prompt field
         type(&s, "blur")
         _ = reduce(&s, .key(.escape))
-        #expect(s.fieldEdit == nil && s.editor.text == "sea" && s.focus == .prompt && s.parameters.negativePrompt.isEmpty)
+        #expect(s.fieldEdit == nil && s.editor.prompt.text == "sea" && s.focus == .prompt && s.editor.parameters.negativePrompt.isEmpty)
         s.focus = .history
         _ = reduce(&s, .key(.char("?")))
         _ = reduce(&s, .key(.escape))
@@ -36,7 +36,7 @@ struct BackingOutTests {
         _ = reduce(&s, .key(.char("/")))
         type(&s, "moon")
         _ = reduce(&s, .key(.escape))
-        #expect(!s.filterEditing && s.historyFilter.isEmpty && s.focus == .history)
+        #expect(!s.filterEditing && s.history.filter.isEmpty && s.focus == .history)
         _ = reduce(&s, .key(.escape))
         #expect(s.focus == .prompt)
     }
@@ -47,10 +47,10 @@ struct BackingOutTests {
         _ = reduce(&s, .key(.char("/")))
         type(&s, "blue mo")
         _ = reduce(&s, .key(.ctrl("w")))
-        #expect(s.historyFilter == "blue " && s.filterEditing)
+        #expect(s.history.filter == "blue " && s.filterEditing)
         _ = reduce(&s, .key(.backspace))
         _ = reduce(&s, .key(.ctrl("u")))
-        #expect(s.historyFilter.isEmpty && s.filterEditing)
+        #expect(s.history.filter.isEmpty && s.filterEditing)
         type(&s, "sun")
         _ = reduce(&s, .key(.enter))
         #expect(!s.filterEditing && s.finishedJobs.map(\.request.prompt) == ["red sun"])
@@ -58,30 +58,30 @@ struct BackingOutTests {
 
     @Test func ctrlUAndCtrlWEditTheSearchQuery() {
         var s = finished(["red sun", "blue moon"])
-        s.editor = PromptEditor("draft")
+        s.editor.prompt = PromptEditor("draft")
         _ = reduce(&s, .key(.ctrl("r")))
         type(&s, "red x")
-        #expect(s.search?.failed == true && s.editor.text == "draft")
+        #expect(s.search?.failed == true && s.editor.prompt.text == "draft")
         _ = reduce(&s, .key(.ctrl("w")))                            // "red "
-        #expect(s.search?.query == "red " && s.search?.failed == false && s.editor.text == "red sun")
+        #expect(s.search?.query == "red " && s.search?.failed == false && s.editor.prompt.text == "red sun")
         _ = reduce(&s, .key(.ctrl("u")))
         #expect(s.search?.query == "" && s.search != nil)
         type(&s, "blue")
         _ = reduce(&s, .key(.enter))
-        #expect(s.editor.text == "blue moon" && s.search == nil)
+        #expect(s.editor.prompt.text == "blue moon" && s.search == nil)
     }
 
     @Test func aSearchWithNoMatchSaysSoAndEnterKeepsThePromptInsteadOfAStaleMatch() {
         var s = finished(["red sun", "blue moon"])
-        s.editor = PromptEditor("draft")
+        s.editor.prompt = PromptEditor("draft")
         _ = reduce(&s, .key(.ctrl("r")))
         type(&s, "red")
-        #expect(s.editor.text == "red sun")
+        #expect(s.editor.prompt.text == "red sun")
         type(&s, "dish")                                            // "reddish": nothing matches
-        #expect(s.search?.failed == true && s.editor.text == "draft")
+        #expect(s.search?.failed == true && s.editor.prompt.text == "draft")
         #expect(s.hint == .info("No past prompt matches “reddish”"))
         _ = reduce(&s, .key(.enter))
-        #expect(s.search == nil && s.editor.text == "draft" && s.jobs.count == 2)
+        #expect(s.search == nil && s.editor.prompt.text == "draft" && s.queue.jobs.count == 2)
         #expect(s.hint?.message.contains("No past prompt matches") == true)
     }
 
@@ -90,9 +90,9 @@ struct BackingOutTests {
         _ = reduce(&s, .key(.ctrl("r")))
         type(&s, "red")
         _ = reduce(&s, .key(.ctrl("r")))
-        #expect(s.editor.text == "red sun")
+        #expect(s.editor.prompt.text == "red sun")
         _ = reduce(&s, .key(.ctrl("r")))
-        #expect(s.editor.text == "red sun" && s.hint == .info("No older match for “red”"))
+        #expect(s.editor.prompt.text == "red sun" && s.hint == .info("No older match for “red”"))
     }
 }
 
@@ -102,7 +102,7 @@ struct HistoryCursorTests {
     func finished(_ prompts: [String]) -> AppState {
         var s = AppState.fixture(prompt: "", mode: .queue)
         for p in prompts { _ = enter(&s, p) }
-        for job in s.jobs { _ = reduce(&s, .failed(job.id, .network("x"), during: .submit)) }
+        for job in s.queue.jobs { _ = reduce(&s, .failed(job.id, .network("x"), during: .submit)) }
         s.focus = .history
         return s
     }
@@ -114,7 +114,7 @@ struct HistoryCursorTests {
         _ = reduce(&s, .key(.char("R")))
         #expect(s.selectedHistoryJob?.request.prompt == "moon")
         _ = reduce(&s, .key(.char("n")))
-        #expect(s.jobs.suffix(2).map(\.request.prompt) == ["moon", "moon"])
+        #expect(s.queue.jobs.suffix(2).map(\.request.prompt) == ["moon", "moon"])
         #expect(s.selectedHistoryJob?.request.prompt == "moon")
     }
 
@@ -122,7 +122,7 @@ struct HistoryCursorTests {
         var s = finished(["sun", "moon"])
         _ = reduce(&s, .key(.down))                                  // "sun"
         _ = reduce(&s, .key(.char("R")))                             // job 3, running
-        let id = s.jobs.last!.id
+        let id = s.queue.jobs.last!.id
         _ = reduce(&s, .submitted(id, RemoteJobID("r"), status: .completed(ImageRef(url: "u"))))
         _ = reduce(&s, .downloaded(id, ImageData([1])))
         _ = reduce(&s, .saved(id, SavedImage(path: "/g/sun.png", width: 1, height: 1)))
@@ -135,17 +135,17 @@ struct HistoryCursorTests {
         s.focus = .prompt
         _ = enter(&s, "moon")                                        // queue mode: runs while we look at history
         s.focus = .history
-        #expect(s.historySelection == nil && s.selectedHistoryJob?.request.prompt == "sun")
-        _ = reduce(&s, .failed(s.jobs.last!.id, .network("x"), during: .submit))
+        #expect(s.history.selection == nil && s.selectedHistoryJob?.request.prompt == "sun")
+        _ = reduce(&s, .failed(s.queue.jobs.last!.id, .network("x"), during: .submit))
         #expect(s.selectedHistoryJob?.request.prompt == "sun")
     }
 
     @Test func outsideTheHistoryPaneTheCursorFollowsTheNewestSavedImage() {
         var s = finished(["sun"])
         s.focus = .prompt
-        s.historySelection = s.jobs[0].id
+        s.history.selection = s.queue.jobs[0].id
         _ = enter(&s, "moon")
-        let id = s.jobs.last!.id
+        let id = s.queue.jobs.last!.id
         _ = reduce(&s, .submitted(id, RemoteJobID("r"), status: .completed(ImageRef(url: "u"))))
         _ = reduce(&s, .downloaded(id, ImageData([1])))
         _ = reduce(&s, .saved(id, SavedImage(path: "/g/moon.png", width: 1, height: 1)))

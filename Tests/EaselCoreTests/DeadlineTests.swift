@@ -13,9 +13,9 @@ struct DeadlineTests {
                mode: GenerationMode = .queue) -> AppState {
         var s = AppState.fixture(prompt: "harbour", mode: mode)
         s.pollPolicy = PollPolicy(interval: .seconds(2), deadline: deadline, refusalDeadline: refusalDeadline)
-        s.pacer = RateLimitPacer(limit: 1000, window: .seconds(1))
-        s.concurrency = 16
-        s.seeds = SeedSource(seed: seed)
+        s.queue.pacer = RateLimitPacer(limit: 1000, window: .seconds(1))
+        s.queue.concurrency = 16
+        s.editor.seeds = SeedSource(seed: seed)
         return s
     }
 
@@ -25,28 +25,28 @@ struct DeadlineTests {
         var store = ReducerHarness(state: state(mode: .exclusive))
         submitted(&store, request: .fixture(prompt: "harbour"))
         store.send(.submitted(JobID(1), remote, status: .queued(position: 1)), effects: [.poll(JobID(1), remote, after: .seconds(2))]) {
-            $0.jobs[0].remoteID = remote
-            $0.jobs[0].state = .queued(position: 1)
+            $0.queue.jobs[0].remoteID = remote
+            $0.queue.jobs[0].state = .queued(position: 1)
         }
         // Five minutes in the service's queue, far past the 15 s deadline: still polled, still queued.
         store.send(.tick(at(300), wallTime: 300)) { $0.now = at(300); $0.wallTime = 300 }
         store.send(.statusPolled(JobID(1), .queued(position: 1)), effects: [.poll(JobID(1), remote, after: .seconds(2))])
         store.send(.statusPolled(JobID(1), .running(progress: 0.1)), effects: [.poll(JobID(1), remote, after: .seconds(2))]) {
-            $0.jobs[0].state = .running(progress: 0.1)
-            $0.jobs[0].runningSince = at(300)
+            $0.queue.jobs[0].state = .running(progress: 0.1)
+            $0.queue.jobs[0].runningSince = at(300)
         }
         store.send(.tick(at(314.9), wallTime: 314.9)) { $0.now = at(314.9); $0.wallTime = 314.9 }
         store.send(.statusPolled(JobID(1), .running(progress: 0.9)), effects: [.poll(JobID(1), remote, after: .seconds(2))]) {
-            $0.jobs[0].state = .running(progress: 0.9)
+            $0.queue.jobs[0].state = .running(progress: 0.9)
         }
         // 15 s of running: now it times out, with the remote id kept.
         store.send(.tick(at(315), wallTime: 315)) { $0.now = at(315); $0.wallTime = 315 }
         store.send(.statusPolled(JobID(1), .running(progress: 0.95)), effects: [.terminal(.notify(JobID(1)))]) {
-            $0.jobs[0].state = .failed(.timedOut(after: .seconds(15)))
-            $0.jobs[0].finishedAt = at(315)
+            $0.queue.jobs[0].state = .failed(.timedOut(after: .seconds(15)))
+            $0.queue.jobs[0].finishedAt = at(315)
             $0.hint = .jobFailed(JobID(1), .timedOut(after: .seconds(15)))
         }
-        #expect(store.state.jobs[0].remoteID == remote)
+        #expect(store.state.queue.jobs[0].remoteID == remote)
     }
 
     /// The seed API calls a fresh job "processing" before the first poll finds it queued: the deadline
@@ -55,17 +55,17 @@ struct DeadlineTests {
         var s = state()
         _ = enter(&s, "harbour")
         _ = reduce(&s, .submitted(JobID(1), remote, status: .running(progress: nil)))
-        #expect(s.jobs[0].runningSince == t0)
+        #expect(s.queue.jobs[0].runningSince == t0)
         _ = reduce(&s, .tick(at(2), wallTime: 2))
         #expect(reduce(&s, .statusPolled(JobID(1), .queued(position: 3))) == [.poll(JobID(1), remote, after: .seconds(2))])
-        #expect(s.jobs[0].runningSince == nil)
+        #expect(s.queue.jobs[0].runningSince == nil)
         _ = reduce(&s, .tick(at(60), wallTime: 60))
         _ = reduce(&s, .statusPolled(JobID(1), .running(progress: 0)))
         _ = reduce(&s, .tick(at(74), wallTime: 74))
         #expect(reduce(&s, .statusPolled(JobID(1), .running(progress: 0.8))) == [.poll(JobID(1), remote, after: .seconds(2))])
         _ = reduce(&s, .tick(at(75), wallTime: 75))
         _ = reduce(&s, .statusPolled(JobID(1), .running(progress: 0.9)))
-        #expect(s.jobs[0].state == .failed(.timedOut(after: .seconds(15))))
+        #expect(s.queue.jobs[0].state == .failed(.timedOut(after: .seconds(15))))
     }
 
     @Test func pollErrorsWhileQueuedBackOffInsteadOfTimingOut() {
@@ -76,7 +76,7 @@ struct DeadlineTests {
         let effects = reduce(&s, .failed(JobID(1), .server(status: 503, message: ""), during: .poll))
         #expect(effects.count == 1)
         guard case .poll(JobID(1), remote, _)? = effects.first else { Issue.record("not polled again: \(effects)"); return }
-        #expect(s.jobs[0].state == .queued(position: 2))
+        #expect(s.queue.jobs[0].state == .queued(position: 2))
     }
 
     /// Answers every submit of job 1 with a 429 without `Retry-After`, moving the clock to each retry,
@@ -85,7 +85,7 @@ struct DeadlineTests {
         var waits: [Duration] = [], submits: [ContinuousClock.Instant] = [s.now]
         while s.now < at(end) {
             _ = reduce(&s, .failed(JobID(1), .rateLimited(retryAfter: nil), during: .submit))
-            guard case .waiting(let until) = s.jobs[0].state else { break }
+            guard case .waiting(let until) = s.queue.jobs[0].state else { break }
             waits.append(until - s.now)
             let effects = reduce(&s, .tick(until, wallTime: 0))
             guard effects.contains(where: { if case .submit(JobID(1), _) = $0 { true } else { false } }) else { break }
@@ -103,7 +103,7 @@ struct DeadlineTests {
             let nominal = min(PollPolicy.rateLimitBaseWait * (1 << min(i, 5)), PollPolicy.rateLimitMaxWait)
             #expect(wait >= nominal * 0.5 && wait <= nominal * 1.5, "wait \(i + 1) was \(wait)")
         }
-        #expect(s.jobs[0].refusals == waits.count)
+        #expect(s.queue.jobs[0].refusals == waits.count)
 
         var same = state()
         _ = enter(&same, "harbour")
@@ -119,14 +119,14 @@ struct DeadlineTests {
         for i in 0..<12 { _ = enter(&s, "harbour \(i)") }
         var sent = 12
         var firstRetries: Set<ContinuousClock.Instant> = []
-        var pending: [Effect] = s.jobs.map { .submit($0.id, $0.request) }
+        var pending: [Effect] = s.queue.jobs.map { .submit($0.id, $0.request) }
         while s.now <= at(120) {
             for case .submit(let id, _) in pending {
                 _ = reduce(&s, .failed(id, .rateLimited(retryAfter: nil), during: .submit))
-                let job = s.jobs.first { $0.id == id }!
+                let job = s.queue.jobs.first { $0.id == id }!
                 if case .waiting(let until) = job.state, job.refusals == 1 { firstRetries.insert(until) }
             }
-            let next = s.jobs.compactMap { if case .waiting(let until) = $0.state { until } else { nil } }.min()!
+            let next = s.queue.jobs.compactMap { if case .waiting(let until) = $0.state { until } else { nil } }.min()!
             pending = reduce(&s, .tick(next, wallTime: 0)).filter { if case .submit = $0 { true } else { false } }
             if s.now <= at(120) { sent += pending.count }
         }
@@ -138,7 +138,7 @@ struct DeadlineTests {
         var s = state(refusalDeadline: .seconds(15))
         _ = enter(&s, "harbour")
         let (waits, submits) = refuseAlways(&s, until: 600)
-        #expect(s.jobs[0].state == .failed(.rateLimited(retryAfter: nil)))
+        #expect(s.queue.jobs[0].state == .failed(.rateLimited(retryAfter: nil)))
         #expect(submits.allSatisfy { $0 - t0 <= .seconds(15) })
         #expect(s.now - t0 <= .seconds(15))
         #expect(waits.count == submits.count - 1)
@@ -149,7 +149,7 @@ struct DeadlineTests {
         var s = state(refusalDeadline: .seconds(15))
         _ = enter(&s, "harbour")
         _ = reduce(&s, .failed(JobID(1), .rateLimited(retryAfter: .seconds(60)), during: .submit))
-        #expect(s.jobs[0].state == .failed(.rateLimited(retryAfter: .seconds(60))))
+        #expect(s.queue.jobs[0].state == .failed(.rateLimited(retryAfter: .seconds(60))))
     }
 
     @Test func withoutARefusalDeadlineTheStudioKeepsWaiting() {
@@ -157,8 +157,8 @@ struct DeadlineTests {
         _ = enter(&s, "harbour")
         let (waits, _) = refuseAlways(&s, until: 1800)
         #expect(s.now >= at(1800))
-        #expect(s.jobs[0].state == .submitting, "gave up: \(s.jobs[0].state)")
-        #expect(waits.count == s.jobs[0].refusals)
+        #expect(s.queue.jobs[0].state == .submitting, "gave up: \(s.queue.jobs[0].state)")
+        #expect(waits.count == s.queue.jobs[0].refusals)
     }
 
     @Test func anAcceptedSubmitResetsTheBackOff() {
@@ -166,26 +166,26 @@ struct DeadlineTests {
         _ = enter(&s, "harbour")
         _ = refuseAlways(&s, until: 30)
         _ = reduce(&s, .submitted(JobID(1), remote, status: .queued(position: nil)))
-        #expect(s.jobs[0].refusals == 0 && s.jobs[0].refusedSince == nil)
+        #expect(s.queue.jobs[0].refusals == 0 && s.queue.jobs[0].refusedSince == nil)
     }
 
     @Test func aJobCanceledWhileItsSubmitWasOutIsNotSentAgainAfterA429() {
         var s = state()
         _ = enter(&s, "harbour")
         #expect(cancelForExit(&s).isEmpty)
-        #expect(s.jobs[0].cancelRequested)
+        #expect(s.queue.jobs[0].cancelRequested)
         #expect(reduce(&s, .failed(JobID(1), .rateLimited(retryAfter: nil), during: .submit)) == [.terminal(.notify(JobID(1)))])
-        #expect(s.jobs[0].state == .canceled)
+        #expect(s.queue.jobs[0].state == .canceled)
     }
 
     @Test func cancelForExitCancelsEveryUnfinishedJobHereAndOnTheService() {
         var s = state()
-        s.concurrency = 2
+        s.queue.concurrency = 2
         for p in ["a", "b", "c"] { _ = enter(&s, p) }
         _ = reduce(&s, .submitted(JobID(1), remote, status: .running(progress: 0.2)))
         let effects = cancelForExit(&s)
         #expect(effects == [.terminal(.notify(JobID(1))), .cancel(JobID(1), remote), .terminal(.notify(JobID(3)))])
-        #expect(s.jobs.map(\.state) == [.canceled, .submitting, .canceled])
+        #expect(s.queue.jobs.map(\.state) == [.canceled, .submitting, .canceled])
         // The submit in flight answers: canceled on the service at once, nothing else starts.
         #expect(reduce(&s, .submitted(JobID(2), RemoteJobID("r2"), status: .queued(position: 1))) == [.terminal(.notify(JobID(2))), .cancel(JobID(2), RemoteJobID("r2"))])
         #expect(s.activeJobs.isEmpty)

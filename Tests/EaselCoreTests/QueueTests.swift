@@ -5,7 +5,7 @@ import TestSupport
 /// Types `prompt` (or keeps what is typed) and presses Enter; queue mode clears the editor after each.
 @discardableResult
 func enter(_ s: inout AppState, _ prompt: String? = nil) -> [Effect] {
-    if let prompt { s.editor = PromptEditor(prompt) } else if s.editor.isEmpty { s.editor = PromptEditor(s.promptHistory.last?.prompt ?? "sea") }
+    if let prompt { s.editor.prompt = PromptEditor(prompt) } else if s.editor.prompt.isEmpty { s.editor.prompt = PromptEditor(s.editor.promptHistory.last?.prompt ?? "sea") }
     return reduce(&s, .key(.enter))
 }
 
@@ -15,8 +15,8 @@ struct QueueTests {
 
     func queueState(_ prompt: String = "sea", concurrency: Int = 1, pacer: RateLimitPacer = RateLimitPacer(limit: 100, window: .seconds(1))) -> AppState {
         var s = AppState.fixture(prompt: prompt, mode: .queue)
-        s.concurrency = concurrency
-        s.pacer = pacer
+        s.queue.concurrency = concurrency
+        s.queue.pacer = pacer
         return s
     }
 
@@ -29,20 +29,20 @@ struct QueueTests {
         #expect(submits(enter(&s)) == [JobID(1)])
         #expect(submits(enter(&s)).isEmpty)
         #expect(submits(enter(&s)).isEmpty)
-        #expect(s.jobs.map(\.state) == [.submitting, .pending, .pending])
+        #expect(s.queue.jobs.map(\.state) == [.submitting, .pending, .pending])
         #expect(!s.isEditorLocked)
         _ = reduce(&s, .submitted(JobID(1), r1, status: .running(progress: nil)))
         _ = reduce(&s, .failed(JobID(1), .inferenceFailed("x"), during: .poll))
-        #expect(s.jobs.map(\.state.label) == ["failed", "submitting", "pending"])
+        #expect(s.queue.jobs.map(\.state.label) == ["failed", "submitting", "pending"])
         _ = reduce(&s, .failed(JobID(2), .invalidPrompt(reason: "y"), during: .submit))
-        #expect(s.jobs[2].state == .submitting)
+        #expect(s.queue.jobs[2].state == .submitting)
     }
 
     @Test func theConcurrencyLimitCapsJobsInFlight() {
         var s = queueState(concurrency: 2)
         for _ in 0..<3 { _ = enter(&s) }
-        #expect(s.jobs.filter { $0.state.holdsSlot }.count == 2)
-        #expect(s.jobs[2].state == .pending)
+        #expect(s.queue.jobs.filter { $0.state.holdsSlot }.count == 2)
+        #expect(s.queue.jobs[2].state == .pending)
         _ = reduce(&s, .submitted(JobID(1), r1, status: .completed(ImageRef(url: "u"))))
         _ = reduce(&s, .downloaded(JobID(1), ImageData([1])))
         let effects = reduce(&s, .saved(JobID(1), SavedImage(path: "/p", width: 1, height: 1)))
@@ -51,21 +51,21 @@ struct QueueTests {
 
     @Test func aBatchMakesCountJobsWithASeedSeries() {
         var s = queueState()
-        s.parameters.count = 3
+        s.editor.parameters.count = 3
         _ = enter(&s)
-        #expect(s.jobs.map(\.request.seed) == [42, 43, 44])
-        #expect(s.jobs.allSatisfy { $0.request.prompt == "sea" })
+        #expect(s.queue.jobs.map(\.request.seed) == [42, 43, 44])
+        #expect(s.queue.jobs.allSatisfy { $0.request.prompt == "sea" })
     }
 
     @Test func queuedRequestsStayFrozenWhenTheEditorChanges() {
         var s = queueState("first")
         enter(&s)
-        #expect(s.editor.isEmpty, "queue mode clears the editor for the next prompt")
+        #expect(s.editor.prompt.isEmpty, "queue mode clears the editor for the next prompt")
         _ = reduce(&s, .paste("second"))
-        s.parameters.width = 512
+        s.editor.parameters.width = 512
         enter(&s)
-        #expect(s.jobs.map(\.request.prompt) == ["first", "second"])
-        #expect(s.jobs.map(\.request.width) == [768, 512])
+        #expect(s.queue.jobs.map(\.request.prompt) == ["first", "second"])
+        #expect(s.queue.jobs.map(\.request.width) == [768, 512])
     }
 
     @Test func cancelInEachState() {
@@ -73,18 +73,18 @@ struct QueueTests {
         for _ in 0..<3 { _ = enter(&s) }          // 1, 2 submitting; 3 pending
         s.focus = .queue
         // pending: dropped, no call to the service
-        s.queueSelection = JobID(3)
+        s.queue.selection = JobID(3)
         #expect(reduce(&s, .key(.char("x"))) == [.terminal(.notify(JobID(3)))])
         #expect(s.job(JobID(3))?.state == .canceled)
         // submitting: remembered, canceled on the service once it answers with an id
-        s.queueSelection = JobID(1)
+        s.queue.selection = JobID(1)
         #expect(reduce(&s, .key(.char("x"))).isEmpty)
         #expect(s.job(JobID(1))?.cancelRequested == true)
         #expect(reduce(&s, .submitted(JobID(1), r1, status: .running(progress: nil))) == [.terminal(.notify(JobID(1))), .cancel(JobID(1), r1)])
         #expect(s.job(JobID(1))?.state == .canceled)
         // running: the backend's cancel call
         _ = reduce(&s, .submitted(JobID(2), r2, status: .running(progress: 0.1)))
-        s.queueSelection = JobID(2)
+        s.queue.selection = JobID(2)
         #expect(reduce(&s, .key(.delete)) == [.terminal(.notify(JobID(2))), .cancel(JobID(2), r2)])
         #expect(s.job(JobID(2))?.state == .canceled)
         #expect(reduce(&s, .statusPolled(JobID(2), .completed(ImageRef(url: "u")))).isEmpty)
@@ -94,15 +94,15 @@ struct QueueTests {
         var s = queueState()
         enter(&s, "a"); enter(&s, "b"); enter(&s, "c")
         s.focus = .queue
-        s.queueSelection = JobID(3)
+        s.queue.selection = JobID(3)
         _ = reduce(&s, .key(.char("K")))
-        #expect(s.jobs.map(\.request.prompt) == ["a", "c", "b"])
+        #expect(s.queue.jobs.map(\.request.prompt) == ["a", "c", "b"])
         _ = reduce(&s, .key(.char("K")))                          // the running job is not passed
-        #expect(s.jobs.map(\.request.prompt) == ["a", "c", "b"])
+        #expect(s.queue.jobs.map(\.request.prompt) == ["a", "c", "b"])
         _ = reduce(&s, .key(.char("J")))
-        #expect(s.jobs.map(\.request.prompt) == ["a", "b", "c"])
+        #expect(s.queue.jobs.map(\.request.prompt) == ["a", "b", "c"])
         _ = reduce(&s, .key(.char("X")))
-        #expect(s.jobs.map(\.state.label) == ["submitting", "canceled", "canceled"])
+        #expect(s.queue.jobs.map(\.state.label) == ["submitting", "canceled", "canceled"])
     }
 
     @Test func retryAfterADownloadFailureOnlyDownloadsAgain() {
@@ -111,10 +111,10 @@ struct QueueTests {
         _ = enter(&s)
         _ = reduce(&s, .submitted(JobID(1), r1, status: .completed(ref)))
         _ = reduce(&s, .failed(JobID(1), .network("reset"), during: .download))
-        #expect(s.jobs[0].state == .failed(.network("reset")))
+        #expect(s.queue.jobs[0].state == .failed(.network("reset")))
         s.focus = .history
         #expect(reduce(&s, .key(.char("t"))) == [.download(JobID(1), ref)])
-        #expect(s.jobs[0].state == .downloading && s.jobs[0].attempts == 1)
+        #expect(s.queue.jobs[0].state == .downloading && s.queue.jobs[0].attempts == 1)
         _ = reduce(&s, .downloaded(JobID(1), ImageData([1])))
         #expect(reduce(&s, .failed(JobID(1), .storage("disk full"), during: .save)) == [.terminal(.notify(JobID(1)))])
         // A failed save kept the image: t saves it again (downloading only if the kept copy is gone).
@@ -127,18 +127,18 @@ struct QueueTests {
         _ = reduce(&s, .failed(JobID(1), .network("refused"), during: .submit))
         s.focus = .history
         #expect(submits(reduce(&s, .key(.char("t")))) == [JobID(1)])
-        #expect(s.jobs[0].attempts == 2 && s.jobs.count == 1)
+        #expect(s.queue.jobs[0].attempts == 2 && s.queue.jobs.count == 1)
     }
 
     @Test func a429OnSubmitCountsDownThenSendsAgainByItself() {
         var s = queueState()
         _ = enter(&s)
         let effects = reduce(&s, .failed(JobID(1), .rateLimited(retryAfter: .seconds(2)), during: .submit))
-        #expect(s.jobs[0].state == .waiting(until: t0 + .seconds(2)))
+        #expect(s.queue.jobs[0].state == .waiting(until: t0 + .seconds(2)))
         #expect(effects == [.timer(after: .seconds(2))])
         #expect(reduce(&s, .tick(t0 + .seconds(1), wallTime: 1)).isEmpty)
         #expect(submits(reduce(&s, .tick(t0 + .seconds(2), wallTime: 2))) == [JobID(1)])
-        #expect(s.jobs[0].attempts == 2)
+        #expect(s.queue.jobs[0].attempts == 2)
     }
 
     @Test func thePacerKeepsSubmissionsUnderTheLimit() {
@@ -165,7 +165,7 @@ struct QueueTests {
         #expect(delays[2] >= .milliseconds(6400) && delays[2] <= .milliseconds(9600))
         #expect(delays.last! <= .seconds(36))
         _ = reduce(&s, .failed(JobID(1), .server(status: 503, message: ""), during: .poll))
-        #expect(s.jobs[0].state == .failed(.server(status: 503, message: "")))
+        #expect(s.queue.jobs[0].state == .failed(.server(status: 503, message: "")))
         var ok = queueState()
         _ = enter(&ok)
         _ = reduce(&ok, .submitted(JobID(1), r1, status: .running(progress: nil)))
@@ -191,11 +191,11 @@ struct MouseTests {
         for id in 1...3 { _ = reduce(&s, .failed(JobID(id), .network("x"), during: .submit)) }
         // history, newest first: #3, #2, #1
         _ = reduce(&s, .clicked(.history, row: 1, height: 10))
-        #expect(s.focus == .history && s.historySelection == JobID(2))
+        #expect(s.focus == .history && s.history.selection == JobID(2))
         _ = reduce(&s, .clicked(.history, row: 7, height: 10))          // below the rows: selection stays
-        #expect(s.historySelection == JobID(2))
+        #expect(s.history.selection == JobID(2))
         _ = reduce(&s, .scrolled(.history, by: 1))
-        #expect(s.historySelection == JobID(1))
+        #expect(s.history.selection == JobID(1))
         _ = reduce(&s, .clicked(.prompt, row: 0, height: 2))
         #expect(s.focus == .prompt)
     }
@@ -205,22 +205,22 @@ struct MouseTests {
 struct QueueUserTestFixes {
     @Test func afterCancelTheCursorStaysOnTheSameRowSoASecondXHitsTheNextJob() {
         var s = AppState.fixture(prompt: "", mode: .queue)
-        s.pacer = RateLimitPacer(limit: 1, window: .seconds(60))
+        s.queue.pacer = RateLimitPacer(limit: 1, window: .seconds(60))
         for p in ["one", "two", "three", "four"] { enter(&s, p) }   // one submitting, the rest pending
         s.focus = .queue
-        s.queueSelection = JobID(3)
+        s.queue.selection = JobID(3)
         _ = reduce(&s, .key(.char("x")))
-        #expect(s.queueSelection == JobID(4))
+        #expect(s.queue.selection == JobID(4))
         _ = reduce(&s, .key(.char("x")))
-        #expect(s.jobs.map(\.state.label) == ["submitting", "pending", "canceled", "canceled"])
+        #expect(s.queue.jobs.map(\.state.label) == ["submitting", "pending", "canceled", "canceled"])
     }
 
     @Test func pendingJobsSayWhenThePacerLetsThemGo() {
         var s = AppState.fixture(prompt: "", mode: .queue)
-        s.pacer = RateLimitPacer(limit: 1, window: .seconds(20))
-        s.concurrency = 2
+        s.queue.pacer = RateLimitPacer(limit: 1, window: .seconds(20))
+        s.queue.concurrency = 2
         enter(&s, "a"); enter(&s, "b")
-        #expect(s.pacerReadyAt == t0 + .seconds(21))
+        #expect(s.queue.pacerReadyAt == t0 + .seconds(21))
     }
 
     @Test func noneInAContextAlsoHidesTheGlobalBinding() throws {

@@ -11,12 +11,12 @@ struct TerminalOrderTests {
     /// Two jobs that finish in one batch of actions (one loop iteration) are announced twice.
     @Test func twoJobsFinishingInOneBatchGiveTwoNotifications() {
         var s = AppState.fixture(prompt: "sea", mode: .queue)
-        s.concurrency = 2
-        s.pacer = RateLimitPacer(limit: 100, window: .seconds(1))
+        s.queue.concurrency = 2
+        s.queue.pacer = RateLimitPacer(limit: 100, window: .seconds(1))
         _ = reduce(&s, .key(.enter))
-        s.editor = PromptEditor("fog")
+        s.editor.prompt = PromptEditor("fog")
         _ = reduce(&s, .key(.enter))
-        #expect(s.jobs.map(\.state) == [.submitting, .submitting])
+        #expect(s.queue.jobs.map(\.state) == [.submitting, .submitting])
         for (n, id) in [JobID(1), JobID(2)].enumerated() {
             _ = reduce(&s, .submitted(id, RemoteJobID("r\(n)"), status: .completed(ImageRef(url: "u\(n)"))))
             _ = reduce(&s, .downloaded(id, ImageData([1])))
@@ -27,10 +27,10 @@ struct TerminalOrderTests {
 
     @Test func clearingThePendingJobsAnnouncesEachOne() {
         var s = AppState.fixture(prompt: "sea", mode: .queue)
-        for prompt in ["sea", "fog", "rain"] { s.editor = PromptEditor(prompt); _ = reduce(&s, .key(.enter)) }
+        for prompt in ["sea", "fog", "rain"] { s.editor.prompt = PromptEditor(prompt); _ = reduce(&s, .key(.enter)) }
         _ = reduce(&s, .key(.tab))
         #expect(reduce(&s, .key(.char("X"))) == [.terminal(.notify(JobID(2))), .terminal(.notify(JobID(3)))])
-        #expect(s.jobs.map(\.state) == [.submitting, .canceled, .canceled])
+        #expect(s.queue.jobs.map(\.state) == [.submitting, .canceled, .canceled])
     }
 
     @Test func ctrlLOrdersARepaint() {

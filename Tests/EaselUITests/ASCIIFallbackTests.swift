@@ -18,7 +18,7 @@ struct ASCIIFallbackTests {
     /// fallback: every line is ASCII and exactly as wide as the screen.
     @Test func aWholeStudioFrameIsASCIIAndKeepsItsColumns() {
         var s = AppState.fixture(prompt: "灯台 at dusk", mode: .queue)
-        for p in ["sun", "moon", "star"] { s.editor = PromptEditor(p); _ = reduce(&s, .key(.enter)) }
+        for p in ["sun", "moon", "star"] { s.editor.prompt = PromptEditor(p); _ = reduce(&s, .key(.enter)) }
         _ = reduce(&s, .failed(JobID(1), .network("x"), during: .submit))
         _ = reduce(&s, .submitted(JobID(2), RemoteJobID("r"), status: .running(progress: 0.5)))
         let frame = render(s, size: CellSize(columns: 120, rows: 36), cell: PixelSize(width: 10, height: 20)) { _ in .encoding }
