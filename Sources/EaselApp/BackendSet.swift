@@ -99,12 +99,12 @@ public struct BackendSet {
     public func configureQueue(_ state: inout AppState, mode: GenerationMode?, concurrency: Int?, pace: RateLimitSpec?,
                                demoLimit: RateLimitSpec, config: Config) {
         state.mode = mode ?? config.mode ?? .exclusive
-        state.concurrency = concurrency ?? selected?.concurrency ?? config.concurrency ?? 1
+        state.queue.concurrency = concurrency ?? selected?.concurrency ?? config.concurrency ?? 1
         state.backends = choices
         state.backendKey = current
         state.backendName = summary
         let spec = pace ?? self.pace(demoLimit: demoLimit)
-        state.pacer = RateLimitPacer(limit: spec.requests, window: spec.window)
+        state.queue.pacer = RateLimitPacer(limit: spec.requests, window: spec.window)
     }
 }
 

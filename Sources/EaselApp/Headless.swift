@@ -79,10 +79,10 @@ public enum Headless {
         let start = ContinuousClock.now
         _ = reduce(&state, .tick(.now, wallTime: Date().timeIntervalSince1970))
         for prompt in prompts {
-            state.editor = PromptEditor(prompt)
-            let before = state.jobs.count
+            state.editor.prompt = PromptEditor(prompt)
+            let before = state.queue.jobs.count
             runner.run(reduce(&state, .key(.enter)))
-            if state.jobs.count == before { return Outcome(jobs: state.jobs, refusal: state.hint, elapsed: .now - start) }
+            if state.queue.jobs.count == before { return Outcome(jobs: state.queue.jobs, refusal: state.hint, elapsed: .now - start) }
             if let hint = state.hint, case .info = hint {   // e.g. the size was moved to one the model makes
                 notice(hint.message)
                 state.hint = nil
@@ -94,17 +94,17 @@ public enum Headless {
         var reported = Set<JobID>()
         var announcedWaits: [JobID: ContinuousClock.Instant] = [:]
         func report() {
-            for (index, job) in state.jobs.enumerated() {
-                let tag = state.jobs.count > 1 ? "job \(index + 1)/\(state.jobs.count): " : ""
+            for (index, job) in state.queue.jobs.enumerated() {
+                let tag = state.queue.jobs.count > 1 ? "job \(index + 1)/\(state.queue.jobs.count): " : ""
                 if case .waiting(let until) = job.state, announcedWaits[job.id] != until {
                     announcedWaits[job.id] = until
                     reports.rateLimited("\(tag)rate limited (429, \(job.refusals) in a row): sending again in \(format(until - state.now))")
                 }
                 var line = job.state.label
-                if job.state == .pending, let ready = state.pacerReadyAt, ready > state.now {
+                if job.state == .pending, let ready = state.queue.pacerReadyAt, ready > state.now {
                     line += " — rate limit, next slot in \(Int((ready - state.now).components.seconds) + 1)s"
                 }
-                if case .running(let p?) = job.state { line += " \(Int(p * 100))%" }
+                if case .running(let p?, _, _) = job.state { line += " \(Int(p * 100))%" }
                 if case .running = job.state, let s = job.step {
                     line += " " + (s.node.map { Sanitize.line(String($0.prefix(32))) + " " } ?? "") + "\(s.step)/\(s.total)"
                 }
@@ -130,8 +130,8 @@ public enum Headless {
             }
         }
         report()
-        guard state.jobs.contains(where: { $0.state.isActive }) else {
-            return Outcome(jobs: state.jobs, refusal: nil, elapsed: .now - start)
+        guard state.queue.jobs.contains(where: { $0.state.isActive }) else {
+            return Outcome(jobs: state.queue.jobs, refusal: nil, elapsed: .now - start)
         }
         loop: for await event in stream {
             switch event {
@@ -141,7 +141,7 @@ public enum Headless {
                 if case .warning(let text) = action { progress("warning: " + Sanitize.line(text)) }   // a part of the graph dropped, …
             case .signal(let signal):
                 guard stopping == nil else { continue }
-                let unfinished = Set(state.jobs.filter { $0.state.isActive }.map(\.id))
+                let unfinished = Set(state.queue.jobs.filter { $0.state.isActive }.map(\.id))
                 stopping = (signal, unfinished, [], [:])
                 progress("interrupted: canceling \(unfinished.count) unfinished job\(unfinished.count == 1 ? "" : "s")")
                 execute(cancelForExit(&state))
@@ -158,13 +158,13 @@ public enum Headless {
             }
             journal?.sync(state)
             report()
-            let busy = state.jobs.contains { $0.state.isActive }
+            let busy = state.queue.jobs.contains { $0.state.isActive }
             if let stopping { if !busy && stopping.out.isEmpty { break } } else if !busy { break }
         }
-        var outcome = Outcome(jobs: state.jobs, refusal: nil, elapsed: .now - start)
+        var outcome = Outcome(jobs: state.queue.jobs, refusal: nil, elapsed: .now - start)
         if let stopping {
             outcome.signal = stopping.signal
-            for job in state.jobs where stopping.jobs.contains(job.id) && !reported.contains(job.id) {
+            for job in state.queue.jobs where stopping.jobs.contains(job.id) && !reported.contains(job.id) {
                 let how = stopping.answers[job.id] ?? (job.state.isActive ? .unanswered : .notSent)
                 reports.interrupted(job, how, stopping.signal)
             }

@@ -27,7 +27,7 @@ public final class JournalSync: @unchecked Sendable {
 
     public func sync(_ state: AppState) {
         var changed: [JobRecord] = []
-        for job in state.jobs {
+        for job in state.queue.jobs {
             // The loop calls this after every batch (10 times a second while a job animates):
             // an unchanged job costs one comparison, not a record built and compared.
             if seen[job.id] == job { continue }
@@ -42,7 +42,7 @@ public final class JournalSync: @unchecked Sendable {
             written[job.id] = record
             changed.append(record)
         }
-        let present = Set(state.jobs.map(\.id))
+        let present = Set(state.queue.jobs.map(\.id))
         let removed = written.keys.filter { !present.contains($0) }     // deleted from the history (d)
         for id in removed { written[id] = nil; seen[id] = nil }
         guard !changed.isEmpty || !removed.isEmpty else { return }

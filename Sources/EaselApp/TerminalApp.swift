@@ -225,7 +225,7 @@ public final class TerminalApp: Sendable {
                 repaintAll()
             }
             journal?.sync(state)
-            journal?.syncDraft(state.editor.text)
+            journal?.syncDraft(state.editor.prompt.text)
             if let signal = SignalTrap.pending() { return 128 + signal }
             if quitting { return 0 }
 

@@ -25,6 +25,8 @@ public struct PromptHistoryEntry: Equatable, Sendable {
 public enum Confirmation: Equatable, Sendable {
     /// Remove a finished job from the history and the journal (the image file stays).
     case deleteJob(JobID)
+    /// Delete an image file (and its sidecar) from the gallery folder: its absolute path.
+    case deleteImage(String)
     /// Quit although `jobs` jobs run on a backend whose server stops with Easel (the embedded demo).
     case quitLosingJobs(Int)
 
@@ -35,6 +37,7 @@ public enum Confirmation: Equatable, Sendable {
         let answers = keymap.answerKeys
         switch self {
         case .deleteJob(let id): return "Delete job \(id) from the history? \(answers) (the image file stays)"
+        case .deleteImage(let path): return "Delete \(Sanitize.line(path))? \(answers)"
         case .quitLosingJobs(let n):
             return "Quit? \(n) demo job\(n == 1 ? "" : "s") will stop (the demo server quits with Easel) \(answers)"
         }
@@ -126,7 +129,7 @@ public struct BackendChoice: Equatable, Sendable {
     public let sizes: [OutputSize]?
     /// The model name shown when a size is changed to one of `sizes` ("gpt-image-1").
     public let model: String?
-    /// Jobs sent ahead into the service's own queue (`AppState.queueAhead`).
+    /// Jobs sent ahead into the service's own queue (`QueueState.queueAhead`).
     public let queueAhead: Int
     public init(name: String, summary: String, model: String? = nil, queueAhead: Int = 0, sizes: [OutputSize]? = nil) {
         self.name = name
@@ -159,6 +162,8 @@ public struct ThemeSet: Equatable, Sendable {
 }
 
 /// Everything the UI shows, and nothing it does not. Changed only by `reduce`.
+/// Grouped by what owns it: the editor, the queue of jobs, the history pane, and one `Modal` for the
+/// overlay, field, search, filter or question the user is in.
 public struct AppState: Equatable, Sendable {
     /// Shown in the status bar, e.g. "demo backend — procedural, offline".
     public var backendName: String
@@ -166,36 +171,22 @@ public struct AppState: Equatable, Sendable {
     public var backends: [BackendChoice] = []
     /// The `name` of the backend new jobs go to ("demo", "gpu", …); stamped on every job.
     public var backendKey = "demo"
+    /// Backends whose server stops when Easel does (the embedded demo): quitting with their jobs in
+    /// flight asks first, since those jobs cannot resume.
+    public var ephemeralBackends: Set<String> = []
+    /// The gallery folder new jobs are made for (absolute path; nil: the runner's gallery).
+    public var galleryDirectory: String?
     public var mode: GenerationMode
     public var pollPolicy: PollPolicy
-    /// Jobs in flight on the backend at once (submitting through saving); default 1.
-    public var concurrency = 1
-    /// Further jobs sent ahead to a service that keeps its own queue (ComfyUI), so it starts the next one
-    /// without waiting on Easel; they hold a slot like any job in flight. Jobs not sent yet stay in Easel's
-    /// queue, where they can be canceled and reordered. 0 for services without a queue of their own.
-    public var queueAhead = 0
-    /// `queueAhead` of the backend new jobs go to (its `BackendChoice`), else `queueAhead`.
-    public var currentQueueAhead: Int { backends.first { $0.name == backendKey }?.queueAhead ?? queueAhead }
-    /// The client-side pacer for the backend's rate limit.
-    public var pacer = RateLimitPacer()
-    /// The active row under the cursor in the queue pane; `nil` follows the first.
-    public var queueSelection: JobID?
-    /// When the pacer allows the next submission, while pending jobs wait for it.
-    public var pacerReadyAt: ContinuousClock.Instant?
-    /// When the pending `.timer` effect will tick, so only one is in flight.
-    public var scheduledWake: ContinuousClock.Instant?
-    public var editor = PromptEditor()
-    public var parameters: GenerationParameters
-    public var seeds: SeedSource
-    /// Every job of this run, in creation order.
-    public var jobs: [Job] = []
-    public var nextJobID = 1
+    /// The prompt, the parameters and the prompt history.
+    public var editor: EditorState
+    /// Every job of this run, the slots and the pacer that start them, the queue pane's cursor.
+    public var queue = QueueState()
+    /// The history pane's cursor and filter.
+    public var history = HistoryPane()
+    /// The overlay, field edit, search, filter or question the user is in; nil: just the panes.
+    public var modal: Modal?
     public var focus: Pane = .prompt
-    /// The history row under the cursor; `nil` follows the newest job.
-    public var historySelection: JobID?
-    public var showHelp = false
-    /// First help line shown (the overlay scrolls when the keymap does not fit).
-    public var helpScroll = 0
     public var hint: Hint?
     /// The latest time the loop reported (`.tick`).
     public var now: ContinuousClock.Instant
@@ -203,28 +194,6 @@ public struct AppState: Equatable, Sendable {
     public var wallTime: Double = 0
     /// The theme in use and the ones F2 cycles through.
     public var themes = ThemeSet()
-    /// Past prompts with their parameters, oldest first, without duplicates (↑/↓, C-r).
-    public var promptHistory: [PromptHistoryEntry] = []
-    /// While browsing with ↑/↓: the entry shown, and the draft to come back to.
-    public var historyBrowse: Int?
-    public var draft: PromptEditor?
-    /// While C-r is active.
-    public var search: PromptSearch?
-    /// The history pane's filter (`/`): prompt text or seed; `filterEditing` while it is typed.
-    public var historyFilter = ""
-    public var filterEditing = false
-    /// A question waiting for y/n (delete from history).
-    public var confirmation: Confirmation?
-    /// While the editor holds another field (M-n, M-e), and the prompt waiting to come back.
-    public var fieldEdit: FieldEdit?
-    public var stashedPrompt: PromptEditor?
-    /// Backends whose server stops when Easel does (the embedded demo): quitting with their jobs in
-    /// flight asks first, since those jobs cannot resume.
-    public var ephemeralBackends: Set<String> = []
-    /// The gallery folder new jobs are made for (absolute path; nil: the runner's gallery).
-    public var galleryDirectory: String?
-    /// The gallery browser overlay, while open (F4).
-    public var gallery: GalleryBrowser?
 
     public init(backendName: String, mode: GenerationMode = .exclusive, pollPolicy: PollPolicy = PollPolicy(),
                 parameters: GenerationParameters = GenerationParameters(), seeds: SeedSource = SeedSource(seed: 1),
@@ -232,19 +201,24 @@ public struct AppState: Equatable, Sendable {
         self.backendName = backendName
         self.mode = mode
         self.pollPolicy = pollPolicy
-        self.parameters = parameters
-        self.seeds = seeds
+        self.editor = EditorState(parameters: parameters, seeds: seeds)
         self.now = now
     }
 
+    /// Every job of this run, in creation order (`queue.jobs`).
+    public var jobs: [Job] { queue.jobs }
+    /// `queueAhead` of the backend new jobs go to (its `BackendChoice`), else `queue.queueAhead`.
+    public var currentQueueAhead: Int { backends.first { $0.name == backendKey }?.queueAhead ?? queue.queueAhead }
+
     /// Jobs still in flight, oldest first.
-    public var activeJobs: [Job] { jobs.filter { $0.state.isActive } }
+    public var activeJobs: [Job] { queue.jobs.filter { $0.state.isActive } }
     /// Finished jobs (complete, failed or canceled), newest first, narrowed by the history filter.
     public var finishedJobs: [Job] {
-        let done = jobs.filter { !$0.state.isActive }.reversed()
-        guard !historyFilter.isEmpty else { return Array(done) }
-        let needle = historyFilter.lowercased()
-        return done.filter { $0.request.prompt.lowercased().contains(needle) || String($0.request.seed) == historyFilter
+        let done = queue.jobs.filter { !$0.state.isActive }.reversed()
+        let filter = history.filter
+        guard !filter.isEmpty else { return Array(done) }
+        let needle = filter.lowercased()
+        return done.filter { $0.request.prompt.lowercased().contains(needle) || String($0.request.seed) == filter
             || (needle == "*" && $0.starred) }
     }
 
@@ -254,13 +228,13 @@ public struct AppState: Equatable, Sendable {
     /// The selected active job in the queue pane.
     public var selectedQueueJob: Job? {
         let active = activeJobs
-        return active.first { $0.id == queueSelection } ?? active.first
+        return active.first { $0.id == queue.selection } ?? active.first
     }
 
     /// The selected finished job in the history pane.
     public var selectedHistoryJob: Job? {
         let rows = finishedJobs
-        return rows.first { $0.id == historySelection } ?? rows.first
+        return rows.first { $0.id == history.selection } ?? rows.first
     }
 
     /// True while something on screen changes with time (spinner, elapsed clock, placeholder pulse):
@@ -270,17 +244,17 @@ public struct AppState: Equatable, Sendable {
     /// The job whose picture the preview pane shows: the running one, else the selected history row.
     public var previewJob: Job? {
         if let active = activeJobs.last(where: { $0.state.holdsSlot }) ?? activeJobs.first { return active }
-        if let id = historySelection, let job = job(id) { return job }
+        if let id = history.selection, let job = job(id) { return job }
         return finishedJobs.first
     }
 
-    public func job(_ id: JobID) -> Job? { jobs.first { $0.id == id } }
+    public func job(_ id: JobID) -> Job? { queue.jobs.first { $0.id == id } }
 
     /// The backend new jobs go to, when it is among `backends`.
     public var currentBackend: BackendChoice? { backends.first { $0.name == backendKey } }
 
     mutating func update(_ id: JobID, _ change: (inout Job) -> Void) {
-        guard let i = jobs.firstIndex(where: { $0.id == id }) else { return }
-        change(&jobs[i])
+        guard let i = queue.jobs.firstIndex(where: { $0.id == id }) else { return }
+        change(&queue.jobs[i])
     }
 }

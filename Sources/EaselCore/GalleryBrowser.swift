@@ -33,8 +33,6 @@ public struct GalleryBrowser: Equatable, Sendable {
     /// Grid size in tiles, from the loop.
     public var columns = 1
     public var rows = 1
-    /// An image waiting for y/n before it is deleted.
-    public var confirmDelete: String?
 
     public init() {}
 
@@ -92,33 +90,36 @@ public enum GalleryEffect: Equatable, Sendable {
 func reduceGallery(_ state: inout AppState, _ event: GalleryEvent) -> [Effect] {
     switch event {
     case .scanned(let entries):
-        guard var browser = state.gallery else { return [] }
-        let current = browser.selected?.path
-        browser.entries = entries
-        browser.loading = false
-        browser.select(current.flatMap { p in entries.firstIndex { $0.path == p } } ?? browser.selection)
-        state.gallery = browser
-    case .grid(let columns, let rows):
-        state.gallery?.columns = max(1, columns)
-        state.gallery?.rows = max(1, rows)
-        state.gallery?.scrollIntoView()
-    case .parametersRead(let p):
-        state.editor.replace(with: p.prompt)
-        state.parameters.negativePrompt = p.negativePrompt
-        if let w = p.width, let h = p.height, Limits.size.contains(w), Limits.size.contains(h) {
-            (state.parameters.width, state.parameters.height) = (w, h)
+        state.modal?.updateGallery { browser in
+            let current = browser.selected?.path
+            browser.entries = entries
+            browser.loading = false
+            browser.select(current.flatMap { p in entries.firstIndex { $0.path == p } } ?? browser.selection)
         }
-        if let s = p.steps, Limits.steps.contains(s) { state.parameters.steps = s }
-        if let seed = p.seed { state.parameters.seed = seed }
-        state.historyBrowse = nil
-        state.gallery = nil
+    case .grid(let columns, let rows):
+        state.modal?.updateGallery { browser in
+            browser.columns = max(1, columns)
+            browser.rows = max(1, rows)
+            browser.scrollIntoView()
+        }
+    case .parametersRead(let p):
+        state.editor.prompt.replace(with: p.prompt)
+        state.editor.parameters.negativePrompt = p.negativePrompt
+        if let w = p.width, let h = p.height, Limits.size.contains(w), Limits.size.contains(h) {
+            (state.editor.parameters.width, state.editor.parameters.height) = (w, h)
+        }
+        if let s = p.steps, Limits.steps.contains(s) { state.editor.parameters.steps = s }
+        if let seed = p.seed { state.editor.parameters.seed = seed }
+        state.editor.browsing = nil
+        state.modal = state.modal?.removingLayer { $0.isGallery }
         state.focus = .prompt
         state.hint = .info("Loaded the prompt and parameters from the image (\(p.source)); Enter generates")
     case .deleted(let path):
-        guard var browser = state.gallery, let i = browser.entries.firstIndex(where: { $0.path == path }) else { return [] }
-        browser.entries.remove(at: i)
-        browser.select(browser.selection)
-        state.gallery = browser
+        guard let i = state.gallery?.entries.firstIndex(where: { $0.path == path }) else { return [] }
+        state.modal?.updateGallery { browser in
+            browser.entries.remove(at: i)
+            browser.select(browser.selection)
+        }
         state.hint = .info("Deleted \(path)")
     case .failed(let error):
         state.hint = .warning("Gallery: " + error.fileMessage)
@@ -137,15 +138,10 @@ extension JobError {
     }
 }
 
-/// A key while the gallery is open (and the help overlay is not): the y/n question first, then the
-/// `gallery` key context; other commands (quit, help, redraw) behave as everywhere.
+/// A key while the gallery is open (and the help overlay is not): the `gallery` key context; other
+/// commands (quit, help, redraw) behave as everywhere. (Its y/n question is a `Modal.question`.)
 func galleryKey(_ state: inout AppState, _ key: Key, keymap: Keymap) -> [Effect] {
-    guard var browser = state.gallery else { return [] }
-    if let path = browser.confirmDelete {
-        browser.confirmDelete = nil
-        state.gallery = browser
-        return keymap.command(for: key, in: .confirm) == .confirmYes ? [.gallery(.delete(path))] : []
-    }
+    guard state.gallery != nil else { return [] }
     guard let command = keymap.command(for: key, in: .gallery) else { return [] }
     return galleryCommand(&state, command)
 }
@@ -153,15 +149,14 @@ func galleryKey(_ state: inout AppState, _ key: Key, keymap: Keymap) -> [Effect]
 /// Commands in the gallery grid; the rest go to `perform` as usual.
 func galleryCommand(_ state: inout AppState, _ command: Command) -> [Effect] {
     if command == .openGallery {
-        if state.gallery != nil { state.gallery = nil; return [] }
-        state.gallery = GalleryBrowser()
-        state.showHelp = false
+        if state.gallery != nil { state.modal = state.modal?.removingLayer { $0.isGallery }; return [] }
+        state.modal = .gallery(GalleryBrowser(), under: state.modal?.removingLayer { $0.isHelp })
         return [.gallery(.scan)]
     }
     guard var browser = state.gallery else { return [] }
     let page = browser.columns * browser.rows
     switch command {
-    case .closeOverlay: state.gallery = nil; return []
+    case .closeOverlay: state.modal = state.modal?.removingLayer { $0.isGallery }; return []
     case .selectLeft: browser.move(by: -1)
     case .selectRight: browser.move(by: 1)
     case .selectUp: browser.move(by: -browser.columns)
@@ -176,20 +171,20 @@ func galleryCommand(_ state: inout AppState, _ command: Command) -> [Effect] {
     case .starImage:
         guard let entry = browser.selected else { return [] }
         browser.entries[browser.selection].starred.toggle()
-        state.gallery = browser
+        state.modal?.updateGallery { $0 = browser }
         return [.gallery(.setStar(entry.path, !entry.starred))]
     case .deleteImage:
         guard let entry = browser.selected else { return [] }
-        browser.confirmDelete = entry.path
+        state.ask(.deleteImage(entry.path))
+        return []
     case .loadImage:
         guard let entry = browser.selected else { return [] }
         return [.gallery(.readParameters(entry.path))]
     case .rescanGallery:
-        state.gallery = browser
         return [.gallery(.scan)]
     default:
         return perform(&state, command)
     }
-    state.gallery = browser
+    state.modal?.updateGallery { $0 = browser }
     return []
 }

@@ -97,7 +97,10 @@ public enum JobState: Equatable, Sendable {
     case waiting(until: ContinuousClock.Instant)
     case submitting
     case queued(position: Int?)
-    case running(progress: Double?)
+    /// Generating. `progress` is 0...1 when the service reports it; `step`, the running node's step count,
+    /// when it reports one (nil when it reports only a fraction); `preview`, the latest in-progress preview
+    /// the service sent (a file path), shown in place of the placeholder.
+    case running(progress: Double?, step: StepProgress? = nil, preview: String? = nil)
     case downloading
     case saving
     case complete(SavedImage)
@@ -193,10 +196,6 @@ public struct Job: Equatable, Sendable, Identifiable {
     public var savedImages: [SavedImage] = []
     /// Cancel was asked for while the submit was in flight: cancel on the service once it answers.
     public var cancelRequested = false
-    /// The running node's step count, as the service last reported it (nil when it reports only a fraction).
-    public var step: StepProgress?
-    /// The latest in-progress preview the service sent while running (a file path), shown in place of the placeholder.
-    public var livePreview: String?
     /// Starred in the history pane (`*`).
     public var starred = false
     /// The name of the backend it runs on (`[backends.NAME]` or "demo"); nil for jobs made before names existed.
@@ -224,6 +223,11 @@ public struct Job: Equatable, Sendable, Identifiable {
     public var galleryTarget: GalleryTarget {
         GalleryTarget(directory: gallery, wallTime: createdWallTime > 0 ? createdWallTime : nil)
     }
+
+    /// The running node's step count, as the service last reported it (`JobState.running`); nil otherwise.
+    public var step: StepProgress? { if case .running(_, let step, _) = state { step } else { nil } }
+    /// The latest in-progress preview file while running (`JobState.running`); nil otherwise.
+    public var livePreview: String? { if case .running(_, _, let preview) = state { preview } else { nil } }
 
     /// True while the job waits out a 429.
     public var isWaiting: Bool {

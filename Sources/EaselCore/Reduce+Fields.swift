@@ -8,13 +8,14 @@ func parametersText(_ p: GenerationParameters) -> String {
 /// Leaves M-n / M-e: applies the field (or, for parameters with a mistake, keeps editing with a hint).
 func finishFieldEdit(_ state: inout AppState, apply: Bool) {
     guard let field = state.fieldEdit else { return }
+    let stashed = state.modal?.layers.lazy.compactMap { if case .field(_, let prompt) = $0 { prompt } else { nil } }.first
     if apply {
         switch field {
         case .negativePrompt:
-            state.parameters.negativePrompt = Sanitize.line(state.editor.text).trimmingWhitespace()
+            state.editor.parameters.negativePrompt = Sanitize.line(state.editor.prompt.text).trimmingWhitespace()
         case .parameters:
-            var p = state.parameters
-            for token in state.editor.text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "," }) {
+            var p = state.editor.parameters
+            for token in state.editor.prompt.text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "," }) {
                 let kv = token.split(separator: "=", maxSplits: 1).map(String.init)
                 guard kv.count == 2 else { state.hint = .warning("Not key=value: \(token)"); return }
                 switch kv[0].lowercased() {
@@ -36,10 +37,9 @@ func finishFieldEdit(_ state: inout AppState, apply: Bool) {
                     state.hint = .warning("Unknown parameter \(kv[0]) (seed, size, steps)"); return
                 }
             }
-            state.parameters = p
+            state.editor.parameters = p
         }
     }
-    state.editor = state.stashedPrompt ?? PromptEditor()
-    state.stashedPrompt = nil
-    state.fieldEdit = nil
+    state.editor.prompt = stashed ?? PromptEditor()
+    state.modal = state.modal?.removingLayer { $0.isField }
 }

@@ -7,7 +7,7 @@
 ///   `.terminal(.notify)` per job it ended.
 public func cancelForExit(_ state: inout AppState) -> [Effect] {
     var effects: [Effect] = []
-    for job in state.jobs where job.state.isActive {
+    for job in state.queue.jobs where job.state.isActive {
         switch job.state {
         case .pending, .waiting:
             effects += finish(&state, job.id, .canceled)

@@ -39,14 +39,14 @@ func reduceJob(_ state: inout AppState, _ action: Action) -> [Effect] {
         }
         let first = job.savedImages.first ?? image, count = job.savedImages.count + 1
         let ended = finish(&state, id, .complete(first))
-        if state.focus != .history { state.historySelection = nil }   // not in use: follow the newest job
+        if state.focus != .history { state.history.selection = nil }   // not in use: follow the newest job
         state.hint = count == 1 ? .saved(id, path: image.path)
             : .info("Job \(id) made \(count) images: saved \(first.path) and \(count - 1) more beside it")
         return ended + (state.gallery != nil ? [.gallery(.scan)] : []) + startReady(&state)   // the open browser shows it
 
     case .livePreview(let id, let path):
-        guard case .running? = state.job(id)?.state else { return [] }
-        state.update(id) { $0.livePreview = path }
+        guard case .running(let progress, let step, _)? = state.job(id)?.state else { return [] }
+        state.update(id) { $0.state = .running(progress: progress, step: step, preview: path) }
         return []
 
     case .failed(let id, let error, let stage):
@@ -72,7 +72,7 @@ private func failure(_ state: inout AppState, _ job: Job, _ error: JobError, _ s
         // Retry-After is obeyed as sent; without it the wait doubles, with seeded jitter.
         let refusals = job.refusals + 1
         let since = job.refusedSince ?? job.startedAt ?? state.now
-        let wait = after ?? PollPolicy.rateLimitBackoff(refusals: refusals, jitter: Double(state.seeds.next()) / Double(UInt32.max))
+        let wait = after ?? PollPolicy.rateLimitBackoff(refusals: refusals, jitter: Double(state.editor.seeds.next()) / Double(UInt32.max))
         let until = state.now + wait
         if let bound = state.pollPolicy.refusalDeadline, until - since > bound { break }     // fails below
         state.update(id) {
@@ -88,7 +88,7 @@ private func failure(_ state: inout AppState, _ job: Job, _ error: JobError, _ s
         let failures = job.pollFailures + 1
         if failures > PollPolicy.maxConsecutiveFailures { break }
         state.update(id) { $0.pollFailures = failures }
-        var delay = state.pollPolicy.backoff(failures: failures, jitter: Double(state.seeds.next()) / Double(UInt32.max))
+        var delay = state.pollPolicy.backoff(failures: failures, jitter: Double(state.editor.seeds.next()) / Double(UInt32.max))
         if case .rateLimited(let after?) = error { delay = max(delay, after) }
         return [.poll(id, remote, after: delay)]
     case (.submit, _), (.poll, _), (.download, _), (.save, _):
@@ -117,11 +117,9 @@ private func applyStatus(_ state: inout AppState, _ id: JobID, _ remote: RemoteJ
             if case .queued(let position) = status {
                 $0.state = .queued(position: position)
                 $0.runningSince = nil
-                $0.step = nil
             }
             if case .running(let progress, let step) = status {
-                $0.state = .running(progress: progress)
-                $0.step = step
+                $0.state = .running(progress: progress, step: step, preview: $0.livePreview)
                 if $0.runningSince == nil { $0.runningSince = now }
             }
         }
@@ -157,8 +155,8 @@ func finish(_ state: inout AppState, _ id: JobID, _ terminal: JobState) -> [Effe
 /// A row is about to join the history: while the user is in the History pane, the cursor stays on
 /// the row it is on (an implicit "newest" cursor becomes that row's id), so it never jumps under them.
 func pinHistoryCursor(_ state: inout AppState) {
-    guard state.focus == .history, state.historySelection == nil else { return }
-    state.historySelection = state.finishedJobs.first?.id
+    guard state.focus == .history, state.history.selection == nil else { return }
+    state.history.selection = state.finishedJobs.first?.id
 }
 
 /// Starts pending jobs in order while a slot is free (`concurrency` plus `queueAhead` sent ahead to a service
@@ -167,10 +165,10 @@ func pinHistoryCursor(_ state: inout AppState) {
 /// wait will free something later.
 func startReady(_ state: inout AppState) -> [Effect] {
     var effects: [Effect] = []
-    var busy = state.jobs.filter { $0.state.holdsSlot }.count
+    var busy = state.queue.jobs.filter { $0.state.holdsSlot }.count
     var nextWake: Duration?
-    state.pacerReadyAt = nil
-    for job in state.jobs {
+    state.queue.pacerReadyAt = nil
+    for job in state.queue.jobs {
         let due: Bool
         switch job.state {
         case .pending: due = true
@@ -180,13 +178,13 @@ func startReady(_ state: inout AppState) -> [Effect] {
         default: due = false
         }
         guard due else { continue }
-        guard busy < state.concurrency + max(0, state.currentQueueAhead) else { break }
-        if let wait = state.pacer.wait(now: state.now) {
+        guard busy < state.queue.concurrency + max(0, state.currentQueueAhead) else { break }
+        if let wait = state.queue.pacer.wait(now: state.now) {
             nextWake = min(nextWake ?? wait, wait)
-            state.pacerReadyAt = state.now + wait
+            state.queue.pacerReadyAt = state.now + wait
             break
         }
-        state.pacer.record(now: state.now)
+        state.queue.pacer.record(now: state.now)
         let now = state.now
         state.update(job.id) {
             $0.state = .submitting
@@ -199,8 +197,8 @@ func startReady(_ state: inout AppState) -> [Effect] {
     }
     if let nextWake {
         let at = state.now + nextWake
-        if state.scheduledWake.map({ $0 > at || $0 <= state.now }) ?? true {   // one timer at a time
-            state.scheduledWake = at
+        if state.queue.scheduledWake.map({ $0 > at || $0 <= state.now }) ?? true {   // one timer at a time
+            state.queue.scheduledWake = at
             effects.append(.timer(after: nextWake))
         }
     }
@@ -209,16 +207,16 @@ func startReady(_ state: inout AppState) -> [Effect] {
 
 /// Adds journal jobs: history first (older), then resumes what was in flight.
 func restore(_ state: inout AppState, _ jobs: [Job]) -> [Effect] {
-    let known = Set(state.jobs.map(\.id))
+    let known = Set(state.queue.jobs.map(\.id))
     let incoming = jobs.filter { !known.contains($0.id) }.sorted { $0.createdWallTime < $1.createdWallTime }
-    state.jobs = incoming.filter { !$0.state.isActive } + state.jobs
-    let browsing = state.historyBrowse, draft = state.draft
+    state.queue.jobs = incoming.filter { !$0.state.isActive } + state.queue.jobs
+    let browsing = state.editor.browsing
     for job in incoming {
         let r = job.request
         remember(&state, r.prompt, GenerationParameters(negativePrompt: r.negativePrompt, width: r.width, height: r.height,
                                                         seed: r.seed, steps: r.steps))
     }
-    (state.historyBrowse, state.draft) = (browsing, draft)
+    state.editor.browsing = browsing
     var effects: [Effect] = []
     let now = state.now
     for var job in incoming where job.state.isActive {
@@ -245,7 +243,7 @@ func restore(_ state: inout AppState, _ jobs: [Job]) -> [Effect] {
         case .complete, .failed, .canceled:
             break
         }
-        state.jobs.append(job)
+        state.queue.jobs.append(job)
     }
     if !effects.isEmpty { state.hint = .info("Resumed \(effects.count) job\(effects.count == 1 ? "" : "s") left in flight") }
     return effects + startReady(&state)

@@ -1,10 +1,11 @@
 func reduceKey(_ state: inout AppState, _ key: Key, keymap: Keymap) -> [Effect] {
-    if let question = state.confirmation {
-        state.confirmation = nil
+    if case .question(let question, let under)? = state.modal {
+        state.modal = under
         let yes = keymap.command(for: key, in: .confirm) == .confirmYes
+        if case .deleteImage(let path) = question { return yes ? [.gallery(.delete(path))] : [] }
         if yes, case .deleteJob(let id) = question {
-            state.jobs.removeAll { $0.id == id }            // the journal row goes with it (JournalSync)
-            state.historySelection = nil
+            state.queue.jobs.removeAll { $0.id == id }            // the journal row goes with it (JournalSync)
+            state.history.selection = nil
             state.hint = .info("Deleted job \(id) from the history")
         }
         if case .quitLosingJobs = question {
@@ -17,23 +18,23 @@ func reduceKey(_ state: inout AppState, _ key: Key, keymap: Keymap) -> [Effect] 
     if state.gallery != nil, !state.showHelp { return galleryKey(&state, key, keymap: keymap) }
     if state.filterEditing, state.focus == .history {
         switch key {
-        case .char(let c): state.historyFilter.append(c)
+        case .char(let c): state.history.filter.append(c)
         case _ where keymap.command(for: key, in: .history) == .focusPrompt:   // Esc: cleared
-            state.historyFilter = ""
-            state.filterEditing = false
+            state.history.filter = ""
+            state.modal = nil
         default:
             // The prompt's line-editing keys edit the filter; Enter (or anything else) keeps it.
-            if !editLine(&state.historyFilter, keymap.command(for: key, in: .prompt)) { state.filterEditing = false }
+            if !editLine(&state.history.filter, keymap.command(for: key, in: .prompt)) { state.modal = nil }
         }
-        state.historySelection = nil
+        state.history.selection = nil
         return []
     }
-    if state.search != nil, !state.showHelp, state.focus == .prompt { return searchKey(&state, key, keymap: keymap) }
+    if state.search != nil, state.focus == .prompt { return searchKey(&state, key, keymap: keymap) }
     let context: KeyContext = state.showHelp ? .help : state.focus.keyContext
     guard let command = keymap.command(for: key, in: context) else {
         if context == .prompt, case .char(let c) = key {
             guard !state.isEditorLocked else { state.hint = .locked; return [] }
-            state.editor.insert(String(c))
+            state.editor.prompt.insert(String(c))
         }
         return []
     }
@@ -58,8 +59,8 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
             finishFieldEdit(&state, apply: false)             // Esc / Tab: cancel, the prompt comes back
             return []
         case .searchHistory, .historyPrevious, .historyNext, .editNegative, .editParameters:
-            if command == .historyPrevious { _ = state.editor.moveLine(-1) }
-            if command == .historyNext { _ = state.editor.moveLine(1) }
+            if command == .historyPrevious { _ = state.editor.prompt.moveLine(-1) }
+            if command == .historyNext { _ = state.editor.prompt.moveLine(1) }
             return []
         default: break
         }
@@ -72,9 +73,9 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
     case .generate: return generate(&state)
     case .quit: return requestQuit(&state)
     case .quitIfEmpty:
-        if state.editor.isEmpty { return requestQuit(&state) }
+        if state.editor.prompt.isEmpty { return requestQuit(&state) }
         else if state.isEditorLocked { state.hint = .locked }
-        else { state.editor.deleteForward() }
+        else { state.editor.prompt.deleteForward() }
     case .focusNext: state.focus = Pane.allCases[(Pane.allCases.firstIndex(of: state.focus)! + 1) % Pane.allCases.count]
     case .focusPrevious:
         let n = Pane.allCases.count
@@ -83,61 +84,59 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
     case .editNegative, .editParameters:
         guard state.focus == .prompt else { return [] }
         guard !state.isEditorLocked else { state.hint = .locked; return [] }
-        state.stashedPrompt = state.editor
+        let stashed = state.editor.prompt
         if command == .editNegative {
-            state.fieldEdit = .negativePrompt
-            state.editor = PromptEditor(state.parameters.negativePrompt)
+            state.modal = .field(.negativePrompt, stashed: stashed)
+            state.editor.prompt = PromptEditor(state.editor.parameters.negativePrompt)
         } else {
-            state.fieldEdit = .parameters
-            state.editor = PromptEditor(parametersText(state.parameters))
+            state.modal = .field(.parameters, stashed: stashed)
+            state.editor.prompt = PromptEditor(parametersText(state.editor.parameters))
             offerSizes(&state)
         }
     case .toggleSeed:
-        state.parameters.seed = state.parameters.seed == nil ? state.seeds.next() : nil
+        state.editor.parameters.seed = state.editor.parameters.seed == nil ? state.editor.seeds.next() : nil
     case .toggleHelp:
-        state.showHelp.toggle()
-        state.helpScroll = 0
-    case .closeOverlay: state.showHelp = false
-    case .selectUp where state.showHelp: state.helpScroll = max(0, state.helpScroll - 1)
-    case .selectDown where state.showHelp: state.helpScroll += 1
-    case .pageUp: if state.showHelp { state.helpScroll = max(0, state.helpScroll - 10) }
-    case .pageDown: if state.showHelp { state.helpScroll += 10 }
+        state.modal = state.showHelp ? state.modal?.removingLayer { $0.isHelp } : .help(scroll: 0, under: state.modal)
+    case .closeOverlay: state.modal = state.modal?.removingLayer { $0.isHelp }
+    case .selectUp where state.showHelp: scrollHelp(&state, by: -1)
+    case .selectDown where state.showHelp: scrollHelp(&state, by: 1)
+    case .pageUp: if state.showHelp { scrollHelp(&state, by: -10) }
+    case .pageDown: if state.showHelp { scrollHelp(&state, by: 10) }
     case .selectUp: moveSelection(&state, by: -1)
     case .selectDown: moveSelection(&state, by: 1)
     case .toggleMode:
         state.mode = state.mode == .exclusive ? .queue : .exclusive
         state.hint = .info(state.mode == .queue ? "Queue mode: Enter adds to the queue while jobs run"
                                                 : "Exclusive mode: one job at a time, the editor locks while it runs")
-    case .countUp: state.parameters.count = min(GenerationParameters.maxCount, state.parameters.count + 1)
-    case .countDown: state.parameters.count = max(1, state.parameters.count - 1)
+    case .countUp: state.editor.parameters.count = min(GenerationParameters.maxCount, state.editor.parameters.count + 1)
+    case .countDown: state.editor.parameters.count = max(1, state.editor.parameters.count - 1)
     case .cancelJob: return cancelSelected(&state)
     case .clearPending:
-        return state.jobs.filter { $0.state == .pending || $0.isWaiting }.flatMap { finish(&state, $0.id, .canceled) }
+        return state.queue.jobs.filter { $0.state == .pending || $0.isWaiting }.flatMap { finish(&state, $0.id, .canceled) }
     case .moveJobUp: movePending(&state, by: -1)
     case .moveJobDown: movePending(&state, by: 1)
     case .retryJob: return retrySelected(&state)
-    case .cursorLeft: state.editor.moveLeft()
-    case .cursorRight: state.editor.moveRight()
-    case .cursorLineStart: state.editor.moveToStart()
-    case .cursorLineEnd: state.editor.moveToEnd()
-    case .cursorWordLeft: state.editor.moveWordLeft()
-    case .cursorWordRight: state.editor.moveWordRight()
-    case .deleteBackward: state.editor.deleteBackward()
-    case .deleteForward: state.editor.deleteForward()
-    case .deleteWordBackward: state.editor.deleteWordBackward()
-    case .killToLineEnd: state.editor.killToEnd()
-    case .killToLineStart: state.editor.killToStart()
-    case .insertNewline: state.editor.insert("\n")
-    case .deleteWordForward: state.editor.deleteWordForward()
-    case .yank: state.editor.yank()
-    case .undo: state.editor.undo()
-    case .historyPrevious: if !state.editor.moveLine(-1) { browseHistory(&state, by: -1) }
-    case .historyNext: if !state.editor.moveLine(1) { browseHistory(&state, by: 1) }
+    case .cursorLeft: state.editor.prompt.moveLeft()
+    case .cursorRight: state.editor.prompt.moveRight()
+    case .cursorLineStart: state.editor.prompt.moveToStart()
+    case .cursorLineEnd: state.editor.prompt.moveToEnd()
+    case .cursorWordLeft: state.editor.prompt.moveWordLeft()
+    case .cursorWordRight: state.editor.prompt.moveWordRight()
+    case .deleteBackward: state.editor.prompt.deleteBackward()
+    case .deleteForward: state.editor.prompt.deleteForward()
+    case .deleteWordBackward: state.editor.prompt.deleteWordBackward()
+    case .killToLineEnd: state.editor.prompt.killToEnd()
+    case .killToLineStart: state.editor.prompt.killToStart()
+    case .insertNewline: state.editor.prompt.insert("\n")
+    case .deleteWordForward: state.editor.prompt.deleteWordForward()
+    case .yank: state.editor.prompt.yank()
+    case .undo: state.editor.prompt.undo()
+    case .historyPrevious: if !state.editor.prompt.moveLine(-1) { browseHistory(&state, by: -1) }
+    case .historyNext: if !state.editor.prompt.moveLine(1) { browseHistory(&state, by: 1) }
     case .searchHistory:
-        state.draft = state.editor
-        state.search = PromptSearch()
+        state.modal = .search(PromptSearch(), draft: state.editor.prompt)
     case .previewJob:
-        if let job = state.selectedHistoryJob { state.historySelection = job.id }
+        if let job = state.selectedHistoryJob { state.history.selection = job.id }
     case .loadJob:
         guard let job = state.selectedHistoryJob else { return [] }
         load(&state, job.request)
@@ -146,7 +145,7 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
         guard let job = state.selectedHistoryJob else { return [] }
         guard !state.isEditorLocked else { state.hint = .locked; return [] }
         var request = job.request
-        if command == .rerunNewSeed { request.seed = state.seeds.next() }
+        if command == .rerunNewSeed { request.seed = state.editor.seeds.next() }
         return enqueue(&state, request)
     case .copyPath, .copyPrompt:
         guard let job = state.selectedHistoryJob ?? state.selectedQueueJob else { return [] }
@@ -163,13 +162,13 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
         return [.terminal(.copyToClipboard(text))]
     case .deleteJob:
         guard let job = state.selectedHistoryJob else { return [] }
-        state.confirmation = .deleteJob(job.id)
+        state.ask(.deleteJob(job.id))
     case .starJob:
         guard let job = state.selectedHistoryJob else { return [] }
         state.update(job.id) { $0.starred.toggle() }
-        state.historySelection = job.id
+        state.history.selection = job.id
     case .filterHistory:
-        state.filterEditing = true
+        if state.modal == nil { state.modal = .filter }
     case .openImage:
         guard case .complete(let image)? = state.selectedHistoryJob?.state else { return [] }
         return [.open(image.path)]
@@ -202,32 +201,38 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
 /// Jobs on other backends keep running on the service and resume at the next start.
 private func requestQuit(_ state: inout AppState) -> [Effect] {
     let lost = state.activeJobs.filter { state.ephemeralBackends.contains($0.backend ?? "") }.count
-    guard lost == 0 else { state.confirmation = .quitLosingJobs(lost); return [] }
+    guard lost == 0 else { state.ask(.quitLosingJobs(lost)); return [] }
     return [.terminal(.quit)]
+}
+
+/// Scrolls the help overlay by `lines` (not above its first line).
+private func scrollHelp(_ state: inout AppState, by lines: Int) {
+    guard case .help(let scroll, let under)? = state.modal else { return }
+    state.modal = .help(scroll: max(0, scroll + lines), under: under)
 }
 
 /// Enter in the prompt: validate, freeze the request, and submit, unless the editor is locked.
 private func generate(_ state: inout AppState) -> [Effect] {
     guard !state.isEditorLocked else { state.hint = .locked; return [] }
-    let prompt = state.editor.text.trimmingWhitespace()
+    let prompt = state.editor.prompt.text.trimmingWhitespace()
     guard !prompt.isEmpty else { state.hint = .emptyPrompt; return [] }
     guard prompt.count <= GenerationRequest.maxPromptLength else {
         state.hint = .promptTooLong(characters: prompt.count)
         return []
     }
     _ = fitEditorSize(&state)
-    let p = state.parameters
+    let p = state.editor.parameters
     for n in 0..<max(1, p.count) {
-        let seed = p.seed.map { $0 &+ UInt32(n) } ?? state.seeds.next()
+        let seed = p.seed.map { $0 &+ UInt32(n) } ?? state.editor.seeds.next()
         let request = GenerationRequest(prompt: prompt, negativePrompt: p.negativePrompt, width: p.width,
                                         height: p.height, seed: seed, steps: p.steps)
-        let id = JobID(state.nextJobID)
-        state.nextJobID += 1
-        state.jobs.append(Job(id: id, request: request, state: .pending, createdAt: state.now, createdWallTime: state.wallTime,
+        let id = JobID(state.queue.nextJobID)
+        state.queue.nextJobID += 1
+        state.queue.jobs.append(Job(id: id, request: request, state: .pending, createdAt: state.now, createdWallTime: state.wallTime,
                               backend: state.backendKey, gallery: state.galleryDirectory))
     }
     remember(&state, prompt, p)
-    if state.mode == .queue { state.editor.replace(with: "") }   // ready for the next prompt; ↑ brings it back
+    if state.mode == .queue { state.editor.prompt.replace(with: "") }   // ready for the next prompt; ↑ brings it back
     if state.mode == .queue, p.count > 1 || state.activeJobs.count > p.count {
         state.hint = .info("\(p.count) job\(p.count == 1 ? "" : "s") queued; \(state.activeJobs.count) waiting or running")
     }

@@ -7,12 +7,12 @@ func moveSelection(_ state: inout AppState, by delta: Int) {
     case .queue:
         let rows = state.activeJobs
         guard let current = state.selectedQueueJob, let i = rows.firstIndex(where: { $0.id == current.id }) else { return }
-        state.queueSelection = rows[max(0, min(rows.count - 1, i + delta))].id
+        state.queue.selection = rows[max(0, min(rows.count - 1, i + delta))].id
     case .history:
         let rows = state.finishedJobs
         guard !rows.isEmpty else { return }
-        let current = state.historySelection.flatMap { id in rows.firstIndex { $0.id == id } } ?? 0
-        state.historySelection = rows[max(0, min(rows.count - 1, current + delta))].id
+        let current = state.history.selection.flatMap { id in rows.firstIndex { $0.id == id } } ?? 0
+        state.history.selection = rows[max(0, min(rows.count - 1, current + delta))].id
     }
 }
 
@@ -23,7 +23,7 @@ func cancelSelected(_ state: inout AppState) -> [Effect] {
     let index = state.activeJobs.firstIndex { $0.id == job.id } ?? 0
     defer {                                   // the cursor stays on the same row: the next job moves up into it
         let rest = state.activeJobs
-        state.queueSelection = rest.isEmpty ? nil : rest[min(index, rest.count - 1)].id
+        state.queue.selection = rest.isEmpty ? nil : rest[min(index, rest.count - 1)].id
     }
     switch job.state {
     case .pending, .waiting, .downloading, .saving:
@@ -43,11 +43,11 @@ func cancelSelected(_ state: inout AppState) -> [Effect] {
 /// Swap the selected pending job with its pending neighbour; jobs start in list order.
 func movePending(_ state: inout AppState, by delta: Int) {
     guard state.focus == .queue, let job = state.selectedQueueJob, job.state == .pending,
-          let i = state.jobs.firstIndex(where: { $0.id == job.id }) else { return }
+          let i = state.queue.jobs.firstIndex(where: { $0.id == job.id }) else { return }
     var j = i + delta
-    while j >= 0, j < state.jobs.count, state.jobs[j].state != .pending { j += delta }
-    guard j >= 0, j < state.jobs.count else { return }
-    state.jobs.swapAt(i, j)
+    while j >= 0, j < state.queue.jobs.count, state.queue.jobs[j].state != .pending { j += delta }
+    guard j >= 0, j < state.queue.jobs.count else { return }
+    state.queue.jobs.swapAt(i, j)
 }
 
 /// Retry the selected finished job without paying twice: after the service finished (download or
@@ -59,7 +59,7 @@ func retrySelected(_ state: inout AppState) -> [Effect] {
     let now = state.now
     switch job.state {
     case .failed(let error):
-        state.historySelection = nil
+        state.history.selection = nil
         if case .storage = error {                    // the image is kept: save it again, never regenerate
             reopen(&state, job.id, .downloading, now)
             return [.loadPending(job.id, fallback: job.imageRef)]

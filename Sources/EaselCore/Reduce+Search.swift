@@ -5,7 +5,7 @@
 private func searchMatches(_ state: AppState) -> [PromptHistoryEntry] {
     guard let search = state.search else { return [] }
     let needle = search.query.lowercased()
-    return state.promptHistory.reversed().filter { needle.isEmpty || $0.prompt.lowercased().contains(needle) }
+    return state.editor.promptHistory.reversed().filter { needle.isEmpty || $0.prompt.lowercased().contains(needle) }
 }
 
 /// The match for the search: newest first, skipping `skip` matches; `nil` when nothing matches.
@@ -20,43 +20,50 @@ func searchMatch(_ state: AppState) -> PromptHistoryEntry? {
 /// keys (Esc, C-g, C-c) restore the prompt.
 /// With no match the editor shows the prompt as it was, the hint says so, and Enter keeps it.
 func searchKey(_ state: inout AppState, _ key: Key, keymap: Keymap) -> [Effect] {
+    guard case .search(var search, let draft)? = state.modal else { return [] }
     let command = keymap.command(for: key, in: .prompt)
     switch key {
-    case .char(let c): state.search?.query.append(c); state.search?.skip = 0
+    case .char(let c): search.query.append(c); search.skip = 0
     case _ where command == .focusPrompt || command == .quit:
-        state.editor = state.draft ?? state.editor
-        state.search = nil
-        state.draft = nil
+        state.editor.prompt = draft
+        state.modal = nil
         return []
     case _ where command == .searchHistory:
-        if (state.search?.skip ?? 0) + 1 < searchMatches(state).count { state.search?.skip += 1 }
-        else { state.hint = .info("No older match for “\(Sanitize.line(state.search?.query ?? ""))”") }
-    case _ where editLine(&state.search!.query, command):
-        state.search?.skip = 0
+        if search.skip + 1 < searchMatches(state).count { search.skip += 1 }
+        else { state.hint = .info("No older match for “\(Sanitize.line(search.query))”") }
+    case _ where editLine(&search.query, command):
+        search.skip = 0
     default:
         // Enter (or any other key) accepts the match and leaves the search; with none, the prompt stays.
-        if let match = searchMatch(state) {
-            state.editor.replace(with: match.prompt)
-            let count = state.parameters.count
-            state.parameters = match.parameters
-            state.parameters.count = count
-        } else {
-            state.editor = state.draft ?? state.editor
-            state.hint = .info("No past prompt matches “\(Sanitize.line(state.search?.query ?? ""))”: the prompt is unchanged")
-        }
-        state.search = nil
-        state.draft = nil
+        acceptSearch(&state)
         return []
     }
+    state.modal = .search(search, draft: draft)
     if let match = searchMatch(state) {
-        state.editor = PromptEditor(match.prompt)
-        state.search?.failed = false
+        state.editor.prompt = PromptEditor(match.prompt)
+        search.failed = false
     } else {
-        state.editor = state.draft ?? PromptEditor()
-        state.search?.failed = true
-        state.hint = .info("No past prompt matches “\(Sanitize.line(state.search?.query ?? ""))”")
+        state.editor.prompt = draft
+        search.failed = true
+        state.hint = .info("No past prompt matches “\(Sanitize.line(search.query))”")
     }
+    state.modal = .search(search, draft: draft)
     return []
+}
+
+/// Leaves the C-r search with its match in the editor; with none, the prompt as it was and a hint.
+func acceptSearch(_ state: inout AppState) {
+    guard case .search(let search, let draft)? = state.modal else { return }
+    if let match = searchMatch(state) {
+        state.editor.prompt.replace(with: match.prompt)
+        let count = state.editor.parameters.count
+        state.editor.parameters = match.parameters
+        state.editor.parameters.count = count
+    } else {
+        state.editor.prompt = draft
+        state.hint = .info("No past prompt matches “\(Sanitize.line(search.query))”: the prompt is unchanged")
+    }
+    state.modal = nil
 }
 
 /// Applies a line-editing command to a one-line field (the filter, the search query), the cursor

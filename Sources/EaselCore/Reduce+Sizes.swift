@@ -11,9 +11,9 @@ func sizeChoices(_ state: AppState) -> [OutputSize] {
 func cycleSize(_ state: inout AppState) {
     let sizes = sizeChoices(state)
     guard !sizes.isEmpty else { return }
-    let i = sizes.firstIndex(of: OutputSize(state.parameters.width, state.parameters.height))
+    let i = sizes.firstIndex(of: OutputSize(state.editor.parameters.width, state.editor.parameters.height))
     let next = sizes[((i ?? -1) + 1) % sizes.count]
-    (state.parameters.width, state.parameters.height) = (next.width, next.height)
+    (state.editor.parameters.width, state.editor.parameters.height) = (next.width, next.height)
 }
 
 /// M-e on a fixed-size model: the status line lists what it accepts.
@@ -32,11 +32,11 @@ func refusedSize(_ state: AppState, _ size: OutputSize) -> String? {
 /// orientation), so every later job uses it too, and says so once in the status line.
 /// - Returns: the size to request, in pixels.
 func fitEditorSize(_ state: inout AppState) -> OutputSize {
-    let asked = OutputSize(state.parameters.width, state.parameters.height)
+    let asked = OutputSize(state.editor.parameters.width, state.editor.parameters.height)
     guard let backend = state.currentBackend, let sizes = backend.sizes else { return asked }
     let made = ModelSizes.nearest(to: asked, in: sizes)
     guard made != asked else { return asked }
-    (state.parameters.width, state.parameters.height) = (made.width, made.height)
+    (state.editor.parameters.width, state.editor.parameters.height) = (made.width, made.height)
     state.hint = .info(sizeNote(backend, asked: asked, made: made))
     return made
 }

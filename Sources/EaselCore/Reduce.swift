@@ -5,8 +5,8 @@ public func reduce(_ state: inout AppState, _ action: Action, keymap: Keymap = .
     case .tick(let now, let wall):
         state.now = now
         state.wallTime = wall
-        if let wake = state.scheduledWake, wake <= now { state.scheduledWake = nil }
-        guard state.jobs.contains(where: { $0.state == .pending || { if case .waiting = $0.state { true } else { false } }($0) }) else {
+        if let wake = state.queue.scheduledWake, wake <= now { state.queue.scheduledWake = nil }
+        guard state.queue.jobs.contains(where: { $0.state == .pending || { if case .waiting = $0.state { true } else { false } }($0) }) else {
             return []
         }
         return startReady(&state)
@@ -17,14 +17,19 @@ public func reduce(_ state: inout AppState, _ action: Action, keymap: Keymap = .
         state.hint = nil
         guard state.focus == .prompt, !state.showHelp, state.gallery == nil else { return [] }
         guard !state.isEditorLocked else { state.hint = .locked; return [] }
-        if state.search != nil { state.search?.query += Sanitize.line(text); return [] }
+        if case .search(var search, let draft)? = state.modal {
+            search.query += Sanitize.line(text)
+            state.modal = .search(search, draft: draft)
+            return []
+        }
         // Newlines stay newlines (the prompt is multi-line); everything else is sanitized.
         let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
-        state.editor.insert(lines.map { Sanitize.line(String($0)) }.joined(separator: "\n"))
+        state.editor.prompt.insert(lines.map { Sanitize.line(String($0)) }.joined(separator: "\n"))
         return []
     case .clicked(let pane, let row, let height):
         state.hint = nil
         guard !state.showHelp, state.gallery == nil else { return [] }
+        leaveForClick(&state, to: pane)
         state.focus = pane
         switch pane {
         case .prompt: break
@@ -32,12 +37,12 @@ public func reduce(_ state: inout AppState, _ action: Action, keymap: Keymap = .
             let rows = state.activeJobs
             let index = rows.firstIndex { $0.id == state.selectedQueueJob?.id } ?? 0
             let top = max(0, index - height + 1)
-            if top + row < rows.count { state.queueSelection = rows[top + row].id }
+            if top + row < rows.count { state.queue.selection = rows[top + row].id }
         case .history:
             let rows = state.finishedJobs
             let index = rows.firstIndex { $0.id == state.selectedHistoryJob?.id } ?? 0
             let top = max(0, index - height + 1)
-            if top + row < rows.count { state.historySelection = rows[top + row].id }
+            if top + row < rows.count { state.history.selection = rows[top + row].id }
         }
         return []
     case .scrolled(let pane, let delta):
@@ -61,5 +66,16 @@ public func reduce(_ state: inout AppState, _ action: Action, keymap: Keymap = .
         return reduceJob(&state, action)
     case .gallery(let event):
         return reduceGallery(&state, event)
+    }
+}
+
+/// A click on another pane leaves what belongs to the pane it leaves as Tab would: a field edit is
+/// canceled (the prompt comes back), a C-r search accepts its match, the History filter is kept.
+private func leaveForClick(_ state: inout AppState, to pane: Pane) {
+    switch state.modal {
+    case .field? where pane != .prompt: finishFieldEdit(&state, apply: false)
+    case .search? where pane != .prompt: acceptSearch(&state)
+    case .filter? where pane != .history: state.modal = nil
+    default: break
     }
 }

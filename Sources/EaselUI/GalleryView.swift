@@ -29,7 +29,8 @@ struct GalleryView {
     }
 
     /// - Returns: the pictures to write after the refresh (none for blocks: they are cells).
-    func render(_ browser: GalleryBrowser, in area: Rect, into buffer: inout CellBuffer) -> [ImagePresenter.Request] {
+    /// - Parameter deleting: the image whose deletion waits for y/n (`Confirmation.deleteImage`), asked on the last line.
+    func render(_ browser: GalleryBrowser, deleting: String? = nil, in area: Rect, into buffer: inout CellBuffer) -> [ImagePresenter.Request] {
         guard area.width >= 4, area.height >= 4 else { return [] }
         buffer.fill(area, role: .text)
         let count = browser.entries.count
@@ -40,7 +41,7 @@ struct GalleryView {
                 .map { "\(keymap.name($0.0, in: .gallery)) \($0.1)" }.joined(separator: " · ")
         buffer.box(area, title: title, role: .borderFocused, titleRole: .titleFocused)
         let inner = area.inset(by: 1)
-        if let path = browser.confirmDelete {
+        if let path = deleting {
             buffer.put(" Delete \(Sanitize.line(path))? \(keymap.answerKeys)", x: inner.x, y: inner.maxY - 1, maxWidth: inner.width, role: .error)
         } else if let entry = browser.selected {
             let star = entry.starred ? "★ " : ""

@@ -13,18 +13,18 @@ struct HistoryView {
     func render(_ state: AppState, focused: Bool, in area: Rect, into buffer: inout CellBuffer) -> ImagePresenter.Request? {
         let rows = state.finishedJobs
         var title = "History"
-        if state.filterEditing || !state.historyFilter.isEmpty {
-            title += " — filter: \(Sanitize.line(state.historyFilter))\(state.filterEditing ? "▏ \(keymap.editingName(.previewJob, in: .history)) keeps · \(keymap.editingName(.focusPrompt, in: .history)) clears" : "")"
+        if state.filterEditing || !state.history.filter.isEmpty {
+            title += " — filter: \(Sanitize.line(state.history.filter))\(state.filterEditing ? "▏ \(keymap.editingName(.previewJob, in: .history)) keeps · \(keymap.editingName(.focusPrompt, in: .history)) clears" : "")"
         }
         buffer.box(area, title: title, role: focused ? .borderFocused : .border,
                    titleRole: focused ? .titleFocused : .title)
         var inner = area.inset(by: 1)
         guard !inner.isEmpty else { return nil }
         if rows.isEmpty {
-            buffer.put(state.historyFilter.isEmpty ? "Finished jobs appear here" : "No job matches the filter", in: inner, role: .muted)
+            buffer.put(state.history.filter.isEmpty ? "Finished jobs appear here" : "No job matches the filter", in: inner, role: .muted)
             return nil
         }
-        let selected = state.historySelection ?? rows.first?.id
+        let selected = state.history.selection ?? rows.first?.id
         var picture: ImagePresenter.Request?
         if focused, inner.width >= 48, inner.height >= Self.thumbnail.rows,
            case .complete(let image)? = rows.first(where: { $0.id == selected })?.state {

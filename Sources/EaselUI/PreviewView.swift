@@ -76,7 +76,7 @@ struct PreviewView {
         let phase = Int(elapsed.inMilliseconds) / 600
         buffer.fill(block, "█", role: phase % 2 == 0 ? .placeholder : .placeholderPulse)
         var lines = ["\(Wording.spinnerFrame(job, now: now)) \(Wording.stateText(job, in: state))", Wording.seconds(elapsed)]
-        if case .running(let p?) = job.state { lines.append(Wording.bar(p, width: min(20, cols - 2))) }
+        if case .running(let p?, _, _) = job.state { lines.append(Wording.bar(p, width: min(20, cols - 2))) }
         centre(lines, in: block, role: .text, into: &buffer)
     }
 

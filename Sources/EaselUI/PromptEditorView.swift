@@ -17,17 +17,17 @@ struct PromptEditorView {
         // Wrap by display width; keep the cursor's line visible.
         var lines: [[Character]] = [[]]
         var cursorLine = 0, cursorCol = 0, width = 0
-        for (i, ch) in state.editor.characters.enumerated() {
-            if i == state.editor.cursor { cursorLine = lines.count - 1; cursorCol = width }
+        for (i, ch) in state.editor.prompt.characters.enumerated() {
+            if i == state.editor.prompt.cursor { cursorLine = lines.count - 1; cursorCol = width }
             if ch == "\n" { lines.append([]); width = 0; continue }
             let w = DisplayWidth.of(ch)
             if width + w > inner.width - 1 { lines.append([]); width = 0 }
             lines[lines.count - 1].append(ch)
             width += w
         }
-        if state.editor.cursor == state.editor.characters.count { cursorLine = lines.count - 1; cursorCol = width }
+        if state.editor.prompt.cursor == state.editor.prompt.characters.count { cursorLine = lines.count - 1; cursorCol = width }
         let first = max(0, cursorLine - textRows + 1)
-        if state.editor.isEmpty && !locked {
+        if state.editor.prompt.isEmpty && !locked {
             buffer.put("Describe an image and press \(keymap.name(.generate, in: .prompt))…", x: inner.x, y: inner.y, maxWidth: inner.width, role: .muted)
         }
         for (row, line) in lines.dropFirst(first).prefix(textRows).enumerated() {
@@ -41,11 +41,11 @@ struct PromptEditorView {
                        maxWidth: inner.width, role: .hint)
             return
         }
-        let p = state.parameters
+        let p = state.editor.parameters
         var params = "seed: \(p.seed.map(String.init) ?? "random")   \(p.width)×\(p.height)   steps: \(p.steps)"
         if p.count > 1 { params += "   count: \(p.count)" }
         if let model = state.backends.first(where: { $0.name == state.backendKey })?.model { params += "   model: \(Wording.oneLine(model))" }
-        if let i = state.historyBrowse { params += "   history \(i + 1)/\(state.promptHistory.count)" }
+        if let i = state.editor.browsing?.index { params += "   history \(i + 1)/\(state.editor.promptHistory.count)" }
         if !p.negativePrompt.isEmpty { params = "neg: \(Wording.oneLine(p.negativePrompt))   " + params }
         buffer.put(params, x: inner.x, y: inner.maxY - 1, maxWidth: inner.width, role: .muted)
     }

@@ -21,7 +21,7 @@ struct QueueView {
             if isSelected { buffer.fill(row, role: .selection) }
             let glyph = job.state.holdsSlot ? Wording.spinnerFrame(job, now: state.now) : Wording.glyph(job.state)
             var used = buffer.put("\(glyph) ", in: row, role: isSelected ? .selection : Wording.role(job.state))
-            if case .running(let p?) = job.state {
+            if case .running(let p?, _, _) = job.state {
                 used += buffer.put(Wording.bar(p, width: 8) + " ", x: row.x + used, y: row.y, maxWidth: row.width - used,
                                    role: isSelected ? .selection : .progress)
             }

@@ -43,7 +43,9 @@ public func render(_ state: AppState, size: CellSize, keymap: Keymap = .default,
         .render(state, in: previewArea, into: &buffer)
     var pictures = [preview, thumbnail].compactMap { $0 }
     if let browser = state.gallery {              // the gallery covers the panes; its tiles replace their pictures
-        pictures = GalleryView(status: previewStatus, keymap: keymap).render(browser, in: galleryArea(size), into: &buffer)
+        var deleting: String?
+        if case .deleteImage(let path)? = state.confirmation { deleting = path }
+        pictures = GalleryView(status: previewStatus, keymap: keymap).render(browser, deleting: deleting, in: galleryArea(size), into: &buffer)
     }
     let links = StatusBar(keymap: keymap).render(state, in: layout.statusBar, overflowArea: overflowArea, into: &buffer)
     if state.showHelp {

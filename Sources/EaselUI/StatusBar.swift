@@ -12,7 +12,11 @@ struct StatusBar {
 
     /// The message of the moment (a y/n question, else the hint) and its role; `nil` when there is none.
     static func message(_ state: AppState, keymap: Keymap) -> (text: String, role: Role)? {
-        if let question = state.confirmation { return (question.question(keymap: keymap), .error) }
+        switch state.confirmation {
+        case .deleteImage?: break                     // asked in the gallery's own last line (GalleryView)
+        case let question?: return (question.question(keymap: keymap), .error)
+        case nil: break
+        }
         if let hint = state.hint, !hint.isSaved { return (hint.message(keymap: keymap), hint.isError ? .error : .hint) }
         return nil
     }
@@ -83,7 +87,7 @@ struct StatusBar {
         if let job = state.activeJobs.first(where: { $0.state.holdsSlot }) ?? state.activeJobs.first {
             let more = state.activeJobs.count > 1 ? " (+\(state.activeJobs.count - 1))" : ""
             x += buffer.put("· \(job.id) ", x: x, y: area.y, maxWidth: area.maxX - x, role: .statusKey)
-            if case .running(let p?) = job.state {
+            if case .running(let p?, _, _) = job.state {
                 x += buffer.put(Wording.bar(p, width: 10) + " ", x: x, y: area.y, maxWidth: area.maxX - x, role: .statusKey)
             }
             x += buffer.put("\(Wording.stateText(job, now: state.now)) \(Wording.seconds(job.elapsed(now: state.now)))\(more) ",

@@ -46,7 +46,7 @@ enum Wording {
 
     /// Like `stateText`, plus the pacer's countdown for pending jobs ("pending — rate limit, next slot in 12s").
     static func stateText(_ job: Job, in state: AppState) -> String {
-        if job.state == .pending, let ready = state.pacerReadyAt, ready > state.now {
+        if job.state == .pending, let ready = state.queue.pacerReadyAt, ready > state.now {
             return "pending — rate limit, next slot in \(Int((ready - state.now).components.seconds) + 1)s"
         }
         return stateText(job, now: state.now)
@@ -62,7 +62,7 @@ enum Wording {
         case .waiting(let until):
             let left = max(0, Int((until - now).components.seconds) + 1)
             return "rate limited — retry in \(left)s"
-        case .running(let p?):
+        case .running(let p?, _, _):
             var text: String
             if let step = job.step {
                 let node = step.node.map { Sanitize.line(String($0.prefix(32))) + " " } ?? ""

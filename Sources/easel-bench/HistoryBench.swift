@@ -33,7 +33,7 @@ struct HistoryBench {
             let restored = try j.history(limit: 500).reversed().map { $0.job(now: instant, wallNow: wall) }
                 + (try j.claimOrphans(backends: ["demo"])).claimed.map { $0.job(now: instant, wallNow: wall) }
             var state = AppState(backendName: "demo", now: instant)
-            state.nextJobID = j.firstJobID
+            state.queue.nextJobID = j.firstJobID
             _ = reduce(&state, .restored(restored))
             _ = render(state, size: CellSize(columns: 120, rows: 36), cell: PixelSize(width: 10, height: 20), previewStatus: { _ in .unavailable })
             result.startup.append(.now - t0)

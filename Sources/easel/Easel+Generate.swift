@@ -74,7 +74,7 @@ extension Easel {
             var state = AppState(backendName: set.summary, pollPolicy: policy, parameters: parameters,
                                  seeds: SeedSource(seed: UInt64.random(in: .min ... .max)), now: .now)
             queue.apply(to: &state, client: client, backends: set, config: config)
-            state.nextJobID = journal.firstJobID
+            state.queue.nextJobID = journal.firstJobID
             let sync = JournalSync(journal: journal, backend: set.current) { error in Self.stderr("easel: journal: \(error.message)") }
             state.galleryDirectory = gallery.directory
             let pending = client.pendingImages

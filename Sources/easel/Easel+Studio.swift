@@ -46,7 +46,7 @@ extension Easel {
             state.wallTime = Date().timeIntervalSince1970
             queue.apply(to: &state, client: client, backends: set, config: config)
             let journal = try client.openJournal()
-            state.nextJobID = journal.firstJobID
+            state.queue.nextJobID = journal.firstJobID
             state.galleryDirectory = gallery.directory
             state.ephemeralBackends = demo != nil ? ["demo"] : []
             let restore: JournalRestore
@@ -57,7 +57,7 @@ extension Easel {
                 throw CLIError("journal: \(error.detail)")
             }
             let restored = restore.jobs
-            if let draft = JournalSync.savedDraft(journal: journal) { state.editor = PromptEditor(draft) }
+            if let draft = JournalSync.savedDraft(journal: journal) { state.editor.prompt = PromptEditor(draft) }
             let app = TerminalApp()
             let runner = EffectRunner(backends: set.adapters, current: set.current, gallery: gallery,
                                       liveDirectory: Self.liveDirectory(), pending: client.pendingImages,

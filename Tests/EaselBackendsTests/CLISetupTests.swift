@@ -128,8 +128,8 @@ struct CLISetupTests {
         var state = AppState(backendName: "", pollPolicy: PollPolicy(), parameters: GenerationParameters(),
                              seeds: SeedSource(seed: 1), now: .now)
         set.configureQueue(&state, mode: nil, concurrency: nil, pace: nil, demoLimit: Self.demo.rateLimit, config: config)
-        #expect(state.concurrency == 2 && state.backendKey == "gpu" && state.mode == .exclusive)
-        #expect(state.pacer == RateLimitPacer(limit: 120, window: .seconds(60)))
+        #expect(state.queue.concurrency == 2 && state.backendKey == "gpu" && state.mode == .exclusive)
+        #expect(state.queue.pacer == RateLimitPacer(limit: 120, window: .seconds(60)))
     }
 
     @Test func withSwitchingAnUnusableBackendIsAWarningAndTheDemoComesLast() async throws {

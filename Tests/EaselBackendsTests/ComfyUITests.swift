@@ -342,7 +342,7 @@ struct ComfyUITests {
             var state = AppState(backendName: "gpu", pollPolicy: PollPolicy(interval: .milliseconds(50), deadline: .seconds(60)),
                                  parameters: GenerationParameters(width: 96, height: 64, seed: 5, steps: 2),
                                  seeds: SeedSource(seed: 1), now: .now)
-            state.concurrency = 2
+            state.queue.concurrency = 2
             let outcome = await Headless.run(prompts: ["a lighthouse", "nan [[fail]]", "bad [[invalid]]"], state: state,
                                              makeRunner: { EffectRunner(backend: backend, gallery: Gallery(directory: tempDir()), send: $0) })
             let states = outcome.jobs.map(\.state)

@@ -152,7 +152,7 @@ struct ComfyUIWebSocketTests {
                 var state = AppState(backendName: "gpu", pollPolicy: PollPolicy(interval: .milliseconds(50), deadline: .seconds(30)),
                                      parameters: GenerationParameters(width: 64, height: 64, seed: 1, steps: Self.steps),
                                      seeds: SeedSource(seed: 5), now: .now)
-                state.pacer = RateLimitPacer(limit: 1000, window: .seconds(1))
+                state.queue.pacer = RateLimitPacer(limit: 1000, window: .seconds(1))
                 let outcome = await Headless.run(prompts: ["a lighthouse"], state: state, makeRunner: { send in
                     EffectRunner(backend: backend, gallery: Gallery(directory: tempDir())) { action in
                         if case .notice(let text) = action { notices.withLock { $0.append(text) } }

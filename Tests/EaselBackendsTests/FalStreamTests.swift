@@ -44,7 +44,7 @@ struct FalStreamTests {
             var state = AppState(backendName: "fal", pollPolicy: PollPolicy(interval: .milliseconds(50), deadline: .seconds(30)),
                                  parameters: GenerationParameters(width: 64, height: 64, seed: 1, steps: 6),
                                  seeds: SeedSource(seed: 2), now: .now)
-            state.pacer = RateLimitPacer(limit: 1000, window: .seconds(1))
+            state.queue.pacer = RateLimitPacer(limit: 1000, window: .seconds(1))
             let outcome = await Headless.run(prompts: ["a lighthouse"], state: state,
                                              makeRunner: { EffectRunner(backend: api, gallery: Gallery(directory: tempDir()), send: $0) })
             guard case .complete? = outcome.jobs.first?.state else { Issue.record("\(outcome.jobs.map(\.state))"); return }

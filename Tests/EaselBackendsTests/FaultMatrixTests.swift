@@ -32,8 +32,8 @@ struct FaultMatrixTests {
         var s = AppState(backendName: "faults", pollPolicy: PollPolicy(interval: .milliseconds(50), deadline: .seconds(60)),
                          parameters: GenerationParameters(width: 64, height: 64, seed: 1, steps: 1),
                          seeds: SeedSource(seed: 9), now: .now)
-        s.pacer = RateLimitPacer(limit: 1000, window: .seconds(1))
-        s.nextJobID = journal.firstJobID + offset
+        s.queue.pacer = RateLimitPacer(limit: 1000, window: .seconds(1))
+        s.queue.nextJobID = journal.firstJobID + offset
         return s
     }
 

@@ -52,7 +52,7 @@ struct GallerySaveRetryTests {
 
         // The reducer: `t` on the storage failure loads the kept image, it never resubmits or downloads.
         var state = AppState(backendName: "demo", now: .now)
-        state.jobs = [Job(id: id, request: request, state: .failed(.storage(why)), remoteID: RemoteJobID("r-41"), createdAt: .now)]
+        state.queue.jobs = [Job(id: id, request: request, state: .failed(.storage(why)), remoteID: RemoteJobID("r-41"), createdAt: .now)]
         state.focus = .history
         let retry = reduce(&state, .key(.char("t")))
         #expect(retry == [.loadPending(id, fallback: nil)])

@@ -155,7 +155,7 @@ extension JournalRecoveryTests {
         var one = AppState(backendName: "gpu", now: .now)
         one.galleryDirectory = first
         one.wallTime = 1_768_478_400                      // 2026-01-15 12:00 UTC
-        one.editor = PromptEditor("a lighthouse")
+        one.editor.prompt = PromptEditor("a lighthouse")
         let sent = reduce(&one, .key(.enter))
         let job = try #require(one.jobs.first)
         #expect(sent == [.submit(job.id, job.request)])   // the frozen request, its random seed drawn already

@@ -184,10 +184,10 @@ struct JournalSyncTests {
         let journal = try Journal(directory: tempDir())
         let sync = JournalSync(journal: journal, backend: "demo")
         var s = AppState(backendName: "demo", now: .now)
-        s.nextJobID = journal.firstJobID
+        s.queue.nextJobID = journal.firstJobID
         s.mode = .queue
         for (i, p) in ["a", "b"].enumerated() {      // queue mode, one slot: the first is sent, the second waits
-            s.editor = PromptEditor(p)
+            s.editor.prompt = PromptEditor(p)
             let sent = reduce(&s, .key(.enter))
             #expect(sent == (i == 0 ? [.submit(s.jobs[0].id, s.jobs[0].request)] : []))
         }
@@ -195,12 +195,12 @@ struct JournalSyncTests {
             let next = s.jobs.dropFirst(i + 1).first.map { [Effect.submit($0.id, $0.request)] } ?? []
             #expect(reduce(&s, .failed(job.id, .network("x"), during: .submit)) == [.terminal(.notify(job.id))] + next)
         }
-        s.jobs[0].starred = true
+        s.queue.jobs[0].starred = true
         sync.sync(s)
         sync.flush()
         #expect(try journal.history().count == 2)
         #expect(try journal.history().first { $0.prompt == "a" }?.starred == true)
-        s.jobs.removeFirst()
+        s.queue.jobs.removeFirst()
         sync.sync(s)
         sync.flush()
         #expect(try journal.history().map(\.prompt) == ["b"])

@@ -17,8 +17,8 @@ struct QueueLoopbackTests {
         var s = AppState(backendName: "t", pollPolicy: PollPolicy(interval: interval, deadline: .seconds(120)),
                          parameters: GenerationParameters(width: 64, height: 64, seed: 1, steps: 1),
                          seeds: SeedSource(seed: 3), now: .now)
-        s.concurrency = concurrency
-        s.pacer = pacer
+        s.queue.concurrency = concurrency
+        s.queue.pacer = pacer
         return s
     }
 

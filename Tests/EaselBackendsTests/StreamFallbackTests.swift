@@ -17,7 +17,7 @@ struct StreamFallbackTests {
         var s = AppState(backendName: "push", pollPolicy: PollPolicy(interval: .milliseconds(200), deadline: .seconds(60)),
                          parameters: GenerationParameters(width: 64, height: 64, seed: 1, steps: 4),
                          seeds: SeedSource(seed: 5), now: .now)
-        s.pacer = RateLimitPacer(limit: 1000, window: .seconds(1))
+        s.queue.pacer = RateLimitPacer(limit: 1000, window: .seconds(1))
         return s
     }
 

@@ -33,7 +33,7 @@ struct BackingOutTests {
         #expect(reduce(&s, .key(.alt("n"))) == [])                             // the negative prompt field
         type(&s, "blur")
         #expect(reduce(&s, .key(.escape)) == [])
-        #expect(s.fieldEdit == nil && s.editor.text == "sea" && s.focus == .prompt && s.parameters.negativePrompt.isEmpty)
+        #expect(s.fieldEdit == nil && s.editor.prompt.text == "sea" && s.focus == .prompt && s.editor.parameters.negativePrompt.isEmpty)
         s.focus = .history
         #expect(reduce(&s, .key(.char("?"))) == [])
         #expect(reduce(&s, .key(.escape)) == [])
@@ -41,7 +41,7 @@ struct BackingOutTests {
         #expect(reduce(&s, .key(.char("/"))) == [])
         type(&s, "moon")
         #expect(reduce(&s, .key(.escape)) == [])
-        #expect(!s.filterEditing && s.historyFilter.isEmpty && s.focus == .history)
+        #expect(!s.filterEditing && s.history.filter.isEmpty && s.focus == .history)
         #expect(reduce(&s, .key(.escape)) == [])
         #expect(s.focus == .prompt)
     }
@@ -52,10 +52,10 @@ struct BackingOutTests {
         #expect(reduce(&s, .key(.char("/"))) == [])
         type(&s, "blue mo")
         #expect(reduce(&s, .key(.ctrl("w"))) == [])
-        #expect(s.historyFilter == "blue " && s.filterEditing)
+        #expect(s.history.filter == "blue " && s.filterEditing)
         #expect(reduce(&s, .key(.backspace)) == [])
         #expect(reduce(&s, .key(.ctrl("u"))) == [])
-        #expect(s.historyFilter.isEmpty && s.filterEditing)
+        #expect(s.history.filter.isEmpty && s.filterEditing)
         type(&s, "sun")
         #expect(reduce(&s, .key(.enter)) == [])
         #expect(!s.filterEditing && s.finishedJobs.map(\.request.prompt) == ["red sun"])
@@ -63,30 +63,30 @@ struct BackingOutTests {
 
     @Test func ctrlUAndCtrlWEditTheSearchQuery() {
         var s = finished(["red sun", "blue moon"])
-        s.editor = PromptEditor("draft")
+        s.editor.prompt = PromptEditor("draft")
         #expect(reduce(&s, .key(.ctrl("r"))) == [])
         type(&s, "red x")
-        #expect(s.search?.failed == true && s.editor.text == "draft")
+        #expect(s.search?.failed == true && s.editor.prompt.text == "draft")
         #expect(reduce(&s, .key(.ctrl("w"))) == [])                            // "red "
-        #expect(s.search?.query == "red " && s.search?.failed == false && s.editor.text == "red sun")
+        #expect(s.search?.query == "red " && s.search?.failed == false && s.editor.prompt.text == "red sun")
         #expect(reduce(&s, .key(.ctrl("u"))) == [])
         #expect(s.search?.query == "" && s.search != nil)
         type(&s, "blue")
         #expect(reduce(&s, .key(.enter)) == [])
-        #expect(s.editor.text == "blue moon" && s.search == nil)
+        #expect(s.editor.prompt.text == "blue moon" && s.search == nil)
     }
 
     @Test func aSearchWithNoMatchSaysSoAndEnterKeepsThePromptInsteadOfAStaleMatch() {
         var s = finished(["red sun", "blue moon"])
-        s.editor = PromptEditor("draft")
+        s.editor.prompt = PromptEditor("draft")
         #expect(reduce(&s, .key(.ctrl("r"))) == [])
         type(&s, "red")
-        #expect(s.editor.text == "red sun")
+        #expect(s.editor.prompt.text == "red sun")
         type(&s, "dish")                                            // "reddish": nothing matches
-        #expect(s.search?.failed == true && s.editor.text == "draft")
+        #expect(s.search?.failed == true && s.editor.prompt.text == "draft")
         #expect(s.hint == .info("No past prompt matches “reddish”"))
         #expect(reduce(&s, .key(.enter)) == [])
-        #expect(s.search == nil && s.editor.text == "draft" && s.jobs.count == 2)
+        #expect(s.search == nil && s.editor.prompt.text == "draft" && s.jobs.count == 2)
         #expect(s.hint?.message.contains("No past prompt matches") == true)
     }
 
@@ -95,9 +95,9 @@ struct BackingOutTests {
         #expect(reduce(&s, .key(.ctrl("r"))) == [])
         type(&s, "red")
         #expect(reduce(&s, .key(.ctrl("r"))) == [])
-        #expect(s.editor.text == "red sun")
+        #expect(s.editor.prompt.text == "red sun")
         #expect(reduce(&s, .key(.ctrl("r"))) == [])
-        #expect(s.editor.text == "red sun" && s.hint == .info("No older match for “red”"))
+        #expect(s.editor.prompt.text == "red sun" && s.hint == .info("No older match for “red”"))
     }
 }
 
@@ -147,7 +147,7 @@ struct HistoryCursorTests {
         s.focus = .prompt
         #expect(enter(&s, "moon") == [.submit(JobID(2), .fixture(prompt: "moon"))])                                        // queue mode: runs while we look at history
         s.focus = .history
-        #expect(s.historySelection == nil && s.selectedHistoryJob?.request.prompt == "sun")
+        #expect(s.history.selection == nil && s.selectedHistoryJob?.request.prompt == "sun")
         #expect(reduce(&s, .failed(s.jobs.last!.id, .network("x"), during: .submit)) == [.terminal(.notify(JobID(2)))])
         #expect(s.selectedHistoryJob?.request.prompt == "sun")
     }
@@ -155,7 +155,7 @@ struct HistoryCursorTests {
     @Test func outsideTheHistoryPaneTheCursorFollowsTheNewestSavedImage() {
         var s = finished(["sun"])
         s.focus = .prompt
-        s.historySelection = s.jobs[0].id
+        s.history.selection = s.jobs[0].id
         #expect(enter(&s, "moon") == [.submit(JobID(2), .fixture(prompt: "moon"))])
         let id = s.jobs.last!.id
         #expect(reduce(&s, .submitted(id, RemoteJobID("r"), status: .completed(ImageRef(url: "u")))) == [.download(id, ImageRef(url: "u"))])

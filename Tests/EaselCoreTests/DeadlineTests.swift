@@ -13,9 +13,9 @@ struct DeadlineTests {
                mode: GenerationMode = .queue) -> AppState {
         var s = AppState.fixture(prompt: "harbour", mode: mode)
         s.pollPolicy = PollPolicy(interval: .seconds(2), deadline: deadline, refusalDeadline: refusalDeadline)
-        s.pacer = RateLimitPacer(limit: 1000, window: .seconds(1))
-        s.concurrency = 16
-        s.seeds = SeedSource(seed: seed)
+        s.queue.pacer = RateLimitPacer(limit: 1000, window: .seconds(1))
+        s.queue.concurrency = 16
+        s.editor.seeds = SeedSource(seed: seed)
         return s
     }
 
@@ -25,25 +25,25 @@ struct DeadlineTests {
         var store = ReducerHarness(state: state(mode: .exclusive))
         submitted(&store, request: .fixture(prompt: "harbour"))
         store.send(.submitted(JobID(1), remote, status: .queued(position: 1)), effects: [.poll(JobID(1), remote, after: .seconds(2))]) {
-            $0.jobs[0].remoteID = remote
-            $0.jobs[0].state = .queued(position: 1)
+            $0.queue.jobs[0].remoteID = remote
+            $0.queue.jobs[0].state = .queued(position: 1)
         }
         // Five minutes in the service's queue, far past the 15 s deadline: still polled, still queued.
         store.send(.tick(at(300), wallTime: 300)) { $0.now = at(300); $0.wallTime = 300 }
         store.send(.statusPolled(JobID(1), .queued(position: 1)), effects: [.poll(JobID(1), remote, after: .seconds(2))])
         store.send(.statusPolled(JobID(1), .running(progress: 0.1)), effects: [.poll(JobID(1), remote, after: .seconds(2))]) {
-            $0.jobs[0].state = .running(progress: 0.1)
-            $0.jobs[0].runningSince = at(300)
+            $0.queue.jobs[0].state = .running(progress: 0.1)
+            $0.queue.jobs[0].runningSince = at(300)
         }
         store.send(.tick(at(314.9), wallTime: 314.9)) { $0.now = at(314.9); $0.wallTime = 314.9 }
         store.send(.statusPolled(JobID(1), .running(progress: 0.9)), effects: [.poll(JobID(1), remote, after: .seconds(2))]) {
-            $0.jobs[0].state = .running(progress: 0.9)
+            $0.queue.jobs[0].state = .running(progress: 0.9)
         }
         // 15 s of running: now it times out, with the remote id kept.
         store.send(.tick(at(315), wallTime: 315)) { $0.now = at(315); $0.wallTime = 315 }
         store.send(.statusPolled(JobID(1), .running(progress: 0.95)), effects: [.terminal(.notify(JobID(1)))]) {
-            $0.jobs[0].state = .failed(.timedOut(after: .seconds(15)))
-            $0.jobs[0].finishedAt = at(315)
+            $0.queue.jobs[0].state = .failed(.timedOut(after: .seconds(15)))
+            $0.queue.jobs[0].finishedAt = at(315)
             $0.hint = .jobFailed(JobID(1), .timedOut(after: .seconds(15)))
         }
         #expect(store.state.jobs[0].remoteID == remote)
@@ -191,7 +191,7 @@ struct DeadlineTests {
 
     @Test func cancelForExitCancelsEveryUnfinishedJobHereAndOnTheService() {
         var s = state()
-        s.concurrency = 2
+        s.queue.concurrency = 2
         #expect(enter(&s, "a") == [.submit(JobID(1), .fixture(prompt: "a"))])
         #expect(enter(&s, "b") == [.submit(JobID(2), .fixture(prompt: "b"))])
         #expect(enter(&s, "c") == [])                                  // two slots, both taken

@@ -7,14 +7,14 @@ struct EditorAndKeymapTests {
     @Test func emacsKeysEditTheLine() {
         var s = AppState.fixture(prompt: "a red fox")
         #expect(reduce(&s, .key(.ctrl("w"))) == [])
-        #expect(s.editor.text == "a red ")
+        #expect(s.editor.prompt.text == "a red ")
         #expect(reduce(&s, .key(.ctrl("a"))) == [])
         #expect(reduce(&s, .key(.char(">"))) == [])
-        #expect(s.editor.text == ">a red ")
+        #expect(s.editor.prompt.text == ">a red ")
         #expect(reduce(&s, .key(.ctrl("k"))) == [])
-        #expect(s.editor.text == ">")
+        #expect(s.editor.prompt.text == ">")
         #expect(reduce(&s, .key(.ctrl("u"))) == [])
-        #expect(s.editor.text == "")
+        #expect(s.editor.prompt.text == "")
     }
 
     @Test func wordMotionSkipsPunctuation() {
@@ -45,7 +45,7 @@ struct EditorAndKeymapTests {
         var s = AppState.fixture(prompt: "ab")
         #expect(reduce(&s, .key(.ctrl("a"))) == [])
         #expect(reduce(&s, .key(.ctrl("d"))).isEmpty)
-        #expect(s.editor.text == "b")
+        #expect(s.editor.prompt.text == "b")
         var empty = AppState.fixture(prompt: "")
         #expect(reduce(&empty, .key(.ctrl("d"))) == [.terminal(.quit)])
     }
@@ -53,7 +53,7 @@ struct EditorAndKeymapTests {
     @Test func qTypesInTheEditorButQuitsElsewhere() {
         var s = AppState.fixture(prompt: "")
         #expect(reduce(&s, .key(.char("q"))).isEmpty)
-        #expect(s.editor.text == "q")
+        #expect(s.editor.prompt.text == "q")
         #expect(reduce(&s, .key(.tab)).isEmpty)
         #expect(s.focus == .queue)
         #expect(reduce(&s, .key(.char("q"))) == [.terminal(.quit)])
@@ -63,7 +63,7 @@ struct EditorAndKeymapTests {
         var s = AppState.fixture(prompt: "")
         let effects = reduce(&s, .paste("two\nlines\t\u{1B}[31m"))
         #expect(effects.isEmpty)
-        #expect(s.editor.text == "two\nlines ")
+        #expect(s.editor.prompt.text == "two\nlines ")
     }
 
     @Test func everyBoundCommandHasADocAndEveryKeyNameRoundTrips() {
@@ -85,15 +85,15 @@ struct EditorAndKeymapTests {
     @Test func altSCyclesTheOutputSizeAndTheNextJobUsesIt() {
         var s = AppState.fixture(prompt: "wide sea")
         #expect(reduce(&s, .key(.alt("s"))) == [])
-        #expect((s.parameters.width, s.parameters.height) == (768, 512))
+        #expect((s.editor.parameters.width, s.editor.parameters.height) == (768, 512))
         #expect(reduce(&s, .key(.alt("s"))) == [])
         #expect(reduce(&s, .key(.alt("s"))) == [])
-        #expect((s.parameters.width, s.parameters.height) == (1024, 576))
+        #expect((s.editor.parameters.width, s.editor.parameters.height) == (1024, 576))
         let effects = reduce(&s, .key(.enter))
         guard case .submit(_, let request)? = effects.first else { Issue.record("no submit"); return }
         #expect((request.width, request.height) == (1024, 576))
         #expect(reduce(&s, .key(.alt("s"))) == [])
-        #expect((s.parameters.width, s.parameters.height) == (768, 768))
+        #expect((s.editor.parameters.width, s.editor.parameters.height) == (768, 768))
     }
 
     @Test func helpOverlayCapturesKeysUntilClosed() {
@@ -101,7 +101,7 @@ struct EditorAndKeymapTests {
         #expect(reduce(&s, .key(.function(1))) == [])
         #expect(s.showHelp)
         #expect(reduce(&s, .key(.char("z"))) == [])
-        #expect(s.editor.text == "x")
+        #expect(s.editor.prompt.text == "x")
         #expect(reduce(&s, .key(.escape)) == [])
         #expect(!s.showHelp)
     }

@@ -68,10 +68,10 @@ struct GalleryBrowserTests {
 
     @Test func deleteAsksFirstAndOnlyYDeletes() {
         var store = Self.open(3)
-        store.send(.key(.char("d"))) { $0.gallery?.confirmDelete = "/g/img0.png" }
-        store.send(.key(.char("n"))) { $0.gallery?.confirmDelete = nil }
-        store.send(.key(.char("d"))) { $0.gallery?.confirmDelete = "/g/img0.png" }
-        store.send(.key(.char("y")), effects: [.gallery(.delete("/g/img0.png"))]) { $0.gallery?.confirmDelete = nil }
+        store.send(.key(.char("d"))) { $0.modal = .question(.deleteImage("/g/img0.png"), under: $0.modal) }
+        store.send(.key(.char("n"))) { $0.modal = $0.modal?.under }
+        store.send(.key(.char("d"))) { $0.modal = .question(.deleteImage("/g/img0.png"), under: $0.modal) }
+        store.send(.key(.char("y")), effects: [.gallery(.delete("/g/img0.png"))]) { $0.modal = $0.modal?.under }
         store.send(.gallery(.deleted("/g/img0.png"))) {
             $0.gallery?.entries.removeFirst()
             $0.hint = .info("Deleted /g/img0.png")
@@ -84,11 +84,11 @@ struct GalleryBrowserTests {
         let p = ImageParameters(prompt: "a lighthouse,\nat dusk", negativePrompt: "blurry", seed: 1_234_567_890, width: 512,
                                 height: 640, steps: 20, source: "parameters")
         store.send(.gallery(.parametersRead(p))) {
-            $0.editor.replace(with: "a lighthouse,\nat dusk")
-            $0.parameters.negativePrompt = "blurry"
-            $0.parameters.seed = 1_234_567_890
-            ($0.parameters.width, $0.parameters.height) = (512, 640)
-            $0.parameters.steps = 20
+            $0.editor.prompt.replace(with: "a lighthouse,\nat dusk")
+            $0.editor.parameters.negativePrompt = "blurry"
+            $0.editor.parameters.seed = 1_234_567_890
+            ($0.editor.parameters.width, $0.editor.parameters.height) = (512, 640)
+            $0.editor.parameters.steps = 20
             $0.gallery = nil
             $0.focus = .prompt
             $0.hint = .info("Loaded the prompt and parameters from the image (parameters); Enter generates")
@@ -98,8 +98,8 @@ struct GalleryBrowserTests {
     @Test func outOfRangeParametersFromAFileAreNotApplied() {
         var s = AppState.fixture()
         #expect(reduce(&s, .gallery(.parametersRead(ImageParameters(prompt: "x", width: 99_999, height: 10, steps: 9_999, source: "sidecar")))) == [])
-        #expect(s.editor.text == "x")
-        #expect((s.parameters.width, s.parameters.height, s.parameters.steps) == (768, 768, 30))
+        #expect(s.editor.prompt.text == "x")
+        #expect((s.editor.parameters.width, s.editor.parameters.height, s.editor.parameters.steps) == (768, 768, 30))
     }
 
     @Test func aRescanKeepsTheSelectedFileAndFailuresBecomeAWarning() {
@@ -115,7 +115,7 @@ struct GalleryBrowserTests {
         #expect(reduce(&s, .gallery(.scanned(Self.entries(3)))) == [])
         #expect(s.gallery == nil)
         #expect(reduce(&s, .key(.char("h"))) == [])
-        #expect(s.editor.text == "h")
+        #expect(s.editor.prompt.text == "h")
     }
 
     @Test func theHelpOverlayListsTheGalleryKeys() {

@@ -46,9 +46,9 @@ struct HistoryKeysReducerTests {
     @Test func rLoadsThePromptAndParametersWithTheSeedFixedAndFocusesThePrompt() {
         var s = history()
         Drive.press(&s, .escape, .alt("r"), .backTab)                // a random seed in the editor
-        #expect(s.parameters.seed == nil)
+        #expect(s.editor.parameters.seed == nil)
         Drive.press(&s, .down, .char("r"))
-        #expect(s.focus == .prompt && s.editor.text == "fog" && s.parameters.seed == 42)
+        #expect(s.focus == .prompt && s.editor.prompt.text == "fog" && s.editor.parameters.seed == 42)
     }
 
     @Test func capitalRRunsTheSameRequestAgain() {
@@ -126,7 +126,7 @@ struct HistoryKeysReducerTests {
         Drive.type(&s, "MOON")
         #expect(s.filterEditing && s.finishedJobs.map(\.id.rawValue) == [3, 2])
         Drive.press(&s, .enter)
-        #expect(!s.filterEditing && s.historyFilter == "MOON" && s.finishedJobs.count == 2)
+        #expect(!s.filterEditing && s.history.filter == "MOON" && s.finishedJobs.count == 2)
     }
 
     @Test func slashFiltersBySeedExactly() {

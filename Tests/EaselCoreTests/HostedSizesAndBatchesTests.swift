@@ -41,20 +41,20 @@ struct HostedSizesAndBatchesTests {
             var job = Job(id: JobID(1), request: request, state: .submitting, createdAt: t0, backend: "openai")
             job.attempts = 1
             job.startedAt = t0
-            $0.jobs = [job]
-            $0.nextJobID = 2
-            $0.pacer.record(now: t0)
-            $0.parameters.width = 1024
-            $0.parameters.height = 1024
-            $0.promptHistory = [PromptHistoryEntry(prompt: "lighthouse", parameters: $0.parameters)]
-            $0.editor.replace(with: "")            // queue mode: ready for the next prompt
+            $0.queue.jobs = [job]
+            $0.queue.nextJobID = 2
+            $0.queue.pacer.record(now: t0)
+            $0.editor.parameters.width = 1024
+            $0.editor.parameters.height = 1024
+            $0.editor.promptHistory = [PromptHistoryEntry(prompt: "lighthouse", parameters: $0.editor.parameters)]
+            $0.editor.prompt.replace(with: "")            // queue mode: ready for the next prompt
             $0.hint = .info(note)
         }
         #expect(store.state.hint?.message == note)
         // The editor now holds an accepted size: the next job says nothing more.
         var state = store.state
         state.hint = nil
-        state.editor = PromptEditor("harbour")
+        state.editor.prompt = PromptEditor("harbour")
         #expect(reduce(&state, .key(.enter)) == [])
         #expect(state.jobs.last?.request.width == 1024)
         #expect(state.hint?.message.contains("does not make") != true, "\(String(describing: state.hint))")
@@ -74,7 +74,7 @@ struct HostedSizesAndBatchesTests {
         var seen: [String] = []
         for _ in 0..<4 {
             #expect(reduce(&state, .key(.alt("s"))) == [])
-            seen.append("\(state.parameters.width)x\(state.parameters.height)")
+            seen.append("\(state.editor.parameters.width)x\(state.editor.parameters.height)")
         }
         #expect(seen == ["1024x1024", "1536x1024", "1024x1536", "1024x1024"])
     }
@@ -84,14 +84,14 @@ struct HostedSizesAndBatchesTests {
         #expect(reduce(&state, .key(.alt("e"))) == [])
         #expect(state.fieldEdit == .parameters)
         #expect(state.hint == .info("gpt-image-1 makes 1024x1024, 1536x1024 or 1024x1536"))
-        state.editor = PromptEditor("seed=42 size=800x600 steps=30")
+        state.editor.prompt = PromptEditor("seed=42 size=800x600 steps=30")
         #expect(reduce(&state, .key(.enter)) == [])
         #expect(state.fieldEdit == .parameters, "still editing")
         #expect(state.hint == .warning("gpt-image-1 makes only 1024x1024, 1536x1024 or 1024x1536; nearest: 1536x1024"))
-        state.editor = PromptEditor("seed=42 size=1536x1024 steps=30")
+        state.editor.prompt = PromptEditor("seed=42 size=1536x1024 steps=30")
         #expect(reduce(&state, .key(.enter)) == [])
         #expect(state.fieldEdit == nil)
-        #expect(state.parameters.width == 1536 && state.parameters.height == 1024)
+        #expect(state.editor.parameters.width == 1536 && state.editor.parameters.height == 1024)
     }
 
     @Test func aJobWithThreeImagesSavesEachNumberedAndCompletesOnceAllAreSaved() {
@@ -101,29 +101,29 @@ struct HostedSizesAndBatchesTests {
         let refs = (1...3).map { ImageRef(url: "data:image/png;base64,\($0)") }
         let saved = (1...3).map { SavedImage(path: "/g/lighthouse-\($0).png", width: 1024, height: 1024) }
         store.send(.submitted(JobID(1), remote, status: .completedBatch(refs)), effects: [.download(JobID(1), refs[0])]) {
-            $0.jobs[0].remoteID = remote
-            $0.jobs[0].state = .downloading
-            $0.jobs[0].imageRef = refs[0]
-            $0.jobs[0].imageRefs = refs
+            $0.queue.jobs[0].remoteID = remote
+            $0.queue.jobs[0].state = .downloading
+            $0.queue.jobs[0].imageRef = refs[0]
+            $0.queue.jobs[0].imageRefs = refs
         }
         for k in 0..<3 {
             let bytes = ImageData([UInt8(k)])
             store.send(.downloaded(JobID(1), bytes), effects: [.save(JobID(1), bytes, .fixture(), remote: remote, index: k + 1)]) {
-                $0.jobs[0].state = .saving
+                $0.queue.jobs[0].state = .saving
             }
             if k < 2 {
                 store.send(.saved(JobID(1), saved[k]), effects: [.download(JobID(1), refs[k + 1])]) {
-                    $0.jobs[0].savedImages.append(saved[k])
-                    $0.jobs[0].state = .downloading
-                    $0.jobs[0].imageRef = refs[k + 1]
+                    $0.queue.jobs[0].savedImages.append(saved[k])
+                    $0.queue.jobs[0].state = .downloading
+                    $0.queue.jobs[0].imageRef = refs[k + 1]
                 }
                 #expect(store.state.jobs[0].state.isActive)
             }
         }
         store.send(.saved(JobID(1), saved[2]), effects: [.terminal(.notify(JobID(1)))]) {
-            $0.jobs[0].savedImages = saved
-            $0.jobs[0].state = .complete(saved[0])
-            $0.jobs[0].finishedAt = t0
+            $0.queue.jobs[0].savedImages = saved
+            $0.queue.jobs[0].state = .complete(saved[0])
+            $0.queue.jobs[0].finishedAt = t0
             $0.hint = .info("Job #1 made 3 images: saved /g/lighthouse-1.png and 2 more beside it")
         }
     }

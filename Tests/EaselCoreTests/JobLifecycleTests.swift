@@ -8,10 +8,10 @@ func submitted(_ store: inout ReducerHarness, id: Int = 1, request: GenerationRe
         var job = Job(id: JobID(id), request: request, state: .submitting, createdAt: time, backend: $0.backendKey)
         job.attempts = 1
         job.startedAt = time
-        $0.jobs.append(job)
-        $0.nextJobID = id + 1
-        $0.pacer.record(now: time)
-        $0.promptHistory.append(PromptHistoryEntry(prompt: request.prompt, parameters: $0.parameters))
+        $0.queue.jobs.append(job)
+        $0.queue.nextJobID = id + 1
+        $0.queue.pacer.record(now: time)
+        $0.editor.promptHistory.append(PromptHistoryEntry(prompt: request.prompt, parameters: $0.editor.parameters))
     }
 }
 
@@ -40,7 +40,7 @@ struct JobLifecycleTests {
         store.send(.key(.char("x"))) { $0.hint = .locked }
         store.send(.key(.backspace)) { $0.hint = .locked }
         store.send(.paste("more")) { $0.hint = .locked }
-        #expect(store.state.editor.text == "lighthouse")
+        #expect(store.state.editor.prompt.text == "lighthouse")
     }
 
     @Test func aJobGoesFromSubmittedThroughPollingToComplete() {
@@ -48,26 +48,26 @@ struct JobLifecycleTests {
         submitted(&store)
         store.send(.submitted(JobID(1), remote, status: .running(progress: nil)),
                    effects: [.poll(JobID(1), remote, after: .seconds(2))]) {
-            $0.jobs[0].remoteID = remote
-            $0.jobs[0].state = .running(progress: nil)
-            $0.jobs[0].runningSince = t0
+            $0.queue.jobs[0].remoteID = remote
+            $0.queue.jobs[0].state = .running(progress: nil)
+            $0.queue.jobs[0].runningSince = t0
         }
         store.send(.tick(t0 + .seconds(2), wallTime: 2)) { $0.now = t0 + .seconds(2); $0.wallTime = 2 }
         store.send(.statusPolled(JobID(1), .running(progress: 0.5)), effects: [.poll(JobID(1), remote, after: .seconds(2))]) {
-            $0.jobs[0].state = .running(progress: 0.5)
+            $0.queue.jobs[0].state = .running(progress: 0.5)
         }
         store.send(.statusPolled(JobID(1), .completed(ref)), effects: [.download(JobID(1), ref)]) {
-            $0.jobs[0].state = .downloading
-            $0.jobs[0].imageRef = ref
-            $0.jobs[0].imageRefs = [ref]
+            $0.queue.jobs[0].state = .downloading
+            $0.queue.jobs[0].imageRef = ref
+            $0.queue.jobs[0].imageRefs = [ref]
         }
         store.send(.downloaded(JobID(1), ImageData([1, 2, 3])), effects: [.save(JobID(1), ImageData([1, 2, 3]), .fixture(), remote: remote)]) {
-            $0.jobs[0].state = .saving
+            $0.queue.jobs[0].state = .saving
         }
         store.send(.saved(JobID(1), saved), effects: [.terminal(.notify(JobID(1)))]) {
-            $0.jobs[0].state = .complete(saved)
-            $0.jobs[0].savedImages = [saved]
-            $0.jobs[0].finishedAt = t0 + .seconds(2)
+            $0.queue.jobs[0].state = .complete(saved)
+            $0.queue.jobs[0].savedImages = [saved]
+            $0.queue.jobs[0].finishedAt = t0 + .seconds(2)
             $0.hint = .saved(JobID(1), path: saved.path)
         }
         #expect(!store.state.isEditorLocked)
@@ -80,23 +80,23 @@ struct JobLifecycleTests {
         var store = ReducerHarness(state: state)
         submitted(&store)
         store.send(.submitted(JobID(1), remote, status: .running(progress: nil)), effects: [.poll(JobID(1), remote, after: .seconds(2))]) {
-            $0.jobs[0].remoteID = remote
-            $0.jobs[0].state = .running(progress: nil)
-            $0.jobs[0].runningSince = t0
+            $0.queue.jobs[0].remoteID = remote
+            $0.queue.jobs[0].state = .running(progress: nil)
+            $0.queue.jobs[0].runningSince = t0
         }
         store.send(.tick(t0 + .seconds(10), wallTime: 10)) { $0.now = t0 + .seconds(10); $0.wallTime = 10 }
         store.send(.statusPolled(JobID(1), .running(progress: 0.9)), effects: [.terminal(.notify(JobID(1)))]) {
-            $0.jobs[0].state = .failed(.timedOut(after: .seconds(10)))
-            $0.jobs[0].finishedAt = t0 + .seconds(10)
+            $0.queue.jobs[0].state = .failed(.timedOut(after: .seconds(10)))
+            $0.queue.jobs[0].finishedAt = t0 + .seconds(10)
             $0.hint = .jobFailed(JobID(1), .timedOut(after: .seconds(10)))
         }
         #expect(store.state.jobs[0].remoteID == remote)
         store.send(.key(.tab)) { $0.focus = .queue; $0.hint = nil }
         store.send(.key(.tab)) { $0.focus = .history }
         store.send(.key(.char("t")), effects: [.poll(JobID(1), remote, after: .zero)]) {
-            $0.jobs[0].state = .running(progress: nil)
-            $0.jobs[0].finishedAt = nil
-            $0.jobs[0].startedAt = t0 + .seconds(10)
+            $0.queue.jobs[0].state = .running(progress: nil)
+            $0.queue.jobs[0].finishedAt = nil
+            $0.queue.jobs[0].startedAt = t0 + .seconds(10)
         }
     }
 
@@ -109,8 +109,8 @@ struct JobLifecycleTests {
         var store = ReducerHarness(state: .fixture(prompt: "lighthouse"))
         submitted(&store)
         store.send(.failed(JobID(1), error, during: stage), effects: [.terminal(.notify(JobID(1)))]) {
-            $0.jobs[0].state = .failed(error)
-            $0.jobs[0].finishedAt = t0
+            $0.queue.jobs[0].state = .failed(error)
+            $0.queue.jobs[0].finishedAt = t0
             $0.hint = .jobFailed(JobID(1), error)
         }
         #expect(!store.state.isEditorLocked)
@@ -120,9 +120,9 @@ struct JobLifecycleTests {
         var store = ReducerHarness(state: .fixture(prompt: "lighthouse"))
         submitted(&store)
         store.send(.submitted(JobID(1), remote, status: .failed("CUDA out of memory")), effects: [.terminal(.notify(JobID(1)))]) {
-            $0.jobs[0].remoteID = remote
-            $0.jobs[0].state = .failed(.inferenceFailed("CUDA out of memory"))
-            $0.jobs[0].finishedAt = t0
+            $0.queue.jobs[0].remoteID = remote
+            $0.queue.jobs[0].state = .failed(.inferenceFailed("CUDA out of memory"))
+            $0.queue.jobs[0].finishedAt = t0
             $0.hint = .jobFailed(JobID(1), .inferenceFailed("CUDA out of memory"))
         }
     }
@@ -138,8 +138,8 @@ struct JobLifecycleTests {
         var store = ReducerHarness(state: .fixture(prompt: "lighthouse"))
         submitted(&store)
         store.send(.failed(JobID(1), .network("reset"), during: .submit), effects: [.terminal(.notify(JobID(1)))]) {
-            $0.jobs[0].state = .failed(.network("reset"))
-            $0.jobs[0].finishedAt = t0
+            $0.queue.jobs[0].state = .failed(.network("reset"))
+            $0.queue.jobs[0].finishedAt = t0
             $0.hint = .jobFailed(JobID(1), .network("reset"))
         }
         store.send(.statusPolled(JobID(1), .completed(ref)))

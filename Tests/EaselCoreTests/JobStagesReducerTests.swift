@@ -29,7 +29,7 @@ struct JobStagesReducerTests {
         Drive.tick(&s, 3)
         let step = StepProgress(step: 19, total: 30, node: "KSampler")
         #expect(reduce(&s, .statusPolled(id, .running(progress: 0.63, step: step))) == [.poll(id, r1, after: .seconds(2))])
-        #expect(s.job(id)?.state == .running(progress: 0.63) && s.job(id)?.step == step)
+        #expect(s.job(id)?.state == .running(progress: 0.63, step: step) && s.job(id)?.step == step)
         #expect(s.job(id)?.runningSince == t0 + .seconds(1))
     }
 

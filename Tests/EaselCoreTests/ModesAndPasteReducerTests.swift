@@ -13,7 +13,7 @@ struct ModesAndPasteReducerTests {
             #expect(reduce(&s, .key(key)) == [])
             #expect(s.hint == .locked)
         }
-        #expect(s.editor.text == "sea" && s.jobs.count == 1)
+        #expect(s.editor.prompt.text == "sea" && s.jobs.count == 1)
         #expect(s.hint?.message == "A job is processing: the editor is locked until it finishes; C-t switches to queue mode")
     }
 
@@ -36,7 +36,7 @@ struct ModesAndPasteReducerTests {
     @Test func queueModeTakesEnterWhileAJobRunsClearsTheEditorAndSaysHowManyWait() {
         var s = AppState.fixture(mode: .queue)
         Drive.submit(&s, "sea", id: 1)
-        #expect(s.editor.text.isEmpty)
+        #expect(s.editor.prompt.text.isEmpty)
         Drive.type(&s, "fog")
         #expect(reduce(&s, .key(.enter)) == [])
         #expect(s.job(JobID(2))?.state == .pending && s.hint == .info("1 job queued; 2 waiting or running"))
@@ -47,12 +47,12 @@ struct ModesAndPasteReducerTests {
         Drive.submit(&s, "sea", id: 1)
         Drive.press(&s, .ctrl("t"))
         Drive.type(&s, "!")
-        #expect(s.editor.text == "sea!" && !s.isEditorLocked)
+        #expect(s.editor.prompt.text == "sea!" && !s.isEditorLocked)
     }
 
     @Test func twoSlotsSendTwoJobsAndTheThirdWhenOneEnds() {
         var s = AppState.fixture(mode: .queue)
-        s.concurrency = 2
+        s.queue.concurrency = 2
         Drive.submit(&s, "a", id: 1)
         Drive.submit(&s, "b", id: 2)
         Drive.type(&s, "c")
@@ -62,7 +62,7 @@ struct ModesAndPasteReducerTests {
 
     @Test func aServiceQueueAheadTakesMoreJobsThanTheSlots() {
         var s = AppState.fixture(mode: .queue)
-        s.queueAhead = 1
+        s.queue.queueAhead = 1
         Drive.submit(&s, "a", id: 1)
         Drive.submit(&s, "b", id: 2)
         Drive.type(&s, "c")
@@ -71,13 +71,13 @@ struct ModesAndPasteReducerTests {
 
     @Test func thePacerHoldsTheNinthJobInAMinuteAndATimerWakesIt() {
         var s = AppState.fixture(mode: .queue)
-        s.concurrency = 16
+        s.queue.concurrency = 16
         for n in 1...8 { Drive.submit(&s, "p\(n)", id: n) }
         Drive.type(&s, "p9")
         let effects = reduce(&s, .key(.enter))
         guard effects.count == 1, case .timer(let after) = effects[0] else { Issue.record("\(effects)"); return }
         #expect(after == .seconds(63))                        // the 60 s window and its 5 % margin
-        #expect(s.job(JobID(9))?.state == .pending && s.pacerReadyAt == t0 + after)
+        #expect(s.job(JobID(9))?.state == .pending && s.queue.pacerReadyAt == t0 + after)
         Drive.tick(&s, 62)                                     // the timer is out already: no second one
         Drive.tick(&s, 63, effects: [.submit(JobID(9), Drive.request("p9"))])
     }
@@ -85,24 +85,24 @@ struct ModesAndPasteReducerTests {
     @Test func aPasteGoesIntoThePromptWithNewlinesKeptAndNeverSends() {
         var s = AppState.fixture()
         #expect(reduce(&s, .paste("sea\nfog\r\n")) == [])
-        #expect(s.editor.text == "sea\nfog\n" && s.jobs.isEmpty)
+        #expect(s.editor.prompt.text == "sea\nfog\n" && s.jobs.isEmpty)
     }
 
     @Test func aPasteLosesEscapeSequencesAndControls() {
         var s = AppState.fixture()
         #expect(reduce(&s, .paste("red\u{1B}]52;c;aGk=\u{07}\u{1B}[31m sun\u{08}")) == [])
-        #expect(s.editor.text == "red sun")                    // OSC 52 and SGR dropped whole, BS dropped
+        #expect(s.editor.prompt.text == "red sun")                    // OSC 52 and SGR dropped whole, BS dropped
     }
 
     @Test func aPasteOutsideThePromptOrWhileLockedChangesNoText() {
         var s = AppState.fixture()
         Drive.press(&s, .tab)
         #expect(reduce(&s, .paste("fog")) == [])
-        #expect(s.editor.text.isEmpty)
+        #expect(s.editor.prompt.text.isEmpty)
         Drive.press(&s, .escape)
         Drive.submit(&s, "sea", id: 1)
         #expect(reduce(&s, .paste("fog")) == [])
-        #expect(s.editor.text == "sea" && s.hint == .locked)
+        #expect(s.editor.prompt.text == "sea" && s.hint == .locked)
     }
 
     @Test func aPasteDuringCtrlRGoesIntoTheQueryOnOneLine() {

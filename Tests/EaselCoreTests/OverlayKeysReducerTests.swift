@@ -27,7 +27,7 @@ struct OverlayKeysReducerTests {
     func escQuestionMarkQAndF1CloseTheHelp(key: Key) {
         var s = helpShown()
         Drive.press(&s, key)
-        #expect(!s.showHelp && s.editor.text == "sea")
+        #expect(!s.showHelp && s.editor.prompt.text == "sea")
     }
 
     @Test func downJPageDownAndSpaceScrollTheHelpAndUpKPageUpScrollBackToTheTop() {
@@ -112,8 +112,8 @@ struct OverlayKeysReducerTests {
         #expect(reduce(&s, .key(.char("r"))) == [.gallery(.readParameters("/g/0.png"))])
         let p = ImageParameters(prompt: "harbour", negativePrompt: "fog", seed: 9, width: 512, height: 768, steps: 12, source: "tEXt")
         #expect(reduce(&s, .gallery(.parametersRead(p))) == [])
-        #expect(s.gallery == nil && s.focus == .prompt && s.editor.text == "harbour")
-        #expect(s.parameters == GenerationParameters(negativePrompt: "fog", width: 512, height: 768, seed: 9, steps: 12))
+        #expect(s.gallery == nil && s.focus == .prompt && s.editor.prompt.text == "harbour")
+        #expect(s.editor.parameters == GenerationParameters(negativePrompt: "fog", width: 512, height: 768, seed: 9, steps: 12))
     }
 
     @Test func starTogglesTheImageAndOrdersTheStarFileWritten() {
@@ -126,7 +126,7 @@ struct OverlayKeysReducerTests {
     @Test func dAsksFirstAndYOrdersTheDeleteAndTheAnswerRemovesIt() {
         var s = gallery(count: 3)
         Drive.press(&s, .end, .char("d"))
-        #expect(s.gallery?.confirmDelete == "/g/2.png")
+        #expect(s.confirmation == .deleteImage("/g/2.png"))
         #expect(reduce(&s, .key(.char("y"))) == [.gallery(.delete("/g/2.png"))])
         #expect(reduce(&s, .gallery(.deleted("/g/2.png"))) == [])
         #expect(s.gallery?.entries.count == 2 && selected(s) == 1 && s.hint == .info("Deleted /g/2.png"))
@@ -136,7 +136,7 @@ struct OverlayKeysReducerTests {
     func anyAnswerButYKeepsTheImage(key: Key) {
         var s = gallery(count: 3)
         Drive.press(&s, .char("d"), key)
-        #expect(s.gallery?.confirmDelete == nil && s.gallery?.entries.count == 3)
+        #expect(s.confirmation == nil && s.gallery?.entries.count == 3)
     }
 
     @Test func capitalRScansAgainAndAFailureIsAWarning() {
@@ -188,9 +188,9 @@ struct OverlayKeysReducerTests {
         Drive.type(&s, "draft")
         Drive.press(&s, .ctrl("r"))
         Drive.type(&s, "se")
-        #expect(s.editor.text == "sea")
+        #expect(s.editor.prompt.text == "sea")
         Drive.press(&s, .escape)
-        #expect(s.search == nil && s.editor.text == "draft")
+        #expect(s.search == nil && s.editor.prompt.text == "draft")
     }
 
     @Test func escBacksOutOfTheParametersFieldDiscardingIt() {
@@ -198,7 +198,7 @@ struct OverlayKeysReducerTests {
         Drive.press(&s, .alt("e"), .ctrl("u"))
         Drive.type(&s, "steps=5")
         Drive.press(&s, .escape)
-        #expect(s.fieldEdit == nil && s.parameters.steps == 30 && s.editor.text == "sea")
+        #expect(s.fieldEdit == nil && s.editor.parameters.steps == 30 && s.editor.prompt.text == "sea")
     }
 
     @Test func escAnswersNoToTheQuitQuestion() {
@@ -217,7 +217,7 @@ struct OverlayKeysReducerTests {
         Drive.type(&s, "fog")
         #expect(s.finishedJobs.count == 1)
         Drive.press(&s, .escape)
-        #expect(!s.filterEditing && s.historyFilter.isEmpty && s.finishedJobs.count == 2 && s.focus == .history)
+        #expect(!s.filterEditing && s.history.filter.isEmpty && s.finishedJobs.count == 2 && s.focus == .history)
         Drive.press(&s, .escape)
         #expect(s.focus == .prompt)
     }

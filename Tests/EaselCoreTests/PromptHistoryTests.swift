@@ -7,17 +7,17 @@ struct ReadlineEditingTests {
     @Test func killAndYankAndUndo() {
         var s = AppState.fixture(prompt: "a red fox jumps")
         #expect(reduce(&s, .key(.alt("\u{7F}"))) == [])                    // M-Backspace
-        #expect(s.editor.text == "a red fox ")
+        #expect(s.editor.prompt.text == "a red fox ")
         #expect(reduce(&s, .key(.ctrl("a"))) == [])
         #expect(reduce(&s, .key(.alt("d"))) == [])                         // M-d
-        #expect(s.editor.text == " red fox ")
+        #expect(s.editor.prompt.text == " red fox ")
         #expect(reduce(&s, .key(.ctrl("e"))) == [])
         #expect(reduce(&s, .key(.ctrl("y"))) == [])                        // yank the last kill ("a")
-        #expect(s.editor.text == " red fox a")
+        #expect(s.editor.prompt.text == " red fox a")
         #expect(reduce(&s, .key(.ctrl("_"))) == [])
         #expect(reduce(&s, .key(.ctrl("_"))) == [])
         #expect(reduce(&s, .key(.ctrl("_"))) == [])
-        #expect(s.editor.text == "a red fox jumps")
+        #expect(s.editor.prompt.text == "a red fox jumps")
     }
 
     @Test func altEnterAndCtrlJInsertNewlinesAndUpDownMoveBetweenLines() {
@@ -26,18 +26,18 @@ struct ReadlineEditingTests {
         #expect(reduce(&s, .paste("second")) == [])
         #expect(reduce(&s, .key(.ctrl("j"))) == [])
         #expect(reduce(&s, .key(.char("x"))) == [])
-        #expect(s.editor.text == "first\nsecond\nx")
+        #expect(s.editor.prompt.text == "first\nsecond\nx")
         #expect(reduce(&s, .key(.up)) == [])
-        #expect(s.editor.cursorLine == 1)
+        #expect(s.editor.prompt.cursorLine == 1)
         #expect(reduce(&s, .key(.ctrl("a"))) == [])
         #expect(reduce(&s, .key(.ctrl("k"))) == [])
-        #expect(s.editor.text == "first\n\nx")
+        #expect(s.editor.prompt.text == "first\n\nx")
     }
 
     @Test func aPastedNewlineNeverSubmits() {
         var s = AppState.fixture(prompt: "")
         #expect(reduce(&s, .paste("line one\r\nline two\u{1B}[31m")).isEmpty)
-        #expect(s.editor.text == "line one\nline two" && s.jobs.isEmpty)
+        #expect(s.editor.prompt.text == "line one\nline two" && s.jobs.isEmpty)
     }
 
     @Test func wideAndCombiningCharactersMoveAsOneCursorStep() {
@@ -54,52 +54,52 @@ struct PromptHistoryTests {
     func withHistory(_ prompts: [String]) -> AppState {
         var s = AppState.fixture(prompt: "", mode: .queue)
         for (i, p) in prompts.enumerated() {   // queue mode, one slot: the first is sent, the rest wait
-            s.editor = PromptEditor(p)
+            s.editor.prompt = PromptEditor(p)
             #expect(reduce(&s, .key(.enter)) == (i == 0 ? [.submit(JobID(1), .fixture(prompt: p))] : []))
         }
-        s.editor = PromptEditor("my draft")
+        s.editor.prompt = PromptEditor("my draft")
         return s
     }
 
     @Test func upAndDownBrowseAtTheBoundariesAndTheDraftComesBack() {
         var s = withHistory(["sun", "moon", "stars"])
         #expect(reduce(&s, .key(.up)) == [])
-        #expect(s.editor.text == "stars")
+        #expect(s.editor.prompt.text == "stars")
         #expect(reduce(&s, .key(.ctrl("p"))) == [])
         #expect(reduce(&s, .key(.up)) == [])
-        #expect(s.editor.text == "sun")
+        #expect(s.editor.prompt.text == "sun")
         #expect(reduce(&s, .key(.up)) == [])                               // the oldest: stays
-        #expect(s.editor.text == "sun")
+        #expect(s.editor.prompt.text == "sun")
         #expect(reduce(&s, .key(.down)) == []); #expect(reduce(&s, .key(.ctrl("n"))) == []); #expect(reduce(&s, .key(.down)) == [])
-        #expect(s.editor.text == "my draft" && s.historyBrowse == nil)
+        #expect(s.editor.prompt.text == "my draft" && s.editor.browsing == nil)
         #expect(reduce(&s, .key(.down)) == [])                             // past the draft: nothing
-        #expect(s.editor.text == "my draft")
+        #expect(s.editor.prompt.text == "my draft")
     }
 
     @Test func historyEntriesBringTheirParametersAndDuplicatesCollapse() {
         var s = withHistory(["sun", "moon"])
-        s.parameters.width = 512
-        s.editor = PromptEditor("sun")
+        s.editor.parameters.width = 512
+        s.editor.prompt = PromptEditor("sun")
         #expect(reduce(&s, .key(.enter)) == [])
-        #expect(s.promptHistory.map(\.prompt) == ["moon", "sun"])
-        s.parameters.width = 1024
+        #expect(s.editor.promptHistory.map(\.prompt) == ["moon", "sun"])
+        s.editor.parameters.width = 1024
         #expect(reduce(&s, .key(.up)) == [])
-        #expect(s.editor.text == "sun" && s.parameters.width == 512)
+        #expect(s.editor.prompt.text == "sun" && s.editor.parameters.width == 512)
     }
 
     @Test func ctrlRFindsTheNewestMatchThenOlderOnesAndEscRestoresTheDraft() {
         var s = withHistory(["red sun", "blue moon", "red moon"])
         #expect(reduce(&s, .key(.ctrl("r"))) == [])
         for c in "red" { #expect(reduce(&s, .key(.char(c))) == []) }
-        #expect(s.editor.text == "red moon")
+        #expect(s.editor.prompt.text == "red moon")
         #expect(reduce(&s, .key(.ctrl("r"))) == [])
-        #expect(s.editor.text == "red sun")
+        #expect(s.editor.prompt.text == "red sun")
         #expect(reduce(&s, .key(.escape)) == [])
-        #expect(s.editor.text == "my draft" && s.search == nil)
+        #expect(s.editor.prompt.text == "my draft" && s.search == nil)
         #expect(reduce(&s, .key(.ctrl("r"))) == [])
         for c in "MOON" { #expect(reduce(&s, .key(.char(c))) == []) }
         #expect(reduce(&s, .key(.enter)) == [])
-        #expect(s.editor.text == "red moon" && s.search == nil && s.jobs.count == 3)
+        #expect(s.editor.prompt.text == "red moon" && s.search == nil && s.jobs.count == 3)
     }
 
     @Test func historyPaneKeysLoadRerunAndCopy() {
@@ -114,11 +114,11 @@ struct PromptHistoryTests {
         #expect(same == [.submit(JobID(2), s.jobs[0].request)])
         #expect(reduce(&s, .key(.char("y"))) == [.terminal(.copyToClipboard("/g/l.png"))])
         #expect(reduce(&s, .key(.char("Y"))) == [.terminal(.copyToClipboard("lighthouse"))])
-        s.historySelection = JobID(1)
+        s.history.selection = JobID(1)
         #expect(reduce(&s, .key(.char("o"))) == [.open("/g/l.png")])
-        s.editor = PromptEditor("other")
+        s.editor.prompt = PromptEditor("other")
         #expect(reduce(&s, .key(.char("r"))) == [])
-        #expect(s.editor.text == "lighthouse" && s.focus == .prompt && s.parameters.seed == 42)
+        #expect(s.editor.prompt.text == "lighthouse" && s.focus == .prompt && s.editor.parameters.seed == 42)
     }
 }
 
@@ -127,11 +127,11 @@ struct ParameterEditingTests {
     @Test func altNEditsTheNegativePromptAndTheNextJobUsesIt() {
         var s = AppState.fixture(prompt: "a castle")
         #expect(reduce(&s, .key(.alt("n"))) == [])
-        #expect(s.fieldEdit == .negativePrompt && s.editor.text == "")
+        #expect(s.fieldEdit == .negativePrompt && s.editor.prompt.text == "")
         #expect(reduce(&s, .paste("blurry, text")) == [])
         #expect(reduce(&s, .key(.enter)) == [])                               // back to the prompt, nothing submitted
-        #expect(s.fieldEdit == nil && s.editor.text == "a castle" && s.jobs.isEmpty)
-        #expect(s.parameters.negativePrompt == "blurry, text")
+        #expect(s.fieldEdit == nil && s.editor.prompt.text == "a castle" && s.jobs.isEmpty)
+        #expect(s.editor.parameters.negativePrompt == "blurry, text")
         let effects = reduce(&s, .key(.enter))
         guard case .submit(_, let request)? = effects.first else { Issue.record("no submit"); return }
         #expect(request.negativePrompt == "blurry, text")
@@ -140,27 +140,27 @@ struct ParameterEditingTests {
     @Test func altEParsesSeedSizeAndStepsAndRefusesNonsense() {
         var s = AppState.fixture(prompt: "a castle")
         #expect(reduce(&s, .key(.alt("e"))) == [])
-        #expect(s.editor.text == "seed=42 size=768x768 steps=30")
+        #expect(s.editor.prompt.text == "seed=42 size=768x768 steps=30")
         #expect(reduce(&s, .key(.ctrl("u"))) == [])
         #expect(reduce(&s, .paste("seed=random size=1024x512 steps=12")) == [])
         #expect(reduce(&s, .key(.enter)) == [])
-        #expect(s.parameters.seed == nil && s.parameters.width == 1024 && s.parameters.height == 512 && s.parameters.steps == 12)
-        #expect(s.editor.text == "a castle")
+        #expect(s.editor.parameters.seed == nil && s.editor.parameters.width == 1024 && s.editor.parameters.height == 512 && s.editor.parameters.steps == 12)
+        #expect(s.editor.prompt.text == "a castle")
         #expect(reduce(&s, .key(.alt("e"))) == [])
         #expect(reduce(&s, .key(.ctrl("u"))) == [])
         #expect(reduce(&s, .paste("size=9x9")) == [])
         #expect(reduce(&s, .key(.enter)) == [])
         #expect(s.fieldEdit == .parameters && s.hint == .warning("size must be WxH, each 64...2048"))
         #expect(reduce(&s, .key(.escape)) == [])
-        #expect(s.fieldEdit == nil && s.editor.text == "a castle" && s.parameters.width == 1024)
+        #expect(s.fieldEdit == nil && s.editor.prompt.text == "a castle" && s.editor.parameters.width == 1024)
     }
 
     @Test func altRTogglesBetweenARandomAndAFixedSeed() {
         var s = AppState.fixture(prompt: "x", parameters: GenerationParameters(seed: nil))
         #expect(reduce(&s, .key(.alt("r"))) == [])
-        #expect(s.parameters.seed != nil)
+        #expect(s.editor.parameters.seed != nil)
         #expect(reduce(&s, .key(.alt("r"))) == [])
-        #expect(s.parameters.seed == nil)
+        #expect(s.editor.parameters.seed == nil)
     }
 }
 
@@ -200,7 +200,7 @@ struct HistoryPaneTests {
         #expect(s.finishedJobs.map(\.request.prompt) == ["red moon", "blue moon"] && !s.filterEditing)
         #expect(reduce(&s, .key(.char("/"))) == [])
         #expect(reduce(&s, .key(.escape)) == [])
-        #expect(s.finishedJobs.count == 3 && s.historyFilter.isEmpty)
+        #expect(s.finishedJobs.count == 3 && s.history.filter.isEmpty)
         #expect(reduce(&s, .key(.char("/"))) == [])
         #expect(reduce(&s, .key(.char("*"))) == [])
         #expect(reduce(&s, .key(.enter)) == [])

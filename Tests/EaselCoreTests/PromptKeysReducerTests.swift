@@ -16,14 +16,14 @@ struct PromptKeysReducerTests {
     @Test func keysThatAreNotBoundTypeTextAndOrderNothing() {
         var s = AppState.fixture()
         Drive.type(&s, "a lighthouse, 2 boats; É")
-        #expect(s.editor.text == "a lighthouse, 2 boats; É")
+        #expect(s.editor.prompt.text == "a lighthouse, 2 boats; É")
     }
 
     @Test func enterSendsTheFrozenRequestAndKeepsThePromptInExclusiveMode() {
         var s = typed("  lighthouse at dusk ")
         #expect(reduce(&s, .key(.enter)) == [.submit(JobID(1), Drive.request("lighthouse at dusk"))])
         #expect(s.job(JobID(1))?.state == .submitting)
-        #expect(s.editor.text == "  lighthouse at dusk ")
+        #expect(s.editor.prompt.text == "  lighthouse at dusk ")
     }
 
     @Test func enterOnABlankPromptSendsNothingAndSaysTypeFirst() {
@@ -44,7 +44,7 @@ struct PromptKeysReducerTests {
         var s = typed("sea")
         Drive.press(&s, key)
         Drive.type(&s, "X")
-        #expect(s.editor.text == "seXa")
+        #expect(s.editor.prompt.text == "seXa")
     }
 
     @Test(arguments: [Key.right, .ctrl("f")])
@@ -52,7 +52,7 @@ struct PromptKeysReducerTests {
         var s = typed("sea")
         Drive.press(&s, .home, key)
         Drive.type(&s, "X")
-        #expect(s.editor.text == "sXea")
+        #expect(s.editor.prompt.text == "sXea")
     }
 
     @Test(arguments: [Key.home, .ctrl("a")])
@@ -62,7 +62,7 @@ struct PromptKeysReducerTests {
         Drive.type(&s, "two")
         Drive.press(&s, key)
         Drive.type(&s, "X")
-        #expect(s.editor.text == "one\nXtwo")
+        #expect(s.editor.prompt.text == "one\nXtwo")
     }
 
     @Test(arguments: [Key.end, .ctrl("e")])
@@ -70,51 +70,51 @@ struct PromptKeysReducerTests {
         var s = typed("one")
         Drive.press(&s, .home, key)
         Drive.type(&s, "X")
-        #expect(s.editor.text == "oneX")
+        #expect(s.editor.prompt.text == "oneX")
     }
 
     @Test func altBAndAltFMoveByWords() {
         var s = typed("sea fog")
         Drive.press(&s, .alt("b"))
         Drive.type(&s, "X")
-        #expect(s.editor.text == "sea Xfog")
+        #expect(s.editor.prompt.text == "sea Xfog")
         Drive.press(&s, .home, .alt("f"))
         Drive.type(&s, "Y")
-        #expect(s.editor.text == "seaY Xfog")
+        #expect(s.editor.prompt.text == "seaY Xfog")
     }
 
     @Test(arguments: [Key.backspace, .ctrl("h")])
     func backspaceAndCtrlHDeleteThePreviousCharacter(key: Key) {
         var s = typed("sea")
         Drive.press(&s, key)
-        #expect(s.editor.text == "se")
+        #expect(s.editor.prompt.text == "se")
     }
 
     @Test func delDeletesTheNextCharacter() {
         var s = typed("sea")
         Drive.press(&s, .home, .delete)
-        #expect(s.editor.text == "ea")
+        #expect(s.editor.prompt.text == "ea")
     }
 
     @Test(arguments: [Key.ctrl("w"), .alt("\u{7F}")])
     func ctrlWAndAltBackspaceDeleteThePreviousWord(key: Key) {
         var s = typed("sea fog")
         Drive.press(&s, key)
-        #expect(s.editor.text == "sea ")
+        #expect(s.editor.prompt.text == "sea ")
     }
 
     @Test func altDDeletesTheNextWord() {
         var s = typed("sea fog")
         Drive.press(&s, .home, .alt("d"))
-        #expect(s.editor.text == " fog")
+        #expect(s.editor.prompt.text == " fog")
     }
 
     @Test func ctrlKKillsToTheEndOfTheLineAndCtrlYYanksItBack() {
         var s = typed("sea fog")
         Drive.press(&s, .alt("b"), .ctrl("k"))
-        #expect(s.editor.text == "sea ")
+        #expect(s.editor.prompt.text == "sea ")
         Drive.press(&s, .home, .ctrl("y"))
-        #expect(s.editor.text == "fogsea ")
+        #expect(s.editor.prompt.text == "fogsea ")
     }
 
     @Test func ctrlUKillsToTheStartOfTheLineOnly() {
@@ -122,14 +122,14 @@ struct PromptKeysReducerTests {
         Drive.press(&s, .altEnter)
         Drive.type(&s, "two")
         Drive.press(&s, .ctrl("u"))
-        #expect(s.editor.text == "one\n")
+        #expect(s.editor.prompt.text == "one\n")
     }
 
     @Test func ctrlUnderscoreUndoesTheLastEdit() {
         var s = typed("sea fog")
         Drive.press(&s, .ctrl("w"))
         Drive.press(&s, .ctrl("_"))
-        #expect(s.editor.text == "sea fog")
+        #expect(s.editor.prompt.text == "sea fog")
     }
 
     @Test(arguments: [Key.altEnter, .ctrl("j")])
@@ -137,7 +137,7 @@ struct PromptKeysReducerTests {
         var s = typed("sea")
         Drive.press(&s, key)
         Drive.type(&s, "fog")
-        #expect(s.editor.text == "sea\nfog" && s.jobs.isEmpty)
+        #expect(s.editor.prompt.text == "sea\nfog" && s.jobs.isEmpty)
     }
 
     @Test(arguments: [Key.up, .ctrl("p")])
@@ -149,9 +149,9 @@ struct PromptKeysReducerTests {
         Drive.type(&s, "two")
         Drive.press(&s, key)                                   // line 2 → line 1, same column
         Drive.type(&s, "X")
-        #expect(s.editor.text == "oneX\ntwo")
+        #expect(s.editor.prompt.text == "oneX\ntwo")
         Drive.press(&s, key)                                   // first line: the older prompt
-        #expect(s.editor.text == "older")
+        #expect(s.editor.prompt.text == "older")
     }
 
     @Test(arguments: [Key.down, .ctrl("n")])
@@ -160,9 +160,9 @@ struct PromptKeysReducerTests {
         Drive.press(&s, .ctrl("u"))
         Drive.type(&s, "draft")
         Drive.press(&s, .up)
-        #expect(s.editor.text == "older")
+        #expect(s.editor.prompt.text == "older")
         Drive.press(&s, key)
-        #expect(s.editor.text == "draft")
+        #expect(s.editor.prompt.text == "draft")
     }
 
     @Test func ctrlDOnAnEmptyPromptQuits() {
@@ -173,7 +173,7 @@ struct PromptKeysReducerTests {
     @Test func ctrlDOnTextDeletesForwardAndDoesNotQuit() {
         var s = typed("sea")
         Drive.press(&s, .home, .ctrl("d"))
-        #expect(s.editor.text == "ea")
+        #expect(s.editor.prompt.text == "ea")
     }
 
     @Test(arguments: [Key.escape, .ctrl("g")])
@@ -187,10 +187,10 @@ struct PromptKeysReducerTests {
     @Test func altRSwitchesBetweenAFixedSeedAndARandomOne() {
         var s = AppState.fixture()
         Drive.press(&s, .alt("r"))
-        #expect(s.parameters.seed == nil)
+        #expect(s.editor.parameters.seed == nil)
         Drive.press(&s, .alt("r"))
         var seeds = SeedSource(seed: 7)
-        #expect(s.parameters.seed == seeds.next())
+        #expect(s.editor.parameters.seed == seeds.next())
     }
 
     @Test func altSCyclesThePresetSizesAndWraps() {
@@ -198,7 +198,7 @@ struct PromptKeysReducerTests {
         var sizes: [String] = []
         for _ in 0..<4 {
             Drive.press(&s, .alt("s"))
-            sizes.append("\(s.parameters.width)x\(s.parameters.height)")
+            sizes.append("\(s.editor.parameters.width)x\(s.editor.parameters.height)")
         }
         #expect(sizes == ["768x512", "512x768", "1024x576", "768x768"])
     }
@@ -206,11 +206,11 @@ struct PromptKeysReducerTests {
     @Test func altEqualsAndAltMinusChangeTheBatchWithinOneToSixteen() {
         var s = AppState.fixture()
         Drive.press(&s, .alt("-"))
-        #expect(s.parameters.count == 1)
+        #expect(s.editor.parameters.count == 1)
         for _ in 0..<20 { Drive.press(&s, .alt("=")) }
-        #expect(s.parameters.count == GenerationParameters.maxCount)
+        #expect(s.editor.parameters.count == GenerationParameters.maxCount)
         Drive.press(&s, .alt("-"))
-        #expect(s.parameters.count == GenerationParameters.maxCount - 1)
+        #expect(s.editor.parameters.count == GenerationParameters.maxCount - 1)
     }
 
     @Test func aBatchOfThreeMakesThreeJobsWithConsecutiveSeedsAndSendsTheFirst() {
@@ -224,21 +224,21 @@ struct PromptKeysReducerTests {
     @Test func altNEditsTheNegativePromptAndEnterAppliesIt() {
         var s = typed("sea")
         Drive.press(&s, .alt("n"))
-        #expect(s.fieldEdit == .negativePrompt && s.editor.text.isEmpty)
+        #expect(s.fieldEdit == .negativePrompt && s.editor.prompt.text.isEmpty)
         Drive.type(&s, "blurry")
         Drive.press(&s, .enter)                               // applies; sends nothing
-        #expect(s.fieldEdit == nil && s.parameters.negativePrompt == "blurry" && s.editor.text == "sea" && s.jobs.isEmpty)
+        #expect(s.fieldEdit == nil && s.editor.parameters.negativePrompt == "blurry" && s.editor.prompt.text == "sea" && s.jobs.isEmpty)
     }
 
     @Test func altEEditsTheParametersAsTextAndEnterAppliesThem() {
         var s = typed("sea")
         Drive.press(&s, .alt("e"))
-        #expect(s.editor.text == "seed=42 size=768x768 steps=30")
+        #expect(s.editor.prompt.text == "seed=42 size=768x768 steps=30")
         Drive.press(&s, .ctrl("u"))
         Drive.type(&s, "seed=random size=512x768 steps=12")
         Drive.press(&s, .enter)
-        #expect(s.parameters.seed == nil && s.parameters.width == 512 && s.parameters.height == 768 && s.parameters.steps == 12)
-        #expect(s.editor.text == "sea" && s.fieldEdit == nil)
+        #expect(s.editor.parameters.seed == nil && s.editor.parameters.width == 512 && s.editor.parameters.height == 768 && s.editor.parameters.steps == 12)
+        #expect(s.editor.prompt.text == "sea" && s.fieldEdit == nil)
     }
 
     @Test func aMistakeInTheParametersKeepsTheFieldOpenWithAWarning() {
@@ -246,7 +246,7 @@ struct PromptKeysReducerTests {
         Drive.press(&s, .alt("e"), .ctrl("u"))
         Drive.type(&s, "steps=0")
         Drive.press(&s, .enter)
-        #expect(s.fieldEdit == .parameters && s.parameters.steps == 30)
+        #expect(s.fieldEdit == .parameters && s.editor.parameters.steps == 30)
         #expect(s.hint?.isError == true)
         Drive.press(&s, .ctrl("u"))
         Drive.type(&s, "colour=red")
@@ -259,6 +259,6 @@ struct PromptKeysReducerTests {
         Drive.press(&s, .alt("n"))
         Drive.type(&s, "rain")
         Drive.press(&s, .alt("n"))
-        #expect(s.fieldEdit == nil && s.parameters.negativePrompt == "rain" && s.editor.text == "sea")
+        #expect(s.fieldEdit == nil && s.editor.parameters.negativePrompt == "rain" && s.editor.prompt.text == "sea")
     }
 }

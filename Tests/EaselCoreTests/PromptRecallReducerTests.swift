@@ -16,18 +16,18 @@ struct PromptRecallReducerTests {
     @Test func upWalksToOlderPromptsAndStopsAtTheOldest() {
         var s = drafted()
         var seen: [String] = []
-        for _ in 0..<4 { Drive.press(&s, .up); seen.append(s.editor.text) }
+        for _ in 0..<4 { Drive.press(&s, .up); seen.append(s.editor.prompt.text) }
         #expect(seen == ["red moon", "blue moon", "red sun", "red sun"])
     }
 
     @Test func downPastTheNewestBringsTheDraftBack() {
         var s = drafted()
         Drive.press(&s, .up, .up, .down)
-        #expect(s.editor.text == "red moon")
+        #expect(s.editor.prompt.text == "red moon")
         Drive.press(&s, .down)
-        #expect(s.editor.text == "draft" && s.historyBrowse == nil)
+        #expect(s.editor.prompt.text == "draft" && s.editor.browsing == nil)
         Drive.press(&s, .down)
-        #expect(s.editor.text == "draft")
+        #expect(s.editor.prompt.text == "draft")
     }
 
     @Test func aRecalledPromptBringsItsParametersButNotTheBatchSize() {
@@ -39,26 +39,26 @@ struct PromptRecallReducerTests {
         Drive.complete(&s, id: 1)
         Drive.press(&s, .ctrl("u"), .alt("s"), .alt("="))     // 1024×576, 2 per Enter
         Drive.press(&s, .up)
-        #expect(s.editor.text == "tall" && s.parameters.width == 512 && s.parameters.height == 768)
-        #expect(s.parameters.count == 2)
+        #expect(s.editor.prompt.text == "tall" && s.editor.parameters.width == 512 && s.editor.parameters.height == 768)
+        #expect(s.editor.parameters.count == 2)
     }
 
     @Test func aPromptRunTwiceIsRememberedOnceAsTheNewest() {
         var s = Drive.finished(["sea", "fog", "sea"])
-        #expect(s.promptHistory.map(\.prompt) == ["fog", "sea"])
+        #expect(s.editor.promptHistory.map(\.prompt) == ["fog", "sea"])
         Drive.press(&s, .ctrl("u"), .up, .up)
-        #expect(s.editor.text == "fog")
+        #expect(s.editor.prompt.text == "fog")
     }
 
     @Test func ctrlRFindsTheNewestMatchAndCtrlRAgainAnOlderOne() {
         var s = drafted()
         Drive.press(&s, .ctrl("r"))
         Drive.type(&s, "red")
-        #expect(s.editor.text == "red moon" && s.search?.failed == false)
+        #expect(s.editor.prompt.text == "red moon" && s.search?.failed == false)
         Drive.press(&s, .ctrl("r"))
-        #expect(s.editor.text == "red sun")
+        #expect(s.editor.prompt.text == "red sun")
         Drive.press(&s, .ctrl("r"))                            // no older one: stays, and says so
-        #expect(s.editor.text == "red sun" && s.hint == .info("No older match for “red”"))
+        #expect(s.editor.prompt.text == "red sun" && s.hint == .info("No older match for “red”"))
     }
 
     @Test func enterAcceptsTheMatchWithItsParametersAndSendsNothing() {
@@ -66,25 +66,25 @@ struct PromptRecallReducerTests {
         Drive.press(&s, .ctrl("r"))
         Drive.type(&s, "blue")
         #expect(reduce(&s, .key(.enter)) == [])
-        #expect(s.search == nil && s.editor.text == "blue moon" && s.jobs.count == 3)
+        #expect(s.search == nil && s.editor.prompt.text == "blue moon" && s.jobs.count == 3)
         #expect(reduce(&s, .key(.enter)) == [.submit(JobID(4), Drive.request("blue moon"))])
     }
 
     @Test func anEmptySearchShowsTheNewestPrompt() {
         var s = drafted()
         Drive.press(&s, .ctrl("r"))
-        #expect(s.search?.query == "" && s.editor.text == "draft")
+        #expect(s.search?.query == "" && s.editor.prompt.text == "draft")
         Drive.press(&s, .ctrl("r"))                            // skip 1 over all prompts, newest first
-        #expect(s.editor.text == "blue moon")
+        #expect(s.editor.prompt.text == "blue moon")
     }
 
     @Test func aFailingSearchShowsTheDraftAndEnterKeepsIt() {
         var s = drafted()
         Drive.press(&s, .ctrl("r"))
         Drive.type(&s, "zz")
-        #expect(s.search?.failed == true && s.editor.text == "draft" && s.hint == .info("No past prompt matches “zz”"))
+        #expect(s.search?.failed == true && s.editor.prompt.text == "draft" && s.hint == .info("No past prompt matches “zz”"))
         Drive.press(&s, .enter)
-        #expect(s.search == nil && s.editor.text == "draft")
+        #expect(s.search == nil && s.editor.prompt.text == "draft")
     }
 
     @Test func backspaceInTheSearchWidensItAgain() {
@@ -93,7 +93,7 @@ struct PromptRecallReducerTests {
         Drive.type(&s, "blue")
         Drive.press(&s, .backspace, .backspace, .backspace, .backspace)
         Drive.type(&s, "red s")
-        #expect(s.editor.text == "red sun")
+        #expect(s.editor.prompt.text == "red sun")
     }
 
     @Test func ctrlCInTheSearchRestoresThePromptAndDoesNotQuit() {
@@ -101,7 +101,7 @@ struct PromptRecallReducerTests {
         Drive.press(&s, .ctrl("r"))
         Drive.type(&s, "red")
         #expect(reduce(&s, .key(.ctrl("c"))) == [])
-        #expect(s.search == nil && s.editor.text == "draft")
+        #expect(s.search == nil && s.editor.prompt.text == "draft")
     }
 
     @Test func journalJobsJoinThePromptHistoryOldestFirst() {
@@ -112,8 +112,8 @@ struct PromptRecallReducerTests {
         ]
         #expect(reduce(&s, .restored(old.reversed())) == [])
         Drive.press(&s, .up)
-        #expect(s.editor.text == "newer")
+        #expect(s.editor.prompt.text == "newer")
         Drive.press(&s, .up)
-        #expect(s.editor.text == "older")
+        #expect(s.editor.prompt.text == "older")
     }
 }

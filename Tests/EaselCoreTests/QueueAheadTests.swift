@@ -10,7 +10,7 @@ struct QueueAheadTests {
     /// it never idles between jobs; the rest stay in Easel's queue, not sent, and can still be canceled.
     @Test func twoJobsWaitOnTheServerWhileOneRunsAndTheRestStayInEaselsQueue() {
         var s = AppState.fixture(prompt: "sea", mode: .queue)
-        s.pacer = RateLimitPacer(limit: 100, window: .seconds(1))
+        s.queue.pacer = RateLimitPacer(limit: 100, window: .seconds(1))
         s.backends = [BackendChoice(name: "gpu", summary: "gpu — comfyui", queueAhead: 2), BackendChoice(name: "demo", summary: "demo")]
         s.backendKey = "gpu"
         for id in 1...3 { #expect(enter(&s) == [.submit(JobID(id), sea)]) }      // one slot + two sent ahead
@@ -25,7 +25,7 @@ struct QueueAheadTests {
         #expect(s.jobs[4].state == .pending, "the fifth is still Easel's to cancel or reorder")
         // A backend without a queue of its own gets one job at a time.
         var d = AppState.fixture(prompt: "sea", mode: .queue)
-        d.pacer = RateLimitPacer(limit: 100, window: .seconds(1))
+        d.queue.pacer = RateLimitPacer(limit: 100, window: .seconds(1))
         d.backends = s.backends
         d.backendKey = "demo"
         #expect(enter(&d) == [.submit(JobID(1), sea)])

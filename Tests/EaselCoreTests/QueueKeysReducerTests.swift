@@ -40,7 +40,7 @@ struct QueueKeysReducerTests {
     @Test func lettersInTheQueuePaneNeverReachThePrompt() {
         var s = queued(["sea"])
         Drive.press(&s, .char("a"), .char("b"), .char("z"))
-        #expect(s.editor.text.isEmpty && s.focus == .queue)
+        #expect(s.editor.prompt.text.isEmpty && s.focus == .queue)
     }
 
     @Test func upDownAndKJMoveTheCursorWithinTheQueue() {

@@ -5,7 +5,7 @@ import TestSupport
 /// Types `prompt` (or keeps what is typed) and presses Enter; queue mode clears the editor after each.
 // No @discardableResult: every caller states the effects Enter gives.
 func enter(_ s: inout AppState, _ prompt: String? = nil) -> [Effect] {
-    if let prompt { s.editor = PromptEditor(prompt) } else if s.editor.isEmpty { s.editor = PromptEditor(s.promptHistory.last?.prompt ?? "sea") }
+    if let prompt { s.editor.prompt = PromptEditor(prompt) } else if s.editor.prompt.isEmpty { s.editor.prompt = PromptEditor(s.editor.promptHistory.last?.prompt ?? "sea") }
     return reduce(&s, .key(.enter))
 }
 
@@ -15,8 +15,8 @@ struct QueueTests {
 
     func queueState(_ prompt: String = "sea", concurrency: Int = 1, pacer: RateLimitPacer = RateLimitPacer(limit: 100, window: .seconds(1))) -> AppState {
         var s = AppState.fixture(prompt: prompt, mode: .queue)
-        s.concurrency = concurrency
-        s.pacer = pacer
+        s.queue.concurrency = concurrency
+        s.queue.pacer = pacer
         return s
     }
 
@@ -49,7 +49,7 @@ struct QueueTests {
 
     @Test func aBatchMakesCountJobsWithASeedSeries() {
         var s = queueState()
-        s.parameters.count = 3
+        s.editor.parameters.count = 3
         #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "sea", seed: 42))])   // one slot: 43 and 44 wait
         #expect(s.jobs.map(\.request.seed) == [42, 43, 44])
         #expect(s.jobs.allSatisfy { $0.request.prompt == "sea" })
@@ -58,9 +58,9 @@ struct QueueTests {
     @Test func queuedRequestsStayFrozenWhenTheEditorChanges() {
         var s = queueState("first")
         #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "first"))])
-        #expect(s.editor.isEmpty, "queue mode clears the editor for the next prompt")
+        #expect(s.editor.prompt.isEmpty, "queue mode clears the editor for the next prompt")
         #expect(reduce(&s, .paste("second")) == [])
-        s.parameters.width = 512
+        s.editor.parameters.width = 512
         #expect(enter(&s) == [])
         #expect(s.jobs.map(\.request.prompt) == ["first", "second"])
         #expect(s.jobs.map(\.request.width) == [768, 512])
@@ -73,18 +73,18 @@ struct QueueTests {
         #expect(enter(&s) == [])          // 1, 2 submitting; 3 pending
         s.focus = .queue
         // pending: dropped, no call to the service
-        s.queueSelection = JobID(3)
+        s.queue.selection = JobID(3)
         #expect(reduce(&s, .key(.char("x"))) == [.terminal(.notify(JobID(3)))])
         #expect(s.job(JobID(3))?.state == .canceled)
         // submitting: remembered, canceled on the service once it answers with an id
-        s.queueSelection = JobID(1)
+        s.queue.selection = JobID(1)
         #expect(reduce(&s, .key(.char("x"))).isEmpty)
         #expect(s.job(JobID(1))?.cancelRequested == true)
         #expect(reduce(&s, .submitted(JobID(1), r1, status: .running(progress: nil))) == [.terminal(.notify(JobID(1))), .cancel(JobID(1), r1)])
         #expect(s.job(JobID(1))?.state == .canceled)
         // running: the backend's cancel call
         #expect(reduce(&s, .submitted(JobID(2), r2, status: .running(progress: 0.1))) == [.poll(JobID(2), r2, after: .seconds(2))])
-        s.queueSelection = JobID(2)
+        s.queue.selection = JobID(2)
         #expect(reduce(&s, .key(.delete)) == [.terminal(.notify(JobID(2))), .cancel(JobID(2), r2)])
         #expect(s.job(JobID(2))?.state == .canceled)
         #expect(reduce(&s, .statusPolled(JobID(2), .completed(ImageRef(url: "u")))).isEmpty)
@@ -96,7 +96,7 @@ struct QueueTests {
         #expect(enter(&s, "b") == [])
         #expect(enter(&s, "c") == [])
         s.focus = .queue
-        s.queueSelection = JobID(3)
+        s.queue.selection = JobID(3)
         #expect(reduce(&s, .key(.char("K"))) == [])
         #expect(s.jobs.map(\.request.prompt) == ["a", "c", "b"])
         #expect(reduce(&s, .key(.char("K"))) == [])                          // the running job is not passed
@@ -198,11 +198,11 @@ struct MouseTests {
         #expect(reduce(&s, .failed(JobID(3), .network("x"), during: .submit)) == [.terminal(.notify(JobID(3)))])
         // history, newest first: #3, #2, #1
         #expect(reduce(&s, .clicked(.history, row: 1, height: 10)) == [])
-        #expect(s.focus == .history && s.historySelection == JobID(2))
+        #expect(s.focus == .history && s.history.selection == JobID(2))
         #expect(reduce(&s, .clicked(.history, row: 7, height: 10)) == [])          // below the rows: selection stays
-        #expect(s.historySelection == JobID(2))
+        #expect(s.history.selection == JobID(2))
         #expect(reduce(&s, .scrolled(.history, by: 1)) == [])
-        #expect(s.historySelection == JobID(1))
+        #expect(s.history.selection == JobID(1))
         #expect(reduce(&s, .clicked(.prompt, row: 0, height: 2)) == [])
         #expect(s.focus == .prompt)
     }
@@ -212,26 +212,26 @@ struct MouseTests {
 struct QueueUserTestFixes {
     @Test func afterCancelTheCursorStaysOnTheSameRowSoASecondXHitsTheNextJob() {
         var s = AppState.fixture(prompt: "", mode: .queue)
-        s.pacer = RateLimitPacer(limit: 1, window: .seconds(60))
+        s.queue.pacer = RateLimitPacer(limit: 1, window: .seconds(60))
         #expect(enter(&s, "one") == [.submit(JobID(1), .fixture(prompt: "one"))])
         #expect(enter(&s, "two") == [])                                // one slot, taken: they wait
         #expect(enter(&s, "three") == [])
         #expect(enter(&s, "four") == [])
         s.focus = .queue
-        s.queueSelection = JobID(3)
+        s.queue.selection = JobID(3)
         #expect(reduce(&s, .key(.char("x"))) == [.terminal(.notify(JobID(3)))])
-        #expect(s.queueSelection == JobID(4))
+        #expect(s.queue.selection == JobID(4))
         #expect(reduce(&s, .key(.char("x"))) == [.terminal(.notify(JobID(4)))])
         #expect(s.jobs.map(\.state.label) == ["submitting", "pending", "canceled", "canceled"])
     }
 
     @Test func pendingJobsSayWhenThePacerLetsThemGo() {
         var s = AppState.fixture(prompt: "", mode: .queue)
-        s.pacer = RateLimitPacer(limit: 1, window: .seconds(20))
-        s.concurrency = 2
+        s.queue.pacer = RateLimitPacer(limit: 1, window: .seconds(20))
+        s.queue.concurrency = 2
         #expect(enter(&s, "a") == [.submit(JobID(1), .fixture(prompt: "a"))])
         #expect(enter(&s, "b") == [.timer(after: .seconds(21))])
-        #expect(s.pacerReadyAt == t0 + .seconds(21))
+        #expect(s.queue.pacerReadyAt == t0 + .seconds(21))
     }
 
     @Test func noneInAContextAlsoHidesTheGlobalBinding() throws {

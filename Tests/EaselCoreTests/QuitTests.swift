@@ -16,16 +16,16 @@ struct QuitTests {
 
     @Test func withDemoJobsRunningQuitAsksAndYQuits() {
         var h = ReducerHarness(state: running(on: "demo"))
-        h.send(.key(.ctrl("c"))) { $0.confirmation = .quitLosingJobs(1) }
-        h.send(.key(.char("y")), effects: [.terminal(.quit)]) { $0.confirmation = nil }
+        h.send(.key(.ctrl("c"))) { $0.modal = .question(.quitLosingJobs(1), under: nil) }
+        h.send(.key(.char("y")), effects: [.terminal(.quit)]) { $0.modal = nil }
     }
 
     @Test func theQuitKeyAgainAlsoQuitsAndAnyOtherKeyStays() {
         var h = ReducerHarness(state: running(on: "demo"))
-        h.send(.key(.ctrl("c"))) { $0.confirmation = .quitLosingJobs(1) }
-        h.send(.key(.char("n"))) { $0.confirmation = nil }
-        h.send(.key(.ctrl("c"))) { $0.confirmation = .quitLosingJobs(1) }
-        h.send(.key(.ctrl("c")), effects: [.terminal(.quit)]) { $0.confirmation = nil }
+        h.send(.key(.ctrl("c"))) { $0.modal = .question(.quitLosingJobs(1), under: nil) }
+        h.send(.key(.char("n"))) { $0.modal = nil }
+        h.send(.key(.ctrl("c"))) { $0.modal = .question(.quitLosingJobs(1), under: nil) }
+        h.send(.key(.ctrl("c")), effects: [.terminal(.quit)]) { $0.modal = nil }
     }
 
     @Test func jobsOnAServiceThatKeepsThemQuitAtOnce() {

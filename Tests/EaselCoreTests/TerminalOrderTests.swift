@@ -11,10 +11,10 @@ struct TerminalOrderTests {
     /// Two jobs that finish in one batch of actions (one loop iteration) are announced twice.
     @Test func twoJobsFinishingInOneBatchGiveTwoNotifications() {
         var s = AppState.fixture(prompt: "sea", mode: .queue)
-        s.concurrency = 2
-        s.pacer = RateLimitPacer(limit: 100, window: .seconds(1))
+        s.queue.concurrency = 2
+        s.queue.pacer = RateLimitPacer(limit: 100, window: .seconds(1))
         #expect(reduce(&s, .key(.enter)) == [.submit(JobID(1), .fixture(prompt: "sea"))])
-        s.editor = PromptEditor("fog")
+        s.editor.prompt = PromptEditor("fog")
         #expect(reduce(&s, .key(.enter)) == [.submit(JobID(2), .fixture(prompt: "fog"))])
         #expect(s.jobs.map(\.state) == [.submitting, .submitting])
         for (n, id) in [JobID(1), JobID(2)].enumerated() {
@@ -29,7 +29,7 @@ struct TerminalOrderTests {
     @Test func clearingThePendingJobsAnnouncesEachOne() {
         var s = AppState.fixture(prompt: "sea", mode: .queue)
         for (i, prompt) in ["sea", "fog", "rain"].enumerated() {     // one slot: the first is sent, the rest wait
-            s.editor = PromptEditor(prompt)
+            s.editor.prompt = PromptEditor(prompt)
             #expect(reduce(&s, .key(.enter)) == (i == 0 ? [.submit(JobID(1), .fixture(prompt: prompt))] : []))
         }
         #expect(reduce(&s, .key(.tab)) == [])

@@ -19,7 +19,7 @@ struct ASCIIFallbackTests {
     @Test func aWholeStudioFrameIsASCIIAndKeepsItsColumns() {
         var s = AppState.fixture(prompt: "灯台 at dusk", mode: .queue)
         for (i, p) in ["sun", "moon", "star"].enumerated() {     // queue mode, one slot: the first is sent
-            s.editor = PromptEditor(p)
+            s.editor.prompt = PromptEditor(p)
             #expect(reduce(&s, .key(.enter)) == (i == 0 ? [.submit(JobID(1), .fixture(prompt: p))] : []))
         }
         #expect(reduce(&s, .failed(JobID(1), .network("x"), during: .submit)) == [.terminal(.notify(JobID(1))), .submit(JobID(2), .fixture(prompt: "moon"))])

@@ -26,19 +26,19 @@ struct KeymapHintsTests {
 
     @Test func theSearchHintNamesTheKeysThatAcceptAndCancel() throws {
         var s = AppState.fixture(prompt: "sea")
-        s.promptHistory = [PromptHistoryEntry(prompt: "harbour at dawn", parameters: s.parameters)]
+        s.editor.promptHistory = [PromptHistoryEntry(prompt: "harbour at dawn", parameters: s.editor.parameters)]
         #expect(reduce(&s, .key(.ctrl("r"))) == [])
         #expect(screen(s, keymap: .default).contains("C-r older · Enter accept · Esc cancel"))
         let keymap = try rebound()
         #expect(screen(s, keymap: keymap).contains("C-r older · C-x accept · C-o cancel"))
         var accepted = s
         #expect(reduce(&accepted, .key(.escape), keymap: keymap) == [])        // Esc is no cancel key any more: it accepts
-        #expect(accepted.search == nil && accepted.editor.text == "harbour at dawn")
+        #expect(accepted.search == nil && accepted.editor.prompt.text == "harbour at dawn")
         var cancel = s
         #expect(reduce(&cancel, .key(.ctrl("o")), keymap: keymap) == [])
-        #expect(cancel.search == nil && cancel.editor.text == "sea")
+        #expect(cancel.search == nil && cancel.editor.prompt.text == "sea")
         #expect(reduce(&s, .key(.ctrl("g"))) == [])                             // C-g cancels by default (bound to focus_prompt)
-        #expect(s.search == nil && s.editor.text == "sea")
+        #expect(s.search == nil && s.editor.prompt.text == "sea")
     }
 
     @Test func theFilterHintNamesTheKeysThatKeepAndClear() throws {
@@ -51,15 +51,15 @@ struct KeymapHintsTests {
         #expect(screen(s, keymap: keymap).contains("filter: x▏ C-v keeps · C-o clears"))
         var cleared = s
         #expect(reduce(&cleared, .key(.ctrl("o")), keymap: keymap) == [])
-        #expect(cleared.historyFilter == "" && !cleared.filterEditing)
+        #expect(cleared.history.filter == "" && !cleared.filterEditing)
         #expect(reduce(&s, .key(.escape), keymap: keymap) == [])                // Esc is no clear key here: it keeps
-        #expect(s.historyFilter == "x" && !s.filterEditing)
+        #expect(s.history.filter == "x" && !s.filterEditing)
     }
 
     @Test func theQuestionNamesTheYesKeyAndOnlyThatKeyAnswersYes() throws {
         var s = AppState.fixture()
-        s.confirmation = .deleteJob(JobID(4))
-        s.jobs = [Job(id: JobID(4), request: .fixture(), state: .canceled, createdAt: t0)]
+        s.modal = .question(.deleteJob(JobID(4)), under: nil)
+        s.queue.jobs = [Job(id: JobID(4), request: .fixture(), state: .canceled, createdAt: t0)]
         let keymap = try rebound()
         #expect(screen(s, keymap: .default).contains("Delete job #4 from the history? y / n"))
         #expect(screen(s, keymap: keymap).contains("Delete job #4 from the history? o / n"))
@@ -67,14 +67,12 @@ struct KeymapHintsTests {
         #expect(reduce(&refused, .key(.char("y")), keymap: keymap) == [])
         #expect(refused.jobs.count == 1 && refused.confirmation == nil)
         #expect(reduce(&s, .key(.char("o")), keymap: keymap) == [])
-        #expect(s.jobs.isEmpty)
+        #expect(s.queue.jobs.isEmpty)
     }
 
     @Test func theGalleryDeleteQuestionNamesTheYesKey() throws {
         var s = AppState.fixture()
-        var browser = GalleryBrowser()
-        browser.confirmDelete = "/g/a.png"
-        s.gallery = browser
+        s.modal = .question(.deleteImage("/g/a.png"), under: .gallery(GalleryBrowser(), under: nil))
         #expect(screen(s, keymap: try rebound()).contains("Delete /g/a.png? o / n"))
         #expect(reduce(&s, .key(.char("o")), keymap: try rebound()) == [.gallery(.delete("/g/a.png"))])
     }

@@ -67,7 +67,7 @@ struct ScreenRenderTests {
         _ = render(s, size: CellSize(columns: 120, rows: 36), cell: cell, previewStatus: ask)
         #expect(!asked.contains("/tmp/live-1.png"), "\(asked)")
         #expect(reduce(&s, .key(.function(4))) == [])
-        s.showHelp = true
+        s.modal = .help(scroll: 0, under: nil)
         asked = []
         _ = render(s, size: CellSize(columns: 120, rows: 36), cell: cell, previewStatus: ask)
         #expect(asked.isEmpty, "\(asked)")
@@ -172,7 +172,7 @@ struct ScreenRenderTests {
 
     @Test func theHelpOverlayIsGeneratedFromTheKeymapAndHidesThePicture() {
         var s = AppState.fixture(prompt: "x")
-        s.showHelp = true
+        s.modal = .help(scroll: 0, under: nil)
         let f = frame(s, status: .ready(EncodedImage(payload: .bytes([0x1B]), pixels: PixelSize(width: 6, height: 6),
                                                      cells: CellSize(columns: 1, rows: 1))))
         // Scroll through the overlay (j) and gather every page.
@@ -188,7 +188,7 @@ struct ScreenRenderTests {
 
     @Test func theHelpOverlayListsTheKeysThatAnswerQuestions() {
         var s = AppState.fixture(prompt: "x")
-        s.showHelp = true
+        s.modal = .help(scroll: 0, under: nil)
         var text = frame(s).buffer.lines.joined(separator: "\n")
         for _ in 0..<80 {
             #expect(reduce(&s, .key(.char("j"))) == [])

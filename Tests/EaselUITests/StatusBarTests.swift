@@ -25,7 +25,7 @@ struct StatusBarTests {
     @Test func theDeleteQuestionShowsYAndNAtOneHundredTwentyColumns() {
         var s = AppState.fixture()
         s.backendName = "gpu — comfyui at http://192.168.100.200:8188 (sdxl-turbo, 4 steps)"   // a long one
-        s.confirmation = .deleteJob(JobID(12))
+        s.modal = .question(.deleteJob(JobID(12)), under: nil)
         let bar = lines(s).last ?? ""
         #expect(bar.contains("Delete job #12 from the history? y / n (the image file stays)"), "\(bar)")
     }
@@ -62,7 +62,7 @@ struct StatusBarTests {
         #expect(idle.contains("press C-s") && !idle.contains("press Enter"), "\(idle)")
         #expect(FieldEdit.negativePrompt.title(keymap: rebound).contains("C-s or M-n goes back"))
         var s = AppState.fixture(prompt: "sea")
-        s.search = PromptSearch()
+        s.modal = .search(PromptSearch(), draft: s.editor.prompt)
         #expect(lines(s, keymap: rebound).joined().contains("F6 older"))
     }
 }

@@ -9,7 +9,7 @@ extension AppState {
                                parameters: GenerationParameters = GenerationParameters(seed: 42)) -> AppState {
         var s = AppState(backendName: "demo backend — procedural, offline", mode: mode, parameters: parameters,
                          seeds: SeedSource(seed: 7), now: t0)
-        s.editor = PromptEditor(prompt)
+        s.editor.prompt = PromptEditor(prompt)
         return s
     }
 }

@@ -1,0 +1,33 @@
+/// The jobs of this run and what decides when the next one starts: slots, the rate-limit pacer, the
+/// queue pane's selection.
+public struct QueueState: Equatable, Sendable {
+    /// Every job of this run, in creation order (finished ones too: the history pane lists those).
+    public var jobs: [Job] = []
+    /// The id the next job gets.
+    public var nextJobID = 1
+    /// The active row under the cursor in the queue pane; `nil` follows the first.
+    public var selection: JobID?
+    /// Jobs in flight on the backend at once (submitting through saving); default 1.
+    public var concurrency = 1
+    /// Further jobs sent ahead to a service that keeps its own queue (ComfyUI), so it starts the next one
+    /// without waiting on Easel; they hold a slot like any job in flight. Jobs not sent yet stay in Easel's
+    /// queue, where they can be canceled and reordered. 0 for services without a queue of their own.
+    public var queueAhead = 0
+    /// The client-side pacer for the backend's rate limit.
+    public var pacer = RateLimitPacer()
+    /// When the pacer allows the next submission, while pending jobs wait for it.
+    public var pacerReadyAt: ContinuousClock.Instant?
+    /// When the pending `.timer` effect will tick, so only one is in flight.
+    public var scheduledWake: ContinuousClock.Instant?
+
+    public init() {}
+}
+
+/// The history pane: its cursor and its filter (the rows are the finished jobs, `AppState.finishedJobs`).
+public struct HistoryPane: Equatable, Sendable {
+    /// The row under the cursor; `nil` follows the newest job.
+    public var selection: JobID?
+    /// Prompt text, a seed, or `*` for starred jobs (`/`); empty shows every finished job.
+    public var filter = ""
+    public init() {}
+}
