@@ -104,7 +104,7 @@ struct JournalTests {
         fetching.imageRef = ImageRef(url: "http://x/7.png")
         let done = Job(id: JobID(4), request: .init(prompt: "d"), state: .canceled, createdAt: s.now, finishedAt: s.now)
         let effects = reduce(&s, .restored([running, sending, fetching, done]))
-        #expect(effects == [.poll(JobID(5), RemoteJobID("r5"), after: .zero), .download(JobID(7), ImageRef(url: "http://x/7.png"))])
+        #expect(effects == [.poll(JobID(5), RemoteJobID("r5"), after: .zero, backend: "demo"), .download(JobID(7), ImageRef(url: "http://x/7.png"), backend: "demo")])
         #expect(s.job(JobID(6))?.state.label == "failed")
         #expect(s.finishedJobs.contains { $0.id == JobID(4) })
     }

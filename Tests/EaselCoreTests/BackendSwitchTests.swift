@@ -13,12 +13,17 @@ struct BackendSwitchTests {
         return s
     }
 
-    @Test func f3CyclesThroughTheConfiguredBackendsAndTellsTheRunner() {
+    @Test func f3CyclesThroughTheConfiguredBackendsAndTheNextSubmitNamesTheNewOne() {
         var s = twoBackends()
-        #expect(reduce(&s, .key(.function(3))) == [.selectBackend("demo")])
+        #expect(reduce(&s, .key(.function(3))) == [])
         #expect(s.backendKey == "demo" && s.backendName == "demo backend — procedural, offline")
-        #expect(reduce(&s, .key(.function(3))) == [.selectBackend("gpu")])
+        #expect(reduce(&s, .key(.function(3))) == [])
         #expect(s.backendKey == "gpu" && s.backendName.hasPrefix("gpu — comfyui"))
+        _ = reduce(&s, .key(.function(3)))
+        s.editor.prompt = PromptEditor("harbour")
+        let effects = reduce(&s, .key(.enter))
+        guard effects.count == 1, case .submit(let id, let request, let backend) = effects[0] else { Issue.record("\(effects)"); return }
+        #expect(id == JobID(1) && request.prompt == "harbour" && backend == "demo")
     }
 
     @Test func jobsCarryTheBackendTheyWereMadeOnAndKeepItAfterASwitch() {

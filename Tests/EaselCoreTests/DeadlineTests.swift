@@ -24,19 +24,19 @@ struct DeadlineTests {
     @Test func timeQueuedOnTheServiceIsShownButNotHeldAgainstTheDeadline() {
         var store = ReducerHarness(state: state(mode: .exclusive))
         submitted(&store, request: .fixture(prompt: "harbour"))
-        store.send(.submitted(JobID(1), remote, status: .queued(position: 1)), effects: [.poll(JobID(1), remote, after: .seconds(2))]) {
+        store.send(.submitted(JobID(1), remote, status: .queued(position: 1)), effects: [.poll(JobID(1), remote, after: .seconds(2), backend: "demo")]) {
             $0.queue.jobs[0].remoteID = remote
             $0.queue.jobs[0].state = .queued(position: 1)
         }
         // Five minutes in the service's queue, far past the 15 s deadline: still polled, still queued.
         store.send(.tick(at(300), wallTime: 300)) { $0.now = at(300); $0.wallTime = 300 }
-        store.send(.statusPolled(JobID(1), .queued(position: 1)), effects: [.poll(JobID(1), remote, after: .seconds(2))])
-        store.send(.statusPolled(JobID(1), .running(progress: 0.1)), effects: [.poll(JobID(1), remote, after: .seconds(2))]) {
+        store.send(.statusPolled(JobID(1), .queued(position: 1)), effects: [.poll(JobID(1), remote, after: .seconds(2), backend: "demo")])
+        store.send(.statusPolled(JobID(1), .running(progress: 0.1)), effects: [.poll(JobID(1), remote, after: .seconds(2), backend: "demo")]) {
             $0.queue.jobs[0].state = .running(progress: 0.1)
             $0.queue.jobs[0].runningSince = at(300)
         }
         store.send(.tick(at(314.9), wallTime: 314.9)) { $0.now = at(314.9); $0.wallTime = 314.9 }
-        store.send(.statusPolled(JobID(1), .running(progress: 0.9)), effects: [.poll(JobID(1), remote, after: .seconds(2))]) {
+        store.send(.statusPolled(JobID(1), .running(progress: 0.9)), effects: [.poll(JobID(1), remote, after: .seconds(2), backend: "demo")]) {
             $0.queue.jobs[0].state = .running(progress: 0.9)
         }
         // 15 s of running: now it times out, with the remote id kept.
@@ -57,12 +57,12 @@ struct DeadlineTests {
         _ = reduce(&s, .submitted(JobID(1), remote, status: .running(progress: nil)))
         #expect(s.queue.jobs[0].runningSince == t0)
         _ = reduce(&s, .tick(at(2), wallTime: 2))
-        #expect(reduce(&s, .statusPolled(JobID(1), .queued(position: 3))) == [.poll(JobID(1), remote, after: .seconds(2))])
+        #expect(reduce(&s, .statusPolled(JobID(1), .queued(position: 3))) == [.poll(JobID(1), remote, after: .seconds(2), backend: "demo")])
         #expect(s.queue.jobs[0].runningSince == nil)
         _ = reduce(&s, .tick(at(60), wallTime: 60))
         _ = reduce(&s, .statusPolled(JobID(1), .running(progress: 0)))
         _ = reduce(&s, .tick(at(74), wallTime: 74))
-        #expect(reduce(&s, .statusPolled(JobID(1), .running(progress: 0.8))) == [.poll(JobID(1), remote, after: .seconds(2))])
+        #expect(reduce(&s, .statusPolled(JobID(1), .running(progress: 0.8))) == [.poll(JobID(1), remote, after: .seconds(2), backend: "demo")])
         _ = reduce(&s, .tick(at(75), wallTime: 75))
         _ = reduce(&s, .statusPolled(JobID(1), .running(progress: 0.9)))
         #expect(s.queue.jobs[0].state == .failed(.timedOut(after: .seconds(15))))
@@ -75,7 +75,7 @@ struct DeadlineTests {
         _ = reduce(&s, .tick(at(200), wallTime: 200))
         let effects = reduce(&s, .failed(JobID(1), .server(status: 503, message: ""), during: .poll))
         #expect(effects.count == 1)
-        guard case .poll(JobID(1), remote, _)? = effects.first else { Issue.record("not polled again: \(effects)"); return }
+        guard case .poll(JobID(1), remote, _, backend: "demo")? = effects.first else { Issue.record("not polled again: \(effects)"); return }
         #expect(s.queue.jobs[0].state == .queued(position: 2))
     }
 
@@ -88,7 +88,7 @@ struct DeadlineTests {
             guard case .waiting(let until) = s.queue.jobs[0].state else { break }
             waits.append(until - s.now)
             let effects = reduce(&s, .tick(until, wallTime: 0))
-            guard effects.contains(where: { if case .submit(JobID(1), _) = $0 { true } else { false } }) else { break }
+            guard effects.contains(where: { if case .submit(JobID(1), _, backend: "demo") = $0 { true } else { false } }) else { break }
             submits.append(until)
         }
         return (waits, submits)
@@ -119,9 +119,9 @@ struct DeadlineTests {
         for i in 0..<12 { _ = enter(&s, "harbour \(i)") }
         var sent = 12
         var firstRetries: Set<ContinuousClock.Instant> = []
-        var pending: [Effect] = s.queue.jobs.map { .submit($0.id, $0.request) }
+        var pending: [Effect] = s.queue.jobs.map { .submit($0.id, $0.request, backend: "demo") }
         while s.now <= at(120) {
-            for case .submit(let id, _) in pending {
+            for case .submit(let id, _, _) in pending {
                 _ = reduce(&s, .failed(id, .rateLimited(retryAfter: nil), during: .submit))
                 let job = s.queue.jobs.first { $0.id == id }!
                 if case .waiting(let until) = job.state, job.refusals == 1 { firstRetries.insert(until) }
@@ -184,10 +184,10 @@ struct DeadlineTests {
         for p in ["a", "b", "c"] { _ = enter(&s, p) }
         _ = reduce(&s, .submitted(JobID(1), remote, status: .running(progress: 0.2)))
         let effects = cancelForExit(&s)
-        #expect(effects == [.terminal(.notify(JobID(1))), .cancel(JobID(1), remote), .terminal(.notify(JobID(3)))])
+        #expect(effects == [.terminal(.notify(JobID(1))), .cancel(JobID(1), remote, backend: "demo"), .terminal(.notify(JobID(3)))])
         #expect(s.queue.jobs.map(\.state) == [.canceled, .submitting, .canceled])
         // The submit in flight answers: canceled on the service at once, nothing else starts.
-        #expect(reduce(&s, .submitted(JobID(2), RemoteJobID("r2"), status: .queued(position: 1))) == [.terminal(.notify(JobID(2))), .cancel(JobID(2), RemoteJobID("r2"))])
+        #expect(reduce(&s, .submitted(JobID(2), RemoteJobID("r2"), status: .queued(position: 1))) == [.terminal(.notify(JobID(2))), .cancel(JobID(2), RemoteJobID("r2"), backend: "demo")])
         #expect(s.activeJobs.isEmpty)
     }
 }

@@ -132,7 +132,7 @@ struct GalleryInputRoutingTests {
     @Test func pastesAndClicksDoNotReachThePanesUnderTheBrowserAndTheWheelMovesARow() {
         var store = GalleryBrowserTests.open(12)
         store.send(.paste("hidden text"))
-        store.send(.clicked(.history, row: 0, height: 5))
+        store.send(.clicked(.history, job: nil))
         store.send(.scrolled(.history, by: 1)) { $0.gallery?.selection = 4 }
         store.send(.scrolled(.queue, by: -1)) { $0.gallery?.selection = 0 }
     }

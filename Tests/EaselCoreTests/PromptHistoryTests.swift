@@ -111,7 +111,7 @@ struct PromptHistoryTests {
         _ = reduce(&s, .saved(JobID(1), saved))
         s.focus = .history
         let same = reduce(&s, .key(.char("R")))
-        #expect(same == [.submit(JobID(2), s.queue.jobs[0].request)])
+        #expect(same == [.submit(JobID(2), s.queue.jobs[0].request, backend: "demo")])
         #expect(reduce(&s, .key(.char("y"))) == [.terminal(.copyToClipboard("/g/l.png"))])
         #expect(reduce(&s, .key(.char("Y"))) == [.terminal(.copyToClipboard("lighthouse"))])
         s.history.selection = JobID(1)
@@ -133,7 +133,7 @@ struct ParameterEditingTests {
         #expect(s.fieldEdit == nil && s.editor.prompt.text == "a castle" && s.queue.jobs.isEmpty)
         #expect(s.editor.parameters.negativePrompt == "blurry, text")
         let effects = reduce(&s, .key(.enter))
-        guard case .submit(_, let request)? = effects.first else { Issue.record("no submit"); return }
+        guard case .submit(_, let request, backend: "demo")? = effects.first else { Issue.record("no submit"); return }
         #expect(request.negativePrompt == "blurry, text")
     }
 

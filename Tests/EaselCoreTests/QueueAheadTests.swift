@@ -5,7 +5,7 @@ import TestSupport
 @Suite("Jobs sent ahead into a service's own queue")
 struct QueueAheadTests {
     func submits(_ effects: [Effect]) -> [JobID] {
-        effects.compactMap { if case .submit(let id, _) = $0 { id } else { nil } }
+        effects.compactMap { if case .submit(let id, _, _) = $0 { id } else { nil } }
     }
 
     /// ComfyUI runs its own queue: with `queue_ahead = 2` two more jobs wait on the server while one runs, so

@@ -21,7 +21,7 @@ struct QueueTests {
     }
 
     func submits(_ effects: [Effect]) -> [JobID] {
-        effects.compactMap { if case .submit(let id, _) = $0 { id } else { nil } }
+        effects.compactMap { if case .submit(let id, _, _) = $0 { id } else { nil } }
     }
 
     @Test func inQueueModeEnterAppendsWhileAJobRunsAndPendingJobsStartInOrder() {
@@ -80,12 +80,12 @@ struct QueueTests {
         s.queue.selection = JobID(1)
         #expect(reduce(&s, .key(.char("x"))).isEmpty)
         #expect(s.job(JobID(1))?.cancelRequested == true)
-        #expect(reduce(&s, .submitted(JobID(1), r1, status: .running(progress: nil))) == [.terminal(.notify(JobID(1))), .cancel(JobID(1), r1)])
+        #expect(reduce(&s, .submitted(JobID(1), r1, status: .running(progress: nil))) == [.terminal(.notify(JobID(1))), .cancel(JobID(1), r1, backend: "demo")])
         #expect(s.job(JobID(1))?.state == .canceled)
         // running: the backend's cancel call
         _ = reduce(&s, .submitted(JobID(2), r2, status: .running(progress: 0.1)))
         s.queue.selection = JobID(2)
-        #expect(reduce(&s, .key(.delete)) == [.terminal(.notify(JobID(2))), .cancel(JobID(2), r2)])
+        #expect(reduce(&s, .key(.delete)) == [.terminal(.notify(JobID(2))), .cancel(JobID(2), r2, backend: "demo")])
         #expect(s.job(JobID(2))?.state == .canceled)
         #expect(reduce(&s, .statusPolled(JobID(2), .completed(ImageRef(url: "u")))).isEmpty)
     }
@@ -113,12 +113,12 @@ struct QueueTests {
         _ = reduce(&s, .failed(JobID(1), .network("reset"), during: .download))
         #expect(s.queue.jobs[0].state == .failed(.network("reset")))
         s.focus = .history
-        #expect(reduce(&s, .key(.char("t"))) == [.download(JobID(1), ref)])
+        #expect(reduce(&s, .key(.char("t"))) == [.download(JobID(1), ref, backend: "demo")])
         #expect(s.queue.jobs[0].state == .downloading && s.queue.jobs[0].attempts == 1)
         _ = reduce(&s, .downloaded(JobID(1), ImageData([1])))
         #expect(reduce(&s, .failed(JobID(1), .storage("disk full"), during: .save)) == [.terminal(.notify(JobID(1)))])
         // A failed save kept the image: t saves it again (downloading only if the kept copy is gone).
-        #expect(reduce(&s, .key(.char("t"))) == [.loadPending(JobID(1), fallback: ref)])
+        #expect(reduce(&s, .key(.char("t"))) == [.loadPending(JobID(1), fallback: ref, backend: "demo")])
     }
 
     @Test func retryOfAJobThatNeverReachedTheServiceSendsTheSameRequest() {
@@ -158,7 +158,7 @@ struct QueueTests {
         var delays: [Duration] = []
         for _ in 0..<PollPolicy.maxConsecutiveFailures {
             let e = reduce(&s, .failed(JobID(1), .server(status: 503, message: ""), during: .poll))
-            guard case .poll(_, _, let after)? = e.first else { Issue.record("no poll: \(e)"); return }
+            guard case .poll(_, _, let after, backend: "demo")? = e.first else { Issue.record("no poll: \(e)"); return }
             delays.append(after)
         }
         #expect(delays[0] >= .milliseconds(1600) && delays[0] <= .milliseconds(2400))
@@ -190,13 +190,13 @@ struct MouseTests {
         for _ in 0..<3 { _ = enter(&s) }
         for id in 1...3 { _ = reduce(&s, .failed(JobID(id), .network("x"), during: .submit)) }
         // history, newest first: #3, #2, #1
-        _ = reduce(&s, .clicked(.history, row: 1, height: 10))
+        _ = reduce(&s, .clicked(.history, job: JobID(2)))               // the row's job, from PaneRows (EaselUI)
         #expect(s.focus == .history && s.history.selection == JobID(2))
-        _ = reduce(&s, .clicked(.history, row: 7, height: 10))          // below the rows: selection stays
+        _ = reduce(&s, .clicked(.history, job: nil))                     // below the rows: selection stays
         #expect(s.history.selection == JobID(2))
         _ = reduce(&s, .scrolled(.history, by: 1))
         #expect(s.history.selection == JobID(1))
-        _ = reduce(&s, .clicked(.prompt, row: 0, height: 2))
+        _ = reduce(&s, .clicked(.prompt, job: nil))
         #expect(s.focus == .prompt)
     }
 }
