@@ -56,7 +56,7 @@ public struct BackendSet {
                             demo: DemoBackend) async throws -> BackendSet {
         if let server {
             let api = SeedJobAPI(baseURL: server)
-            return BackendSet(adapters: ["server": api], current: "server", choices: [BackendChoice(name: "server", summary: api.displayName)],
+            return BackendSet(adapters: ["server": api], current: "server", choices: [BackendChoice(name: "server", summary: api.displayName, slots: api.maxConcurrentJobs)],
                               selected: BackendOptions(name: "server", kind: .jobapi, url: server), demo: nil, warnings: [])
         }
         var selected: BackendOptions?
@@ -70,10 +70,12 @@ public struct BackendSet {
         var demoServer: ReferenceServer?
         for options in config.backends where options.kind != .demo && (allowSwitching || options.name == current) {
             do {
-                adapters[options.name] = try BackendFactory.make(options, http: BackendFactory.httpClient(for: options))
+                let adapter = try BackendFactory.make(options, http: BackendFactory.httpClient(for: options))
+                adapters[options.name] = adapter
                 choices.append(BackendChoice(name: options.name, summary: options.summary, model: options.model,
                                              queueAhead: options.queueAhead ?? options.kind.defaultQueueAhead,
-                                             sizes: options.kind == .openai ? ModelSizes.fixed(for: options.model) : nil))
+                                             sizes: options.kind == .openai ? ModelSizes.fixed(for: options.model) : nil,
+                                             slots: adapter.maxConcurrentJobs))
             } catch {
                 if options.name == current { throw CLIError("backend \(options.name) (\(options.file)): \(error.message)", category: "config") }
                 warnings.append("backend \(options.name) is unusable: \(error.message)")

@@ -10,13 +10,11 @@ import Synchronization
 /// blocks a thread (file I/O, image decoding, waiting for `xdg-open`) runs on `blockingQueue`,
 /// never on a Swift-concurrency pool thread.
 public final class EffectRunner: Sendable {
-    /// Every usable backend by config name ("demo", "gpu", …).
+    /// Every usable backend by config name ("demo", "gpu", …); each job effect names its own (`backend:`).
     public let backends: [String: any GenerationBackend]
     public let gallery: Gallery
     /// Where live previews are written (`$XDG_CACHE_HOME/easel/live`); nil = not kept.
     public let liveDirectory: String?
-    /// The backend new submissions go to, and the one each job was submitted to.
-    private let routing: Mutex<(current: String, byJob: [JobID: String])>
     private let livePreviewCount = Atomic<Int>(0)
     /// Where an image whose save failed is kept until a retry saves it (nil: not kept).
     public let pending: PendingImages?
@@ -40,32 +38,28 @@ public final class EffectRunner: Sendable {
     private let counter = Atomic<Int>(0)
     /// Gallery file work runs one at a time (two quick `*` presses must not lose a star).
     private let galleryLock = Mutex(())
-    /// When each job was submitted and its download started, for the `timings` in the image's metadata.
-    private let started = Mutex<[JobID: (submit: ContinuousClock.Instant?, download: ContinuousClock.Instant?, downloadDone: ContinuousClock.Instant?)]>([:])
 
     /// One backend, named "demo" (tests, `--server`).
     public convenience init(backend: any GenerationBackend, gallery: Gallery, pending: PendingImages? = nil,
                             backendOptions: BackendOptions? = nil, maxPixels: Int = ImageCodec.defaultMaxPixels,
                             maxDimension: Int = ImageCodec.defaultMaxDimension, send: @escaping @Sendable (Action) -> Void) {
         let name = backendOptions?.name ?? "demo"
-        self.init(backends: [name: backend], current: name, gallery: gallery, pending: pending,
+        self.init(backends: [name: backend], gallery: gallery, pending: pending,
                   backendOptions: backendOptions.map { [name: $0] } ?? [:], maxPixels: maxPixels, maxDimension: maxDimension,
                   send: send)
     }
 
     /// - Parameters:
-    ///   - backends: adapters by config name; `current` must be one of them.
+    ///   - backends: adapters by config name, as the effects name them.
     ///   - liveDirectory: folder for live previews (created on demand); nil keeps none.
     ///   - pending: where an image whose save failed is kept for the retry.
     ///   - backendOptions: the config tables by name, for image metadata.
     ///   - maxPixels, maxDimension: the largest image accepted (pixels in all, pixels per side).
-    public init(backends: [String: any GenerationBackend], current: String, gallery: Gallery, liveDirectory: String? = nil,
+    public init(backends: [String: any GenerationBackend], gallery: Gallery, liveDirectory: String? = nil,
                 pending: PendingImages? = nil, backendOptions: [String: BackendOptions] = [:],
                 maxPixels: Int = ImageCodec.defaultMaxPixels, maxDimension: Int = ImageCodec.defaultMaxDimension,
                 send: @escaping @Sendable (Action) -> Void) {
-        precondition(backends[current] != nil, "the current backend must be one of the backends")
         self.backends = backends
-        self.routing = Mutex((current, [:]))
         self.liveDirectory = liveDirectory
         self.pending = pending
         self.backendOptions = backendOptions
@@ -75,59 +69,22 @@ public final class EffectRunner: Sendable {
         self.send = send
     }
 
-    /// The backend new submissions go to.
-    public var backend: any GenerationBackend { routing.withLock { backends[$0.current]! } }
-
-    /// Records that job `id` runs on `name` (jobs restored from the journal resume on their own backend).
-    public func assign(_ id: JobID, to name: String) {
-        guard backends[name] != nil else { return }
-        routing.withLock { $0.byJob[id] = name }
-    }
-
-    /// The job's backend: the one it was submitted to, else (first submission) the current one, remembered.
-    private func backend(for id: JobID) -> (name: String, backend: any GenerationBackend) {
-        routing.withLock { r in
-            let name = r.byJob[id] ?? r.current
-            r.byJob[id] = name
-            return (name, backends[name]!)
-        }
-    }
-
     public func run(_ effects: [Effect]) { effects.forEach(run) }
 
     public func run(_ effect: Effect) {
         if case .terminal = effect { return }            // the terminal loop's orders; headless runs have no terminal
-        if case .selectBackend(let name) = effect {
-            // Synchronous, so a submit that follows in the same batch already goes to the new backend.
-            if backends[name] != nil { routing.withLock { $0.current = name } }
-            else { send(.notice("Backend \(Sanitize.line(name)) is not available (see easel backends)")) }
-            return
-        }
-        // Bind the job to its backend now, in effect order, not when the task gets to run.
-        let bound = bind(effect)
         let key = counter.add(1, ordering: .relaxed).newValue
         let task = Task.detached { [self] in
-            let action = await perform(effect, on: bound)
+            let action = await perform(effect)
             tasks.withLock { _ = $0.removeValue(forKey: key) }
             if let action, !Task.isCancelled { send(action) }
         }
         tasks.withLock { $0[key] = task }
     }
 
-    /// Carries out `effect` on the calling task and returns its answer instead of sending it
-    /// (`easel generate` waits for its cancel requests at C-c before it exits).
-    /// - Returns: the action `run` would have sent; nil for effects that answer nothing.
-    public func perform(_ effect: Effect) async -> Action? {
-        await perform(effect, on: bind(effect))
-    }
-
-    /// The backend a job's effect goes to; nil for effects that use none.
-    private func bind(_ effect: Effect) -> (name: String, backend: any GenerationBackend)? {
-        switch effect {
-        case .submit(let id, _), .poll(let id, _, _), .download(let id, _), .cancel(let id, _), .save(let id, _, _, _, _, _),
-             .loadPending(let id, _): backend(for: id)
-        case .timer, .open, .selectBackend, .gallery, .terminal: nil
-        }
+    /// The failure of an effect that names a backend this run has not set up.
+    private func missing(_ name: String) -> JobError {
+        .network("no backend named \(Sanitize.line(name)) is set up in this run (see easel backends)")
     }
 
     /// Cancels every effect in flight (at quit).
@@ -166,18 +123,21 @@ public final class EffectRunner: Sendable {
         }
     }
 
-    private func perform(_ effect: Effect, on bound: (name: String, backend: any GenerationBackend)?) async -> Action? {
-        let backend = bound?.backend ?? self.backend
+    /// Carries out `effect` on the calling task and returns its answer instead of sending it
+    /// (`easel generate` waits for its cancel requests at C-c before it exits).
+    /// - Returns: the action `run` would have sent; nil for effects that answer nothing.
+    public func perform(_ effect: Effect) async -> Action? {
         switch effect {
-        case .selectBackend, .terminal: return nil
-        case .submit(let id, let request):
-            started.withLock { $0[id] = (.now, nil, nil) }
+        case .terminal: return nil
+        case .submit(let id, let request, let name):
+            guard let backend = backends[name] else { return .failed(id, missing(name), during: .submit) }
             do {
                 let (remote, status) = try await backend.submit(request)
                 if let note = backend.takeNotice(for: remote) { send(.warning("Job \(id): " + Sanitize.line(note))) }
                 return .submitted(id, remote, status: status)
             } catch { return .failed(id, error, during: .submit) }
-        case .poll(let id, let remote, let after):
+        case .poll(let id, let remote, let after, let name):
+            guard let backend = backends[name] else { return .failed(id, missing(name), during: .poll) }
             // Pushed when the backend streams this job's status; polled otherwise, or once the stream failed.
             if let pushed = await streams.next(id, remote, on: backend, wait: after) {
                 if case .running = pushed { await showLivePreview(id, remote, from: backend) }
@@ -196,34 +156,36 @@ public final class EffectRunner: Sendable {
             if case .running = status { await showLivePreview(id, remote, from: backend) }
             noticeAtCompletion(id, remote, status, from: backend)
             return .statusPolled(id, status)
-        case .download(let id, let ref):
+        case .download(let id, let ref, let name):
             streams.close(id)
-            started.withLock { $0[id, default: (nil, nil, nil)].download = .now }
+            guard let backend = backends[name] else { return .failed(id, missing(name), during: .download) }
             do {
                 let data = try await backend.download(ref)
-                started.withLock { $0[id, default: (nil, nil, nil)].downloadDone = .now }
                 return .downloaded(id, data)
             } catch { return .failed(id, error, during: .download) }
-        case .loadPending(let id, let fallback):
+        case .loadPending(let id, let fallback, let name):
             if let bytes = await Self.blocking({ [pending] in pending?.load(id) }) { return .downloaded(id, ImageData(bytes)) }
             guard let fallback else {
                 return .failed(id, .storage("the image kept after the failed save is gone (\(pending?.path(for: id) ?? "not kept")) and the service gave no address to download it again"), during: .download)
             }
-            return await perform(.download(id, fallback), on: bound)
+            return await perform(.download(id, fallback, backend: name))
         case .gallery(let order):
             return await Self.blocking { [self] in galleryLock.withLock { _ in galleryWork(order) }.map { .gallery($0) } }
-        case .cancel(let id, let remote):
+        case .cancel(let id, let remote, let name):
             streams.close(id)
+            guard let backend = backends[name] else { return .failed(id, missing(name), during: .cancel) }
             do { try await backend.cancel(remote); return nil } catch { return .failed(id, error, during: .cancel) }
         case .open(let path):
             return await Self.blocking { Self.open(path) }
         case .timer(let after):
             do { try await Task.sleep(for: after) } catch { return nil }
             return .tick(.now, wallTime: Date().timeIntervalSince1970)
-        case .save(let id, let data, let request, let remote, let index, let target):
-            let ran: RanParameters? = if let remote { await backend.ranParameters(of: remote) } else { nil }   // as the service ran it
+        case .save(let id, let data, let request, let remote, let index, let target, let name, let timings):
+            let backend = backends[name]
+            let ran: RanParameters? = if let remote { await backend?.ranParameters(of: remote) } else { nil }   // as the service ran it
             return await Self.blocking { [self] in
-                save(id, data, request, remote: remote, index: index, target: target, ran: ran, on: bound, backend: backend)
+                save(id, data, request, remote: remote, index: index, target: target, ran: ran, timings: timings,
+                     backend: name, displayName: backend?.displayName ?? name)
             }
         }
     }
@@ -259,8 +221,8 @@ public final class EffectRunner: Sendable {
     /// Decodes (checking size and format) and writes one image to the gallery, keeping it in `pending`
     /// when the disk refuses; blocking: `blockingQueue` only.
     private func save(_ id: JobID, _ data: ImageData, _ request: GenerationRequest, remote: RemoteJobID?, index: Int,
-                      target: GalleryTarget, ran: RanParameters?, on bound: (name: String, backend: any GenerationBackend)?,
-                      backend: any GenerationBackend) -> Action {
+                      target: GalleryTarget, ran: RanParameters?, timings: JobTimings, backend name: String,
+                      displayName: String) -> Action {
         let image: RGBAImage
         do {
             // The header first: a decompression bomb is refused before any pixel memory is taken.
@@ -272,8 +234,8 @@ public final class EffectRunner: Sendable {
         if image.isBlackPlaceholder {
             return .failed(id, .invalidPrompt(reason: "rejected by the content policy: the service sent an all-black placeholder instead of the image (\(image.width)x\(image.height))"), during: .save)
         }
-        let options = bound.flatMap { backendOptions[$0.name] }
-        var metadata = Gallery.Metadata(request: request, backend: options?.name ?? backend.displayName,
+        let options = backendOptions[name]
+        var metadata = Gallery.Metadata(request: request, backend: options?.name ?? displayName,
                                         model: options?.model ?? "", jobID: "\(id.rawValue)", remoteID: remote?.rawValue,
                                         date: target.wallTime.map { Date(timeIntervalSince1970: $0) } ?? Date())
         metadata.sampler = options?.sampler
@@ -282,13 +244,8 @@ public final class EffectRunner: Sendable {
         metadata.ran = ran
         // The size actually made: a service may answer another size than asked (OpenAI `auto`).
         (metadata.request.width, metadata.request.height) = (image.width, image.height)
-        // Kept for the job's further images; the table is small and cleared when it grows past 256 jobs.
-        let times = started.withLock { t in
-            defer { if t.count > 256 { t.removeAll() } }
-            return t[id]
-        }
-        if let submit = times?.submit { metadata.elapsedSeconds = Self.seconds(.now - submit) }
-        if let a = times?.download, let b = times?.downloadDone { metadata.timings["download_s"] = Self.seconds(b - a) }
+        if let elapsed = timings.elapsed { metadata.elapsedSeconds = Self.seconds(elapsed) }
+        if let download = timings.download { metadata.timings["download_s"] = Self.seconds(download) }
         do {
             // The job's own gallery folder (a retry in a later run saves where the first attempt would have).
             let gallery = target.directory.map { Gallery(directory: $0, template: self.gallery.template, sidecars: self.gallery.sidecars) } ?? self.gallery

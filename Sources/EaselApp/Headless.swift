@@ -124,7 +124,7 @@ public enum Headless {
         func execute(_ effects: [Effect]) {
             guard stopping != nil else { return runner.run(effects) }
             for effect in effects {
-                guard case .cancel(let id, _) = effect else { runner.run(effect); continue }
+                guard case .cancel(let id, _, _) = effect else { runner.run(effect); continue }
                 stopping?.out.insert(id)
                 Task { continuation.yield(.cancelAnswered(id, await runner.perform(effect))) }
             }

@@ -209,7 +209,7 @@ public final class TerminalApp: Sendable {
                     where x >= rect.x && x < rect.maxX && y >= rect.y && y < rect.maxY {
                         let inner = rect.inset(by: 1)
                         switch button {
-                        case .left: dispatch(.clicked(pane, row: y - inner.y, height: inner.height))
+                        case .left: dispatch(.clicked(pane, job: PaneRows.job(at: y - inner.y, in: pane, height: inner.height, of: state)))
                         case .wheelUp: dispatch(.scrolled(pane, by: -1))
                         case .wheelDown: dispatch(.scrolled(pane, by: 1))
                         }

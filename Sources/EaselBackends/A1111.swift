@@ -19,6 +19,9 @@ public struct A1111Backend: GenerationBackend {
     /// e.g. `http://127.0.0.1:7860`, without a trailing slash.
     public let baseURL: String
     public let displayName: String
+    /// One: txt2img holds the web UI until its images are done (behind its `queue_lock`), and
+    /// `/sdapi/v1/progress` describes only the job that holds it. The reducer gives A1111 one slot.
+    public var maxConcurrentJobs: Int? { 1 }
     /// Progress, interrupt and health: short requests with the caller's timeouts. A server that stops
     /// answering these (hung, or a dead SSH tunnel) ends a status poll as `.network("timed out: …")`.
     let http: HTTPClient

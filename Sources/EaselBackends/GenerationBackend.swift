@@ -8,6 +8,11 @@ public protocol GenerationBackend: Sendable {
     /// Shown in the status bar, e.g. "demo backend — procedural, offline".
     var displayName: String { get }
 
+    /// Jobs the service really runs at once for this client, when it runs fewer than it is sent (A1111's
+    /// txt2img holds the web UI: 1); nil when only the configured concurrency limits it. The reducer's
+    /// slots use it (`BackendChoice.slots`), so no job waits inside an adapter where the queue pane cannot show it.
+    var maxConcurrentJobs: Int? { get }
+
     /// Sends the request and returns the service's job id at once, with what it said about the job.
     /// - Throws: `JobError.invalidPrompt`, `.rateLimited`, `.unauthorized`, `.server`, `.network`, `.badResponse`.
     func submit(_ request: GenerationRequest) async throws(JobError) -> (RemoteJobID, RemoteStatus)
@@ -59,6 +64,7 @@ public protocol GenerationBackend: Sendable {
 public typealias StatusEvents = AsyncThrowingStream<RemoteStatus, any Error>
 
 extension GenerationBackend {
+    public var maxConcurrentJobs: Int? { nil }
     public func cancel(_ job: RemoteJobID) async throws(JobError) {}
     public func health() async -> BackendHealth { BackendHealth(ok: true, detail: "no health check for this service") }
     public func livePreview(of job: RemoteJobID) async -> ImageData? { nil }

@@ -12,8 +12,9 @@ public enum Action: Equatable, Sendable {
     case saved(JobID, SavedImage)
     /// The service's in-progress preview of a running job, written to `path` (A1111 `current_image`).
     case livePreview(JobID, path: String)
-    /// A click on row `row` (0-based, inside the border) of a pane `height` rows tall.
-    case clicked(Pane, row: Int, height: Int)
+    /// A click in a pane; `job`: the queue or history row under it, as the pane draws its rows (the
+    /// loop asks the view's own row function); nil for the prompt or below the last row.
+    case clicked(Pane, job: JobID?)
     /// The mouse wheel over a pane: -1 up, +1 down.
     case scrolled(Pane, by: Int)
     /// Jobs read from the journal at start: finished ones join the history; ones left in flight by a
@@ -39,28 +40,30 @@ public enum Stage: String, Equatable, Sendable {
 }
 
 /// An order for the effect runner: data, never closures, so tests compare them with `==`.
+/// Every order about a job names its `backend` (the `[backends.NAME]` name, or "demo"), bound by the
+/// reducer from the job (`AppState.backend(of:)`): the runner keeps no routing of its own.
 public enum Effect: Equatable, Sendable {
     /// Send the request to the backend; answers `.submitted` or `.failed`.
-    case submit(JobID, GenerationRequest)
+    case submit(JobID, GenerationRequest, backend: String)
     /// Wait `after`, then ask for the job's status; answers `.statusPolled` or `.failed`.
-    case poll(JobID, RemoteJobID, after: Duration)
+    case poll(JobID, RemoteJobID, after: Duration, backend: String)
     /// Fetch the image bytes; answers `.downloaded` or `.failed`.
-    case download(JobID, ImageRef)
+    case download(JobID, ImageRef, backend: String)
     /// Decode (validating size and format) and write to the gallery; answers `.saved` or `.failed`.
     /// `index` is the image's number within its job, from 1 (several when the service made several);
-    /// `target`: the job's own gallery folder and creation time.
-    case save(JobID, ImageData, GenerationRequest, remote: RemoteJobID?, index: Int = 1, target: GalleryTarget = GalleryTarget())
+    /// `target`: the job's own gallery folder and creation time; `timings`: from the job's own
+    /// timestamps, for the image's metadata.
+    case save(JobID, ImageData, GenerationRequest, remote: RemoteJobID?, index: Int = 1, target: GalleryTarget = GalleryTarget(),
+              backend: String, timings: JobTimings = JobTimings())
     /// Ask the service to cancel the job (best effort; answers nothing or `.failed(…, during: .cancel)`).
-    case cancel(JobID, RemoteJobID)
+    case cancel(JobID, RemoteJobID, backend: String)
     /// Send a `.tick` after `after` (a pacer slot or a 429 wait ends).
     case timer(after: Duration)
     /// Open a file with the system viewer (argument vector, no shell).
     case open(String)
-    /// New submissions go to the backend with this config name (jobs in flight keep theirs).
-    case selectBackend(String)
     /// Save again the image kept after a failed save (the state folder's `pending/`); if it is gone,
     /// download it from `fallback`. Answers `.downloaded` (which saves) or `.failed(…, during: .download)`.
-    case loadPending(JobID, fallback: ImageRef?)
+    case loadPending(JobID, fallback: ImageRef?, backend: String)
     /// Work in the gallery folder for the browser.
     case gallery(GalleryEffect)
     /// An order to the terminal: carried out by the loop that owns it, never by the effect runner.
@@ -82,4 +85,17 @@ public enum TerminalOrder: Equatable, Sendable {
     case copyToClipboard(String)
     /// Announce that the job ended: the bell, and a desktop notification where the terminal shows one.
     case notify(JobID)
+}
+
+/// How long a job took, from its own timestamps in the state (`Job.startedAt`, `Job.downloadStartedAt`
+/// and the `.tick` time its image arrived), written into the image's metadata (`elapsed_s`, `download_s`).
+public struct JobTimings: Equatable, Sendable {
+    /// From the submission that made the image to its bytes downloaded; nil when unknown (a restored job).
+    public var elapsed: Duration?
+    /// The image's download; nil when unknown (the image was kept after a failed save).
+    public var download: Duration?
+    public init(elapsed: Duration? = nil, download: Duration? = nil) {
+        self.elapsed = elapsed
+        self.download = download
+    }
 }

@@ -131,7 +131,12 @@ public struct BackendChoice: Equatable, Sendable {
     public let model: String?
     /// Jobs sent ahead into the service's own queue (`QueueState.queueAhead`).
     public let queueAhead: Int
-    public init(name: String, summary: String, model: String? = nil, queueAhead: Int = 0, sizes: [OutputSize]? = nil) {
+    /// Jobs the service really runs at once, as its adapter declares (`GenerationBackend.maxConcurrentJobs`:
+    /// 1 for A1111); nil when only the configured concurrency limits it. The reducer's slots use it.
+    public let slots: Int?
+    public init(name: String, summary: String, model: String? = nil, queueAhead: Int = 0, sizes: [OutputSize]? = nil,
+                slots: Int? = nil) {
+        self.slots = slots
         self.name = name
         self.summary = summary
         self.model = model
@@ -207,8 +212,6 @@ public struct AppState: Equatable, Sendable {
 
     /// Every job of this run, in creation order (`queue.jobs`).
     public var jobs: [Job] { queue.jobs }
-    /// `queueAhead` of the backend new jobs go to (its `BackendChoice`), else `queue.queueAhead`.
-    public var currentQueueAhead: Int { backends.first { $0.name == backendKey }?.queueAhead ?? queue.queueAhead }
 
     /// Jobs still in flight, oldest first.
     public var activeJobs: [Job] { queue.jobs.filter { $0.state.isActive } }

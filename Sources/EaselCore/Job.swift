@@ -175,6 +175,8 @@ public struct Job: Equatable, Sendable, Identifiable {
     public let createdWallTime: Double
     /// When the current submission (or resumed polling) started.
     public var startedAt: ContinuousClock.Instant?
+    /// When the download of the image now downloading started, for its `download_s` timing.
+    public var downloadStartedAt: ContinuousClock.Instant?
     /// When the service last began reporting the job running (nil while it reports it queued), for the
     /// ETA and the poll deadline (`PollPolicy.deadline`).
     public var runningSince: ContinuousClock.Instant?

@@ -15,7 +15,7 @@ public func cancelForExit(_ state: inout AppState) -> [Effect] {
             state.update(job.id) { $0.cancelRequested = true }
         case .queued, .running:
             effects += finish(&state, job.id, .canceled)
-            if let remote = job.remoteID { effects.append(.cancel(job.id, remote)) }
+            if let remote = job.remoteID { effects.append(.cancel(job.id, remote, backend: state.backend(of: job))) }
         case .downloading, .saving, .complete, .failed, .canceled:
             break
         }

@@ -8,7 +8,7 @@ func reduceJob(_ state: inout AppState, _ action: Action) -> [Effect] {
             ($0.refusals, $0.refusedSince) = (0, nil)
         }
         if job.cancelRequested {
-            return finish(&state, id, .canceled) + [.cancel(id, remote)] + startReady(&state)
+            return finish(&state, id, .canceled) + [.cancel(id, remote, backend: state.backend(of: job))] + startReady(&state)
         }
         return applyStatus(&state, id, remote, status)
 
@@ -24,18 +24,23 @@ func reduceJob(_ state: inout AppState, _ action: Action) -> [Effect] {
     case .downloaded(let id, let data):
         guard let job = state.job(id), job.state == .downloading else { return [] }
         state.update(id) { $0.state = .saving }
-        return [.save(id, data, job.request, remote: job.remoteID, index: job.savedImages.count + 1, target: job.galleryTarget)]
+        let now = state.now
+        let timings = JobTimings(elapsed: job.startedAt.map { now - $0 }, download: job.downloadStartedAt.map { now - $0 })
+        return [.save(id, data, job.request, remote: job.remoteID, index: job.savedImages.count + 1, target: job.galleryTarget,
+                      backend: state.backend(of: job), timings: timings)]
 
     case .saved(let id, let image):
         guard let job = state.job(id), job.state == .saving else { return [] }
         state.update(id) { $0.savedImages.append(image) }
         if job.savedImages.count + 1 < job.imageRefs.count {     // the service made more: the next one
             let next = job.imageRefs[job.savedImages.count + 1]
+            let now = state.now
             state.update(id) {
                 $0.state = .downloading
                 $0.imageRef = next
+                $0.downloadStartedAt = now
             }
-            return [.download(id, next)]
+            return [.download(id, next, backend: state.backend(of: job))]
         }
         let first = job.savedImages.first ?? image, count = job.savedImages.count + 1
         let ended = finish(&state, id, .complete(first))
@@ -90,7 +95,7 @@ private func failure(_ state: inout AppState, _ job: Job, _ error: JobError, _ s
         state.update(id) { $0.pollFailures = failures }
         var delay = state.pollPolicy.backoff(failures: failures, jitter: Double(state.editor.seeds.next()) / Double(UInt32.max))
         if case .rateLimited(let after?) = error { delay = max(delay, after) }
-        return [.poll(id, remote, after: delay)]
+        return [.poll(id, remote, after: delay, backend: state.backend(of: job))]
     case (.submit, _), (.poll, _), (.download, _), (.save, _):
         break
     }
@@ -123,18 +128,20 @@ private func applyStatus(_ state: inout AppState, _ id: JobID, _ remote: RemoteJ
                 if $0.runningSince == nil { $0.runningSince = now }
             }
         }
-        return [.poll(id, remote, after: state.pollPolicy.interval)]
+        return [.poll(id, remote, after: state.pollPolicy.interval, backend: state.backend(of: job))]
     case .completed(let ref):
         return applyStatus(&state, id, remote, .completedBatch([ref]))
     case .completedBatch(let refs):
         guard let first = refs.first else { return fail(&state, id, .badResponse("the service reported success with no image")) }
+        let now = state.now
         state.update(id) {
             $0.state = .downloading
             $0.imageRef = first
             $0.imageRefs = refs
             $0.savedImages = []
+            $0.downloadStartedAt = now
         }
-        return [.download(id, first)]
+        return [.download(id, first, backend: state.backend(of: job))]
     case .failed(let message):
         return fail(&state, id, .inferenceFailed(message))
     }
@@ -159,13 +166,15 @@ func pinHistoryCursor(_ state: inout AppState) {
     state.history.selection = state.finishedJobs.first?.id
 }
 
-/// Starts pending jobs in order while a slot is free (`concurrency` plus `queueAhead` sent ahead to a service
-/// with its own queue) and the pacer allows; jobs waiting
-/// out a 429 go again once their time has come. Returns the submits, and a timer when the pacer or a
-/// wait will free something later.
+/// Starts pending jobs in order while their backend has a free slot (`AppState.slots(on:)`: the
+/// configured concurrency capped by what the service runs at once, plus `queueAhead` sent ahead to a
+/// service with its own queue) and the pacer allows; jobs waiting out a 429 go again once their time
+/// has come. A full backend holds back only its own jobs. Returns the submits, and a timer when the
+/// pacer or a wait will free something later.
 func startReady(_ state: inout AppState) -> [Effect] {
     var effects: [Effect] = []
-    var busy = state.queue.jobs.filter { $0.state.holdsSlot }.count
+    var busy: [String: Int] = [:]
+    for job in state.queue.jobs where job.state.holdsSlot { busy[state.backend(of: job), default: 0] += 1 }
     var nextWake: Duration?
     state.queue.pacerReadyAt = nil
     for job in state.queue.jobs {
@@ -178,7 +187,8 @@ func startReady(_ state: inout AppState) -> [Effect] {
         default: due = false
         }
         guard due else { continue }
-        guard busy < state.queue.concurrency + max(0, state.currentQueueAhead) else { break }
+        let backend = state.backend(of: job)
+        guard busy[backend, default: 0] < state.slots(on: backend) else { continue }
         if let wait = state.queue.pacer.wait(now: state.now) {
             nextWake = min(nextWake ?? wait, wait)
             state.queue.pacerReadyAt = state.now + wait
@@ -192,8 +202,8 @@ func startReady(_ state: inout AppState) -> [Effect] {
             $0.startedAt = now
             $0.remoteID = nil
         }
-        effects.append(.submit(job.id, job.request))
-        busy += 1
+        effects.append(.submit(job.id, job.request, backend: backend))
+        busy[backend, default: 0] += 1
     }
     if let nextWake {
         let at = state.now + nextWake
@@ -224,16 +234,17 @@ func restore(_ state: inout AppState, _ jobs: [Job]) -> [Effect] {
         case .downloading, .saving:
             if let ref = job.imageRef {
                 job.state = .downloading
-                effects.append(.download(job.id, ref))
+                job.downloadStartedAt = now
+                effects.append(.download(job.id, ref, backend: state.backend(of: job)))
             } else if let remote = job.remoteID {
                 job.state = .running(progress: nil)
-                effects.append(.poll(job.id, remote, after: .zero))
+                effects.append(.poll(job.id, remote, after: .zero, backend: state.backend(of: job)))
             }
         case .submitting, .queued, .running:
             if let remote = job.remoteID {
                 job.state = .running(progress: nil)
                 job.startedAt = now
-                effects.append(.poll(job.id, remote, after: .zero))
+                effects.append(.poll(job.id, remote, after: .zero, backend: state.backend(of: job)))
             } else {
                 job.state = .failed(.network("Easel stopped before the service answered; not resent by itself (t resends)"))
                 job.finishedAt = now

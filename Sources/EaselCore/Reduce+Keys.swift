@@ -188,7 +188,7 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
         state.backendKey = next.name
         state.backendName = next.summary
         state.hint = .info("New jobs go to \(next.summary); jobs in flight stay where they are")
-        return [.selectBackend(next.name)]
+        return []                                 // jobs made before stay on their backend (Job.backend)
     case .openGallery, .selectLeft, .selectRight, .selectFirst, .selectLast, .starImage, .deleteImage, .loadImage, .rescanGallery:
         return galleryCommand(&state, command)
     case .cycleSize: cycleSize(&state)

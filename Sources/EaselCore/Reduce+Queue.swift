@@ -33,7 +33,7 @@ func cancelSelected(_ state: inout AppState) -> [Effect] {
         return []
     case .queued, .running:
         let ended = finish(&state, job.id, .canceled)
-        if let remote = job.remoteID { return ended + [.cancel(job.id, remote)] + startReady(&state) }
+        if let remote = job.remoteID { return ended + [.cancel(job.id, remote, backend: state.backend(of: job))] + startReady(&state) }
         return ended + startReady(&state)
     case .complete, .failed, .canceled:
         return []
@@ -62,17 +62,18 @@ func retrySelected(_ state: inout AppState) -> [Effect] {
         state.history.selection = nil
         if case .storage = error {                    // the image is kept: save it again, never regenerate
             reopen(&state, job.id, .downloading, now)
-            return [.loadPending(job.id, fallback: job.imageRef)]
+            return [.loadPending(job.id, fallback: job.imageRef, backend: state.backend(of: job))]
         }
         if let ref = job.imageRef {
             reopen(&state, job.id, .downloading, now)
-            return [.download(job.id, ref)]
+            state.update(job.id) { $0.downloadStartedAt = now }
+            return [.download(job.id, ref, backend: state.backend(of: job))]
         }
         if error.kind == "timed_out" || error.kind == "journal", let remote = job.remoteID {
             // Resume the same remote job: it may still finish, or have finished (never pay twice).
             reopen(&state, job.id, .running(progress: nil), now)
             state.update(job.id) { $0.startedAt = now; $0.pollFailures = 0 }
-            return [.poll(job.id, remote, after: .zero)]
+            return [.poll(job.id, remote, after: .zero, backend: state.backend(of: job))]
         }
     case .canceled: break
     default: return []

@@ -26,23 +26,15 @@ public func reduce(_ state: inout AppState, _ action: Action, keymap: Keymap = .
         let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
         state.editor.prompt.insert(lines.map { Sanitize.line(String($0)) }.joined(separator: "\n"))
         return []
-    case .clicked(let pane, let row, let height):
+    case .clicked(let pane, let job):
         state.hint = nil
         guard !state.showHelp, state.gallery == nil else { return [] }
         leaveForClick(&state, to: pane)
         state.focus = pane
         switch pane {
         case .prompt: break
-        case .queue:
-            let rows = state.activeJobs
-            let index = rows.firstIndex { $0.id == state.selectedQueueJob?.id } ?? 0
-            let top = max(0, index - height + 1)
-            if top + row < rows.count { state.queue.selection = rows[top + row].id }
-        case .history:
-            let rows = state.finishedJobs
-            let index = rows.firstIndex { $0.id == state.selectedHistoryJob?.id } ?? 0
-            let top = max(0, index - height + 1)
-            if top + row < rows.count { state.history.selection = rows[top + row].id }
+        case .queue: if let job { state.queue.selection = job }
+        case .history: if let job { state.history.selection = job }
         }
         return []
     case .scrolled(let pane, let delta):

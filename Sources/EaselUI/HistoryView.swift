@@ -33,9 +33,7 @@ struct HistoryView {
             if case .ready(let encoded) = status(request) { picture = PictureCells.draw(encoded, for: request, into: &buffer) }
             inner = Rect(x: inner.x, y: inner.y, width: inner.width - Self.thumbnail.columns - 1, height: inner.height)
         }
-        let index = rows.firstIndex { $0.id == selected } ?? 0
-        let top = max(0, index - inner.height + 1)
-        for (row, job) in zip(inner.rows, rows.dropFirst(top)) {
+        for (row, job) in zip(inner.rows, PaneRows.window(rows, selected: selected, height: inner.height)) {
             let isSelected = focused && job.id == selected
             if isSelected { buffer.fill(row, role: .selection) }
             let images = job.savedImages.count > 1 ? "\(job.savedImages.count) images  " : ""

@@ -14,9 +14,7 @@ struct QueueView {
             return
         }
         let selected = state.selectedQueueJob?.id
-        let index = active.firstIndex { $0.id == selected } ?? 0
-        let top = max(0, index - inner.height + 1)
-        for (row, job) in zip(inner.rows, active.dropFirst(top)) {
+        for (row, job) in zip(inner.rows, PaneRows.window(active, selected: selected, height: inner.height)) {
             let isSelected = focused && job.id == selected
             if isSelected { buffer.fill(row, role: .selection) }
             let glyph = job.state.holdsSlot ? Wording.spinnerFrame(job, now: state.now) : Wording.glyph(job.state)

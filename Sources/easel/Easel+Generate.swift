@@ -83,7 +83,7 @@ extension Easel {
             let interrupts = Headless.interruptSignals()
             let outcome = await Headless.run(
                 prompts: all, state: state,
-                makeRunner: { EffectRunner(backends: set.adapters, current: set.current, gallery: gallery, pending: pending,
+                makeRunner: { EffectRunner(backends: set.adapters, gallery: gallery, pending: pending,
                                            backendOptions: set.options, send: $0) },
                 progress: { if !asJSON { Self.stderr("easel: \($0)") } },
                 finished: { job in

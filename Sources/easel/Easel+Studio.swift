@@ -59,10 +59,9 @@ extension Easel {
             let restored = restore.jobs
             if let draft = JournalSync.savedDraft(journal: journal) { state.editor.prompt = PromptEditor(draft) }
             let app = TerminalApp()
-            let runner = EffectRunner(backends: set.adapters, current: set.current, gallery: gallery,
+            let runner = EffectRunner(backends: set.adapters, gallery: gallery,
                                       liveDirectory: Self.liveDirectory(), pending: client.pendingImages,
                                       backendOptions: set.options, send: app.post)
-            for job in restored where job.state.isActive { if let b = job.backend { runner.assign(job.id, to: b) } }
             let sync = JournalSync(journal: journal, backend: set.current) { [app] error in
                 app.post(.notice("journal: \(error.message)"))
             }

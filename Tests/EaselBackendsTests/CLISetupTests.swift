@@ -129,6 +129,8 @@ struct CLISetupTests {
                              seeds: SeedSource(seed: 1), now: .now)
         set.configureQueue(&state, mode: nil, concurrency: nil, pace: nil, demoLimit: Self.demo.rateLimit, config: config)
         #expect(state.queue.concurrency == 2 && state.backendKey == "gpu" && state.mode == .exclusive)
+        // A1111 runs one txt2img at a time: its adapter says so and the reducer gives it one slot, whatever the config.
+        #expect(set.adapters["gpu"]?.maxConcurrentJobs == 1 && state.backends.first?.slots == 1 && state.slots(on: "gpu") == 1)
         #expect(state.queue.pacer == RateLimitPacer(limit: 120, window: .seconds(60)))
     }
 

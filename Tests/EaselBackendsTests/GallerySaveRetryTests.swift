@@ -42,7 +42,7 @@ struct GallerySaveRetryTests {
         let id = JobID(41)
         let request = GenerationRequest(prompt: "kept safe", seed: 3)
         let bad = unwritableFolder()
-        let first = await outcome(of: .save(id, ImageData(png), request, remote: RemoteJobID("r-41")),
+        let first = await outcome(of: .save(id, ImageData(png), request, remote: RemoteJobID("r-41"), backend: "demo"),
                                   gallery: Gallery(directory: bad), pending: pending)
         guard case .failed(id, .storage(let why), during: .save)? = first else { Issue.record("\(String(describing: first))"); return }
         #expect(why.contains(bad))                                          // the path, and the system's reason
@@ -55,15 +55,15 @@ struct GallerySaveRetryTests {
         state.queue.jobs = [Job(id: id, request: request, state: .failed(.storage(why)), remoteID: RemoteJobID("r-41"), createdAt: .now)]
         state.focus = .history
         let retry = reduce(&state, .key(.char("t")))
-        #expect(retry == [.loadPending(id, fallback: nil)])
+        #expect(retry == [.loadPending(id, fallback: nil, backend: "demo")])
         #expect(state.job(id)?.state == .downloading)
 
         // The folder is fixed (here: the user points the gallery elsewhere); the retry saves the same bytes.
         let good = Gallery(directory: tempDir() + "/gallery")
-        let loaded = await outcome(of: .loadPending(id, fallback: nil), gallery: good, pending: pending)
+        let loaded = await outcome(of: .loadPending(id, fallback: nil, backend: "demo"), gallery: good, pending: pending)
         #expect(loaded == .downloaded(id, ImageData(png)))
         let effects = reduce(&state, loaded!)
-        #expect(effects == [.save(id, ImageData(png), request, remote: RemoteJobID("r-41"))])
+        #expect(effects == [.save(id, ImageData(png), request, remote: RemoteJobID("r-41"), backend: "demo")])
         let saved = await outcome(of: effects[0], gallery: good, pending: pending)
         guard case .saved(id, let image)? = saved else { Issue.record("\(String(describing: saved))"); return }
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: image.path)))
@@ -85,7 +85,7 @@ struct GallerySaveRetryTests {
         let (stream, continuation) = AsyncStream<Action>.makeStream()
         let runner = EffectRunner(backend: SeedJobAPI(baseURL: "http://127.0.0.1:9"), gallery: Gallery(directory: dir, sidecars: true),
                                   backendOptions: options, send: { continuation.yield($0) })
-        runner.run(.save(JobID(3), ImageData(png), GenerationRequest(prompt: "keys stay home", seed: 11, steps: 25), remote: nil))
+        runner.run(.save(JobID(3), ImageData(png), GenerationRequest(prompt: "keys stay home", seed: 11, steps: 25), remote: nil, backend: "gpu"))
         var first: Action?
         for await a in stream { first = a; break }
         guard case .saved(_, let image)? = first else { Issue.record("\(String(describing: first))"); return }
@@ -100,12 +100,12 @@ struct GallerySaveRetryTests {
 
     @Test func aRetryWhoseKeptImageIsGoneDownloadsAgainOrSaysWhy() async throws {
         let pending = PendingImages(directory: tempDir() + "/pending")
-        let none = await outcome(of: .loadPending(JobID(5), fallback: nil), gallery: Gallery(directory: tempDir()), pending: pending)
+        let none = await outcome(of: .loadPending(JobID(5), fallback: nil, backend: "demo"), gallery: Gallery(directory: tempDir()), pending: pending)
         guard case .failed(JobID(5), .storage(let why), during: .download)? = none else { Issue.record("\(String(describing: none))"); return }
         #expect(why.contains("gone"))
         let png = try ImageCodec.encodePNG(RGBAImage(width: 1, height: 1, pixels: [9, 9, 9, 255]))
         let ref = ImageRef(url: "data:image/png;base64," + Data(png).base64EncodedString())
-        let again = await outcome(of: .loadPending(JobID(6), fallback: ref), gallery: Gallery(directory: tempDir()), pending: pending)
+        let again = await outcome(of: .loadPending(JobID(6), fallback: ref, backend: "demo"), gallery: Gallery(directory: tempDir()), pending: pending)
         #expect(again == .downloaded(JobID(6), ImageData(png)))
     }
 

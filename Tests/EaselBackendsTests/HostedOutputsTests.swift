@@ -120,14 +120,14 @@ struct HostedOutputsTests {
             return ImageData(try ImageCodec.encodePNG(RGBAImage(width: side, height: side, pixels: px)))
         }
         let dir = tempDir()
-        let black = await outcome(of: .save(JobID(9), try png(128, 0), GenerationRequest(prompt: "x"), remote: nil),
+        let black = await outcome(of: .save(JobID(9), try png(128, 0), GenerationRequest(prompt: "x"), remote: nil, backend: "demo"),
                                   gallery: Gallery(directory: dir), pending: nil)
         guard case .failed(JobID(9), .invalidPrompt(let reason), during: .save)? = black else { Issue.record("\(String(describing: black))"); return }
         #expect(reason == "rejected by the content policy: the service sent an all-black placeholder instead of the image (128x128)")
         #expect(((try? FileManager.default.subpathsOfDirectory(atPath: dir)) ?? []).isEmpty)
         // A night scene that is merely dark, and a tiny black swatch, are pictures.
         for (side, value): (Int, UInt8) in [(128, 1), (8, 0)] {
-            let saved = await outcome(of: .save(JobID(10), try png(side, value), GenerationRequest(prompt: "night"), remote: nil),
+            let saved = await outcome(of: .save(JobID(10), try png(side, value), GenerationRequest(prompt: "night"), remote: nil, backend: "demo"),
                                       gallery: Gallery(directory: dir), pending: nil)
             guard case .saved? = saved else { Issue.record("\(side)/\(value): \(String(describing: saved))"); continue }
         }

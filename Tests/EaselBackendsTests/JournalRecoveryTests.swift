@@ -108,7 +108,7 @@ struct JournalRecoveryTests {
         // `t` resumes the remote job it has (polling), never a new submission.
         state.focus = .history
         let retry = reduce(&state, .key(.char("t")))
-        #expect(retry == [.poll(job.id, RemoteJobID("r1"), after: .zero)], "\(retry)")
+        #expect(retry == [.poll(job.id, RemoteJobID("r1"), after: .zero, backend: "gpu")], "\(retry)")
     }
 
     static let everyCategory: [JobError] = [
@@ -158,7 +158,7 @@ extension JournalRecoveryTests {
         one.editor.prompt = PromptEditor("a lighthouse")
         let sent = reduce(&one, .key(.enter))
         let job = try #require(one.jobs.first)
-        #expect(sent == [.submit(job.id, job.request)])   // the frozen request, its random seed drawn already
+        #expect(sent == [.submit(job.id, job.request, backend: "demo")])   // the frozen request, its random seed drawn already
         #expect(job.gallery == first)
         let journal = try Journal(directory: dir + "/state")
         var failed = job
@@ -172,10 +172,10 @@ extension JournalRecoveryTests {
         two.galleryDirectory = second
         #expect(reduce(&two, .restored(try journal.history().map { $0.job(now: two.now, wallNow: 1_768_500_000) })) == [])
         two.focus = .history
-        #expect(reduce(&two, .key(.char("t"))) == [.loadPending(job.id, fallback: nil)])
+        #expect(reduce(&two, .key(.char("t"))) == [.loadPending(job.id, fallback: nil, backend: "demo")])
         let effects = reduce(&two, .downloaded(job.id, ImageData(png)))
         #expect(effects == [.save(job.id, ImageData(png), job.request, remote: RemoteJobID("r1"),
-                                  target: GalleryTarget(directory: first, wallTime: 1_768_478_400))])
+                                  target: GalleryTarget(directory: first, wallTime: 1_768_478_400), backend: "demo")])
         let saved = await outcome(of: effects[0], gallery: Gallery(directory: second), pending: pending)
         guard case .saved(_, let image)? = saved else { Issue.record("\(String(describing: saved))"); return }
         var t = time_t(1_768_478_400), tm = tm()
@@ -204,11 +204,11 @@ extension JournalRecoveryTests {
         let back = try #require(restore.jobs.first)
         #expect(back.imageRefs == refs && back.savedImages == [first])
         var state = AppState(backendName: "gpu", now: .now)
-        #expect(reduce(&state, .restored(restore.jobs)) == [.download(back.id, refs[1])])
-        #expect(reduce(&state, .downloaded(back.id, ImageData([1]))) == [.save(back.id, ImageData([1]), back.request, remote: RemoteJobID("r"), index: 2, target: back.galleryTarget)])
+        #expect(reduce(&state, .restored(restore.jobs)) == [.download(back.id, refs[1], backend: "gpu")])
+        #expect(reduce(&state, .downloaded(back.id, ImageData([1]))) == [.save(back.id, ImageData([1]), back.request, remote: RemoteJobID("r"), index: 2, target: back.galleryTarget, backend: "gpu", timings: JobTimings(elapsed: nil, download: .zero))])
         let second = SavedImage(path: "/g/two.png", width: 64, height: 64)
-        #expect(reduce(&state, .saved(back.id, second)) == [.download(back.id, refs[2])])
-        #expect(reduce(&state, .downloaded(back.id, ImageData([2]))) == [.save(back.id, ImageData([2]), back.request, remote: RemoteJobID("r"), index: 3, target: back.galleryTarget)])
+        #expect(reduce(&state, .saved(back.id, second)) == [.download(back.id, refs[2], backend: "gpu")])
+        #expect(reduce(&state, .downloaded(back.id, ImageData([2]))) == [.save(back.id, ImageData([2]), back.request, remote: RemoteJobID("r"), index: 3, target: back.galleryTarget, backend: "gpu", timings: JobTimings(elapsed: nil, download: .zero))])
         #expect(reduce(&state, .saved(back.id, SavedImage(path: "/g/three.png", width: 64, height: 64))) == [.terminal(.notify(back.id))])
         #expect(state.job(back.id)?.state == .complete(first))
         #expect(state.job(back.id)?.savedImages.map(\.path) == ["/g/one.png", "/g/two.png", "/g/three.png"])

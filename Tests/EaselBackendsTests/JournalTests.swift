@@ -104,7 +104,7 @@ struct JournalTests {
         fetching.imageRef = ImageRef(url: "http://x/7.png")
         let done = Job(id: JobID(4), request: .init(prompt: "d"), state: .canceled, createdAt: s.now, finishedAt: s.now)
         let effects = reduce(&s, .restored([running, sending, fetching, done]))
-        #expect(effects == [.poll(JobID(5), RemoteJobID("r5"), after: .zero), .download(JobID(7), ImageRef(url: "http://x/7.png"))])
+        #expect(effects == [.poll(JobID(5), RemoteJobID("r5"), after: .zero, backend: "demo"), .download(JobID(7), ImageRef(url: "http://x/7.png"), backend: "demo")])
         #expect(s.job(JobID(6))?.state.label == "failed")
         #expect(s.finishedJobs.contains { $0.id == JobID(4) })
     }
@@ -189,10 +189,10 @@ struct JournalSyncTests {
         for (i, p) in ["a", "b"].enumerated() {      // queue mode, one slot: the first is sent, the second waits
             s.editor.prompt = PromptEditor(p)
             let sent = reduce(&s, .key(.enter))
-            #expect(sent == (i == 0 ? [.submit(s.jobs[0].id, s.jobs[0].request)] : []))
+            #expect(sent == (i == 0 ? [.submit(s.jobs[0].id, s.jobs[0].request, backend: "demo")] : []))
         }
         for (i, job) in s.jobs.enumerated() {       // each failure announces the job and sends the next
-            let next = s.jobs.dropFirst(i + 1).first.map { [Effect.submit($0.id, $0.request)] } ?? []
+            let next = s.jobs.dropFirst(i + 1).first.map { [Effect.submit($0.id, $0.request, backend: "demo")] } ?? []
             #expect(reduce(&s, .failed(job.id, .network("x"), during: .submit)) == [.terminal(.notify(job.id))] + next)
         }
         s.queue.jobs[0].starred = true

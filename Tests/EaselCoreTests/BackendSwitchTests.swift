@@ -13,19 +13,24 @@ struct BackendSwitchTests {
         return s
     }
 
-    @Test func f3CyclesThroughTheConfiguredBackendsAndTellsTheRunner() {
+    @Test func f3CyclesThroughTheConfiguredBackendsAndTheNextSubmitNamesTheNewOne() {
         var s = twoBackends()
-        #expect(reduce(&s, .key(.function(3))) == [.selectBackend("demo")])
+        #expect(reduce(&s, .key(.function(3))) == [])
         #expect(s.backendKey == "demo" && s.backendName == "demo backend — procedural, offline")
-        #expect(reduce(&s, .key(.function(3))) == [.selectBackend("gpu")])
+        #expect(reduce(&s, .key(.function(3))) == [])
         #expect(s.backendKey == "gpu" && s.backendName.hasPrefix("gpu — comfyui"))
+        #expect(reduce(&s, .key(.function(3))) == [])
+        s.editor.prompt = PromptEditor("harbour")
+        let effects = reduce(&s, .key(.enter))
+        guard effects.count == 1, case .submit(let id, let request, let backend) = effects[0] else { Issue.record("\(effects)"); return }
+        #expect(id == JobID(1) && request.prompt == "harbour" && backend == "demo")
     }
 
     @Test func jobsCarryTheBackendTheyWereMadeOnAndKeepItAfterASwitch() {
         var s = twoBackends()
-        #expect(enter(&s, "first") == [.submit(JobID(1), .fixture(prompt: "first"))])
-        #expect(reduce(&s, .key(.function(3))) == [.selectBackend("demo")])
-        #expect(enter(&s, "second") == [])                         // queue mode, one slot: it waits
+        #expect(enter(&s, "first") == [.submit(JobID(1), .fixture(prompt: "first"), backend: "gpu")])
+        #expect(reduce(&s, .key(.function(3))) == [])
+        #expect(enter(&s, "second") == [.submit(JobID(2), .fixture(prompt: "second"), backend: "demo")])   // the demo's own slot is free
         #expect(s.jobs.map(\.backend) == ["gpu", "demo"])
     }
 
@@ -38,11 +43,11 @@ struct BackendSwitchTests {
 
     @Test func aLivePreviewIsKeptOnlyWhileTheJobRuns() {
         var s = AppState.fixture(prompt: "sea")
-        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "sea"))])
+        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "sea"), backend: "demo")])
         let id = JobID(1)
         #expect(reduce(&s, .livePreview(id, path: "/tmp/early.png")) == [])        // still submitting: ignored
         #expect(s.job(id)?.livePreview == nil)
-        #expect(reduce(&s, .submitted(id, RemoteJobID("r"), status: .running(progress: 0.2))) == [.poll(id, RemoteJobID("r"), after: .seconds(2))])
+        #expect(reduce(&s, .submitted(id, RemoteJobID("r"), status: .running(progress: 0.2))) == [.poll(id, RemoteJobID("r"), after: .seconds(2), backend: "demo")])
         #expect(reduce(&s, .livePreview(id, path: "/tmp/step4.png")) == [])
         #expect(s.job(id)?.livePreview == "/tmp/step4.png")
         #expect(reduce(&s, .livePreview(JobID(99), path: "/tmp/other.png")) == [])  // unknown job: nothing

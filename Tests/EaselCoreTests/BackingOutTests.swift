@@ -8,10 +8,10 @@ struct BackingOutTests {
     func finished(_ prompts: [String]) -> AppState {
         var s = AppState.fixture(prompt: "", mode: .queue)
         for (i, p) in prompts.enumerated() {   // queue mode, one slot: the first is sent, the rest wait
-            #expect(enter(&s, p) == (i == 0 ? [.submit(JobID(1), .fixture(prompt: p))] : []))
+            #expect(enter(&s, p) == (i == 0 ? [.submit(JobID(1), .fixture(prompt: p), backend: "demo")] : []))
         }
         for (i, job) in s.jobs.enumerated() {  // each failure announces the job and sends the next
-            let next = s.jobs.dropFirst(i + 1).first.map { [Effect.submit($0.id, $0.request)] } ?? []
+            let next = s.jobs.dropFirst(i + 1).first.map { [Effect.submit($0.id, $0.request, backend: "demo")] } ?? []
             #expect(reduce(&s, .failed(job.id, .network("x"), during: .submit)) == [.terminal(.notify(job.id))] + next)
         }
         return s
@@ -107,10 +107,10 @@ struct HistoryCursorTests {
     func finished(_ prompts: [String]) -> AppState {
         var s = AppState.fixture(prompt: "", mode: .queue)
         for (i, p) in prompts.enumerated() {
-            #expect(enter(&s, p) == (i == 0 ? [.submit(JobID(1), .fixture(prompt: p))] : []))
+            #expect(enter(&s, p) == (i == 0 ? [.submit(JobID(1), .fixture(prompt: p), backend: "demo")] : []))
         }
         for (i, job) in s.jobs.enumerated() {
-            let next = s.jobs.dropFirst(i + 1).first.map { [Effect.submit($0.id, $0.request)] } ?? []
+            let next = s.jobs.dropFirst(i + 1).first.map { [Effect.submit($0.id, $0.request, backend: "demo")] } ?? []
             #expect(reduce(&s, .failed(job.id, .network("x"), during: .submit)) == [.terminal(.notify(job.id))] + next)
         }
         s.focus = .history
@@ -121,7 +121,7 @@ struct HistoryCursorTests {
     @Test func rThenNOnAnOlderRowRerunsThatRowBothTimes() {
         var s = finished(["sun", "moon", "star"])
         #expect(reduce(&s, .key(.down)) == [])                                  // "moon"
-        #expect(reduce(&s, .key(.char("R"))) == [.submit(JobID(4), .fixture(prompt: "moon"))])  // job 4 takes the free slot;
+        #expect(reduce(&s, .key(.char("R"))) == [.submit(JobID(4), .fixture(prompt: "moon"), backend: "demo")])  // job 4 takes the free slot;
         #expect(s.jobs.count == 4)
         #expect(s.selectedHistoryJob?.request.prompt == "moon")
         #expect(reduce(&s, .key(.char("n"))) == [])                                  // job 5 waits behind it
@@ -133,10 +133,10 @@ struct HistoryCursorTests {
     @Test func aSavedImageOrAFailureDoesNotMoveTheCursorInTheHistoryPane() {
         var s = finished(["sun", "moon"])
         #expect(reduce(&s, .key(.down)) == [])                                  // "sun"
-        #expect(reduce(&s, .key(.char("R"))) == [.submit(JobID(3), .fixture(prompt: "sun"))])                             // job 3, running
+        #expect(reduce(&s, .key(.char("R"))) == [.submit(JobID(3), .fixture(prompt: "sun"), backend: "demo")])                             // job 3, running
         let id = s.jobs.last!.id
-        #expect(reduce(&s, .submitted(id, RemoteJobID("r"), status: .completed(ImageRef(url: "u")))) == [.download(id, ImageRef(url: "u"))])
-        #expect(reduce(&s, .downloaded(id, ImageData([1]))) == [.save(id, ImageData([1]), .fixture(prompt: "sun"), remote: RemoteJobID("r"))])
+        #expect(reduce(&s, .submitted(id, RemoteJobID("r"), status: .completed(ImageRef(url: "u")))) == [.download(id, ImageRef(url: "u"), backend: "demo")])
+        #expect(reduce(&s, .downloaded(id, ImageData([1]))) == [.save(id, ImageData([1]), .fixture(prompt: "sun"), remote: RemoteJobID("r"), backend: "demo", timings: JobTimings(elapsed: .zero, download: .zero))])
         #expect(reduce(&s, .saved(id, SavedImage(path: "/g/sun.png", width: 1, height: 1))) == [.terminal(.notify(id))])
         #expect(s.finishedJobs.first?.id == id)
         #expect(s.selectedHistoryJob?.request.prompt == "sun" && s.selectedHistoryJob?.id != id)
@@ -145,7 +145,7 @@ struct HistoryCursorTests {
     @Test func theImplicitTopRowIsPinnedWhenARowArrivesWhileTheUserIsInThePane() {
         var s = finished(["sun"])
         s.focus = .prompt
-        #expect(enter(&s, "moon") == [.submit(JobID(2), .fixture(prompt: "moon"))])                                        // queue mode: runs while we look at history
+        #expect(enter(&s, "moon") == [.submit(JobID(2), .fixture(prompt: "moon"), backend: "demo")])                                        // queue mode: runs while we look at history
         s.focus = .history
         #expect(s.history.selection == nil && s.selectedHistoryJob?.request.prompt == "sun")
         #expect(reduce(&s, .failed(s.jobs.last!.id, .network("x"), during: .submit)) == [.terminal(.notify(JobID(2)))])
@@ -156,10 +156,10 @@ struct HistoryCursorTests {
         var s = finished(["sun"])
         s.focus = .prompt
         s.history.selection = s.jobs[0].id
-        #expect(enter(&s, "moon") == [.submit(JobID(2), .fixture(prompt: "moon"))])
+        #expect(enter(&s, "moon") == [.submit(JobID(2), .fixture(prompt: "moon"), backend: "demo")])
         let id = s.jobs.last!.id
-        #expect(reduce(&s, .submitted(id, RemoteJobID("r"), status: .completed(ImageRef(url: "u")))) == [.download(id, ImageRef(url: "u"))])
-        #expect(reduce(&s, .downloaded(id, ImageData([1]))) == [.save(id, ImageData([1]), .fixture(prompt: "moon"), remote: RemoteJobID("r"))])
+        #expect(reduce(&s, .submitted(id, RemoteJobID("r"), status: .completed(ImageRef(url: "u")))) == [.download(id, ImageRef(url: "u"), backend: "demo")])
+        #expect(reduce(&s, .downloaded(id, ImageData([1]))) == [.save(id, ImageData([1]), .fixture(prompt: "moon"), remote: RemoteJobID("r"), backend: "demo", timings: JobTimings(elapsed: .zero, download: .zero))])
         #expect(reduce(&s, .saved(id, SavedImage(path: "/g/moon.png", width: 1, height: 1))) == [.terminal(.notify(id))])
         #expect(s.selectedHistoryJob?.id == id && s.previewJob?.id == id)
     }

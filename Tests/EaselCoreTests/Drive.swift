@@ -30,7 +30,7 @@ enum Drive {
     static func submit(_ s: inout AppState, _ prompt: String, id: Int, sourceLocation: SourceLocation = #_sourceLocation) {
         press(&s, .ctrl("u"), sourceLocation: sourceLocation)
         type(&s, prompt, sourceLocation: sourceLocation)
-        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(id), request(prompt))], sourceLocation: sourceLocation)
+        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(id), request(prompt), backend: "demo")], sourceLocation: sourceLocation)
     }
 
     /// Job `id`, sent, runs to the end: accepted done, downloaded, saved as `/g/<id>.png`.
@@ -38,8 +38,8 @@ enum Drive {
     static func complete(_ s: inout AppState, id: Int, next: [Effect] = [], sourceLocation: SourceLocation = #_sourceLocation) {
         let job = JobID(id)
         guard let request = s.job(job)?.request else { Issue.record("no job \(id)", sourceLocation: sourceLocation); return }
-        #expect(reduce(&s, .submitted(job, remote(id), status: .completed(ref))) == [.download(job, ref)], sourceLocation: sourceLocation)
-        #expect(reduce(&s, .downloaded(job, png)) == [.save(job, png, request, remote: remote(id))], sourceLocation: sourceLocation)
+        #expect(reduce(&s, .submitted(job, remote(id), status: .completed(ref))) == [.download(job, ref, backend: "demo")], sourceLocation: sourceLocation)
+        #expect(reduce(&s, .downloaded(job, png)) == [.save(job, png, request, remote: remote(id), backend: "demo", timings: JobTimings(elapsed: .zero, download: .zero))], sourceLocation: sourceLocation)
         #expect(reduce(&s, .saved(job, saved(id))) == [.terminal(.notify(job))] + next, sourceLocation: sourceLocation)
     }
 
@@ -57,7 +57,7 @@ enum Drive {
     static func running(_ s: inout AppState, id: Int, progress: Double? = nil, sourceLocation: SourceLocation = #_sourceLocation) {
         let job = JobID(id)
         #expect(reduce(&s, .submitted(job, remote(id), status: .running(progress: progress)))
-                == [.poll(job, remote(id), after: .seconds(2))], sourceLocation: sourceLocation)
+                == [.poll(job, remote(id), after: .seconds(2), backend: "demo")], sourceLocation: sourceLocation)
     }
 
     /// Moves the monotonic clock to `t0 + seconds` (the wall clock stays at 0, so gallery targets stay "now").

@@ -90,7 +90,7 @@ struct EditorAndKeymapTests {
         #expect(reduce(&s, .key(.alt("s"))) == [])
         #expect((s.editor.parameters.width, s.editor.parameters.height) == (1024, 576))
         let effects = reduce(&s, .key(.enter))
-        guard case .submit(_, let request)? = effects.first else { Issue.record("no submit"); return }
+        guard case .submit(_, let request, backend: "demo")? = effects.first else { Issue.record("no submit"); return }
         #expect((request.width, request.height) == (1024, 576))
         #expect(reduce(&s, .key(.alt("s"))) == [])
         #expect((s.editor.parameters.width, s.editor.parameters.height) == (768, 768))

@@ -16,10 +16,10 @@ struct FailureHintsReducerTests {
         case .submit, .cancel: break
         case .poll: Drive.running(&s, id: 1, sourceLocation: sourceLocation)
         case .download, .save:
-            #expect(reduce(&s, .submitted(id, Drive.remote(1), status: .completed(Drive.ref))) == [.download(id, Drive.ref)],
+            #expect(reduce(&s, .submitted(id, Drive.remote(1), status: .completed(Drive.ref))) == [.download(id, Drive.ref, backend: "demo")],
                     sourceLocation: sourceLocation)
             if stage == .save {
-                #expect(reduce(&s, .downloaded(id, Drive.png)) == [.save(id, Drive.png, Drive.request("sea"), remote: Drive.remote(1))],
+                #expect(reduce(&s, .downloaded(id, Drive.png)) == [.save(id, Drive.png, Drive.request("sea"), remote: Drive.remote(1), backend: "demo", timings: JobTimings(elapsed: .zero, download: .zero))],
                         sourceLocation: sourceLocation)
             }
         }
@@ -68,7 +68,7 @@ struct FailureHintsReducerTests {
         Drive.running(&s, id: 1)
         var seeds = SeedSource(seed: 7)
         let backoff = PollPolicy().backoff(failures: 1, jitter: Double(seeds.next()) / Double(UInt32.max))
-        #expect(reduce(&s, .failed(id, .rateLimited(retryAfter: nil), during: .poll)) == [.poll(id, Drive.remote(1), after: backoff)])
+        #expect(reduce(&s, .failed(id, .rateLimited(retryAfter: nil), during: .poll)) == [.poll(id, Drive.remote(1), after: backoff, backend: "demo")])
         #expect(s.hint == nil && s.job(id)?.state == .running(progress: nil))    // not a failure: polled again later
         #expect(JobError.rateLimited(retryAfter: nil).message == "rate limited: retry later")
     }

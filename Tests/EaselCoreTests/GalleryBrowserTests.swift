@@ -132,16 +132,16 @@ struct GalleryInputRoutingTests {
     @Test func pastesAndClicksDoNotReachThePanesUnderTheBrowserAndTheWheelMovesARow() {
         var store = GalleryBrowserTests.open(12)
         store.send(.paste("hidden text"))
-        store.send(.clicked(.history, row: 0, height: 5))
+        store.send(.clicked(.history, job: nil))
         store.send(.scrolled(.history, by: 1)) { $0.gallery?.selection = 4 }
         store.send(.scrolled(.queue, by: -1)) { $0.gallery?.selection = 0 }
     }
 
     @Test func anImageSavedWhileTheBrowserIsOpenTriggersARescan() {
         var s = AppState.fixture(prompt: "new one")
-        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(1), .fixture(prompt: "new one"))])
-        #expect(reduce(&s, .submitted(JobID(1), RemoteJobID("r1"), status: .completed(ImageRef(url: "u")))) == [.download(JobID(1), ImageRef(url: "u"))])
-        #expect(reduce(&s, .downloaded(JobID(1), ImageData([1]))) == [.save(JobID(1), ImageData([1]), .fixture(prompt: "new one"), remote: RemoteJobID("r1"))])
+        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(1), .fixture(prompt: "new one"), backend: "demo")])
+        #expect(reduce(&s, .submitted(JobID(1), RemoteJobID("r1"), status: .completed(ImageRef(url: "u")))) == [.download(JobID(1), ImageRef(url: "u"), backend: "demo")])
+        #expect(reduce(&s, .downloaded(JobID(1), ImageData([1]))) == [.save(JobID(1), ImageData([1]), .fixture(prompt: "new one"), remote: RemoteJobID("r1"), backend: "demo", timings: JobTimings(elapsed: .zero, download: .zero))])
         #expect(reduce(&s, .key(.function(4))) == [.gallery(.scan)])
         #expect(reduce(&s, .saved(JobID(1), SavedImage(path: "/g/new.png", width: 1, height: 1))) == [.terminal(.notify(JobID(1))), .gallery(.scan)])
     }

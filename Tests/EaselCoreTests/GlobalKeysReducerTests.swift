@@ -98,15 +98,15 @@ struct GlobalKeysReducerTests {
         #expect(s.hint == .info("Only one backend: add [backends.NAME] tables to the config (easel config --print-default)"))
     }
 
-    @Test func f3MovesNewJobsToTheNextBackendAndJobsInFlightStay() {
+    @Test func f3MovesNewJobsToTheNextBackendWhichHasSlotsOfItsOwn() {
         var s = AppState.fixture(mode: .queue)
         s.backends = [BackendChoice(name: "demo", summary: "demo"), BackendChoice(name: "gpu", summary: "gpu — comfyui")]
         Drive.submit(&s, "sea", id: 1)
-        #expect(reduce(&s, .key(.function(3))) == [.selectBackend("gpu")])
+        #expect(reduce(&s, .key(.function(3))) == [])
         #expect(s.backendName == "gpu — comfyui" && s.job(JobID(1))?.backend == "demo")
         Drive.type(&s, "fog")
-        #expect(reduce(&s, .key(.enter)) == [])                 // one slot, held by job 1
-        #expect(s.job(JobID(2))?.backend == "gpu")
+        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(2), Drive.request("fog"), backend: "gpu")])   // gpu's slot is free
+        #expect(s.job(JobID(2))?.backend == "gpu" && s.job(JobID(1))?.state == .submitting)
     }
 
     @Test(arguments: Pane.allCases)

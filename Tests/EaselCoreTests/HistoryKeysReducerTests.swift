@@ -54,14 +54,14 @@ struct HistoryKeysReducerTests {
     @Test func capitalRRunsTheSameRequestAgain() {
         var s = history()
         Drive.press(&s, .down)
-        #expect(reduce(&s, .key(.char("R"))) == [.submit(JobID(4), Drive.request("fog"))])
+        #expect(reduce(&s, .key(.char("R"))) == [.submit(JobID(4), Drive.request("fog"), backend: "demo")])
         #expect(s.selectedHistoryJob?.id == JobID(2))                   // the cursor stays for the next key
     }
 
     @Test func nRunsItAgainWithTheNextSeed() {
         var s = history()
         var seeds = SeedSource(seed: 7)
-        #expect(reduce(&s, .key(.char("n"))) == [.submit(JobID(4), Drive.request("rain", seed: seeds.next()))])
+        #expect(reduce(&s, .key(.char("n"))) == [.submit(JobID(4), Drive.request("rain", seed: seeds.next()), backend: "demo")])
     }
 
     @Test func capitalRWhileAJobRunsInExclusiveModeIsLocked() {
@@ -146,9 +146,9 @@ struct HistoryKeysReducerTests {
 
     @Test func aClickSelectsTheRowUnderTheMouseAndFocusesThePane() {
         var s = Drive.finished(["sea", "fog", "rain"])
-        #expect(reduce(&s, .clicked(.history, row: 2, height: 5)) == [])
+        #expect(reduce(&s, .clicked(.history, job: JobID(1))) == [])      // the row's job, from the view's rows
         #expect(s.focus == .history && s.selectedHistoryJob?.id == JobID(1))
-        #expect(reduce(&s, .clicked(.history, row: 7, height: 5)) == [])   // below the last row
+        #expect(reduce(&s, .clicked(.history, job: nil)) == [])           // below the last row
         #expect(s.selectedHistoryJob?.id == JobID(1))
     }
 

@@ -37,7 +37,7 @@ struct HostedSizesAndBatchesTests {
         var store = ReducerHarness(state: onGptImage(mode: .queue))
         let request = GenerationRequest(prompt: "lighthouse", width: 1024, height: 1024, seed: 42, steps: 30)
         let note = "gpt-image-1 does not make 768x768: sending 1024x1024, its nearest size (it makes 1024x1024, 1536x1024 or 1024x1536)"
-        store.send(.key(.enter), effects: [.submit(JobID(1), request)]) {
+        store.send(.key(.enter), effects: [.submit(JobID(1), request, backend: "openai")]) {
             var job = Job(id: JobID(1), request: request, state: .submitting, createdAt: t0, backend: "openai")
             job.attempts = 1
             job.startedAt = t0
@@ -64,7 +64,7 @@ struct HostedSizesAndBatchesTests {
         var state = AppState.fixture(prompt: "lighthouse")
         state.backends = [BackendChoice(name: "local", summary: "local", model: "sd-cpp-local", sizes: ModelSizes.fixed(for: "sd-cpp-local"))]
         state.backendKey = "local"
-        #expect(reduce(&state, .key(.enter)) == [.submit(JobID(1), .fixture(prompt: "lighthouse"))])
+        #expect(reduce(&state, .key(.enter)) == [.submit(JobID(1), .fixture(prompt: "lighthouse"), backend: "local")])
         #expect(state.jobs.first?.request.width == 768 && state.jobs.first?.request.height == 768)
         #expect(state.hint == nil)
     }
@@ -100,19 +100,21 @@ struct HostedSizesAndBatchesTests {
         let remote = RemoteJobID("openai-1")
         let refs = (1...3).map { ImageRef(url: "data:image/png;base64,\($0)") }
         let saved = (1...3).map { SavedImage(path: "/g/lighthouse-\($0).png", width: 1024, height: 1024) }
-        store.send(.submitted(JobID(1), remote, status: .completedBatch(refs)), effects: [.download(JobID(1), refs[0])]) {
+        store.send(.submitted(JobID(1), remote, status: .completedBatch(refs)), effects: [.download(JobID(1), refs[0], backend: "demo")]) {
             $0.queue.jobs[0].remoteID = remote
             $0.queue.jobs[0].state = .downloading
             $0.queue.jobs[0].imageRef = refs[0]
             $0.queue.jobs[0].imageRefs = refs
+            $0.queue.jobs[0].downloadStartedAt = t0
         }
         for k in 0..<3 {
             let bytes = ImageData([UInt8(k)])
-            store.send(.downloaded(JobID(1), bytes), effects: [.save(JobID(1), bytes, .fixture(), remote: remote, index: k + 1)]) {
+            store.send(.downloaded(JobID(1), bytes), effects: [.save(JobID(1), bytes, .fixture(), remote: remote, index: k + 1, backend: "demo",
+                                                                      timings: JobTimings(elapsed: .zero, download: .zero))]) {
                 $0.queue.jobs[0].state = .saving
             }
             if k < 2 {
-                store.send(.saved(JobID(1), saved[k]), effects: [.download(JobID(1), refs[k + 1])]) {
+                store.send(.saved(JobID(1), saved[k]), effects: [.download(JobID(1), refs[k + 1], backend: "demo")]) {
                     $0.queue.jobs[0].savedImages.append(saved[k])
                     $0.queue.jobs[0].state = .downloading
                     $0.queue.jobs[0].imageRef = refs[k + 1]
@@ -130,7 +132,7 @@ struct HostedSizesAndBatchesTests {
 
     @Test func aBatchWithNoImageIsABadResponse() {
         var state = AppState.fixture(prompt: "lighthouse")
-        #expect(reduce(&state, .key(.enter)) == [.submit(JobID(1), .fixture(prompt: "lighthouse"))])
+        #expect(reduce(&state, .key(.enter)) == [.submit(JobID(1), .fixture(prompt: "lighthouse"), backend: "demo")])
         #expect(reduce(&state, .submitted(JobID(1), RemoteJobID("r"), status: .completedBatch([]))) == [.terminal(.notify(JobID(1)))])
         #expect(state.jobs[0].state == .failed(.badResponse("the service reported success with no image")))
     }

@@ -4,7 +4,7 @@ import TestSupport
 
 /// Enter on a fixture state: the job is created pending and started at once (slot free, pacer open).
 func submitted(_ store: inout ReducerHarness, id: Int = 1, request: GenerationRequest = .fixture(), at time: ContinuousClock.Instant = t0) {
-    store.send(.key(.enter), effects: [.submit(JobID(id), request)]) {
+    store.send(.key(.enter), effects: [.submit(JobID(id), request, backend: "demo")]) {
         var job = Job(id: JobID(id), request: request, state: .submitting, createdAt: time, backend: $0.backendKey)
         job.attempts = 1
         job.startedAt = time
@@ -47,27 +47,32 @@ struct JobLifecycleTests {
         var store = ReducerHarness(state: .fixture(prompt: "lighthouse"))
         submitted(&store)
         store.send(.submitted(JobID(1), remote, status: .running(progress: nil)),
-                   effects: [.poll(JobID(1), remote, after: .seconds(2))]) {
+                   effects: [.poll(JobID(1), remote, after: .seconds(2), backend: "demo")]) {
             $0.queue.jobs[0].remoteID = remote
             $0.queue.jobs[0].state = .running(progress: nil)
             $0.queue.jobs[0].runningSince = t0
         }
         store.send(.tick(t0 + .seconds(2), wallTime: 2)) { $0.now = t0 + .seconds(2); $0.wallTime = 2 }
-        store.send(.statusPolled(JobID(1), .running(progress: 0.5)), effects: [.poll(JobID(1), remote, after: .seconds(2))]) {
+        store.send(.statusPolled(JobID(1), .running(progress: 0.5)), effects: [.poll(JobID(1), remote, after: .seconds(2), backend: "demo")]) {
             $0.queue.jobs[0].state = .running(progress: 0.5)
         }
-        store.send(.statusPolled(JobID(1), .completed(ref)), effects: [.download(JobID(1), ref)]) {
+        store.send(.statusPolled(JobID(1), .completed(ref)), effects: [.download(JobID(1), ref, backend: "demo")]) {
             $0.queue.jobs[0].state = .downloading
             $0.queue.jobs[0].imageRef = ref
             $0.queue.jobs[0].imageRefs = [ref]
+            $0.queue.jobs[0].downloadStartedAt = t0 + .seconds(2)
         }
-        store.send(.downloaded(JobID(1), ImageData([1, 2, 3])), effects: [.save(JobID(1), ImageData([1, 2, 3]), .fixture(), remote: remote)]) {
+        store.send(.tick(t0 + .seconds(3), wallTime: 3)) { $0.now = t0 + .seconds(3); $0.wallTime = 3 }
+        // The image's timings come from the job's own timestamps: submitted at t0, download begun at t0 + 2 s.
+        let timings = JobTimings(elapsed: .seconds(3), download: .seconds(1))
+        store.send(.downloaded(JobID(1), ImageData([1, 2, 3])),
+                   effects: [.save(JobID(1), ImageData([1, 2, 3]), .fixture(), remote: remote, backend: "demo", timings: timings)]) {
             $0.queue.jobs[0].state = .saving
         }
         store.send(.saved(JobID(1), saved), effects: [.terminal(.notify(JobID(1)))]) {
             $0.queue.jobs[0].state = .complete(saved)
             $0.queue.jobs[0].savedImages = [saved]
-            $0.queue.jobs[0].finishedAt = t0 + .seconds(2)
+            $0.queue.jobs[0].finishedAt = t0 + .seconds(3)
             $0.hint = .saved(JobID(1), path: saved.path)
         }
         #expect(!store.state.isEditorLocked)
@@ -79,7 +84,7 @@ struct JobLifecycleTests {
         state.pollPolicy = PollPolicy(interval: .seconds(2), deadline: .seconds(10))
         var store = ReducerHarness(state: state)
         submitted(&store)
-        store.send(.submitted(JobID(1), remote, status: .running(progress: nil)), effects: [.poll(JobID(1), remote, after: .seconds(2))]) {
+        store.send(.submitted(JobID(1), remote, status: .running(progress: nil)), effects: [.poll(JobID(1), remote, after: .seconds(2), backend: "demo")]) {
             $0.queue.jobs[0].remoteID = remote
             $0.queue.jobs[0].state = .running(progress: nil)
             $0.queue.jobs[0].runningSince = t0
@@ -93,7 +98,7 @@ struct JobLifecycleTests {
         #expect(store.state.jobs[0].remoteID == remote)
         store.send(.key(.tab)) { $0.focus = .queue; $0.hint = nil }
         store.send(.key(.tab)) { $0.focus = .history }
-        store.send(.key(.char("t")), effects: [.poll(JobID(1), remote, after: .zero)]) {
+        store.send(.key(.char("t")), effects: [.poll(JobID(1), remote, after: .zero, backend: "demo")]) {
             $0.queue.jobs[0].state = .running(progress: nil)
             $0.queue.jobs[0].finishedAt = nil
             $0.queue.jobs[0].startedAt = t0 + .seconds(10)
@@ -150,7 +155,7 @@ struct JobLifecycleTests {
         var state = AppState.fixture(prompt: "a", parameters: GenerationParameters(seed: nil))
         state.mode = .queue
         var seeds = SeedSource(seed: 7)                   // the fixture's seed source
-        #expect(enter(&state, "a") == [.submit(JobID(1), .fixture(prompt: "a", seed: seeds.next()))])
+        #expect(enter(&state, "a") == [.submit(JobID(1), .fixture(prompt: "a", seed: seeds.next()), backend: "demo")])
         #expect(enter(&state, "a") == [])                  // one slot: the second waits, its seed drawn already
         #expect(state.jobs.count == 2 && state.jobs[1].request.seed == seeds.next())
         #expect(state.jobs[0].request.seed != state.jobs[1].request.seed)

@@ -18,7 +18,7 @@ struct JobStagesReducerTests {
 
     @Test func acceptedAsQueuedShowsThePositionAndPolls() {
         var s = sent()
-        #expect(reduce(&s, .submitted(id, r1, status: .queued(position: 3))) == [.poll(id, r1, after: .seconds(2))])
+        #expect(reduce(&s, .submitted(id, r1, status: .queued(position: 3))) == [.poll(id, r1, after: .seconds(2), backend: "demo")])
         #expect(s.job(id)?.state == .queued(position: 3) && s.job(id)?.remoteID == r1)
     }
 
@@ -28,7 +28,7 @@ struct JobStagesReducerTests {
         Drive.running(&s, id: 1, progress: 0.1)
         Drive.tick(&s, 3)
         let step = StepProgress(step: 19, total: 30, node: "KSampler")
-        #expect(reduce(&s, .statusPolled(id, .running(progress: 0.63, step: step))) == [.poll(id, r1, after: .seconds(2))])
+        #expect(reduce(&s, .statusPolled(id, .running(progress: 0.63, step: step))) == [.poll(id, r1, after: .seconds(2), backend: "demo")])
         #expect(s.job(id)?.state == .running(progress: 0.63, step: step) && s.job(id)?.step == step)
         #expect(s.job(id)?.runningSince == t0 + .seconds(1))
     }
@@ -36,16 +36,16 @@ struct JobStagesReducerTests {
     @Test func backToQueuedClearsTheRunningClockAndTheStep() {
         var s = sent()
         Drive.running(&s, id: 1, progress: 0.5)
-        #expect(reduce(&s, .statusPolled(id, .queued(position: 1))) == [.poll(id, r1, after: .seconds(2))])
+        #expect(reduce(&s, .statusPolled(id, .queued(position: 1))) == [.poll(id, r1, after: .seconds(2), backend: "demo")])
         #expect(s.job(id)?.runningSince == nil && s.job(id)?.step == nil)
     }
 
     @Test func doneOrdersTheDownloadThenTheSaveThenAnnouncesTheEnd() {
         var s = sent()
         Drive.running(&s, id: 1)
-        #expect(reduce(&s, .statusPolled(id, .completed(Drive.ref))) == [.download(id, Drive.ref)])
+        #expect(reduce(&s, .statusPolled(id, .completed(Drive.ref))) == [.download(id, Drive.ref, backend: "demo")])
         #expect(s.job(id)?.state == .downloading)
-        #expect(reduce(&s, .downloaded(id, Drive.png)) == [.save(id, Drive.png, Drive.request("sea"), remote: r1)])
+        #expect(reduce(&s, .downloaded(id, Drive.png)) == [.save(id, Drive.png, Drive.request("sea"), remote: r1, backend: "demo", timings: JobTimings(elapsed: .zero, download: .zero))])
         #expect(s.job(id)?.state == .saving)
         #expect(reduce(&s, .saved(id, Drive.saved(1))) == [.terminal(.notify(id))])
         #expect(s.job(id)?.state == .complete(Drive.saved(1)) && s.hint == .saved(id, path: "/g/1.png"))
@@ -55,10 +55,10 @@ struct JobStagesReducerTests {
     @Test func aBatchOfImagesIsDownloadedAndSavedOneByOneWithTheirNumbers() {
         var s = sent()
         let refs = [ImageRef(url: "a"), ImageRef(url: "b")]
-        #expect(reduce(&s, .submitted(id, r1, status: .completedBatch(refs))) == [.download(id, refs[0])])
-        #expect(reduce(&s, .downloaded(id, Drive.png)) == [.save(id, Drive.png, Drive.request("sea"), remote: r1, index: 1)])
-        #expect(reduce(&s, .saved(id, Drive.saved(1))) == [.download(id, refs[1])])
-        #expect(reduce(&s, .downloaded(id, Drive.png)) == [.save(id, Drive.png, Drive.request("sea"), remote: r1, index: 2)])
+        #expect(reduce(&s, .submitted(id, r1, status: .completedBatch(refs))) == [.download(id, refs[0], backend: "demo")])
+        #expect(reduce(&s, .downloaded(id, Drive.png)) == [.save(id, Drive.png, Drive.request("sea"), remote: r1, index: 1, backend: "demo", timings: JobTimings(elapsed: .zero, download: .zero))])
+        #expect(reduce(&s, .saved(id, Drive.saved(1))) == [.download(id, refs[1], backend: "demo")])
+        #expect(reduce(&s, .downloaded(id, Drive.png)) == [.save(id, Drive.png, Drive.request("sea"), remote: r1, index: 2, backend: "demo", timings: JobTimings(elapsed: .zero, download: .zero))])
         let second = SavedImage(path: "/g/1-2.png", width: 768, height: 768)
         #expect(reduce(&s, .saved(id, second)) == [.terminal(.notify(id))])
         #expect(s.job(id)?.state == .complete(Drive.saved(1)))
@@ -102,16 +102,16 @@ struct JobStagesReducerTests {
         Drive.running(&s, id: 1)
         var seeds = SeedSource(seed: 7)
         let delay = PollPolicy().backoff(failures: 1, jitter: Double(seeds.next()) / Double(UInt32.max))
-        #expect(reduce(&s, .failed(id, .server(status: 502, message: ""), during: .poll)) == [.poll(id, r1, after: delay)])
+        #expect(reduce(&s, .failed(id, .server(status: 502, message: ""), during: .poll)) == [.poll(id, r1, after: delay, backend: "demo")])
         #expect(s.job(id)?.pollFailures == 1 && s.job(id)?.state == .running(progress: nil))
-        #expect(reduce(&s, .statusPolled(id, .running(progress: 0.3))) == [.poll(id, r1, after: .seconds(2))])
+        #expect(reduce(&s, .statusPolled(id, .running(progress: 0.3))) == [.poll(id, r1, after: .seconds(2), backend: "demo")])
         #expect(s.job(id)?.pollFailures == 0)
     }
 
     @Test func aRetryAfterOnAPollIsWaitedAtLeast() {
         var s = sent()
         Drive.running(&s, id: 1)
-        #expect(reduce(&s, .failed(id, .rateLimited(retryAfter: .seconds(90)), during: .poll)) == [.poll(id, r1, after: .seconds(90))])
+        #expect(reduce(&s, .failed(id, .rateLimited(retryAfter: .seconds(90)), during: .poll)) == [.poll(id, r1, after: .seconds(90), backend: "demo")])
     }
 
     @Test func tooManyPollErrorsInARowFailTheJob() {
@@ -119,7 +119,7 @@ struct JobStagesReducerTests {
         Drive.running(&s, id: 1)
         for _ in 0..<PollPolicy.maxConsecutiveFailures {
             let effects = reduce(&s, .failed(id, .network("reset"), during: .poll))
-            guard effects.count == 1, case .poll(let job, let remote, _) = effects[0] else {
+            guard effects.count == 1, case .poll(let job, let remote, _, _) = effects[0] else {
                 Issue.record("expected one poll, got \(effects)")
                 return
             }
@@ -139,11 +139,11 @@ struct JobStagesReducerTests {
     @Test func runningPastTheDeadlineTimesOutButQueueTimeDoesNotCount() {
         var s = sent()
         s.pollPolicy = PollPolicy(interval: .seconds(2), deadline: .seconds(60))
-        #expect(reduce(&s, .submitted(id, r1, status: .queued(position: 1))) == [.poll(id, r1, after: .seconds(2))])
+        #expect(reduce(&s, .submitted(id, r1, status: .queued(position: 1))) == [.poll(id, r1, after: .seconds(2), backend: "demo")])
         Drive.tick(&s, 100)                                               // queued for 100 s: fine
-        #expect(reduce(&s, .statusPolled(id, .running(progress: 0.1))) == [.poll(id, r1, after: .seconds(2))])
+        #expect(reduce(&s, .statusPolled(id, .running(progress: 0.1))) == [.poll(id, r1, after: .seconds(2), backend: "demo")])
         Drive.tick(&s, 159)
-        #expect(reduce(&s, .statusPolled(id, .running(progress: 0.9))) == [.poll(id, r1, after: .seconds(2))])
+        #expect(reduce(&s, .statusPolled(id, .running(progress: 0.9))) == [.poll(id, r1, after: .seconds(2), backend: "demo")])
         Drive.tick(&s, 160)
         #expect(reduce(&s, .statusPolled(id, .running(progress: 0.95))) == [.terminal(.notify(id))])
         #expect(s.job(id)?.state == .failed(.timedOut(after: .seconds(60))) && s.job(id)?.remoteID == r1)
@@ -156,35 +156,35 @@ struct JobStagesReducerTests {
         Drive.tick(&s, 10)
         #expect(reduce(&s, .statusPolled(id, .running(progress: 0.9))) == [.terminal(.notify(id))])
         Drive.press(&s, .backTab)
-        #expect(reduce(&s, .key(.char("t"))) == [.poll(id, r1, after: .zero)])
+        #expect(reduce(&s, .key(.char("t"))) == [.poll(id, r1, after: .zero, backend: "demo")])
         #expect(s.job(id)?.state == .running(progress: nil) && s.job(id)?.startedAt == t0 + .seconds(10))
         #expect(s.job(id)?.attempts == 1)                                     // not sent again
     }
 
     @Test func tAfterAFailedDownloadOnlyDownloadsAgain() {
         var s = sent()
-        #expect(reduce(&s, .submitted(id, r1, status: .completed(Drive.ref))) == [.download(id, Drive.ref)])
+        #expect(reduce(&s, .submitted(id, r1, status: .completed(Drive.ref))) == [.download(id, Drive.ref, backend: "demo")])
         #expect(reduce(&s, .failed(id, .network("reset"), during: .download)) == [.terminal(.notify(id))])
         Drive.press(&s, .backTab)
-        #expect(reduce(&s, .key(.char("t"))) == [.download(id, Drive.ref)])
+        #expect(reduce(&s, .key(.char("t"))) == [.download(id, Drive.ref, backend: "demo")])
         #expect(s.job(id)?.state == .downloading && s.job(id)?.attempts == 1)
     }
 
     @Test func tAfterAFailedSaveSavesTheKeptImageAgain() {
         var s = sent()
-        #expect(reduce(&s, .submitted(id, r1, status: .completed(Drive.ref))) == [.download(id, Drive.ref)])
-        #expect(reduce(&s, .downloaded(id, Drive.png)) == [.save(id, Drive.png, Drive.request("sea"), remote: r1)])
+        #expect(reduce(&s, .submitted(id, r1, status: .completed(Drive.ref))) == [.download(id, Drive.ref, backend: "demo")])
+        #expect(reduce(&s, .downloaded(id, Drive.png)) == [.save(id, Drive.png, Drive.request("sea"), remote: r1, backend: "demo", timings: JobTimings(elapsed: .zero, download: .zero))])
         #expect(reduce(&s, .failed(id, .storage("disk full"), during: .save)) == [.terminal(.notify(id))])
         #expect(s.hint?.message == "Job #1 could not save: disk full")
         Drive.press(&s, .backTab)
-        #expect(reduce(&s, .key(.char("t"))) == [.loadPending(id, fallback: Drive.ref)])
+        #expect(reduce(&s, .key(.char("t"))) == [.loadPending(id, fallback: Drive.ref, backend: "demo")])
     }
 
     @Test func tAfterARefusedSubmitSendsTheSameFrozenRequestAgain() {
         var s = sent()
         #expect(reduce(&s, .failed(id, .invalidPrompt(reason: "nsfw"), during: .submit)) == [.terminal(.notify(id))])
         Drive.press(&s, .backTab)
-        #expect(reduce(&s, .key(.char("t"))) == [.submit(id, Drive.request("sea"))])
+        #expect(reduce(&s, .key(.char("t"))) == [.submit(id, Drive.request("sea"), backend: "demo")])
         #expect(s.job(id)?.attempts == 2)
     }
 
@@ -193,7 +193,7 @@ struct JobStagesReducerTests {
         #expect(reduce(&s, .failed(id, .rateLimited(retryAfter: .seconds(4)), during: .submit)) == [.timer(after: .seconds(4))])
         #expect(s.job(id)?.state == .waiting(until: t0 + .seconds(4)))
         Drive.tick(&s, 3)
-        Drive.tick(&s, 4, effects: [.submit(id, Drive.request("sea"))])
+        Drive.tick(&s, 4, effects: [.submit(id, Drive.request("sea"), backend: "demo")])
         #expect(s.job(id)?.attempts == 2)
     }
 
@@ -209,7 +209,7 @@ struct JobStagesReducerTests {
         var s = sent(mode: .queue)
         Drive.running(&s, id: 1)
         Drive.press(&s, .tab)
-        #expect(reduce(&s, .key(.char("x"))) == [.terminal(.notify(id)), .cancel(id, r1)])
+        #expect(reduce(&s, .key(.char("x"))) == [.terminal(.notify(id)), .cancel(id, r1, backend: "demo")])
         let before = s
         #expect(reduce(&s, .failed(id, .network("refused"), during: .cancel)) == [])
         #expect(s == before)

@@ -42,14 +42,14 @@ struct ModalTests {
             $0.modal = .field(.negativePrompt, stashed: prompt)
             $0.editor.prompt = PromptEditor("")
         }
-        store.send(.clicked(.history, row: 0, height: 5)) {
+        store.send(.clicked(.history, job: nil)) {
             $0.modal = nil
             $0.focus = .history
             $0.editor.prompt = prompt
         }
         store.send(.key(.char("/"))) { $0.modal = .filter }
         store.send(.key(.char("x"))) { $0.history.filter = "x" }
-        store.send(.clicked(.prompt, row: 0, height: 5)) {          // the filter is kept, its editing ends
+        store.send(.clicked(.prompt, job: nil)) {          // the filter is kept, its editing ends
             $0.modal = nil
             $0.focus = .prompt
         }

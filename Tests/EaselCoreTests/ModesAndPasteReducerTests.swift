@@ -30,7 +30,7 @@ struct ModesAndPasteReducerTests {
         var s = AppState.fixture()
         Drive.submit(&s, "sea", id: 1)
         Drive.complete(&s, id: 1)
-        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(2), Drive.request("sea"))])
+        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(2), Drive.request("sea"), backend: "demo")])
     }
 
     @Test func queueModeTakesEnterWhileAJobRunsClearsTheEditorAndSaysHowManyWait() {
@@ -57,7 +57,7 @@ struct ModesAndPasteReducerTests {
         Drive.submit(&s, "b", id: 2)
         Drive.type(&s, "c")
         #expect(reduce(&s, .key(.enter)) == [])
-        Drive.complete(&s, id: 2, next: [.submit(JobID(3), Drive.request("c"))])
+        Drive.complete(&s, id: 2, next: [.submit(JobID(3), Drive.request("c"), backend: "demo")])
     }
 
     @Test func aServiceQueueAheadTakesMoreJobsThanTheSlots() {
@@ -79,7 +79,7 @@ struct ModesAndPasteReducerTests {
         #expect(after == .seconds(63))                        // the 60 s window and its 5 % margin
         #expect(s.job(JobID(9))?.state == .pending && s.queue.pacerReadyAt == t0 + after)
         Drive.tick(&s, 62)                                     // the timer is out already: no second one
-        Drive.tick(&s, 63, effects: [.submit(JobID(9), Drive.request("p9"))])
+        Drive.tick(&s, 63, effects: [.submit(JobID(9), Drive.request("p9"), backend: "demo")])
     }
 
     @Test func aPasteGoesIntoThePromptWithNewlinesKeptAndNeverSends() {
@@ -121,7 +121,7 @@ struct ModesAndPasteReducerTests {
                               createdAt: t0, createdWallTime: 2)
         downloading.imageRef = Drive.ref
         #expect(reduce(&s, .restored([running, downloading]))
-                == [.poll(JobID(5), RemoteJobID("x"), after: .zero), .download(JobID(6), Drive.ref)])
+                == [.poll(JobID(5), RemoteJobID("x"), after: .zero, backend: "demo"), .download(JobID(6), Drive.ref, backend: "demo")])
         #expect(s.job(JobID(6))?.state == .downloading && s.hint == .info("Resumed 2 jobs left in flight"))
     }
 
@@ -129,7 +129,7 @@ struct ModesAndPasteReducerTests {
         var s = AppState.fixture()
         let lost = Job(id: JobID(5), request: Drive.request("sea"), state: .submitting, createdAt: t0, createdWallTime: 1)
         let waiting = Job(id: JobID(6), request: Drive.request("fog"), state: .waiting(until: t0), createdAt: t0, createdWallTime: 2)
-        #expect(reduce(&s, .restored([lost, waiting])) == [.submit(JobID(6), Drive.request("fog"))])
+        #expect(reduce(&s, .restored([lost, waiting])) == [.submit(JobID(6), Drive.request("fog"), backend: "demo")])
         #expect(s.job(JobID(5))?.state.key == "failed" && s.job(JobID(6))?.state == .submitting)
     }
 

@@ -58,7 +58,7 @@ struct OverlayKeysReducerTests {
         let before = helpShown()
         var s = before
         #expect(reduce(&s, .paste("fog")) == [])
-        #expect(reduce(&s, .clicked(.history, row: 0, height: 4)) == [])
+        #expect(reduce(&s, .clicked(.history, job: JobID(1))) == [])
         #expect(s == before)
     }
 
@@ -160,8 +160,8 @@ struct OverlayKeysReducerTests {
         Drive.submit(&s, "sea", id: 1)
         #expect(reduce(&s, .key(.function(4))) == [.gallery(.scan)])
         let id = JobID(1)
-        #expect(reduce(&s, .submitted(id, Drive.remote(1), status: .completed(Drive.ref))) == [.download(id, Drive.ref)])
-        #expect(reduce(&s, .downloaded(id, Drive.png)) == [.save(id, Drive.png, Drive.request("sea"), remote: Drive.remote(1))])
+        #expect(reduce(&s, .submitted(id, Drive.remote(1), status: .completed(Drive.ref))) == [.download(id, Drive.ref, backend: "demo")])
+        #expect(reduce(&s, .downloaded(id, Drive.png)) == [.save(id, Drive.png, Drive.request("sea"), remote: Drive.remote(1), backend: "demo", timings: JobTimings(elapsed: .zero, download: .zero))])
         #expect(reduce(&s, .saved(id, Drive.saved(1))) == [.terminal(.notify(id)), .gallery(.scan)])
     }
 

@@ -55,7 +55,7 @@ struct PromptHistoryTests {
         var s = AppState.fixture(prompt: "", mode: .queue)
         for (i, p) in prompts.enumerated() {   // queue mode, one slot: the first is sent, the rest wait
             s.editor.prompt = PromptEditor(p)
-            #expect(reduce(&s, .key(.enter)) == (i == 0 ? [.submit(JobID(1), .fixture(prompt: p))] : []))
+            #expect(reduce(&s, .key(.enter)) == (i == 0 ? [.submit(JobID(1), .fixture(prompt: p), backend: "demo")] : []))
         }
         s.editor.prompt = PromptEditor("my draft")
         return s
@@ -104,14 +104,14 @@ struct PromptHistoryTests {
 
     @Test func historyPaneKeysLoadRerunAndCopy() {
         var s = AppState.fixture(prompt: "lighthouse", mode: .queue)
-        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(1), .fixture(prompt: "lighthouse"))])
+        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(1), .fixture(prompt: "lighthouse"), backend: "demo")])
         let saved = SavedImage(path: "/g/l.png", width: 1, height: 1)
-        #expect(reduce(&s, .submitted(JobID(1), RemoteJobID("r"), status: .completed(ImageRef(url: "u")))) == [.download(JobID(1), ImageRef(url: "u"))])
-        #expect(reduce(&s, .downloaded(JobID(1), ImageData([1]))) == [.save(JobID(1), ImageData([1]), .fixture(prompt: "lighthouse"), remote: RemoteJobID("r"))])
+        #expect(reduce(&s, .submitted(JobID(1), RemoteJobID("r"), status: .completed(ImageRef(url: "u")))) == [.download(JobID(1), ImageRef(url: "u"), backend: "demo")])
+        #expect(reduce(&s, .downloaded(JobID(1), ImageData([1]))) == [.save(JobID(1), ImageData([1]), .fixture(prompt: "lighthouse"), remote: RemoteJobID("r"), backend: "demo", timings: JobTimings(elapsed: .zero, download: .zero))])
         #expect(reduce(&s, .saved(JobID(1), saved)) == [.terminal(.notify(JobID(1)))])
         s.focus = .history
         let same = reduce(&s, .key(.char("R")))
-        #expect(same == [.submit(JobID(2), s.jobs[0].request)])
+        #expect(same == [.submit(JobID(2), s.jobs[0].request, backend: "demo")])
         #expect(reduce(&s, .key(.char("y"))) == [.terminal(.copyToClipboard("/g/l.png"))])
         #expect(reduce(&s, .key(.char("Y"))) == [.terminal(.copyToClipboard("lighthouse"))])
         s.history.selection = JobID(1)
@@ -133,7 +133,7 @@ struct ParameterEditingTests {
         #expect(s.fieldEdit == nil && s.editor.prompt.text == "a castle" && s.jobs.isEmpty)
         #expect(s.editor.parameters.negativePrompt == "blurry, text")
         let effects = reduce(&s, .key(.enter))
-        guard case .submit(_, let request)? = effects.first else { Issue.record("no submit"); return }
+        guard case .submit(_, let request, _)? = effects.first else { Issue.record("no submit"); return }
         #expect(request.negativePrompt == "blurry, text")
     }
 
@@ -169,10 +169,10 @@ struct HistoryPaneTests {
     func finished(_ prompts: [String]) -> AppState {
         var s = AppState.fixture(prompt: "", mode: .queue)
         for (i, p) in prompts.enumerated() {
-            #expect(enter(&s, p) == (i == 0 ? [.submit(JobID(1), .fixture(prompt: p))] : []))
+            #expect(enter(&s, p) == (i == 0 ? [.submit(JobID(1), .fixture(prompt: p), backend: "demo")] : []))
         }
         for (i, job) in s.jobs.enumerated() {  // each failure announces the job and sends the next
-            let next = s.jobs.dropFirst(i + 1).first.map { [Effect.submit($0.id, $0.request)] } ?? []
+            let next = s.jobs.dropFirst(i + 1).first.map { [Effect.submit($0.id, $0.request, backend: "demo")] } ?? []
             #expect(reduce(&s, .failed(job.id, .network("x"), during: .submit)) == [.terminal(.notify(job.id))] + next)
         }
         s.focus = .history

@@ -21,7 +21,7 @@ struct PromptKeysReducerTests {
 
     @Test func enterSendsTheFrozenRequestAndKeepsThePromptInExclusiveMode() {
         var s = typed("  lighthouse at dusk ")
-        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(1), Drive.request("lighthouse at dusk"))])
+        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(1), Drive.request("lighthouse at dusk"), backend: "demo")])
         #expect(s.job(JobID(1))?.state == .submitting)
         #expect(s.editor.prompt.text == "  lighthouse at dusk ")
     }
@@ -216,7 +216,7 @@ struct PromptKeysReducerTests {
     @Test func aBatchOfThreeMakesThreeJobsWithConsecutiveSeedsAndSendsTheFirst() {
         var s = typed("fog")
         Drive.press(&s, .alt("="), .alt("="))
-        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(1), Drive.request("fog", seed: 42))])
+        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(1), Drive.request("fog", seed: 42), backend: "demo")])
         #expect(s.jobs.map(\.request.seed) == [42, 43, 44])
         #expect(s.jobs.map(\.state) == [.submitting, .pending, .pending])
     }

@@ -35,7 +35,7 @@ struct PromptRecallReducerTests {
         Drive.press(&s, .alt("s"), .alt("s"))                  // 512×768
         Drive.type(&s, "tall")
         let tall = GenerationRequest(prompt: "tall", width: 512, height: 768, seed: 42, steps: 30)
-        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(1), tall)])
+        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(1), tall, backend: "demo")])
         Drive.complete(&s, id: 1)
         Drive.press(&s, .ctrl("u"), .alt("s"), .alt("="))     // 1024×576, 2 per Enter
         Drive.press(&s, .up)
@@ -67,7 +67,7 @@ struct PromptRecallReducerTests {
         Drive.type(&s, "blue")
         #expect(reduce(&s, .key(.enter)) == [])
         #expect(s.search == nil && s.editor.prompt.text == "blue moon" && s.jobs.count == 3)
-        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(4), Drive.request("blue moon"))])
+        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(4), Drive.request("blue moon"), backend: "demo")])
     }
 
     @Test func anEmptySearchShowsTheNewestPrompt() {

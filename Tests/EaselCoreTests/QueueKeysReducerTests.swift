@@ -66,7 +66,7 @@ struct QueueKeysReducerTests {
         var s = queued(["sea", "fog"])
         Drive.running(&s, id: 1, progress: 0.4)
         #expect(reduce(&s, .key(.char("x"))) == [
-            .terminal(.notify(JobID(1))), .cancel(JobID(1), Drive.remote(1)), .submit(JobID(2), Drive.request("fog")),
+            .terminal(.notify(JobID(1))), .cancel(JobID(1), Drive.remote(1), backend: "demo"), .submit(JobID(2), Drive.request("fog"), backend: "demo"),
         ])
         #expect(s.job(JobID(1))?.state == .canceled)
     }
@@ -76,7 +76,7 @@ struct QueueKeysReducerTests {
         #expect(reduce(&s, .key(.char("x"))) == [])
         #expect(s.job(JobID(1))?.cancelRequested == true && s.job(JobID(1))?.state == .submitting)
         #expect(reduce(&s, .submitted(JobID(1), Drive.remote(1), status: .queued(position: 3)))
-                == [.terminal(.notify(JobID(1))), .cancel(JobID(1), Drive.remote(1))])
+                == [.terminal(.notify(JobID(1))), .cancel(JobID(1), Drive.remote(1), backend: "demo")])
         #expect(s.job(JobID(1))?.state == .canceled)
     }
 
@@ -94,7 +94,7 @@ struct QueueKeysReducerTests {
         #expect(s.jobs.map(\.id.rawValue) == [1, 3, 2])
         Drive.press(&s, .char("J"))
         #expect(s.jobs.map(\.id.rawValue) == [1, 2, 3])
-        Drive.complete(&s, id: 1, next: [.submit(JobID(2), Drive.request("fog"))])
+        Drive.complete(&s, id: 1, next: [.submit(JobID(2), Drive.request("fog"), backend: "demo")])
     }
 
     @Test func capitalJOnTheSentJobMovesNothing() {
@@ -111,6 +111,6 @@ struct QueueKeysReducerTests {
         Drive.press(&s, .tab)                                      // history: job 2, canceled
         #expect(reduce(&s, .key(.char("t"))) == [])               // reopened as pending behind job 1
         #expect(s.job(JobID(2))?.state == .pending)
-        Drive.complete(&s, id: 1, next: [.submit(JobID(2), Drive.request("fog"))])
+        Drive.complete(&s, id: 1, next: [.submit(JobID(2), Drive.request("fog"), backend: "demo")])
     }
 }

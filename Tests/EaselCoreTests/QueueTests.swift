@@ -22,42 +22,42 @@ struct QueueTests {
 
     @Test func inQueueModeEnterAppendsWhileAJobRunsAndPendingJobsStartInOrder() {
         var s = queueState()
-        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "sea"))])
+        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "sea"), backend: "demo")])
         #expect(enter(&s) == [])
         #expect(enter(&s) == [])
         #expect(s.jobs.map(\.state) == [.submitting, .pending, .pending])
         #expect(!s.isEditorLocked)
-        #expect(reduce(&s, .submitted(JobID(1), r1, status: .running(progress: nil))) == [.poll(JobID(1), r1, after: .seconds(2))])
-        #expect(reduce(&s, .failed(JobID(1), .inferenceFailed("x"), during: .poll)) == [.terminal(.notify(JobID(1))), .submit(JobID(2), .fixture(prompt: "sea"))])
+        #expect(reduce(&s, .submitted(JobID(1), r1, status: .running(progress: nil))) == [.poll(JobID(1), r1, after: .seconds(2), backend: "demo")])
+        #expect(reduce(&s, .failed(JobID(1), .inferenceFailed("x"), during: .poll)) == [.terminal(.notify(JobID(1))), .submit(JobID(2), .fixture(prompt: "sea"), backend: "demo")])
         #expect(s.jobs.map(\.state.label) == ["failed", "submitting", "pending"])
-        #expect(reduce(&s, .failed(JobID(2), .invalidPrompt(reason: "y"), during: .submit)) == [.terminal(.notify(JobID(2))), .submit(JobID(3), .fixture(prompt: "sea"))])
+        #expect(reduce(&s, .failed(JobID(2), .invalidPrompt(reason: "y"), during: .submit)) == [.terminal(.notify(JobID(2))), .submit(JobID(3), .fixture(prompt: "sea"), backend: "demo")])
         #expect(s.jobs[2].state == .submitting)
     }
 
     @Test func theConcurrencyLimitCapsJobsInFlight() {
         var s = queueState(concurrency: 2)
-        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "sea"))])
-        #expect(enter(&s) == [.submit(JobID(2), .fixture(prompt: "sea"))])
+        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "sea"), backend: "demo")])
+        #expect(enter(&s) == [.submit(JobID(2), .fixture(prompt: "sea"), backend: "demo")])
         #expect(enter(&s) == [])
         #expect(s.jobs.filter { $0.state.holdsSlot }.count == 2)
         #expect(s.jobs[2].state == .pending)
-        #expect(reduce(&s, .submitted(JobID(1), r1, status: .completed(ImageRef(url: "u")))) == [.download(JobID(1), ImageRef(url: "u"))])
-        #expect(reduce(&s, .downloaded(JobID(1), ImageData([1]))) == [.save(JobID(1), ImageData([1]), .fixture(prompt: "sea"), remote: r1)])
+        #expect(reduce(&s, .submitted(JobID(1), r1, status: .completed(ImageRef(url: "u")))) == [.download(JobID(1), ImageRef(url: "u"), backend: "demo")])
+        #expect(reduce(&s, .downloaded(JobID(1), ImageData([1]))) == [.save(JobID(1), ImageData([1]), .fixture(prompt: "sea"), remote: r1, backend: "demo", timings: JobTimings(elapsed: .zero, download: .zero))])
         let effects = reduce(&s, .saved(JobID(1), SavedImage(path: "/p", width: 1, height: 1)))
-        #expect(effects == [.terminal(.notify(JobID(1))), .submit(JobID(3), .fixture(prompt: "sea"))])
+        #expect(effects == [.terminal(.notify(JobID(1))), .submit(JobID(3), .fixture(prompt: "sea"), backend: "demo")])
     }
 
     @Test func aBatchMakesCountJobsWithASeedSeries() {
         var s = queueState()
         s.editor.parameters.count = 3
-        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "sea", seed: 42))])   // one slot: 43 and 44 wait
+        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "sea", seed: 42), backend: "demo")])   // one slot: 43 and 44 wait
         #expect(s.jobs.map(\.request.seed) == [42, 43, 44])
         #expect(s.jobs.allSatisfy { $0.request.prompt == "sea" })
     }
 
     @Test func queuedRequestsStayFrozenWhenTheEditorChanges() {
         var s = queueState("first")
-        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "first"))])
+        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "first"), backend: "demo")])
         #expect(s.editor.prompt.isEmpty, "queue mode clears the editor for the next prompt")
         #expect(reduce(&s, .paste("second")) == [])
         s.editor.parameters.width = 512
@@ -68,8 +68,8 @@ struct QueueTests {
 
     @Test func cancelInEachState() {
         var s = queueState(concurrency: 2)
-        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "sea"))])
-        #expect(enter(&s) == [.submit(JobID(2), .fixture(prompt: "sea"))])
+        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "sea"), backend: "demo")])
+        #expect(enter(&s) == [.submit(JobID(2), .fixture(prompt: "sea"), backend: "demo")])
         #expect(enter(&s) == [])          // 1, 2 submitting; 3 pending
         s.focus = .queue
         // pending: dropped, no call to the service
@@ -80,19 +80,19 @@ struct QueueTests {
         s.queue.selection = JobID(1)
         #expect(reduce(&s, .key(.char("x"))).isEmpty)
         #expect(s.job(JobID(1))?.cancelRequested == true)
-        #expect(reduce(&s, .submitted(JobID(1), r1, status: .running(progress: nil))) == [.terminal(.notify(JobID(1))), .cancel(JobID(1), r1)])
+        #expect(reduce(&s, .submitted(JobID(1), r1, status: .running(progress: nil))) == [.terminal(.notify(JobID(1))), .cancel(JobID(1), r1, backend: "demo")])
         #expect(s.job(JobID(1))?.state == .canceled)
         // running: the backend's cancel call
-        #expect(reduce(&s, .submitted(JobID(2), r2, status: .running(progress: 0.1))) == [.poll(JobID(2), r2, after: .seconds(2))])
+        #expect(reduce(&s, .submitted(JobID(2), r2, status: .running(progress: 0.1))) == [.poll(JobID(2), r2, after: .seconds(2), backend: "demo")])
         s.queue.selection = JobID(2)
-        #expect(reduce(&s, .key(.delete)) == [.terminal(.notify(JobID(2))), .cancel(JobID(2), r2)])
+        #expect(reduce(&s, .key(.delete)) == [.terminal(.notify(JobID(2))), .cancel(JobID(2), r2, backend: "demo")])
         #expect(s.job(JobID(2))?.state == .canceled)
         #expect(reduce(&s, .statusPolled(JobID(2), .completed(ImageRef(url: "u")))).isEmpty)
     }
 
     @Test func clearPendingAndReorderPending() {
         var s = queueState()
-        #expect(enter(&s, "a") == [.submit(JobID(1), .fixture(prompt: "a"))])
+        #expect(enter(&s, "a") == [.submit(JobID(1), .fixture(prompt: "a"), backend: "demo")])
         #expect(enter(&s, "b") == [])
         #expect(enter(&s, "c") == [])
         s.focus = .queue
@@ -110,56 +110,56 @@ struct QueueTests {
     @Test func retryAfterADownloadFailureOnlyDownloadsAgain() {
         var s = queueState()
         let ref = ImageRef(url: "http://x/images/r1.png")
-        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "sea"))])
-        #expect(reduce(&s, .submitted(JobID(1), r1, status: .completed(ref))) == [.download(JobID(1), ref)])
+        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "sea"), backend: "demo")])
+        #expect(reduce(&s, .submitted(JobID(1), r1, status: .completed(ref))) == [.download(JobID(1), ref, backend: "demo")])
         #expect(reduce(&s, .failed(JobID(1), .network("reset"), during: .download)) == [.terminal(.notify(JobID(1)))])
         #expect(s.jobs[0].state == .failed(.network("reset")))
         s.focus = .history
-        #expect(reduce(&s, .key(.char("t"))) == [.download(JobID(1), ref)])
+        #expect(reduce(&s, .key(.char("t"))) == [.download(JobID(1), ref, backend: "demo")])
         #expect(s.jobs[0].state == .downloading && s.jobs[0].attempts == 1)
-        #expect(reduce(&s, .downloaded(JobID(1), ImageData([1]))) == [.save(JobID(1), ImageData([1]), .fixture(prompt: "sea"), remote: r1)])
+        #expect(reduce(&s, .downloaded(JobID(1), ImageData([1]))) == [.save(JobID(1), ImageData([1]), .fixture(prompt: "sea"), remote: r1, backend: "demo", timings: JobTimings(elapsed: .zero, download: .zero))])
         #expect(reduce(&s, .failed(JobID(1), .storage("disk full"), during: .save)) == [.terminal(.notify(JobID(1)))])
         // A failed save kept the image: t saves it again (downloading only if the kept copy is gone).
-        #expect(reduce(&s, .key(.char("t"))) == [.loadPending(JobID(1), fallback: ref)])
+        #expect(reduce(&s, .key(.char("t"))) == [.loadPending(JobID(1), fallback: ref, backend: "demo")])
     }
 
     @Test func retryOfAJobThatNeverReachedTheServiceSendsTheSameRequest() {
         var s = queueState()
-        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "sea"))])
+        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "sea"), backend: "demo")])
         #expect(reduce(&s, .failed(JobID(1), .network("refused"), during: .submit)) == [.terminal(.notify(JobID(1)))])
         s.focus = .history
-        #expect(reduce(&s, .key(.char("t"))) == [.submit(JobID(1), .fixture(prompt: "sea"))])
+        #expect(reduce(&s, .key(.char("t"))) == [.submit(JobID(1), .fixture(prompt: "sea"), backend: "demo")])
         #expect(s.jobs[0].attempts == 2 && s.jobs.count == 1)
     }
 
     @Test func a429OnSubmitCountsDownThenSendsAgainByItself() {
         var s = queueState()
-        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "sea"))])
+        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "sea"), backend: "demo")])
         let effects = reduce(&s, .failed(JobID(1), .rateLimited(retryAfter: .seconds(2)), during: .submit))
         #expect(s.jobs[0].state == .waiting(until: t0 + .seconds(2)))
         #expect(effects == [.timer(after: .seconds(2))])
         #expect(reduce(&s, .tick(t0 + .seconds(1), wallTime: 1)).isEmpty)
-        #expect(reduce(&s, .tick(t0 + .seconds(2), wallTime: 2)) == [.submit(JobID(1), .fixture(prompt: "sea"))])
+        #expect(reduce(&s, .tick(t0 + .seconds(2), wallTime: 2)) == [.submit(JobID(1), .fixture(prompt: "sea"), backend: "demo")])
         #expect(s.jobs[0].attempts == 2)
     }
 
     @Test func thePacerKeepsSubmissionsUnderTheLimit() {
         var s = queueState(concurrency: 5, pacer: RateLimitPacer(limit: 2, window: .seconds(10)))
-        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "sea"))])
-        #expect(enter(&s) == [.submit(JobID(2), .fixture(prompt: "sea"))])
+        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "sea"), backend: "demo")])
+        #expect(enter(&s) == [.submit(JobID(2), .fixture(prompt: "sea"), backend: "demo")])
         #expect(enter(&s) == [.timer(after: .milliseconds(10_500))])      // the window plus a 5 % margin
         #expect(reduce(&s, .tick(t0 + .seconds(10), wallTime: 10)) == [])   // the timer is out already
-        #expect(reduce(&s, .tick(t0 + .milliseconds(10_500), wallTime: 10.5)) == [.submit(JobID(3), .fixture(prompt: "sea"))])
+        #expect(reduce(&s, .tick(t0 + .milliseconds(10_500), wallTime: 10.5)) == [.submit(JobID(3), .fixture(prompt: "sea"), backend: "demo")])
     }
 
     @Test func transientPollErrorsBackOffWithJitterThenFail() {
         var s = queueState()
-        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "sea"))])
-        #expect(reduce(&s, .submitted(JobID(1), r1, status: .running(progress: nil))) == [.poll(JobID(1), r1, after: .seconds(2))])
+        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "sea"), backend: "demo")])
+        #expect(reduce(&s, .submitted(JobID(1), r1, status: .running(progress: nil))) == [.poll(JobID(1), r1, after: .seconds(2), backend: "demo")])
         var delays: [Duration] = []
         for _ in 0..<PollPolicy.maxConsecutiveFailures {
             let e = reduce(&s, .failed(JobID(1), .server(status: 503, message: ""), during: .poll))
-            guard case .poll(_, _, let after)? = e.first else { Issue.record("no poll: \(e)"); return }
+            guard case .poll(_, _, let after, _)? = e.first else { Issue.record("no poll: \(e)"); return }
             delays.append(after)
         }
         #expect(delays[0] >= .milliseconds(1600) && delays[0] <= .milliseconds(2400))
@@ -168,18 +168,18 @@ struct QueueTests {
         #expect(reduce(&s, .failed(JobID(1), .server(status: 503, message: ""), during: .poll)) == [.terminal(.notify(JobID(1)))])
         #expect(s.jobs[0].state == .failed(.server(status: 503, message: "")))
         var ok = queueState()
-        #expect(enter(&ok) == [.submit(JobID(1), .fixture(prompt: "sea"))])
+        #expect(enter(&ok) == [.submit(JobID(1), .fixture(prompt: "sea"), backend: "demo")])
         var seeds = SeedSource(seed: 7)
         let backoff = ok.pollPolicy.backoff(failures: 1, jitter: Double(seeds.next()) / Double(UInt32.max))
-        #expect(reduce(&ok, .submitted(JobID(1), r1, status: .running(progress: nil))) == [.poll(JobID(1), r1, after: .seconds(2))])
-        #expect(reduce(&ok, .failed(JobID(1), .network("reset"), during: .poll)) == [.poll(JobID(1), r1, after: backoff)])
-        #expect(reduce(&ok, .statusPolled(JobID(1), .running(progress: 0.5))) == [.poll(JobID(1), r1, after: .seconds(2))])
+        #expect(reduce(&ok, .submitted(JobID(1), r1, status: .running(progress: nil))) == [.poll(JobID(1), r1, after: .seconds(2), backend: "demo")])
+        #expect(reduce(&ok, .failed(JobID(1), .network("reset"), during: .poll)) == [.poll(JobID(1), r1, after: backoff, backend: "demo")])
+        #expect(reduce(&ok, .statusPolled(JobID(1), .running(progress: 0.5))) == [.poll(JobID(1), r1, after: .seconds(2), backend: "demo")])
         #expect(ok.jobs[0].pollFailures == 0)
     }
 
     @Test func ctrlTTogglesTheModeAndTheLockFollows() {
         var s = AppState.fixture(prompt: "a")
-        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "a"))])
+        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "a"), backend: "demo")])
         #expect(s.isEditorLocked)
         #expect(reduce(&s, .key(.ctrl("t"))) == [])
         #expect(s.mode == .queue && !s.isEditorLocked)
@@ -190,20 +190,20 @@ struct QueueTests {
 struct MouseTests {
     @Test func aClickFocusesThePaneAndSelectsTheRowUnderIt() {
         var s = AppState.fixture(prompt: "a", mode: .queue)
-        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "a"))])
+        #expect(enter(&s) == [.submit(JobID(1), .fixture(prompt: "a"), backend: "demo")])
         #expect(enter(&s) == [])
         #expect(enter(&s) == [])
-        #expect(reduce(&s, .failed(JobID(1), .network("x"), during: .submit)) == [.terminal(.notify(JobID(1))), .submit(JobID(2), .fixture(prompt: "a"))])
-        #expect(reduce(&s, .failed(JobID(2), .network("x"), during: .submit)) == [.terminal(.notify(JobID(2))), .submit(JobID(3), .fixture(prompt: "a"))])
+        #expect(reduce(&s, .failed(JobID(1), .network("x"), during: .submit)) == [.terminal(.notify(JobID(1))), .submit(JobID(2), .fixture(prompt: "a"), backend: "demo")])
+        #expect(reduce(&s, .failed(JobID(2), .network("x"), during: .submit)) == [.terminal(.notify(JobID(2))), .submit(JobID(3), .fixture(prompt: "a"), backend: "demo")])
         #expect(reduce(&s, .failed(JobID(3), .network("x"), during: .submit)) == [.terminal(.notify(JobID(3)))])
         // history, newest first: #3, #2, #1
-        #expect(reduce(&s, .clicked(.history, row: 1, height: 10)) == [])
+        #expect(reduce(&s, .clicked(.history, job: JobID(2))) == [])
         #expect(s.focus == .history && s.history.selection == JobID(2))
-        #expect(reduce(&s, .clicked(.history, row: 7, height: 10)) == [])          // below the rows: selection stays
+        #expect(reduce(&s, .clicked(.history, job: nil)) == [])          // below the rows: selection stays
         #expect(s.history.selection == JobID(2))
         #expect(reduce(&s, .scrolled(.history, by: 1)) == [])
         #expect(s.history.selection == JobID(1))
-        #expect(reduce(&s, .clicked(.prompt, row: 0, height: 2)) == [])
+        #expect(reduce(&s, .clicked(.prompt, job: nil)) == [])
         #expect(s.focus == .prompt)
     }
 }
@@ -213,7 +213,7 @@ struct QueueUserTestFixes {
     @Test func afterCancelTheCursorStaysOnTheSameRowSoASecondXHitsTheNextJob() {
         var s = AppState.fixture(prompt: "", mode: .queue)
         s.queue.pacer = RateLimitPacer(limit: 1, window: .seconds(60))
-        #expect(enter(&s, "one") == [.submit(JobID(1), .fixture(prompt: "one"))])
+        #expect(enter(&s, "one") == [.submit(JobID(1), .fixture(prompt: "one"), backend: "demo")])
         #expect(enter(&s, "two") == [])                                // one slot, taken: they wait
         #expect(enter(&s, "three") == [])
         #expect(enter(&s, "four") == [])
@@ -229,7 +229,7 @@ struct QueueUserTestFixes {
         var s = AppState.fixture(prompt: "", mode: .queue)
         s.queue.pacer = RateLimitPacer(limit: 1, window: .seconds(20))
         s.queue.concurrency = 2
-        #expect(enter(&s, "a") == [.submit(JobID(1), .fixture(prompt: "a"))])
+        #expect(enter(&s, "a") == [.submit(JobID(1), .fixture(prompt: "a"), backend: "demo")])
         #expect(enter(&s, "b") == [.timer(after: .seconds(21))])
         #expect(s.queue.pacerReadyAt == t0 + .seconds(21))
     }

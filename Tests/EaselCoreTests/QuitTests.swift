@@ -10,7 +10,7 @@ struct QuitTests {
         var s = AppState.fixture(prompt: "a lighthouse")
         s.ephemeralBackends = ["demo"]
         s.backendKey = backend
-        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(1), .fixture(prompt: "a lighthouse"))])
+        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(1), .fixture(prompt: "a lighthouse"), backend: backend)])
         return s
     }
 

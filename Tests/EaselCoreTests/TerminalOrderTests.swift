@@ -13,14 +13,14 @@ struct TerminalOrderTests {
         var s = AppState.fixture(prompt: "sea", mode: .queue)
         s.queue.concurrency = 2
         s.queue.pacer = RateLimitPacer(limit: 100, window: .seconds(1))
-        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(1), .fixture(prompt: "sea"))])
+        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(1), .fixture(prompt: "sea"), backend: "demo")])
         s.editor.prompt = PromptEditor("fog")
-        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(2), .fixture(prompt: "fog"))])
+        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(2), .fixture(prompt: "fog"), backend: "demo")])
         #expect(s.jobs.map(\.state) == [.submitting, .submitting])
         for (n, id) in [JobID(1), JobID(2)].enumerated() {
             let ref = ImageRef(url: "u\(n)"), remote = RemoteJobID("r\(n)")
-            #expect(reduce(&s, .submitted(id, remote, status: .completed(ref))) == [.download(id, ref)])
-            #expect(reduce(&s, .downloaded(id, ImageData([1]))) == [.save(id, ImageData([1]), s.jobs[n].request, remote: remote)])
+            #expect(reduce(&s, .submitted(id, remote, status: .completed(ref))) == [.download(id, ref, backend: "demo")])
+            #expect(reduce(&s, .downloaded(id, ImageData([1]))) == [.save(id, ImageData([1]), s.jobs[n].request, remote: remote, backend: "demo", timings: JobTimings(elapsed: .zero, download: .zero))])
         }
         let batch = reduce(&s, .saved(JobID(1), saved)) + reduce(&s, .saved(JobID(2), saved))
         #expect(batch == [.terminal(.notify(JobID(1))), .terminal(.notify(JobID(2)))])
@@ -30,7 +30,7 @@ struct TerminalOrderTests {
         var s = AppState.fixture(prompt: "sea", mode: .queue)
         for (i, prompt) in ["sea", "fog", "rain"].enumerated() {     // one slot: the first is sent, the rest wait
             s.editor.prompt = PromptEditor(prompt)
-            #expect(reduce(&s, .key(.enter)) == (i == 0 ? [.submit(JobID(1), .fixture(prompt: prompt))] : []))
+            #expect(reduce(&s, .key(.enter)) == (i == 0 ? [.submit(JobID(1), .fixture(prompt: prompt), backend: "demo")] : []))
         }
         #expect(reduce(&s, .key(.tab)) == [])
         #expect(reduce(&s, .key(.char("X"))) == [.terminal(.notify(JobID(2))), .terminal(.notify(JobID(3)))])

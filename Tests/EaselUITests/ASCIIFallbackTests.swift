@@ -20,10 +20,10 @@ struct ASCIIFallbackTests {
         var s = AppState.fixture(prompt: "灯台 at dusk", mode: .queue)
         for (i, p) in ["sun", "moon", "star"].enumerated() {     // queue mode, one slot: the first is sent
             s.editor.prompt = PromptEditor(p)
-            #expect(reduce(&s, .key(.enter)) == (i == 0 ? [.submit(JobID(1), .fixture(prompt: p))] : []))
+            #expect(reduce(&s, .key(.enter)) == (i == 0 ? [.submit(JobID(1), .fixture(prompt: p), backend: "demo")] : []))
         }
-        #expect(reduce(&s, .failed(JobID(1), .network("x"), during: .submit)) == [.terminal(.notify(JobID(1))), .submit(JobID(2), .fixture(prompt: "moon"))])
-        #expect(reduce(&s, .submitted(JobID(2), RemoteJobID("r"), status: .running(progress: 0.5))) == [.poll(JobID(2), RemoteJobID("r"), after: .seconds(2))])
+        #expect(reduce(&s, .failed(JobID(1), .network("x"), during: .submit)) == [.terminal(.notify(JobID(1))), .submit(JobID(2), .fixture(prompt: "moon"), backend: "demo")])
+        #expect(reduce(&s, .submitted(JobID(2), RemoteJobID("r"), status: .running(progress: 0.5))) == [.poll(JobID(2), RemoteJobID("r"), after: .seconds(2), backend: "demo")])
         let frame = render(s, size: CellSize(columns: 120, rows: 36), cell: PixelSize(width: 10, height: 20)) { _ in .encoding }
         var lines: [String] = []
         for y in 0..<frame.buffer.height {

@@ -15,8 +15,8 @@ struct ScreenRenderTests {
 
     func submitted(_ prompt: String = "a lighthouse at dusk") -> AppState {
         var s = AppState.fixture(prompt: prompt)
-        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(1), .fixture(prompt: prompt))])
-        #expect(reduce(&s, .submitted(JobID(1), RemoteJobID("r1"), status: .running(progress: 0.42))) == [.poll(JobID(1), RemoteJobID("r1"), after: .seconds(2))])
+        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(1), .fixture(prompt: prompt), backend: "demo")])
+        #expect(reduce(&s, .submitted(JobID(1), RemoteJobID("r1"), status: .running(progress: 0.42))) == [.poll(JobID(1), RemoteJobID("r1"), after: .seconds(2), backend: "demo")])
         #expect(reduce(&s, .tick(t0 + .milliseconds(3_200), wallTime: 0)) == [])
         return s
     }
@@ -44,11 +44,11 @@ struct ScreenRenderTests {
     /// A service that names its steps (ComfyUI) shows the running node and its own step count, not the request's.
     @Test func theQueueRowShowsTheRunningNodeAndItsSteps() {
         var s = submitted()
-        #expect(reduce(&s, .statusPolled(JobID(1), .running(progress: 0.4, step: StepProgress(step: 12, total: 30, node: "KSampler")))) == [.poll(JobID(1), RemoteJobID("r1"), after: .seconds(2))])
+        #expect(reduce(&s, .statusPolled(JobID(1), .running(progress: 0.4, step: StepProgress(step: 12, total: 30, node: "KSampler")))) == [.poll(JobID(1), RemoteJobID("r1"), after: .seconds(2), backend: "demo")])
         let lines = frame(s).buffer.lines
         #expect(lines[6].contains("processing 40% KSampler 12/30"), "\(lines[6])")
         #expect(lines[35].contains("KSampler 12/30"), "\(lines[35])")
-        #expect(reduce(&s, .statusPolled(JobID(1), .running(progress: 0.5))) == [.poll(JobID(1), RemoteJobID("r1"), after: .seconds(2))])
+        #expect(reduce(&s, .statusPolled(JobID(1), .running(progress: 0.5))) == [.poll(JobID(1), RemoteJobID("r1"), after: .seconds(2), backend: "demo")])
         #expect(frame(s).buffer.lines[6].contains("processing 50% 15/30"), "a fraction alone: the request's steps")
     }
 
@@ -75,7 +75,7 @@ struct ScreenRenderTests {
 
     @Test func thePlaceholderKeepsTheOutputsAspectRatio() {
         var s = AppState.fixture(prompt: "wide", parameters: GenerationParameters(width: 1024, height: 512, seed: 1))
-        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(1), GenerationRequest(prompt: "wide", width: 1024, height: 512, seed: 1, steps: 30))])
+        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(1), GenerationRequest(prompt: "wide", width: 1024, height: 512, seed: 1, steps: 30), backend: "demo")])
         let f = frame(s)
         // Count placeholder cells on the preview's middle row and column.
         let row = (0..<120).filter { [.placeholder, .placeholderPulse].contains(f.buffer[$0, 17].role) }.count
@@ -87,8 +87,8 @@ struct ScreenRenderTests {
     @Test func aCompletedJobLeavesTheImageRectBlankForTheGraphicsLayer() {
         var s = submitted()
         let image = SavedImage(path: "/g/x.png", width: 768, height: 768)
-        #expect(reduce(&s, .statusPolled(JobID(1), .completed(ImageRef(url: "u")))) == [.download(JobID(1), ImageRef(url: "u"))])
-        #expect(reduce(&s, .downloaded(JobID(1), ImageData([1]))) == [.save(JobID(1), ImageData([1]), .fixture(prompt: "a lighthouse at dusk"), remote: RemoteJobID("r1"))])
+        #expect(reduce(&s, .statusPolled(JobID(1), .completed(ImageRef(url: "u")))) == [.download(JobID(1), ImageRef(url: "u"), backend: "demo")])
+        #expect(reduce(&s, .downloaded(JobID(1), ImageData([1]))) == [.save(JobID(1), ImageData([1]), .fixture(prompt: "a lighthouse at dusk"), remote: RemoteJobID("r1"), backend: "demo", timings: JobTimings(elapsed: .milliseconds(3_200), download: .zero))])
         #expect(reduce(&s, .saved(JobID(1), image)) == [.terminal(.notify(JobID(1)))])
         let ready = frame(s, status: .ready(EncodedImage(payload: .bytes([0x1B]), pixels: PixelSize(width: 300, height: 300),
                                                          cells: CellSize(columns: 30, rows: 15))))
@@ -102,8 +102,8 @@ struct ScreenRenderTests {
 
     @Test func theSavedPathIsALinkOverExactlyTheTextDrawn() {
         var s = submitted()
-        #expect(reduce(&s, .statusPolled(JobID(1), .completed(ImageRef(url: "u")))) == [.download(JobID(1), ImageRef(url: "u"))])
-        #expect(reduce(&s, .downloaded(JobID(1), ImageData([1]))) == [.save(JobID(1), ImageData([1]), .fixture(prompt: "a lighthouse at dusk"), remote: RemoteJobID("r1"))])
+        #expect(reduce(&s, .statusPolled(JobID(1), .completed(ImageRef(url: "u")))) == [.download(JobID(1), ImageRef(url: "u"), backend: "demo")])
+        #expect(reduce(&s, .downloaded(JobID(1), ImageData([1]))) == [.save(JobID(1), ImageData([1]), .fixture(prompt: "a lighthouse at dusk"), remote: RemoteJobID("r1"), backend: "demo", timings: JobTimings(elapsed: .milliseconds(3_200), download: .zero))])
         #expect(reduce(&s, .saved(JobID(1), SavedImage(path: "/g/a b.png", width: 4, height: 4))) == [.terminal(.notify(JobID(1)))])
         let f = frame(s)
         let link = try! #require(f.links.first)
@@ -115,8 +115,8 @@ struct ScreenRenderTests {
 
     @Test func blockPicturesAreDrawnIntoTheBufferCentredAndNeedNoGraphicsWrite() throws {
         var s = submitted()
-        #expect(reduce(&s, .statusPolled(JobID(1), .completed(ImageRef(url: "u")))) == [.download(JobID(1), ImageRef(url: "u"))])
-        #expect(reduce(&s, .downloaded(JobID(1), ImageData([1]))) == [.save(JobID(1), ImageData([1]), .fixture(prompt: "a lighthouse at dusk"), remote: RemoteJobID("r1"))])
+        #expect(reduce(&s, .statusPolled(JobID(1), .completed(ImageRef(url: "u")))) == [.download(JobID(1), ImageRef(url: "u"), backend: "demo")])
+        #expect(reduce(&s, .downloaded(JobID(1), ImageData([1]))) == [.save(JobID(1), ImageData([1]), .fixture(prompt: "a lighthouse at dusk"), remote: RemoteJobID("r1"), backend: "demo", timings: JobTimings(elapsed: .milliseconds(3_200), download: .zero))])
         #expect(reduce(&s, .saved(JobID(1), SavedImage(path: "/g/x.png", width: 4, height: 4))) == [.terminal(.notify(JobID(1)))])
         let red = Paint(fg: .rgb(255, 0, 0), bg: .rgb(0, 0, 255))
         let cells = Array(repeating: Cell("▀", role: .text, paint: red), count: 4 * 2)
@@ -132,8 +132,8 @@ struct ScreenRenderTests {
 
     @Test func theFocusedHistoryShowsTheSelectedJobsThumbnail() {
         var s = submitted()
-        #expect(reduce(&s, .statusPolled(JobID(1), .completed(ImageRef(url: "u")))) == [.download(JobID(1), ImageRef(url: "u"))])
-        #expect(reduce(&s, .downloaded(JobID(1), ImageData([1]))) == [.save(JobID(1), ImageData([1]), .fixture(prompt: "a lighthouse at dusk"), remote: RemoteJobID("r1"))])
+        #expect(reduce(&s, .statusPolled(JobID(1), .completed(ImageRef(url: "u")))) == [.download(JobID(1), ImageRef(url: "u"), backend: "demo")])
+        #expect(reduce(&s, .downloaded(JobID(1), ImageData([1]))) == [.save(JobID(1), ImageData([1]), .fixture(prompt: "a lighthouse at dusk"), remote: RemoteJobID("r1"), backend: "demo", timings: JobTimings(elapsed: .milliseconds(3_200), download: .zero))])
         #expect(reduce(&s, .saved(JobID(1), SavedImage(path: "/g/x.png", width: 4, height: 4))) == [.terminal(.notify(JobID(1)))])
         s.focus = .history
         var asked: [ImagePresenter.Request] = []

@@ -14,7 +14,7 @@ struct StatusBarTests {
 
     @Test func theLockedHintKeepsTheKeyForQueueModeAndNamesTheReboundKey() throws {
         var s = AppState.fixture(prompt: "sea")
-        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(1), .fixture(prompt: "sea"))])
+        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(1), .fixture(prompt: "sea"), backend: "demo")])
         #expect(reduce(&s, .key(.char("x"))) == [])                           // locked: the hint
         #expect(s.hint == .locked)
         #expect(lines(s).last?.contains("C-t switches to queue mode") == true, "\(lines(s).last ?? "")")

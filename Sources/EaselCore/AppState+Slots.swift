@@ -1,0 +1,25 @@
+// Which backend a job's effects go to, and how many jobs each backend runs at once.
+
+extension AppState {
+    /// The backend a job's effects go to (`Effect.submit(…, backend:)` and the rest): the one it was
+    /// made for when this run has it (`backends`; any name when the list is empty), else the one new
+    /// jobs go to (a journal job from a backend no longer configured, or from before names existed).
+    public func backend(of job: Job) -> String {
+        guard let name = job.backend, backends.isEmpty || backends.contains(where: { $0.name == name }) else { return backendKey }
+        return name
+    }
+
+    /// Jobs `backend` may hold in flight at once: the configured `queue.concurrency`, capped by the jobs
+    /// the service itself runs at once (`BackendChoice.slots`: 1 for A1111, which runs one txt2img at a
+    /// time), plus the jobs sent ahead into a service's own queue (`BackendChoice.queueAhead`).
+    public func slots(on backend: String) -> Int {
+        let choice = backends.first { $0.name == backend }
+        let running = min(queue.concurrency, choice?.slots ?? .max)
+        return max(1, running) + max(0, choice?.queueAhead ?? queue.queueAhead)
+    }
+
+    /// Jobs holding one of `backend`'s slots now (submitting through saving).
+    public func busySlots(on backend: String) -> Int {
+        queue.jobs.count { $0.state.holdsSlot && self.backend(of: $0) == backend }
+    }
+}
