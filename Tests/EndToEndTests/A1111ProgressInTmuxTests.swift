@@ -44,4 +44,42 @@ struct A1111ProgressInTmuxTests {
             tmux.keys("C-c")
         }
     }
+
+    /// `concurrency = 3` in the config, but A1111 runs one txt2img at a time: Easel sends one job, the
+    /// other two show as pending in the queue pane (cancelable there), and the web UI never gets two.
+    @Test func withConcurrencyThreeTheWebUIGetsOneJobAtATimeAndTheQueuePaneShowsTheRest() async throws {
+        try #require(Harness.which("tmux"), "tmux is not installed (make test installs it)")
+        try await withStarted(FakeA1111(generationTime: .seconds(2))) { fake in
+            let dir = Harness.tempDir("a1111-slots")
+            let config = dir + "/config.toml"
+            try """
+            [queue]
+            mode = "queue"
+            concurrency = 3
+            [backends.forge]
+            kind = "a1111"
+            url = "\(await fake.baseURL)"
+            poll_interval = 0.2
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+            let tmux = Tmux()
+            defer { tmux.kill() }
+            #expect(tmux.start("env TERM=tmux-256color \(Harness.binary) --config \(config) --backend forge --gallery \(dir)/g --graphics none --probe-timeout 0.2 --steps 20; sleep 30"))
+            #expect(await Harness.waitUntil(.seconds(20)) { tmux.capture().contains("forge — a1111 at") }, "\(tmux.capture())")
+            tmux.literal("a castle on a hill")
+            tmux.keys("M-=")
+            tmux.keys("M-=")
+            #expect(await Harness.waitUntil(.seconds(5)) { tmux.capture().contains("count: 3") }, "\(tmux.capture())")
+            tmux.keys("Enter")
+            #expect(await Harness.waitUntil(.seconds(10)) {
+                let screen = tmux.capture()
+                return screen.contains("Queue (3)") && screen.components(separatedBy: "· pending").count - 1 == 2
+            }, "\(tmux.capture())")
+            let sent = await fake.received.count
+            #expect(sent == 1, "the web UI got \(sent) jobs at once")
+            #expect(await Harness.waitUntil(.seconds(30)) { tmux.capture().contains("No jobs running") }, "\(tmux.capture())")
+            #expect(await fake.received.count == 3)
+            #expect(await fake.sampled.count == 3)
+            tmux.keys("C-c")
+        }
+    }
 }
