@@ -265,14 +265,17 @@ struct A1111Tests {
 
     @Test func aJobCanceledBeforeTheWebUIBeganItIsInterruptedOnceItBegins() async throws {
         var options = FakeA1111.Options()
-        options.startDelay = .milliseconds(800)
+        options.holdsStart = true
         options.generationTime = .seconds(4)
         options.steps = 40
         try await withA1111(options) { backend, fake in
             let (id, _) = try await backend.submit(lighthouse)
-            try await Task.sleep(for: .milliseconds(200))       // the request waits at the web UI, not begun
+            // The request waits at the web UI, not begun, until the test lets it begin (after the cancel).
+            for _ in 0..<1000 where await !fake.waitingToBegin { try await Task.sleep(for: .milliseconds(10)) }
+            try #require(await fake.waitingToBegin, "the request never reached the web UI")
             try await backend.cancel(id)
             #expect(try await backend.status(of: id) == .failed("canceled: interrupted on the web UI"))
+            await fake.beginSampling()
             for _ in 0..<100 where await fake.sampled.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
             let run = try #require(await fake.sampled.first, "the job never began")
             #expect(await fake.cancels == 2)                      // the lost interrupt, then the watcher's
