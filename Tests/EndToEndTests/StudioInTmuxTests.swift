@@ -114,8 +114,9 @@ struct JournalResumeTests {
         try #require(Harness.which("tmux"))
         let dir = Harness.tempDir("resume")
         let gallery = dir + "/gallery"
-        // An external server that outlives the studio (the embedded one would die with it).
-        let server = try await ServeInTmux("--latency 3 --quiet", in: dir)
+        // An external server that outlives the studio (the embedded one would die with it). 8 s of latency
+        // keep the job in flight at the kill even when a loaded machine is slow to show "processing" and act.
+        let server = try await ServeInTmux("--latency 8 --quiet", in: dir)
         defer { server.stop() }
 
         var studio = Tmux()
@@ -139,7 +140,7 @@ struct JournalResumeTests {
         defer { again.kill() }
         #expect(again.start("\(Harness.binary) --server \(server.url) --gallery \(gallery) --poll-interval 0.3 --probe-timeout 0.2; sleep 30"))
         #expect(await Harness.waitUntil(.seconds(20)) { again.capture().contains("Prompt") })
-        #expect(await Harness.waitUntil(.seconds(15)) { Harness.pngs(in: gallery).count == 1 }, "\(again.capture())")
+        #expect(await Harness.waitUntil(.seconds(30)) { Harness.pngs(in: gallery).count == 1 }, "\(again.capture())")
         await Harness.pause(1)
         #expect(Harness.pngs(in: gallery).count == 1)
         #expect(again.capture().contains("a moon over the mountains"))
