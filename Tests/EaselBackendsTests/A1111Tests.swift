@@ -211,7 +211,7 @@ struct A1111Tests {
 
     @Test func progressRisesAndALivePreviewIsReturnedWhileRunning() async throws {
         var options = FakeA1111.Options()
-        options.generationTime = .seconds(2)
+        options.generationTime = .seconds(5)        // 0.5 s a step: three of them seen even when polls are slow
         options.steps = 10
         try await withA1111(options) { backend, _ in
             let (id, first) = try await backend.submit(lighthouse)

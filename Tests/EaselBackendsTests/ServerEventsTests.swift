@@ -102,7 +102,7 @@ struct ServerEventsTests {
 
     @Test func aQuietStreamCarriesHeartbeatCommentsAtTheConfiguredInterval() async throws {
         try await withEventServer({ $0.latency = .seconds(20); $0.eventHeartbeat = .milliseconds(50) }) { _, base in
-            let (_, path) = try await submit(base)
+            let (_, path) = try await submit(base, steps: 1)       // one step: no progress events, however slow the read
             let r = try await ReadStream.read(base + path) { $0.comments >= 3 }
             #expect(r.comments >= 3)
             #expect(String(decoding: r.body, as: UTF8.self).contains(": heartbeat\n\n"))
