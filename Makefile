@@ -34,12 +34,13 @@ run: release
 build: deps
 	$(SWIFT) build
 
-# Three tiers over one build, each printing Swift Testing's closing summary; every tier runs even when one
-# fails. The unit tier (reducer, views, imaging, terminal, server: no sockets) runs its tests in parallel in
-# one process. The loopback tier (EaselBackendsTests: real libcurl against fake services on 127.0.0.1, with
-# timeouts, stalls and latencies bounded on wall time) runs one test at a time: run in parallel on two cores,
-# its servers and timeout bounds starve for the cooperative pool's two threads. The end-to-end tier (tmux,
-# xterm under Xvfb, the real binary) runs last, alone and serial.
+# Three tiers over one build, each printing Swift Testing's closing summary and its wall time, then the
+# whole test phase's; every tier runs even when one fails. Each tier runs its tests in parallel in one
+# process, one tier after another. The unit tier (reducer, views, imaging, terminal, server: no sockets)
+# comes first. The loopback tier (EaselBackendsTests: real libcurl against fake services on 127.0.0.1)
+# waits on events or on clocks the tests move, and bounds wall time only loosely, so starved threads on
+# two cores cost time, not failures. The end-to-end tier (tmux, xterm under Xvfb, the real binary; a
+# private tmux socket, X display and state folder per test) runs last, its suites side by side.
 UNIT_TIER     := --filter 'EaselCoreTests|EaselUITests|EaselImagingTests|EaselTerminalTests|EaselServerTests'
 LOOPBACK_TIER := --filter EaselBackendsTests
 E2E_TIER      := --filter EndToEndTests
@@ -47,11 +48,11 @@ E2E_TIER      := --filter EndToEndTests
 .PHONY: test-unit test-loopback test-e2e
 test: test-deps
 	$(SWIFT) build --build-tests
-	@rc=0; \
+	@start=$$(date +%s); rc=0; \
 	$(MAKE) --no-print-directory test-unit || rc=1; \
 	$(MAKE) --no-print-directory test-loopback || rc=1; \
 	$(MAKE) --no-print-directory test-e2e || rc=1; \
-	exit $$rc
+	echo "test phase (three tiers): $$(( $$(date +%s) - start )) s wall"; exit $$rc
 
 # One tier on an existing build (make test builds first).
 test-unit:
@@ -59,11 +60,11 @@ test-unit:
 	echo "unit tier: $$(( $$(date +%s) - start )) s wall"; exit $$rc
 
 test-loopback:
-	@start=$$(date +%s); rc=0; $(SWIFT) test --skip-build --no-parallel $(LOOPBACK_TIER) || rc=$$?; \
+	@start=$$(date +%s); rc=0; $(SWIFT) test --skip-build $(LOOPBACK_TIER) || rc=$$?; \
 	echo "loopback tier: $$(( $$(date +%s) - start )) s wall"; exit $$rc
 
 test-e2e:
-	@start=$$(date +%s); rc=0; $(SWIFT) test --skip-build --no-parallel $(E2E_TIER) || rc=$$?; \
+	@start=$$(date +%s); rc=0; $(SWIFT) test --skip-build $(E2E_TIER) || rc=$$?; \
 	echo "end-to-end tier: $$(( $$(date +%s) - start )) s wall"; exit $$rc
 
 BENCH_DEPS := $(RUN_DEPS) libsixel-bin chafa tmux

@@ -295,9 +295,11 @@ public actor ReferenceServer {
             let ticker = Task { await self.publishProgress(id, steps: steps) }
             await wait.value
             ticker.cancel()
+            let published = await ticker.value
             running = nil
             if Task.isCancelled { return }
             guard jobs[id]?.state == .processing else { continue }       // canceled while it ran
+            publishProgress(id, after: published, steps: steps)
             let p = job.params
             let png: Result<[UInt8], ImageError> = await Task.detached(priority: .userInitiated) {
                 let image = SketchGenerator().render(prompt: p.prompt, seed: p.seed, width: p.width, height: p.height)
@@ -323,19 +325,8 @@ public actor ReferenceServer {
         }
     }
 
-    /// Publishes `progress` events while job `id` runs: up to `steps` of them (at most one per 100 ms),
-    /// spread over `latency` on the continuous clock, as the status route measures progress. The worker's
-    /// own wait (on `Configuration.clock`) decides when the job finishes; this task is cancelled then.
-    private func publishProgress(_ id: String, steps: Int) async {
-        let slices = max(1, min(steps, Int(configuration.latency / .milliseconds(100))))
-        guard slices > 1 else { return }
-        for slice in 1..<slices {
-            do { try await Task.sleep(for: configuration.latency / slices) } catch { return }
-            guard jobs[id]?.state == .processing else { return }
-            let fraction = Double(slice) / Double(slices)
-            publish(id, "progress", ["progress": fraction, "step": Int((fraction * Double(steps)).rounded(.down)), "steps": steps])
-        }
-    }
+    /// Whether job `id` is generating now (read by the progress ticker, ReferenceServer+Events.swift).
+    func isProcessing(_ id: String) -> Bool { jobs[id]?.state == .processing }
 
     private func trim() {
         while jobOrder.count > configuration.maxStoredJobs {

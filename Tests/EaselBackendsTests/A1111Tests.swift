@@ -211,7 +211,7 @@ struct A1111Tests {
 
     @Test func progressRisesAndALivePreviewIsReturnedWhileRunning() async throws {
         var options = FakeA1111.Options()
-        options.generationTime = .seconds(2)
+        options.generationTime = .seconds(5)        // 0.5 s a step: three of them seen even when polls are slow
         options.steps = 10
         try await withA1111(options) { backend, _ in
             let (id, first) = try await backend.submit(lighthouse)
@@ -234,8 +234,10 @@ struct A1111Tests {
 
     @Test func aGenerationLongerThanTheShortRequestTimeoutStillCompletes() async throws {
         var options = FakeA1111.Options()
-        options.generationTime = .milliseconds(2500)
-        try await withA1111(options, timeout: 1) { backend, _ in
+        // Generation takes twice the short-request bound; the bound stays loose (4 s) because a status poll
+        // on a loaded machine running the suite in parallel can take seconds.
+        options.generationTime = .seconds(8)
+        try await withA1111(options, timeout: 4) { backend, _ in
             let (id, _) = try await backend.submit(lighthouse)
             let (seen, error) = await finish(backend, id, every: .milliseconds(200))
             #expect(error == nil)
@@ -265,14 +267,17 @@ struct A1111Tests {
 
     @Test func aJobCanceledBeforeTheWebUIBeganItIsInterruptedOnceItBegins() async throws {
         var options = FakeA1111.Options()
-        options.startDelay = .milliseconds(800)
+        options.holdsStart = true
         options.generationTime = .seconds(4)
         options.steps = 40
         try await withA1111(options) { backend, fake in
             let (id, _) = try await backend.submit(lighthouse)
-            try await Task.sleep(for: .milliseconds(200))       // the request waits at the web UI, not begun
+            // The request waits at the web UI, not begun, until the test lets it begin (after the cancel).
+            for _ in 0..<1000 where await !fake.waitingToBegin { try await Task.sleep(for: .milliseconds(10)) }
+            try #require(await fake.waitingToBegin, "the request never reached the web UI")
             try await backend.cancel(id)
             #expect(try await backend.status(of: id) == .failed("canceled: interrupted on the web UI"))
+            await fake.beginSampling()
             for _ in 0..<100 where await fake.sampled.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
             let run = try #require(await fake.sampled.first, "the job never began")
             #expect(await fake.cancels == 2)                      // the lost interrupt, then the watcher's

@@ -23,7 +23,8 @@ struct QueueLoopbackTests {
     }
 
     @Test func cancelWhileProcessingStopsTheJobOnTheServer() async throws {
-        try await withServer(latency: .seconds(3)) { _, api in
+        // The job generates until a clock nobody moves says so: it is surely still running at the cancel.
+        try await withServer(latency: .seconds(3), clock: ManualClock()) { _, api in
             let (id, _) = try await api.submit(.init(prompt: "to cancel", width: 64, height: 64))
             try await api.cancel(id)
             try await Task.sleep(for: .milliseconds(200))

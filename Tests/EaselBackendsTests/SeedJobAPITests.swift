@@ -8,15 +8,17 @@ import EaselStore
 import Foundation
 import Testing
 
-/// Starts a reference server on an ephemeral loopback port for one test.
+/// Starts a reference server on an ephemeral loopback port for one test; with `clock` (a `ManualClock`
+/// the test moves) a job generates until the test advances it, however slow the machine.
 @discardableResult
 func withServer<T>(latency: Duration = .milliseconds(200), rate: RateLimitSpec = RateLimitSpec(requests: 50, window: .seconds(60)),
-                   now: (@Sendable () -> ContinuousClock.Instant)? = nil,
+                   now: (@Sendable () -> ContinuousClock.Instant)? = nil, clock: (any Clock<Duration>)? = nil,
                    _ body: (ReferenceServer, SeedJobAPI) async throws -> T) async throws -> T {
     var config = ReferenceServer.Configuration()
     config.latency = latency
     config.rateLimit = rate
     if let now { config.now = now }
+    if let clock { config.clock = clock }
     let server = ReferenceServer(configuration: config)
     try await server.start()
     let api = SeedJobAPI(baseURL: await server.baseURL)
@@ -58,10 +60,20 @@ struct SeedJobAPITests {
     }
 
     @Test func progressIsReportedWhileProcessing() async throws {
-        try await withServer(latency: .seconds(2)) { _, api in
+        // The job's wait is a clock nobody moves, so it is still generating however late the polls come;
+        // the fraction the status reports is measured on the continuous clock against the 2 s latency.
+        try await withServer(latency: .seconds(2), clock: ManualClock()) { _, api in
             let (id, _) = try await api.submit(.init(prompt: "moon", width: 64, height: 64, seed: 1, steps: 1))
-            try await Task.sleep(for: .milliseconds(1100))
-            guard case .running(let p?, _) = try await api.status(of: id) else { Issue.record("not running"); return }
+            // Polled until the fraction passes 0.1.
+            var seen: [RemoteStatus] = []
+            for _ in 0..<400 {
+                let status = try await api.status(of: id)
+                seen.append(status)
+                if case .running(let p?, _) = status, p > 0.1 { break }
+                if case .completed = status { break }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            guard case .running(let p?, _) = seen.last else { Issue.record("not running: \(seen)"); return }
             #expect(p > 0.1 && p < 1)
         }
     }

@@ -85,9 +85,24 @@ struct ServerEventsTests {
         }
     }
 
+    @Test func aJobThatEndsBeforeItsProgressTimerStillStreamsEveryStepBeforeCompleted() async throws {
+        // The worker's wait is a manual clock moved at once, so the job ends before the progress ticker (on
+        // wall time) publishes anything: the steps it missed go out in order before `completed`.
+        let clock = ManualClock()
+        try await withEventServer({ $0.latency = .seconds(4); $0.clock = clock }) { _, base in
+            let (_, path) = try await submit(base)
+            #expect(await clock.until { clock.sleepsStarted >= 1 })
+            clock.advance(by: .seconds(4))
+            let r = try await ReadStream.read(base + path)
+            #expect(r.names == ["status", "status"] + Array(repeating: "progress", count: 3) + ["completed"], "\(r.names)")
+            let progress = r.events.indices.filter { r.names[$0] == "progress" }.map { r.object($0) }
+            #expect(progress.map { $0["step"] as? Int } == [1, 2, 3])
+        }
+    }
+
     @Test func aQuietStreamCarriesHeartbeatCommentsAtTheConfiguredInterval() async throws {
         try await withEventServer({ $0.latency = .seconds(20); $0.eventHeartbeat = .milliseconds(50) }) { _, base in
-            let (_, path) = try await submit(base)
+            let (_, path) = try await submit(base, steps: 1)       // one step: no progress events, however slow the read
             let r = try await ReadStream.read(base + path) { $0.comments >= 3 }
             #expect(r.comments >= 3)
             #expect(String(decoding: r.body, as: UTF8.self).contains(": heartbeat\n\n"))

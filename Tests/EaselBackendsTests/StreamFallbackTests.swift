@@ -13,8 +13,8 @@ import Testing
 /// the same job, which completes with exactly one submit.
 @Suite("Push, not poll: the seed API's event stream through the reducer and effect runner, and its fallbacks")
 struct StreamFallbackTests {
-    static func state() -> AppState {
-        var s = AppState(backendName: "push", pollPolicy: PollPolicy(interval: .milliseconds(200), deadline: .seconds(60)),
+    static func state(interval: Duration = .milliseconds(200)) -> AppState {
+        var s = AppState(backendName: "push", pollPolicy: PollPolicy(interval: interval, deadline: .seconds(60)),
                          parameters: GenerationParameters(width: 64, height: 64, seed: 1, steps: 4),
                          seeds: SeedSource(seed: 5), now: .now)
         s.queue.pacer = RateLimitPacer(limit: 1000, window: .seconds(1))
@@ -27,14 +27,18 @@ struct StreamFallbackTests {
         let served: [Fault.Endpoint: Int]
     }
 
-    /// One job through `Headless.run` on a server configured by `configure`; `idle` is the client's stall bound.
-    func run(idle: Duration = .seconds(10), _ configure: (inout ReferenceServer.Configuration) -> Void = { _ in }) async throws -> Run {
+    /// One job through `Headless.run` on a server configured by `configure`; `idle` is the client's stall
+    /// bound, `interval` the poll interval (how long a poll effect waits for a stream's news); `onLine` sees
+    /// each progress line as it is printed.
+    func run(idle: Duration = .seconds(10), interval: Duration = .milliseconds(200),
+             _ configure: (inout ReferenceServer.Configuration) -> Void = { _ in },
+             onLine: (String) -> Void = { _ in }) async throws -> Run {
         try await withEventServer(configure) { server, base in
             let api = SeedJobAPI(baseURL: base, streamIdleTimeout: idle)
             let lines = Mutex<[String]>([])
-            let outcome = await Headless.run(prompts: ["a lighthouse"], state: Self.state(),
+            let outcome = await Headless.run(prompts: ["a lighthouse"], state: Self.state(interval: interval),
                                              makeRunner: { EffectRunner(backend: api, gallery: Gallery(directory: tempDir()), send: $0) },
-                                             progress: { line in lines.withLock { $0.append(line) } })
+                                             progress: { line in lines.withLock { $0.append(line) }; onLine(line) })
             return Run(job: try #require(outcome.jobs.first), lines: lines.withLock { $0 }, served: await server.served)
         }
     }
@@ -50,7 +54,13 @@ struct StreamFallbackTests {
     }
 
     @Test func aStreamedJobCostsASubmitOneStreamAndTheDownloadAndShowsItsProgress() async throws {
-        let run = try await run()
+        // The job ends only once the client has shown a percentage (its wait is a manual clock moved then),
+        // so the progress is seen however long the submit took; a poll effect waits up to 5 s for the
+        // stream's news, so a stream slow to open on a loaded machine is not mistaken for a silent one.
+        let clock = ManualClock()
+        let run = try await run(interval: .seconds(5), { $0.clock = clock }, onLine: { line in
+            if line.hasPrefix("processing "), line.contains("%") { clock.advance(by: .seconds(1)) }
+        })
         expectComplete(run)
         #expect(run.served[.events] == 1)
         #expect(run.served[.status, default: 0] == 0, "polled \(run.served[.status] ?? 0) times while streaming")

@@ -25,7 +25,7 @@ struct A1111ProgressInTmuxTests {
             tmux.keys("Enter")
             var seen: [Int] = []
             var sawLivePreview = false
-            let end = ContinuousClock.now + .seconds(25)
+            let end = ContinuousClock.now + .seconds(60)      // loose: a loaded machine
             while ContinuousClock.now < end {
                 let screen = tmux.capture()
                 if let r = screen.range(of: #"processing (\d+)%"#, options: .regularExpression) {

@@ -47,7 +47,7 @@ struct InputInTmuxTests {
         tmux.keys("C-c")
         #expect(await Harness.waitUntil(.seconds(5)) { tmux.capture().contains("EXITED 0") }, "\(tmux.capture())")
         // The window name follows the running command (automatic-rename) and comes back on tmux's next check.
-        #expect(await Harness.waitUntil(.seconds(5)) { names() == before }, "\(names()) after, \(before) before")
+        #expect(await Harness.waitUntil(.seconds(15)) { names() == before }, "\(names()) after, \(before) before")
     }
 
     /// Typed right after the command, while Easel starts and probes: the probe used to drop these

@@ -140,6 +140,8 @@ struct SignalsInTmuxTests {
         tmux.keys("Enter")
         #expect(await Harness.waitUntil(.seconds(20)) { tmux.capture().contains("┌ Prompt") }, "\(tmux.capture())")
         tmux.literal("a fox in the snow")
+        // The studio has read the keys before it is stopped (a stopped studio's keys would go to the shell).
+        #expect(await Harness.waitUntil(.seconds(10)) { tmux.capture().contains("a fox in the snow") }, "\(tmux.capture())")
         let pid = try String(contentsOfFile: dir + "/pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         Harness.run(["kill", "-\(signal)", pid])
         #expect(await Harness.waitUntil(.seconds(5)) { tmux.capture().contains("Stopped") }, "\(tmux.capture())")
@@ -225,7 +227,7 @@ struct SighupResumeTests {
         try #require(Harness.which("tmux"))
         let dir = Harness.tempDir("hup-resume")
         let gallery = dir + "/gallery"
-        let server = try await ServeInTmux("--latency 3 --quiet", in: dir)   // outlives the studio, like a real backend
+        let server = try await ServeInTmux("--latency 8 --quiet", in: dir)   // outlives the studio; 8 s: still in flight at the HUP
         defer { server.stop() }
 
         var studio = Tmux()
@@ -252,7 +254,7 @@ struct SighupResumeTests {
         defer { again.kill() }
         #expect(again.start("\(Harness.binary) --server \(server.url) --gallery \(gallery) --poll-interval 0.3 --probe-timeout 0.2; sleep 30"))
         #expect(await Harness.waitUntil(.seconds(20)) { again.capture().contains("Prompt") })
-        #expect(await Harness.waitUntil(.seconds(15)) { Harness.pngs(in: gallery).count == 1 }, "\(again.capture())")
+        #expect(await Harness.waitUntil(.seconds(30)) { Harness.pngs(in: gallery).count == 1 }, "\(again.capture())")
         await Harness.pause(1)
         #expect(Harness.pngs(in: gallery).count == 1)
         let history = Harness.run([Harness.binary, "history", "--state-dir", dir + "/state/easel", "--json"])

@@ -10,7 +10,7 @@ struct StudioInTmuxTests {
         let tmux = Tmux()
         defer { tmux.kill() }
         let log = gallery + "/stderr.txt"
-        #expect(tmux.start("env TERM=tmux-256color NO_COLOR= \(Harness.binary) --gallery \(gallery) --latency 4 --poll-interval 0.5 --probe-timeout 0.3 2> \(log); echo EXITED $?; sleep 30"))
+        #expect(tmux.start("env TERM=tmux-256color NO_COLOR= \(Harness.binary) --gallery \(gallery) --latency 10 --poll-interval 0.5 --probe-timeout 0.3 2> \(log); echo EXITED $?; sleep 30"))
         #expect(await Harness.waitUntil(.seconds(20)) { tmux.capture().contains("Prompt") }, "\(tmux.capture())")
         #expect(tmux.capture().contains("demo backend — procedural, offline"))
 
@@ -27,11 +27,11 @@ struct StudioInTmuxTests {
 
         // Typing while locked changes nothing and explains why.
         tmux.literal("zzz")
-        #expect(await Harness.waitUntil(.seconds(3)) { tmux.capture().contains("the editor is locked") }, "\(tmux.capture())")
+        #expect(await Harness.waitUntil(.seconds(8)) { tmux.capture().contains("the editor is locked") }, "\(tmux.capture())")
         #expect(!tmux.capture().contains("zzz"))
 
         // tmux 3.3a has no sixel: the picture falls back to Unicode blocks inside the preview pane.
-        #expect(await Harness.waitUntil(.seconds(20)) { Harness.showsBlockPicture(tmux.capture()) }, "\(tmux.capture())")
+        #expect(await Harness.waitUntil(.seconds(40)) { Harness.showsBlockPicture(tmux.capture()) }, "\(tmux.capture())")
         let screen = tmux.capture()
         #expect(!screen.contains("locked while"))
         let lines = screen.split(separator: "\n", omittingEmptySubsequences: false)
@@ -114,8 +114,9 @@ struct JournalResumeTests {
         try #require(Harness.which("tmux"))
         let dir = Harness.tempDir("resume")
         let gallery = dir + "/gallery"
-        // An external server that outlives the studio (the embedded one would die with it).
-        let server = try await ServeInTmux("--latency 3 --quiet", in: dir)
+        // An external server that outlives the studio (the embedded one would die with it). 8 s of latency
+        // keep the job in flight at the kill even when a loaded machine is slow to show "processing" and act.
+        let server = try await ServeInTmux("--latency 8 --quiet", in: dir)
         defer { server.stop() }
 
         var studio = Tmux()
@@ -139,7 +140,7 @@ struct JournalResumeTests {
         defer { again.kill() }
         #expect(again.start("\(Harness.binary) --server \(server.url) --gallery \(gallery) --poll-interval 0.3 --probe-timeout 0.2; sleep 30"))
         #expect(await Harness.waitUntil(.seconds(20)) { again.capture().contains("Prompt") })
-        #expect(await Harness.waitUntil(.seconds(15)) { Harness.pngs(in: gallery).count == 1 }, "\(again.capture())")
+        #expect(await Harness.waitUntil(.seconds(30)) { Harness.pngs(in: gallery).count == 1 }, "\(again.capture())")
         await Harness.pause(1)
         #expect(Harness.pngs(in: gallery).count == 1)
         #expect(again.capture().contains("a moon over the mountains"))

@@ -11,8 +11,8 @@ import Foundation
 ///
 /// Scenario markers: `[[queued]]` waits without starting (progress idle) until interrupted; `[[running]]`
 /// stops at half way until interrupted; `[[invalid]]` is FastAPI's 422; `[[500]]` the
-/// `{error, detail, body, errors}` CUDA out-of-memory 500; `[[fail]]` samples half way, then a 500
-/// `NansException`; `[[stall]]` hangs the whole server (txt2img and progress) for 30 s.
+/// `{error, detail, body, errors}` CUDA out-of-memory 500; `[[fail]]` samples half way and, once a
+/// `/progress` has answered while it sampled (so a client polling can see it run), a 500 `NansException`; `[[stall]]` hangs the whole server (txt2img and progress) for 30 s.
 public actor FakeA1111: FakeService {
     public enum ImageFormat: Sendable { case png, jpeg, webp }
 
@@ -36,6 +36,9 @@ public actor FakeA1111: FakeService {
         /// Time between taking the queue lock and beginning to sample (a checkpoint loading), with
         /// `/progress` idle. An interrupt in that time is lost: the web UI's `state.begin()` clears it.
         public var startDelay: Duration = .zero
+        /// true: after the queue lock (and `startDelay`) a txt2img waits, with `/progress` idle, until the
+        /// test calls `beginSampling()`: an interrupt in that time is lost, as during `startDelay`.
+        public var holdsStart = false
         public init() {}
     }
 
@@ -58,6 +61,11 @@ public actor FakeA1111: FakeService {
     private var current: (steps: Int, step: Int, started: ContinuousClock.Instant)? = nil
     private var locked = false
     private var interrupted = false
+    /// A txt2img holds the queue lock and waits for `beginSampling()` (`Options.holdsStart`).
+    public private(set) var waitingToBegin = false
+    private var released = false
+    /// A `/progress` answered while a txt2img sampled (read by the `[[fail]]` scenario).
+    private var progressSeenSampling = false
     private var stalled = false
 
     public init() { options = Options() }
@@ -154,7 +162,13 @@ public actor FakeA1111: FakeService {
         locked = true
         defer { locked = false; current = nil }
         if options.startDelay > .zero { try? await Task.sleep(for: options.startDelay) }
+        if options.holdsStart {
+            waitingToBegin = true
+            while !released { try? await Task.sleep(for: .milliseconds(10)) }
+            waitingToBegin = false
+        }
         interrupted = false
+        progressSeenSampling = false
         if scenario == .queued {
             while !interrupted { try? await Task.sleep(for: .milliseconds(20)) }
             return finished(request)
@@ -167,6 +181,7 @@ public actor FakeA1111: FakeService {
             if interrupted { break }
             if (scenario == .running || scenario == .fail) && step > steps / 2 {
                 if scenario == .fail {
+                    while !progressSeenSampling && !interrupted { try? await Task.sleep(for: .milliseconds(10)) }
                     return Self.wrapped(500, error: "NansException",
                                         errors: "A tensor with all NaNs was produced in Unet. Use --disable-nan-check to skip this check.")
                 }
@@ -178,6 +193,9 @@ public actor FakeA1111: FakeService {
         }
         return finished(request)
     }
+
+    /// Lets a txt2img held by `Options.holdsStart` begin sampling.
+    public func beginSampling() { released = true }
 
     /// The 200 reply: `images`, `parameters` (an echo) and `info` as a JSON string.
     private func finished(_ r: GenerationRequest) -> FlyingFox.HTTPResponse {
@@ -199,6 +217,7 @@ public actor FakeA1111: FakeService {
                                    "state": ["skipped": false, "interrupted": false, "job": "", "job_count": 0,
                                              "job_timestamp": "0", "job_no": 0, "sampling_step": 0, "sampling_steps": 0]])
         }
+        if job.step > 0 { progressSeenSampling = true }
         let fraction = min(1, 0.01 + Double(job.step) / Double(job.steps))
         let elapsed = ContinuousClock.now - job.started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
