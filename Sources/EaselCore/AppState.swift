@@ -240,13 +240,7 @@ public struct AppState: Equatable, Sendable {
     /// Jobs still in flight, oldest first.
     public var activeJobs: [Job] { jobs.filter { $0.state.isActive } }
     /// Finished jobs (complete, failed or canceled), newest first, narrowed by the history filter.
-    public var finishedJobs: [Job] {
-        let done = jobs.filter { !$0.state.isActive }.reversed()
-        guard !historyFilter.isEmpty else { return Array(done) }
-        let needle = historyFilter.lowercased()
-        return done.filter { $0.request.prompt.lowercased().contains(needle) || String($0.request.seed) == historyFilter
-            || (needle == "*" && $0.starred) }
-    }
+    public var finishedJobs: [Job] { Array(historyRows) }
 
     /// In exclusive mode the editor and submit are locked while any job is in flight.
     public var isEditorLocked: Bool { mode == .exclusive && !activeJobs.isEmpty }
