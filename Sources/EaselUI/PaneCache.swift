@@ -48,11 +48,23 @@ public final class PaneCache {
         var keymap: Keymap = .default
     }
 
+    /// Whether `jobs` hold a job in flight / a finished job without an end time: one scan per job list.
+    private var motion: (jobs: [Job], active: Bool, unended: Bool)?
+
     /// `now` when a pane showing `state.jobs` changes with time (a job in flight, or a finished one without an
     /// end time, whose elapsed time still grows), else nil. `finishedOnly`: for a pane that shows finished jobs.
-    static func clock(_ state: AppState, finishedOnly: Bool = false) -> ContinuousClock.Instant? {
-        let moving = state.jobs.contains { $0.state.isActive ? !finishedOnly : $0.finishedAt == nil }
-        return moving ? state.now : nil
+    /// The scan is done again only when the job list is another one.
+    func clock(_ state: AppState, finishedOnly: Bool = false) -> ContinuousClock.Instant? {
+        if motion.map({ $0.jobs != state.jobs }) ?? true {
+            var active = false, unended = false
+            for i in state.jobs.indices {
+                if state.jobs[i].state.isActive { active = true } else if state.jobs[i].finishedAt == nil { unended = true }
+                if active && unended { break }
+            }
+            motion = (state.jobs, active, unended)
+        }
+        guard let motion else { return nil }
+        return motion.unended || (motion.active && !finishedOnly) ? state.now : nil
     }
 
     /// Draws `pane` into `rect` with `draw`, or copies it from the last frame when `key`, `rect` and the

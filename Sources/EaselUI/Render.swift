@@ -33,7 +33,7 @@ public func render(_ state: AppState, size: CellSize, keymap: Keymap = .default,
     }
     PromptEditorView(keymap: keymap).render(state, focused: state.focus == .prompt, in: layout.prompt, into: &buffer)
     let cache = cache ?? PaneCache()
-    let clock = PaneCache.clock(state)
+    let clock = cache.clock(state)
     var key = PaneCache.Key(focused: state.focus == .queue, jobs: state.jobs, selection: state.queueSelection,
                             clock: clock, pacerReadyAt: state.pacerReadyAt)
     _ = cache.pane(.queue, key: key, rect: layout.queue, status: previewStatus, into: &buffer) { _, buffer in
@@ -42,7 +42,7 @@ public func render(_ state: AppState, size: CellSize, keymap: Keymap = .default,
     }
     key = PaneCache.Key(focused: state.focus == .history, jobs: state.jobs, selection: state.historySelection,
                         filter: state.historyFilter, filterEditing: state.filterEditing, backend: state.backendKey,
-                        clock: PaneCache.clock(state, finishedOnly: true), keymap: keymap)
+                        clock: cache.clock(state, finishedOnly: true), keymap: keymap)
     let thumbnail = cache.pane(.history, key: key, rect: layout.history, status: previewStatus, into: &buffer) { status, buffer in
         HistoryView(keymap: keymap, status: status).render(state, focused: state.focus == .history, in: layout.history, into: &buffer)
     }
