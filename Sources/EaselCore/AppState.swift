@@ -238,12 +238,13 @@ public struct AppState: Equatable, Sendable {
     }
 
     /// Jobs still in flight, oldest first.
-    public var activeJobs: [Job] { jobs.filter { $0.state.isActive } }
+    /// (Tested through the indices: only the jobs kept are copied, not every job of the history, per call.)
+    public var activeJobs: [Job] { jobs.indices.filter { jobs[$0].state.isActive }.map { jobs[$0] } }
     /// Finished jobs (complete, failed or canceled), newest first, narrowed by the history filter.
     public var finishedJobs: [Job] { Array(historyRows) }
 
     /// In exclusive mode the editor and submit are locked while any job is in flight.
-    public var isEditorLocked: Bool { mode == .exclusive && !activeJobs.isEmpty }
+    public var isEditorLocked: Bool { mode == .exclusive && hasActiveJobs }
 
     /// The selected active job in the queue pane.
     public var selectedQueueJob: Job? {
@@ -259,7 +260,10 @@ public struct AppState: Equatable, Sendable {
 
     /// True while something on screen changes with time (spinner, elapsed clock, placeholder pulse):
     /// the loop only wakes up on a timer then.
-    public var isAnimating: Bool { !activeJobs.isEmpty }
+    public var isAnimating: Bool { hasActiveJobs }
+
+    /// True while any job is in flight; copies no job.
+    public var hasActiveJobs: Bool { jobs.indices.contains { jobs[$0].state.isActive } }
 
     /// The job whose picture the preview pane shows: the running one, else the selected history row.
     public var previewJob: Job? {
