@@ -117,6 +117,7 @@ public final class TerminalApp: Sendable {
             state.hint = .warning("No UTF-8 locale: ASCII borders and symbols (LANG=C.UTF-8 brings the lines back)")
         }
         var lastBuffer: CellBuffer?
+        let panes = PaneCache()                       // panes whose inputs did not change are copied, not drawn
         var crashArmed = options.crashInBackgroundTask
         var quitting = false
         let notifier = Notifier(mode: options.notify, caps: caps)
@@ -235,7 +236,7 @@ public final class TerminalApp: Sendable {
                     dispatch(.gallery(.grid(columns: grid.columns, rows: grid.rows)))
                 }
             }
-            let frame = render(state, size: screen.size, keymap: keymap, cell: caps.cellPixels,
+            let frame = render(state, size: screen.size, keymap: keymap, cell: caps.cellPixels, cache: panes,
                                previewStatus: presenter.status(for:))
             let previous = lastBuffer
             presenter.prepare(screen, showing: frame.pictures) { rect in

@@ -214,19 +214,13 @@ public struct AppState: Equatable, Sendable {
     public var jobs: [Job] { queue.jobs }
 
     /// Jobs still in flight, oldest first.
-    public var activeJobs: [Job] { queue.jobs.filter { $0.state.isActive } }
+    /// (Tested through the indices: only the jobs kept are copied, not every job of the history, per call.)
+    public var activeJobs: [Job] { jobs.indices.filter { jobs[$0].state.isActive }.map { jobs[$0] } }
     /// Finished jobs (complete, failed or canceled), newest first, narrowed by the history filter.
-    public var finishedJobs: [Job] {
-        let done = queue.jobs.filter { !$0.state.isActive }.reversed()
-        let filter = history.filter
-        guard !filter.isEmpty else { return Array(done) }
-        let needle = filter.lowercased()
-        return done.filter { $0.request.prompt.lowercased().contains(needle) || String($0.request.seed) == filter
-            || (needle == "*" && $0.starred) }
-    }
+    public var finishedJobs: [Job] { Array(historyRows) }
 
     /// In exclusive mode the editor and submit are locked while any job is in flight.
-    public var isEditorLocked: Bool { mode == .exclusive && !activeJobs.isEmpty }
+    public var isEditorLocked: Bool { mode == .exclusive && hasActiveJobs }
 
     /// The selected active job in the queue pane.
     public var selectedQueueJob: Job? {
@@ -236,19 +230,22 @@ public struct AppState: Equatable, Sendable {
 
     /// The selected finished job in the history pane.
     public var selectedHistoryJob: Job? {
-        let rows = finishedJobs
+        let rows = historyRows                  // lazy: stops at the match, never copies the whole history
         return rows.first { $0.id == history.selection } ?? rows.first
     }
 
     /// True while something on screen changes with time (spinner, elapsed clock, placeholder pulse):
     /// the loop only wakes up on a timer then.
-    public var isAnimating: Bool { !activeJobs.isEmpty }
+    public var isAnimating: Bool { hasActiveJobs }
+
+    /// True while any job is in flight; copies no job.
+    public var hasActiveJobs: Bool { jobs.indices.contains { jobs[$0].state.isActive } }
 
     /// The job whose picture the preview pane shows: the running one, else the selected history row.
     public var previewJob: Job? {
         if let active = activeJobs.last(where: { $0.state.holdsSlot }) ?? activeJobs.first { return active }
         if let id = history.selection, let job = job(id) { return job }
-        return finishedJobs.first
+        return historyRows.first
     }
 
     public func job(_ id: JobID) -> Job? { queue.jobs.first { $0.id == id } }

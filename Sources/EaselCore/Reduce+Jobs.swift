@@ -163,7 +163,7 @@ func finish(_ state: inout AppState, _ id: JobID, _ terminal: JobState) -> [Effe
 /// the row it is on (an implicit "newest" cursor becomes that row's id), so it never jumps under them.
 func pinHistoryCursor(_ state: inout AppState) {
     guard state.focus == .history, state.history.selection == nil else { return }
-    state.history.selection = state.finishedJobs.first?.id
+    state.history.selection = state.historyRows.first?.id
 }
 
 /// Starts pending jobs in order while their backend has a free slot (`AppState.slots(on:)`: the

@@ -9,10 +9,22 @@ func moveSelection(_ state: inout AppState, by delta: Int) {
         guard let current = state.selectedQueueJob, let i = rows.firstIndex(where: { $0.id == current.id }) else { return }
         state.queue.selection = rows[max(0, min(rows.count - 1, i + delta))].id
     case .history:
-        let rows = state.finishedJobs
-        guard !rows.isEmpty else { return }
-        let current = state.history.selection.flatMap { id in rows.firstIndex { $0.id == id } } ?? 0
-        state.history.selection = rows[max(0, min(rows.count - 1, current + delta))].id
+        // Walked lazily from the newest row: a long history is visited down to the cursor, never copied.
+        let rows = state.historyRows
+        let start = rows.startIndex
+        guard start != rows.endIndex else { return }
+        var i = state.history.selection.flatMap { id in rows.firstIndex { $0.id == id } } ?? start
+        for _ in 0..<abs(delta) {
+            if delta > 0 {
+                let next = rows.index(after: i)
+                if next == rows.endIndex { break }
+                i = next
+            } else {
+                if i == start { break }
+                i = rows.index(before: i)
+            }
+        }
+        state.history.selection = rows[i].id
     }
 }
 

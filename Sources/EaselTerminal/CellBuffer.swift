@@ -134,6 +134,37 @@ public struct CellBuffer: Equatable, Sendable {
         }
     }
 
+    /// The cells of `rect` (clipped to the buffer), row by row: what ``paste(_:in:)`` puts back.
+    public func cells(in rect: Rect) -> [Cell] {
+        let x0 = max(0, rect.x), x1 = min(width, rect.maxX)
+        guard x1 > x0 else { return [] }
+        var out: [Cell] = []
+        out.reserveCapacity((x1 - x0) * max(0, min(height, rect.maxY) - max(0, rect.y)))
+        for y in max(0, rect.y)..<max(max(0, rect.y), min(height, rect.maxY)) { out += cells[(y * width + x0)..<(y * width + x1)] }
+        return out
+    }
+
+    /// Writes `saved` (from ``cells(in:)`` of a buffer of the same width, with the same `rect`) back into `rect`.
+    public mutating func paste(_ saved: [Cell], in rect: Rect) {
+        let x0 = max(0, rect.x), x1 = min(width, rect.maxX)
+        guard x1 > x0 else { return }
+        var i = 0
+        for y in max(0, rect.y)..<max(max(0, rect.y), min(height, rect.maxY)) where i + (x1 - x0) <= saved.count {
+            cells.replaceSubrange((y * width + x0)..<(y * width + x1), with: saved[i..<(i + x1 - x0)])
+            i += x1 - x0
+        }
+    }
+
+    /// The rows (top to bottom, 0-based) whose cells differ from `previous`'s: every row when there is no
+    /// previous buffer or its size differs. The cursor is not compared (it is not part of a row).
+    public func rowsDiffering(from previous: CellBuffer?) -> [Int] {
+        guard let previous, previous.width == width, previous.height == height else { return Array(0..<height) }
+        return (0..<height).filter { y in
+            let row = (y * width)..<((y + 1) * width)
+            return cells[row] != previous.cells[row]
+        }
+    }
+
     public static func == (a: CellBuffer, b: CellBuffer) -> Bool {
         a.width == b.width && a.height == b.height && a.cells == b.cells && a.cursorX == b.cursorX && a.cursorY == b.cursorY
     }

@@ -30,6 +30,10 @@ public final class Screen {
     private var mouseOn = false
     private var metaForced = false
     private var scrubs: [Rect] = []
+    /// The buffer whose cells the curses window holds (the last one drawn), while they are known to be there.
+    private var shown: CellBuffer?
+    /// Rows written into the curses window by the last `draw` (the others were unchanged).
+    public private(set) var rowsWritten = 0
     /// The locale is not UTF-8: cells are drawn through ``ASCIIFallback`` (curses can only write ASCII then).
     public let asciiOnly: Bool
 
@@ -109,6 +113,7 @@ public final class Screen {
             }
             pairs[role] = (pair, attrs)
         }
+        shown = nil                                       // every cell gets its role's new attributes
         invalidateAll()
     }
 
@@ -121,6 +126,7 @@ public final class Screen {
         var ws = winsize()
         guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_row > 0, ws.ws_col > 0 else { return }
         resizeterm(Int32(ws.ws_row), Int32(ws.ws_col))
+        shown = nil
         resizePending = true
     }
 
@@ -175,13 +181,22 @@ public final class Screen {
         set { decoder.meta = newValue }
     }
 
-    /// Makes the terminal show `buffer`: curses diffs it against what is on screen and sends only changes.
+    /// Makes the terminal show `buffer`: only the rows that differ from the last buffer drawn are written
+    /// into the curses window, and curses diffs the window against what is on screen and sends only changes.
     /// Cells given to ``scrub(_:)`` since the last draw are rewritten whatever curses believes is there.
     public func draw(_ buffer: CellBuffer) {
         let rows = min(buffer.height, Int(cnc_getmaxy(win)))
         let cols = min(buffer.width, Int(cnc_getmaxx(win)))
-        if !scrubs.isEmpty { writeScrubs(rows: rows, columns: cols) }
-        for y in 0..<rows {
+        if !scrubs.isEmpty {
+            writeScrubs(rows: rows, columns: cols)
+            shown = nil                                   // the scrubbed cells hold blanks now
+        }
+        // A buffer wider or taller than the window was clipped: its rows are not all in the window.
+        let fits = buffer.width <= Int(cnc_getmaxx(win)) && buffer.height <= Int(cnc_getmaxy(win))
+        let changed = buffer.rowsDiffering(from: fits ? shown : nil)
+        rowsWritten = 0
+        for y in changed where y < rows {
+            rowsWritten += 1
             var x = 0
             while x < cols {
                 let role = buffer[x, y].role, paint = buffer[x, y].paint
@@ -202,6 +217,7 @@ public final class Screen {
         }
         wnoutrefresh(win)
         doupdate()
+        shown = fits ? buffer : nil
     }
 
     private func put(_ s: String, x: Int, y: Int, role: Role, paint: Paint?) {
@@ -261,8 +277,12 @@ public final class Screen {
         doupdate()
     }
 
-    /// Repaints everything on the next `draw` (after a resize or `fg`).
-    public func invalidateAll() { redrawwin(win) }
+    /// Repaints everything on the next `draw` (after a resize or `fg`): every row is written into the
+    /// window again and curses repaints the whole terminal.
+    public func invalidateAll() {
+        shown = nil
+        redrawwin(win)
+    }
 
     /// Writes bytes straight to the terminal, after curses has flushed: the channel for graphics.
     /// Retries on `EINTR` and partial writes.

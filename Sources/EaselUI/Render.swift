@@ -18,8 +18,10 @@ public struct Hyperlink: Equatable, Sendable {
 
 /// Renders the whole screen for `state` at `size`. Pure apart from `previewStatus`, which asks the
 /// graphics layer (and may start a background encode).
+/// - Parameter cache: the panes of the last frame (the loop's); the queue, history and preview panes are
+///   copied from it when their inputs did not change. nil draws every pane.
 public func render(_ state: AppState, size: CellSize, keymap: Keymap = .default, cell: PixelSize,
-                   previewStatus: @escaping (ImagePresenter.Request) -> PreviewStatus) -> Frame {
+                   cache: PaneCache? = nil, previewStatus: @escaping (ImagePresenter.Request) -> PreviewStatus) -> Frame {
     var buffer = CellBuffer(width: size.columns, height: size.rows)
     let layout = Layout(size: size)
     if layout.tooSmall {
@@ -30,8 +32,20 @@ public func render(_ state: AppState, size: CellSize, keymap: Keymap = .default,
         return Frame(buffer: buffer, pictures: [])
     }
     PromptEditorView(keymap: keymap).render(state, focused: state.focus == .prompt, in: layout.prompt, into: &buffer)
-    QueueView().render(state, focused: state.focus == .queue, in: layout.queue, into: &buffer)
-    let thumbnail = HistoryView(keymap: keymap, status: previewStatus).render(state, focused: state.focus == .history, in: layout.history, into: &buffer)
+    let cache = cache ?? PaneCache()
+    let clock = cache.clock(state)
+    var key = PaneCache.Key(focused: state.focus == .queue, jobs: state.jobs, selection: state.queue.selection,
+                            clock: clock, pacerReadyAt: state.pacerReadyAt)
+    _ = cache.pane(.queue, key: key, rect: layout.queue, status: previewStatus, into: &buffer) { _, buffer in
+        QueueView().render(state, focused: state.focus == .queue, in: layout.queue, into: &buffer)
+        return nil
+    }
+    key = PaneCache.Key(focused: state.focus == .history, jobs: state.jobs, selection: state.history.selection,
+                        filter: state.history.filter, filterEditing: state.filterEditing, backend: state.backendKey,
+                        clock: cache.clock(state, finishedOnly: true), keymap: keymap)
+    let thumbnail = cache.pane(.history, key: key, rect: layout.history, status: previewStatus, into: &buffer) { status, buffer in
+        HistoryView(keymap: keymap, status: status).render(state, focused: state.focus == .history, in: layout.history, into: &buffer)
+    }
     // A status message too long for the bar wraps into rows taken from the bottom of the preview column.
     let wrapped = StatusBar.layout(state, keymap: keymap, width: layout.statusBar.width, previewWidth: layout.preview.width).overflow.count
     let taken = min(wrapped, max(0, layout.preview.height - 3))
@@ -39,8 +53,12 @@ public func render(_ state: AppState, size: CellSize, keymap: Keymap = .default,
     let overflowArea = Rect(x: layout.preview.x, y: previewArea.maxY, width: layout.preview.width, height: taken)
     // Covered by the gallery or the help, the pane starts no encode (a live preview changes a few times a second).
     let covered = state.gallery != nil || state.showHelp
-    let preview = PreviewView(cell: cell, status: covered ? { _ in .encoding } : previewStatus, keymap: keymap)
-        .render(state, in: previewArea, into: &buffer)
+    key = PaneCache.Key(jobs: state.jobs, selection: state.history.selection, filter: state.history.filter, backend: state.backendName,
+                        clock: clock, pacerReadyAt: state.pacerReadyAt, covered: covered, cell: cell, keymap: keymap)
+    let preview = cache.pane(.preview, key: key, rect: previewArea, status: covered ? { _ in .encoding } : previewStatus,
+                             into: &buffer) { status, buffer in
+        PreviewView(cell: cell, status: status, keymap: keymap).render(state, in: previewArea, into: &buffer)
+    }
     var pictures = [preview, thumbnail].compactMap { $0 }
     if let browser = state.gallery {              // the gallery covers the panes; its tiles replace their pictures
         var deleting: String?

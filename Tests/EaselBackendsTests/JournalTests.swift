@@ -205,4 +205,29 @@ struct JournalSyncTests {
         sync.flush()
         #expect(try journal.history().map(\.prompt) == ["b"])
     }
+
+    @Test func aBatchThatLeftTheJobListAsItWasComparesNoJobAndAChangeIsStillWritten() throws {
+        let journal = try Journal(directory: tempDir())
+        let sync = JournalSync(journal: journal, backend: "demo")
+        var s = AppState(backendName: "demo", now: .now)
+        s.nextJobID = journal.firstJobID
+        s.mode = .queue
+        for p in ["a", "b", "c"] {
+            s.editor = PromptEditor(p)
+            _ = reduce(&s, .key(.enter))
+        }
+        sync.sync(s)
+        #expect(sync.jobsCompared == 3)
+        for key in "typing".map(Key.char) {                   // keystrokes: the job list is the same array
+            _ = reduce(&s, .key(key))
+            _ = reduce(&s, .tick(s.now + .milliseconds(100), wallTime: 0))
+            sync.sync(s)
+        }
+        #expect(sync.jobsCompared == 3)
+        s.jobs[1].starred = true                              // changed in place
+        sync.sync(s)
+        sync.flush()
+        #expect(sync.jobsCompared == 6)
+        #expect(try journal.history(includingInFlight: true).first { $0.prompt == "b" }?.starred == true)
+    }
 }

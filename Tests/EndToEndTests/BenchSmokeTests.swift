@@ -85,11 +85,15 @@ struct BenchSmokeTests {
         #expect(r.out.contains("## Keystroke latency"), "\(r.out)")
         for label in ["prompt editor", "history pane"] {
             let cells = try #require(Self.row(r.out, label), "no \(label) row:\n\(r.out)")
-            // | label | reduce | render | draw | **median** | p99 | bytes | goal | met |
-            try #require(cells.count >= 9, "\(cells)")
+            // | label | reduce | render | draw | **median** | p99 | bytes | rows | goal | met |
+            try #require(cells.count >= 10, "\(cells)")
             let median = Double(cells[4].replacingOccurrences(of: "*", with: "")), p99 = Double(cells[5])
             #expect(median != nil && p99 != nil && median! > 0 && p99! >= median!, "\(cells)")
             #expect((Int(cells[6]) ?? 0) > 0, "ncurses wrote nothing to the pty: \(cells)")
+            // Every key changes the prompt, or the history selection and the preview of that job: a few rows
+            // written into curses, not the 36 of the screen.
+            let rows = try #require(Double(cells[7]), "\(cells)")
+            #expect(rows > 0 && rows <= 8, "rows written into curses per key: \(cells)")
         }
     }
 
