@@ -35,7 +35,7 @@ public func render(_ state: AppState, size: CellSize, keymap: Keymap = .default,
     let cache = cache ?? PaneCache()
     let clock = cache.clock(state)
     var key = PaneCache.Key(focused: state.focus == .queue, jobs: state.jobs, selection: state.queue.selection,
-                            clock: clock, pacerReadyAt: state.pacerReadyAt)
+                            clock: clock, pacerReadyAt: state.queue.pacerReadyAt)
     _ = cache.pane(.queue, key: key, rect: layout.queue, status: previewStatus, into: &buffer) { _, buffer in
         QueueView().render(state, focused: state.focus == .queue, in: layout.queue, into: &buffer)
         return nil
@@ -54,7 +54,7 @@ public func render(_ state: AppState, size: CellSize, keymap: Keymap = .default,
     // Covered by the gallery or the help, the pane starts no encode (a live preview changes a few times a second).
     let covered = state.gallery != nil || state.showHelp
     key = PaneCache.Key(jobs: state.jobs, selection: state.history.selection, filter: state.history.filter, backend: state.backendName,
-                        clock: clock, pacerReadyAt: state.pacerReadyAt, covered: covered, cell: cell, keymap: keymap)
+                        clock: clock, pacerReadyAt: state.queue.pacerReadyAt, covered: covered, cell: cell, keymap: keymap)
     let preview = cache.pane(.preview, key: key, rect: previewArea, status: covered ? { _ in .encoding } : previewStatus,
                              into: &buffer) { status, buffer in
         PreviewView(cell: cell, status: status, keymap: keymap).render(state, in: previewArea, into: &buffer)

@@ -20,7 +20,7 @@ struct PaneCacheTests {
                 state: i % 7 == 0 ? .failed(.server(status: 502, message: "Bad Gateway")) : .complete(SavedImage(path: "/g/\(i).png", width: 768, height: 768)),
                 createdAt: t0, finishedAt: t0 + .seconds(2), createdWallTime: 1_700_000_000 + Double(i))
         }
-        state.jobs = jobs
+        state.queue.jobs = jobs
         state.focus = focus
         return state
     }
