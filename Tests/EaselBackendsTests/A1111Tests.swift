@@ -309,7 +309,7 @@ struct A1111Tests {
             $0.model = "sd_xl_base_1.0.safetensors [31e35c80fc]"
         }) { backend, fake in
             _ = try await backend.submit(lighthouse)
-            try await Task.sleep(for: .milliseconds(300))
+            for _ in 0..<1000 where await !fake.log.contains(where: { $0.path == "/sdapi/v1/txt2img" }) { try await Task.sleep(for: .milliseconds(10)) }
             let sent = try #require(await fake.log.first { $0.path == "/sdapi/v1/txt2img" })
             let o = try #require(Fake.object(sent.body))
             #expect(o["sampler_name"] as? String == "DPM++ 2M")
@@ -319,7 +319,7 @@ struct A1111Tests {
         }
         try await withA1111 { backend, fake in
             _ = try await backend.submit(lighthouse)
-            try await Task.sleep(for: .milliseconds(300))
+            for _ in 0..<1000 where await !fake.log.contains(where: { $0.path == "/sdapi/v1/txt2img" }) { try await Task.sleep(for: .milliseconds(10)) }
             let sent = try #require(await fake.log.first { $0.path == "/sdapi/v1/txt2img" })
             let o = try #require(Fake.object(sent.body))
             #expect(o["sampler_name"] == nil && o["cfg_scale"] == nil && o["override_settings"] == nil)

@@ -64,11 +64,14 @@ struct BadLocalInputTests {
                                            env: ["XDG_STATE_HOME": state])
         #expect(first.status == 0, "\(first.out)")
         let journal = state + "/easel/easel.sqlite"
-        // Another program takes the write lock and keeps it for 9 s.
-        async let locker = Harness.runAsync(["sh", "-c", "(echo 'BEGIN EXCLUSIVE;'; echo 'DELETE FROM session WHERE 0;'; sleep 9) | sqlite3 \(journal)"])
-        await Harness.pause(1)
+        // Another program takes the write lock, says so (a file), and keeps it until the test is done.
+        let held = state + "/lock-held", release = state + "/lock-release"
+        async let locker = Harness.runAsync(["sh", "-c", "(echo 'BEGIN EXCLUSIVE;'; echo 'DELETE FROM session WHERE 0;'; "
+                                                 + "echo '.shell touch \(held)'; echo '.shell while [ ! -e \(release) ]; do sleep 0.1; done') | sqlite3 \(journal)"])
+        #expect(await Harness.waitUntil(.seconds(30)) { FileManager.default.fileExists(atPath: held) }, "the lock was never taken")
         let gallery = Harness.tempDir("locked-gallery")
         let r = await Harness.runAsync([Harness.binary, "generate", "x", "--gallery", gallery, "--latency", "0"], env: ["XDG_STATE_HOME": state])
+        _ = FileManager.default.createFile(atPath: release, contents: nil)
         #expect(r.status == 1, "\(r.out)")
         #expect(r.out.contains("journal: \(journal) is locked by another program"), "\(r.out)")
         #expect(Harness.pngs(in: gallery).isEmpty)

@@ -37,7 +37,8 @@ struct InputInTmuxTests {
         func names() -> String {
             Harness.run(["tmux", "-L", tmux.socket, "display-message", "-p", "-t", tmux.session, "#{pane_title}|#{window_name}"]).out
         }
-        #expect(await Harness.waitUntil(.seconds(5)) { !names().isEmpty })
+        // Until automatic-rename has named the window after its shell (it is "tmux" at first).
+        #expect(await Harness.waitUntil(.seconds(15)) { names().trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix("|sh") }, "\(names())")
         let before = names()
         // TERM says xterm and TMUX is unset, as after `ssh` from a pane: only XTVERSION can tell.
         tmux.literal("env -u TMUX TERM=xterm-256color \(Harness.binary) --gallery \(dir) --probe-timeout 0.5; echo EXITED $?")
