@@ -34,8 +34,8 @@ struct PaneCacheTests {
         let cache = PaneCache()
         _ = frame(state, cache: cache)
         for key in "dusk".map(Key.char) + [.backspace, .left] {
-            _ = reduce(&state, .key(key))
-            _ = reduce(&state, .tick(t0 + .seconds(1), wallTime: 1_700_000_600))
+            #expect(reduce(&state, .key(key)) == [])          // editing orders nothing
+            #expect(reduce(&state, .tick(t0 + .seconds(1), wallTime: 1_700_000_600)) == [])
             let cached = frame(state, cache: cache)
             #expect(cached.buffer == frame(state, cache: nil).buffer)
         }
@@ -47,7 +47,7 @@ struct PaneCacheTests {
         let cache = PaneCache()
         _ = frame(state, cache: cache)
         for key in [Key.down, .down, .up] {
-            _ = reduce(&state, .key(key))
+            #expect(reduce(&state, .key(key)) == [])
             #expect(frame(state, cache: cache).buffer == frame(state, cache: nil).buffer)
         }
         #expect(cache.draws == [.queue: 1, .history: 4, .preview: 4])
@@ -67,11 +67,11 @@ struct PaneCacheTests {
 
     @Test func aRunningJobRedrawsItsPanesOnEveryTick() {
         var state = AppState.fixture(prompt: "a lighthouse")
-        _ = reduce(&state, .key(.enter))
-        _ = reduce(&state, .submitted(JobID(1), RemoteJobID("r1"), status: .running(progress: 0.42)))
+        #expect(reduce(&state, .key(.enter)).count == 1)          // its submit
+        #expect(reduce(&state, .submitted(JobID(1), RemoteJobID("r1"), status: .running(progress: 0.42))).count == 1)  // its first poll
         let cache = PaneCache()
         for ms in [100, 400, 700] {
-            _ = reduce(&state, .tick(t0 + .milliseconds(ms), wallTime: 0))
+            #expect(reduce(&state, .tick(t0 + .milliseconds(ms), wallTime: 0)) == [])
             #expect(frame(state, cache: cache).buffer == frame(state, cache: nil).buffer)
         }
         #expect(cache.draws[.queue] == 3 && cache.draws[.preview] == 3)
