@@ -52,14 +52,25 @@ public enum FieldEdit: Equatable, Sendable {
 
     public var title: String { title(keymap: .default) }
 
+    /// Leaving the field by Esc, Tab or a click keeps what was typed (the negative prompt); otherwise
+    /// it is canceled, as its title says (the parameters, whose text may not parse).
+    var keepsTextOnLeaving: Bool {
+        switch self {
+        case .negativePrompt: true
+        case .parameters: false
+        }
+    }
+
     /// The field's title, with key names from `keymap`.
     public func title(keymap: Keymap) -> String {
         let enter = keymap.keyName(for: .generate, in: .prompt) ?? Command.generate.rawValue
+        let back = keymap.keyName(for: .focusPrompt, in: .prompt) ?? Command.focusPrompt.rawValue
         switch self {
         case .negativePrompt:
-            return "Negative prompt — \(enter) or \(keymap.keyName(for: .editNegative, in: .prompt) ?? Command.editNegative.rawValue) goes back"
+            let own = keymap.keyName(for: .editNegative, in: .prompt) ?? Command.editNegative.rawValue
+            return "Negative prompt — \(enter), \(own) or \(back) goes back, keeping it"
         case .parameters:
-            let cancel = keymap.keyName(for: .focusPrompt, in: .prompt) ?? Command.focusPrompt.rawValue
+            let cancel = back
             return "Parameters: seed=N|random size=WxH steps=N — \(enter) applies, \(cancel) cancels"
         }
     }

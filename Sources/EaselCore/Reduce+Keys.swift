@@ -56,7 +56,9 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
             finishFieldEdit(&state, apply: true)       // the field's own key again: back, applied
             return []
         case .focusNext, .focusPrevious, .focusPrompt:
-            finishFieldEdit(&state, apply: false)             // Esc / Tab: cancel, the prompt comes back
+            // Esc / Tab: back to the prompt. The negative prompt keeps what was typed; the parameters,
+            // whose text may not parse, are canceled (their title says so).
+            finishFieldEdit(&state, apply: field.keepsTextOnLeaving)
             return []
         case .searchHistory, .historyPrevious, .historyNext, .editNegative, .editParameters:
             if command == .historyPrevious { _ = state.editor.prompt.moveLine(-1) }

@@ -61,11 +61,12 @@ public func reduce(_ state: inout AppState, _ action: Action, keymap: Keymap = .
     }
 }
 
-/// A click on another pane leaves what belongs to the pane it leaves as Tab would: a field edit is
-/// canceled (the prompt comes back), a C-r search accepts its match, the History filter is kept.
+/// A click on another pane leaves what belongs to the pane it leaves as Tab would: a field edit ends
+/// (the negative prompt kept, the parameters canceled; the prompt comes back), a C-r search accepts
+/// its match, the History filter is kept.
 private func leaveForClick(_ state: inout AppState, to pane: Pane) {
     switch state.modal {
-    case .field? where pane != .prompt: finishFieldEdit(&state, apply: false)
+    case .field(let field, _)? where pane != .prompt: finishFieldEdit(&state, apply: field.keepsTextOnLeaving)
     case .search? where pane != .prompt: acceptSearch(&state)
     case .filter? where pane != .history: state.modal = nil
     default: break

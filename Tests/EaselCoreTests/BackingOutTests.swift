@@ -33,7 +33,7 @@ struct BackingOutTests {
         #expect(reduce(&s, .key(.alt("n"))) == [])                             // the negative prompt field
         type(&s, "blur")
         #expect(reduce(&s, .key(.escape)) == [])
-        #expect(s.fieldEdit == nil && s.editor.prompt.text == "sea" && s.focus == .prompt && s.editor.parameters.negativePrompt.isEmpty)
+        #expect(s.fieldEdit == nil && s.editor.prompt.text == "sea" && s.focus == .prompt && s.editor.parameters.negativePrompt == "blur")
         s.focus = .history
         #expect(reduce(&s, .key(.char("?"))) == [])
         #expect(reduce(&s, .key(.escape)) == [])
@@ -44,6 +44,32 @@ struct BackingOutTests {
         #expect(!s.filterEditing && s.history.filter.isEmpty && s.focus == .history)
         #expect(reduce(&s, .key(.escape)) == [])
         #expect(s.focus == .prompt)
+    }
+
+    @Test func escTabOrAClickOutOfTheNegativePromptKeepsWhatWasTypedAndEscCancelsOnlyTheParameters() {
+        var store = ReducerHarness(state: .fixture(prompt: "sea"))
+        let prompt = store.state.editor.prompt
+        for leave in [Action.key(.escape), .key(.tab), .clicked(.history, job: nil)] {   // Tab ends the field only
+            store.send(.key(.alt("n"))) {
+                $0.modal = .field(.negativePrompt, stashed: prompt)
+                $0.editor.prompt = PromptEditor($0.editor.parameters.negativePrompt)
+            }
+            store.send(.key(.ctrl("u"))) { $0.editor.prompt.killToStart() }
+            for c in "blur" { store.send(.key(.char(c))) { $0.editor.prompt.insert(String(c)) } }
+            store.send(leave) {
+                $0.modal = nil
+                $0.editor.prompt = prompt
+                $0.editor.parameters.negativePrompt = "blur"
+                if leave == .clicked(.history, job: nil) { $0.focus = .history }
+            }
+        }
+        var s = AppState.fixture(prompt: "sea")
+        #expect(reduce(&s, .key(.alt("e"))) == [])
+        #expect(reduce(&s, .key(.ctrl("u"))) == [])
+        type(&s, "steps=7")
+        #expect(reduce(&s, .key(.escape)) == [])                   // the title says Esc cancels
+        #expect(s.fieldEdit == nil && s.editor.prompt.text == "sea" && s.editor.parameters.steps != 7)
+        #expect(FieldEdit.parameters.title.contains("Esc cancels") && FieldEdit.negativePrompt.title.contains("Esc goes back, keeping it"))
     }
 
     @Test func ctrlUAndCtrlWAndBackspaceEditTheFilterWithoutEndingIt() {

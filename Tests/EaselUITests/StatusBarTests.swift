@@ -60,7 +60,7 @@ struct StatusBarTests {
                                                                (key: "C-r", command: "none"), (key: "F6", command: "search_history")]])
         let idle = lines(AppState.fixture(), keymap: rebound).joined(separator: "\n")
         #expect(idle.contains("press C-s") && !idle.contains("press Enter"), "\(idle)")
-        #expect(FieldEdit.negativePrompt.title(keymap: rebound).contains("C-s or M-n goes back"))
+        #expect(FieldEdit.negativePrompt.title(keymap: rebound).contains("C-s, M-n or Esc goes back"))
         var s = AppState.fixture(prompt: "sea")
         s.modal = .search(PromptSearch(), draft: s.editor.prompt)
         #expect(lines(s, keymap: rebound).joined().contains("F6 older"))
