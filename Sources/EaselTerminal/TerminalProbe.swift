@@ -349,12 +349,11 @@ public enum TerminalProbe {
         }
         var saved = termios()
         guard tcgetattr(fd, &saved) == 0 else { return caps }
-        var rawMode = saved
-        rawMode.c_lflag &= ~tcflag_t(ICANON | ECHO)
-        withUnsafeMutableBytes(of: &rawMode.c_cc) { cc in cc[Int(VMIN)] = 0; cc[Int(VTIME)] = 0 }
+        var rawMode = probeMode(saved)
         tcsetattr(fd, TCSANOW, &rawMode)
         defer { tcsetattr(fd, TCSANOW, &saved) }                   // never TCSAFLUSH: typed keys stay
-        var buf: [UInt8] = []
+        var buf = typedBefore(readWaiting(fd), in: saved)          // typed before the probe began
+        ReplyParser.consume(&buf, into: &caps, typed: &typed)
         var rounds = 0
         while let round = nextRound(after: rounds, caps) {
             rounds += 1

@@ -1,4 +1,5 @@
 import EaselTerminal
+import Glibc
 import Testing
 
 /// Keys typed while the probe waits, the kitty round's tmux rule, and the Alt-key facts.
@@ -22,6 +23,49 @@ struct ProbeTypeaheadTests {
             #expect(buf.isEmpty && caps.sixel && caps.brand == "XTerm(379)" && caps.metaSendsEscape == false)
             #expect(caps.textAreaPixels == PixelSize(width: 480, height: 312))
         }
+    }
+
+    /// Writes `keys` into a fresh pseudo-terminal whose slave end is in `mode` (made from its default,
+    /// cooked mode), and returns what a read on the slave end gets.
+    func bytesRead(_ keys: String, mode: (termios) -> termios) throws -> [UInt8] {
+        // posix_openpt and friends are hidden from Swift's Glibc module: open the multiplexer, unlock, get the number.
+        let master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)
+        try #require(master >= 0)
+        defer { close(master) }
+        var unlock: Int32 = 0, number: UInt32 = 0
+        try #require(ioctl(master, 0x4004_5431, &unlock) == 0 && ioctl(master, 0x8004_5430, &number) == 0)
+        let slave = open("/dev/pts/\(number)", O_RDWR | O_NOCTTY | O_CLOEXEC)
+        try #require(slave >= 0)
+        defer { close(slave) }
+        var cooked = termios()
+        try #require(tcgetattr(slave, &cooked) == 0)
+        try #require(cooked.c_iflag & tcflag_t(ICRNL) != 0, "a new pty starts cooked, with CR→NL")
+        var set = mode(cooked)
+        try #require(tcsetattr(slave, TCSANOW, &set) == 0)
+        let bytes = Array(keys.utf8)
+        try #require(write(master, bytes, bytes.count) == bytes.count)
+        var got: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64)
+        while got.count < bytes.count {                       // waits on the bytes, not on a clock
+            var pfd = pollfd(fd: slave, events: Int16(POLLIN), revents: 0)
+            guard poll(&pfd, 1, 5_000) > 0 else { break }
+            let n = read(slave, &chunk, chunk.count)
+            guard n > 0 else { break }
+            got += chunk[0..<n]
+        }
+        return got
+    }
+
+    @Test func enterTypedDuringTheProbeReachesTheEditorAsEnterNotAsANewline() throws {
+        #expect(try bytesRead("a\r\n", mode: TerminalProbe.probeMode) == [0x61, 0x0D, 0x0A])   // Enter, then C-j
+        #expect(try bytesRead("a\r", mode: { $0 }) == [0x61, 0x0A], "the cooked mode maps CR to NL")
+    }
+
+    @Test func enterTypedBeforeTheProbeIsGivenBackAsEnter() {
+        var cooked = termios()
+        cooked.c_iflag = tcflag_t(ICRNL)
+        #expect(TerminalProbe.typedBefore(Array("sea\n".utf8), in: cooked) == Array("sea\r".utf8))
+        #expect(TerminalProbe.typedBefore(Array("sea\n".utf8), in: termios()) == Array("sea\n".utf8))   // no ICRNL: as read
     }
 
     @Test func decrqmMetaSendsEscapeIsSetResetOrUnknown() {
