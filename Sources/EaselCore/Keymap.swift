@@ -39,10 +39,11 @@ public struct Keymap: Equatable, Sendable {
         bindings = b
     }
 
-    /// The command bound to `key` in `context`, falling back to `global`.
+    /// The command bound to `key` in `context`, falling back to `global` (over the help overlay too,
+    /// as in lazygit and helix: C-l, C-z and C-c always work; ``closesHelpFirst`` commands close it).
     public func command(for key: Key, in context: KeyContext) -> Command? {
         if let hit = bindings[context]?.first(where: { $0.key == key }) { return hit.command }
-        if context == .help || unbound[context]?.contains(key) == true { return nil }
+        if unbound[context]?.contains(key) == true { return nil }
         return bindings[.global]?.first(where: { $0.key == key })?.command
     }
 
@@ -50,7 +51,6 @@ public struct Keymap: Equatable, Sendable {
     /// falls back to it); `nil` when no key reaches the command there. For hints: "C-c", "Enter".
     public func keyName(for command: Command, in context: KeyContext) -> String? {
         if let hit = bindings[context]?.first(where: { $0.command == command }) { return hit.key.name }
-        guard context != .help else { return nil }
         let shadowed = Set((bindings[context] ?? []).map(\.key)).union(unbound[context] ?? [])
         return bindings[.global]?.first { $0.command == command && !shadowed.contains($0.key) }?.key.name
     }
@@ -137,9 +137,13 @@ public struct Keymap: Equatable, Sendable {
         .help: [
             ("Esc", .closeOverlay), ("?", .closeOverlay), ("q", .closeOverlay), ("F1", .closeOverlay),
             ("Down", .selectDown), ("j", .selectDown), ("Up", .selectUp), ("k", .selectUp),
-            ("PgDn", .pageDown), ("Space", .pageDown), ("PgUp", .pageUp), ("C-c", .quit),
+            ("PgDn", .pageDown), ("Space", .pageDown), ("PgUp", .pageUp),
         ],
     ])
+
+    /// Global commands that change what is shown under the help overlay: pressed over it, they close
+    /// it first (the others, such as redraw, suspend, quit or the theme, work with it left open).
+    public static let closesHelpFirst: Set<Command> = [.focusNext, .focusPrevious, .openGallery]
 
     /// The keys that answer a y/n question, for its text: "y / n" (the command name where no key is bound).
     public var answerKeys: String {

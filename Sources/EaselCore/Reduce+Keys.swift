@@ -47,6 +47,9 @@ private let editingCommands: Set<Command> = [
 ]
 
 func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
+    if state.showHelp, Keymap.closesHelpFirst.contains(command) {
+        state.modal = state.modal?.removingLayer { $0.isHelp }   // Tab, S-Tab, F4 over the help: it closes first
+    }
     if let field = state.fieldEdit, state.focus == .prompt {
         switch command {
         case .generate:

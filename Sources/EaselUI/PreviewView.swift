@@ -137,7 +137,9 @@ struct HelpOverlay {
     var scroll = 0
 
     func render(in area: Rect, into buffer: inout CellBuffer) {
-        let groups: [(String, KeyContext)] = [("Everywhere", .global), ("Prompt", .prompt), ("Queue", .queue),
+        let closing = Command.allCases.filter(Keymap.closesHelpFirst.contains).compactMap { keymap.keyName(for: $0, in: .help) }
+        let everywhere = "Everywhere, help too" + (closing.isEmpty ? "" : " (\(closing.joined(separator: ", ")) close it)")
+        let groups: [(String, KeyContext)] = [(everywhere, .global), ("Prompt", .prompt), ("Queue", .queue),
                                               ("History", .history), ("Gallery", .gallery), ("Questions", .confirm),
                                               ("This help", .help)]
         var lines: [(String, Role)] = []
@@ -146,11 +148,7 @@ struct HelpOverlay {
             guard !rows.isEmpty else { continue }
             if !lines.isEmpty { lines.append(("", .text)) }
             lines.append((title, .titleFocused))
-            for row in rows {
-                let keys = row.keys.joined(separator: ", ")
-                let pad = String(repeating: " ", count: max(1, 16 - DisplayWidth.of(keys)))
-                lines.append(("  " + keys + pad + row.doc, .text))
-            }
+            for row in rows { lines += Self.lines(keys: row.keys.joined(separator: ", "), doc: row.doc) }
         }
         // One column when it fits, else two side by side (from 100 columns); scrolls when still too long.
         let rowsAvailable = max(1, area.height - 4)
@@ -173,5 +171,17 @@ struct HelpOverlay {
             let column = i / inner.height, row = i % inner.height
             buffer.put(line.0, x: inner.x + 1 + column * columnWidth, y: inner.y + row, maxWidth: columnWidth - 1, role: line.1)
         }
+    }
+
+    /// Width of the key column, in cells (two of indent included); keys as wide or wider get a line of their own.
+    static let keyColumn = 18
+
+    /// One help row: `  keys  doc` with the docs aligned, or, when the keys leave no space before
+    /// the doc column, the keys on a line of their own and the doc under them at the doc column.
+    static func lines(keys: String, doc: String) -> [(String, Role)] {
+        let indent = "  " + keys
+        let width = DisplayWidth.of(indent)
+        if width < keyColumn { return [(indent + String(repeating: " ", count: keyColumn - width) + doc, .text)] }
+        return [(indent, .text), (String(repeating: " ", count: keyColumn) + doc, .text)]
     }
 }

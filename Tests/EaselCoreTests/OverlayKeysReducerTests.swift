@@ -45,13 +45,41 @@ struct OverlayKeysReducerTests {
     @Test func keysTheHelpDoesNotBindDoNothingWhileItIsShown() {
         let before = helpShown()
         var s = before
-        Drive.press(&s, .enter, .char("x"), .tab, .backspace)
+        Drive.press(&s, .enter, .char("x"), .backspace, .ctrl("w"))
         #expect(s == before)
     }
 
     @Test func ctrlCQuitsFromTheHelp() {
         var s = helpShown()
         #expect(reduce(&s, .key(.ctrl("c"))) == [.terminal(.quit)])
+    }
+
+    /// lazygit and helix: the terminal keys always work, and the help stays open over them.
+    @Test func ctrlLCtrlZF2F3AndCtrlTWorkOverTheHelpAndLeaveItOpen() {
+        var store = ReducerHarness(state: helpShown())
+        store.send(.key(.ctrl("l")), effects: [.terminal(.redraw)])
+        store.send(.key(.ctrl("z")), effects: [.terminal(.suspend)])
+        store.send(.key(.function(3))) {
+            $0.hint = .info("Only one backend: add [backends.NAME] tables to the config (easel config --print-default)")
+        }
+        store.send(.key(.ctrl("t"))) {
+            $0.hint = .info("Queue mode: Enter adds to the queue while jobs run")
+            $0.mode = .queue
+        }
+        var s = helpShown()
+        s.themes = ThemeSet(current: "dusk", available: ["dusk", "base16"])
+        #expect(reduce(&s, .key(.function(2))) == [.terminal(.loadTheme("base16"))])
+        #expect(s.showHelp)
+    }
+
+    /// Keys that change what is under the help close it first, then do their work.
+    @Test func tabShiftTabAndF4OverTheHelpCloseItFirst() {
+        var store = ReducerHarness(state: helpShown())
+        store.send(.key(.tab)) { $0.modal = nil; $0.focus = .queue }
+        store.send(.key(.function(1))) { $0.modal = .help(scroll: 0, under: nil) }
+        store.send(.key(.backTab)) { $0.modal = nil; $0.focus = .prompt }
+        store.send(.key(.function(1))) { $0.modal = .help(scroll: 0, under: nil) }
+        store.send(.key(.function(4)), effects: [.gallery(.scan)]) { $0.modal = .gallery(GalleryBrowser(), under: nil) }
     }
 
     @Test func pasteAndClicksAreIgnoredUnderTheHelp() {
