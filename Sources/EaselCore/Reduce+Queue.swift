@@ -68,6 +68,11 @@ func movePending(_ state: inout AppState, by delta: Int) {
 func retrySelected(_ state: inout AppState) -> [Effect] {
     let candidate = state.focus == .history ? state.selectedHistoryJob : state.focus == .queue ? state.selectedQueueJob : nil
     guard let job = candidate else { return [] }
+    switch job.state {
+    case .failed, .canceled:
+        guard !state.isEditorLocked else { state.hint = .locked; return [] }   // as R and n: one job at a time
+    default: return []
+    }
     let now = state.now
     switch job.state {
     case .failed(let error):

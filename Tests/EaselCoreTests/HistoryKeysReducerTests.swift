@@ -73,6 +73,23 @@ struct HistoryKeysReducerTests {
         #expect(s.hint == .locked && s.jobs.count == 4)
     }
 
+    @Test func tWhileAJobRunsInExclusiveModeIsLockedAsRAndNAreAndRetriesInQueueMode() {
+        var s = AppState.fixture(prompt: "")
+        Drive.submit(&s, "sea", id: 1)
+        #expect(reduce(&s, .failed(JobID(1), .invalidPrompt(reason: "nsfw"), during: .submit)) == [.terminal(.notify(JobID(1)))])
+        Drive.submit(&s, "sun", id: 2)                                 // exclusive: the editor locks while it runs
+        Drive.press(&s, .backTab)
+        #expect(s.selectedHistoryJob?.id == JobID(1))
+        let before = s.jobs
+        for key in ["t", "R", "n"] {
+            #expect(reduce(&s, .key(.char(Character(key)))) == [], "\(key)")
+            #expect(s.hint == .locked && s.jobs == before, "\(key)")
+        }
+        #expect(reduce(&s, .key(.ctrl("t"))) == [])                    // queue mode: t queues job 1 again,
+        #expect(reduce(&s, .key(.char("t"))) == [])                    // to be sent when job 2 frees the slot
+        #expect(s.job(JobID(1))?.state == .pending && s.hint != .locked)
+    }
+
     @Test func yCopiesTheImagePathAndCapitalYThePromptWithOSC52() {
         var s = history()
         #expect(reduce(&s, .key(.char("y"))) == [.terminal(.copyToClipboard("/g/3.png"))])
