@@ -1,20 +1,22 @@
 import EaselCore
 import EaselTerminal
 
-/// The jobs in flight, oldest first: state, progress, elapsed time, prompt.
+/// The jobs in flight, oldest first: state, progress, elapsed time, prompt. When they do not all fit,
+/// the title says how many are above and below the rows shown ("Queue (5) · +2 more ↓").
 struct QueueView {
     func render(_ state: AppState, focused: Bool, in area: Rect, into buffer: inout CellBuffer) {
         let active = state.activeJobs
-        buffer.box(area, title: active.isEmpty ? "Queue" : "Queue (\(active.count))",
-                   role: focused ? .borderFocused : .border, titleRole: focused ? .titleFocused : .title)
         let inner = area.inset(by: 1)
+        let selected = state.selectedQueueJob?.id
+        let shown = PaneRows.window(active, selected: selected, height: inner.height)
+        buffer.box(area, title: Self.title(count: active.count, above: shown.startIndex, below: active.count - shown.endIndex),
+                   role: focused ? .borderFocused : .border, titleRole: focused ? .titleFocused : .title)
         guard !inner.isEmpty else { return }
         if active.isEmpty {
             buffer.put("No jobs running", in: inner, role: .muted)
             return
         }
-        let selected = state.selectedQueueJob?.id
-        for (row, job) in zip(inner.rows, PaneRows.window(active, selected: selected, height: inner.height)) {
+        for (row, job) in zip(inner.rows, shown) {
             let isSelected = focused && job.id == selected
             if isSelected { buffer.fill(row, role: .selection) }
             let glyph = job.state.holdsSlot ? Wording.spinnerFrame(job, now: state.now) : Wording.glyph(job.state)
@@ -29,5 +31,14 @@ struct QueueView {
             buffer.put("\(Wording.oneLine(job.request.prompt))  seed \(job.request.seed)", x: row.x + used, y: row.y,
                        maxWidth: row.width - used, role: isSelected ? .selection : .text)
         }
+    }
+
+    /// "Queue", "Queue (3)", or with jobs out of sight: "Queue (5) · +2 more ↓", "Queue (5) · ↑1 · +1 more ↓".
+    static func title(count: Int, above: Int, below: Int) -> String {
+        guard count > 0 else { return "Queue" }
+        var title = "Queue (\(count))"
+        if above > 0 { title += " · ↑\(above)" }
+        if below > 0 { title += " · +\(below) more ↓" }
+        return title
     }
 }

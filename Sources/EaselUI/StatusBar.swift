@@ -5,8 +5,9 @@ import EaselTerminal
 /// come from the keymap in use.
 ///
 /// Nothing important is cut: a message takes the room of the less important part first (the
-/// backend's description, then the mode), and what still does not fit wraps into ``overflow(_:keymap:width:previewWidth:)``
-/// lines, which `render` puts at the bottom of the preview column.
+/// backend's description, then the mode; the backend's name stays), and what still does not fit wraps
+/// into the overflow lines of ``layout(_:keymap:width:previewWidth:)``, which `render` puts at the
+/// bottom of the preview column.
 struct StatusBar {
     let keymap: Keymap
 
@@ -21,9 +22,10 @@ struct StatusBar {
         return nil
     }
 
-    /// The prefixes tried in order, most informative first: " backend · mode ", " mode ", "".
+    /// The prefixes tried in order, most informative first: " backend description · mode ",
+    /// " backend · mode ", " backend " (the config table's name, which new jobs go to).
     static func prefixes(_ state: AppState) -> [String] {
-        [" \(state.backendName) · \(state.mode.rawValue) ", " \(state.mode.rawValue) ", ""]
+        [" \(state.backendName) · \(state.mode.rawValue) ", " \(state.backendKey) · \(state.mode.rawValue) ", " \(state.backendKey) "]
     }
 
     /// Splits the message into the part on the status bar and the lines that wrap above it.
@@ -36,9 +38,11 @@ struct StatusBar {
         for prefix in prefixes where DisplayWidth.of(prefix) + DisplayWidth.of(line) <= width {
             return (prefix, line, [])
         }
-        var lines = wrap(line, width: max(1, width - 1))
+        // The backend's name stays unless it would take more than a third of the bar.
+        let prefix = DisplayWidth.of(prefixes[2]) * 3 <= width ? prefixes[2] : ""
+        var lines = wrap(line, width: max(1, width - DisplayWidth.of(prefix) - 1))
         let first = lines.removeFirst()
-        return ("", first, lines.flatMap { wrap(" " + $0, width: max(1, previewWidth)) })
+        return (prefix, first, lines.flatMap { wrap(" " + $0, width: max(1, previewWidth)) })
     }
 
     /// Word-wraps `text` to lines of at most `width` cells (a longer word is cut across lines).

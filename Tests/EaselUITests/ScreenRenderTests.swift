@@ -186,6 +186,41 @@ struct ScreenRenderTests {
         #expect(f.pictures.isEmpty)
     }
 
+    @Test func theHelpSaysGlobalKeysWorkOverItAndAlignsEveryDocHoweverLongItsKeys() throws {
+        let keymap = try Keymap.default.overriding([.prompt: ["F5", "F6", "F7", "F8"].map { (key: $0, command: "yank") }])
+        var s = AppState.fixture(prompt: "x")
+        s.modal = .help(scroll: 0, under: nil)
+        var pages: [String] = []
+        for _ in 0..<16 {                                  // every page of the one column (under 100 columns)
+            pages += render(s, size: CellSize(columns: 99, rows: 36), keymap: keymap, cell: cell) { _ in .unavailable }.buffer.lines
+            #expect(reduce(&s, .key(.pageDown)) == [])
+        }
+        #expect(pages.contains { $0.contains("Everywhere, help too (Tab, S-Tab, F4 close it)") })
+        #expect(pages.contains { $0.contains("C-y, F5, F6, F7, F8") })
+        var columns: Set<Int> = []
+        for row in keymap.helpRows(in: .prompt) {
+            let line = try #require(pages.first { $0.contains(row.doc) }, "missing \(row.command)")
+            columns.insert(line.distance(from: line.startIndex, to: try #require(line.range(of: row.doc)).lowerBound))
+        }
+        #expect(columns.count == 1, "docs start at columns \(columns.sorted())")   // C-w, M-Backspace and the F-keys too
+    }
+
+    @Test func aQueueLongerThanItsPaneSaysHowManyJobsAreOutOfSight() {
+        var s = AppState.fixture(prompt: "", mode: .queue)
+        for i in 1...5 {                                     // one slot: the first is sent, the rest wait
+            s.editor.prompt = PromptEditor("p\(i)")
+            #expect(reduce(&s, .key(.enter)) == (i == 1 ? [.submit(JobID(1), .fixture(prompt: "p1"), backend: "demo")] : []))
+        }
+        let top = frame(s).buffer.lines
+        #expect(top[5].hasPrefix("┌ Queue (5) · +2 more ↓ ─"), "\(top[5])")   // 3 rows of 5 shown
+        #expect(top[6...8].map { $0.contains("p1") || $0.contains("p2") || $0.contains("p3") } == [true, true, true])
+        #expect(reduce(&s, .key(.tab)) == [])
+        for _ in 1...4 { #expect(reduce(&s, .key(.char("j"))) == []) }
+        let bottom = frame(s).buffer.lines
+        #expect(bottom[5].hasPrefix("┌ Queue (5) · ↑2 ─"), "\(bottom[5])")
+        #expect(bottom[8].contains("p5"))
+    }
+
     @Test func theHelpOverlayListsTheKeysThatAnswerQuestions() {
         var s = AppState.fixture(prompt: "x")
         s.modal = .help(scroll: 0, under: nil)

@@ -42,6 +42,19 @@ struct StatusBarTests {
         #expect(!bottom.hasPrefix("│"), "the overflow row sits under the shortened preview: \(bottom)")
     }
 
+    @Test func aLongMessageKeepsTheBackendNameOnTheBar() {
+        var s = AppState.fixture()
+        s.backendKey = "gpu"
+        s.backendName = "gpu — comfyui at http://192.168.100.200:8188 (sdxl-turbo, 4 steps)"
+        s.hint = .warning("the workflow file names a checkpoint that ComfyUI does not have: sd_xl_base_1.0.safetensors; pick one from its models/checkpoints folder")
+        let screen = lines(s)
+        #expect(screen.last?.hasPrefix(" gpu the workflow file") == true, "\(screen.last ?? "")")
+        let text = screen.suffix(4).joined(separator: " ").split(separator: " ").joined(separator: " ")
+        #expect(text.contains("models/checkpoints folder"), "\(screen.suffix(4))")
+        s.hint = .warning("short")
+        #expect(lines(s).last?.hasPrefix(" gpu — comfyui at http://192.168.100.200:8188 (sdxl-turbo, 4 steps) · exclusive  short") == true)
+    }
+
     @Test func keyHintsFollowTheKeymapSoRebindingQuitChangesTheBar() throws {
         let s = AppState.fixture()
         #expect(lines(s).last?.contains("C-c quit") == true)
