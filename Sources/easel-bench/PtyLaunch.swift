@@ -8,7 +8,8 @@ enum PtyLaunch {
     static let da1Reply = Array("\u{1B}[?62;22c".utf8)
 
     /// Seconds from `posix_spawn` until `marker` has been read from the pty's master side.
-    /// - Parameter answerDA1: answer the program's `CSI c` query at once, as a local terminal would.
+    /// - Parameter answerDA1: answer each of the program's `CSI c` queries at once, as a local terminal would
+    ///   (the probe sends two rounds, each ending with DA1, outside a multiplexer).
     /// - Throws: `BenchError` when the program cannot start, exits, or `marker` does not appear in `timeout` s.
     static func timeToOutput(_ argv: [String], environment: [String: String], marker: String,
                              answerDA1: Bool, timeout: Double = 30) throws -> Double {
@@ -34,7 +35,7 @@ enum PtyLaunch {
         let spawned = posix_spawn(&pid, argv[0], &actions, &attr, cArgs, cEnv)
         guard spawned == 0 else { throw BenchError("cannot run \(argv[0]): \(String(cString: strerror(spawned)))") }
         let needle = Array(marker.utf8), query = Array("\u{1B}[c".utf8)
-        var seen: [UInt8] = [], answered = false, found: Double?
+        var seen: [UInt8] = [], answered = 0, found: Double?
         var buf = [UInt8](repeating: 0, count: 65536)
         let end = start + timeout
         while found == nil, Clock.now() < end {
@@ -44,8 +45,8 @@ enum PtyLaunch {
             if n <= 0 { break }
             let now = Clock.now()
             seen += buf[0..<n]
-            if answerDA1, !answered, contains(seen, query) {
-                answered = true
+            while answerDA1, occurrences(of: query, in: seen) > answered {
+                answered += 1
                 _ = da1Reply.withUnsafeBytes { write(pty.master, $0.baseAddress, $0.count) }
             }
             if contains(seen, needle) { found = now }
@@ -65,11 +66,14 @@ enum PtyLaunch {
         return found - start
     }
 
-    private static func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard hay.count >= needle.count else { return false }
+    private static func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool { occurrences(of: needle, in: hay) > 0 }
+
+    private static func occurrences(of needle: [UInt8], in hay: [UInt8]) -> Int {
+        guard hay.count >= needle.count else { return 0 }
+        var count = 0
         for i in 0...(hay.count - needle.count) where hay[i] == needle[0] && hay[i..<(i + needle.count)].elementsEqual(needle) {
-            return true
+            count += 1
         }
-        return false
+        return count
     }
 }

@@ -126,6 +126,16 @@ enum Harness {
         return condition()
     }
 
+    /// `waitUntil` for a condition that awaits (an actor's state read beside the screen).
+    static func waitUntil(_ timeout: Duration, _ condition: () async -> Bool) async -> Bool {
+        let end = ContinuousClock.now + timeout
+        while ContinuousClock.now < end {
+            if await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return await condition()
+    }
+
     /// Suspends for `seconds` without blocking a thread.
     static func pause(_ seconds: Double) async { try? await Task.sleep(for: .milliseconds(Int(seconds * 1000))) }
 }
