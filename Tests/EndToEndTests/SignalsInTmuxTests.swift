@@ -201,19 +201,25 @@ struct SignalsInTmuxTests {
         let final = CellSize(columns: 100, rows: 30)
         #expect(await Harness.waitUntil(.seconds(10)) { layoutProblems(tmux.capture(), final).isEmpty },
                 "after \(stormTime): \(layoutProblems(tmux.capture(), final))\n\(tmux.capture())")
-        await Harness.pause(0.5)
+        // The picture comes back once it is encoded at the new size (a fixed 0.5 s pause missed it at a load of 4).
+        let preview = Layout(size: final).preview.inset(by: 1)
+        func blockCells(_ lines: [[Character]]) -> [(x: Int, y: Int)] {
+            lines.enumerated().flatMap { y, line in
+                line.enumerated().filter { $0.element.unicodeScalars.allSatisfy(Harness.isBlockSymbol) }.map { (x: $0.offset, y: y) }
+            }
+        }
+        func rows(_ screen: String) -> [[Character]] { screen.split(separator: "\n", omittingEmptySubsequences: false).map { Array($0) } }
+        #expect(await Harness.waitUntil(.seconds(10)) { blockCells(rows(tmux.capture())).count > 20 }, "no picture after the storm: \(tmux.capture())")
         let screen = tmux.capture()
-        let lines = screen.split(separator: "\n", omittingEmptySubsequences: false).map { Array($0) }
+        let lines = rows(screen)
         #expect(lines.count >= 30 && lines[29].contains { $0 != " " }, "status bar not on the last row: \(screen)")
         #expect(lines.count >= 30 && lines.prefix(30).allSatisfy { $0.count <= 100 })
         // The picture is back, and only inside the preview pane.
-        let preview = Layout(size: final).preview.inset(by: 1)
-        var blocks = 0
-        for (y, line) in lines.enumerated() { for (x, c) in line.enumerated() where c.unicodeScalars.allSatisfy(Harness.isBlockSymbol) {
-            blocks += 1
+        let blocks = blockCells(lines)
+        for (x, y) in blocks {
             #expect(x >= preview.x && x < preview.maxX && y >= preview.y && y < preview.maxY, "a picture cell at \(x),\(y): \(screen)")
-        } }
-        #expect(blocks > 20, "no picture after the storm: \(screen)")
+        }
+        #expect(blocks.count > 20, "no picture after the storm: \(screen)")
         let stderr = (try? String(contentsOfFile: dir + "/stderr.txt", encoding: .utf8)) ?? ""
         #expect(stderr.isEmpty, "stderr: \(stderr)")
         tmux.keys("C-c")
