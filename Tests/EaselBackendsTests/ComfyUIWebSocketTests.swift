@@ -149,7 +149,9 @@ struct ComfyUIWebSocketTests {
             try await withComfy { backend, fake in
                 if refuse { await fake.setRefuseWebSocket(true) } else { await fake.setDropSocket(atStep: 2); await fake.setRefuseReconnect(true) }
                 let notices = Mutex<[String]>([])
-                var state = AppState(backendName: "gpu", pollPolicy: PollPolicy(interval: .milliseconds(50), deadline: .seconds(30)),
+                // A 1 s interval: a stream silent for one interval is polled once without the notice (JobStreams),
+                // and at 50 ms a loaded machine finished the job that way before the socket's loss was heard.
+                var state = AppState(backendName: "gpu", pollPolicy: PollPolicy(interval: .seconds(1), deadline: .seconds(30)),
                                      parameters: GenerationParameters(width: 64, height: 64, seed: 1, steps: Self.steps),
                                      seeds: SeedSource(seed: 5), now: .now)
                 state.queue.pacer = RateLimitPacer(limit: 1000, window: .seconds(1))
