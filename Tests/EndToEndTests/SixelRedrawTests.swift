@@ -47,33 +47,34 @@ struct SixelRedrawTests {
         x.xdotool("type", "--delay", "15", "a red sun over the sea at dusk")
         x.xdotool("key", "Return")
         #expect(await Harness.waitUntil(.seconds(30)) { Harness.pngs(in: gallery).count == 1 })
-        await Harness.pause(1.5)
-        let first = try Shot(dir + "/1.png", taking: x)
         let size = CellSize(columns: 120, rows: 36)
         let square = picture(size)
+        let first = try #require(await x.shot(dir + "/1.png") { $0.colours(square).distinct >= 30 })
         #expect(first.colours(square).distinct >= 30, "no square image: \(first.colours(square))")
 
         // A wide 1024×576 image (Alt-s three times) is shorter: its rows above and below must be clear.
         x.xdotool("key", "alt+s", "alt+s", "alt+s", "Return")
         #expect(await Harness.waitUntil(.seconds(30)) { Harness.pngs(in: gallery).count == 2 })
-        await Harness.pause(1.5)
-        let second = try Shot(dir + "/2.png", taking: x)
         // Fitted 1024×576 in the picture box (cells of 6×13 px): compute the rows it covers.
         let fitted = fittedSize(width: 1024, height: 576, in: PixelSize(width: square.width * 6, height: square.height * 13))
         let rows = (fitted.height + 12) / 13
         let top = square.y + (square.height - rows) / 2
         let above = Rect(x: square.x, y: square.y, width: square.width, height: top - square.y - 1)
         let below = Rect(x: square.x, y: top + rows + 1, width: square.width, height: square.maxY - (top + rows + 1))
+        // Looks until the wide picture is drawn and the square's rows around it are gone (or 20 s pass).
+        let second = try #require(await x.shot(dir + "/2.png") {
+            $0.colours(Rect(x: square.x, y: top, width: square.width, height: rows)).distinct >= 30
+                && $0.colours(above).lit < 0.02 && $0.colours(below).lit < 0.02
+        })
         #expect(second.colours(Rect(x: square.x, y: top, width: square.width, height: rows)).distinct >= 30)
         #expect(second.colours(above).lit < 0.02, "old pixels above the wide image: \(second.colours(above))")
         #expect(second.colours(below).lit < 0.02, "old pixels below the wide image: \(second.colours(below))")
 
         // Shrink the window to 100×30: the image is re-emitted inside the new pane only.
         x.xdotool("search", "--class", "xterm", "windowsize", "%@", "\(100 * 6 + 4)", "\(30 * 13 + 4)")
-        await Harness.pause(2.5)
-        let third = try Shot(dir + "/3.png", taking: x)
         let small = CellSize(columns: 100, rows: 30)
         let newPicture = picture(small)
+        let third = try #require(await x.shot(dir + "/3.png") { $0.colours(newPicture).distinct >= 30 })
         #expect(third.colours(newPicture).distinct >= 30, "no image after resize: \(third.colours(newPicture))")
         let layout = Layout(size: small)
         let leftColumn = Rect(x: 1, y: layout.history.y + 2, width: layout.history.width - 2, height: layout.history.height - 3)
@@ -91,5 +92,20 @@ extension Shot {
         try self.init(path)
         try? FileManager.default.removeItem(atPath: "/tmp/easel-redraw-\(path.split(separator: "/").last!)")
         try? FileManager.default.copyItem(atPath: path, toPath: "/tmp/easel-redraw-\(path.split(separator: "/").last!)")
+    }
+}
+
+extension XSession {
+    /// Screenshots to `path` until `ready` holds or `timeout` passes, and returns the last screenshot
+    /// (nil only if none could be taken). The machine's load decides how long a decode, sixel encode and
+    /// draw take, so a test looks until the picture is there instead of pausing a fixed time.
+    func shot(_ path: String, within timeout: Duration = .seconds(20), until ready: (Shot) -> Bool) async -> Shot? {
+        var last: Shot?
+        _ = await Harness.waitUntil(timeout) {
+            guard let s = try? Shot(path, taking: self) else { return false }
+            last = s
+            return ready(s)
+        }
+        return last
     }
 }

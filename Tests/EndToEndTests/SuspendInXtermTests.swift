@@ -22,10 +22,9 @@ struct SuspendInXtermTests {
         x.xdotool("type", "--delay", "15", "a red sun over the sea at dusk")
         x.xdotool("key", "Return")
         #expect(await Harness.waitUntil(.seconds(30)) { Harness.pngs(in: gallery).count == 1 }, "no image was saved")
-        await Harness.pause(1.5)
         let inner = Layout(size: CellSize(columns: 120, rows: 36)).preview.inset(by: 1)
         let picture = Rect(x: inner.x, y: inner.y, width: inner.width, height: inner.height - 1)
-        let before = try Shot(dir + "/before.png", taking: x)
+        let before = try #require(await x.shot(dir + "/before.png") { $0.colours(picture).distinct >= 30 })
         #expect(before.colours(picture).distinct >= 30, "no picture before C-z: \(before.colours(picture))")
 
         x.xdotool("key", "--clearmodifiers", "ctrl+z")
