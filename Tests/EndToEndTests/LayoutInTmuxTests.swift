@@ -39,9 +39,8 @@ struct LayoutInTmuxTests {
         await Harness.pause(0.5)
         check(tmux.capture(), CellSize(columns: columns, rows: rows))
         tmux.keys("F1")
-        await Harness.pause(0.3)
-        let help = tmux.capture()
-        #expect(help.contains("Esc closes"), "\(help)")
+        var help = ""
+        #expect(await Harness.waitUntil(.seconds(10)) { help = tmux.capture(); return help.contains("Esc closes") }, "\(help)")
         #expect(help.split(separator: "\n").allSatisfy { Array($0).count <= columns })
         tmux.keys("C-c")
     }
