@@ -7,7 +7,7 @@ import Foundation
 import Testing
 
 /// Starts a `FakeA1111` with `options` and an adapter for it; `timeout` bounds the short requests (seconds).
-private func withA1111(_ options: FakeA1111.Options = .init(), timeout: Double = 10,
+private func withA1111(_ options: FakeA1111.Options = .init(), timeout: Double = 30,
                        configure: (inout BackendOptions) -> Void = { _ in },
                        _ body: (A1111Backend, FakeA1111) async throws -> Void) async throws {
     try await withStarted(FakeA1111(options: options)) { fake in

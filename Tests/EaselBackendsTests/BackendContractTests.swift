@@ -75,7 +75,7 @@ struct ContractFixture: Sendable, CustomTestStringConvertible {
 }
 
 /// Runs `body` with a started fake and its adapter; `timeout` bounds every HTTP request (seconds).
-private func withRig(_ f: ContractFixture, timeout: Double = 10,
+private func withRig(_ f: ContractFixture, timeout: Double = 30,
                      _ body: (any GenerationBackend, any FakeService) async throws -> Void) async throws {
     var config = HTTPClient.Configuration()
     config.totalTimeout = .milliseconds(Int(timeout * 1000))

@@ -16,7 +16,7 @@ func withComfy(_ configure: (inout BackendOptions) -> Void = { _ in },
     var options = BackendOptions(name: "gpu", kind: .comfyui, url: await fake.baseURL)
     configure(&options)
     var config = HTTPClient.Configuration()
-    config.totalTimeout = .seconds(10)
+    config.totalTimeout = .seconds(30)
     do { try await body(try ComfyUIBackend(options: options, http: HTTPClient(configuration: config)), fake) }
     catch { await fake.stop(); throw error }
     await fake.stop()

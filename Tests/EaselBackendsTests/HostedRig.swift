@@ -8,7 +8,7 @@ import Testing
 /// Shared plumbing for the hosted-service tests (OpenAI Images, Replicate, fal, API keys).
 enum HostedRig {
     /// An HTTP client whose whole-request timeout is `seconds`.
-    static func http(timeout seconds: Double = 10) -> HTTPClient {
+    static func http(timeout seconds: Double = 30) -> HTTPClient {
         var c = HTTPClient.Configuration()
         c.totalTimeout = .milliseconds(Int(seconds * 1000))
         c.connectTimeout = .seconds(5)
