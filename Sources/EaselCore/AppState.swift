@@ -224,9 +224,8 @@ public struct AppState: Equatable, Sendable {
     /// Every job of this run, in creation order (`queue.jobs`).
     public var jobs: [Job] { queue.jobs }
 
-    /// Jobs still in flight, oldest first.
-    /// (Tested through the indices: only the jobs kept are copied, not every job of the history, per call.)
-    public var activeJobs: [Job] { jobs.indices.filter { jobs[$0].state.isActive }.map { jobs[$0] } }
+    /// Jobs still in flight, oldest first (`QueueState.activeIndices`: no walk through the history).
+    public var activeJobs: [Job] { queue.activeIndices.map { queue.jobs[$0] } }
     /// Finished jobs (complete, failed or canceled), newest first, narrowed by the history filter.
     public var finishedJobs: [Job] { Array(historyRows) }
 
@@ -250,7 +249,7 @@ public struct AppState: Equatable, Sendable {
     public var isAnimating: Bool { hasActiveJobs }
 
     /// True while any job is in flight; copies no job.
-    public var hasActiveJobs: Bool { jobs.indices.contains { jobs[$0].state.isActive } }
+    public var hasActiveJobs: Bool { !queue.activeIndices.isEmpty }
 
     /// The job whose picture the preview pane shows: the running one, else the selected history row.
     public var previewJob: Job? {
@@ -259,13 +258,13 @@ public struct AppState: Equatable, Sendable {
         return historyRows.first
     }
 
-    public func job(_ id: JobID) -> Job? { queue.jobs.first { $0.id == id } }
+    public func job(_ id: JobID) -> Job? { queue.positions[id].map { queue.jobs[$0] } }
 
     /// The backend new jobs go to, when it is among `backends`.
     public var currentBackend: BackendChoice? { backends.first { $0.name == backendKey } }
 
     mutating func update(_ id: JobID, _ change: (inout Job) -> Void) {
-        guard let i = queue.jobs.firstIndex(where: { $0.id == id }) else { return }
+        guard let i = queue.positions[id] else { return }
         change(&queue.jobs[i])
     }
 }

@@ -24,10 +24,12 @@ public struct Keymap: Equatable, Sendable {
     /// Keys unbound with "none" in a context: they do not fall back to `global` there.
     public private(set) var unbound: [KeyContext: Set<Key>] = [:]
 
+    /// Same bindings in the same order, and the same keys unbound, in every context. (Each frame compares
+    /// the keymap a pane was drawn with: no strings are built here.)
     public static func == (a: Keymap, b: Keymap) -> Bool {
-        KeyContext.allCases.allSatisfy { ctx in
-            (a.bindings[ctx] ?? []).map { "\($0.key.name)=\($0.command.rawValue)" }
-                == (b.bindings[ctx] ?? []).map { "\($0.key.name)=\($0.command.rawValue)" }
+        a.unbound == b.unbound && KeyContext.allCases.allSatisfy { ctx in
+            let x = a.bindings[ctx] ?? [], y = b.bindings[ctx] ?? []
+            return x.count == y.count && zip(x, y).allSatisfy { $0.key == $1.key && $0.command == $1.command }
         }
     }
 

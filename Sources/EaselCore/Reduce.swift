@@ -6,7 +6,7 @@ public func reduce(_ state: inout AppState, _ action: Action, keymap: Keymap = .
         state.now = now
         state.wallTime = wall
         if let wake = state.queue.scheduledWake, wake <= now { state.queue.scheduledWake = nil }
-        guard state.queue.jobs.contains(where: { $0.state == .pending || { if case .waiting = $0.state { true } else { false } }($0) }) else {
+        guard state.queue.activeIndices.contains(where: { state.queue.jobs[$0].state == .pending || state.queue.jobs[$0].isWaiting }) else {
             return []
         }
         return startReady(&state)

@@ -55,13 +55,14 @@ public final class PaneCache {
     /// end time, whose elapsed time still grows), else nil. `finishedOnly`: for a pane that shows finished jobs.
     /// The scan is done again only when the job list is another one.
     func clock(_ state: AppState, finishedOnly: Bool = false) -> ContinuousClock.Instant? {
-        if motion.map({ $0.jobs != state.jobs }) ?? true {
+        let jobs = state.jobs                     // once: each `state.jobs` copies the queue state
+        if motion.map({ $0.jobs != jobs }) ?? true {
             var active = false, unended = false
-            for i in state.jobs.indices {
-                if state.jobs[i].state.isActive { active = true } else if state.jobs[i].finishedAt == nil { unended = true }
+            for job in jobs {
+                if job.state.isActive { active = true } else if job.finishedAt == nil { unended = true }
                 if active && unended { break }
             }
-            motion = (state.jobs, active, unended)
+            motion = (jobs, active, unended)
         }
         guard let motion else { return nil }
         return motion.unended || (motion.active && !finishedOnly) ? state.now : nil

@@ -20,7 +20,8 @@ enum Wording {
         var t = time_t(wall)
         var parts = tm()
         localtime_r(&t, &parts)
-        return String(format: "%02d:%02d", Int(parts.tm_hour), Int(parts.tm_min))
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }   // not String(format:): it is drawn per row per frame
+        return two(parts.tm_hour) + ":" + two(parts.tm_min)
     }
 
     static func percent(_ p: Double?) -> String { p.map { "\(Int(($0 * 100).rounded(.down)))%" } ?? "" }

@@ -105,4 +105,14 @@ struct EditorAndKeymapTests {
         #expect(reduce(&s, .key(.escape)) == [])
         #expect(!s.showHelp)
     }
+
+    /// The panes cache their cells per keymap: a keymap that only unbinds a global key in one context
+    /// (C-l in the prompt falls through to nothing) draws other hints, so it is another keymap.
+    @Test func aKeymapThatOnlyUnbindsAKeyInOneContextIsAnotherKeymap() throws {
+        let unbound = try Keymap.default.overriding([.prompt: [(key: "C-l", command: "none")]])
+        #expect(unbound.command(for: .ctrl("l"), in: .prompt) == nil)
+        #expect(unbound != Keymap.default)
+        #expect(try Keymap.default.overriding([.prompt: [(key: "C-l", command: "redraw")]]) != Keymap.default)
+        #expect(try Keymap.default.overriding([:]) == Keymap.default)
+    }
 }
