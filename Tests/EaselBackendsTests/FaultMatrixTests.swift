@@ -15,12 +15,13 @@ import Testing
 /// error category and message, the journal's record, and that the next job without the fault succeeds.
 @Suite("Fault matrix: injected server faults through the real reducer and effect runner", .serialized)
 struct FaultMatrixTests {
-    /// The client's limits in these tests: small, so each fault trips them fast on a loaded machine.
-    static func clientConfig(fault: Fault? = nil) -> HTTPClient.Configuration {
+    /// The client's limits in these tests: small, so each fault trips them fast on a loaded machine; the
+    /// `patient` client of the clean job after a fault gets 10 s (at 1 s, a loaded machine timed it out).
+    static func clientConfig(fault: Fault? = nil, patient: Bool = false) -> HTTPClient.Configuration {
         var c = HTTPClient.Configuration()
         c.connectTimeout = .seconds(2)
-        c.firstByteTimeout = .seconds(1)
-        c.stallTimeout = .seconds(1)
+        c.firstByteTimeout = .seconds(patient ? 10 : 1)
+        c.stallTimeout = .seconds(patient ? 10 : 1)
         c.totalTimeout = .seconds(15)
         c.maxResponseBytes = 1 << 20
         c.maxRedirects = 3
@@ -60,7 +61,7 @@ struct FaultMatrixTests {
         try await server.start()
         return try await withTeardown({ await server.stop() }) {
             let base = await server.baseURL
-            let clean = SeedJobAPI(baseURL: base, http: HTTPClient(configuration: Self.clientConfig()))
+            let clean = SeedJobAPI(baseURL: base, http: HTTPClient(configuration: Self.clientConfig(patient: true)))
             let faulty = SeedJobAPI(baseURL: base, http: HTTPClient(configuration: Self.clientConfig(fault: fault)))
             let backend = FaultingBackend(faulty: faulty, clean: clean, stages: stages, times: times)
             return try await runJobs(backend: backend, clean: clean, prompt: "fault \(fault.rawValue)")
@@ -125,7 +126,7 @@ struct FaultMatrixTests {
         try await server.start()
         try await withTeardown({ await server.stop() }) {
             let dead = SeedJobAPI(baseURL: "http://127.0.0.1:\(port)", http: HTTPClient(configuration: Self.clientConfig()))
-            let clean = SeedJobAPI(baseURL: await server.baseURL, http: HTTPClient(configuration: Self.clientConfig()))
+            let clean = SeedJobAPI(baseURL: await server.baseURL, http: HTTPClient(configuration: Self.clientConfig(patient: true)))
             let run = try await runJobs(backend: dead, clean: clean, prompt: "refused port")
             expectFailed(run, "network", "network error:")
         }
@@ -156,7 +157,7 @@ struct FaultMatrixTests {
         try await server.start()
         return try await withTeardown({ await server.stop() }) {
             let broken = SeedJobAPI(baseURL: "http://127.0.0.1:\(raw.port)", http: HTTPClient(configuration: Self.clientConfig()))
-            let clean = SeedJobAPI(baseURL: await server.baseURL, http: HTTPClient(configuration: Self.clientConfig()))
+            let clean = SeedJobAPI(baseURL: await server.baseURL, http: HTTPClient(configuration: Self.clientConfig(patient: true)))
             return try await runJobs(backend: broken, clean: clean, prompt: prompt)
         }
     }
