@@ -41,13 +41,13 @@ func cancelSelected(_ state: inout AppState) -> [Effect] {
     case .pending, .waiting, .downloading, .saving:
         return finish(&state, job.id, .canceled) + startReady(&state)
     case .submitting:
-        state.update(job.id) { $0.cancelRequested = true }
+        state.update(job.id) { $0.state = .canceling }
         return []
     case .queued, .running:
         let ended = finish(&state, job.id, .canceled)
         if let remote = job.remoteID { return ended + [.cancel(job.id, remote, backend: state.backend(of: job))] + startReady(&state) }
         return ended + startReady(&state)
-    case .complete, .failed, .canceled:
+    case .canceling, .complete, .failed, .canceled:
         return []
     }
 }

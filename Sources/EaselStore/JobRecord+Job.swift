@@ -32,7 +32,7 @@ extension JobRecord {
         case "complete":
             state = .complete(SavedImage(path: file ?? "", width: imageWidth ?? width, height: imageHeight ?? height))
         case "failed": state = .failed(JobError(kind: errorKind ?? "", message: errorMessage ?? ""))
-        case "canceled": state = .canceled
+        case "canceled", "canceling": state = .canceled     // canceling: its submit's answer died with that process
         case "running", "queued": state = .running(progress: nil)
         case "downloading": state = .downloading
         case "saving": state = .saving
@@ -56,7 +56,7 @@ extension JobRecord {
                 f.count == 3 ? Int(f[1]).flatMap { w in Int(f[2]).map { SavedImage(path: f[0], width: w, height: $0) } } : nil
             }
         }
-        if case .failed = state, finishedAt == nil { job.finishedAt = now }
+        if !state.isActive, finishedAt == nil { job.finishedAt = now }   // failed or canceled here, not by the service
         return job
     }
 
