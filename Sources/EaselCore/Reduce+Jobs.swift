@@ -249,8 +249,8 @@ func restore(_ state: inout AppState, _ jobs: [Job]) -> [Effect] {
                 job.state = .failed(.network("Easel stopped before the service answered; not resent by itself (t resends)"))
                 job.finishedAt = now
             }
-        case .pending, .waiting:
-            job.state = .pending
+        case .pending, .waiting:               // a 429's wait is kept: sent again when it ends (`startReady`)
+            break
         case .canceling:                       // its submit's answer is lost with the process that sent it
             job.state = .canceled
             job.finishedAt = now
