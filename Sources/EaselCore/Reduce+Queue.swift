@@ -99,10 +99,11 @@ func retrySelected(_ state: inout AppState) -> [Effect] {
     return startReady(&state)
 }
 
+/// Puts a finished job back in flight in state `to`. Only `t` in the queue or history pane reopens a
+/// job, so the prompt's locked hint is not set here: it shows when the user goes back to the prompt.
 func reopen(_ state: inout AppState, _ id: JobID, _ to: JobState, _ now: ContinuousClock.Instant) {
     state.update(id) {
         $0.state = to
         $0.finishedAt = nil
     }
-    if state.mode == .exclusive, state.focus == .prompt { state.hint = .locked }
 }
