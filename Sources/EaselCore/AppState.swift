@@ -227,8 +227,6 @@ public struct AppState: Equatable, Sendable {
     /// Jobs still in flight, oldest first.
     /// (Tested through the indices: only the jobs kept are copied, not every job of the history, per call.)
     public var activeJobs: [Job] { jobs.indices.filter { jobs[$0].state.isActive }.map { jobs[$0] } }
-    /// Finished jobs (complete, failed or canceled), newest first, narrowed by the history filter.
-    public var finishedJobs: [Job] { Array(historyRows) }
 
     /// In exclusive mode the editor and submit are locked while any job is in flight.
     public var isEditorLocked: Bool { mode == .exclusive && hasActiveJobs }
