@@ -258,6 +258,8 @@ struct A1111Tests {
             }
             let (b, sb) = try await backend.submit(lighthouse)
             #expect(sb == .queued(position: 1))
+            // B goes to the web UI at once (A never ends by itself: a private FIFO would hold B for good).
+            for _ in 0..<500 where await fake.received.count < 2 { try await Task.sleep(for: .milliseconds(20)) }
             #expect(await fake.received.count == 2, "B was held back instead of sent to the web UI's queue")
             // `/progress` now shows A half way: it is not B's.
             #expect(try await backend.status(of: b) == .queued(position: 1))
@@ -274,14 +276,18 @@ struct A1111Tests {
 
     @Test func aJobCanceledWhileQueuedBehindAnEndedOneLetsThatOneFinishAndIsInterruptedOnceItBegins() async throws {
         var options = FakeA1111.Options()
-        options.generationTime = .seconds(2)
+        options.holdsStart = true                                  // A holds the web UI until the test lets it sample
+        options.generationTime = .seconds(4)
         options.steps = 40
         try await withA1111(options) { backend, fake in
             let (a, _) = try await backend.submit(lighthouse)     // ended by the reducer (timed out), still running
+            for _ in 0..<1000 where await !fake.waitingToBegin { try await Task.sleep(for: .milliseconds(10)) }
+            try #require(await fake.waitingToBegin, "A never reached the web UI")
             let (b, _) = try await backend.submit(lighthouse)
             try await backend.cancel(b)
             #expect(await fake.cancels == 0, "the interrupt would have cut the other job short")
             #expect(try await backend.status(of: b) == .failed("canceled: interrupted on the web UI"))
+            await fake.beginSampling()
             let (seen, error) = await finish(backend, a)
             #expect(error == nil)
             guard case .completed = seen.last else { Issue.record("\(seen)"); return }
