@@ -137,9 +137,13 @@ public struct DemoBackend: Sendable {
 
 extension PollPolicy {
     /// The poll interval and deadline: the command line (seconds), else the backend's table, else 2 s and 120 s.
+    /// A deadline that is given (`--deadline` or the table's `deadline`) also bounds how long a job may keep
+    /// meeting 429s on submit (`refusalDeadline`), in the studio too; without one the studio waits until
+    /// the service accepts the job or the user cancels it (`easel generate` always sets the bound).
     public static func resolved(interval: Double?, deadline: Double?, backend options: BackendOptions?) -> PollPolicy {
         let interval = interval ?? options?.pollInterval ?? 2
-        let deadline = deadline ?? options?.deadline ?? 120
-        return PollPolicy(interval: .seconds(milliseconds: interval), deadline: .seconds(milliseconds: deadline))
+        let given = deadline ?? options?.deadline
+        return PollPolicy(interval: .seconds(milliseconds: interval), deadline: .seconds(milliseconds: given ?? 120),
+                          refusalDeadline: given.map { .seconds(milliseconds: $0) })
     }
 }

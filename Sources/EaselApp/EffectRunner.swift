@@ -133,12 +133,14 @@ public final class EffectRunner: Sendable {
             guard let backend = backends[name] else { return .failed(id, missing(name), during: .submit) }
             do {
                 let (remote, status) = try await backend.submit(request)
+                streams.learned(id, status)
                 if let note = backend.takeNotice(for: remote) { send(.warning("Job \(id): " + Sanitize.line(note))) }
                 return .submitted(id, remote, status: status)
             } catch { return .failed(id, error, during: .submit) }
         case .poll(let id, let remote, let after, let name):
             guard let backend = backends[name] else { return .failed(id, missing(name), during: .poll) }
             // Pushed when the backend streams this job's status; polled otherwise, or once the stream failed.
+            let asked = ContinuousClock.now
             if let pushed = await streams.next(id, remote, on: backend, wait: after) {
                 if case .running = pushed { await showLivePreview(id, remote, from: backend) }
                 noticeAtCompletion(id, remote, pushed, from: backend)
@@ -147,12 +149,14 @@ public final class EffectRunner: Sendable {
             if let why = streams.takeFailure(id), streamNotices.withLock({ $0.insert(backend.displayName).inserted }) {
                 send(.notice(Sanitize.line(why)))   // once per backend: from now on its jobs are polled
             }
-            do { try await Task.sleep(for: after) } catch { return nil }
+            // The time spent waiting on a stream that said nothing counts towards the interval.
+            do { try await Task.sleep(for: max(.zero, after - (ContinuousClock.now - asked))) } catch { return nil }
             let status: RemoteStatus
             do { status = try await backend.status(of: remote) } catch {
                 // A synchronous service's held-open request is the submission: its failure ends the job now.
                 return .failed(id, error, during: await backend.isFinal(error, for: remote) ? .submit : .poll)
             }
+            streams.learned(id, status)
             if case .running = status { await showLivePreview(id, remote, from: backend) }
             noticeAtCompletion(id, remote, status, from: backend)
             return .statusPolled(id, status)

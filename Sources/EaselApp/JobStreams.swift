@@ -8,18 +8,32 @@ import Synchronization
 /// as soon as something changes, with the same `.statusPolled` action a poll would have sent.
 ///
 /// A stream that is refused, breaks or stalls puts the job back on polling for good (the same remote id:
-/// nothing is lost and nothing is submitted again). While a stream is quiet, each `.poll` is answered with
-/// the last pushed status after its usual interval, so the reducer's poll deadline still counts.
+/// nothing is lost and nothing is submitted again). While a stream is quiet, each `.poll` is answered
+/// after its usual interval with the last status the service gave — pushed, or the answer to the submit
+/// or to a poll (`learned`) — so the reducer's poll deadline still counts and a stream that has said
+/// nothing yet (a ComfyUI prompt queued behind others) costs no status request.
 final class JobStreams: Sendable {
     private let sessions = Mutex<[JobID: Session]>([:])
     private let polled = Mutex<Set<JobID>>([])
     private let failures = Mutex<[JobID: String]>([:])
+    /// The last status the service answered for each job in flight, from its submit or a poll.
+    private let answered = Mutex<[JobID: RemoteStatus]>([:])
+
+    /// Remembers what the service answered for job `id` (to its submit or a status request), for a quiet
+    /// stream to answer the next `.poll` with. A final status is not kept.
+    func learned(_ id: JobID, _ status: RemoteStatus) {
+        switch status {
+        case .queued, .running: answered.withLock { $0[id] = status }
+        case .completed, .completedBatch, .failed: answered.withLock { _ = $0.removeValue(forKey: id) }
+        }
+    }
 
     /// The job's next status from its stream.
     /// - Parameter wait: how long to wait for news (the poll interval); past it the last pushed status is
     ///   returned again.
     /// - Returns: nil when the job is to be polled: its backend offers no stream for it, the stream has
-    ///   failed (then never again for this job), or it has said nothing yet within `wait`.
+    ///   failed (then never again for this job), or neither the stream nor an earlier answer (`learned`)
+    ///   has said anything about it within `wait` (a job resumed after a restart).
     func next(_ id: JobID, _ remote: RemoteJobID, on backend: any GenerationBackend, wait: Duration) async -> RemoteStatus? {
         if polled.withLock({ $0.contains(id) }) { return nil }
         let session: Session
@@ -39,7 +53,7 @@ final class JobStreams: Sendable {
             }
             return status
         case .quiet(let last):
-            return last
+            return last ?? answered.withLock { $0[id] }
         case .failed(let why):
             close(id)
             polled.withLock { _ = $0.insert(id) }
@@ -55,6 +69,7 @@ final class JobStreams: Sendable {
 
     /// Stops following job `id` (it finished, was canceled, or is downloading).
     func close(_ id: JobID) {
+        answered.withLock { _ = $0.removeValue(forKey: id) }
         sessions.withLock { $0.removeValue(forKey: id) }?.stop()
     }
 

@@ -5,11 +5,12 @@ import Foundation
 /// AUTOMATIC1111 stable-diffusion-webui or Forge, through the API that `--api` turns on.
 ///
 /// `POST /sdapi/v1/txt2img` blocks until the images are done, so this adapter keeps its own job ids
-/// (`a1111-<session>-<n>`, unknown after a restart) and runs each txt2img in a background task. It sends
-/// one at a time (the web UI serialises them behind its `queue_lock` anyway), so the global
-/// `GET /sdapi/v1/progress` describes the job this adapter has in flight; the others wait locally and
-/// report `.queued(position:)`. Other clients of the same web UI (a browser tab) are not seen: their
-/// progress would show as ours.
+/// (`a1111-<session>-<n>`, unknown after a restart) and runs each txt2img in a background task, sent as
+/// soon as the reducer submits the job. The reducer gives A1111 one slot (`maxConcurrentJobs`), so a
+/// second request of ours is only out while one the reducer already ended (canceled, timed out) still
+/// runs: the web UI's `queue_lock` holds the new one, which reports `.queued(position:)` (requests of
+/// ours ahead of it), and the global `GET /sdapi/v1/progress` is read as the oldest one's. Other clients
+/// of the same web UI (a browser tab) are not seen: their progress would show as ours.
 ///
 /// - Protocol: https://github.com/AUTOMATIC1111/stable-diffusion-webui/wiki/API and
 ///   https://github.com/AUTOMATIC1111/stable-diffusion-webui/blob/master/modules/api/api.py
@@ -31,7 +32,7 @@ public struct A1111Backend: GenerationBackend {
     let options: BackendOptions
     /// `Authorization: Basic …` from `options.basicAuth` (`--api-auth user:pass`); never shown.
     let authorization: String?
-    let jobs: A1111Jobs
+    let jobs: A1111Requests
 
     /// The default for `requestTimeout`: a txt2img may hold its connection this long.
     public static let defaultGenerationTimeout: Duration = .seconds(600)
@@ -62,41 +63,39 @@ public struct A1111Backend: GenerationBackend {
         } else {
             authorization = nil
         }
-        jobs = A1111Jobs()
+        jobs = A1111Requests()
     }
 
     // MARK: - GenerationBackend
 
-    /// Queues the job locally and starts `POST /sdapi/v1/txt2img` in the background when the web UI is free.
-    /// A job sent at once is given up to `submitGrace` to be refused, so set-up mistakes (no `--api`, a wrong
-    /// login, an unknown sampler, a validation error) fail the submit itself instead of surfacing through
-    /// polls, which the queue retries with backoff.
-    /// - Returns: the local id, `.queued(position: n)` when n jobs of this adapter wait ahead of it,
-    ///   else `.queued(position: nil)` (sent; the web UI has not started it yet), or `.completed` when it
-    ///   was that quick.
+    /// Starts `POST /sdapi/v1/txt2img` in the background and gives it up to `submitGrace` to be refused,
+    /// so set-up mistakes (no `--api`, a wrong login, an unknown sampler, a validation error) fail the
+    /// submit itself instead of surfacing through polls, which the queue retries with backoff.
+    /// - Returns: the local id, `.queued(position: n)` when n requests of this adapter that the reducer
+    ///   already ended still hold the web UI ahead of it, else `.queued(position: nil)` (the web UI has
+    ///   not started it yet), or `.completed` when it was that quick.
     /// - Throws: the txt2img request's error when it failed within `submitGrace` (see `A1111Errors`);
     ///   later failures arrive through `status(of:)`.
     public func submit(_ request: GenerationRequest) async throws(JobError) -> (RemoteJobID, RemoteStatus) {
         let body = Self.txt2imgBody(request, options: options)
-        let (id, position) = await jobs.add()
+        let (id, ahead) = await jobs.add()
         Task { await run(id, body: body) }
-        if position == nil {
-            let deadline = ContinuousClock.now + Self.submitGrace
-            while ContinuousClock.now < deadline {
-                if case .finished(let result) = await jobs.snapshot(id) {
-                    return (RemoteJobID(id), try result.map { _ in RemoteStatus.completed(Self.imageRef(id)) }.get())
-                }
-                try? await Task.sleep(for: .milliseconds(10))
+        let deadline = ContinuousClock.now + Self.submitGrace
+        while ContinuousClock.now < deadline {
+            if case .finished(let result) = await jobs.snapshot(id) {
+                return (RemoteJobID(id), try result.map { _ in RemoteStatus.completed(Self.imageRef(id)) }.get())
             }
+            try? await Task.sleep(for: .milliseconds(10))
         }
-        return (RemoteJobID(id), .queued(position: position))
+        return (RemoteJobID(id), .queued(position: ahead > 0 ? ahead : nil))
     }
 
     /// How long `submit` waits for a quick refusal of a job it sends at once.
     public static let submitGrace: Duration = .milliseconds(300)
 
     /// The finished request's outcome, or while it runs one `GET /sdapi/v1/progress?skip_current_image=false`:
-    /// `.running(progress:)` (0...1) once the web UI reports a job, `.queued(position: nil)` before that.
+    /// `.running(progress:)` (0...1) once the web UI reports a job, `.queued(position: nil)` before that;
+    /// `.queued(position: n)`, without a call, while n earlier requests of ours still hold the web UI.
     /// Keeps `current_image` for `livePreview(of:)`.
     /// - Throws: `.notFound` for an id this adapter does not know (e.g. after a restart); the txt2img
     ///   request's own error once it failed (see `A1111Errors`); `.network("timed out: …")` when the
@@ -104,8 +103,8 @@ public struct A1111Backend: GenerationBackend {
     public func status(of job: RemoteJobID) async throws(JobError) -> RemoteStatus {
         switch await jobs.snapshot(job.rawValue) {
         case .unknown: throw .notFound
-        case .waiting(let position): return .queued(position: position)
-        case .canceled(let sent): return .failed(sent ? "canceled: interrupted on the web UI" : "canceled before it was sent")
+        case .sent(let ahead) where ahead > 0: return .queued(position: ahead)
+        case .canceled: return .failed("canceled: interrupted on the web UI")
         case .finished(let result): return try result.map { _ in RemoteStatus.completed(Self.imageRef(job.rawValue)) }.get()
         case .sent: break
         }
@@ -152,13 +151,15 @@ public struct A1111Backend: GenerationBackend {
         return try await ImageFetch.fetch(Self.dataURI(finished.image), relativeTo: baseURL, http: http)
     }
 
-    /// A job still waiting locally is dropped without a call. A job whose txt2img was sent gets
-    /// `POST /sdapi/v1/interrupt` (global on the web UI); if the web UI had not begun it yet, a watcher
-    /// interrupts it as soon as `/progress` shows it running. A finished job is left alone.
+    /// `POST /sdapi/v1/interrupt` is global on the web UI, so it is sent only for the request that holds
+    /// it (none of ours ahead): at once, and if the web UI had not begun it yet, again by a watcher as soon
+    /// as `/progress` shows it running. A request queued behind an earlier one of ours (ended by the
+    /// reducer, still running) is left queued and interrupted by the watcher once it begins, so the
+    /// earlier one is not cut short. A finished job is left alone.
     /// - Throws: `.unauthorized`, `.network`, `.server` from the interrupt call.
     public func cancel(_ job: RemoteJobID) async throws(JobError) {
-        guard case .sent(let begun) = await jobs.cancel(job.rawValue) else { return }
-        try await interrupt()
+        guard case .sent(let holdsWebUI, let begun) = await jobs.cancel(job.rawValue) else { return }
+        if holdsWebUI { try await interrupt() }
         if !begun { Task { await interruptWhenBegun(job.rawValue) } }
     }
 
@@ -194,10 +195,9 @@ public struct A1111Backend: GenerationBackend {
 
     // MARK: - Background request
 
-    /// Waits for this adapter's turn, sends txt2img, records the outcome and frees the turn.
+    /// Sends txt2img and records the outcome.
     private func run(_ id: String, body: [UInt8]) async {
-        guard await jobs.waitForTurn(id) else { return }
-        let outcome: Result<A1111Jobs.Finished, JobError>
+        let outcome: Result<A1111Requests.Finished, JobError>
         do throws(JobError) {
             outcome = .success(try await txt2img(body))
         } catch {
@@ -207,7 +207,7 @@ public struct A1111Backend: GenerationBackend {
     }
 
     /// `POST /sdapi/v1/txt2img`; parses `images` and the `info` JSON string.
-    private func txt2img(_ body: [UInt8]) async throws(JobError) -> A1111Jobs.Finished {
+    private func txt2img(_ body: [UInt8]) async throws(JobError) -> A1111Requests.Finished {
         let response: HTTPResponse
         do { response = try await generationHTTP.send(.postJSON(baseURL + "/sdapi/v1/txt2img", body, headers: auth)) }
         catch { throw ErrorMapping.transport(error) }
@@ -219,7 +219,7 @@ public struct A1111Backend: GenerationBackend {
 
     /// Parses a txt2img reply: `{images: [base64…], parameters: {…}, info: "<JSON string>"}`.
     /// - Throws: `.badResponse` when it is not JSON or has no image.
-    static func parseTxt2img(_ body: [UInt8]) throws(JobError) -> A1111Jobs.Finished {
+    static func parseTxt2img(_ body: [UInt8]) throws(JobError) -> A1111Requests.Finished {
         guard let reply = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
             throw .badResponse("malformed JSON from POST /sdapi/v1/txt2img")
         }
@@ -236,7 +236,7 @@ public struct A1111Backend: GenerationBackend {
         guard images.indices.contains(index), !images[index].isEmpty else {
             throw .badResponse("txt2img returned no images (is send_images off, or was it interrupted at once?)")
         }
-        return A1111Jobs.Finished(image: images[index], seed: seed)
+        return A1111Requests.Finished(image: images[index], seed: seed)
     }
 
     /// `POST /sdapi/v1/interrupt` → `{}`.
@@ -248,10 +248,12 @@ public struct A1111Backend: GenerationBackend {
     }
 
     /// After a cancel that came before the web UI began the job: polls `/progress` every 0.5 s until the
-    /// request returns, and interrupts once it shows a job running. Stops at the first error.
+    /// request returns, and interrupts once it holds the web UI (no request of ours ahead) and `/progress`
+    /// shows a job running. Stops at the first error.
     private func interruptWhenBegun(_ id: String) async {
         while await jobs.isInFlight(id) {
             try? await Task.sleep(for: .milliseconds(500))
+            guard await jobs.holdsWebUI(id) else { continue }
             guard let r = try? await http.send(HTTPRequest(.get, baseURL + "/sdapi/v1/progress?skip_current_image=true",
                                                            headers: headers(accept: "application/json"))),
                   r.status == 200, let p = try? JSONDecoder().decode(A1111Progress.self, from: Data(r.body)) else { return }
@@ -328,7 +330,7 @@ struct A1111Progress: Decodable {
     var state: State?
     var current_image: String?
 
-    /// The web UI is running a job (ours, as this adapter sends one at a time).
+    /// The web UI is running a job (the oldest of ours in flight).
     var isBusy: Bool { state?.job_count.map { $0 != 0 } ?? ((progress ?? 0) > 0) }
     /// `progress` clamped to 0...1.
     var fraction: Double? { progress.map { min(1, max(0, $0)) } }

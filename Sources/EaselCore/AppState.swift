@@ -226,8 +226,6 @@ public struct AppState: Equatable, Sendable {
 
     /// Jobs still in flight, oldest first (`QueueState.activeIndices`: no walk through the history).
     public var activeJobs: [Job] { queue.activeIndices.map { queue.jobs[$0] } }
-    /// Finished jobs (complete, failed or canceled), newest first, narrowed by the history filter.
-    public var finishedJobs: [Job] { Array(historyRows) }
 
     /// In exclusive mode the editor and submit are locked while any job is in flight.
     public var isEditorLocked: Bool { mode == .exclusive && hasActiveJobs }

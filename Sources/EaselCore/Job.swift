@@ -89,13 +89,17 @@ public struct SavedImage: Equatable, Sendable {
 }
 
 /// A job's lifecycle:
-/// `submitting → queued → running → downloading → saving → complete`, or `failed` / `canceled` from any of them.
+/// `submitting → queued → running → downloading → saving → complete`, or `failed` / `canceled` from any of them;
+/// `submitting → canceling → canceled` when the user cancels while the submit is out.
 public enum JobState: Equatable, Sendable {
     /// In the client's queue, not yet sent (waiting for a free slot or the rate-limit pacer).
     case pending
     /// Refused with 429: sent again by itself at `until` (a countdown is shown).
     case waiting(until: ContinuousClock.Instant)
     case submitting
+    /// Canceled while its submit was out: once the service answers with an id the job is canceled there
+    /// too (`.cancel`); if the submit fails it is not sent again. Holds its slot until the submit answers.
+    case canceling
     case queued(position: Int?)
     /// Generating. `progress` is 0...1 when the service reports it; `step`, the running node's step count,
     /// when it reports one (nil when it reports only a fraction); `preview`, the latest in-progress preview
@@ -110,7 +114,7 @@ public enum JobState: Equatable, Sendable {
     /// True while the job occupies the backend or the client (everything before a terminal state).
     public var isActive: Bool {
         switch self {
-        case .pending, .waiting, .submitting, .queued, .running, .downloading, .saving: true
+        case .pending, .waiting, .submitting, .canceling, .queued, .running, .downloading, .saving: true
         case .complete, .failed, .canceled: false
         }
     }
@@ -118,7 +122,7 @@ public enum JobState: Equatable, Sendable {
     /// True while the job holds one of the backend's concurrency slots.
     public var holdsSlot: Bool {
         switch self {
-        case .submitting, .queued, .running, .downloading, .saving: true
+        case .submitting, .canceling, .queued, .running, .downloading, .saving: true
         case .pending, .waiting, .complete, .failed, .canceled: false
         }
     }
@@ -130,6 +134,7 @@ public enum JobState: Equatable, Sendable {
         case .pending: "pending"
         case .waiting: "waiting"
         case .submitting: "submitting"
+        case .canceling: "canceling"
         case .queued: "queued"
         case .running: "running"
         case .downloading: "downloading"
@@ -141,7 +146,7 @@ public enum JobState: Equatable, Sendable {
     }
 
     /// Every machine key `key` can return; the journal's in-flight keys are those of active states.
-    public static let activeKeys = ["pending", "waiting", "submitting", "queued", "running", "downloading", "saving"]
+    public static let activeKeys = ["pending", "waiting", "submitting", "canceling", "queued", "running", "downloading", "saving"]
     public static let finishedKeys = ["complete", "failed", "canceled"]
 
     /// The word the UI uses for the state; one vocabulary everywhere.
@@ -150,6 +155,7 @@ public enum JobState: Equatable, Sendable {
         case .pending: "pending"
         case .waiting: "rate limited"
         case .submitting: "submitting"
+        case .canceling: "canceling"
         case .queued: "queued"
         case .running: "processing"
         case .downloading: "downloading"
@@ -196,8 +202,6 @@ public struct Job: Equatable, Sendable, Identifiable {
     public var imageRefs: [ImageRef] = []
     /// The images saved so far, in `imageRefs` order; `.complete` holds the first.
     public var savedImages: [SavedImage] = []
-    /// Cancel was asked for while the submit was in flight: cancel on the service once it answers.
-    public var cancelRequested = false
     /// Starred in the history pane (`*`).
     public var starred = false
     /// The name of the backend it runs on (`[backends.NAME]` or "demo"); nil for jobs made before names existed.

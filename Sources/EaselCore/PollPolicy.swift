@@ -9,8 +9,9 @@ public struct PollPolicy: Equatable, Sendable {
     public var deadline: Duration
     /// How long a job may keep meeting 429s on submit, counted from its first refused submission,
     /// before it fails with `rateLimited`: it fails as soon as its next attempt would fall past this.
-    /// `nil` (the studio): it waits until the service accepts it or the user cancels it.
-    /// `easel generate` sets it to `deadline`, so a script always ends.
+    /// `nil` (the studio without `--deadline`): it waits until the service accepts it or the user cancels it.
+    /// A given `--deadline` (or backend `deadline`) sets it to `deadline`; `easel generate` always does,
+    /// so a script always ends.
     public var refusalDeadline: Duration?
 
     public init(interval: Duration = .seconds(2), deadline: Duration = .seconds(120), refusalDeadline: Duration? = nil) {

@@ -36,7 +36,7 @@ public struct QueueState: Equatable, Sendable {
     public init() {}
 }
 
-/// The history pane: its cursor and its filter (the rows are the finished jobs, `AppState.finishedJobs`).
+/// The history pane: its cursor and its filter (the rows are the finished jobs, `AppState.historyRows`).
 public struct HistoryPane: Equatable, Sendable {
     /// The row under the cursor; `nil` follows the newest job.
     public var selection: JobID?

@@ -12,11 +12,11 @@ public func cancelForExit(_ state: inout AppState) -> [Effect] {
         case .pending, .waiting:
             effects += finish(&state, job.id, .canceled)
         case .submitting:
-            state.update(job.id) { $0.cancelRequested = true }
+            state.update(job.id) { $0.state = .canceling }
         case .queued, .running:
             effects += finish(&state, job.id, .canceled)
             if let remote = job.remoteID { effects.append(.cancel(job.id, remote, backend: state.backend(of: job))) }
-        case .downloading, .saving, .complete, .failed, .canceled:
+        case .canceling, .downloading, .saving, .complete, .failed, .canceled:
             break
         }
     }

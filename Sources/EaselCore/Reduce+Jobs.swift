@@ -2,12 +2,12 @@
 func reduceJob(_ state: inout AppState, _ action: Action) -> [Effect] {
     switch action {
     case .submitted(let id, let remote, let status):
-        guard let job = state.job(id), job.state == .submitting else { return [] }
+        guard let job = state.job(id), job.state == .submitting || job.state == .canceling else { return [] }
         state.update(id) {
             $0.remoteID = remote
             ($0.refusals, $0.refusedSince) = (0, nil)
         }
-        if job.cancelRequested {
+        if job.state == .canceling {
             return finish(&state, id, .canceled) + [.cancel(id, remote, backend: state.backend(of: job))] + startReady(&state)
         }
         return applyStatus(&state, id, remote, status)
@@ -18,7 +18,7 @@ func reduceJob(_ state: inout AppState, _ action: Action) -> [Effect] {
         case .queued, .running:
             state.update(id) { $0.pollFailures = 0 }
             return applyStatus(&state, id, remote, status)
-        case .pending, .waiting, .submitting, .downloading, .saving, .complete, .failed, .canceled: return []
+        case .pending, .waiting, .submitting, .canceling, .downloading, .saving, .complete, .failed, .canceled: return []
         }
 
     case .downloaded(let id, let data):
@@ -70,7 +70,7 @@ private func failure(_ state: inout AppState, _ job: Job, _ error: JobError, _ s
     switch (stage, error) {
     case (.cancel, _):
         return []                                           // best effort; the job is already canceled
-    case (.submit, _) where job.cancelRequested:
+    case (.submit, _) where job.state == .canceling:
         // Canceled while its submit was out: not sent again.
         return finish(&state, id, .canceled) + startReady(&state)
     case (.submit, .rateLimited(let after)):
@@ -249,8 +249,11 @@ func restore(_ state: inout AppState, _ jobs: [Job]) -> [Effect] {
                 job.state = .failed(.network("Easel stopped before the service answered; not resent by itself (t resends)"))
                 job.finishedAt = now
             }
-        case .pending, .waiting:
-            job.state = .pending
+        case .pending, .waiting:               // a 429's wait is kept: sent again when it ends (`startReady`)
+            break
+        case .canceling:                       // its submit's answer is lost with the process that sent it
+            job.state = .canceled
+            job.finishedAt = now
         case .complete, .failed, .canceled:
             break
         }

@@ -41,13 +41,13 @@ func cancelSelected(_ state: inout AppState) -> [Effect] {
     case .pending, .waiting, .downloading, .saving:
         return finish(&state, job.id, .canceled) + startReady(&state)
     case .submitting:
-        state.update(job.id) { $0.cancelRequested = true }
+        state.update(job.id) { $0.state = .canceling }
         return []
     case .queued, .running:
         let ended = finish(&state, job.id, .canceled)
         if let remote = job.remoteID { return ended + [.cancel(job.id, remote, backend: state.backend(of: job))] + startReady(&state) }
         return ended + startReady(&state)
-    case .complete, .failed, .canceled:
+    case .canceling, .complete, .failed, .canceled:
         return []
     }
 }
@@ -99,10 +99,11 @@ func retrySelected(_ state: inout AppState) -> [Effect] {
     return startReady(&state)
 }
 
+/// Puts a finished job back in flight in state `to`. Only `t` in the queue or history pane reopens a
+/// job, so the prompt's locked hint is not set here: it shows when the user goes back to the prompt.
 func reopen(_ state: inout AppState, _ id: JobID, _ to: JobState, _ now: ContinuousClock.Instant) {
     state.update(id) {
         $0.state = to
         $0.finishedAt = nil
     }
-    if state.mode == .exclusive, state.focus == .prompt { state.hint = .locked }
 }

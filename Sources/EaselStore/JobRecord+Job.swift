@@ -8,10 +8,11 @@ extension JobRecord {
             let d = now - instant
             return wallNow - d.inSeconds
         }
-        var file: String?, iw: Int?, ih: Int?, kind: String?, message: String?
+        var file: String?, iw: Int?, ih: Int?, kind: String?, message: String?, retryAt: Double?
         switch job.state {
         case .complete(let image): file = image.path; iw = image.width; ih = image.height
         case .failed(let error): kind = error.kind; message = error.message
+        case .waiting(let until): retryAt = wall(until)
         default: break
         }
         self.init(id: job.id.rawValue, session: session, prompt: job.request.prompt, negativePrompt: job.request.negativePrompt,
@@ -20,7 +21,8 @@ extension JobRecord {
                   file: file, imageWidth: iw, imageHeight: ih, errorKind: kind, errorMessage: message, attempts: job.attempts,
                   createdAt: job.createdWallTime, finishedAt: job.finishedAt.map(wall), updatedAt: wallNow, starred: job.starred,
                   gallery: job.gallery, imageURLs: Self.encode(job.imageRefs.count > 1 ? job.imageRefs.map(\.url) : nil),
-                  files: Self.encode(job.imageRefs.count > 1 ? job.savedImages.map { [$0.path, String($0.width), String($0.height)] } : nil))
+                  files: Self.encode(job.imageRefs.count > 1 ? job.savedImages.map { [$0.path, String($0.width), String($0.height)] } : nil),
+                  retryAt: retryAt)
     }
 
     /// The job this record describes, with instants placed relative to `now` / `wallNow`.
@@ -32,12 +34,13 @@ extension JobRecord {
         case "complete":
             state = .complete(SavedImage(path: file ?? "", width: imageWidth ?? width, height: imageHeight ?? height))
         case "failed": state = .failed(JobError(kind: errorKind ?? "", message: errorMessage ?? ""))
-        case "canceled": state = .canceled
+        case "canceled", "canceling": state = .canceled     // canceling: its submit's answer died with that process
         case "running", "queued": state = .running(progress: nil)
         case "downloading": state = .downloading
         case "saving": state = .saving
         case "submitting": state = .submitting
-        case "pending", "waiting": state = .pending
+        case "waiting": state = retryAt.map { .waiting(until: instant($0)) } ?? .pending
+        case "pending": state = .pending
         default:
             // Never guess: a state this release does not know may mean the job was sent (and paid for).
             state = .failed(.journal("the job's state \"\(Sanitize.line(self.state))\" is not one this Easel knows "
@@ -56,7 +59,7 @@ extension JobRecord {
                 f.count == 3 ? Int(f[1]).flatMap { w in Int(f[2]).map { SavedImage(path: f[0], width: w, height: $0) } } : nil
             }
         }
-        if case .failed = state, finishedAt == nil { job.finishedAt = now }
+        if !state.isActive, finishedAt == nil { job.finishedAt = now }   // failed or canceled here, not by the service
         return job
     }
 

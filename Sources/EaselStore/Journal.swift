@@ -37,6 +37,9 @@ public struct JobRecord: Codable, Equatable, Sendable, FetchableRecord, Persista
     public var imageURLs: String?
     /// The images of such a job saved so far, as a JSON array of `{path, width, height}` (v3).
     public var files: String?
+    /// When a job waiting out a 429 is sent again (`JobState.waiting(until:)`), in seconds since 1970 (v4),
+    /// so a restart keeps the service's `Retry-After`; nil in other states and older rows.
+    public var retryAt: Double? = nil
 
     public var request: GenerationRequest {
         GenerationRequest(prompt: prompt, negativePrompt: negativePrompt, width: width, height: height,
@@ -176,6 +179,10 @@ public final class Journal: Sendable {
                 t.add(column: "imageURLs", .text)
                 t.add(column: "files", .text)
             }
+        }
+        migrator.registerMigration("v4") { db in
+            // A 429's wait, so a restart does not send the job again before the service's Retry-After.
+            try db.alter(table: "job") { t in t.add(column: "retryAt", .double) }
         }
         // Two Easel processes may open a new journal at the same moment: the loser of the race
         // finds the schema already made, so it simply tries again and sees nothing left to do.

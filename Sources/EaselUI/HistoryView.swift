@@ -2,7 +2,8 @@ import EaselCore
 import EaselTerminal
 
 /// This run's finished jobs, newest first: glyph, time, duration, prompt or error, seed. While the
-/// pane has the focus and room, the selected job's thumbnail sits at its right.
+/// pane has the focus and room, the selected job's thumbnail sits at its right. When they do not all
+/// fit, the title says how many are above and below the rows shown ("History (120) · ↑3 · +93 more ↓").
 struct HistoryView {
     let keymap: Keymap
     /// Thumbnail size in cells.
@@ -11,15 +12,16 @@ struct HistoryView {
 
     /// - Returns: the thumbnail for the graphics layer to draw after the refresh, if one is ready.
     func render(_ state: AppState, focused: Bool, in area: Rect, into buffer: inout CellBuffer) -> ImagePresenter.Request? {
-        var title = "History"
+        var inner = area.inset(by: 1)
+        let window = HistoryWindow(state, height: inner.height)
+        let count = Self.rowCount(state)
+        var title = PaneRows.title("History", count: count, above: window.above, below: count - window.above - window.rows.count)
         if state.filterEditing || !state.history.filter.isEmpty {
             title += " — filter: \(Sanitize.line(state.history.filter))\(state.filterEditing ? "▏ \(keymap.editingName(.previewJob, in: .history)) keeps · \(keymap.editingName(.focusPrompt, in: .history)) clears" : "")"
         }
         buffer.box(area, title: title, role: focused ? .borderFocused : .border,
                    titleRole: focused ? .titleFocused : .title)
-        var inner = area.inset(by: 1)
         guard !inner.isEmpty else { return nil }
-        let window = HistoryWindow(state, height: inner.height)
         if window.rows.isEmpty {
             buffer.put(state.history.filter.isEmpty ? "Finished jobs appear here" : "No job matches the filter", in: inner, role: .muted)
             return nil
@@ -50,6 +52,13 @@ struct HistoryView {
         }
         return picture
     }
+
+    /// The history's rows: without a filter, every job not in flight (no row is built or matched);
+    /// with one, the rows that match it.
+    static func rowCount(_ state: AppState) -> Int {
+        guard state.history.filter.isEmpty else { return state.historyRows.reduce(0) { n, _ in n + 1 } }
+        return state.jobs.count - state.jobs.count { $0.state.isActive }
+    }
 }
 
 /// The history rows a pane `height` rows tall shows: the newest first, scrolled so that the selected row is
@@ -63,6 +72,10 @@ struct HistoryWindow {
     private(set) var selected: JobID?
     /// History rows looked at to find the window.
     private(set) var visited = 0
+    /// Rows above the first one shown (scrolled past).
+    var above: Int { rows.isEmpty ? 0 : max(0, scrolledTo - rows.count) }
+    /// Rows looked at down to the last one shown when the window is scrolled; 0 when it shows the first rows.
+    private var scrolledTo = 0
 
     init(_ state: AppState, height: Int) {
         guard height > 0 else { return }
@@ -82,7 +95,7 @@ struct HistoryWindow {
             if tail.count > height { tail.removeFirst() }
             if job.id == selected {
                 found = true
-                if visited > height { rows = tail; return }     // scrolled: the selection is the bottom row
+                if visited > height { rows = tail; scrolledTo = visited; return }     // scrolled: the selection is the bottom row
                 if head.count == height { break }
             }
         }

@@ -22,6 +22,16 @@ public enum PaneRows {
         }
     }
 
+    /// A list pane's title: `name`, "`name` (3)", or with rows out of sight "`name` (5) · +2 more ↓",
+    /// "`name` (5) · ↑1 · +1 more ↓". `count`: rows in the list; `above`, `below`: rows out of sight.
+    static func title(_ name: String, count: Int, above: Int, below: Int) -> String {
+        guard count > 0 else { return name }
+        var title = "\(name) (\(count))"
+        if above > 0 { title += " · ↑\(above)" }
+        if below > 0 { title += " · +\(below) more ↓" }
+        return title
+    }
+
     /// The job drawn on row `row` (0-based, inside the border) of `pane`'s list, `height` rows tall;
     /// nil for the prompt, the border, or below the last job.
     public static func job(at row: Int, in pane: Pane, height: Int, of state: AppState) -> JobID? {

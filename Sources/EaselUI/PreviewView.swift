@@ -34,7 +34,7 @@ struct PreviewView {
             if case .ready(let encoded) = status(request) { return PictureCells.draw(encoded, for: request, into: &buffer) }
             placeholder(job, state: state, in: picture, into: &buffer)
             return nil
-        case .pending, .waiting, .submitting, .queued, .running, .downloading, .saving:
+        case .pending, .waiting, .submitting, .canceling, .queued, .running, .downloading, .saving:
             placeholder(job, state: state, in: picture, into: &buffer)
             buffer.put("\(job.request.width)×\(job.request.height)  seed \(job.request.seed)", in: caption, role: .muted)
             return nil

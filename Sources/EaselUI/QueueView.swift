@@ -35,10 +35,6 @@ struct QueueView {
 
     /// "Queue", "Queue (3)", or with jobs out of sight: "Queue (5) · +2 more ↓", "Queue (5) · ↑1 · +1 more ↓".
     static func title(count: Int, above: Int, below: Int) -> String {
-        guard count > 0 else { return "Queue" }
-        var title = "Queue (\(count))"
-        if above > 0 { title += " · ↑\(above)" }
-        if below > 0 { title += " · +\(below) more ↓" }
-        return title
+        PaneRows.title("Queue", count: count, above: above, below: below)
     }
 }

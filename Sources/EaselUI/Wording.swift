@@ -28,7 +28,7 @@ enum Wording {
 
     static func glyph(_ state: JobState) -> String {
         switch state {
-        case .pending, .waiting, .submitting, .queued: "·"
+        case .pending, .waiting, .submitting, .canceling, .queued: "·"
         case .running, .downloading, .saving: "◐"
         case .complete: "✓"
         case .failed: "✗"
@@ -38,7 +38,7 @@ enum Wording {
 
     static func role(_ state: JobState) -> Role {
         switch state {
-        case .pending, .waiting, .submitting, .queued: .jobQueued
+        case .pending, .waiting, .submitting, .canceling, .queued: .jobQueued
         case .running, .downloading, .saving: .jobRunning
         case .complete: .jobComplete
         case .failed, .canceled: .jobFailed

@@ -23,7 +23,7 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "Seconds between status polls (default: the backend's poll_interval, else 2).")
     var pollInterval: Double?
 
-    @Option(help: "Seconds the service may spend running a job before it counts as timed out; time queued on the service is not counted (default: the backend's deadline, else 120). easel generate also gives up on a job the service still refuses with 429 after this long.")
+    @Option(help: "Seconds the service may spend running a job before it counts as timed out; time queued on the service is not counted (default: the backend's deadline, else 120). A job the service still refuses with 429 after this long fails as rate limited (easel generate: also with the default).")
     var deadline: Double?
 
     @Option(help: "Simulated generation time of the embedded demo backend, in seconds.")

@@ -246,23 +246,57 @@ struct A1111Tests {
         }
     }
 
-    @Test func jobsWaitLocallyOneAtATimeAndAWaitingJobIsDroppedWithoutAnInterrupt() async throws {
+    @Test func aJobSubmittedWhileAnEndedOneStillRunsIsSentAtOnceAndReadsQueuedNotTheOthersProgress() async throws {
         var options = FakeA1111.Options()
         options.generationTime = .milliseconds(600)
         try await withA1111(options) { backend, fake in
-            let (a, sa) = try await backend.submit(lighthouse)
+            // A stops half way until interrupted: the reducer has ended it (timed out) but the web UI runs it.
+            let (a, _) = try await backend.submit(GenerationRequest(prompt: "harbour [[running]]", width: 32, height: 32, steps: 8))
+            for _ in 0..<200 {
+                if case .running(let p?, _) = try await backend.status(of: a), p > 0.3 { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
             let (b, sb) = try await backend.submit(lighthouse)
-            let (c, sc) = try await backend.submit(lighthouse)
-            #expect(sa == .queued(position: nil) && sb == .queued(position: 1) && sc == .queued(position: 2))
-            try await backend.cancel(c)
-            #expect(await fake.cancels == 0)
-            #expect(try await backend.status(of: c) == .failed("canceled before it was sent"))
+            #expect(sb == .queued(position: 1))
+            // B goes to the web UI at once (A never ends by itself: a private FIFO would hold B for good).
+            for _ in 0..<500 where await fake.received.count < 2 { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(await fake.received.count == 2, "B was held back instead of sent to the web UI's queue")
+            // `/progress` now shows A half way: it is not B's.
             #expect(try await backend.status(of: b) == .queued(position: 1))
-            let (sa2, ea) = await finish(backend, a)
-            let (sb2, eb) = await finish(backend, b)
-            #expect(ea == nil && eb == nil)
-            guard case .completed = sa2.last, case .completed = sb2.last else { Issue.record("\(sa2) \(sb2)"); return }
-            #expect(await fake.received.count == 2)
+            #expect(await backend.livePreview(of: b) == nil)
+            try await backend.cancel(a)
+            #expect(await fake.cancels == 1)
+            let (seen, error) = await finish(backend, b)
+            #expect(error == nil)
+            guard case .completed = seen.last else { Issue.record("\(seen)"); return }
+            let runs = await fake.sampled
+            #expect(runs.count == 2 && runs[1].steps == runs[1].of, "\(runs)")
+        }
+    }
+
+    @Test func aJobCanceledWhileQueuedBehindAnEndedOneLetsThatOneFinishAndIsInterruptedOnceItBegins() async throws {
+        var options = FakeA1111.Options()
+        options.holdsStart = true                                  // A holds the web UI until the test lets it sample
+        options.generationTime = .seconds(4)
+        options.steps = 40
+        try await withA1111(options) { backend, fake in
+            let (a, _) = try await backend.submit(lighthouse)     // ended by the reducer (timed out), still running
+            for _ in 0..<1000 where await !fake.waitingToBegin { try await Task.sleep(for: .milliseconds(10)) }
+            try #require(await fake.waitingToBegin, "A never reached the web UI")
+            let (b, _) = try await backend.submit(lighthouse)
+            try await backend.cancel(b)
+            #expect(await fake.cancels == 0, "the interrupt would have cut the other job short")
+            #expect(try await backend.status(of: b) == .failed("canceled: interrupted on the web UI"))
+            await fake.beginSampling()
+            let (seen, error) = await finish(backend, a)
+            #expect(error == nil)
+            guard case .completed = seen.last else { Issue.record("\(seen)"); return }
+            for _ in 0..<100 where await fake.sampled.count < 2 { try await Task.sleep(for: .milliseconds(100)) }
+            let runs = await fake.sampled
+            try #require(runs.count == 2, "the canceled job never reached the web UI: \(runs)")
+            #expect(runs[0].steps == runs[0].of, "the job ahead was cut short: \(runs)")
+            #expect(runs[1].steps < runs[1].of, "the canceled job sampled to the end: \(runs)")
+            #expect(await fake.cancels == 1)
         }
     }
 
@@ -291,7 +325,7 @@ struct A1111Tests {
         options.generationTime = .milliseconds(20)
         try await withA1111(options) { backend, _ in
             var ids: [RemoteJobID] = []
-            for _ in 0...A1111Jobs.keep {
+            for _ in 0...A1111Requests.keep {
                 let (id, _) = try await backend.submit(GenerationRequest(prompt: "tiny", width: 8, height: 8, steps: 1))
                 guard case .completed = await finish(backend, id).0.last else { Issue.record("\(id) did not complete"); return }
                 ids.append(id)

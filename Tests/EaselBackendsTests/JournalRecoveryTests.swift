@@ -55,13 +55,42 @@ struct JournalRecoveryTests {
         #expect(withZ.claimed.map(\.prompt) == ["zzz 5"] && withZ.unclaimed.isEmpty)
     }
 
+    @Test func aJobWaitingOutA429KeepsItsRetryAfterAcrossARestartAndIsNotSentAtOnce() throws {
+        let dir = tempDir()
+        let old = try Journal(directory: dir)
+        // Written at wall time 1_100 with the service's Retry-After ending 40 s later.
+        try old.write([orphan(old, 1, backend: "gpu", state: .waiting(until: .now + .seconds(40)), remote: nil)])
+        try kill(old, in: dir)
+        let start = ContinuousClock.now
+        let restore = try JournalRestore.load(from: try Journal(directory: dir), backends: ["gpu"], ephemeral: [], now: start, wallNow: 1_110)
+        let job = try #require(restore.jobs.first)
+        guard case .waiting(let until) = job.state else { Issue.record("the wait was dropped: \(job.state)"); return }
+        #expect(abs((until - start - .seconds(30)).inSeconds) < 0.01, "\(until - start)")
+        var s = AppState(backendName: "gpu", now: start)
+        s.backendKey = "gpu"
+        let effects = reduce(&s, .restored(restore.jobs))
+        #expect(!effects.contains { if case .submit = $0 { true } else { false } }, "sent before its Retry-After: \(effects)")
+        #expect(effects == [.timer(after: until - start)])
+        #expect(s.jobs.first?.state == .waiting(until: until))
+    }
+
+    @Test func aJobCanceledWhileItsSubmitWasOutIsCanceledAfterARestartNotFailed() throws {
+        let dir = tempDir()
+        let old = try Journal(directory: dir)
+        try old.write([orphan(old, 1, backend: "gpu", state: .canceling, remote: nil)])
+        try kill(old, in: dir)
+        let restore = try JournalRestore.load(from: try Journal(directory: dir), backends: ["gpu"], ephemeral: [], now: .now, wallNow: 2_000)
+        #expect(restore.jobs.map(\.state) == [.canceled])
+        #expect(restore.jobs.first?.finishedAt != nil)
+    }
+
     @Test func statesAreStoredAsStableKeys() throws {
         let journal = try Journal(directory: tempDir())
-        let states: [JobState] = [.pending, .waiting(until: .now), .submitting, .queued(position: 2), .running(progress: 0.5),
+        let states: [JobState] = [.pending, .waiting(until: .now), .submitting, .canceling, .queued(position: 2), .running(progress: 0.5),
                                   .downloading, .saving, .canceled, .failed(.notFound)]
         try journal.write(states.enumerated().map { orphan(journal, $0.offset, backend: "gpu", state: $0.element) })
         let stored = try journal.history(limit: nil, includingInFlight: true).map(\.state)
-        #expect(Set(stored) == ["pending", "waiting", "submitting", "queued", "running", "downloading", "saving", "canceled", "failed"])
+        #expect(Set(stored) == ["pending", "waiting", "submitting", "canceling", "queued", "running", "downloading", "saving", "canceled", "failed"])
     }
 
     @Test func aV1JournalIsMigratedAndItsCrashLeftoversResumeWithTheirMessages() throws {

@@ -106,7 +106,7 @@ struct JournalTests {
         let effects = reduce(&s, .restored([running, sending, fetching, done]))
         #expect(effects == [.poll(JobID(5), RemoteJobID("r5"), after: .zero, backend: "demo"), .download(JobID(7), ImageRef(url: "http://x/7.png"), backend: "demo")])
         #expect(s.job(JobID(6))?.state.label == "failed")
-        #expect(s.finishedJobs.contains { $0.id == JobID(4) })
+        #expect(Array(s.historyRows).contains { $0.id == JobID(4) })
     }
 
     @Test func aFileOfGarbageIsMovedAsideNeverDeletedAndANewJournalStarts() throws {

@@ -1,10 +1,29 @@
 import EaselApp
+import EaselBackends
 import EaselCore
 import Testing
 
 /// `[backends.NAME] kind = "pool"` tables: members and strategy, errors naming file, line and key.
 @Suite("Pool tables in the config file")
 struct PoolConfigTests {
+    @Test func aGivenDeadlineAlsoEndsA429WaitInTheStudioAndTheDefaultDoesNot() {
+        #expect(PollPolicy.resolved(interval: nil, deadline: 30, backend: nil).refusalDeadline == .seconds(30))
+        var gpu = BackendOptions(name: "gpu", kind: .a1111)
+        gpu.deadline = 45
+        #expect(PollPolicy.resolved(interval: nil, deadline: nil, backend: gpu).refusalDeadline == .seconds(45))
+        #expect(PollPolicy.resolved(interval: nil, deadline: nil, backend: nil).refusalDeadline == nil)
+        // The studio's reducer with `--deadline 30`: a job refused with Retry-After 20 s fails at its second 429.
+        let start = ContinuousClock.now
+        var s = AppState(backendName: "d", pollPolicy: .resolved(interval: nil, deadline: 30, backend: nil), now: start)
+        s.editor.prompt = PromptEditor("harbour")
+        #expect(reduce(&s, .key(.enter)).count == 1)
+        _ = reduce(&s, .failed(JobID(1), .rateLimited(retryAfter: .seconds(20)), during: .submit))
+        _ = reduce(&s, .tick(start + .seconds(20), wallTime: 20))
+        #expect(s.jobs.first?.state == .submitting)
+        _ = reduce(&s, .failed(JobID(1), .rateLimited(retryAfter: .seconds(20)), during: .submit))
+        #expect(s.jobs.first?.state == .failed(.rateLimited(retryAfter: .seconds(20))), "still retrying past --deadline")
+    }
+
     @Test func aPoolNamesItsMembersAndStrategy() throws {
         let c = try Config.parse("""
         default_backend = "gpus"

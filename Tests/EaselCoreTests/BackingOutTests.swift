@@ -84,7 +84,7 @@ struct BackingOutTests {
         #expect(s.history.filter.isEmpty && s.filterEditing)
         type(&s, "sun")
         #expect(reduce(&s, .key(.enter)) == [])
-        #expect(!s.filterEditing && s.finishedJobs.map(\.request.prompt) == ["red sun"])
+        #expect(!s.filterEditing && Array(s.historyRows).map(\.request.prompt) == ["red sun"])
     }
 
     @Test func ctrlUAndCtrlWEditTheSearchQuery() {
@@ -164,7 +164,7 @@ struct HistoryCursorTests {
         #expect(reduce(&s, .submitted(id, RemoteJobID("r"), status: .completed(ImageRef(url: "u")))) == [.download(id, ImageRef(url: "u"), backend: "demo")])
         #expect(reduce(&s, .downloaded(id, ImageData([1]))) == [.save(id, ImageData([1]), .fixture(prompt: "sun"), remote: RemoteJobID("r"), backend: "demo", timings: JobTimings(elapsed: .zero, download: .zero))])
         #expect(reduce(&s, .saved(id, SavedImage(path: "/g/sun.png", width: 1, height: 1))) == [.terminal(.notify(id))])
-        #expect(s.finishedJobs.first?.id == id)
+        #expect(Array(s.historyRows).first?.id == id)
         #expect(s.selectedHistoryJob?.request.prompt == "sun" && s.selectedHistoryJob?.id != id)
     }
 

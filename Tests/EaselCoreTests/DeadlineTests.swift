@@ -184,7 +184,7 @@ struct DeadlineTests {
         var s = state()
         #expect(enter(&s, "harbour") == [.submit(JobID(1), .fixture(prompt: "harbour"), backend: "demo")])
         #expect(cancelForExit(&s).isEmpty)
-        #expect(s.jobs[0].cancelRequested)
+        #expect(s.jobs[0].state == .canceling)
         #expect(reduce(&s, .failed(JobID(1), .rateLimited(retryAfter: nil), during: .submit)) == [.terminal(.notify(JobID(1)))])
         #expect(s.jobs[0].state == .canceled)
     }
@@ -198,7 +198,7 @@ struct DeadlineTests {
         #expect(reduce(&s, .submitted(JobID(1), remote, status: .running(progress: 0.2))) == [.poll(JobID(1), remote, after: .seconds(2), backend: "demo")])
         let effects = cancelForExit(&s)
         #expect(effects == [.terminal(.notify(JobID(1))), .cancel(JobID(1), remote, backend: "demo"), .terminal(.notify(JobID(3)))])
-        #expect(s.jobs.map(\.state) == [.canceled, .submitting, .canceled])
+        #expect(s.jobs.map(\.state) == [.canceled, .canceling, .canceled])
         // The submit in flight answers: canceled on the service at once, nothing else starts.
         #expect(reduce(&s, .submitted(JobID(2), RemoteJobID("r2"), status: .queued(position: 1))) == [.terminal(.notify(JobID(2))), .cancel(JobID(2), RemoteJobID("r2"), backend: "demo")])
         #expect(s.activeJobs.isEmpty)

@@ -132,27 +132,27 @@ struct HistoryKeysReducerTests {
         Drive.press(&s, .down, .char("*"))
         #expect(s.job(JobID(2))?.starred == true)
         Drive.press(&s, .char("/"), .char("*"), .enter)
-        #expect(s.finishedJobs.map(\.id.rawValue) == [2])
+        #expect(Array(s.historyRows).map(\.id.rawValue) == [2])
         Drive.press(&s, .down, .char("*"))                           // unstar
-        #expect(s.job(JobID(2))?.starred == false && s.finishedJobs.isEmpty)
+        #expect(s.job(JobID(2))?.starred == false && Array(s.historyRows).isEmpty)
     }
 
     @Test func slashFiltersByPromptTextCaseInsensitively() {
         var s = history(["red sun", "blue moon", "red moon"])
         Drive.press(&s, .char("/"))
         Drive.type(&s, "MOON")
-        #expect(s.filterEditing && s.finishedJobs.map(\.id.rawValue) == [3, 2])
+        #expect(s.filterEditing && Array(s.historyRows).map(\.id.rawValue) == [3, 2])
         Drive.press(&s, .enter)
-        #expect(!s.filterEditing && s.history.filter == "MOON" && s.finishedJobs.count == 2)
+        #expect(!s.filterEditing && s.history.filter == "MOON" && Array(s.historyRows).count == 2)
     }
 
     @Test func slashFiltersBySeedExactly() {
         var s = history(["sea", "fog"])
         Drive.press(&s, .char("/"))
         Drive.type(&s, "42")
-        #expect(s.finishedJobs.count == 2)
+        #expect(Array(s.historyRows).count == 2)
         Drive.type(&s, "1")
-        #expect(s.finishedJobs.isEmpty)
+        #expect(Array(s.historyRows).isEmpty)
     }
 
     @Test func gOpensTheGalleryFromTheHistory() {

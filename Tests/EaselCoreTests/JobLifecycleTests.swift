@@ -76,7 +76,7 @@ struct JobLifecycleTests {
             $0.hint = .saved(JobID(1), path: saved.path)
         }
         #expect(!store.state.isEditorLocked)
-        #expect(store.state.finishedJobs.map(\.id) == [JobID(1)])
+        #expect(Array(store.state.historyRows).map(\.id) == [JobID(1)])
     }
 
     @Test func pollingStopsAtTheDeadlineKeepsTheRemoteIDAndTResumesIt() {

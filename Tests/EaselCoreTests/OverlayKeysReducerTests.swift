@@ -243,9 +243,9 @@ struct OverlayKeysReducerTests {
         var s = Drive.finished(["sea", "fog"])
         Drive.press(&s, .backTab, .char("/"))
         Drive.type(&s, "fog")
-        #expect(s.finishedJobs.count == 1)
+        #expect(Array(s.historyRows).count == 1)
         Drive.press(&s, .escape)
-        #expect(!s.filterEditing && s.history.filter.isEmpty && s.finishedJobs.count == 2 && s.focus == .history)
+        #expect(!s.filterEditing && s.history.filter.isEmpty && Array(s.historyRows).count == 2 && s.focus == .history)
         Drive.press(&s, .escape)
         #expect(s.focus == .prompt)
     }

@@ -197,13 +197,13 @@ struct HistoryPaneTests {
         #expect(reduce(&s, .key(.char("/"))) == [])
         for c in "moon" { #expect(reduce(&s, .key(.char(c))) == []) }
         #expect(reduce(&s, .key(.enter)) == [])
-        #expect(s.finishedJobs.map(\.request.prompt) == ["red moon", "blue moon"] && !s.filterEditing)
+        #expect(Array(s.historyRows).map(\.request.prompt) == ["red moon", "blue moon"] && !s.filterEditing)
         #expect(reduce(&s, .key(.char("/"))) == [])
         #expect(reduce(&s, .key(.escape)) == [])
-        #expect(s.finishedJobs.count == 3 && s.history.filter.isEmpty)
+        #expect(Array(s.historyRows).count == 3 && s.history.filter.isEmpty)
         #expect(reduce(&s, .key(.char("/"))) == [])
         #expect(reduce(&s, .key(.char("*"))) == [])
         #expect(reduce(&s, .key(.enter)) == [])
-        #expect(s.finishedJobs.map(\.request.prompt) == ["red moon"])
+        #expect(Array(s.historyRows).map(\.request.prompt) == ["red moon"])
     }
 }

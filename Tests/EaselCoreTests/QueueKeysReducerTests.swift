@@ -74,10 +74,30 @@ struct QueueKeysReducerTests {
     @Test func xWhileTheSubmitIsOutCancelsWhenTheServiceAnswers() {
         var s = queued(["sea"])
         #expect(reduce(&s, .key(.char("x"))) == [])
-        #expect(s.job(JobID(1))?.cancelRequested == true && s.job(JobID(1))?.state == .submitting)
+        #expect(s.job(JobID(1))?.state == .canceling)
         #expect(reduce(&s, .submitted(JobID(1), Drive.remote(1), status: .queued(position: 3)))
                 == [.terminal(.notify(JobID(1))), .cancel(JobID(1), Drive.remote(1), backend: "demo")])
         #expect(s.job(JobID(1))?.state == .canceled)
+    }
+
+    @Test func aJobCanceledWhileItsSubmitIsOutReadsCancelingKeepsItsSlotAndIgnoresASecondX() {
+        var store = ReducerHarness(state: queued(["sea", "fog"]))
+        store.send(.key(.char("x"))) {
+            $0.queue.jobs[0].state = .canceling
+            $0.queue.selection = JobID(1)                          // the cursor stays on its row
+        }
+        #expect(store.state.jobs[0].state.label == "canceling" && store.state.jobs[0].state.key == "canceling")
+        store.send(.key(.char("x")))                               // nothing more to do: no effect, no change
+        // Its submit fails: it is not sent again, and the slot it held goes to the next job.
+        store.send(.failed(JobID(1), .network("reset"), during: .submit),
+                   effects: [.terminal(.notify(JobID(1))), .submit(JobID(2), Drive.request("fog"), backend: "demo")]) {
+            $0.queue.jobs[0].state = .canceled
+            $0.queue.jobs[0].finishedAt = $0.now
+            $0.queue.jobs[1].state = .submitting
+            $0.queue.jobs[1].attempts = 1
+            $0.queue.jobs[1].startedAt = $0.now
+            $0.queue.pacer.record(now: $0.now)
+        }
     }
 
     @Test func capitalXCancelsEveryJobNotYetSentAndLeavesTheRunningOne() {

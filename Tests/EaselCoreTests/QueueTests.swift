@@ -79,7 +79,7 @@ struct QueueTests {
         // submitting: remembered, canceled on the service once it answers with an id
         s.queue.selection = JobID(1)
         #expect(reduce(&s, .key(.char("x"))).isEmpty)
-        #expect(s.job(JobID(1))?.cancelRequested == true)
+        #expect(s.job(JobID(1))?.state == .canceling)
         #expect(reduce(&s, .submitted(JobID(1), r1, status: .running(progress: nil))) == [.terminal(.notify(JobID(1))), .cancel(JobID(1), r1, backend: "demo")])
         #expect(s.job(JobID(1))?.state == .canceled)
         // running: the backend's cancel call

@@ -9,7 +9,7 @@ import TestSupport
 struct HistoryWindowTests {
     /// The window as the pane computed it before: every finished job, then the slice around the selection.
     func everyRowWindow(_ state: AppState, height: Int) -> [JobID] {
-        let rows = state.finishedJobs
+        let rows = Array(state.historyRows)
         let selected = state.history.selection ?? rows.first?.id
         let top = max(0, (rows.firstIndex { $0.id == selected } ?? 0) - height + 1)
         return rows.dropFirst(top).prefix(height).map(\.id)

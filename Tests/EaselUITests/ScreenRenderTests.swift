@@ -221,6 +221,25 @@ struct ScreenRenderTests {
         #expect(bottom[8].contains("p5"))
     }
 
+    @Test func aHistoryLongerThanItsPaneSaysHowManyJobsAreOutOfSightAsTheQueueDoes() throws {
+        var s = PaneCacheTests.history(40)
+        let lines = frame(s).buffer.lines
+        let title = try #require(lines.firstIndex { $0.contains("┌ History") })
+        let shown = lines[(title + 1)...].prefix { !$0.hasPrefix("└") }.count { $0.contains("harbour") }
+        #expect(shown > 0 && shown < 40)
+        #expect(lines[title].contains("┌ History (40) · +\(40 - shown) more ↓ ─"), "\(lines[title])")
+        // Scrolled to the oldest job: every row but the window is above it.
+        s.focus = .history
+        s.history.selection = JobID(1)
+        let bottom = frame(s).buffer.lines
+        #expect(bottom[title].contains("┌ History (40) · ↑\(40 - shown) ─"), "\(bottom[title])")
+        // With a filter the count is the matching rows: harbour 1, 10…19.
+        s.history.selection = nil
+        s.history.filter = "harbour 1"
+        let filtered = frame(s).buffer.lines
+        #expect(filtered[title].contains("┌ History (11)"), "\(filtered[title])")
+    }
+
     @Test func theHelpOverlayListsTheKeysThatAnswerQuestions() {
         var s = AppState.fixture(prompt: "x")
         s.modal = .help(scroll: 0, under: nil)

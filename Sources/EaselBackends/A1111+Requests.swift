@@ -2,9 +2,12 @@ import EaselCore
 import EaselHTTP
 import Foundation
 
-/// The A1111 adapter's own jobs: a FIFO of jobs waiting to be sent, the one job whose txt2img holds the
-/// web UI, and the outcomes (image base64 + reported seed) of the last `keep` finished jobs.
-actor A1111Jobs {
+/// The txt2img requests this adapter has sent, in the order it sent them, and the outcomes (image base64 +
+/// reported seed) of the last `keep` that returned. It holds no job back: each is sent when the reducer
+/// submits it (one slot for A1111, `maxConcurrentJobs`). A second one is only ever out while one that the
+/// reducer already ended (canceled, timed out) still runs; the web UI's `queue_lock` then holds the new one,
+/// and `/progress`, which describes only the request that holds the lock, belongs to the oldest in flight.
+actor A1111Requests {
     /// What a finished txt2img left: `images[index_of_first_image]` as the server sent it (base64, maybe
     /// with a `data:` prefix) and `info.seed`.
     struct Finished: Sendable {
@@ -14,29 +17,25 @@ actor A1111Jobs {
 
     enum Snapshot: Sendable {
         case unknown
-        /// Waiting locally; `position` counts from 1.
-        case waiting(position: Int)
-        /// Its txt2img is (about to be) on the wire.
-        case sent
-        /// `sent` when its txt2img had gone out (and was interrupted), false when it was dropped locally.
-        case canceled(sent: Bool)
+        /// Its txt2img is out; `ahead`: requests of ours sent before it that have not returned (0: it holds,
+        /// or is about to take, the web UI).
+        case sent(ahead: Int)
+        /// Canceled; its txt2img was interrupted (or will be once it begins).
+        case canceled
         case finished(Result<Finished, JobError>)
     }
 
-    enum CancelOutcome: Sendable {
+    enum CancelOutcome: Sendable, Equatable {
         /// Unknown, finished or already canceled: nothing to do.
         case none
-        /// It was waiting locally and is dropped.
-        case dropped
-        /// Its txt2img is out; `begun` when `/progress` showed the web UI running it.
-        case sent(begun: Bool)
+        /// Its txt2img is out. `holdsWebUI`: no request of ours is ahead of it; `begun`: `/progress` showed
+        /// the web UI running it.
+        case sent(holdsWebUI: Bool, begun: Bool)
     }
 
     private enum Phase {
-        case waiting
         case sent(begun: Bool)
-        /// `inFlight` while its txt2img has not returned yet (it still holds the web UI); `sent` when it went out.
-        case canceled(inFlight: Bool, sent: Bool)
+        case canceled
         case finished(Result<Finished, JobError>)
     }
 
@@ -51,83 +50,53 @@ actor A1111Jobs {
     static let keep = 16
 
     private var entries: [String: Entry] = [:]
-    private var waiting: [String] = []
-    private var active: String?
-    private var turns: [String: CheckedContinuation<Bool, Never>] = [:]
+    /// Requests whose txt2img has not returned, oldest first: the first holds the web UI's `queue_lock`.
+    private var inFlight: [String] = []
     private var done: [String] = []
     private var next = 0
     /// Makes ids unique across runs, so a journaled id from an earlier run is `.notFound`, not another job.
     private let session = String(UInt32.random(in: .min ... .max), radix: 16)
 
-    /// A new job: it takes the web UI at once when nothing of ours holds it.
-    /// - Returns: its id and its local queue position (nil when it goes out now).
-    func add() -> (String, Int?) {
+    /// A new request, about to be sent. - Returns: its id and how many of ours are ahead of it.
+    func add() -> (String, ahead: Int) {
         next += 1
         let id = "a1111-\(session)-\(next)"
-        if active == nil {
-            active = id
-            entries[id] = Entry(phase: .sent(begun: false))
-            return (id, nil)
-        }
-        waiting.append(id)
-        entries[id] = Entry(phase: .waiting)
-        return (id, waiting.count)
+        entries[id] = Entry(phase: .sent(begun: false))
+        inFlight.append(id)
+        return (id, inFlight.count - 1)
     }
 
-    /// Returns true when the job may send its txt2img now; false when it was canceled first.
-    func waitForTurn(_ id: String) async -> Bool {
-        if active == id {
-            if case .sent = entries[id]?.phase { return true }
-            release(id)
-            return false
-        }
-        guard case .waiting = entries[id]?.phase else { return false }
-        return await withCheckedContinuation { turns[id] = $0 }
-    }
-
-    /// Records the txt2img outcome (dropped when the job was canceled) and hands the web UI to the next job.
+    /// Records the txt2img outcome (dropped when the job was canceled).
     func finish(_ id: String, _ outcome: Result<Finished, JobError>) {
-        switch entries[id]?.phase {
-        case .canceled?: entries[id]?.phase = .canceled(inFlight: false, sent: true)
-        case .sent?: entries[id]?.phase = .finished(outcome)
-        case .waiting?, .finished?, nil: break
-        }
+        inFlight.removeAll { $0 == id }
+        if case .sent? = entries[id]?.phase { entries[id]?.phase = .finished(outcome) }
         entries[id]?.preview = nil
         retire(id)
-        release(id)
     }
 
     func cancel(_ id: String) -> CancelOutcome {
-        switch entries[id]?.phase {
-        case .waiting?:
-            waiting.removeAll { $0 == id }
-            entries[id]?.phase = .canceled(inFlight: false, sent: false)
-            turns.removeValue(forKey: id)?.resume(returning: false)
-            retire(id)
-            return .dropped
-        case .sent(let begun)?:
-            entries[id]?.phase = .canceled(inFlight: true, sent: true)
-            entries[id]?.preview = nil
-            return .sent(begun: begun)
-        case .canceled?, .finished?, nil:
-            return .none
-        }
+        guard case .sent(let begun)? = entries[id]?.phase else { return .none }
+        entries[id]?.phase = .canceled
+        entries[id]?.preview = nil
+        guard inFlight.contains(id) else { return .none }
+        return .sent(holdsWebUI: inFlight.first == id, begun: begun)
     }
 
     func snapshot(_ id: String) -> Snapshot {
         switch entries[id]?.phase {
         case nil: .unknown
-        case .waiting?: .waiting(position: (waiting.firstIndex(of: id) ?? 0) + 1)
-        case .sent?: .sent
-        case .canceled(_, let sent)?: .canceled(sent: sent)
+        case .sent?: .sent(ahead: inFlight.firstIndex(of: id) ?? 0)
+        case .canceled?: .canceled
         case .finished(let result)?: .finished(result)
         }
     }
 
     /// Folds one `/progress` reply into the job. `busy` is nil when the server has no progress route.
-    /// Idle after it was seen running means the web UI is encoding the images: still running.
+    /// The reply describes the job only while none of ours is ahead of it (else it is queued behind
+    /// them). Idle after it was seen running means the web UI is encoding the images: still running.
     func observe(_ id: String, busy: Bool?, progress: Double?, preview: ImageData?) -> RemoteStatus {
         guard case .sent(let begun)? = entries[id]?.phase else { return .running(progress: nil) }
+        if let ahead = inFlight.firstIndex(of: id), ahead > 0 { return .queued(position: ahead) }
         guard let busy else { return .running(progress: nil) }
         if busy {
             entries[id]?.phase = .sent(begun: true)
@@ -149,25 +118,12 @@ actor A1111Jobs {
     }
 
     /// True while the job's txt2img has not returned.
-    func isInFlight(_ id: String) -> Bool {
-        switch entries[id]?.phase {
-        case .sent?, .canceled(inFlight: true, _)?: true
-        case .waiting?, .canceled?, .finished?, nil: false
-        }
-    }
+    func isInFlight(_ id: String) -> Bool { inFlight.contains(id) }
+
+    /// True while the job's txt2img is out and no request of ours is ahead of it.
+    func holdsWebUI(_ id: String) -> Bool { inFlight.first == id }
 
     // MARK: - Private
-
-    /// Frees the web UI if `id` held it and starts the next waiting job.
-    private func release(_ id: String) {
-        guard active == id else { return }
-        active = nil
-        guard !waiting.isEmpty else { return }
-        let next = waiting.removeFirst()
-        active = next
-        entries[next]?.phase = .sent(begun: false)
-        turns.removeValue(forKey: next)?.resume(returning: true)
-    }
 
     /// Remembers a finished or canceled job, forgetting the oldest beyond `keep`.
     private func retire(_ id: String) {
