@@ -44,6 +44,10 @@ public protocol GraphicsProtocol: Sendable {
     /// Scales `image` to fit `box` (keeping its aspect) and encodes it. Runs off the UI thread.
     /// - Parameter cell: one cell's size in pixels, to report the cells covered.
     func encode(_ image: RGBAImage, fitting box: PixelSize, cell: PixelSize) throws(GraphicsError) -> EncodedImage
+    /// As ``encode(_:fitting:cell:)`` for a picture drawn on cells of `background`: where a terminal would show
+    /// something else in the part of its last cell row below the picture (mlterm: its own default background),
+    /// the protocol fills that part with `background` (sixel); others encode as usual.
+    func encode(_ image: RGBAImage, fitting box: PixelSize, cell: PixelSize, filling background: RGB) throws(GraphicsError) -> EncodedImage
     /// Bytes that remove `image` from the screen, written with the cursor at its top-left cell before curses
     /// rewrites its cells (kitty: delete by id; sixel: a picture of `background` over it, for terminals that keep
     /// sixel pixels under rewritten text), or `nil` when curses repainting its cells is enough (iTerm2, blocks).
@@ -52,6 +56,9 @@ public protocol GraphicsProtocol: Sendable {
 }
 
 extension GraphicsProtocol {
+    public func encode(_ image: RGBAImage, fitting box: PixelSize, cell: PixelSize, filling background: RGB) throws(GraphicsError) -> EncodedImage {
+        try encode(image, fitting: box, cell: cell)
+    }
     public func erase(_ image: EncodedImage, background: RGB) -> [UInt8]? { nil }
 }
 

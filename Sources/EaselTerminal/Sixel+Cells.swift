@@ -1,0 +1,42 @@
+import EaselImaging
+
+/// Pictures that end on a cell boundary: mlterm (3.9) shows a sixel as a pixmap of whole cells and fills the part of
+/// the last cell row below the painted pixels with its own default background (white by default), whatever the
+/// cells' colour and whatever P2 says. It sizes the pixmap by the rows actually painted, not by the raster
+/// attributes. So the picture is followed by rows of the background colour down to the end of its last cell row,
+/// painted with a register the picture does not use; xterm and foot draw them in the colour the cells already have.
+extension Sixel {
+    /// Encodes as ``encode(_:fitting:cell:)`` with one colour fewer, then paints `background` below the picture to
+    /// the bottom of its last cell row with the freed register (`colors − 1`), in bands whose last one paints
+    /// only the rows needed (`ESC P q … - # n ! W ~ … - # n ! W <rows> ESC \`).
+    /// - Returns: the picture with ``EncodedImage/pixels`` the painted size (`cells.rows × cell.height` high).
+    public func encode(_ image: RGBAImage, fitting box: PixelSize, cell: PixelSize, filling background: RGB) throws(GraphicsError) -> EncodedImage {
+        guard colors > 2 else { return try encode(image, fitting: box, cell: cell) }
+        let register = colors - 1
+        let picture = try Sixel(colors: register, maxBytes: maxBytes - 256).encode(image, fitting: box, cell: cell)
+        let height = picture.cells.rows * max(1, cell.height)
+        guard height > picture.pixels.height, picture.bytes.count > 2 else { return picture }
+        var bytes = Array(picture.bytes.dropLast(2))                     // ESC \
+        bytes += Self.paint(rows: picture.pixels.height..<height, width: picture.pixels.width, register: register,
+                            colour: background, first: false)
+        bytes += [0x1B, 0x5C]
+        return EncodedImage(payload: .bytes(bytes), pixels: PixelSize(width: picture.pixels.width, height: height),
+                            cells: picture.cells, imageID: picture.imageID)
+    }
+
+    /// Sixel data painting `rows` (starting on a band boundary) `width` pixels wide in `colour`, defined as `register`:
+    /// full bands `!W~`, then a last band whose character sets only the rows it covers.
+    /// - Parameter first: the data starts the picture (no `-` before the first band).
+    static func paint(rows: Range<Int>, width: Int, register: Int, colour: RGB, first: Bool) -> [UInt8] {
+        func percent(_ c: UInt8) -> Int { (Int(c) * 100 + 127) / 255 }
+        var out = "#\(register);2;\(percent(colour.red));\(percent(colour.green));\(percent(colour.blue))#\(register)"
+        var row = rows.lowerBound
+        while row < rows.upperBound {
+            let n = min(6, rows.upperBound - row)
+            let sixel = Character(UnicodeScalar(UInt8(63 + (1 << n) - 1)))
+            out += (row == rows.lowerBound && first ? "" : "-") + "!\(width)\(sixel)"
+            row += 6
+        }
+        return Array(out.utf8)
+    }
+}
