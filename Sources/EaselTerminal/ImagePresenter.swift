@@ -81,7 +81,7 @@ public final class ImagePresenter {
     private func lookup(_ request: Request) -> (shown: PictureLanes.Finished?, entry: PictureLanes.Entry)? {
         guard let graphics else { return nil }
         let key = key(for: request)
-        let cell = self.cell, draftAbove = self.draftAbove, background = self.background, thumbnails = key.thumbnail ? self.thumbnails : nil
+        let cell = self.cell, draftAbove = self.draftAbove, background = key.fill, thumbnails = key.thumbnail ? self.thumbnails : nil
         return lanes.status(key) {
             let source = DecodedOnce(path: key.path, thumbnails: thumbnails)
             return PictureLanes.Work(draft: { () throws(GraphicsError) -> EncodedImage? in
@@ -194,7 +194,7 @@ public final class ImagePresenter {
     private func key(for request: Request) -> PictureLanes.Key {
         PictureLanes.Key(path: request.path, box: PixelSize(width: request.rect.width * cell.width,
                                                             height: request.rect.height * cell.height),
-                         thumbnail: request.thumbnail, rect: request.rect, live: request.live)
+                         thumbnail: request.thumbnail, rect: request.rect, live: request.live, fill: background)
     }
 }
 

@@ -29,6 +29,8 @@ final class PictureLanes: Sendable {
         /// The slot (cells) the picture is for.
         let rect: Rect
         var live = false
+        /// The colour a picture's last cell row is filled with (``GraphicsProtocol/encode(_:fitting:cell:filling:)``).
+        var fill = RGB(0, 0, 0)
     }
     private enum LaneID: Hashable { case slot(Rect, live: Bool), thumbnails }
     private struct Lane { var running = false; var waiting: [(Key, Work)] = [] }
