@@ -1,20 +1,23 @@
 import EaselImaging
 
-/// Pictures that end on a cell boundary: mlterm (3.9) shows a sixel as a pixmap of whole cells and fills the part of
-/// the last cell row below the painted pixels with its own default background (white by default), whatever the
-/// cells' colour and whatever P2 says. It sizes the pixmap by the rows actually painted, not by the raster
-/// attributes. So the picture is followed by rows of the background colour down to the end of its last cell row,
-/// painted with a register the picture does not use; xterm and foot draw them in the colour the cells already have.
+/// Pictures that reach down to their last cell row's end. Terminals show a sixel as a pixmap of whole cells and fill
+/// what the picture leaves of its last cell row with their own default background, whatever the cells' colour and
+/// whatever P2 says: mlterm 3.9 (white by default) sizes the pixmap by the rows painted; Konsole 22.12 (#232627)
+/// rounds them up to a whole band of 6 first, so painting into the next cell row makes it claim that row too.
+/// So the picture is followed by full bands of the cells' colour, as far down as whole bands stay inside its last
+/// cell row: less than 6 pixel rows are left to the terminal (was up to a cell: a 16 px white strip in mlterm).
+/// xterm and foot draw the bands in the colour the cells already have.
 extension Sixel {
-    /// Encodes as ``encode(_:fitting:cell:)`` with one colour fewer, then paints `background` below the picture to
-    /// the bottom of its last cell row with the freed register (`colors − 1`), in bands whose last one paints
-    /// only the rows needed (`ESC P q … - # n ! W ~ … - # n ! W <rows> ESC \`).
-    /// - Returns: the picture with ``EncodedImage/pixels`` the painted size (`cells.rows × cell.height` high).
+    /// Encodes as ``encode(_:fitting:cell:)`` with one colour fewer, then paints `background` below the picture with
+    /// the freed register (`colors − 1`) in whole bands, down to the last band that ends inside its last cell row
+    /// (`ESC P q … # n ; 2 ; r ; g ; b # n - ! W ~ … ESC \`).
+    /// - Returns: the picture with ``EncodedImage/pixels`` the painted size (`cells.rows × cell.height` rounded
+    ///   down to a multiple of 6 high); the same cells.
     public func encode(_ image: RGBAImage, fitting box: PixelSize, cell: PixelSize, filling background: RGB) throws(GraphicsError) -> EncodedImage {
         guard colors > 2 else { return try encode(image, fitting: box, cell: cell) }
         let register = colors - 1
         let picture = try Sixel(colors: register, maxBytes: maxBytes - 256).encode(image, fitting: box, cell: cell)
-        let height = picture.cells.rows * max(1, cell.height)
+        let height = picture.cells.rows * max(1, cell.height) / 6 * 6
         guard height > picture.pixels.height, picture.bytes.count > 2 else { return picture }
         var bytes = Array(picture.bytes.dropLast(2))                     // ESC \
         bytes += Self.paint(rows: picture.pixels.height..<height, width: picture.pixels.width, register: register,
