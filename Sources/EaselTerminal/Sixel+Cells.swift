@@ -5,19 +5,30 @@ import EaselImaging
 /// whatever P2 says: mlterm 3.9 (white by default) sizes the pixmap by the rows painted; Konsole 22.12 (#232627)
 /// rounds them up to a whole band of 6 first, so painting into the next cell row makes it claim that row too.
 /// So the picture is followed by full bands of the cells' colour, as far down as whole bands stay inside its last
-/// cell row: less than 6 pixel rows are left to the terminal (was up to a cell: a 16 px white strip in mlterm).
+/// cell row without reaching its end (Konsole gives a picture ending exactly on a cell boundary one more row): at
+/// most 6 pixel rows are left to the terminal (was up to a cell: a 16 px white strip in mlterm).
 /// xterm and foot draw the bands in the colour the cells already have.
 extension Sixel {
     /// Encodes as ``encode(_:fitting:cell:)`` with one colour fewer, then paints `background` below the picture with
     /// the freed register (`colors − 1`) in whole bands, down to the last band that ends inside its last cell row
     /// (`ESC P q … # n ; 2 ; r ; g ; b # n - ! W ~ … ESC \`).
     /// - Returns: the picture with ``EncodedImage/pixels`` the painted size (`cells.rows × cell.height` rounded
-    ///   down to a multiple of 6 high); the same cells.
+    ///   less one, down to a multiple of 6 high); the same cells.
     public func encode(_ image: RGBAImage, fitting box: PixelSize, cell: PixelSize, filling background: RGB) throws(GraphicsError) -> EncodedImage {
         guard colors > 2 else { return try encode(image, fitting: box, cell: cell) }
         let register = colors - 1
+        // Konsole gives a picture ending exactly on a cell boundary one more cell (⌊px ÷ cell⌋ + 1), which it fills with
+        // its background and keeps after the erase: a band or a column less keeps it off the boundary both ways.
+        var box = box
+        for _ in 0..<4 {
+            let fitted = fittedSize(width: image.width, height: image.height, in: box)
+            guard fitted.width > 1, fitted.height > 6 else { break }
+            if fitted.height % max(1, cell.height) == 0 { box = PixelSize(width: box.width, height: fitted.height - 1) }
+            else if fitted.width % max(1, cell.width) == 0 { box = PixelSize(width: fitted.width - 1, height: box.height) }
+            else { break }
+        }
         let picture = try Sixel(colors: register, maxBytes: maxBytes - 256).encode(image, fitting: box, cell: cell)
-        let height = picture.cells.rows * max(1, cell.height) / 6 * 6
+        let height = (picture.cells.rows * max(1, cell.height) - 1) / 6 * 6      // short of the boundary: Konsole's +1
         guard height > picture.pixels.height, picture.bytes.count > 2 else { return picture }
         var bytes = Array(picture.bytes.dropLast(2))                     // ESC \
         bytes += Self.paint(rows: picture.pixels.height..<height, width: picture.pixels.width, register: register,

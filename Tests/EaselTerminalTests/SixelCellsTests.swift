@@ -1,5 +1,7 @@
+import Dispatch
 import EaselImaging
 @testable import EaselTerminal
+import Foundation
 import Testing
 
 /// Issue 16 (mlterm): a picture in a pane is followed by whole bands of the cells' colour down to its last cell row's
@@ -33,15 +35,41 @@ struct SixelCellsTests {
         #expect(text.hasSuffix("#255;2;90;90;90#255-!128~\u{1B}\\"), "one whole band, none reaching into the next cell row")
     }
 
-    @Test func aPictureEndingOnACellBoundaryIsLeftAsItIs() throws {
+    /// 64×48 fits 80×60 exactly: 3 rows of 20 px to the pixel, which Konsole would make 4. A band less: 78×54.
+    @Test func aPictureEndingOnACellBoundaryIsMadeABandShorter() throws {
         let filled = try Sixel().encode(SixelTests.image(64, 48), fitting: PixelSize(width: 80, height: 60),
                                         cell: PixelSize(width: 10, height: 20), filling: background)
-        #expect(filled.pixels == PixelSize(width: 80, height: 60))
-        #expect(try Sixel.decode(filled.bytes).height == 60)
+        #expect(filled.pixels == PixelSize(width: 78, height: 54))
+        #expect(filled.cells == CellSize(columns: 8, rows: 3))
+        #expect(try Sixel.decode(filled.bytes).height == 54)
     }
 
     @Test func theEraseCoverPaintsAPartialLastBand() {
         let cover = Sixel.cover(PixelSize(width: 4, height: 8), RGB(0, 0, 0))
         #expect(String(decoding: cover, as: UTF8.self) == "\u{1B}Pq\"1;1;4;8#0;2;0;0;0#0!4~-!4B\u{1B}\\")
+    }
+
+    /// Konsole 22.12 gives a sixel ⌊px ÷ cell⌋ + 1 cells: a picture filling its rect to the pixel took one column more,
+    /// over the pane's right border. Pictures in panes stop one pixel short of the rect, and their fill short of the
+    /// last cell row's end, so that count stays inside the rect.
+    @Test func aPictureInARectLeavesKonsolesExtraCellInsideIt() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("easel-cells-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = dir + "/wide.png"
+        try Data(try ImageCodec.encodePNG(SixelTests.image(64, 32))).write(to: URL(fileURLWithPath: path))
+        let konsole = PixelSize(width: 8, height: 17)
+        let wakes = DispatchSemaphore(value: 0)
+        let presenter = ImagePresenter(graphics: Sixel(), cell: konsole) { wakes.signal() }
+        presenter.background = background
+        for rect in [Rect(x: 0, y: 0, width: 52, height: 40), Rect(x: 0, y: 0, width: 20, height: 6), Rect(x: 0, y: 0, width: 40, height: 6)] {
+            let request = ImagePresenter.Request(path: path, rect: rect)
+            _ = presenter.status(for: request)
+            #expect(wakes.wait(timeout: .now() + 20) == .success)
+            guard case .ready(let image) = presenter.status(for: request) else { Issue.record("not encoded"); continue }
+            // Konsole's count is the cells the presenter erases (so its cover drops the picture and leaves nothing).
+            #expect(image.pixels.width / konsole.width + 1 == image.cells.columns, "\(image.pixels) over \(image.cells)")
+            #expect(image.pixels.height / konsole.height + 1 == image.cells.rows, "\(image.pixels) over \(image.cells)")
+            #expect(image.cells.columns <= rect.width && image.cells.rows <= rect.height)
+        }
     }
 }
