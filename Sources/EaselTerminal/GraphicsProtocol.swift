@@ -89,7 +89,8 @@ public enum GraphicsChoice: String, CaseIterable, Sendable {
     /// advertises it (tmux ≥ 3.4 built with sixel); otherwise `auto` falls back to blocks, and an
     /// explicit `sixel`, `kitty` or `iterm` is wrapped in tmux passthrough (needs `allow-passthrough on`).
     /// Blocks use 24-bit colour where ``TerminalCapabilities/directColor`` holds, else terminfo's palette.
-    public func resolve(_ caps: TerminalCapabilities, colors: Int = 256) -> GraphicsSelection? {
+    /// - Parameter inline: for pictures printed in the shell's flow (`easel show`): kitty pictures go without an id.
+    public func resolve(_ caps: TerminalCapabilities, colors: Int = 256, inline: Bool = false) -> GraphicsSelection? {
         let wanted: GraphicsChoice
         switch self {
         case .none: return nil
@@ -107,7 +108,7 @@ public enum GraphicsChoice: String, CaseIterable, Sendable {
         let passthrough = caps.inTmux && !(wanted == .sixel && caps.sixel) && wanted != .blocks
         switch wanted {
         case .sixel: return GraphicsSelection(graphics: Sixel(colors: colors), passthrough: passthrough)
-        case .kitty: return GraphicsSelection(graphics: Kitty(), passthrough: passthrough)
+        case .kitty: return GraphicsSelection(graphics: Kitty(anonymous: inline), passthrough: passthrough)
         case .iterm: return GraphicsSelection(graphics: ITerm2(), passthrough: passthrough)
         case .blocks, .auto:
             let palette = Blocks.Palette.forTerminal(directColor: caps.directColor, colors: caps.terminfoColors)
