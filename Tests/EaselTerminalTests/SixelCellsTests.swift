@@ -20,11 +20,12 @@ struct SixelCellsTests {
         #expect(filled.pixels == PixelSize(width: 128, height: 102))       // 4 × 26 = 104 → 17 bands
         let decoded = try Sixel.decode(filled.bytes)
         #expect(decoded.width == 128 && decoded.height == 102, "painted \(decoded.width)×\(decoded.height)")
-        // The picture's rows are the picture (decoded as the plain encode's, up to its one colour fewer) …
+        // The picture's rows are the picture (as the plain encode's, up to one colour fewer and the dithering that
+        // follows from it, pixel by pixel: the bound of `SixelTests`' round trip) …
         let alone = try Sixel.decode(plain.bytes)
         var err = 0
         for i in 0..<(128 * 96 * 3) { err += abs(Int(decoded.rgb[i]) - Int(alone.rgb[i])) }
-        #expect(err / (128 * 96 * 3) < 4)
+        #expect(err / (128 * 96 * 3) < 8)
         // … and every pixel below it, to the cell boundary, is the background (percent → 8 bits: 90% = 229.5).
         for i in (128 * 96)..<(128 * 102) {
             #expect(abs(Int(decoded.rgb[i * 3]) - 0xE5) <= 2 && decoded.rgb[i * 3] == decoded.rgb[i * 3 + 2])
