@@ -18,13 +18,16 @@ extension Sixel {
         guard colors > 2 else { return try encode(image, fitting: box, cell: cell) }
         let register = colors - 1
         // Konsole gives a picture ending exactly on a cell boundary one more cell (⌊px ÷ cell⌋ + 1), which it fills with
-        // its background and keeps after the erase: a band or a column less keeps it off the boundary both ways.
-        var box = box
+        // its background and keeps after the erase: a band or a column less keeps it off the boundary both ways. It
+        // also gives a sixel one column more than it covers (a 60 px picture in 8 px cells takes 9), so a picture that
+        // spans its whole box hid the pane's right border: pictures leave the box's last column free.
+        let cw = max(1, cell.width)
+        var box = box.width >= 2 * cw ? PixelSize(width: (box.width / cw - 1) * cw, height: box.height) : box
         for _ in 0..<4 {
             let fitted = fittedSize(width: image.width, height: image.height, in: box)
             guard fitted.width > 1, fitted.height > 6 else { break }
             if fitted.height % max(1, cell.height) == 0 { box = PixelSize(width: box.width, height: fitted.height - 1) }
-            else if fitted.width % max(1, cell.width) == 0 { box = PixelSize(width: fitted.width - 1, height: box.height) }
+            else if fitted.width % cw == 0 { box = PixelSize(width: fitted.width - 1, height: box.height) }
             else { break }
         }
         let picture = try Sixel(colors: register, maxBytes: maxBytes - 256).encode(image, fitting: box, cell: cell)

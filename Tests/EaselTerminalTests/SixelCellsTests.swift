@@ -14,7 +14,7 @@ struct SixelCellsTests {
     @Test func theRowsBelowThePictureArePaintedToTheEndOfItsLastCellRow() throws {
         let image = SixelTests.image(64, 48)
         let plain = try Sixel().encode(image, fitting: PixelSize(width: 128, height: 96), cell: cell)
-        let filled = try Sixel().encode(image, fitting: PixelSize(width: 128, height: 96), cell: cell, filling: background)
+        let filled = try Sixel().encode(image, fitting: PixelSize(width: 140, height: 96), cell: cell, filling: background)  // a free column
         #expect(plain.pixels == PixelSize(width: 128, height: 96) && plain.cells.rows == 4)
         #expect(filled.cells == plain.cells)
         #expect(filled.pixels == PixelSize(width: 128, height: 102))       // 4 × 26 = 104 → 17 bands
@@ -36,9 +36,10 @@ struct SixelCellsTests {
         #expect(text.hasSuffix("#255;2;90;90;90#255-!128~\u{1B}\\"), "one whole band, none reaching into the next cell row")
     }
 
-    /// 64×48 fits 80×60 exactly: 3 rows of 20 px to the pixel, which Konsole would make 4. A band less: 78×54.
+    /// 64×48 fits 80×60 (90×60 less its free column) exactly: 3 rows of 20 px to the pixel, which Konsole would make 4.
+    /// A band less: 78×54.
     @Test func aPictureEndingOnACellBoundaryIsMadeABandShorter() throws {
-        let filled = try Sixel().encode(SixelTests.image(64, 48), fitting: PixelSize(width: 80, height: 60),
+        let filled = try Sixel().encode(SixelTests.image(64, 48), fitting: PixelSize(width: 90, height: 60),
                                         cell: PixelSize(width: 10, height: 20), filling: background)
         #expect(filled.pixels == PixelSize(width: 78, height: 54))
         #expect(filled.cells == CellSize(columns: 8, rows: 3))
@@ -50,9 +51,9 @@ struct SixelCellsTests {
         #expect(String(decoding: cover, as: UTF8.self) == "\u{1B}Pq\"1;1;4;8#0;2;0;0;0#0!4~-!4B\u{1B}\\")
     }
 
-    /// Konsole 22.12 gives a sixel ⌊px ÷ cell⌋ + 1 cells: a picture filling its rect to the pixel took one column more,
-    /// over the pane's right border. Pictures in panes stop one pixel short of the rect, and their fill short of the
-    /// last cell row's end, so that count stays inside the rect.
+    /// Konsole 22.12 gives a sixel one column more than it covers, and a row more when it ends exactly on a cell
+    /// boundary: a picture filling its rect took a column over the pane's right border. Pictures in panes leave the
+    /// rect's last column free and never end on a cell boundary.
     @Test func aPictureInARectLeavesKonsolesExtraCellInsideIt() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("easel-cells-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -67,10 +68,11 @@ struct SixelCellsTests {
             _ = presenter.status(for: request)
             #expect(wakes.wait(timeout: .now() + 20) == .success)
             guard case .ready(let image) = presenter.status(for: request) else { Issue.record("not encoded"); continue }
-            // Konsole's count is the cells the presenter erases (so its cover drops the picture and leaves nothing).
-            #expect(image.pixels.width / konsole.width + 1 == image.cells.columns, "\(image.pixels) over \(image.cells)")
+            // Konsole's rows are the rows the presenter erases (so its cover drops the picture and leaves nothing) …
             #expect(image.pixels.height / konsole.height + 1 == image.cells.rows, "\(image.pixels) over \(image.cells)")
-            #expect(image.cells.columns <= rect.width && image.cells.rows <= rect.height)
+            #expect(image.pixels.width % konsole.width != 0, "\(image.pixels) ends on a column boundary")
+            // … and its columns, one more than the picture covers, stay inside the rect (off the pane's border).
+            #expect(image.cells.columns + 1 <= rect.width && image.cells.rows <= rect.height, "\(image.cells) in \(rect)")
         }
     }
 }
