@@ -107,7 +107,7 @@ public final class TerminalApp: Sendable {
         let presenter = ImagePresenter(graphics: selection?.graphics, cell: caps.cellPixels,
                                        passthrough: selection?.passthrough ?? false,
                                        thumbnails: ThumbnailCache(directory: options.thumbnailDirectory), wake: wake)
-        presenter.background = theme.pictureBackground(terminal: caps.background)
+        presenter.background = theme.pictureBackground(terminal: caps.background, colors: screen.colors)
         presenter.sixelDisplayMode = caps.sixelDisplayMode == true && selection?.graphics is Sixel
         var state = initial
         state.themes = ThemeSet(current: theme.name, available: options.color ? Theme.available() : [], colors: options.color)
@@ -163,7 +163,7 @@ public final class TerminalApp: Sendable {
                 do {
                     let t = try Theme.load(name)
                     screen.apply(styles: t.styles)
-                    presenter.background = t.pictureBackground(terminal: caps.background)
+                    presenter.background = t.pictureBackground(terminal: caps.background, colors: screen.colors)
                     repaintAll()
                     return .themeLoaded(name, warnings: t.warnings.count)
                 } catch {

@@ -44,6 +44,10 @@ public protocol GraphicsProtocol: Sendable {
     /// Scales `image` to fit `box` (keeping its aspect) and encodes it. Runs off the UI thread.
     /// - Parameter cell: one cell's size in pixels, to report the cells covered.
     func encode(_ image: RGBAImage, fitting box: PixelSize, cell: PixelSize) throws(GraphicsError) -> EncodedImage
+    /// As ``encode(_:fitting:cell:)`` for a picture drawn on cells of `background`: where a terminal would show
+    /// something else in the part of its last cell row below the picture (mlterm: its own default background),
+    /// the protocol fills that part with `background` (sixel); others encode as usual.
+    func encode(_ image: RGBAImage, fitting box: PixelSize, cell: PixelSize, filling background: RGB) throws(GraphicsError) -> EncodedImage
     /// Bytes that remove `image` from the screen, written with the cursor at its top-left cell before curses
     /// rewrites its cells (kitty: delete by id; sixel: a picture of `background` over it, for terminals that keep
     /// sixel pixels under rewritten text), or `nil` when curses repainting its cells is enough (iTerm2, blocks).
@@ -52,6 +56,9 @@ public protocol GraphicsProtocol: Sendable {
 }
 
 extension GraphicsProtocol {
+    public func encode(_ image: RGBAImage, fitting box: PixelSize, cell: PixelSize, filling background: RGB) throws(GraphicsError) -> EncodedImage {
+        try encode(image, fitting: box, cell: cell)
+    }
     public func erase(_ image: EncodedImage, background: RGB) -> [UInt8]? { nil }
 }
 
@@ -82,7 +89,8 @@ public enum GraphicsChoice: String, CaseIterable, Sendable {
     /// advertises it (tmux ≥ 3.4 built with sixel); otherwise `auto` falls back to blocks, and an
     /// explicit `sixel`, `kitty` or `iterm` is wrapped in tmux passthrough (needs `allow-passthrough on`).
     /// Blocks use 24-bit colour where ``TerminalCapabilities/directColor`` holds, else terminfo's palette.
-    public func resolve(_ caps: TerminalCapabilities, colors: Int = 256) -> GraphicsSelection? {
+    /// - Parameter inline: for pictures printed in the shell's flow (`easel show`): kitty pictures go without an id.
+    public func resolve(_ caps: TerminalCapabilities, colors: Int = 256, inline: Bool = false) -> GraphicsSelection? {
         let wanted: GraphicsChoice
         switch self {
         case .none: return nil
@@ -100,7 +108,7 @@ public enum GraphicsChoice: String, CaseIterable, Sendable {
         let passthrough = caps.inTmux && !(wanted == .sixel && caps.sixel) && wanted != .blocks
         switch wanted {
         case .sixel: return GraphicsSelection(graphics: Sixel(colors: colors), passthrough: passthrough)
-        case .kitty: return GraphicsSelection(graphics: Kitty(), passthrough: passthrough)
+        case .kitty: return GraphicsSelection(graphics: Kitty(anonymous: inline), passthrough: passthrough)
         case .iterm: return GraphicsSelection(graphics: ITerm2(), passthrough: passthrough)
         case .blocks, .auto:
             let palette = Blocks.Palette.forTerminal(directColor: caps.directColor, colors: caps.terminfoColors)

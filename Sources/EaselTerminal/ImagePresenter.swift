@@ -25,33 +25,13 @@ public final class ImagePresenter {
         public let rect: Rect
         /// Draw from the on-disk thumbnail cache (gallery tiles) instead of decoding the whole file.
         public let thumbnail: Bool
-        public init(path: String, rect: Rect, thumbnail: Bool = false) {
+        /// A service's in-progress frame: newer frames replace it, and it stays drawn until the next is encoded.
+        public let live: Bool
+        public init(path: String, rect: Rect, thumbnail: Bool = false, live: Bool = false) {
             self.path = path
             self.rect = rect
             self.thumbnail = thumbnail
-        }
-    }
-
-    private struct CacheKey: Hashable, Sendable { let path: String; let box: PixelSize; var thumbnail = false }
-    private enum Entry: Sendable { case encoding, ready(EncodedImage), failed(String) }
-    private final class Cache: Sendable {
-        let entries = Mutex<[CacheKey: Entry]>([:])
-        func withLock<R>(_ body: (inout [CacheKey: Entry]) -> R) -> R { entries.withLock { body(&$0) } }
-        /// Finished gallery thumbnails in the order they were made, so scrolling through thousands keeps
-        /// only the latest `thumbnailLimit` encodings in memory (older ones are made again from disk).
-        let thumbnailOrder = Mutex<[CacheKey]>([])
-        static let thumbnailLimit = 256
-
-        func finished(_ key: CacheKey, _ entry: Entry) {
-            withLock { $0[key] = entry }
-            guard key.thumbnail else { return }
-            let evicted = thumbnailOrder.withLock { order -> [CacheKey] in
-                order.append(key)
-                guard order.count > Self.thumbnailLimit else { return [] }
-                defer { order.removeFirst(order.count - Self.thumbnailLimit) }
-                return Array(order.prefix(order.count - Self.thumbnailLimit))
-            }
-            if !evicted.isEmpty { withLock { for k in evicted { $0[k] = nil } } }
+            self.live = live
         }
     }
 
@@ -60,12 +40,11 @@ public final class ImagePresenter {
     public let cell: PixelSize
     /// Wrap escape sequences in tmux passthrough (`ESC P tmux; … ESC \`, every ESC doubled).
     public let passthrough: Bool
-    private let wake: @Sendable () -> Void
-    private let cache = Cache()
-    private let queue = DispatchQueue(label: "easel.preview.encode", qos: .userInitiated)
-    /// A picture written to the terminal and the cells it covers.
-    private struct Placement { let image: EncodedImage; let cells: Rect }
-    private var shown: [Request: Placement] = [:]
+    private let lanes: PictureLanes
+    /// A picture written to the terminal: which encode, and the cells it covers.
+    private struct Placement { let serial: UInt64; let image: EncodedImage; let cells: Rect }
+    /// What is on screen, per slot (the rect a picture was asked for).
+    private var shown: [Rect: Placement] = [:]
     /// The colour of the cells under pictures (the theme's background, else the terminal's), for erasing
     /// sixels by covering them (``GraphicsProtocol/erase(_:background:)``).
     public var background = RGB(0, 0, 0)
@@ -73,51 +52,47 @@ public final class ImagePresenter {
     public var sixelDisplayMode = false
     /// Where thumbnail requests are read from and made (nil: decode the file itself).
     public let thumbnails: ThumbnailCache?
+    /// Pictures larger than this many pixels (the image fitted to its box) are first encoded at half the width
+    /// and height, shown, then replaced by the full encode. libsixel's time grows with pixels × colours: at
+    /// 256 colours a busy 1024² picture takes about 0.4 s at 480×480 px on 2 cores (BENCHMARKS.md), so beyond
+    /// 300,000 px the full one can take a second while the draft takes a quarter of it.
+    public var draftAbove = 300_000
 
-    /// - Parameter wake: called from a background thread when an encode finishes, so the loop redraws.
+    /// - Parameter wake: called from a background thread when an encode (or its draft) finishes, so the loop redraws.
     public init(graphics: (any GraphicsProtocol)?, cell: PixelSize, passthrough: Bool = false,
                 thumbnails: ThumbnailCache? = nil, wake: @escaping @Sendable () -> Void) {
         self.graphics = graphics
         self.cell = cell
         self.passthrough = passthrough
         self.thumbnails = thumbnails
-        self.wake = wake
+        self.lanes = PictureLanes(wake: wake)
     }
 
-    /// The status for `request`, starting a background encode when there is none yet.
+    /// The status for `request`, starting a background encode when there is none yet. While a picture is
+    /// encoded its draft is ready, else (live frames, and the job's image that follows them) the slot's last
+    /// finished live frame, so a live preview never goes blank between frames.
     public func status(for request: Request) -> PreviewStatus {
-        guard let graphics else { return .unavailable }
+        guard let found = lookup(request) else { return .unavailable }
+        if let shown = found.shown { return .ready(shown.image) }
+        if case .failed(let m) = found.entry { return .failed(m) }
+        return .encoding
+    }
+
+    private func lookup(_ request: Request) -> (shown: PictureLanes.Finished?, entry: PictureLanes.Entry)? {
+        guard let graphics else { return nil }
         let key = key(for: request)
-        let entry = cache.withLock { c -> Entry? in
-            if let e = c[key] { return e }
-            c[key] = .encoding
-            return nil
-        }
-        switch entry {
-        case .ready(let e): return .ready(e)
-        case .failed(let m): return .failed(m)
-        case .encoding: return .encoding
-        case nil:
-            let cell = self.cell, wake = self.wake, cache = self.cache, thumbnails = key.thumbnail ? self.thumbnails : nil
-            queue.async {
-                let result: Entry
-                do {
-                    let image: RGBAImage
-                    if let thumbnails { image = try thumbnails.thumbnail(for: key.path) }
-                    else { image = try ImageCodec.decode(try FileBytes.read(key.path)) }
-                    result = .ready(try graphics.encode(image, fitting: key.box, cell: cell))
-                } catch let e as GraphicsError {
-                    result = .failed(e.message)
-                } catch let e as ImageError {
-                    result = .failed(e.message)
-                } catch {
-                    result = .failed("\(error)")
-                }
-                cache.finished(key, result)
-                Memory.returnFreedPages()
-                wake()
-            }
-            return .encoding
+        let cell = self.cell, draftAbove = self.draftAbove, background = key.fill, thumbnails = key.thumbnail ? self.thumbnails : nil
+        return lanes.status(key) {
+            let source = DecodedOnce(path: key.path, thumbnails: thumbnails)
+            return PictureLanes.Work(draft: { () throws(GraphicsError) -> EncodedImage? in
+                let image = try source.image()
+                let fitted = fittedSize(width: image.width, height: image.height, in: key.box)
+                guard fitted.width * fitted.height > draftAbove else { return nil }
+                return try graphics.encode(image, fitting: PixelSize(width: key.box.width / 2, height: key.box.height / 2),
+                                           cell: cell, filling: background)
+            }, full: { () throws(GraphicsError) -> EncodedImage in
+                try graphics.encode(try source.image(), fitting: key.box, cell: cell, filling: background)
+            })
         }
     }
 
@@ -127,17 +102,19 @@ public final class ImagePresenter {
     /// pixels. A picture the erase touched (gallery tiles that moved onto the old place) is written again by
     /// the next `present`, so erasing one picture never leaves a hole in another.
     public func prepare(_ screen: some PictureSurface, showing requests: [Request], regionChanged: (Rect) -> Bool) {
+        var wanted: [Rect: UInt64] = [:]
+        for request in requests { if let serial = lookup(request)?.shown?.serial { wanted[request.rect] = serial } }
         var erased: [Rect] = []
-        for (request, placed) in shown where !requests.contains(request) || regionChanged(placed.cells) {
+        for (slot, placed) in shown where wanted[slot] != placed.serial || regionChanged(placed.cells) {
             if let erase = graphics?.erase(placed.image, background: background) {
                 screen.writeRaw(Array("\u{1B}7\u{1B}[\(placed.cells.y + 1);\(placed.cells.x + 1)H".utf8) + atCursor(wrap(erase)) + Array("\u{1B}8".utf8))
             }
             screen.scrub(placed.cells)
             erased.append(placed.cells)
-            shown[request] = nil
+            shown[slot] = nil
         }
-        for (request, placed) in shown where erased.contains(where: { $0.intersects(placed.cells) }) {
-            shown[request] = nil                                   // present writes it again, whole
+        for (slot, placed) in shown where erased.contains(where: { $0.intersects(placed.cells) }) {
+            shown[slot] = nil                                      // present writes it again, whole
         }
     }
 
@@ -145,15 +122,14 @@ public final class ImagePresenter {
     /// inside DECSC/DECRC and synchronized output, in one write.
     public func present(_ screen: some PictureSurface, showing requests: [Request]) {
         guard graphics != nil else { return }
-        for request in requests where shown[request] == nil {
-            guard case .ready(let image)? = cache.withLock({ $0[key(for: request)] }),
-                  case .bytes(let payload) = image.payload else { continue }
-            let cells = Self.placement(of: image, in: request.rect)
+        for request in requests where shown[request.rect] == nil {
+            guard let found = lookup(request)?.shown, case .bytes(let payload) = found.image.payload else { continue }
+            let cells = Self.placement(of: found.image, in: request.rect)
             var out = Array("\u{1B}[?2026h\u{1B}7\u{1B}[\(cells.y + 1);\(cells.x + 1)H".utf8)
             out += atCursor(wrap(payload))
             out += Array("\u{1B}8\u{1B}[?2026l".utf8)
             screen.writeRaw(out)
-            shown[request] = Placement(image: image, cells: cells)
+            shown[request.rect] = Placement(serial: found.serial, image: found.image, cells: cells)
         }
     }
 
@@ -215,10 +191,10 @@ public final class ImagePresenter {
         return out
     }
 
-    private func key(for request: Request) -> CacheKey {
-        CacheKey(path: request.path, box: PixelSize(width: request.rect.width * cell.width,
-                                                    height: request.rect.height * cell.height),
-                 thumbnail: request.thumbnail && thumbnails != nil)
+    private func key(for request: Request) -> PictureLanes.Key {
+        PictureLanes.Key(path: request.path, box: PixelSize(width: request.rect.width * cell.width,
+                                                            height: request.rect.height * cell.height),
+                         thumbnail: request.thumbnail, rect: request.rect, live: request.live, fill: background)
     }
 }
 
@@ -229,6 +205,24 @@ public protocol PictureSurface: AnyObject {
     /// Makes the next draw rewrite exactly the cells of `rect` (text over graphics clears sixel and
     /// iTerm2 pixels) and no other cell.
     func scrub(_ rect: Rect)
+}
+
+/// A picture's pixels, read and decoded once for both steps of its encode (draft and full). Used by one lane's
+/// thread at a time, one step after the other.
+final class DecodedOnce: @unchecked Sendable {
+    let path: String
+    let thumbnails: ThumbnailCache?
+    private var decoded: RGBAImage?
+    init(path: String, thumbnails: ThumbnailCache?) { self.path = path; self.thumbnails = thumbnails }
+
+    func image() throws(GraphicsError) -> RGBAImage {
+        if let decoded { return decoded }
+        do {
+            let image = if let thumbnails { try thumbnails.thumbnail(for: path) } else { try ImageCodec.decode(try FileBytes.read(path)) }
+            decoded = image
+            return image
+        } catch { throw GraphicsError(error.message) }
+    }
 }
 
 /// Reads a whole file (at most 256 MiB).

@@ -25,7 +25,11 @@ public struct Kitty: GraphicsProtocol {
     /// Base64 bytes per APC chunk: the spec's maximum, and a multiple of 4.
     public static let chunkSize = 4096
 
-    public init() {}
+    /// Send pictures without an id (`easel show`): kitty replaces an image sent again with the same id, placements
+    /// included, so a second `show` of the same picture at the same size made the first one vanish.
+    public let anonymous: Bool
+
+    public init(anonymous: Bool = false) { self.anonymous = anonymous }
 
     /// Scales `image` to fit `box` keeping its aspect (no band rounding), encodes it as PNG, and returns the
     /// transmit-and-display sequence to write at the image's top-left cell.
@@ -34,10 +38,11 @@ public struct Kitty: GraphicsProtocol {
     ///   - cell: one cell in pixels, used for `c=`/`r=` and `EncodedImage.cells` (rounded up).
     /// - Returns: `imageID` is a non-zero id derived from the scaled pixels and their size, so the same picture
     ///   at the same size always gets the same id. Sending that id again replaces the earlier upload and its placements.
+    ///   0 (no `i=` key) when ``anonymous``.
     /// - Throws: `GraphicsError` when the box or the image is empty, or PNG encoding fails.
     public func encode(_ image: RGBAImage, fitting box: PixelSize, cell: PixelSize) throws(GraphicsError) -> EncodedImage {
         let fitted = try FittedPNG(image, fitting: box, cell: cell)
-        let id = Self.imageID(of: fitted.image)
+        let id = anonymous ? 0 : Self.imageID(of: fitted.image)
         let bytes = Self.transmitAndDisplay(png: fitted.png, id: id, cells: fitted.cells)
         return EncodedImage(payload: .bytes(bytes), pixels: fitted.pixels, cells: fitted.cells, imageID: id)
     }
@@ -49,7 +54,7 @@ public struct Kitty: GraphicsProtocol {
         return Array("\u{1B}_Ga=d,d=I,i=\(image.imageID),q=2\u{1B}\\".utf8)
     }
 
-    /// The chunked APC sequence for `png`.
+    /// The chunked APC sequence for `png`; id 0 leaves out the `i=` key.
     static func transmitAndDisplay(png: [UInt8], id: UInt32, cells: CellSize) -> [UInt8] {
         let data = base64(png)
         let chunks = max(1, (data.count + chunkSize - 1) / chunkSize)
@@ -60,7 +65,7 @@ public struct Kitty: GraphicsProtocol {
             let end = min(data.count, start + chunkSize)
             let more = n < chunks - 1 ? 1 : 0
             let keys = n == 0
-                ? "a=T,f=100,t=d,i=\(id),q=2,c=\(cells.columns),r=\(cells.rows),C=1,m=\(more)"
+                ? "a=T,f=100,t=d,\(id == 0 ? "" : "i=\(id),")q=2,c=\(cells.columns),r=\(cells.rows),C=1,m=\(more)"
                 : "m=\(more)"
             out += Array("\u{1B}_G\(keys);".utf8)
             out += data[start..<end]

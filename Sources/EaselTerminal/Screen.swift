@@ -19,6 +19,8 @@ public final class Screen {
     private var pairs: [Role: (pair: Int32, attrs: attr_t)] = [:]
     private var ended = false
     private var colorCount = 0
+    /// The colours the screen draws with: 8, 16 or 256 palette entries, 0 without colour (`NO_COLOR`, mono).
+    public var colors: Int { colorCount }
     private var paintPairs: [Paint: Int32] = [:]          // exact colours → pair (fast path)
     private var quantizedPairs: [Int32: Int32] = [:]      // palette indices → pair (dedupe)
     private var nextPaintPair: Int32 = Int32(Role.allCases.count + 1)

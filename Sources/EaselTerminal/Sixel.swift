@@ -61,13 +61,11 @@ public struct Sixel: GraphicsProtocol {
         Self.cover(image.pixels, background)
     }
 
-    /// The one-colour sixel of ``erase(_:background:)``: full bands of six rows, each one `!W~` run.
+    /// The one-colour sixel of ``erase(_:background:)``: bands of six rows, each one `!W~` run (the last one
+    /// painting only the rows left when the height is not a multiple of 6).
     static func cover(_ size: PixelSize, _ colour: RGB) -> [UInt8] {
-        func percent(_ c: UInt8) -> Int { (Int(c) * 100 + 127) / 255 }
-        let bands = (size.height + 5) / 6
-        var out = "\u{1B}Pq\"1;1;\(size.width);\(size.height)#0;2;\(percent(colour.red));\(percent(colour.green));\(percent(colour.blue))#0"
-        for band in 0..<bands { out += (band > 0 ? "-" : "") + "!\(size.width)~" }
-        return Array((out + "\u{1B}\\").utf8)
+        Array("\u{1B}Pq\"1;1;\(size.width);\(size.height)".utf8)
+            + paint(rows: 0..<size.height, width: size.width, register: 0, colour: colour, first: true) + [0x1B, 0x5C]
     }
 
     /// Composites alpha over black and resamples to `size` with libsixel's bilinear (tent) filter, computed

@@ -28,7 +28,7 @@ struct PreviewView {
         switch job.state {
         case .running where job.livePreview != nil:
             // The service's own in-progress image, over the placeholder until it is encoded.
-            let request = ImagePresenter.Request(path: job.livePreview!, rect: picture)
+            let request = ImagePresenter.Request(path: job.livePreview!, rect: picture, live: true)
             buffer.put("\(Wording.stateText(job, in: state)) · live preview · \(Wording.seconds(job.elapsed(now: state.now)))",
                        in: caption, role: .muted)
             if case .ready(let encoded) = status(request) { return PictureCells.draw(encoded, for: request, into: &buffer) }

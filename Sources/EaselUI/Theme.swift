@@ -149,10 +149,16 @@ public struct Theme: Sendable {
     /// light, else `default` (dark), and `default` when the terminal did not say.
     public static func defaultName(lightBackground: Bool?) -> String { lightBackground == true ? "light" : "default" }
 
-    /// The colour of the cells under pictures: the theme's background, else the terminal's (`terminal`, from
-    /// OSC 11), else black.
-    public func pictureBackground(terminal: RGB?) -> RGB {
-        styles[.text]?.bg.rgb ?? terminal ?? RGB(0, 0, 0)
+    /// The colour of the cells under pictures as the terminal shows them: the palette entry the theme's background
+    /// is drawn with in a terminal of `colors` colours (xterm's values; mlterm draws the light theme's #fbfaf6 as
+    /// colour 7, #e5e5e5, in its 8 colours), else the terminal's background (`terminal`, from OSC 11), else black.
+    /// - Parameter colors: ``Screen/colors``; 0 (no colour) means the terminal's own background. Pass 1 << 24 for
+    ///   the theme's exact colour.
+    public func pictureBackground(terminal: RGB?, colors: Int = 1 << 24) -> RGB {
+        guard colors > 0, let bg = styles[.text]?.bg else { return terminal ?? RGB(0, 0, 0) }
+        if colors > 256 { return bg.rgb ?? terminal ?? RGB(0, 0, 0) }
+        let index = bg.indexed(limit: colors)
+        return index < 0 ? terminal ?? RGB(0, 0, 0) : Color.indexed(UInt8(index)).rgb ?? RGB(0, 0, 0)
     }
 
     /// Loads `name` from the search path.

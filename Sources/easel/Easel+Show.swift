@@ -45,7 +45,7 @@ extension Easel {
             let caps = tty ? TerminalProbe.run(timeout: .seconds(milliseconds: timeout)) : TerminalCapabilities()
             let graphics = preview.graphics ?? config.graphics ?? .auto
             let choice = graphics == .auto && !tty ? .blocks : graphics
-            guard let selected = choice.resolve(caps, colors: preview.sixelColors ?? config.sixelColors ?? 256) else {
+            guard let selected = choice.resolve(caps, colors: preview.sixelColors ?? config.sixelColors ?? 256, inline: true) else {
                 throw CLIError("pictures are off (--graphics none)")
             }
             let cell = caps.cellPixels

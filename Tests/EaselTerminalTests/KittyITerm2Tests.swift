@@ -105,6 +105,20 @@ struct KittyITerm2Tests {
         #expect(a.imageID != smaller.imageID)
     }
 
+    /// `easel show` twice in kitty: the same picture at the same size got the same id, and kitty replaced the
+    /// first upload (and its placement) with the second: the first picture vanished. Inline pictures have no id.
+    @Test func picturesForTheShellsFlowHaveNoIDSoASecondShowKeepsTheFirst() throws {
+        let caps = TerminalCapabilities()
+        let selection = try #require(GraphicsChoice.kitty.resolve(caps, inline: true))
+        let box = PixelSize(width: 100, height: 100)
+        let shown = try selection.graphics.encode(PNGPictures.noise(width: 64, height: 48, seed: 1), fitting: box, cell: cell)
+        #expect(shown.imageID == 0)
+        let first = try #require(KittyChunk.split(shown.bytes)?.first)
+        #expect(first.keys.hasPrefix("a=T,f=100,t=d,q=2,") && !first.keys.contains("i="), "\(first.keys)")
+        let studio = try #require(GraphicsChoice.kitty.resolve(caps))
+        #expect(try studio.graphics.encode(PNGPictures.noise(width: 64, height: 48, seed: 1), fitting: box, cell: cell).imageID != 0)
+    }
+
     @Test func kittyEraseDeletesThatImageByIDAndFreesItsData() throws {
         let kitty = Kitty()
         let encoded = try kitty.encode(PNGPictures.noise(width: 20, height: 20), fitting: PixelSize(width: 20, height: 20), cell: cell)

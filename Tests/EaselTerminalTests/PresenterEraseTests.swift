@@ -8,7 +8,7 @@ import Testing
 struct NamedPictures: GraphicsProtocol {
     let name = "named"
     func encode(_ image: RGBAImage, fitting box: PixelSize, cell: PixelSize) throws(GraphicsError) -> EncodedImage {
-        let cells = CellSize(columns: box.width / cell.width, rows: box.height / cell.height)
+        let cells = CellSize(columns: (box.width + cell.width - 1) / cell.width, rows: (box.height + cell.height - 1) / cell.height)
         let id = image.pixels[0]                                 // each test image has its own first byte
         return EncodedImage(payload: .bytes(Array("PIC\(id):\(cells.columns)x\(cells.rows)".utf8)), pixels: box, cells: cells)
     }
