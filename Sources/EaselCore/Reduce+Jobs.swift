@@ -58,7 +58,7 @@ func reduceJob(_ state: inout AppState, _ action: Action) -> [Effect] {
         guard let job = state.job(id), job.state.isActive else { return [] }
         return failure(&state, job, error, stage)
 
-    case .key, .paste, .tick, .notice, .warning, .themeLoaded, .clicked, .scrolled, .restored, .gallery:
+    case .key, .paste, .tick, .notice, .warning, .themeLoaded, .clicked, .scrolled, .restored, .gallery, .modelsListed:
         return []
     }
 }

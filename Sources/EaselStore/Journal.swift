@@ -37,10 +37,12 @@ public struct JobRecord: Codable, Equatable, Sendable, FetchableRecord, Persista
     public var imageURLs: String?
     /// The images of such a job saved so far, as a JSON array of `{path, width, height}` (v3).
     public var files: String?
+    /// `GenerationRequest.model`: the model the job asked for (v4); nil for the backend's default, and in older rows.
+    public var model: String? = nil
 
     public var request: GenerationRequest {
         GenerationRequest(prompt: prompt, negativePrompt: negativePrompt, width: width, height: height,
-                          seed: UInt32(truncatingIfNeeded: seed), steps: steps)
+                          seed: UInt32(truncatingIfNeeded: seed), steps: steps, model: model)
     }
 }
 
@@ -48,7 +50,7 @@ public struct JobRecord: Codable, Equatable, Sendable, FetchableRecord, Persista
 /// Every job transition is written (upsert by id); several Easel processes may share the file.
 public final class Journal: Sendable {
     public let path: String
-    private let pool: DatabasePool
+    let pool: DatabasePool
     /// This process's session: its job ids are `session × 1,000,000 + n`.
     public let session: Int
 
@@ -177,6 +179,7 @@ public final class Journal: Sendable {
                 t.add(column: "files", .text)
             }
         }
+        registerPickedModels(in: &migrator)
         // Two Easel processes may open a new journal at the same moment: the loser of the race
         // finds the schema already made, so it simply tries again and sees nothing left to do.
         // A file that is not a database, locked past the busy timeout, or unwritable is not retried.
