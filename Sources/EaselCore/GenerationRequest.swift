@@ -13,8 +13,8 @@ public struct GenerationRequest: Equatable, Hashable, Sendable, Codable {
     public var seed: UInt32
     /// Sampling steps.
     public var steps: Int
-    /// The model to run (a ComfyUI or A1111 checkpoint file name, an OpenAI-compatible model id): the one
-    /// picked in the studio (`pick_model`), else the backend's configured `model`; nil: the backend's own default.
+    /// The model to run (a ComfyUI or A1111 checkpoint file name, an OpenAI-compatible model id) when one was
+    /// picked in the studio (`pick_model`); nil: the backend's configured `model` (or `--model`), else its default.
     public var model: String?
 
     public init(prompt: String, negativePrompt: String = "", width: Int = 768, height: Int = 768,

@@ -233,7 +233,7 @@ private func generate(_ state: inout AppState) -> [Effect] {
     for n in 0..<max(1, p.count) {
         let seed = p.seed.map { $0 &+ UInt32(n) } ?? state.editor.seeds.next()
         let request = GenerationRequest(prompt: prompt, negativePrompt: p.negativePrompt, width: p.width,
-                                        height: p.height, seed: seed, steps: p.steps, model: state.model(of: state.backendKey))
+                                        height: p.height, seed: seed, steps: p.steps, model: state.pickedModels[state.backendKey])
         let id = JobID(state.queue.nextJobID)
         state.queue.nextJobID += 1
         state.queue.jobs.append(Job(id: id, request: request, state: .pending, createdAt: state.now, createdWallTime: state.wallTime,

@@ -38,6 +38,8 @@ struct ModelPickerReducerTests {
         _ = reduce(&s, .key(.backspace))
         #expect(s.modelPicker?.filter == "X" && s.modelPicker?.selection == 0)
         _ = reduce(&s, .key(.down))
+        _ = reduce(&s, .key(.up))
+        _ = reduce(&s, .key(.up))                                          // stays on the first row
         #expect(reduce(&s, .key(.enter)) == [])
         #expect(s.modal == nil)
         #expect(s.pickedModels == ["gpu": "sd_xl_base_1.0.safetensors"])
@@ -60,7 +62,7 @@ struct ModelPickerReducerTests {
         #expect(s.modal == nil)
         let effects = reduce(&s, .key(.enter))
         guard case .submit(_, let request, backend: "gpu")? = effects.first else { Issue.record("\(effects)"); return }
-        #expect(request.model == "v1-5-pruned-emaonly.safetensors")        // the configured one
+        #expect(request.model == nil)                                      // nil: the adapter sends its configured model
     }
 
     @Test func thePickIsPerBackendAndEnterWithoutAListPicksNothing() {
