@@ -68,7 +68,7 @@ let package = Package(
 
         .executableTarget(
             name: "easel-bench",
-            dependencies: ["EaselImaging", "EaselTerminal", "EaselServer", "EaselCore", "EaselStore", "EaselUI"],
+            dependencies: ["EaselImaging", "EaselTerminal", "EaselServer", "EaselCore", "EaselStore", "EaselUI", "FakeServices"],
             linkerSettings: [.unsafeFlags(["-use-ld=lld"])]
         ),
 

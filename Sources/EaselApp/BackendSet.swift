@@ -75,7 +75,7 @@ public struct BackendSet {
                 choices.append(BackendChoice(name: options.name, summary: options.summary, model: options.model,
                                              queueAhead: options.queueAhead ?? options.kind.defaultQueueAhead,
                                              sizes: options.kind == .openai ? ModelSizes.fixed(for: options.model) : nil,
-                                             slots: adapter.maxConcurrentJobs))
+                                             slots: adapter.maxConcurrentJobs, sizesFollowModel: options.kind == .openai))
             } catch {
                 if options.name == current { throw CLIError("backend \(options.name) (\(options.file)): \(error.message)", category: "config") }
                 warnings.append("backend \(options.name) is unusable: \(error.message)")

@@ -181,6 +181,11 @@ public final class EffectRunner: Sendable {
             do { try await backend.cancel(remote); return nil } catch { return .failed(id, error, during: .cancel) }
         case .open(let path):
             return await Self.blocking { Self.open(path) }
+        case .listModels(let name):
+            guard let backend = backends[name] else { return .modelsListed(backend: name, .failed(missing(name).message)) }
+            do throws(JobError) {
+                return .modelsListed(backend: name, try await backend.models().map { .models($0) } ?? .notListed)
+            } catch { return .modelsListed(backend: name, .failed(error.message)) }
         case .timer(let after):
             do { try await Task.sleep(for: after) } catch { return nil }
             return .tick(.now, wallTime: Date().timeIntervalSince1970)
@@ -240,7 +245,7 @@ public final class EffectRunner: Sendable {
         }
         let options = backendOptions[name]
         var metadata = Gallery.Metadata(request: request, backend: options?.name ?? displayName,
-                                        model: options?.model ?? "", jobID: "\(id.rawValue)", remoteID: remote?.rawValue,
+                                        model: request.model ?? options?.model ?? "", jobID: "\(id.rawValue)", remoteID: remote?.rawValue,
                                         date: target.wallTime.map { Date(timeIntervalSince1970: $0) } ?? Date())
         metadata.sampler = options?.sampler
         metadata.cfgScale = options?.cfgScale

@@ -67,6 +67,22 @@ public final class JournalSync: @unchecked Sendable {
     public func flush() { queue.sync {} }
 
     private var draftWritten: String?
+    private var pickedWritten: [String: String]?
+
+    /// Keeps the models picked in the studio (`AppState.pickedModels`) in the journal; only the picks that
+    /// changed since the last call are written. The first call marks `picked` as already there (what was read at start).
+    public func syncPickedModels(_ picked: [String: String], wallTime: Double) {
+        guard let before = pickedWritten else { pickedWritten = picked; return }
+        guard picked != before else { return }
+        pickedWritten = picked
+        let changed = picked.filter { before[$0.key] != $0.value }
+        let journal = self.journal, onError = self.onError
+        queue.async {
+            do throws(JobError) {
+                for (backend, model) in changed.sorted(by: { $0.key < $1.key }) { try journal.setPickedModel(model, for: backend, at: wallTime) }
+            } catch { onError(error) }
+        }
+    }
 
     /// Keeps the prompt being edited in `draft.txt` beside the journal, so it survives a crash.
     public func syncDraft(_ text: String) {

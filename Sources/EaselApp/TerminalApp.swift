@@ -195,6 +195,7 @@ public final class TerminalApp: Sendable {
             journal?.adopt(restored, now: state.now, wallNow: state.wallTime)
             dispatch(.restored(restored))
         }
+        journal?.syncPickedModels(state.pickedModels, wallTime: state.wallTime)     // what was read at start
 
         while true {
             if SignalTrap.takeResize() { screen.resizeToTerminal() }      // queues KEY_RESIZE
@@ -227,6 +228,7 @@ public final class TerminalApp: Sendable {
             }
             journal?.sync(state)
             journal?.syncDraft(state.editor.prompt.text)
+            journal?.syncPickedModels(state.pickedModels, wallTime: state.wallTime)
             if let signal = SignalTrap.pending() { return 128 + signal }
             if quitting { return 0 }
 

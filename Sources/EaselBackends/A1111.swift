@@ -282,6 +282,20 @@ public struct A1111Backend: GenerationBackend {
         do { return try await http.send(request) } catch { throw ErrorMapping.transport(error) }
     }
 
+    /// `GET /sdapi/v1/sd-models`: each checkpoint's `title` ("v1-5-pruned-emaonly.safetensors [6ce0161689]"),
+    /// what `override_settings.sd_model_checkpoint` takes (`model_name` when a build sends no title).
+    /// - Throws: `JobError` for a failed request (`.unauthorized` for a 401, `.notFound` without `--api`).
+    public func models() async throws(JobError) -> [String]? {
+        let r: HTTPResponse
+        do { r = try await http.send(HTTPRequest(.get, baseURL + "/sdapi/v1/sd-models", headers: headers(accept: "application/json"))) }
+        catch { throw ErrorMapping.transport(error) }
+        guard r.status == 200 else { throw A1111Errors.map(r, route: "GET /sdapi/v1/sd-models", basicAuth: options.basicAuth) }
+        guard let items = (try? JSONSerialization.jsonObject(with: Data(r.body))) as? [[String: Any]] else {
+            throw .badResponse("GET /sdapi/v1/sd-models did not answer a JSON list")
+        }
+        return items.compactMap { (($0["title"] as? String) ?? ($0["model_name"] as? String)).map(Sanitize.line) }
+    }
+
     private func list(_ path: String, key: String) async -> [String] {
         guard let r = try? await http.send(HTTPRequest(.get, baseURL + path, headers: headers(accept: "application/json"))),
               r.status == 200, let items = (try? JSONSerialization.jsonObject(with: Data(r.body))) as? [[String: Any]] else { return [] }
@@ -305,7 +319,7 @@ public struct A1111Backend: GenerationBackend {
             let override_settings_restore_afterwards: Bool?
             let send_images: Bool, save_images: Bool
         }
-        let model = options.model.flatMap { $0.isEmpty ? nil : $0 }
+        let model = (r.model ?? options.model).flatMap { $0.isEmpty ? nil : $0 }
         let body = Body(prompt: r.prompt, negative_prompt: r.negativePrompt, seed: Int64(r.seed),
                         width: r.width, height: r.height, steps: r.steps, batch_size: 1, n_iter: 1,
                         sampler_name: options.sampler, cfg_scale: options.cfgScale,

@@ -112,6 +112,24 @@ extension ComfyUIBackend {
         return ((entry.count > 1 ? entry[1] : nil) as? [String: Any])?["options"] as? [String] ?? []
     }
 
+    /// The checkpoints `CheckpointLoaderSimple` offers (`GET /object_info/CheckpointLoaderSimple` →
+    /// `input.required.ckpt_name[0]`, or `[1].options` on newer builds; else `GET /models/checkpoints`), as the
+    /// graph's `ckpt_name` takes them.
+    /// - Throws: `JobError` for a failed request; `.badResponse` when the answer has no such list.
+    public func models() async throws(JobError) -> [String]? {
+        let info = try await get("/object_info/CheckpointLoaderSimple") as? [String: Any]
+        if let spec = ((info?["CheckpointLoaderSimple"] as? [String: Any])?["input"] as? [String: Any])?["required"] as? [String: Any],
+           let entry = spec["ckpt_name"] as? [Any], let first = entry.first {
+            let list = first as? [String] ?? ((entry.count > 1 ? entry[1] : nil) as? [String: Any])?["options"] as? [String] ?? []
+            return list.map(Sanitize.line)
+        }
+        // A build whose /object_info leaves the node out: the model folder's own listing.
+        guard let listed = try await get("/models/checkpoints") as? [String] else {
+            throw .badResponse("neither /object_info/CheckpointLoaderSimple nor /models/checkpoints lists checkpoints (is this ComfyUI?)")
+        }
+        return listed.map(Sanitize.line)
+    }
+
     func get(_ path: String) async throws(JobError) -> Any? {
         let response = try await send(HTTPRequest(.get, baseURL + path, headers: [("Accept", "application/json")]))
         guard response.status == 200 else { throw ErrorMapping.status(response, message: nil) }

@@ -46,11 +46,12 @@ extension ComfyUIBackend {
         let values: [Placeholder: Any] = [
             .prompt: request.prompt, .negativePrompt: request.negativePrompt, .seed: Int(request.seed),
             .width: request.width, .height: request.height, .steps: request.steps, .cfgScale: cfgScale,
-            .sampler: sampler, .model: model,
+            .sampler: sampler, .model: request.model ?? model,
         ]
         let filled: Any
         if let map, let nodes = graph as? [String: Any] {
-            filled = map.apply(to: nodes, request, cfgScale: configured.cfgScale, sampler: configured.sampler, model: configured.model)
+            filled = map.apply(to: nodes, request, cfgScale: configured.cfgScale, sampler: configured.sampler,
+                               model: request.model ?? configured.model)
         } else {
             filled = Self.fill(graph, values)
         }
@@ -127,9 +128,14 @@ extension ComfyUIBackend {
         }
     }
 
-    static func resolve(_ path: String, configFile: String) -> String {
+    /// The workflow file's absolute path: `~/…` from the home folder, a relative `path` from the folder of
+    /// `configFile`; a relative `configFile` (`--config easel.toml`, `--config conf/easel.toml`) is itself
+    /// taken from `currentDirectory`, so its folder is never "" (which would make `wf.json` into `/wf.json`).
+    static func resolve(_ path: String, configFile: String,
+                        currentDirectory: String = FileManager.default.currentDirectoryPath) -> String {
         if path == "~" || path.hasPrefix("~/") { return HomePath.expandingTilde(path) }
         if path.hasPrefix("/") || configFile.isEmpty { return path }
-        return (configFile as NSString).deletingLastPathComponent + "/" + path
+        let config = configFile.hasPrefix("/") ? configFile : currentDirectory + "/" + configFile
+        return (config as NSString).deletingLastPathComponent + "/" + path
     }
 }

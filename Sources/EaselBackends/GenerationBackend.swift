@@ -58,6 +58,12 @@ public protocol GenerationBackend: Sendable {
     /// What the service ran for `job`, read from what it was sent, for the saved metadata; nil when the
     /// service cannot tell (then the request and the config are written).
     func ranParameters(of job: RemoteJobID) async -> RanParameters?
+
+    /// The models `GenerationRequest.model` may name, as the service lists them (ComfyUI's checkpoints,
+    /// A1111 `sd-models` titles, an OpenAI-compatible `/v1/models`), sanitized, in the service's order;
+    /// nil when the service has no call that lists them (fal, Replicate, sd.cpp, the seed API).
+    /// - Throws: `JobError` when the list request fails.
+    func models() async throws(JobError) -> [String]?
 }
 
 /// Statuses pushed by a service, in order; errors are `JobError`s (see `GenerationBackend.statusEvents(of:)`).
@@ -72,6 +78,7 @@ extension GenerationBackend {
     public func statusEvents(of job: RemoteJobID) -> StatusEvents? { nil }
     public func takeNotice(for job: RemoteJobID) -> String? { nil }
     public func ranParameters(of job: RemoteJobID) async -> RanParameters? { nil }
+    public func models() async throws(JobError) -> [String]? { nil }
 }
 
 /// Maps transport failures and HTTP statuses to `JobError`s, in one place.

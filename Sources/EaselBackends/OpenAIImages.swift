@@ -56,7 +56,7 @@ public final class OpenAIImagesBackend: GenerationBackend {
         let apiKey: APIKey?
         do { apiKey = key.source == nil ? nil : try await key.resolve() } catch { throw await key.clean(error) }
         let id = "openai-" + UUID().uuidString.lowercased()
-        let body = Self.body(for: request, model: model)
+        let body = Self.body(for: request, model: request.model ?? model)
         let url = baseURL + "/v1/images/generations"
         var headers: [(name: String, value: String)] = []
         if let apiKey { headers.append(("Authorization", apiKey.bearer)) }
@@ -127,6 +127,25 @@ public final class OpenAIImagesBackend: GenerationBackend {
             let models = ids.prefix(100).map { Sanitize.line(String($0.prefix(80))) }
             return BackendHealth(ok: true, detail: "OpenAI-compatible images API answers, \(models.count) models", models: models)
         } catch { return BackendHealth(ok: false, detail: await key.clean(ErrorMapping.transport(error)).message) }
+    }
+
+    /// `GET /v1/models` with the key: the image models among the ids. OpenAI's own list holds every model it
+    /// has (chat, audio, …), so when it names image models (`dall-e-*`, `gpt-image-*`) only those are kept;
+    /// a list without any (a local server, which lists what it serves) is kept whole.
+    /// - Throws: `JobError` for a failed request (`.unauthorized` for a bad key).
+    public func models() async throws(JobError) -> [String]? {
+        var headers: [(name: String, value: String)] = [("Accept", "application/json")]
+        do { if key.source != nil { headers.append(("Authorization", try await key.resolve().bearer)) } }
+        catch { throw await key.clean(error) }
+        let r: HTTPResponse
+        do { r = try await http.send(HTTPRequest(.get, baseURL + "/v1/models", headers: headers)) }
+        catch { throw await key.clean(ErrorMapping.transport(error)) }
+        guard r.status == 200 else { throw await key.clean(Self.failure(r)) }
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any],
+              let data = object["data"] as? [[String: Any]] else { throw .badResponse("GET /v1/models has no \"data\" list") }
+        let ids = data.compactMap { $0["id"] as? String }.map { Sanitize.line(String($0.prefix(120))) }
+        let images = ids.filter { Self.isOpenAIModel($0) }
+        return images.isEmpty ? ids : images
     }
 
     // MARK: - Request

@@ -32,6 +32,8 @@ public enum Action: Equatable, Sendable {
     case failed(JobID, JobError, during: Stage)
     /// The gallery browser: a scan, parameters read back, a deletion, the grid's size.
     case gallery(GalleryEvent)
+    /// The models `backend` lists (answer to `.listModels`), for the model picker.
+    case modelsListed(backend: String, ModelListing)
 }
 
 /// The step of a job an effect was doing.
@@ -66,6 +68,8 @@ public enum Effect: Equatable, Sendable {
     case loadPending(JobID, fallback: ImageRef?, backend: String)
     /// Work in the gallery folder for the browser.
     case gallery(GalleryEffect)
+    /// Ask the backend which models it has (`GenerationBackend.models()`); answers `.modelsListed`.
+    case listModels(backend: String)
     /// An order to the terminal: carried out by the loop that owns it, never by the effect runner.
     case terminal(TerminalOrder)
 }

@@ -20,6 +20,20 @@ extension AppState {
 
     /// Jobs holding one of `backend`'s slots now (submitting through saving).
     public func busySlots(on backend: String) -> Int {
-        queue.jobs.count { $0.state.holdsSlot && self.backend(of: $0) == backend }
+        queue.jobs.count { holdsSlot($0) && self.backend(of: $0) == backend }
+    }
+
+    /// True while `job` holds one of its backend's slots: submitting through saving, except that on a service
+    /// with its own queue (`queueAhead` > 0, ComfyUI) a job the server has finished (downloading, saving) holds
+    /// none, so the next job is sent at the completion instead of after the image is fetched, decoded and
+    /// written, and the server's queue stays `queueAhead` deep while Easel saves.
+    func holdsSlot(_ job: Job) -> Bool {
+        guard job.state.holdsSlot else { return false }
+        switch job.state {
+        case .downloading, .saving:
+            let name = backend(of: job)
+            return (backends.first { $0.name == name }?.queueAhead ?? queue.queueAhead) == 0
+        default: return true
+        }
     }
 }

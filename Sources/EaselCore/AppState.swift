@@ -116,7 +116,7 @@ public enum Hint: Equatable, Sendable {
                 + (keymap.keyName(for: .toggleMode, in: .prompt).map { "\($0) switches to queue mode" } ?? "queue mode (toggle_mode) lifts the lock")
         case .emptyPrompt: "Type a prompt first"
         case .promptTooLong(let n): "The prompt has \(n) characters; the limit is \(GenerationRequest.maxPromptLength)"
-        case .jobFailed(let id, let error): "Job \(id) \(error.message)"
+        case .jobFailed(let id, let error): "Job \(id) \(error.message)\(error.pickAdvice(keymap: keymap))"
         case .saved(_, let path): "Saved \(Sanitize.line(path))"
         case .warning(let text), .info(let text): Sanitize.line(text)
         }
@@ -137,17 +137,22 @@ public struct BackendChoice: Equatable, Sendable {
     /// "gpu — comfyui at http://127.0.0.1:8188".
     public let summary: String
     /// The only output sizes its model accepts (`ModelSizes.fixed`), or nil when any size goes.
-    public let sizes: [OutputSize]?
-    /// The model name shown when a size is changed to one of `sizes` ("gpt-image-1").
-    public let model: String?
+    public internal(set) var sizes: [OutputSize]?
+    /// The configured model (`model`, or `--model`); `AppState.currentBackend` puts the picked one here.
+    /// Shown on the parameters line and when a size is changed to one of `sizes` ("gpt-image-1").
+    public internal(set) var model: String?
+    /// True when `sizes` follow the model (an OpenAI-compatible images API: `ModelSizes.fixed(for: model)`),
+    /// so a model picked in the studio brings its own sizes.
+    public let sizesFollowModel: Bool
     /// Jobs sent ahead into the service's own queue (`QueueState.queueAhead`).
     public let queueAhead: Int
     /// Jobs the service really runs at once, as its adapter declares (`GenerationBackend.maxConcurrentJobs`:
     /// 1 for A1111); nil when only the configured concurrency limits it. The reducer's slots use it.
     public let slots: Int?
     public init(name: String, summary: String, model: String? = nil, queueAhead: Int = 0, sizes: [OutputSize]? = nil,
-                slots: Int? = nil) {
+                slots: Int? = nil, sizesFollowModel: Bool = false) {
         self.slots = slots
+        self.sizesFollowModel = sizesFollowModel
         self.name = name
         self.summary = summary
         self.model = model
@@ -187,6 +192,9 @@ public struct AppState: Equatable, Sendable {
     public var backends: [BackendChoice] = []
     /// The `name` of the backend new jobs go to ("demo", "gpu", …); stamped on every job.
     public var backendKey = "demo"
+    /// Models picked in the studio (`pick_model`), by backend name: sent with that backend's next jobs in place
+    /// of its configured `model`. Kept in the journal's folder across runs (`JournalSync`).
+    public var pickedModels: [String: String] = [:]
     /// Backends whose server stops when Easel does (the embedded demo): quitting with their jobs in
     /// flight asks first, since those jobs cannot resume.
     public var ephemeralBackends: Set<String> = []
@@ -258,8 +266,16 @@ public struct AppState: Equatable, Sendable {
 
     public func job(_ id: JobID) -> Job? { queue.positions[id].map { queue.jobs[$0] } }
 
-    /// The backend new jobs go to, when it is among `backends`.
-    public var currentBackend: BackendChoice? { backends.first { $0.name == backendKey } }
+    /// The backend new jobs go to, when it is among `backends`, with the model picked for it in place of the
+    /// configured one (and, where sizes follow the model, that model's sizes).
+    public var currentBackend: BackendChoice? {
+        guard var choice = backends.first(where: { $0.name == backendKey }) else { return nil }
+        if let picked = pickedModels[backendKey] {
+            choice.model = picked
+            if choice.sizesFollowModel { choice.sizes = ModelSizes.fixed(for: picked) }
+        }
+        return choice
+    }
 
     mutating func update(_ id: JobID, _ change: (inout Job) -> Void) {
         guard let i = queue.positions[id] else { return }

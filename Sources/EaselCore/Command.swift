@@ -68,6 +68,8 @@ public enum Command: String, CaseIterable, Sendable {
     case deleteImage = "delete_image"
     case loadImage = "load_image"
     case rescanGallery = "rescan_gallery"
+    case pickModel = "pick_model"
+    case useModel = "use_model"
 
     /// One line, shown in the `?` overlay and the status bar.
     public var doc: String {
@@ -139,6 +141,8 @@ public enum Command: String, CaseIterable, Sendable {
         case .confirmYes: "Yes to the question"
         case .confirmNo: "No to the question (any other key too)"
         case .rescanGallery: "Scan the gallery folder again"
+        case .pickModel: "Choose the backend's model (a list)"
+        case .useModel: "Use the selected model for new jobs"
         }
     }
 }

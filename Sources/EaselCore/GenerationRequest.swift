@@ -13,15 +13,19 @@ public struct GenerationRequest: Equatable, Hashable, Sendable, Codable {
     public var seed: UInt32
     /// Sampling steps.
     public var steps: Int
+    /// The model to run (a ComfyUI or A1111 checkpoint file name, an OpenAI-compatible model id) when one was
+    /// picked in the studio (`pick_model`); nil: the backend's configured `model` (or `--model`), else its default.
+    public var model: String?
 
     public init(prompt: String, negativePrompt: String = "", width: Int = 768, height: Int = 768,
-                seed: UInt32 = 0, steps: Int = 30) {
+                seed: UInt32 = 0, steps: Int = 30, model: String? = nil) {
         self.prompt = prompt
         self.negativePrompt = negativePrompt
         self.width = width
         self.height = height
         self.seed = seed
         self.steps = steps
+        self.model = model
     }
 
     /// The longest prompt the reference server accepts, in characters.

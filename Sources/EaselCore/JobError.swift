@@ -147,3 +147,20 @@ extension JobError {
         }
     }
 }
+
+extension JobError {
+    /// `recovery`, with the key that opens the model picker (`pick_model`) named from `keymap` for a graph
+    /// error; the plain `recovery` where no key reaches the picker.
+    public func recovery(keymap: Keymap) -> String {
+        guard case .graph = self, let key = keymap.keyName(for: .pickModel, in: .global) else { return recovery }
+        return "Pick a model the server has with \(key) (a sampler in the config), or fix the workflow file; then press Enter again."
+    }
+
+    /// "; pick one with F5" after a graph error that says the server lacks the checkpoint it was sent
+    /// ("the server has no checkpoint 'x'; it has: …"), the key taken from `keymap`; "" otherwise.
+    public func pickAdvice(keymap: Keymap) -> String {
+        guard case .graph(let why) = self, why.contains("the server has no checkpoint"),
+              let key = keymap.keyName(for: .pickModel, in: .global) else { return "" }
+        return "; pick one with \(key)"
+    }
+}

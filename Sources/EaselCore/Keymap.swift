@@ -3,6 +3,8 @@ public enum KeyContext: String, CaseIterable, Sendable {
     case global, prompt, queue, history, help, gallery
     /// While a y/n question waits (delete, quit losing demo jobs).
     case confirm
+    /// While the model picker is open; printable keys type the filter.
+    case models
 }
 
 public struct KeymapError: Error, Equatable, Sendable {
@@ -99,6 +101,7 @@ public struct Keymap: Equatable, Sendable {
         .global: [
             ("C-c", .quit), ("Tab", .focusNext), ("S-Tab", .focusPrevious), ("F1", .toggleHelp), ("C-l", .redraw),
             ("C-z", .suspend), ("C-t", .toggleMode), ("F2", .cycleTheme), ("F3", .switchBackend), ("F4", .openGallery),
+            ("F5", .pickModel),
         ],
         .prompt: [
             ("Enter", .generate), ("C-d", .quitIfEmpty), ("Esc", .focusPrompt),
@@ -136,6 +139,11 @@ public struct Keymap: Equatable, Sendable {
             ("R", .rescanGallery), ("?", .toggleHelp),
         ],
         .confirm: [("y", .confirmYes), ("n", .confirmNo)],
+        .models: [
+            ("Enter", .useModel), ("Esc", .closeOverlay), ("F5", .closeOverlay),
+            ("Up", .selectUp), ("C-p", .selectUp), ("Down", .selectDown), ("C-n", .selectDown),
+            ("PgUp", .pageUp), ("PgDn", .pageDown),
+        ],
         .help: [
             ("Esc", .closeOverlay), ("?", .closeOverlay), ("q", .closeOverlay), ("F1", .closeOverlay),
             ("Down", .selectDown), ("j", .selectDown), ("Up", .selectUp), ("k", .selectUp),
@@ -145,7 +153,7 @@ public struct Keymap: Equatable, Sendable {
 
     /// Global commands that change what is shown under the help overlay: pressed over it, they close
     /// it first (the others, such as redraw, suspend, quit or the theme, work with it left open).
-    public static let closesHelpFirst: Set<Command> = [.focusNext, .focusPrevious, .openGallery]
+    public static let closesHelpFirst: Set<Command> = [.focusNext, .focusPrevious, .openGallery, .pickModel]
 
     /// The keys that answer a y/n question, for its text: "y / n" (the command name where no key is bound).
     public var answerKeys: String {

@@ -15,11 +15,13 @@ public indirect enum Modal: Equatable, Sendable {
     case help(scroll: Int, under: Modal?)
     /// A question waiting for y/n; every key answers it.
     case question(Confirmation, under: Modal?)
+    /// The model picker (`pick_model`, F5): type to filter, Enter picks, Esc backs out.
+    case models(ModelPicker, under: Modal?)
 
     /// What this one opened over (nil for the prompt-bound ones, which open over nothing).
     public var under: Modal? {
         switch self {
-        case .gallery(_, let under), .help(_, let under), .question(_, let under): under
+        case .gallery(_, let under), .help(_, let under), .question(_, let under), .models(_, let under): under
         case .field, .search, .filter: nil
         }
     }
@@ -33,6 +35,7 @@ public indirect enum Modal: Equatable, Sendable {
         case .gallery(let browser, _): .gallery(browser, under: below)
         case .help(let scroll, _): .help(scroll: scroll, under: below)
         case .question(let question, _): .question(question, under: below)
+        case .models(let picker, _): .models(picker, under: below)
         case .field, .search, .filter: self
         }
     }
@@ -54,7 +57,19 @@ public indirect enum Modal: Equatable, Sendable {
         }
     }
 
+    /// Changes the model picker in whichever layer holds it (a list arriving under the help overlay).
+    mutating func updateModelPicker(_ change: (inout ModelPicker) -> Void) {
+        if case .models(var picker, let below) = self {
+            change(&picker)
+            self = .models(picker, under: below)
+        } else if var below = under {
+            below.updateModelPicker(change)
+            self = replacingUnder(below)
+        }
+    }
+
     var isHelp: Bool { if case .help = self { true } else { false } }
+    var isModelPicker: Bool { if case .models = self { true } else { false } }
     var isGallery: Bool { if case .gallery = self { true } else { false } }
     var isField: Bool { if case .field = self { true } else { false } }
 }

@@ -58,7 +58,7 @@ func reduceJob(_ state: inout AppState, _ action: Action) -> [Effect] {
         guard let job = state.job(id), job.state.isActive else { return [] }
         return failure(&state, job, error, stage)
 
-    case .key, .paste, .tick, .notice, .warning, .themeLoaded, .clicked, .scrolled, .restored, .gallery:
+    case .key, .paste, .tick, .notice, .warning, .themeLoaded, .clicked, .scrolled, .restored, .gallery, .modelsListed:
         return []
     }
 }
@@ -141,7 +141,8 @@ private func applyStatus(_ state: inout AppState, _ id: JobID, _ remote: RemoteJ
             $0.savedImages = []
             $0.downloadStartedAt = now
         }
-        return [.download(id, first, backend: state.backend(of: job))]
+        // On a service with its own queue the finished job no longer holds a slot: the next one goes now.
+        return [.download(id, first, backend: state.backend(of: job))] + startReady(&state)
     case .failed(let message):
         return fail(&state, id, .inferenceFailed(message))
     }
@@ -174,7 +175,7 @@ func pinHistoryCursor(_ state: inout AppState) {
 func startReady(_ state: inout AppState) -> [Effect] {
     var effects: [Effect] = []
     var busy: [String: Int] = [:]
-    for job in state.queue.jobs where job.state.holdsSlot { busy[state.backend(of: job), default: 0] += 1 }
+    for job in state.queue.jobs where state.holdsSlot(job) { busy[state.backend(of: job), default: 0] += 1 }
     var nextWake: Duration?
     state.queue.pacerReadyAt = nil
     for job in state.queue.jobs {

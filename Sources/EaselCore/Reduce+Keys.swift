@@ -15,6 +15,7 @@ func reduceKey(_ state: inout AppState, _ key: Key, keymap: Keymap) -> [Effect] 
         }
         return []
     }
+    if state.modelPicker != nil, !state.showHelp { return modelPickerKey(&state, key, keymap: keymap) }
     if state.gallery != nil, !state.showHelp { return galleryKey(&state, key, keymap: keymap) }
     if state.filterEditing, state.focus == .history {
         switch key {
@@ -197,6 +198,8 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
     case .openGallery, .selectLeft, .selectRight, .selectFirst, .selectLast, .starImage, .deleteImage, .loadImage, .rescanGallery:
         return galleryCommand(&state, command)
     case .cycleSize: cycleSize(&state)
+    case .pickModel: return openModelPicker(&state)
+    case .useModel: break                        // only while the model picker is open (modelPickerKey)
     case .confirmYes, .confirmNo: break          // only while a question waits (reduceKey)
     }
     return []
@@ -230,7 +233,7 @@ private func generate(_ state: inout AppState) -> [Effect] {
     for n in 0..<max(1, p.count) {
         let seed = p.seed.map { $0 &+ UInt32(n) } ?? state.editor.seeds.next()
         let request = GenerationRequest(prompt: prompt, negativePrompt: p.negativePrompt, width: p.width,
-                                        height: p.height, seed: seed, steps: p.steps)
+                                        height: p.height, seed: seed, steps: p.steps, model: state.pickedModels[state.backendKey])
         let id = JobID(state.queue.nextJobID)
         state.queue.nextJobID += 1
         state.queue.jobs.append(Job(id: id, request: request, state: .pending, createdAt: state.now, createdWallTime: state.wallTime,

@@ -11,9 +11,10 @@ func load(_ state: inout AppState, _ request: GenerationRequest) {
     state.editor.browsing = nil
 }
 
-/// One more job with exactly `request` (re-run from history).
+/// One more job with exactly `request` (re-run from history), on the current backend with the model picked for it.
 func enqueue(_ state: inout AppState, _ request: GenerationRequest) -> [Effect] {
-    let request = fitted(request, &state)
+    var request = fitted(request, &state)
+    request.model = state.pickedModels[state.backendKey]
     let id = JobID(state.queue.nextJobID)
     state.queue.nextJobID += 1
     state.queue.jobs.append(Job(id: id, request: request, state: .pending, createdAt: state.now, createdWallTime: state.wallTime,

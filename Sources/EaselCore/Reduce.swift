@@ -15,6 +15,10 @@ public func reduce(_ state: inout AppState, _ action: Action, keymap: Keymap = .
         return reduceKey(&state, key, keymap: keymap)
     case .paste(let text):
         state.hint = nil
+        if state.modelPicker != nil, !state.showHelp {
+            state.modal?.updateModelPicker { $0.filter += Sanitize.line(text); $0.selection = 0 }
+            return []
+        }
         guard state.focus == .prompt, !state.showHelp, state.gallery == nil else { return [] }
         guard !state.isEditorLocked else { state.hint = .locked; return [] }
         if case .search(var search, let draft)? = state.modal {
@@ -28,7 +32,7 @@ public func reduce(_ state: inout AppState, _ action: Action, keymap: Keymap = .
         return []
     case .clicked(let pane, let job):
         state.hint = nil
-        guard !state.showHelp, state.gallery == nil else { return [] }
+        guard !state.showHelp, state.gallery == nil, state.modelPicker == nil else { return [] }
         leaveForClick(&state, to: pane)
         state.focus = pane
         switch pane {
@@ -38,6 +42,7 @@ public func reduce(_ state: inout AppState, _ action: Action, keymap: Keymap = .
         }
         return []
     case .scrolled(let pane, let delta):
+        if state.modelPicker != nil, !state.showHelp { moveModelSelection(&state, by: delta < 0 ? -1 : 1); return [] }
         if state.gallery != nil, !state.showHelp { return galleryCommand(&state, delta < 0 ? .selectUp : .selectDown) }
         guard !state.showHelp, pane != .prompt else { return [] }
         state.focus = pane
@@ -58,6 +63,9 @@ public func reduce(_ state: inout AppState, _ action: Action, keymap: Keymap = .
         return reduceJob(&state, action)
     case .gallery(let event):
         return reduceGallery(&state, event)
+    case .modelsListed(let backend, let listing):
+        modelsListed(&state, backend: backend, listing)
+        return []
     }
 }
 

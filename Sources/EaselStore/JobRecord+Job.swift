@@ -22,7 +22,7 @@ extension JobRecord {
                   createdAt: job.createdWallTime, finishedAt: job.finishedAt.map(wall), updatedAt: wallNow, starred: job.starred,
                   gallery: job.gallery, imageURLs: Self.encode(job.imageRefs.count > 1 ? job.imageRefs.map(\.url) : nil),
                   files: Self.encode(job.imageRefs.count > 1 ? job.savedImages.map { [$0.path, String($0.width), String($0.height)] } : nil),
-                  retryAt: retryAt)
+                  retryAt: retryAt, model: job.request.model)
     }
 
     /// The job this record describes, with instants placed relative to `now` / `wallNow`.

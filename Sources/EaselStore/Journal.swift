@@ -40,10 +40,12 @@ public struct JobRecord: Codable, Equatable, Sendable, FetchableRecord, Persista
     /// When a job waiting out a 429 is sent again (`JobState.waiting(until:)`), in seconds since 1970 (v4),
     /// so a restart keeps the service's `Retry-After`; nil in other states and older rows.
     public var retryAt: Double? = nil
+    /// `GenerationRequest.model`: the model the job asked for (v5); nil for the backend's default, and in older rows.
+    public var model: String? = nil
 
     public var request: GenerationRequest {
         GenerationRequest(prompt: prompt, negativePrompt: negativePrompt, width: width, height: height,
-                          seed: UInt32(truncatingIfNeeded: seed), steps: steps)
+                          seed: UInt32(truncatingIfNeeded: seed), steps: steps, model: model)
     }
 }
 
@@ -51,7 +53,7 @@ public struct JobRecord: Codable, Equatable, Sendable, FetchableRecord, Persista
 /// Every job transition is written (upsert by id); several Easel processes may share the file.
 public final class Journal: Sendable {
     public let path: String
-    private let pool: DatabasePool
+    let pool: DatabasePool
     /// This process's session: its job ids are `session × 1,000,000 + n`.
     public let session: Int
 
@@ -184,6 +186,7 @@ public final class Journal: Sendable {
             // A 429's wait, so a restart does not send the job again before the service's Retry-After.
             try db.alter(table: "job") { t in t.add(column: "retryAt", .double) }
         }
+        registerPickedModels(in: &migrator)
         // Two Easel processes may open a new journal at the same moment: the loser of the race
         // finds the schema already made, so it simply tries again and sees nothing left to do.
         // A file that is not a database, locked past the busy timeout, or unwritable is not retried.

@@ -41,7 +41,7 @@ struct PreviewView {
         case .failed(let error):
             // Wrapped, not cut: a graph error names node, class, message and what the server has instead.
             let width = max(1, picture.width - 2)
-            centre(StatusBar.wrap("✗ " + error.message, width: width) + [""] + StatusBar.wrap(error.recovery, width: width),
+            centre(StatusBar.wrap("✗ " + error.message, width: width) + [""] + StatusBar.wrap(error.recovery(keymap: keymap), width: width),
                    in: picture, role: .error, into: &buffer)
             buffer.put(Wording.oneLine(job.request.prompt), in: caption, role: .muted)
             return nil
@@ -140,7 +140,8 @@ struct HelpOverlay {
         let closing = Command.allCases.filter(Keymap.closesHelpFirst.contains).compactMap { keymap.keyName(for: $0, in: .help) }
         let everywhere = "Everywhere, help too" + (closing.isEmpty ? "" : " (\(closing.joined(separator: ", ")) close it)")
         let groups: [(String, KeyContext)] = [(everywhere, .global), ("Prompt", .prompt), ("Queue", .queue),
-                                              ("History", .history), ("Gallery", .gallery), ("Questions", .confirm),
+                                              ("History", .history), ("Gallery", .gallery), ("Model picker (type to filter)", .models),
+                                              ("Questions", .confirm),
                                               ("This help", .help)]
         var lines: [(String, Role)] = []
         for (title, ctx) in groups {

@@ -44,7 +44,7 @@ struct PromptEditorView {
         let p = state.editor.parameters
         var params = "seed: \(p.seed.map(String.init) ?? "random")   \(p.width)×\(p.height)   steps: \(p.steps)"
         if p.count > 1 { params += "   count: \(p.count)" }
-        if let model = state.backends.first(where: { $0.name == state.backendKey })?.model { params += "   model: \(Wording.oneLine(model))" }
+        if let model = state.model(of: state.backendKey) { params += "   model: \(Wording.oneLine(model))" }
         if let i = state.editor.browsing?.index { params += "   history \(i + 1)/\(state.editor.promptHistory.count)" }
         if !p.negativePrompt.isEmpty { params = "neg: \(Wording.oneLine(p.negativePrompt))   " + params }
         buffer.put(params, x: inner.x, y: inner.maxY - 1, maxWidth: inner.width, role: .muted)

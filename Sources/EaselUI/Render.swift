@@ -52,7 +52,7 @@ public func render(_ state: AppState, size: CellSize, keymap: Keymap = .default,
     let previewArea = Rect(x: layout.preview.x, y: layout.preview.y, width: layout.preview.width, height: layout.preview.height - taken)
     let overflowArea = Rect(x: layout.preview.x, y: previewArea.maxY, width: layout.preview.width, height: taken)
     // Covered by the gallery or the help, the pane starts no encode (a live preview changes a few times a second).
-    let covered = state.gallery != nil || state.showHelp
+    let covered = state.gallery != nil || state.showHelp || state.modelPicker != nil
     key = PaneCache.Key(jobs: state.jobs, selection: state.history.selection, filter: state.history.filter, backend: state.backendName,
                         clock: clock, pacerReadyAt: state.queue.pacerReadyAt, covered: covered, cell: cell, keymap: keymap)
     let preview = cache.pane(.preview, key: key, rect: previewArea, status: covered ? { _ in .encoding } : previewStatus,
@@ -66,6 +66,11 @@ public func render(_ state: AppState, size: CellSize, keymap: Keymap = .default,
         pictures = GalleryView(status: previewStatus, keymap: keymap).render(browser, deleting: deleting, in: galleryArea(size), into: &buffer)
     }
     let links = StatusBar(keymap: keymap).render(state, in: layout.statusBar, overflowArea: overflowArea, into: &buffer)
+    if let picker = state.modelPicker {           // over the panes: no picture is written under it
+        ModelPickerView(keymap: keymap).render(picker, current: state.model(of: picker.backend),
+                                               in: Rect(x: 0, y: 0, width: size.columns, height: size.rows - 1), into: &buffer)
+        pictures = []
+    }
     if state.showHelp {
         HelpOverlay(keymap: keymap, scroll: state.helpScroll).render(in: Rect(x: 0, y: 0, width: size.columns, height: size.rows - 1), into: &buffer)
         pictures = []

@@ -108,9 +108,11 @@ struct StatusBar {
     /// Key hints for the moment, each named by the first key the keymap binds to the command there;
     /// a command with no key is left out.
     func hints(_ state: AppState) -> [(String, String)] {
-        let context: KeyContext = state.showHelp ? .help : state.gallery != nil ? .gallery : state.focus.keyContext
+        let context: KeyContext = state.showHelp ? .help : state.modelPicker != nil ? .models
+            : state.gallery != nil ? .gallery : state.focus.keyContext
         let wanted: [(Command, String)]
         if state.showHelp { wanted = [(.closeOverlay, "close help"), (.quit, "quit")] }
+        else if state.modelPicker != nil { wanted = [(.useModel, "use"), (.selectDown, "select"), (.closeOverlay, "back"), (.quit, "quit")] }
         else if state.gallery != nil { wanted = [(.closeOverlay, "close gallery"), (.toggleHelp, "help"), (.quit, "quit")] }
         else if state.focus == .prompt && state.isEditorLocked { wanted = [(.focusNext, "focus"), (.toggleHelp, "help"), (.quit, "quit")] }
         else if state.focus == .prompt { wanted = [(.generate, "generate"), (.focusNext, "focus"), (.toggleHelp, "help"), (.quit, "quit")] }

@@ -20,14 +20,14 @@ struct Options {
     var only: Set<Section>?
 
     enum Section: String, CaseIterable {
-        case preview, blocks, history, keystroke, idle, startup, jobs
+        case preview, blocks, history, keystroke, idle, startup, jobs, comfyui
     }
 
     static let usage = """
         usage: easel-bench [--runs N] [--smoke] [--only SECTIONS] [--write FILE]
           --runs N      timed runs per figure (default 7; 1 with --smoke)
           --smoke       tiny inputs and 1 run: seconds per section, to check the harness works
-          --only LIST   comma-separated sections: preview, blocks, history, keystroke, idle, startup, jobs
+          --only LIST   comma-separated sections: preview, blocks, history, keystroke, idle, startup, jobs, comfyui
           --write FILE  also write the results into FILE (BENCHMARKS.md), keeping its other sections
         """
 
@@ -200,6 +200,15 @@ if wanted(.idle) || wanted(.startup) || wanted(.jobs) {
         failures.append("studio sections: \(error)")
     }
     tmux.killServer()
+}
+if wanted(.comfyui) {
+    await section("comfyui") {
+        let bench = ComfyUIBench(easel: try easelBinary(), dir: dir, runs: smoke ? 1 : 3)
+        stderrLine("easel-bench: ComfyUI fake, \(bench.runs) × \(bench.jobs) jobs, WebSocket and polling")
+        let r = try await bench.run()
+        goals += bench.goals(r)
+        return (ComfyUIBench.title, bench.markdown(r))
+    }
 }
 try? FileManager.default.removeItem(atPath: dir)
 if !goals.isEmpty { sections.insert((GoalSummary.title, GoalSummary.markdown(goals, partial: options.only != nil)), at: 0) }

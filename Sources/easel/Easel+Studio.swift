@@ -58,6 +58,9 @@ extension Easel {
             }
             let restored = restore.jobs
             if let draft = JournalSync.savedDraft(journal: journal) { state.editor.prompt = PromptEditor(draft) }
+            // The models picked in an earlier run; `--model` wins for the backend it names (the selected one).
+            state.pickedModels = (try? journal.pickedModels()) ?? [:]
+            if client.model != nil { state.pickedModels[set.current] = nil }
             let app = TerminalApp()
             let runner = EffectRunner(backends: set.adapters, gallery: gallery,
                                       liveDirectory: Self.liveDirectory(), pending: client.pendingImages,

@@ -80,4 +80,12 @@ struct ComfyUIWorkflowMapTests {
             #expect(seen.width == 320 && seen.height == 192)
         }
     }
+
+    @Test func aRelativeWorkflowPathUnderARelativeConfigPathIsTakenFromTheConfigsFolderNotTheRoot() {
+        // `--config easel.toml`: the config's folder is the current one, never "" (which made `wf.json` into `/wf.json`).
+        #expect(ComfyUIBackend.resolve("wf.json", configFile: "easel.toml", currentDirectory: "/home/u/work") == "/home/u/work/wf.json")
+        #expect(ComfyUIBackend.resolve("wf.json", configFile: "conf/easel.toml", currentDirectory: "/home/u") == "/home/u/conf/wf.json")
+        #expect(ComfyUIBackend.resolve("flows/wf.json", configFile: "/etc/easel/easel.toml", currentDirectory: "/tmp") == "/etc/easel/flows/wf.json")
+        #expect(ComfyUIBackend.resolve("/abs/wf.json", configFile: "easel.toml", currentDirectory: "/tmp") == "/abs/wf.json")
+    }
 }

@@ -31,6 +31,25 @@ struct JournalTests {
         #expect(try journal.history(search: "wolf").isEmpty)
     }
 
+    @Test func modelsPickedInTheStudioAndEachJobsModelSurviveReopening() throws {
+        let dir = tempDir()
+        let journal = try Journal(directory: dir)
+        let sync = JournalSync(journal: journal, backend: "gpu")
+        sync.syncPickedModels(["gpu": "a.safetensors"], wallTime: 1)           // what was there at start: not written
+        sync.flush()
+        #expect(try journal.pickedModels().isEmpty)
+        sync.syncPickedModels(["gpu": "sd_xl_base_1.0.safetensors", "forge": "b [12ab]"], wallTime: 2)
+        sync.syncPickedModels(["gpu": "flux1-dev.safetensors", "forge": "b [12ab]"], wallTime: 3)
+        sync.flush()
+        var request = GenerationRequest(prompt: "a fox", seed: 7)
+        request.model = "flux1-dev.safetensors"
+        let job = Job(id: JobID(journal.firstJobID), request: request, state: .pending, createdAt: .now, createdWallTime: 1_000)
+        try journal.write([JobRecord(job, backend: "gpu", session: journal.session, now: .now, wallNow: 1_000)])
+        let again = try Journal(directory: dir)
+        #expect(try again.pickedModels() == ["gpu": "flux1-dev.safetensors", "forge": "b [12ab]"])
+        #expect(try again.history(includingInFlight: true).first?.request.model == "flux1-dev.safetensors")
+    }
+
     @Test func searchTreatsLikeWildcardsAsPlainCharacters() throws {
         let journal = try Journal(directory: tempDir())
         try journal.write([record(1, session: journal.session, prompt: "a fox"),

@@ -163,7 +163,7 @@ struct OpenAIImagesTests {
             guard case .completed = seen.last else { Issue.record("\(seen)"); return }
             #expect(await fake.log.contains { $0.path == "/v1/images/generations" })
             let health = await api.health()
-            #expect(health.ok && health.models == ["gpt-image-1", "dall-e-3"], "\(health)")
+            #expect(health.ok && health.models == ["gpt-image-1", "gpt-4o-mini", "dall-e-3"], "\(health)")
         }
     }
     @Test func aServerThatWantsAKeyWhenNoneIsConfiguredSaysWhereToPutOne() async throws {

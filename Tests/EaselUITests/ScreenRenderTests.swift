@@ -195,7 +195,7 @@ struct ScreenRenderTests {
             pages += render(s, size: CellSize(columns: 99, rows: 36), keymap: keymap, cell: cell) { _ in .unavailable }.buffer.lines
             #expect(reduce(&s, .key(.pageDown)) == [])
         }
-        #expect(pages.contains { $0.contains("Everywhere, help too (Tab, S-Tab, F4 close it)") })
+        #expect(pages.contains { $0.contains("Everywhere, help too (Tab, S-Tab, F4, F5 close it)") })
         #expect(pages.contains { $0.contains("C-y, F5, F6, F7, F8") })
         var columns: Set<Int> = []
         for row in keymap.helpRows(in: .prompt) {

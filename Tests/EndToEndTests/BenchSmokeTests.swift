@@ -128,4 +128,19 @@ struct BenchSmokeTests {
         #expect((Int(requests[1].split(separator: " ").first ?? "") ?? 0) >= 3, "\(requests)")
         #expect(Self.row(r.out, "completion → on screen") != nil, "\(r.out)")
     }
+
+    /// The ComfyUI part: both ways of following jobs ran, the server's span and busy time are reported, and a
+    /// completion followed over the WebSocket reaches the gallery sooner than one found by a 2 s poll.
+    @Test func smokeRunReportsComfyUIWallOverBusyAndWebSocketBeatsPolling() async throws {
+        let r = try await Self.smokeRun()
+        #expect(r.out.contains("## ComfyUI: a GPU that never waits"), "\(r.out)")
+        let ws = try #require(Self.row(r.out, "WebSocket |"), "\(r.out)")
+        let poll = try #require(Self.row(r.out, "polling |"), "\(r.out)")
+        func median(_ cell: String) -> Double? { Double(cell.split(separator: " ").first ?? "") }
+        // Cells: label, wall, busy, wall ÷ busy, span ÷ busy, completion → saved.
+        try #require(ws.count == 6 && poll.count == 6, "\(ws) \(poll)")
+        let wsSaved = try #require(median(ws[5])), pollSaved = try #require(median(poll[5]))
+        #expect(wsSaved < pollSaved, "WebSocket \(ws[5]) ms, polling \(poll[5]) ms")
+        #expect((median(ws[4]) ?? .infinity) < 1.5, "the server waited on Easel: span ÷ busy \(ws[4])")
+    }
 }

@@ -33,4 +33,28 @@ struct ComfyUICommandLineTests {
             #expect(r.out.contains("⚠ sampler heun_x is not on the server; it has: euler"), "\(r.out)")
         }
     }
+
+    /// The user's report: `cd ~/art && easel backends --config easel.toml` with `workflow = "wf.json"` said
+    /// "workflow file /wf.json: no such file": the relative workflow is found beside the relative config.
+    @Test func aRelativeWorkflowBesideARelativeConfigIsFound() async throws {
+        let fake = FakeComfyUI()
+        try await fake.start()
+        try await withTeardown({ await fake.stop() }) {
+            let dir = Harness.tempDir("comfy-relative")
+            try """
+            {"1": {"class_type": "EmptyImage", "inputs": {"width": 64, "height": 64, "batch_size": 1, "color": 0}},
+             "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "{{prompt}}"}}}
+            """.write(toFile: dir + "/wf.json", atomically: true, encoding: .utf8)
+            try """
+            [backends.gpu]
+            kind = "comfyui"
+            url = "\(await fake.baseURL)"
+            workflow = "wf.json"
+            """.write(toFile: dir + "/easel.toml", atomically: true, encoding: .utf8)
+            let r = await Harness.runAsync(["/bin/sh", "-c", "cd '\(dir)' && exec '\(Harness.binary)' backends --config easel.toml"])
+            #expect(r.status == 0, "\(r.out)")
+            #expect(!r.out.contains("no such file"), "\(r.out)")
+            #expect(r.out.contains("gpu"), "\(r.out)")
+        }
+    }
 }

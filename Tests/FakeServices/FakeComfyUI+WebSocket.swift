@@ -33,6 +33,10 @@ extension FakeComfyUI {
     public func setIgnoreFeatureFlags(_ on: Bool) { wsIgnoreFlags = on }
     /// Time the fake sampler takes per step (default 5 ms).
     public func setStepTime(_ t: Duration) { wsStepTime = t }
+    /// A GPU of its own, as the real server has: prompts run one at a time, in queue order, on the fake's clock
+    /// (`steps × setStepTime` each), whether or not their client has a socket open (a polling client then finds
+    /// each one finished at its time). Each run is kept in `gpuRuns`, for the server's busy time.
+    public func setOwnClock(_ on: Bool) { ownClock = on }
 
     func upgrade(_ req: FlyingFox.HTTPRequest) async -> FlyingFox.HTTPResponse {
         if wsRefuse || (wsRefuseReconnect && wsDropped) {
@@ -92,7 +96,7 @@ extension FakeComfyUI {
     /// A prompt was queued: `status` to every socket, and the prompt runs if its client is connected.
     func queued(_ id: String) {
         broadcastStatus()
-        if let job = jobs[id], wsSockets[job.clientID] != nil { start(id) }
+        if let job = jobs[id], ownClock || wsSockets[job.clientID] != nil { start(id) }
     }
 
     /// `/interrupt` stopped `job`: `execution_interrupted` to its client (to all sockets without one).
@@ -115,6 +119,16 @@ extension FakeComfyUI {
     }
 
     private func execute(_ id: String) async {
+        guard ownClock else { return await executeNow(id) }
+        gpuQueue.append(id)
+        while gpuQueue.first != id { try? await Task.sleep(for: .milliseconds(1)) }   // the one before it still runs
+        let start = Date().timeIntervalSince1970
+        await executeNow(id)
+        if jobs[id]?.phase == .finished { gpuRuns.append(start...Date().timeIntervalSince1970) }
+        gpuQueue.removeFirst()
+    }
+
+    private func executeNow(_ id: String) async {
         guard let job = jobs[id], job.phase == .pending else { return }
         jobs[id]?.phase = .running
         let client = job.clientID

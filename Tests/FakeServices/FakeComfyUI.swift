@@ -64,6 +64,10 @@ public actor FakeComfyUI: FakeService {
     var wsRefuse = false, wsRefuseReconnect = false, wsDropped = false, wsIgnoreFlags = false
     var wsStepTime: Duration = .milliseconds(5)
     var wsConnectWaiters: [(Int, CheckedContinuation<Void, Never>)] = []
+    // One GPU on the fake's own clock (`setOwnClock`): prompts waiting for it, in queue order, and each run.
+    var ownClock = false, gpuQueue: [String] = []
+    /// Each prompt's run on the GPU (`setOwnClock`), start to completion, in seconds since 1970, in order.
+    public internal(set) var gpuRuns: [ClosedRange<Double>] = []
 
     public init() {}
     public var baseURL: String { "http://127.0.0.1:\(port)" }

@@ -122,7 +122,9 @@ public actor FakeOpenAIImages: FakeService {
         }
         switch (req.method, req.path) {
         case (.GET, "/v1/models"):
+            // OpenAI's own list holds every model the key may use, chat ones too.
             return Fake.json(.ok, ["object": "list", "data": [["id": "gpt-image-1", "object": "model", "owned_by": "system"],
+                                                              ["id": "gpt-4o-mini", "object": "model", "owned_by": "system"],
                                                               ["id": "dall-e-3", "object": "model", "owned_by": "system"]]])
         case (.POST, "/v1/images/generations"):
             return await generate(body)
