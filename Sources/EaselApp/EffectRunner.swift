@@ -177,6 +177,10 @@ public final class EffectRunner: Sendable {
             do { try await backend.cancel(remote); return nil } catch { return .failed(id, error, during: .cancel) }
         case .open(let path):
             return await Self.blocking { Self.open(path) }
+        case .probe(let name):
+            guard let backend = backends[name] else { return .probed(member: name, reachable: false, detail: missing(name).message) }
+            let health = await backend.health()
+            return .probed(member: name, reachable: health.ok, detail: health.detail)
         case .timer(let after):
             do { try await Task.sleep(for: after) } catch { return nil }
             return .tick(.now, wallTime: Date().timeIntervalSince1970)

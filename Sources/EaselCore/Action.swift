@@ -32,6 +32,9 @@ public enum Action: Equatable, Sendable {
     case failed(JobID, JobError, during: Stage)
     /// The gallery browser: a scan, parameters read back, a deletion, the grid's size.
     case gallery(GalleryEvent)
+    /// A down pool member answered its `.probe` (`reachable`), or not; `detail`: the service's health
+    /// line or the error, unsanitized.
+    case probed(member: String, reachable: Bool, detail: String)
 }
 
 /// The step of a job an effect was doing.
@@ -59,6 +62,9 @@ public enum Effect: Equatable, Sendable {
     case cancel(JobID, RemoteJobID, backend: String)
     /// Send a `.tick` after `after` (a pacer slot or a 429 wait ends).
     case timer(after: Duration)
+    /// Ask a pool member that was marked down whether it answers again (its health check); answers
+    /// `.probed`.
+    case probe(backend: String)
     /// Open a file with the system viewer (argument vector, no shell).
     case open(String)
     /// Save again the image kept after a failed save (the state folder's `pending/`); if it is gone,

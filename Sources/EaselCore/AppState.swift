@@ -145,9 +145,20 @@ public struct BackendChoice: Equatable, Sendable {
     /// Jobs the service really runs at once, as its adapter declares (`GenerationBackend.maxConcurrentJobs`:
     /// 1 for A1111); nil when only the configured concurrency limits it. The reducer's slots use it.
     public let slots: Int?
+    /// Set when this choice is a pool: new jobs wait in Easel's queue and are bound to one of its members
+    /// when they start. The members are choices of their own (`backends`).
+    public let pool: BackendPool?
+    /// Jobs this backend runs at once when it has its own (a pool member's `concurrency` key); nil: the
+    /// queue's `concurrency`.
+    public let concurrency: Int?
+    /// Its own poll interval and deadline (a pool member's `poll_interval` and `deadline`); nil: the run's.
+    public let pollPolicy: PollPolicy?
     public init(name: String, summary: String, model: String? = nil, queueAhead: Int = 0, sizes: [OutputSize]? = nil,
-                slots: Int? = nil) {
+                slots: Int? = nil, pool: BackendPool? = nil, concurrency: Int? = nil, pollPolicy: PollPolicy? = nil) {
         self.slots = slots
+        self.pool = pool
+        self.concurrency = concurrency
+        self.pollPolicy = pollPolicy
         self.name = name
         self.summary = summary
         self.model = model
