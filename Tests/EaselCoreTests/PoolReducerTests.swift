@@ -129,4 +129,17 @@ struct PoolReducerTests {
         #expect(s.queue.health.isEmpty)
         #expect(s.jobs[0].state == .failed(.network("Connection reset by peer (curl 56)")) && s.jobs[0].backend == "gpu1")
     }
+
+    @Test func aRestartResumesAnAcceptedJobOnItsMemberAndBindsAPendingOneAgain() {
+        var s = Self.pooled(count: 1)
+        // As the journal gives them back: the member in `backend` for the started job, the pool for the pending one.
+        var running = Job(id: JobID(1), request: .fixture(prompt: "a"), state: .running(progress: 0.3), remoteID: RemoteJobID("r1"),
+                          createdAt: t0, createdWallTime: 1, backend: "gpu2")
+        running.startedAt = t0
+        let pending = Job(id: JobID(2), request: .fixture(prompt: "b"), state: .pending, createdAt: t0, createdWallTime: 2, backend: "gpus")
+        let effects = reduce(&s, .restored([running, pending]))
+        #expect(effects.contains(.poll(JobID(1), RemoteJobID("r1"), after: .zero, backend: "gpu2")))
+        #expect(Self.submits(effects) == ["#2 gpu1"])                 // gpu2 holds job 1: least-busy binds job 2 to gpu1
+        #expect(s.job(JobID(2))?.pool == "gpus")
+    }
 }
