@@ -106,14 +106,16 @@ public struct BackendSet {
     }
 
     /// The F3 choice for a `[backends.NAME]` table; a pool member's carries its own `concurrency`,
-    /// `poll_interval` and `deadline`, since jobs of several members share one queue.
+    /// `poll_interval` and `deadline`, since jobs of several members share one queue, and its own pacer
+    /// (the seed API's 8 per 60 s for `jobapi`; `--pace` replaces it in `configureQueue`).
     static func choice(_ options: BackendOptions, slots: Int?, inPool: Bool) -> BackendChoice {
         let ownPolicy = inPool && (options.pollInterval != nil || options.deadline != nil)
         return BackendChoice(name: options.name, summary: options.summary, model: options.model,
                              queueAhead: options.queueAhead ?? options.kind.defaultQueueAhead,
                              sizes: options.kind == .openai ? ModelSizes.fixed(for: options.model) : nil, slots: slots,
                              concurrency: inPool ? options.concurrency : nil,
-                             pollPolicy: ownPolicy ? PollPolicy.resolved(interval: nil, deadline: nil, backend: options) : nil)
+                             pollPolicy: ownPolicy ? PollPolicy.resolved(interval: nil, deadline: nil, backend: options) : nil,
+                             pace: inPool && options.kind == .jobapi ? RateLimitPacer(limit: 8, window: .seconds(60)) : nil)
     }
 
     /// Sets the queue part of `state`: mode and concurrency (the command line, else the selected
@@ -128,6 +130,11 @@ public struct BackendSet {
         state.backendName = summary
         let spec = pace ?? self.pace(demoLimit: demoLimit)
         state.queue.pacer = RateLimitPacer(limit: spec.requests, window: spec.window)
+        if let pace {                            // --pace: every pool member's own pacer too
+            for i in state.backends.indices where state.backends[i].pace != nil {
+                state.backends[i].pace = RateLimitPacer(limit: pace.requests, window: pace.window)
+            }
+        }
     }
 }
 

@@ -153,8 +153,13 @@ public struct BackendChoice: Equatable, Sendable {
     public let concurrency: Int?
     /// Its own poll interval and deadline (a pool member's `poll_interval` and `deadline`); nil: the run's.
     public let pollPolicy: PollPolicy?
+    /// Its own client-side rate limit, as an empty pacer (a pool member: the seed API's 8 per 60 s, or
+    /// `--pace`); nil: only the run's `QueueState.pacer`. The live one is `QueueState.pacers[name]`.
+    public var pace: RateLimitPacer?
     public init(name: String, summary: String, model: String? = nil, queueAhead: Int = 0, sizes: [OutputSize]? = nil,
-                slots: Int? = nil, pool: BackendPool? = nil, concurrency: Int? = nil, pollPolicy: PollPolicy? = nil) {
+                slots: Int? = nil, pool: BackendPool? = nil, concurrency: Int? = nil, pollPolicy: PollPolicy? = nil,
+                pace: RateLimitPacer? = nil) {
+        self.pace = pace
         self.slots = slots
         self.pool = pool
         self.concurrency = concurrency

@@ -23,6 +23,8 @@ public struct QueueState: Equatable, Sendable {
     public var health: [String: MemberHealth] = [:]
     /// Members whose `.probe` is out, so only one is in flight per member.
     public var probing: Set<String> = []
+    /// Pool members' own pacers (`BackendChoice.pace`), by member name; made at a member's first job.
+    public var pacers: [String: RateLimitPacer] = [:]
     /// Each pool's scheduler (its round-robin turn), by pool name; made at the pool's first job.
     public var schedulers: [String: PoolScheduler] = [:]
 

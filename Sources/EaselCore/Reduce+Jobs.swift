@@ -200,9 +200,12 @@ func startReady(_ state: inout AppState) -> [Effect] {
             break
         }
         if let pool {                                  // bound to a member now, when one has a free slot
-            switch pickMember(&state, for: pool, busy: busy) {
+            let (choice, pacedFor) = pickMember(&state, for: pool, busy: busy)
+            switch choice {
             case .member(let member): backend = member
-            case .wait: continue
+            case .wait:
+                if let pacedFor { nextWake = min(nextWake ?? pacedFor, pacedFor) }   // a member's own pacer frees one later
+                continue
             case .noMemberHasModel(let model):
                 effects += finish(&state, job.id, .failed(.invalidPrompt(reason:
                     "no member of pool \(pool.name) is configured with model \(model) (members: \(pool.members.joined(separator: ", ")))")))

@@ -13,8 +13,15 @@ extension AppState {
         pool.members.compactMap { name in
             guard let choice = backends.first(where: { $0.name == name }) else { return nil }
             return PoolMemberLoad(name: name, slots: slots(on: name), busy: busy[name, default: 0],
-                                  isDown: queue.health[name]?.isDown ?? false, models: choice.model.map { [$0] })
+                                  isDown: queue.health[name]?.isDown ?? false, isPaced: memberPaceWait(name) != nil,
+                                  models: choice.model.map { [$0] })
         }
+    }
+
+    /// How long until member `name`'s own pacer allows a submission; nil when it allows one now (or has none).
+    func memberPaceWait(_ name: String) -> Duration? {
+        guard let pacer = queue.pacers[name] ?? backends.first(where: { $0.name == name })?.pace else { return nil }
+        return pacer.wait(now: now)
     }
 
     /// The members of some pool that are down now, with their health, in config order.
@@ -31,12 +38,29 @@ extension AppState {
 /// members' free slots (`busy`: jobs holding a slot, by backend). A job asks for the model the pool's
 /// choice names (`--model`), if any: members configured with it are preferred, members configured with
 /// another are never chosen.
-func pickMember(_ state: inout AppState, for pool: BackendPool, busy: [String: Int]) -> PoolChoice {
+/// A member bound this way records the submission on its own pacer.
+/// - Returns: the choice, and when every member with a free slot is paced, how long until the first
+///   of them allows a submission (for the loop's timer).
+func pickMember(_ state: inout AppState, for pool: BackendPool, busy: [String: Int]) -> (PoolChoice, pacedFor: Duration?) {
     var scheduler = state.queue.schedulers[pool.name] ?? PoolScheduler(pool: pool)
     let model = state.backends.first { $0.name == pool.name }?.model
-    let choice = scheduler.pick(from: state.memberLoads(of: pool, busy: busy), model: model)
+    let loads = state.memberLoads(of: pool, busy: busy)
+    let choice = scheduler.pick(from: loads, model: model)
     state.queue.schedulers[pool.name] = scheduler
-    return choice
+    switch choice {
+    case .member(let name):
+        if let pace = state.queue.pacers[name] ?? state.backends.first(where: { $0.name == name })?.pace {
+            var pacer = pace
+            pacer.record(now: state.now)
+            state.queue.pacers[name] = pacer
+        }
+        return (choice, nil)
+    case .wait:
+        let waits = loads.filter { $0.isPaced && !$0.isDown && $0.freeSlots > 0 }.compactMap { state.memberPaceWait($0.name) }
+        return (choice, waits.min())
+    case .noMemberHasModel:
+        return (choice, nil)
+    }
 }
 
 /// A pool job's request failed with an error where nothing reached the member (`neverReachedTheService`:

@@ -142,4 +142,16 @@ struct PoolReducerTests {
         #expect(Self.submits(effects) == ["#2 gpu1"])                 // gpu2 holds job 1: least-busy binds job 2 to gpu1
         #expect(s.job(JobID(2))?.pool == "gpus")
     }
+
+    @Test func aMembersOwnPacerSendsTheNextJobToAnotherMemberOrWaitsForItsWindow() {
+        var s = Self.pooled(count: 3, slots: ["gpu1": 2, "gpu2": 2])
+        s.backends[0].pace = RateLimitPacer(limit: 1, window: .seconds(60))
+        #expect(Self.submits(reduce(&s, .key(.enter))) == ["#1 gpu1", "#2 gpu2", "#3 gpu2"])   // gpu1 paced after one
+        var alone = Self.pooled(["gpu1"], count: 2, slots: ["gpu1": 2])
+        alone.backends[0].pace = RateLimitPacer(limit: 1, window: .seconds(60))
+        let effects = reduce(&alone, .key(.enter))
+        #expect(Self.submits(effects) == ["#1 gpu1"])
+        #expect(effects.contains(.timer(after: .seconds(63))), "the window plus its 5 % margin: \(effects)")
+        #expect(Self.submits(reduce(&alone, Self.at(63))) == ["#2 gpu1"])
+    }
 }
