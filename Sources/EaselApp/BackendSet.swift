@@ -31,8 +31,7 @@ public struct BackendSet {
         self.warnings = warnings
     }
 
-    public var currentAdapter: any GenerationBackend { adapters[current]! }
-    public var summary: String { choices.first { $0.name == current }?.summary ?? currentAdapter.displayName }
+    public var summary: String { choices.first { $0.name == current }?.summary ?? adapters[current]?.displayName ?? current }
 
     /// Client-side pacing: the demo's own limit (`demoLimit`), the seed API's 8/60 s, else generous
     /// (self-hosted and hosted services answer 429 themselves, and Easel honours their Retry-After).
@@ -60,39 +59,63 @@ public struct BackendSet {
                               selected: BackendOptions(name: "server", kind: .jobapi, url: server), demo: nil, warnings: [])
         }
         var selected: BackendOptions?
-        do { selected = try config.backend(named: backend) } catch { throw CLIError(error.message, category: backend == nil ? "config" : "usage") }
-        let current = selected?.name ?? "demo"
-        var config = config   // --model replaces the selected backend's `model`
-        if let model, let i = config.backends.firstIndex(where: { $0.name == current }) { config.backends[i].model = model; selected?.model = model }
+        let pool = (backend ?? config.defaultBackend).flatMap { wanted in config.pools.first { $0.name == wanted } }
+        if pool == nil {
+            do { selected = try config.backend(named: backend) } catch { throw CLIError(error.message, category: backend == nil ? "config" : "usage") }
+        }
+        let current = pool?.name ?? selected?.name ?? "demo"
+        var config = config   // --model replaces the selected backend's `model`; for a pool, it is the model its jobs ask for
+        if let model, pool == nil, let i = config.backends.firstIndex(where: { $0.name == current }) { config.backends[i].model = model; selected?.model = model }
         var adapters: [String: any GenerationBackend] = [:]
         var choices: [BackendChoice] = []
         var warnings: [String] = []
         var demoServer: ReferenceServer?
-        for options in config.backends where options.kind != .demo && (allowSwitching || options.name == current) {
+        let needed = { (name: String) in allowSwitching || name == current || pool?.members.contains(name) == true }
+        for options in config.backends where options.kind != .demo && needed(options.name) {
             do {
                 let adapter = try BackendFactory.make(options, http: BackendFactory.httpClient(for: options))
                 adapters[options.name] = adapter
-                choices.append(BackendChoice(name: options.name, summary: options.summary, model: options.model,
-                                             queueAhead: options.queueAhead ?? options.kind.defaultQueueAhead,
-                                             sizes: options.kind == .openai ? ModelSizes.fixed(for: options.model) : nil,
-                                             slots: adapter.maxConcurrentJobs, sizesFollowModel: options.kind == .openai))
+                choices.append(choice(options, slots: adapter.maxConcurrentJobs, inPool: config.pools.contains { $0.members.contains(options.name) }))
             } catch {
                 if options.name == current { throw CLIError("backend \(options.name) (\(options.file)): \(error.message)", category: "config") }
                 warnings.append("backend \(options.name) is unusable: \(error.message)")
             }
         }
-        if allowSwitching || current == "demo" || selected?.kind == .demo {
+        if allowSwitching || current == "demo" || selected?.kind == .demo || pool?.members.contains("demo") == true {
             let (api, server) = try await demo.start()
             demoServer = server
             adapters["demo"] = api
-            choices.append(BackendChoice(name: "demo", summary: BackendSet.demoSummary))
         }
+        // Pools F3 can select (or the one selected): those with at least one member set up.
+        for p in config.pools where allowSwitching || p.name == current {
+            let usable = p.members.filter { adapters[$0] != nil }
+            guard !usable.isEmpty else {
+                if p.name == current { throw CLIError("pool \(p.name): none of its members could be set up", category: "config") }
+                continue
+            }
+            choices.append(BackendChoice(name: p.name, summary: "\(p.name) — pool of \(usable.joined(separator: ", ")) (\(p.strategy.rawValue))",
+                                         model: p.name == current ? model : nil, pool: BackendPool(name: p.name, members: usable, strategy: p.strategy)))
+        }
+        if adapters["demo"] != nil { choices.append(BackendChoice(name: "demo", summary: BackendSet.demoSummary)) }
         var set = BackendSet(adapters: adapters, current: selected?.kind == .demo ? "demo" : current, choices: choices,
                              selected: selected, demo: demoServer, warnings: warnings)
         for o in config.backends where adapters[o.name] != nil && o.kind != .demo { set.options[o.name] = o }
         // The demo's table too, for image metadata: the template's `{backend}` is its name, "demo".
         if adapters["demo"] != nil { set.options["demo"] = BackendOptions(name: "demo", kind: .demo) }
         return set
+    }
+
+    /// The F3 choice for a `[backends.NAME]` table; a pool member's carries its own `concurrency`,
+    /// `poll_interval` and `deadline`, since jobs of several members share one queue, and its own pacer
+    /// (the seed API's 8 per 60 s for `jobapi`; `--pace` replaces it in `configureQueue`).
+    static func choice(_ options: BackendOptions, slots: Int?, inPool: Bool) -> BackendChoice {
+        let ownPolicy = inPool && (options.pollInterval != nil || options.deadline != nil)
+        return BackendChoice(name: options.name, summary: options.summary, model: options.model,
+                             queueAhead: options.queueAhead ?? options.kind.defaultQueueAhead,
+                             sizes: options.kind == .openai ? ModelSizes.fixed(for: options.model) : nil, slots: slots,
+                             sizesFollowModel: options.kind == .openai, concurrency: inPool ? options.concurrency : nil,
+                             pollPolicy: ownPolicy ? PollPolicy.resolved(interval: nil, deadline: nil, backend: options) : nil,
+                             pace: inPool && options.kind == .jobapi ? RateLimitPacer(limit: 8, window: .seconds(60)) : nil)
     }
 
     /// Sets the queue part of `state`: mode and concurrency (the command line, else the selected
@@ -107,6 +130,11 @@ public struct BackendSet {
         state.backendName = summary
         let spec = pace ?? self.pace(demoLimit: demoLimit)
         state.queue.pacer = RateLimitPacer(limit: spec.requests, window: spec.window)
+        if let pace {                            // --pace: every pool member's own pacer too
+            for i in state.backends.indices where state.backends[i].pace != nil {
+                state.backends[i].pace = RateLimitPacer(limit: pace.requests, window: pace.window)
+            }
+        }
     }
 }
 

@@ -57,8 +57,8 @@ public struct Config: Equatable, Sendable {
         guard let wanted = name ?? defaultBackend else { return nil }
         if wanted == "demo", !backends.contains(where: { $0.name == "demo" }) { return BackendOptions(name: "demo", kind: .demo) }
         if let pool = pools.first(where: { $0.name == wanted }) {
-            throw ConfigError(message: "\"\(wanted)\" is a pool; this release reads pools but does not yet spread jobs over them:"
-                + " pick one member with --backend (\(pool.members.joined(separator: ", ")))")
+            throw ConfigError(message: "\"\(wanted)\" is a pool of \(pool.members.joined(separator: ", ")), not one backend's table"
+                + " (BackendSet.make selects pools)")
         }
         guard let b = backends.first(where: { $0.name == wanted }) else {
             let known = backends.map(\.name)

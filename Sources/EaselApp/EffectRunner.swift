@@ -186,6 +186,10 @@ public final class EffectRunner: Sendable {
             do throws(JobError) {
                 return .modelsListed(backend: name, try await backend.models().map { .models($0) } ?? .notListed)
             } catch { return .modelsListed(backend: name, .failed(error.message)) }
+        case .probe(let name):
+            guard let backend = backends[name] else { return .probed(member: name, reachable: false, detail: missing(name).message) }
+            let health = await backend.health()
+            return .probed(member: name, reachable: health.ok, detail: health.detail)
         case .timer(let after):
             do { try await Task.sleep(for: after) } catch { return nil }
             return .tick(.now, wallTime: Date().timeIntervalSince1970)

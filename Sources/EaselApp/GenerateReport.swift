@@ -37,6 +37,10 @@ public enum GenerateReport {
             "elapsed_s": hundredths(job.elapsed(now: now)),
             "job_id": job.remoteID?.rawValue ?? "\(job.id.rawValue)", "seed": Int(job.request.seed),
         ]
+        if let pool = job.pool {                       // which member of the pool ran it
+            object["pool"] = pool
+            object["backend"] = job.backend
+        }
         switch job.state {
         case .complete(let image):
             // Every image the service made for the job (several for OpenAI `n`, lists of outputs).

@@ -109,6 +109,7 @@ public enum Headless {
                     line += " " + (s.node.map { Sanitize.line(String($0.prefix(32))) + " " } ?? "") + "\(s.step)/\(s.total)"
                 }
                 if case .queued(let pos?) = job.state { line += " #\(pos)" }
+                if let pool = job.pool, let member = job.backend, member != pool, job.state.holdsSlot { line += " on \(member)" }
                 if line != lines[job.id] {
                     lines[job.id] = line
                     if !job.isWaiting { progress("\(tag)\(line) (\(format(job.elapsed(now: state.now))))") }

@@ -85,6 +85,9 @@ extension GenerationBackend {
 enum ErrorMapping {
     static func transport(_ error: HTTPError) -> JobError {
         switch error {
+        // A connection that was never made keeps libcurl's code ("… (curl 7)"): a pool moves such a job
+        // to another member (`JobError.neverReachedTheService`), since no byte reached the service.
+        case .transport(let code, _) where [5, 6, 7].contains(code): .network(error.message)
         case .transport(_, let message): .network(message)
         case .timedOut(let what): .network("timed out: \(what)")
         case .tooLarge, .tooManyRedirects: .badResponse(error.message)

@@ -34,6 +34,9 @@ public enum Action: Equatable, Sendable {
     case gallery(GalleryEvent)
     /// The models `backend` lists (answer to `.listModels`), for the model picker.
     case modelsListed(backend: String, ModelListing)
+    /// A down pool member answered its `.probe` (`reachable`), or not; `detail`: the service's health
+    /// line or the error, unsanitized.
+    case probed(member: String, reachable: Bool, detail: String)
 }
 
 /// The step of a job an effect was doing.
@@ -61,6 +64,9 @@ public enum Effect: Equatable, Sendable {
     case cancel(JobID, RemoteJobID, backend: String)
     /// Send a `.tick` after `after` (a pacer slot or a 429 wait ends).
     case timer(after: Duration)
+    /// Ask a pool member that was marked down whether it answers again (its health check); answers
+    /// `.probed`.
+    case probe(backend: String)
     /// Open a file with the system viewer (argument vector, no shell).
     case open(String)
     /// Save again the image kept after a failed save (the state folder's `pending/`); if it is gone,

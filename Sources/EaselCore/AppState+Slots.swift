@@ -14,8 +14,17 @@ extension AppState {
     /// time), plus the jobs sent ahead into a service's own queue (`BackendChoice.queueAhead`).
     public func slots(on backend: String) -> Int {
         let choice = backends.first { $0.name == backend }
-        let running = min(queue.concurrency, choice?.slots ?? .max)
+        let running = min(choice?.concurrency ?? queue.concurrency, choice?.slots ?? .max)
         return max(1, running) + max(0, choice?.queueAhead ?? queue.queueAhead)
+    }
+
+    /// The poll interval and deadline for `job`: its backend's own (`BackendChoice.pollPolicy`, a pool
+    /// member's table), else the run's `pollPolicy`.
+    public func pollPolicy(of job: Job) -> PollPolicy {
+        let name = backend(of: job)
+        guard var own = backends.first(where: { $0.name == name })?.pollPolicy else { return pollPolicy }
+        own.refusalDeadline = own.refusalDeadline ?? pollPolicy.refusalDeadline     // `easel generate` always ends
+        return own
     }
 
     /// Jobs holding one of `backend`'s slots now (submitting through saving).

@@ -149,10 +149,26 @@ public struct BackendChoice: Equatable, Sendable {
     /// Jobs the service really runs at once, as its adapter declares (`GenerationBackend.maxConcurrentJobs`:
     /// 1 for A1111); nil when only the configured concurrency limits it. The reducer's slots use it.
     public let slots: Int?
+    /// Set when this choice is a pool: new jobs wait in Easel's queue and are bound to one of its members
+    /// when they start. The members are choices of their own (`backends`).
+    public let pool: BackendPool?
+    /// Jobs this backend runs at once when it has its own (a pool member's `concurrency` key); nil: the
+    /// queue's `concurrency`.
+    public let concurrency: Int?
+    /// Its own poll interval and deadline (a pool member's `poll_interval` and `deadline`); nil: the run's.
+    public let pollPolicy: PollPolicy?
+    /// Its own client-side rate limit, as an empty pacer (a pool member: the seed API's 8 per 60 s, or
+    /// `--pace`); nil: only the run's `QueueState.pacer`. The live one is `QueueState.pacers[name]`.
+    public var pace: RateLimitPacer?
     public init(name: String, summary: String, model: String? = nil, queueAhead: Int = 0, sizes: [OutputSize]? = nil,
-                slots: Int? = nil, sizesFollowModel: Bool = false) {
+                slots: Int? = nil, sizesFollowModel: Bool = false, pool: BackendPool? = nil, concurrency: Int? = nil,
+                pollPolicy: PollPolicy? = nil, pace: RateLimitPacer? = nil) {
         self.slots = slots
         self.sizesFollowModel = sizesFollowModel
+        self.pace = pace
+        self.pool = pool
+        self.concurrency = concurrency
+        self.pollPolicy = pollPolicy
         self.name = name
         self.summary = summary
         self.model = model

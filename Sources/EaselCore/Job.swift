@@ -206,6 +206,9 @@ public struct Job: Equatable, Sendable, Identifiable {
     public var starred = false
     /// The name of the backend it runs on (`[backends.NAME]` or "demo"); nil for jobs made before names existed.
     public var backend: String?
+    /// The pool it was queued on (`[backends.NAME] kind = "pool"`): `backend` names the pool until the job
+    /// starts, then the member it was bound to (`PoolScheduler.pick`); nil for jobs not queued on a pool.
+    public var pool: String?
     /// The gallery folder the job was made for (absolute path); its image is saved there, even by a
     /// retry in a later run with another `--gallery`. nil: the runner's gallery.
     public var gallery: String?

@@ -32,6 +32,14 @@ public struct QueueState: Equatable, Sendable {
     public var pacerReadyAt: ContinuousClock.Instant?
     /// When the pending `.timer` effect will tick, so only one is in flight.
     public var scheduledWake: ContinuousClock.Instant?
+    /// Pool members' reachability, by member name; a member absent here is up.
+    public var health: [String: MemberHealth] = [:]
+    /// Members whose `.probe` is out, so only one is in flight per member.
+    public var probing: Set<String> = []
+    /// Pool members' own pacers (`BackendChoice.pace`), by member name; made at a member's first job.
+    public var pacers: [String: RateLimitPacer] = [:]
+    /// Each pool's scheduler (its round-robin turn), by pool name; made at the pool's first job.
+    public var schedulers: [String: PoolScheduler] = [:]
 
     public init() {}
 }

@@ -58,6 +58,9 @@ func reduceJob(_ state: inout AppState, _ action: Action) -> [Effect] {
         guard let job = state.job(id), job.state.isActive else { return [] }
         return failure(&state, job, error, stage)
 
+    case .probed(let member, let reachable, let detail):
+        return probed(&state, member: member, reachable: reachable, detail: detail)
+
     case .key, .paste, .tick, .notice, .warning, .themeLoaded, .clicked, .scrolled, .restored, .gallery, .modelsListed:
         return []
     }
@@ -67,6 +70,7 @@ func reduceJob(_ state: inout AppState, _ action: Action) -> [Effect] {
 /// anything after the service finished keeps the image's location so a retry only downloads again.
 private func failure(_ state: inout AppState, _ job: Job, _ error: JobError, _ stage: Stage) -> [Effect] {
     let id = job.id
+    if stage != .cancel, job.state != .canceling, let moved = memberUnreachable(&state, job, error, stage) { return moved }
     switch (stage, error) {
     case (.cancel, _):
         return []                                           // best effort; the job is already canceled
@@ -79,7 +83,7 @@ private func failure(_ state: inout AppState, _ job: Job, _ error: JobError, _ s
         let since = job.refusedSince ?? job.startedAt ?? state.now
         let wait = after ?? PollPolicy.rateLimitBackoff(refusals: refusals, jitter: Double(state.editor.seeds.next()) / Double(UInt32.max))
         let until = state.now + wait
-        if let bound = state.pollPolicy.refusalDeadline, until - since > bound { break }     // fails below
+        if let bound = state.pollPolicy(of: job).refusalDeadline, until - since > bound { break }     // fails below
         state.update(id) {
             $0.state = .waiting(until: until)
             ($0.refusals, $0.refusedSince) = (refusals, since)
@@ -87,13 +91,13 @@ private func failure(_ state: inout AppState, _ job: Job, _ error: JobError, _ s
         return startReady(&state)
     case (.poll, .network), (.poll, .server), (.poll, .rateLimited), (.poll, .badResponse):
         guard let remote = job.remoteID else { break }
-        if job.pastDeadline(state.pollPolicy, now: state.now) {
-            return fail(&state, id, .timedOut(after: state.pollPolicy.deadline))
+        if job.pastDeadline(state.pollPolicy(of: job), now: state.now) {
+            return fail(&state, id, .timedOut(after: state.pollPolicy(of: job).deadline))
         }
         let failures = job.pollFailures + 1
         if failures > PollPolicy.maxConsecutiveFailures { break }
         state.update(id) { $0.pollFailures = failures }
-        var delay = state.pollPolicy.backoff(failures: failures, jitter: Double(state.editor.seeds.next()) / Double(UInt32.max))
+        var delay = state.pollPolicy(of: job).backoff(failures: failures, jitter: Double(state.editor.seeds.next()) / Double(UInt32.max))
         if case .rateLimited(let after?) = error { delay = max(delay, after) }
         return [.poll(id, remote, after: delay, backend: state.backend(of: job))]
     case (.submit, _), (.poll, _), (.download, _), (.save, _):
@@ -114,8 +118,8 @@ private func applyStatus(_ state: inout AppState, _ id: JobID, _ remote: RemoteJ
     switch status {
     case .queued, .running:
         // The deadline counts only the time the service runs the job: queue time is shown, not held against it.
-        if case .running = status, job.pastDeadline(state.pollPolicy, now: state.now) {
-            return fail(&state, id, .timedOut(after: state.pollPolicy.deadline))
+        if case .running = status, job.pastDeadline(state.pollPolicy(of: job), now: state.now) {
+            return fail(&state, id, .timedOut(after: state.pollPolicy(of: job).deadline))
         }
         let now = state.now
         state.update(id) {
@@ -128,7 +132,7 @@ private func applyStatus(_ state: inout AppState, _ id: JobID, _ remote: RemoteJ
                 if $0.runningSince == nil { $0.runningSince = now }
             }
         }
-        return [.poll(id, remote, after: state.pollPolicy.interval, backend: state.backend(of: job))]
+        return [.poll(id, remote, after: state.pollPolicy(of: job).interval, backend: state.backend(of: job))]
     case .completed(let ref):
         return applyStatus(&state, id, remote, .completedBatch([ref]))
     case .completedBatch(let refs):
@@ -188,12 +192,26 @@ func startReady(_ state: inout AppState) -> [Effect] {
         default: due = false
         }
         guard due else { continue }
-        let backend = state.backend(of: job)
-        guard busy[backend, default: 0] < state.slots(on: backend) else { continue }
+        var backend = state.backend(of: job)
+        let pool = state.pool(named: backend)
+        guard pool != nil || busy[backend, default: 0] < state.slots(on: backend) else { continue }
         if let wait = state.queue.pacer.wait(now: state.now) {
             nextWake = min(nextWake ?? wait, wait)
             state.queue.pacerReadyAt = state.now + wait
             break
+        }
+        if let pool {                                  // bound to a member now, when one has a free slot
+            let (choice, pacedFor) = pickMember(&state, for: pool, busy: busy)
+            switch choice {
+            case .member(let member): backend = member
+            case .wait:
+                if let pacedFor { nextWake = min(nextWake ?? pacedFor, pacedFor) }   // a member's own pacer frees one later
+                continue
+            case .noMemberHasModel(let model):
+                effects += finish(&state, job.id, .failed(.invalidPrompt(reason:
+                    "no member of pool \(pool.name) is configured with model \(model) (members: \(pool.members.joined(separator: ", ")))")))
+                continue
+            }
         }
         state.queue.pacer.record(now: state.now)
         let now = state.now
@@ -202,10 +220,14 @@ func startReady(_ state: inout AppState) -> [Effect] {
             $0.attempts += 1
             $0.startedAt = now
             $0.remoteID = nil
+            if let pool { ($0.backend, $0.pool) = (backend, pool.name) }
         }
         effects.append(.submit(job.id, job.request, backend: backend))
         busy[backend, default: 0] += 1
     }
+    let probes = dueProbes(&state)                     // down pool members, probed with backoff
+    effects += probes.effects
+    if let next = probes.next { nextWake = min(nextWake ?? next, next) }
     if let nextWake {
         let at = state.now + nextWake
         if state.queue.scheduledWake.map({ $0 > at || $0 <= state.now }) ?? true {   // one timer at a time

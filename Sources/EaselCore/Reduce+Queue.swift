@@ -96,6 +96,7 @@ func retrySelected(_ state: inout AppState) -> [Effect] {
     default: return []
     }
     reopen(&state, job.id, .pending, now)
+    if let pool = job.pool { state.update(job.id) { $0.backend = pool } }   // resent by hand: any member of its pool
     return startReady(&state)
 }
 

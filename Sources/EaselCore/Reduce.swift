@@ -6,9 +6,8 @@ public func reduce(_ state: inout AppState, _ action: Action, keymap: Keymap = .
         state.now = now
         state.wallTime = wall
         if let wake = state.queue.scheduledWake, wake <= now { state.queue.scheduledWake = nil }
-        guard state.queue.activeIndices.contains(where: { state.queue.jobs[$0].state == .pending || state.queue.jobs[$0].isWaiting }) else {
-            return []
-        }
+        guard state.queue.activeIndices.contains(where: { state.queue.jobs[$0].state == .pending || state.queue.jobs[$0].isWaiting })
+            || !state.queue.health.isEmpty else { return [] }     // down pool members are probed on time
         return startReady(&state)
     case .key(let key):
         state.hint = nil
@@ -59,7 +58,7 @@ public func reduce(_ state: inout AppState, _ action: Action, keymap: Keymap = .
         state.themes.current = name
         state.hint = .info("Theme: \(name)" + (warnings == 0 ? "" : " (\(warnings) warnings)"))
         return []
-    case .submitted, .statusPolled, .downloaded, .saved, .failed, .livePreview:
+    case .submitted, .statusPolled, .downloaded, .saved, .failed, .livePreview, .probed:
         return reduceJob(&state, action)
     case .gallery(let event):
         return reduceGallery(&state, event)

@@ -25,7 +25,9 @@ struct QueueView {
                 used += buffer.put(Wording.bar(p, width: 8) + " ", x: row.x + used, y: row.y, maxWidth: row.width - used,
                                    role: isSelected ? .selection : .progress)
             }
-            let head = "\(Wording.stateText(job, in: state))  \(Wording.seconds(job.elapsed(now: state.now)))  "
+            // A pool's job names the member it was bound to once it started ("processing 40% on gpu2").
+            let member = job.pool != nil && job.backend != job.pool ? job.backend.map { " on \($0)" } ?? "" : ""
+            let head = "\(Wording.stateText(job, in: state))\(member)  \(Wording.seconds(job.elapsed(now: state.now)))  "
             used += buffer.put(head, x: row.x + used, y: row.y, maxWidth: row.width - used,
                                role: isSelected ? .selection : Wording.role(job.state))
             buffer.put("\(Wording.oneLine(job.request.prompt))  seed \(job.request.seed)", x: row.x + used, y: row.y,

@@ -23,9 +23,13 @@ struct StatusBar {
     }
 
     /// The prefixes tried in order, most informative first: " backend description · mode ",
-    /// " backend · mode ", " backend " (the config table's name, which new jobs go to).
+    /// " backend · mode ", " backend " (the config table's name, which new jobs go to); each ends with
+    /// the pool members that are down ("· gpu2 down "), which get no new jobs until a probe answers.
     static func prefixes(_ state: AppState) -> [String] {
-        [" \(state.backendName) · \(state.mode.rawValue) ", " \(state.backendKey) · \(state.mode.rawValue) ", " \(state.backendKey) "]
+        let down = state.downMembers.map(\.name)
+        let note = down.isEmpty ? "" : "· \(down.joined(separator: ", ")) down "
+        return [" \(state.backendName) · \(state.mode.rawValue) \(note)", " \(state.backendKey) · \(state.mode.rawValue) \(note)",
+                " \(state.backendKey) \(note)"]
     }
 
     /// Splits the message into the part on the status bar and the lines that wrap above it.

@@ -20,14 +20,14 @@ struct Options {
     var only: Set<Section>?
 
     enum Section: String, CaseIterable {
-        case preview, blocks, history, keystroke, idle, startup, jobs, comfyui
+        case preview, blocks, history, keystroke, idle, startup, jobs, comfyui, pool
     }
 
     static let usage = """
         usage: easel-bench [--runs N] [--smoke] [--only SECTIONS] [--write FILE]
           --runs N      timed runs per figure (default 7; 1 with --smoke)
           --smoke       tiny inputs and 1 run: seconds per section, to check the harness works
-          --only LIST   comma-separated sections: preview, blocks, history, keystroke, idle, startup, jobs, comfyui
+          --only LIST   comma-separated sections: preview, blocks, history, keystroke, idle, startup, jobs, comfyui, pool
           --write FILE  also write the results into FILE (BENCHMARKS.md), keeping its other sections
         """
 
@@ -208,6 +208,15 @@ if wanted(.comfyui) {
         let r = try await bench.run()
         goals += bench.goals(r)
         return (ComfyUIBench.title, bench.markdown(r))
+    }
+}
+if wanted(.pool) {
+    await section("pool") {
+        let bench = PoolBench(jobs: smoke ? 6 : 30, latency: smoke ? 1 : 2, servers: 3, easel: try easelBinary(), dir: dir)
+        stderrLine("easel-bench: backend pool, \(bench.jobs) jobs of \(Int(bench.latency)) s on \(bench.servers) servers, then on one")
+        let r = try await bench.run()
+        goals += bench.goals(r)
+        return (PoolBench.title, bench.markdown(r))
     }
 }
 try? FileManager.default.removeItem(atPath: dir)

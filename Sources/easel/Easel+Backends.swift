@@ -67,6 +67,24 @@ extension Easel {
                 if !h.models.isEmpty { print("    models: " + Self.list(h.models)) }
                 if !h.samplers.isEmpty { print("    samplers: " + Self.list(h.samplers)) }
             }
+            // Pools: each member's health, from the checks above (a pool adds no requests of its own).
+            for pool in settings.pools {
+                let members = pool.members.map { name in (name, results.first { $0.0.name == name }?.1) }
+                if json {
+                    let list: [[String: Any]] = members.map { name, h in
+                        ["name": name, "ok": h?.ok ?? false, "detail": Sanitize.line(h?.detail ?? "not configured")]
+                    }
+                    print(GenerateReport.encode(["name": pool.name, "kind": "pool", "strategy": pool.strategy.rawValue,
+                                                 "default": pool.name == defaultName, "ok": members.contains { $0.1?.ok == true },
+                                                 "members": list]))
+                    continue
+                }
+                let up = members.filter { $0.1?.ok == true }.count
+                print("\(up > 0 ? "✓" : "✗") \(pool.name)\(pool.name == defaultName ? " (default)" : "")  pool, \(pool.strategy.rawValue): \(up) of \(members.count) members up")
+                for (name, h) in members {
+                    print("    \(h?.ok == true ? "up  " : "down") \(name)" + (h?.ok == true ? "" : " — \(Sanitize.line(h?.detail ?? "not configured"))"))
+                }
+            }
             if settings.backends.isEmpty, !json {
                 print("")
                 print("No [backends.NAME] tables in \(config ?? Config.defaultPath()); `easel config --print-default` shows examples.")

@@ -68,9 +68,9 @@ struct PoolConfigTests {
 }
 
 extension PoolConfigTests {
-    @Test func choosingAPoolSaysItCannotBeScheduledYetAndNamesItsMembers() throws {
+    @Test func aPoolHasNoSingleBackendsTableAndTheErrorNamesItsMembers() throws {
         let c = try Config.parse("[backends.p]\nkind = \"pool\"\nmembers = [\"demo\"]", file: "c.toml")
-        #expect(throws: ConfigError(message: "\"p\" is a pool; this release reads pools but does not yet spread jobs over them: pick one member with --backend (demo)")) {
+        #expect(throws: ConfigError(message: "\"p\" is a pool of demo, not one backend's table (BackendSet.make selects pools)")) {
             try c.backend(named: "p")
         }
     }

@@ -21,9 +21,13 @@ public actor FakeJobAPI: FakeService {
     /// echoes the header it got (as careless servers do).
     public let expectedKey: String?
 
-    public init(idPrefix: String = "job-", expectedKey: String? = nil) {
+    /// Status polls a normal job answers "processing" before it completes (its speed, in polls); default 1.
+    public let runningPolls: Int
+
+    public init(idPrefix: String = "job-", expectedKey: String? = nil, runningPolls: Int = 1) {
         self.idPrefix = idPrefix
         self.expectedKey = expectedKey
+        self.runningPolls = max(1, runningPolls)
     }
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
@@ -85,7 +89,7 @@ public actor FakeJobAPI: FakeService {
             }
             switch job.polls {
             case 1: return Fake.json(.ok, ["status": "queued", "queue_position": 1])
-            case 2: return Fake.json(.ok, ["status": "processing", "progress": 0.5])
+            case 2...(1 + runningPolls): return Fake.json(.ok, ["status": "processing", "progress": 0.5])
             default: return Fake.json(.ok, ["status": "completed", "image": "/images/\(id).png"])
             }
         case (.POST, "cancel") where !id.isEmpty:

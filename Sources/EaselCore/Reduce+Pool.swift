@@ -1,0 +1,114 @@
+// Pools: binding a starting job to a member, marking an unreachable member down, probing it again.
+
+extension AppState {
+    /// The pool `name` names (a `BackendChoice` with a `pool`); nil for a single backend.
+    public func pool(named name: String) -> BackendPool? {
+        backends.first { $0.name == name }?.pool
+    }
+
+    /// What the scheduler knows of each of `pool`'s members now: its slots, the jobs holding them
+    /// (`busy`, by backend name), whether it is down, and the model it is configured with (as the list
+    /// of models it has; nil when it names none and runs the service's default).
+    func memberLoads(of pool: BackendPool, busy: [String: Int]) -> [PoolMemberLoad] {
+        pool.members.compactMap { name in
+            guard let choice = backends.first(where: { $0.name == name }) else { return nil }
+            return PoolMemberLoad(name: name, slots: slots(on: name), busy: busy[name, default: 0],
+                                  isDown: queue.health[name]?.isDown ?? false, isPaced: memberPaceWait(name) != nil,
+                                  models: choice.model.map { [$0] })
+        }
+    }
+
+    /// How long until member `name`'s own pacer allows a submission; nil when it allows one now (or has none).
+    func memberPaceWait(_ name: String) -> Duration? {
+        guard let pacer = queue.pacers[name] ?? backends.first(where: { $0.name == name })?.pace else { return nil }
+        return pacer.wait(now: now)
+    }
+
+    /// The members of some pool that are down now, with their health, in config order.
+    public var downMembers: [(name: String, health: MemberHealth)] {
+        var seen = Set<String>()
+        return backends.compactMap(\.pool).flatMap(\.members).compactMap { name in
+            guard seen.insert(name).inserted, let h = queue.health[name], h.isDown else { return nil }
+            return (name, h)
+        }
+    }
+}
+
+/// The member a pending job of `pool` starts on, from the scheduler (`PoolScheduler.pick`) over the
+/// members' free slots (`busy`: jobs holding a slot, by backend). A job asks for the model the pool's
+/// choice names (`--model`), if any: members configured with it are preferred, members configured with
+/// another are never chosen.
+/// A member bound this way records the submission on its own pacer.
+/// - Returns: the choice, and when every member with a free slot is paced, how long until the first
+///   of them allows a submission (for the loop's timer).
+func pickMember(_ state: inout AppState, for pool: BackendPool, busy: [String: Int]) -> (PoolChoice, pacedFor: Duration?) {
+    var scheduler = state.queue.schedulers[pool.name] ?? PoolScheduler(pool: pool)
+    let model = state.backends.first { $0.name == pool.name }?.model
+    let loads = state.memberLoads(of: pool, busy: busy)
+    let choice = scheduler.pick(from: loads, model: model)
+    state.queue.schedulers[pool.name] = scheduler
+    switch choice {
+    case .member(let name):
+        if let pace = state.queue.pacers[name] ?? state.backends.first(where: { $0.name == name })?.pace {
+            var pacer = pace
+            pacer.record(now: state.now)
+            state.queue.pacers[name] = pacer
+        }
+        return (choice, nil)
+    case .wait:
+        let waits = loads.filter { $0.isPaced && !$0.isDown && $0.freeSlots > 0 }.compactMap { state.memberPaceWait($0.name) }
+        return (choice, waits.min())
+    case .noMemberHasModel:
+        return (choice, nil)
+    }
+}
+
+/// A pool job's request failed with an error where nothing reached the member (`neverReachedTheService`:
+/// refused, host unknown): the member is marked down (no new jobs until a probe answers). A job it never
+/// accepted goes back to the pool's queue, to start on another member; one it accepted keeps polling it
+/// (the caller's usual backoff), never resent elsewhere by itself.
+/// - Returns: the effects when the job was moved back to the queue; nil when the caller's usual
+///   recovery applies.
+func memberUnreachable(_ state: inout AppState, _ job: Job, _ error: JobError, _ stage: Stage) -> [Effect]? {
+    guard let pool = job.pool, let member = job.backend, member != pool, error.neverReachedTheService else { return nil }
+    state.queue.health[member, default: MemberHealth()].markDown(at: state.now, reason: error.message)
+    var failed = job
+    failed.state = .failed(error)
+    guard stage == .submit, failed.mayMoveToAnotherMember else { return nil }
+    state.update(job.id) {
+        $0.state = .pending
+        $0.backend = pool
+        $0.startedAt = nil
+    }
+    state.hint = .warning("\(member) is down (\(error.message)); job \(job.id) goes to another member of \(pool)")
+    return startReady(&state)
+}
+
+/// `.probe` orders for down members whose next probe is due and none is out; the earliest later probe
+/// time, for the loop's timer.
+func dueProbes(_ state: inout AppState) -> (effects: [Effect], next: Duration?) {
+    var effects: [Effect] = []
+    var next: Duration?
+    for (name, health) in state.downMembers where !state.queue.probing.contains(name) {
+        if health.probeDue(at: state.now) {
+            state.queue.probing.insert(name)
+            effects.append(.probe(backend: name))
+        } else if let at = health.nextProbe {
+            next = min(next ?? (at - state.now), at - state.now)
+        }
+    }
+    return (effects, next)
+}
+
+/// A probe's answer: the member takes jobs again, or its next probe waits longer (MemberHealth's backoff).
+func probed(_ state: inout AppState, member: String, reachable: Bool, detail: String) -> [Effect] {
+    state.queue.probing.remove(member)
+    guard state.queue.health[member]?.isDown == true else { return startReady(&state) }
+    if reachable {
+        state.queue.health[member] = nil
+        state.hint = .info("\(member) answers again: it takes new jobs")
+    } else {
+        state.queue.health[member]?.markDown(at: state.now, reason: detail)
+    }
+    return startReady(&state)
+}
