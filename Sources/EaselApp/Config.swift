@@ -2,6 +2,7 @@ import EaselBackends
 import EaselCore
 import EaselStore
 import EaselTerminal
+import EaselUI
 import Foundation
 import TOMLKit
 
@@ -112,6 +113,9 @@ public struct Config: Equatable, Sendable {
 
     public static func parse(_ text: String, file: String) throws(ConfigError) -> Config {
         let table: TOMLTable
+        if let at = TOMLHeaderCheck.keylessHeader(in: text) {       // the parser would abort the process
+            throw ConfigError(message: "\(file):\(at.line):\(at.column): a table header needs a name, as in [backends.gpu]")
+        }
         do { table = try TOMLTable(string: text) } catch let e as TOMLParseError {
             throw ConfigError(message: "\(file):\(e.source.begin.line):\(e.source.begin.column): \(e.description)")
         } catch {

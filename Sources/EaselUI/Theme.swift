@@ -15,6 +15,9 @@ public struct Theme: Sendable {
     /// - Throws: `ThemeError` when the text is not TOML (with the parser's line and column).
     public init(name: String, toml: String) throws(ThemeError) {
         let table: TOMLTable
+        if let at = TOMLHeaderCheck.keylessHeader(in: toml) {        // the parser would abort the process
+            throw ThemeError(message: "\(name): line \(at.line), column \(at.column): a table header needs a name, as in [ui]")
+        }
         do { table = try TOMLTable(string: toml) } catch let e as TOMLParseError {
             throw ThemeError(message: "\(name): line \(e.source.begin.line), column \(e.source.begin.column): \(e.description)")
         } catch {

@@ -97,4 +97,11 @@ struct ConfigTests {
         #expect(Config.expandingTilde("~bob/x", environment: env) == "~bob/x")
         #expect(Config.expandingTilde("~/x", environment: ["HOME": "relative"]) == NSHomeDirectory() + "/x")
     }
+
+    /// A lone `[` made toml++ abort the process (exit 134) instead of reporting the line.
+    @Test func aTableHeaderWithoutANameIsAnErrorAtItsLine() {
+        #expect(throws: ConfigError(message: "c.toml:2:2: a table header needs a name, as in [backends.gpu]")) {
+            try Config.parse("mode = \"queue\"\n[\n", file: "c.toml")
+        }
+    }
 }
