@@ -57,7 +57,7 @@ struct HistoryView {
     /// with one, the rows that match it.
     static func rowCount(_ state: AppState) -> Int {
         guard state.history.filter.isEmpty else { return state.historyRows.reduce(0) { n, _ in n + 1 } }
-        return state.jobs.count - state.jobs.count { $0.state.isActive }
+        return state.queue.jobs.count - state.queue.activeIndices.count
     }
 }
 
