@@ -234,11 +234,11 @@ struct A1111Tests {
 
     @Test func aGenerationLongerThanTheShortRequestTimeoutStillCompletes() async throws {
         var options = FakeA1111.Options()
-        // Generation takes twice the short-request bound; the bound stays loose (6 s) because a status poll
-        // on a loaded machine running the suite in parallel can take seconds (4 s timed out in 1 of 5
-        // clean-clone runs at a load of 5: the in-process fake shares the cooperative pool's two threads).
-        options.generationTime = .seconds(12)
-        try await withA1111(options, timeout: 6) { backend, _ in
+        // Generation takes twice the short-request bound; the bound stays loose (10 s) because a status poll
+        // on a loaded machine running the suite in parallel can take seconds (4 s, then 6 s, timed out in 1 of 5
+        // clean-clone runs at loads of 5 and 6.5: the in-process fake shares the cooperative pool's two threads).
+        options.generationTime = .seconds(20)
+        try await withA1111(options, timeout: 10) { backend, _ in
             let (id, _) = try await backend.submit(lighthouse)
             let (seen, error) = await finish(backend, id, every: .milliseconds(200))
             #expect(error == nil)
