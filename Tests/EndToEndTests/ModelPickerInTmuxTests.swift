@@ -26,15 +26,17 @@ struct ModelPickerInTmuxTests {
             #expect(tmux.start(command + "; sleep 30"))
             #expect(await Harness.waitUntil(.seconds(20)) { tmux.capture().contains("comfyui") }, "\(tmux.capture())")
             tmux.keys("F5")
-            #expect(await Harness.waitUntil(.seconds(10)) { tmux.capture().contains("sd_xl_refiner_1.0.safetensors") }, "\(tmux.capture())")
+            // Loose bounds: the fake answers from this test process, whose cooperative threads the parallel
+            // end-to-end tier keeps busy (a listing took over 10 s in 1 of 5 clean-clone runs at load 6).
+            #expect(await Harness.waitUntil(.seconds(40)) { tmux.capture().contains("sd_xl_refiner_1.0.safetensors") }, "\(tmux.capture())")
             #expect(tmux.capture().contains("Model for gpu"), "\(tmux.capture())")
             tmux.literal("xl_base")
-            #expect(await Harness.waitUntil(.seconds(5)) { !tmux.capture().contains("sd_xl_refiner") }, "\(tmux.capture())")
+            #expect(await Harness.waitUntil(.seconds(15)) { !tmux.capture().contains("sd_xl_refiner") }, "\(tmux.capture())")
             tmux.keys("Enter")
-            #expect(await Harness.waitUntil(.seconds(5)) { tmux.capture().contains("model: sd_xl_base_1.0.safet") }, "\(tmux.capture())")
+            #expect(await Harness.waitUntil(.seconds(15)) { tmux.capture().contains("model: sd_xl_base_1.0.safet") }, "\(tmux.capture())")
             tmux.literal("a harbour at dawn")
             tmux.keys("Enter")
-            #expect(await Harness.waitUntil(.seconds(30)) { tmux.capture().contains("Saved ") }, "\(tmux.capture())")
+            #expect(await Harness.waitUntil(.seconds(60)) { tmux.capture().contains("Saved ") }, "\(tmux.capture())")
             let sent = await fake.log.filter { $0.path == "/prompt" }.map { String(decoding: $0.body, as: UTF8.self) }
             #expect(sent.count == 1 && sent[0].contains(#""ckpt_name":"sd_xl_base_1.0.safetensors""#), "\(sent)")
             tmux.keys("C-c")
