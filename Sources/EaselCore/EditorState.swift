@@ -24,8 +24,11 @@ public struct PromptBrowse: Equatable, Sendable {
     public var index: Int
     /// The prompt as it was before browsing; ↓ past the newest entry brings it back.
     public var draft: PromptEditor
-    public init(index: Int, draft: PromptEditor) {
+    /// The parameters (seed, size, steps, negative prompt) as they were before browsing; they come back with `draft`.
+    public var draftParameters: GenerationParameters
+    public init(index: Int, draft: PromptEditor, draftParameters: GenerationParameters) {
         self.index = index
         self.draft = draft
+        self.draftParameters = draftParameters
     }
 }

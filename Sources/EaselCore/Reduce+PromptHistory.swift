@@ -30,7 +30,7 @@ func remember(_ state: inout AppState, _ prompt: String, _ parameters: Generatio
     state.editor.browsing = nil
 }
 
-/// ↑/↓ past the first/last line: older/newer prompts; past the newest, the draft comes back.
+/// ↑/↓ past the first/last line: older/newer prompts; past the newest, the draft and its parameters come back.
 func browseHistory(_ state: inout AppState, by delta: Int) {
     let count = state.editor.promptHistory.count
     guard count > 0 else { return }
@@ -38,8 +38,12 @@ func browseHistory(_ state: inout AppState, by delta: Int) {
     let next = max(0, min(count, current + delta))
     guard next != current else { return }
     let draft = state.editor.browsing?.draft ?? state.editor.prompt
+    let draftParameters = state.editor.browsing?.draftParameters ?? state.editor.parameters
     if next == count {
         state.editor.prompt = draft
+        let count = state.editor.parameters.count
+        state.editor.parameters = draftParameters
+        state.editor.parameters.count = count
         state.editor.browsing = nil
     } else {
         let entry = state.editor.promptHistory[next]
@@ -47,6 +51,6 @@ func browseHistory(_ state: inout AppState, by delta: Int) {
         let count = state.editor.parameters.count
         state.editor.parameters = entry.parameters
         state.editor.parameters.count = count
-        state.editor.browsing = PromptBrowse(index: next, draft: draft)
+        state.editor.browsing = PromptBrowse(index: next, draft: draft, draftParameters: draftParameters)
     }
 }

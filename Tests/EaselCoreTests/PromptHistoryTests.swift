@@ -87,6 +87,20 @@ struct PromptHistoryTests {
         #expect(s.editor.prompt.text == "sun" && s.editor.parameters.width == 512)
     }
 
+    @Test func downPastTheNewestBringsBackTheDraftsParametersToo() {
+        var s = withHistory(["sun"])
+        s.editor.parameters.width = 1024
+        s.editor.parameters.steps = 42
+        s.editor.parameters.seed = 7
+        s.editor.parameters.negativePrompt = "blurry"
+        let draft = s.editor.parameters
+        #expect(reduce(&s, .key(.up)) == [])
+        #expect(s.editor.prompt.text == "sun" && s.editor.parameters != draft)
+        #expect(reduce(&s, .key(.down)) == [])
+        #expect(s.editor.prompt.text == "my draft")
+        #expect(s.editor.parameters == draft)
+    }
+
     @Test func ctrlRFindsTheNewestMatchThenOlderOnesAndEscRestoresTheDraft() {
         var s = withHistory(["red sun", "blue moon", "red moon"])
         #expect(reduce(&s, .key(.ctrl("r"))) == [])
