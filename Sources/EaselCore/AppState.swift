@@ -273,11 +273,13 @@ public struct AppState: Equatable, Sendable {
     /// True while any job is in flight; copies no job.
     public var hasActiveJobs: Bool { !queue.activeIndices.isEmpty }
 
-    /// The job whose picture the preview pane shows: the running one, else the selected history row.
+    /// The job whose picture the preview pane shows: the running one, else the selected history row, else
+    /// (nothing selected: the preview follows the newest job) the newest finished job, even one a kept
+    /// history filter hides.
     public var previewJob: Job? {
         if let active = activeJobs.last(where: { $0.state.holdsSlot }) ?? activeJobs.first { return active }
         if let id = history.selection, let job = job(id) { return job }
-        return historyRows.first
+        return history.filter.isEmpty ? historyRows.first : jobs.last { !$0.state.isActive }
     }
 
     public func job(_ id: JobID) -> Job? { queue.positions[id].map { queue.jobs[$0] } }

@@ -43,6 +43,18 @@ struct HistoryKeysReducerTests {
         #expect(s.previewJob?.id == JobID(2))
     }
 
+    @Test func aKeptFilterDoesNotHideTheNextFinishedJobFromThePreview() {
+        var s = history()
+        Drive.press(&s, .char("/"))
+        Drive.type(&s, "sea")
+        Drive.press(&s, .enter, .escape)                               // keep the filter, back to the prompt
+        #expect(s.history.filter == "sea" && s.focus == .prompt)
+        Drive.submit(&s, "storm", id: 4)
+        Drive.complete(&s, id: 4)
+        #expect(s.previewJob?.id == JobID(4))
+        #expect(s.historyRows.map(\.id) == [JobID(1)])                 // the pane still shows what the filter keeps
+    }
+
     @Test func rLoadsThePromptAndParametersWithTheSeedFixedAndFocusesThePrompt() {
         var s = history()
         Drive.press(&s, .escape, .alt("r"), .backTab)                // a random seed in the editor
