@@ -27,7 +27,15 @@ func modelPickerKey(_ state: inout AppState, _ key: Key, keymap: Keymap) -> [Eff
         return []
     case .useModel?:
         guard let model = picker.selected else {
-            state.hint = .info(picker.listing == nil ? "The list of models has not arrived yet" : "No model to pick")
+            switch picker.listing {
+            case nil:
+                state.hint = .info("The list of models has not arrived yet")
+            case .models(let names) where !names.isEmpty:
+                state.hint = .info("No model matches “\(Sanitize.line(picker.filter))”")   // edit the filter, or Esc
+            default:                                      // nothing to pick, ever: Enter backs out like Esc
+                state.modal = state.modal?.removingLayer { $0.isModelPicker }
+                state.hint = .info("No model to pick on \(picker.backend): it uses its configured model")
+            }
             return []
         }
         state.modal = state.modal?.removingLayer { $0.isModelPicker }

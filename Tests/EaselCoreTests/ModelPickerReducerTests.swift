@@ -74,13 +74,26 @@ struct ModelPickerReducerTests {
         #expect(reduce(&s, .key(.enter)) == [])                            // nothing listed yet
         #expect(s.modelPicker != nil && s.pickedModels == ["gpu": "sd_xl_base_1.0.safetensors"])
         _ = reduce(&s, .modelsListed(backend: "demo", .notListed))
-        #expect(reduce(&s, .key(.enter)) == [])
-        #expect(s.hint == .info("No model to pick") && s.modelPicker != nil)
-        _ = reduce(&s, .key(.function(5)))                                 // F5 again closes it
+        #expect(reduce(&s, .key(.enter)) == [])                            // nothing to pick, ever: Enter closes it
+        #expect(s.hint == .info("No model to pick on demo: it uses its configured model") && s.modal == nil)
+        #expect(reduce(&s, .key(.ctrl("t"))) == [] && s.mode == .exclusive)   // and the next key is the studio's again
+        _ = reduce(&s, .key(.ctrl("t")))
+        _ = reduce(&s, .key(.function(5)))
+        _ = reduce(&s, .modelsListed(backend: "demo", .failed("connection refused")))
+        _ = reduce(&s, .key(.enter))
         #expect(s.modal == nil)
         let effects = reduce(&s, .key(.enter))
         guard case .submit(_, let request, backend: "demo")? = effects.first else { Issue.record("\(effects)"); return }
         #expect(request.model == nil)
+    }
+
+    @Test func enterWithAFilterThatMatchesNothingKeepsThePickerOpen() {
+        var s = comfy()
+        _ = reduce(&s, .key(.function(5)))
+        _ = reduce(&s, .modelsListed(backend: "gpu", .models(Self.checkpoints)))
+        Drive.type(&s, "zzz")
+        #expect(reduce(&s, .key(.enter)) == [])
+        #expect(s.modelPicker != nil && s.hint == .info("No model matches “zzz”"))
     }
 
     @Test func aPickedOpenAIModelBringsItsOwnSizes() {
