@@ -16,6 +16,14 @@ struct HeadlessCLITests {
         #expect(image.width == 320 && image.height == 200)
     }
 
+    @Test(arguments: [("--steps", "-1", "--steps must be within"), ("--width", "-64", "--width and --height must be within"),
+                      ("--seed", "-5", "'-5' is invalid for '--seed")])
+    func aNegativeNumberIsCalledOutOfRangeNotMissing(option: String, value: String, message: String) async throws {
+        let r = await Harness.runAsync([Harness.binary, "generate", "a fox", option, value, "--gallery", Harness.tempDir("cli-neg")])
+        #expect(r.status == 64, "\(r.out)")
+        #expect(r.out.contains(message) && !r.out.contains("Missing value"), "\(r.out)")
+    }
+
     @Test func jsonOutputIsOneObjectWithStatusFileSeedAndElapsedTime() async throws {
         let gallery = Harness.tempDir("cli-json")
         let r = await Harness.runAsync([Harness.binary, "generate", "a blue moon", "--gallery", gallery, "--latency", "0.2",
