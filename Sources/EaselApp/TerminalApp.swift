@@ -84,7 +84,7 @@ public final class TerminalApp: Sendable {
         var themeWarning: String?
         if options.color {
             let name = options.themeName == "auto" ? Theme.defaultName(lightBackground: caps.lightBackground) : options.themeName
-            do { theme = try Theme.load(name) } catch { themeWarning = error.message }
+            do { theme = try Theme.load(name) } catch { themeWarning = error.brief }
         }
         // A child that restores the terminal if this process dies without doing it (SIGKILL).
         let terminalGuard = SignalTrap.saveTerminalModes() ? TerminalGuard.start(restoring: SignalTrap.savedModes) : nil
@@ -167,7 +167,7 @@ public final class TerminalApp: Sendable {
                     repaintAll()
                     return .themeLoaded(name, warnings: t.warnings.count)
                 } catch {
-                    return .notice(error.message)
+                    return .notice(error.brief)
                 }
             case .copyToClipboard(let text):                 // y / Y: OSC 52 reaches the local clipboard over SSH
                 let payload = Data(text.utf8).base64EncodedString()

@@ -175,10 +175,20 @@ public struct Theme: Sendable {
             }
             return try Theme(name: name, toml: text)
         }
-        throw ThemeError(message: "theme \"\(name)\" not found in \(searchPath.joined(separator: ", "))")
+        throw ThemeError(message: "theme \"\(name)\" not found in \(searchPath.joined(separator: ", "))",
+                         brief: "theme \"\(name)\" not found (`easel themes` lists the themes and their folders)")
     }
 }
 
 public struct ThemeError: Error, Equatable, Sendable {
+    /// The whole sentence (for stderr and `easel themes`): for a missing theme, every folder looked in.
     public let message: String
+    /// The same in a status-bar line: the search path is left to `easel themes`.
+    public var brief: String { shortMessage ?? message }
+    private let shortMessage: String?
+
+    public init(message: String, brief: String? = nil) {
+        self.message = message
+        self.shortMessage = brief
+    }
 }

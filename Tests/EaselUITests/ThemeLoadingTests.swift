@@ -23,6 +23,17 @@ struct ThemeLoadingTests {
         #expect(Theme.available(searchPath: [dir], loadableOnly: false) == ["broken", "plain"])
     }
 
+    @Test func aMissingThemeNamesEveryFolderOnStderrButFitsOneLineInTheStudio() throws {
+        let dirs = try (0..<3).map { _ in try folder([:]) }
+        do {
+            _ = try Theme.load("nope", searchPath: dirs)
+            Issue.record("a missing theme loaded")
+        } catch {
+            #expect(dirs.allSatisfy { error.message.contains($0) })
+            #expect(error.brief == "theme \"nope\" not found (`easel themes` lists the themes and their folders)")
+        }
+    }
+
     @Test func theExecutableIsItsRealPathNotArgv0() {
         let path = Theme.executablePath(argv0: "easel")
         #expect(path.hasPrefix("/") && FileManager.default.isExecutableFile(atPath: path), "\(path)")
