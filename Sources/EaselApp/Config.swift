@@ -243,7 +243,18 @@ public struct Config: Equatable, Sendable {
            !config.pools.contains(where: { $0.name == d }) {
             throw error("", "default_backend", "no [backends.\(d)] table")
         }
+        config.warnings = inFileOrder(config.warnings, file: file)
         return config
+    }
+
+    /// `warnings` in the order of their lines in the file ("FILE:LINE: …"; the TOML reader gives tables in no
+    /// fixed order), those without a line first, each group in the order it came.
+    static func inFileOrder(_ warnings: [String], file: String) -> [String] {
+        func lineNumber(_ warning: String) -> Int {
+            guard warning.hasPrefix(file + ":") else { return 0 }
+            return Int(warning.dropFirst(file.count + 1).prefix { $0.isNumber }) ?? 0
+        }
+        return warnings.enumerated().sorted { (lineNumber($0.element), $0.offset) < (lineNumber($1.element), $1.offset) }.map(\.element)
     }
 
     /// One `[backends.NAME]` table.

@@ -45,6 +45,20 @@ struct ConfigTests {
         #expect(Set(c.warnings) == ["c.toml:1: unknown key colour", "c.toml:7: unknown key preview.zoom"])
     }
 
+    @Test func warningsComeInTheOrderOfTheirLines() throws {
+        let c = try Config.parse("""
+        [queue]
+        foo = 1
+        [preview]
+        bar = 2
+        baz = 3
+        [gallery]
+        qux = 4
+        """, file: "w.toml")
+        #expect(c.warnings == ["w.toml:2: unknown key queue.foo", "w.toml:4: unknown key preview.bar",
+                               "w.toml:5: unknown key preview.baz", "w.toml:7: unknown key gallery.qux"])
+    }
+
     @Test func badValuesNameTheFileAndKey() {
         #expect(throws: ConfigError(message: "c.toml:2: preview.graphics: expected one of auto, sixel, kitty, iterm, blocks, none")) {
             try Config.parse("[preview]\ngraphics = \"vt100\"", file: "c.toml")
