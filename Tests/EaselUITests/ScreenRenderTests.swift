@@ -30,6 +30,21 @@ struct ScreenRenderTests {
         #expect(lines[35].hasPrefix(" demo backend — procedural, offline · exclusive · Enter generate"))
     }
 
+    @Test func aLongPromptWrapsBetweenWordsAndSaysHowManyLinesAreAbove() {
+        let prompt = "a tall lighthouse stands at the edge of a stormy sea while gulls circle overhead and waves crash against the rocks below at dusk"
+        let f = frame(.fixture(prompt: prompt))
+        let lines = f.buffer.lines
+        #expect(lines[1].hasPrefix("│gulls circle overhead and waves crash against the rocks below  "), "\(lines[1])")
+        #expect(lines[2].hasPrefix("│at dusk "), "\(lines[2])")
+        #expect(lines[0].hasPrefix("┌ Prompt ") && lines[0].contains(" ↑1 ┐"), "\(lines[0])")
+        #expect(f.buffer.cursor?.x == 1 + 7 && f.buffer.cursor?.y == 2)
+        var top = AppState.fixture(prompt: prompt)
+        #expect(reduce(&top, .key(.ctrl("a"))) == [])                      // the cursor at the start: the first lines show
+        let start = frame(top).buffer
+        #expect(start.lines[1].hasPrefix("│a tall lighthouse stands at the edge of a stormy sea while  "), "\(start.lines[1])")
+        #expect(start.lines[0].contains(" ↓1 ┐") && start.cursor?.x == 1 && start.cursor?.y == 1)
+    }
+
     @Test func aProcessingJobLocksTheEditorVisiblyAndShowsProgressAndElapsedTime() {
         let f = frame(submitted())
         let lines = f.buffer.lines
