@@ -70,10 +70,10 @@ public struct Sixel: GraphicsProtocol {
 
     /// Composites alpha over black and resamples to `size` with libsixel's bilinear (tent) filter, computed
     /// separably straight from RGBA: the weight of a source pixel is f(dx)·f(dy), so one horizontal and one
-    /// vertical pass give the same bytes as `sixel_helper_scale_image(…, SIXEL_RES_BILINEAR)` (img2sixel's
-    /// default) at a fraction of its 2-D cost. The taps are flat arrays and the vertical pass runs row by row;
-    /// each sum is taken in the same order as libsixel's, so the bytes stay the same. At the source size the
-    /// filter is the identity: only the alpha is composited.
+    /// vertical pass give the bytes of `sixel_helper_scale_image(…, SIXEL_RES_BILINEAR)` (img2sixel's default) at
+    /// a fraction of its 2-D cost: the same for the preview's downscales into its box, elsewhere now and then one
+    /// level apart where the sums round differently (`SixelScaleTests`). The taps are flat arrays and the vertical
+    /// pass runs row by row. At the source size the filter is the identity: only the alpha is composited.
     static func scaledRGB(_ image: RGBAImage, to size: PixelSize) throws(GraphicsError) -> [UInt8] {
         let w = image.width, h = image.height, tw = size.width, th = size.height
         if w == tw && h == th { return compositedRGB(image) }
