@@ -107,7 +107,8 @@ public final class ImagePresenter {
         var erased: [Rect] = []
         for (slot, placed) in shown where wanted[slot] != placed.serial || regionChanged(placed.cells) {
             if let erase = graphics?.erase(placed.image, background: background) {
-                screen.writeRaw(Array("\u{1B}7\u{1B}[\(placed.cells.y + 1);\(placed.cells.x + 1)H".utf8) + atCursor(wrap(erase)) + Array("\u{1B}8".utf8))
+                screen.writeRaw(Array("\u{1B}7\(fillRendition)\u{1B}[\(placed.cells.y + 1);\(placed.cells.x + 1)H".utf8)
+                                + atCursor(wrap(erase)) + Array("\u{1B}8".utf8))
             }
             screen.scrub(placed.cells)
             erased.append(placed.cells)
@@ -125,7 +126,7 @@ public final class ImagePresenter {
         for request in requests where shown[request.rect] == nil {
             guard let found = lookup(request)?.shown, case .bytes(let payload) = found.image.payload else { continue }
             let cells = Self.placement(of: found.image, in: request.rect)
-            var out = Array("\u{1B}[?2026h\u{1B}7\u{1B}[\(cells.y + 1);\(cells.x + 1)H".utf8)
+            var out = Array("\u{1B}[?2026h\u{1B}7\(fillRendition)\u{1B}[\(cells.y + 1);\(cells.x + 1)H".utf8)
             out += atCursor(wrap(payload))
             out += Array("\u{1B}8\u{1B}[?2026l".utf8)
             screen.writeRaw(out)
@@ -147,6 +148,14 @@ public final class ImagePresenter {
     public func screenWasCleared() { shown.removeAll() }
 
     private func wrap(_ bytes: [UInt8]) -> [UInt8] { passthrough ? Self.passthrough(bytes) : bytes }
+
+    /// `ESC [ 48 ; 2 ; r ; g ; b m`: the cells' colour as the SGR background while a picture is written (the DECRC
+    /// after it gives curses its rendition back). mlterm fills what a sixel leaves of its last cell row with the
+    /// background current when the sixel arrives: after curses' reset that was its default white, a strip under
+    /// every pane picture. Empty through tmux passthrough, where the SGR would reach tmux, not the terminal.
+    private var fillRendition: String {
+        passthrough ? "" : "\u{1B}[48;2;\(background.red);\(background.green);\(background.blue)m"
+    }
 
     /// With sixel display mode set (xterm's `sixelScrolling: false`), a sixel is drawn at the screen's top-left
     /// whatever the cursor: the mode is reset around the picture (`CSI ? 80 l` … `CSI ? 80 h`) so it goes to the cursor.

@@ -32,13 +32,39 @@ extension Sixel {
         }
         let picture = try Sixel(colors: register, maxBytes: maxBytes - 256).encode(image, fitting: box, cell: cell)
         let height = (picture.cells.rows * max(1, cell.height) - 1) / 6 * 6      // short of the boundary: Konsole's +1
-        guard height > picture.pixels.height, picture.bytes.count > 2 else { return picture }
+        let width = max(picture.pixels.width, picture.cells.columns * cw - 1)   // likewise across
+        guard height > picture.pixels.height || width > picture.pixels.width, picture.bytes.count > 2 else { return picture }
         var bytes = Array(picture.bytes.dropLast(2))                     // ESC \
-        bytes += Self.paint(rows: picture.pixels.height..<height, width: picture.pixels.width, register: register,
-                            colour: background, first: false)
+        if width > picture.pixels.width {
+            bytes = Self.widened(bytes, from: picture.pixels.width, to: width, register: register, colour: background)
+        }
+        if height > picture.pixels.height {
+            bytes += Self.paint(rows: picture.pixels.height..<height, width: width, register: register, colour: background, first: false)
+        }
         bytes += [0x1B, 0x5C]
-        return EncodedImage(payload: .bytes(bytes), pixels: PixelSize(width: picture.pixels.width, height: height),
+        return EncodedImage(payload: .bytes(bytes), pixels: PixelSize(width: width, height: height),
                             cells: picture.cells, imageID: picture.imageID)
+    }
+
+    /// Sixel data (without its `ESC \`) whose every band also paints columns `from..<to` in `colour`, defined as
+    /// `register`: after each band (before its `-`, and at the end) `$ # n ! from ? ! (to − from) ~` goes back to the
+    /// band's first column, skips the picture (a `?` paints nothing, as in libsixel's own colour rows) and paints the
+    /// strip. Konsole fills what a sixel leaves of its last cell column with its own background (up to a cell less a
+    /// pixel wide, beside every pane picture); painted out to one pixel short of the boundary, one pixel is left.
+    static func widened(_ data: [UInt8], from: Int, to: Int, register: Int, colour: RGB) -> [UInt8] {
+        guard let q = data.firstIndex(of: UInt8(ascii: "q")), let palette = data[q...].firstIndex(of: UInt8(ascii: "#")) else { return data }
+        let strip = Array("$#\(register)!\(from)?!\(to - from)~".utf8)
+        // The raster attributes (`" Pan ; Pad ; Ph ; Pv`, before any colour) declare the new width.
+        var raster = String(decoding: data[(q + 1)..<palette], as: UTF8.self)
+        let fields = raster.dropFirst().split(separator: ";")
+        if raster.hasPrefix("\""), fields.count == 4 { raster = "\"\(fields[0]);\(fields[1]);\(to);\(fields[3])" }
+        var out = Array(data[...q]) + Array(raster.utf8) + paint(rows: 0..<0, width: 0, register: register, colour: colour, first: true)
+        out.reserveCapacity(data.count + data.count / 64)
+        for byte in data[palette...] {
+            if byte == UInt8(ascii: "-") { out += strip }
+            out.append(byte)
+        }
+        return out + strip
     }
 
     /// Sixel data painting `rows` (starting on a band boundary) `width` pixels wide in `colour`, defined as `register`:

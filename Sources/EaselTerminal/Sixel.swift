@@ -70,48 +70,59 @@ public struct Sixel: GraphicsProtocol {
 
     /// Composites alpha over black and resamples to `size` with libsixel's bilinear (tent) filter, computed
     /// separably straight from RGBA: the weight of a source pixel is f(dx)·f(dy), so one horizontal and one
-    /// vertical pass give the same bytes as `sixel_helper_scale_image(…, SIXEL_RES_BILINEAR)` (img2sixel's
-    /// default) at a fraction of its 2-D cost.
+    /// vertical pass give the bytes of `sixel_helper_scale_image(…, SIXEL_RES_BILINEAR)` (img2sixel's default) at
+    /// a fraction of its 2-D cost: the same for the preview's downscales into its box, elsewhere now and then one
+    /// level apart where the sums round differently (`SixelScaleTests`). The taps are flat arrays and the vertical
+    /// pass runs row by row. At the source size the filter is the identity: only the alpha is composited.
     static func scaledRGB(_ image: RGBAImage, to size: PixelSize) throws(GraphicsError) -> [UInt8] {
         let w = image.width, h = image.height, tw = size.width, th = size.height
-        let across = tentTaps(source: w, target: tw), down = tentTaps(source: h, target: th)
+        if w == tw && h == th { return compositedRGB(image) }
+        let across = Taps(source: w, target: tw), down = Taps(source: h, target: th)
         var mid = [Double](repeating: 0, count: tw * h * 3)
         image.pixels.withUnsafeBufferPointer { src in
             mid.withUnsafeMutableBufferPointer { m in
                 for y in 0..<h {
+                    let row = y * w * 4
+                    var o = y * tw * 3
                     for x in 0..<tw {
-                        let taps = across[x]
                         var r = 0.0, g = 0.0, b = 0.0
-                        var i = (y * w + taps.first) * 4
-                        for weight in taps.weights {
-                            let a = Double(src[i + 3]) / 255     // 1.0 exactly when opaque
-                            r += Double(src[i]) * a * weight
-                            g += Double(src[i + 1]) * a * weight
-                            b += Double(src[i + 2]) * a * weight
+                        var i = row + across.first[x] * 4
+                        for k in across.start[x]..<across.start[x + 1] {
+                            let weight = across.weights[k], alpha = src[i + 3]
+                            if alpha == 255 {                    // × 1.0 exactly, as libsixel's (a ÷ 255)
+                                r += Double(src[i]) * weight; g += Double(src[i + 1]) * weight; b += Double(src[i + 2]) * weight
+                            } else {
+                                let a = Double(alpha) / 255
+                                r += Double(src[i]) * a * weight; g += Double(src[i + 1]) * a * weight; b += Double(src[i + 2]) * a * weight
+                            }
                             i += 4
                         }
-                        let o = (y * tw + x) * 3
                         m[o] = r; m[o + 1] = g; m[o + 2] = b
+                        o += 3
                     }
                 }
             }
         }
+        let stride = tw * 3
+        var sum = [Double](repeating: 0, count: stride)
         return [UInt8](unsafeUninitializedCapacity: tw * th * 3) { dst, count in
             mid.withUnsafeBufferPointer { m in
-                for y in 0..<th {
-                    let taps = down[y]
-                    for x in 0..<tw {
-                        let total = across[x].total * taps.total
-                        var r = 0.0, g = 0.0, b = 0.0
-                        var i = (taps.first * tw + x) * 3
-                        for weight in taps.weights {
-                            r += m[i] * weight; g += m[i + 1] * weight; b += m[i + 2] * weight
-                            i += tw * 3
+                sum.withUnsafeMutableBufferPointer { acc in
+                    for y in 0..<th {
+                        for j in 0..<stride { acc[j] = 0 }
+                        var source = down.first[y] * stride
+                        for k in down.start[y]..<down.start[y + 1] {
+                            let weight = down.weights[k]
+                            for j in 0..<stride { acc[j] += m[source + j] * weight }
+                            source += stride
                         }
-                        let o = (y * tw + x) * 3
-                        dst[o] = UInt8(max(0, min(255, (r / total).rounded(.down))))
-                        dst[o + 1] = UInt8(max(0, min(255, (g / total).rounded(.down))))
-                        dst[o + 2] = UInt8(max(0, min(255, (b / total).rounded(.down))))
+                        let o = y * stride
+                        for x in 0..<tw {
+                            let total = across.total[x] * down.total[y]
+                            for c in 0..<3 {
+                                dst[o + x * 3 + c] = UInt8(max(0, min(255, (acc[x * 3 + c] / total).rounded(.down))))
+                            }
+                        }
                     }
                 }
             }
@@ -119,21 +130,43 @@ public struct Sixel: GraphicsProtocol {
         }
     }
 
-    /// For each target column (or row): the first source index and the tent weights, as libsixel's
-    /// `scale_with_resampling` (src/scale.c, bilinear, n = 1) computes them.
-    private static func tentTaps(source: Int, target: Int) -> [(first: Int, weights: [Double], total: Double)] {
-        (0..<target).map { d in
-            var first: Int, last: Int, weights: [Double] = []
-            if target >= source {
-                let c = (Double(d) + 0.5) * Double(source) / Double(target)
-                first = max(Int(c - 1), 0); last = min(Int(c + 1), source - 1)
-                for x in first...last { weights.append(max(0, 1 - abs(Double(x) + 0.5 - c))) }
-            } else {
-                let c = Double(d) + 0.5, k = Double(source) / Double(target)
-                first = max(Int(((c - 1) * k).rounded(.down)), 0); last = min(Int(((c + 1) * k).rounded(.down)), source - 1)
-                for x in first...last { weights.append(max(0, 1 - abs((Double(x) + 0.5) / k - c))) }
+    /// RGBA → RGB over black at the same size: what the tent filter gives when source and target agree.
+    private static func compositedRGB(_ image: RGBAImage) -> [UInt8] {
+        let n = image.width * image.height
+        return [UInt8](unsafeUninitializedCapacity: n * 3) { dst, count in
+            image.pixels.withUnsafeBufferPointer { src in
+                for p in 0..<n {
+                    let alpha = src[p * 4 + 3]
+                    for c in 0..<3 {
+                        let v = src[p * 4 + c]
+                        dst[p * 3 + c] = alpha == 255 ? v : UInt8((Double(v) * (Double(alpha) / 255)).rounded(.down))
+                    }
+                }
             }
-            return (first, weights, weights.reduce(0, +))
+            count = n * 3
+        }
+    }
+
+    /// For each target column (or row): the first source index and the tent weights, as libsixel's
+    /// `scale_with_resampling` (src/scale.c, bilinear, n = 1) computes them, in flat arrays (target `d` uses
+    /// `weights[start[d]..<start[d + 1]]` from source index `first[d]`).
+    private struct Taps {
+        var first: [Int] = [], start: [Int] = [0], weights: [Double] = [], total: [Double] = []
+
+        init(source: Int, target: Int) {
+            for d in 0..<target {
+                var lo: Int, hi: Int, sum = 0.0
+                if target >= source {
+                    let c = (Double(d) + 0.5) * Double(source) / Double(target)
+                    lo = max(Int(c - 1), 0); hi = min(Int(c + 1), source - 1)
+                    for x in lo...hi { let f = max(0, 1 - abs(Double(x) + 0.5 - c)); weights.append(f); sum += f }
+                } else {
+                    let c = Double(d) + 0.5, k = Double(source) / Double(target)
+                    lo = max(Int(((c - 1) * k).rounded(.down)), 0); hi = min(Int(((c + 1) * k).rounded(.down)), source - 1)
+                    for x in lo...hi { let f = max(0, 1 - abs((Double(x) + 0.5) / k - c)); weights.append(f); sum += f }
+                }
+                first.append(lo); start.append(weights.count); total.append(sum)
+            }
         }
     }
 

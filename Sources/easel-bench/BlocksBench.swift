@@ -39,6 +39,16 @@ struct BlocksBench {
                 rows.append(Row(image: bench.label, renderer: palette == .direct ? "Easel, direct colour" : "Easel, 240 colours",
                                 grid: e.cells, deltaE: deltaE(cells, e.cells, image), times: times, note: "in process"))
             }
+            var sixelTimes: [Double] = [], sixel: EncodedImage?
+            for _ in 0..<config.runs {
+                let t0 = Clock.now()
+                sixel = try Sixel().encode(image, fitting: config.box, cell: config.cell)
+                sixelTimes.append(Clock.now() - t0)
+            }
+            if let sixel {
+                rows.append(Row(image: bench.label, renderer: "Easel, sixel (beside)", grid: sixel.cells, deltaE: nil, times: sixelTimes,
+                                note: "`Sixel().encode` of the same decoded picture, \(sixel.pixels.width)×\(sixel.pixels.height) px: the preview in a sixel terminal"))
+            }
             let grid = Blocks.grid(for: image, fitting: config.box, cell: config.cell)
             for (colors, name) in [("256", "chafa -c 256"), ("full", "chafa -c full")] {
                 guard let chafa else {
@@ -80,7 +90,7 @@ struct BlocksBench {
         s += "colours as xterm's palette) and the original resampled to the same grid by area averaging (one column, "
         s += "two rows per cell); about 2.3 is just noticeable. chafa's figures come from its output parsed the same "
         s += "way (`tmux capture-pane -e` shows the same SGR text). Easel's time is the encode of the decoded picture; "
-        s += "chafa's includes its process start and decode. Median of \(config.runs) run(s) (min–max).\n\n"
+        s += "chafa's includes its process start and decode; the sixel row beside them is what a sixel terminal's preview costs for the same decoded picture (ΔE on the half-block grid does not apply to it). Median of \(config.runs) run(s) (min–max).\n\n"
         s += "| Image | Renderer | Grid (cells) | ΔE | ms | Notes |\n|---|---|---|---:|---:|---|\n"
         for r in rows {
             let dE = r.deltaE.map { String(format: "%.1f", $0) } ?? "n/a"
