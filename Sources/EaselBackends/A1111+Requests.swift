@@ -158,12 +158,13 @@ enum A1111Errors {
         return b
     }
 
-    /// A 404 that is not the API's own (`{"detail":"Not Found"}` or not JSON): the route does not exist,
-    /// which for `/sdapi/v1/*` means the web UI was started without `--api`.
+    /// A 404 that is not the API's own handler's (`{"detail":"Not Found"}`, not JSON, or JSON without the
+    /// handler's `detail` / `errors`, as another server's `{"error": "no such endpoint"}`): the route does not
+    /// exist, which for `/sdapi/v1/*` means the web UI was started without `--api` or is not A1111/Forge.
     static func isMissingRoute(_ r: HTTPResponse) -> Bool {
         guard r.status == 404 else { return false }
         guard let b = parse(r.body) else { return true }
-        return b.error == nil || b.detail?.lowercased() == "not found"
+        return b.error == nil || b.detail?.lowercased() == "not found" || (b.detail == nil && b.errors == nil)
     }
 
     /// - Parameter route: e.g. "POST /sdapi/v1/txt2img", named in messages.

@@ -28,6 +28,7 @@ extension ComfyUIBackend {
         switch response.status {
         case 400: return .graph(object(response.body).flatMap(graphReason) ?? reason(response.body) ?? "ComfyUI refused the workflow (HTTP 400)")
         case 403: return .unauthorized(reason(response.body) ?? "HTTP 403: ComfyUI's origin check refused the request, or a proxy in front of it wants credentials")
+        case 404: return ErrorMapping.missingRoute(response, route: "POST /prompt", service: "a ComfyUI server")
         default: return ErrorMapping.status(response, message: reason(response.body))
         }
     }

@@ -101,6 +101,14 @@ enum ErrorMapping {
     ///
     /// A moderation or content-policy block (`ErrorBody.isPolicyBlock`) answered as 401/403 or 5xx, as
     /// gateways do, is `.invalidPrompt` with the same text: only the key's own problems are `.unauthorized`.
+    /// A 404 from a route that names no job (a submit, a listing): the route is not on this server, so the
+    /// backend's `url` (or `kind`) is wrong — not "the server no longer knows this job".
+    /// - Parameters: `route`, e.g. "POST /prompt"; `service`, what the table says is there ("a ComfyUI server").
+    static func missingRoute(_ response: HTTPResponse, route: String, service: String) -> JobError {
+        let said = ErrorBody.summary(response).map { " (\($0))" } ?? ""
+        return .badResponse("\(route) is 404 here\(said): is this \(service)? Check the backend's url and kind")
+    }
+
     static func status(_ response: HTTPResponse, message: String?) -> JobError {
         let text = message ?? ErrorBody.summary(response) ?? ""
         if [401, 403].contains(response.status) || response.status >= 500, ErrorBody.isPolicyBlock(ErrorBody.read(response.body)) {

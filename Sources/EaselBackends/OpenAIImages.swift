@@ -120,7 +120,9 @@ public final class OpenAIImagesBackend: GenerationBackend {
         do {
             let r = try await http.send(HTTPRequest(.get, baseURL + "/v1/models", headers: headers))
             guard r.status == 200 else {
-                return BackendHealth(ok: false, detail: await key.clean(Self.failure(r)).message)
+                let error = r.status == 404 ? ErrorMapping.missingRoute(r, route: "GET /v1/models", service: "an OpenAI-compatible API")
+                    : Self.failure(r)
+                return BackendHealth(ok: false, detail: await key.clean(error).message)
             }
             let object = (try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any]
             let ids = ((object?["data"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String }
@@ -184,6 +186,9 @@ public final class OpenAIImagesBackend: GenerationBackend {
     private static func generate(_ request: HTTPRequest, http: HTTPClient) async throws(JobError) -> [ImageRef] {
         let response: HTTPResponse
         do { response = try await http.send(request) } catch { throw ErrorMapping.transport(error) }
+        guard response.status != 404 else {
+            throw ErrorMapping.missingRoute(response, route: "POST /v1/images/generations", service: "an OpenAI-compatible images API with this model")
+        }
         guard response.status == 200 else { throw failure(response) }
         guard let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] else {
             throw .badResponse("malformed JSON from POST /v1/images/generations")

@@ -45,6 +45,9 @@ public struct SDCppBackend: GenerationBackend {
     ///   `.badResponse` (no `id`).
     public func submit(_ request: GenerationRequest) async throws(JobError) -> (RemoteJobID, RemoteStatus) {
         let response = try await send(.postJSON(baseURL + "/sdcpp/v1/img_gen", Self.body(request, options: options)))
+        guard response.status != 404 else {
+            throw ErrorMapping.missingRoute(response, route: "POST /sdcpp/v1/img_gen", service: "sd-server from stable-diffusion.cpp (2026 or later)")
+        }
         guard (200..<300).contains(response.status) else { throw Self.error(response) }
         guard let o = Self.object(response.body), let id = o["id"] as? String, !id.isEmpty else {
             throw .badResponse("no job id in the reply to POST /sdcpp/v1/img_gen")

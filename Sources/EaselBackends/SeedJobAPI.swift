@@ -45,6 +45,9 @@ public struct SeedJobAPI: GenerationBackend {
                               width: request.width, height: request.height, seed: request.seed, steps: request.steps)
         let json = (try? JSONEncoder().encode(body)).map { [UInt8]($0) } ?? []
         let response = try await send(.postJSON(baseURL + "/api/generate", json, headers: try await authorization()))
+        guard response.status != 404 else {
+            throw await clean(ErrorMapping.missingRoute(response, route: "POST /api/generate", service: "a server with the seed job API"))
+        }
         guard response.status == 200 || response.status == 201 || response.status == 202 else {
             throw await clean(ErrorMapping.status(response, message: Self.errorText(response.body)))
         }
