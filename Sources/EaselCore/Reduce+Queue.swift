@@ -76,7 +76,8 @@ func retrySelected(_ state: inout AppState) -> [Effect] {
     let now = state.now
     switch job.state {
     case .failed(let error):
-        state.history.selection = nil
+        // In the History pane the cursor stays with the job: it is back on that row when the job ends again.
+        state.history.selection = state.focus == .history ? job.id : nil
         if case .storage = error {                    // the image is kept: save it again, never regenerate
             reopen(&state, job.id, .downloading, now)
             return [.loadPending(job.id, fallback: job.imageRef, backend: state.backend(of: job))]

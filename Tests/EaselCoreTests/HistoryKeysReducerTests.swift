@@ -102,6 +102,19 @@ struct HistoryKeysReducerTests {
         #expect(s.job(JobID(1))?.state == .pending && s.hint != .locked)
     }
 
+    @Test func tKeepsTheCursorOnTheRetriedJobWhenItEndsAgain() {
+        var s = AppState.fixture(prompt: "")
+        Drive.submit(&s, "sea", id: 1)
+        Drive.complete(&s, id: 1)
+        Drive.submit(&s, "sea2", id: 2)
+        #expect(reduce(&s, .failed(JobID(2), .invalidPrompt(reason: "nsfw"), during: .submit)) == [.terminal(.notify(JobID(2)))])
+        Drive.press(&s, .backTab)
+        #expect(s.selectedHistoryJob?.id == JobID(2))
+        #expect(reduce(&s, .key(.char("t"))) == [.submit(JobID(2), Drive.request("sea2"), backend: "demo")])
+        Drive.complete(&s, id: 2)
+        #expect(s.selectedHistoryJob?.id == JobID(2))                  // not the row that was next below it
+    }
+
     @Test func yCopiesTheImagePathAndCapitalYThePromptWithOSC52() {
         var s = history()
         #expect(reduce(&s, .key(.char("y"))) == [.terminal(.copyToClipboard("/g/3.png"))])
