@@ -20,13 +20,13 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "Gallery folder for finished images (config: gallery.dir; default: $XDG_PICTURES_DIR/easel or ~/Pictures/easel).")
     var gallery: String?
 
-    @Option(help: "Seconds between status polls (default: the backend's poll_interval, else 2).")
+    @Option(parsing: .unconditional, help: "Seconds between status polls (default: the backend's poll_interval, else 2).")
     var pollInterval: Double?
 
-    @Option(help: "Seconds the service may spend running a job before it counts as timed out; time queued on the service is not counted (default: the backend's deadline, else 120). A job the service still refuses with 429 after this long fails as rate limited (easel generate: also with the default).")
+    @Option(parsing: .unconditional, help: "Seconds the service may spend running a job before it counts as timed out; time queued on the service is not counted (default: the backend's deadline, else 120). A job the service still refuses with 429 after this long fails as rate limited (easel generate: also with the default).")
     var deadline: Double?
 
-    @Option(help: "Simulated generation time of the embedded demo backend, in seconds.")
+    @Option(parsing: .unconditional, help: "Simulated generation time of the embedded demo backend, in seconds.")
     var latency: Double = 3
 
     @Option(help: "Rate limit of the embedded demo backend, e.g. 8/60s.")

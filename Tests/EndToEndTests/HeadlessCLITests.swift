@@ -17,7 +17,8 @@ struct HeadlessCLITests {
     }
 
     @Test(arguments: [("--steps", "-1", "--steps must be within"), ("--width", "-64", "--width and --height must be within"),
-                      ("--seed", "-5", "'-5' is invalid for '--seed")])
+                      ("--seed", "-5", "'-5' is invalid for '--seed"), ("--deadline", "-1", "--deadline must be positive"),
+                      ("--latency", "-5", "--latency must be 0 or more")])
     func aNegativeNumberIsCalledOutOfRangeNotMissing(option: String, value: String, message: String) async throws {
         let r = await Harness.runAsync([Harness.binary, "generate", "a fox", option, value, "--gallery", Harness.tempDir("cli-neg")])
         #expect(r.status == 64, "\(r.out)")
