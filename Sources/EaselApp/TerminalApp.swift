@@ -79,7 +79,13 @@ public final class TerminalApp: Sendable {
                       keymap: Keymap, journal: JournalSync?, restored: [Job]) -> Int32 {
         var typed: [UInt8] = []                   // keys typed during the probe go to the editor
         let caps = TerminalProbe.run(timeout: options.probeTimeout, typed: &typed)
-        let selection = options.graphics.resolve(caps, colors: options.sixelColors)
+        var selection = options.graphics.resolve(caps, colors: options.sixelColors)
+        var picturesOff = "--graphics none"
+        if selection?.graphics is Blocks, !options.color || !ASCIIFallback.localeIsUTF8() {
+            // Character-cell pictures without colours, or as `?` without a UTF-8 locale, are only noise.
+            picturesOff = options.color ? "no UTF-8 locale" : "NO_COLOR"
+            selection = nil
+        }
         var theme = Theme.mono
         var themeWarning: String?
         if options.color {
@@ -239,7 +245,7 @@ public final class TerminalApp: Sendable {
                 }
             }
             let frame = render(state, size: screen.size, keymap: keymap, cell: caps.cellPixels, cache: panes,
-                               previewStatus: presenter.status(for:))
+                               picturesOff: picturesOff, previewStatus: presenter.status(for:))
             let previous = lastBuffer
             presenter.prepare(screen, showing: frame.pictures) { rect in
                 previous.map { !$0.sameCells(as: frame.buffer, in: rect) } ?? true

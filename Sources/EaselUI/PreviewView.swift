@@ -13,6 +13,8 @@ struct PreviewView {
     let status: (ImagePresenter.Request) -> PreviewStatus
     /// For the key named in the placeholder.
     let keymap: Keymap
+    /// Why there are no pictures ("--graphics none", "NO_COLOR"), said under the saved file's name.
+    var picturesOff = "--graphics none"
 
     /// - Returns: the picture to draw after the refresh, when one is ready.
     func render(_ state: AppState, in area: Rect, into buffer: inout CellBuffer) -> ImagePresenter.Request? {
@@ -58,7 +60,7 @@ struct PreviewView {
             case .failed(let why): centre(["cannot preview: \(Sanitize.line(why))"], in: picture, role: .error, into: &buffer)
             case .unavailable:
                 centre(["✓ saved", Sanitize.line(image.path), "",
-                        "(pictures are off: --graphics none)"], in: picture, role: .text, into: &buffer)
+                        "(pictures are off: \(picturesOff))"], in: picture, role: .text, into: &buffer)
             }
             return nil
         }

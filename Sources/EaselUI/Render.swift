@@ -20,8 +20,10 @@ public struct Hyperlink: Equatable, Sendable {
 /// graphics layer (and may start a background encode).
 /// - Parameter cache: the panes of the last frame (the loop's); the queue, history and preview panes are
 ///   copied from it when their inputs did not change. nil draws every pane.
+/// - Parameter picturesOff: why there are no pictures, when `previewStatus` says `.unavailable` ("--graphics none").
 public func render(_ state: AppState, size: CellSize, keymap: Keymap = .default, cell: PixelSize,
-                   cache: PaneCache? = nil, previewStatus: @escaping (ImagePresenter.Request) -> PreviewStatus) -> Frame {
+                   cache: PaneCache? = nil, picturesOff: String = "--graphics none",
+                   previewStatus: @escaping (ImagePresenter.Request) -> PreviewStatus) -> Frame {
     var buffer = CellBuffer(width: size.columns, height: size.rows)
     let layout = Layout(size: size)
     if layout.tooSmall {
@@ -57,7 +59,7 @@ public func render(_ state: AppState, size: CellSize, keymap: Keymap = .default,
                         clock: clock, pacerReadyAt: state.queue.pacerReadyAt, covered: covered, cell: cell, keymap: keymap)
     let preview = cache.pane(.preview, key: key, rect: previewArea, status: covered ? { _ in .encoding } : previewStatus,
                              into: &buffer) { status, buffer in
-        PreviewView(cell: cell, status: status, keymap: keymap).render(state, in: previewArea, into: &buffer)
+        PreviewView(cell: cell, status: status, keymap: keymap, picturesOff: picturesOff).render(state, in: previewArea, into: &buffer)
     }
     var pictures = [preview, thumbnail].compactMap { $0 }
     if let browser = state.gallery {              // the gallery covers the panes; its tiles replace their pictures

@@ -111,8 +111,10 @@ struct ScreenRenderTests {
         #expect(pic.path == "/g/x.png")
         #expect(ready.buffer.lines[pic.rect.y + 3].contains(String(repeating: " ", count: pic.rect.width)))
         let text = frame(s, status: .unavailable).buffer.lines.joined()
-        #expect(text.contains("✓ saved") && text.contains("/g/x.png"))
+        #expect(text.contains("✓ saved") && text.contains("/g/x.png") && text.contains("(pictures are off: --graphics none)"))
         #expect(frame(s, status: .unavailable).pictures.isEmpty)
+        let noColor = render(s, size: CellSize(columns: 120, rows: 36), cell: cell, picturesOff: "NO_COLOR") { _ in .unavailable }
+        #expect(noColor.buffer.lines.joined().contains("(pictures are off: NO_COLOR)"))
     }
 
     @Test func theSavedPathIsALinkOverExactlyTheTextDrawn() {
