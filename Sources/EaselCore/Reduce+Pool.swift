@@ -97,7 +97,8 @@ func memberUnreachable(_ state: inout AppState, _ job: Job, _ error: JobError, _
         $0.backend = pool
         $0.startedAt = nil
     }
-    state.hint = .warning("\(member) is down (\(error.message)); job \(job.id) goes to another member of \(pool)")
+    let next = state.pool(named: pool).map(state.allMembersDown) == true ? "waits for a member of \(pool) to answer" : "goes to another member of \(pool)"
+    state.hint = .warning("\(member) is down (\(error.message)); job \(job.id) \(next)")
     return startReady(&state)
 }
 
@@ -141,7 +142,13 @@ func poolWaitDeadline(_ state: inout AppState, _ job: Job, _ pool: BackendPool) 
     guard let bound = state.pollPolicy(of: job).refusalDeadline else { return (nil, nil) }
     let error: JobError, since: ContinuousClock.Instant
     if state.allMembersDown(pool) {
-        let why = pool.members.map { "\($0): \(state.queue.health[$0]?.reason ?? "down")" }.joined(separator: "; ")
+        var reasons: [(why: String, members: [String])] = []             // "m1, m2: Couldn't connect … (curl 7)"
+        for member in pool.members {
+            var why = state.queue.health[member]?.reason ?? "down"
+            if why.hasPrefix("network error: ") { why.removeFirst("network error: ".count) }
+            if let i = reasons.firstIndex(where: { $0.why == why }) { reasons[i].members.append(member) } else { reasons.append((why, [member])) }
+        }
+        let why = reasons.map { "\($0.members.joined(separator: ", ")): \($0.why)" }.joined(separator: "; ")
         error = .network("no member of pool \(pool.name) can be reached, all are down (\(why)); "
                          + "gave up \(Int(bound.inSeconds.rounded()))s after the job was queued")
         since = job.createdAt

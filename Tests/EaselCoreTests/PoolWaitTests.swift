@@ -26,16 +26,15 @@ struct PoolWaitTests {
         #expect(s.poolWaitNote(s.jobs[0]) == "waiting: all members down, probing now")
         _ = reduce(&s, .probed(member: "gpu1", reachable: false, detail: "refused"))
         _ = reduce(&s, .probed(member: "gpu2", reachable: false, detail: "refused"))
-        _ = reduce(&s, P.at(6))
-        // The next probes are due at 14 s: the timer wakes the loop at the deadline, 10 s after queueing.
-        let timers = reduce(&s, .probed(member: "gpu1", reachable: false, detail: "refused"))
+        // The next probes are due at 14 s: the one timer wakes the loop at the deadline, 10 s after queueing.
+        let timers = reduce(&s, P.at(6)) + reduce(&s, .probed(member: "gpu1", reachable: false, detail: "refused"))
             + reduce(&s, .probed(member: "gpu2", reachable: false, detail: "refused"))
         #expect(timers.filter { if case .timer = $0 { true } else { false } } == [.timer(after: .seconds(4))])
         #expect(reduce(&s, P.at(9)).isEmpty && s.jobs[0].state == .pending)
         #expect(reduce(&s, P.at(10)).contains(.terminal(.notify(JobID(1)))))
         guard case .failed(let error) = s.jobs[0].state else { Issue.record("\(s.jobs[0].state)"); return }
         #expect(error.kind == "network")
-        #expect(error.message.contains("no member of pool gpus can be reached, all are down (gpu1: refused; gpu2: refused)"))
+        #expect(error.message.contains("no member of pool gpus can be reached, all are down (gpu1, gpu2: refused)"))
         #expect(!error.neverReachedTheService, "a give-up is not a refused connection to move")
         #expect(s.hint == .jobFailed(JobID(1), error))
     }
