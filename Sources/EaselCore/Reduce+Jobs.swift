@@ -204,7 +204,7 @@ func startReady(_ state: inout AppState) -> [Effect] {
             break
         }
         if let pool {                                  // bound to a member now, when one has a free slot
-            let (choice, pacedFor) = pickMember(&state, for: pool, busy: busy)
+            let (choice, pacedFor) = pickMember(&state, for: pool, model: job.request.model, busy: busy)
             switch choice {
             case .member(let member): backend = member
             case .wait:

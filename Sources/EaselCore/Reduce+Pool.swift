@@ -14,7 +14,7 @@ extension AppState {
             guard let choice = backends.first(where: { $0.name == name }) else { return nil }
             return PoolMemberLoad(name: name, slots: slots(on: name), busy: busy[name, default: 0],
                                   isDown: queue.health[name]?.isDown ?? false, isPaced: memberPaceWait(name) != nil,
-                                  models: choice.model.map { [$0] })
+                                  models: choice.model.map { [$0] } ?? listedModels[name])
         }
     }
 
@@ -58,9 +58,9 @@ extension AppState {
 /// A member bound this way records the submission on its own pacer.
 /// - Returns: the choice, and when every member with a free slot is paced, how long until the first
 ///   of them allows a submission (for the loop's timer).
-func pickMember(_ state: inout AppState, for pool: BackendPool, busy: [String: Int]) -> (PoolChoice, pacedFor: Duration?) {
+func pickMember(_ state: inout AppState, for pool: BackendPool, model asked: String?, busy: [String: Int]) -> (PoolChoice, pacedFor: Duration?) {
     var scheduler = state.queue.schedulers[pool.name] ?? PoolScheduler(pool: pool)
-    let model = state.backends.first { $0.name == pool.name }?.model
+    let model = asked ?? state.backends.first { $0.name == pool.name }?.model
     let loads = state.memberLoads(of: pool, busy: busy)
     let choice = scheduler.pick(from: loads, model: model)
     state.queue.schedulers[pool.name] = scheduler
