@@ -42,12 +42,16 @@ extension Config {
         let section = "backends.\(name)"
         return { key, message in
             let n = line(of: key, in: section, lines: lines)
-            return ConfigError(message: "\(file):\(n == 0 ? line(of: name, in: "backends", lines: lines) : n): \(section).\(key): \(message)")
+            let at = n == 0 ? line(of: name, in: "backends", lines: lines) : n
+            return ConfigError(message: "\(file):\(at): \(section)\(key.isEmpty ? "" : "." + key): \(message)")
         }
     }
 
     /// Backend names are letters, digits, - and _ (1–40 of them): they appear in file names and the journal.
+    /// `demo` is taken: it names the embedded demo backend, which F3 and `--backend demo` always reach, so
+    /// a `[backends.demo]` table would be shadowed by it; the error asks for another name.
     static func checkBackendName(_ name: String, error: (String, String) -> ConfigError) throws(ConfigError) {
+        guard name != "demo" else { throw error("", "demo is the embedded backend's name; pick another name") }
         guard name.range(of: "^[A-Za-z0-9_-]{1,40}$", options: .regularExpression) != nil else {
             throw error("", "backend names are letters, digits, - and _")
         }

@@ -100,7 +100,7 @@ public enum Headless {
                     announcedWaits[job.id] = until
                     reports.rateLimited("\(tag)rate limited (429, \(job.refusals) in a row): sending again in \(format(until - state.now))")
                 }
-                var line = job.state.label
+                var line = state.poolWaitNote(job).map { _ in "waiting: all members down" } ?? job.state.label
                 if job.state == .pending, let ready = state.queue.pacerReadyAt, ready > state.now {
                     line += " — rate limit, next slot in \(Int((ready - state.now).components.seconds) + 1)s"
                 }

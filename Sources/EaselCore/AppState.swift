@@ -211,6 +211,9 @@ public struct AppState: Equatable, Sendable {
     /// Models picked in the studio (`pick_model`), by backend name: sent with that backend's next jobs in place
     /// of its configured `model`. Kept in the journal's folder across runs (`JournalSync`).
     public var pickedModels: [String: String] = [:]
+    /// Models pool members listed when the picker asked them (F5 on a pool), by member name: the pool
+    /// prefers members that list a job's model and never picks one that lists others only.
+    public var listedModels: [String: [String]] = [:]
     /// Backends whose server stops when Easel does (the embedded demo): quitting with their jobs in
     /// flight asks first, since those jobs cannot resume.
     public var ephemeralBackends: Set<String> = []

@@ -107,7 +107,8 @@ public struct PoolScheduler: Equatable, Sendable {
 }
 
 /// A pool member's reachability: marked down when a request to it fails with a network error, probed
-/// again with exponential backoff (2 s doubling up to 60 s), up at the first probe that answers.
+/// again with exponential backoff (2 s, 4 s, then every 8 s), up at the first probe that answers: a
+/// restarted member is seen within 8 s of answering again.
 /// Pure: times arrive as arguments.
 public struct MemberHealth: Equatable, Sendable {
     public private(set) var downSince: ContinuousClock.Instant?
@@ -119,7 +120,7 @@ public struct MemberHealth: Equatable, Sendable {
     public private(set) var reason: String?
 
     public static let firstProbeDelay: Duration = .seconds(2)
-    public static let maxProbeDelay: Duration = .seconds(60)
+    public static let maxProbeDelay: Duration = .seconds(8)
 
     public init() {}
 
@@ -141,6 +142,20 @@ public struct MemberHealth: Equatable, Sendable {
     public func probeDue(at now: ContinuousClock.Instant) -> Bool {
         guard let nextProbe else { return false }
         return now >= nextProbe
+    }
+}
+
+/// A pool member that refused a submit without accepting the job (429, or 503 overloaded / not ready):
+/// it gets no new jobs until `until` (its `Retry-After`, else `PollPolicy.rateLimitBackoff`).
+public struct MemberPause: Equatable, Sendable {
+    /// When it takes jobs again.
+    public var until: ContinuousClock.Instant
+    /// Refusals in a row, for the backoff without `Retry-After`; reset when it accepts a job.
+    public var refusals: Int
+
+    public init(until: ContinuousClock.Instant, refusals: Int) {
+        self.until = until
+        self.refusals = refusals
     }
 }
 

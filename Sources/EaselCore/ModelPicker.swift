@@ -11,6 +11,8 @@ public struct ModelPicker: Equatable, Sendable {
     public var filter = ""
     /// The selected row among `matches`, from 0.
     public var selection = 0
+    /// For a pool: each member's answer so far, by member name; `listing` is then their union.
+    public var memberListings: [String: ModelListing] = [:]
 
     public init(backend: String, listing: ModelListing? = nil, filter: String = "", selection: Int = 0) {
         self.backend = backend
@@ -24,6 +26,23 @@ public struct ModelPicker: Equatable, Sendable {
         guard case .models(let all)? = listing else { return [] }
         let needle = filter.lowercased()
         return needle.isEmpty ? all : all.filter { $0.lowercased().contains(needle) }
+    }
+
+    /// For a pool's picker: the members that list `model`, by name (["m1", "m3"]); empty otherwise.
+    public func members(listing model: String) -> [String] {
+        memberListings.keys.sorted().filter { if case .models(let names)? = memberListings[$0] { names.contains(model) } else { false } }
+    }
+
+    /// The pool's listing from its members' answers (`memberListings`) once `members` have answered:
+    /// the union of their models in member order, else `notListed` when none can list, else the
+    /// failures ("m1: …; m2: …"); nil while a member that may list models has not answered.
+    public func poolListing(of members: [String]) -> ModelListing? {
+        var union: [String] = []
+        for member in members { if case .models(let names)? = memberListings[member] { union += names.filter { !union.contains($0) } } }
+        guard members.allSatisfy({ memberListings[$0] != nil }) else { return union.isEmpty ? nil : .models(union) }
+        if !union.isEmpty { return .models(union) }
+        let failed = members.compactMap { m in if case .failed(let why)? = memberListings[m] { "\(m): \(why)" } else { nil } }
+        return failed.count == members.count ? .failed(failed.joined(separator: "; ")) : .notListed
     }
 
     /// The model Enter would pick; nil when nothing matches (or the list has not arrived).

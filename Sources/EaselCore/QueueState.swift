@@ -38,6 +38,8 @@ public struct QueueState: Equatable, Sendable {
     public var probing: Set<String> = []
     /// Pool members' own pacers (`BackendChoice.pace`), by member name; made at a member's first job.
     public var pacers: [String: RateLimitPacer] = [:]
+    /// Pool members that refused a submit (429, 503), by member name: no new jobs until `until`.
+    public var paused: [String: MemberPause] = [:]
     /// Each pool's scheduler (its round-robin turn), by pool name; made at the pool's first job.
     public var schedulers: [String: PoolScheduler] = [:]
 

@@ -7,6 +7,7 @@ func reduceJob(_ state: inout AppState, _ action: Action) -> [Effect] {
             $0.remoteID = remote
             ($0.refusals, $0.refusedSince) = (0, nil)
         }
+        if job.pool != nil, let member = job.backend { state.queue.paused[member]?.refusals = 0 }   // its backoff starts over
         if job.state == .canceling {
             return finish(&state, id, .canceled) + [.cancel(id, remote, backend: state.backend(of: job))] + startReady(&state)
         }
@@ -70,7 +71,9 @@ func reduceJob(_ state: inout AppState, _ action: Action) -> [Effect] {
 /// anything after the service finished keeps the image's location so a retry only downloads again.
 private func failure(_ state: inout AppState, _ job: Job, _ error: JobError, _ stage: Stage) -> [Effect] {
     let id = job.id
-    if stage != .cancel, job.state != .canceling, let moved = memberUnreachable(&state, job, error, stage) { return moved }
+    if stage != .cancel, job.state != .canceling {
+        if let moved = memberUnreachable(&state, job, error, stage) ?? memberRefused(&state, job, error, stage) { return moved }
+    }
     switch (stage, error) {
     case (.cancel, _):
         return []                                           // best effort; the job is already canceled
@@ -201,11 +204,14 @@ func startReady(_ state: inout AppState) -> [Effect] {
             break
         }
         if let pool {                                  // bound to a member now, when one has a free slot
-            let (choice, pacedFor) = pickMember(&state, for: pool, busy: busy)
+            let (choice, pacedFor) = pickMember(&state, for: pool, model: job.request.model, busy: busy)
             switch choice {
             case .member(let member): backend = member
             case .wait:
                 if let pacedFor { nextWake = min(nextWake ?? pacedFor, pacedFor) }   // a member's own pacer frees one later
+                let (failed, wake) = poolWaitDeadline(&state, job, pool)               // all down or refusing: --deadline
+                effects += failed ?? []
+                if let wake { nextWake = min(nextWake ?? wake, wake) }
                 continue
             case .noMemberHasModel(let model):
                 effects += finish(&state, job.id, .failed(.invalidPrompt(reason:

@@ -13,6 +13,7 @@ func openModelPicker(_ state: inout AppState) -> [Effect] {
     }
     let backend = state.backendKey
     state.modal = .models(ModelPicker(backend: backend), under: state.modal)
+    if let pool = state.pool(named: backend) { return pool.members.map { .listModels(backend: $0) } }   // each member's list
     return [.listModels(backend: backend)]
 }
 
@@ -70,7 +71,19 @@ func moveModelSelection(_ state: inout AppState, by rows: Int) {
 }
 
 /// The list arrived: shown if the picker is still open for that backend, with the model in use selected.
+/// On a pool, each member's list is kept (`AppState.listedModels`: the scheduler then prefers members that
+/// list a job's model) and the picker shows their union.
 func modelsListed(_ state: inout AppState, backend: String, _ listing: ModelListing) {
+    if let pickerFor = state.modelPicker?.backend, let pool = state.pool(named: pickerFor), pool.members.contains(backend) {
+        if case .models(let names) = listing { state.listedModels[backend] = names }
+        let current = state.model(of: pickerFor)
+        state.modal?.updateModelPicker { picker in
+            picker.memberListings[backend] = listing
+            picker.listing = picker.poolListing(of: pool.members)
+            picker.selection = current.flatMap { picker.matches.firstIndex(of: $0) } ?? picker.selection
+        }
+        return
+    }
     guard state.modelPicker?.backend == backend else { return }     // closed, or reopened for another backend
     let current = state.model(of: backend)
     state.modal?.updateModelPicker { picker in

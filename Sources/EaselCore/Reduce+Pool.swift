@@ -14,14 +14,31 @@ extension AppState {
             guard let choice = backends.first(where: { $0.name == name }) else { return nil }
             return PoolMemberLoad(name: name, slots: slots(on: name), busy: busy[name, default: 0],
                                   isDown: queue.health[name]?.isDown ?? false, isPaced: memberPaceWait(name) != nil,
-                                  models: choice.model.map { [$0] })
+                                  models: choice.model.map { [$0] } ?? listedModels[name])
         }
     }
 
-    /// How long until member `name`'s own pacer allows a submission; nil when it allows one now (or has none).
+    /// How long until member `name` takes a submission: its own pacer, and a refusal's pause (`queue.paused`,
+    /// a 429's `Retry-After` or a 503's backoff), whichever ends later; nil when it takes one now.
     func memberPaceWait(_ name: String) -> Duration? {
-        guard let pacer = queue.pacers[name] ?? backends.first(where: { $0.name == name })?.pace else { return nil }
-        return pacer.wait(now: now)
+        var wait = (queue.pacers[name] ?? backends.first(where: { $0.name == name })?.pace)?.wait(now: now)
+        if let until = queue.paused[name]?.until, until > now { wait = max(wait ?? .zero, until - now) }
+        return wait
+    }
+
+    /// True when every member of `pool` is down: its pending jobs wait for a probe to answer.
+    public func allMembersDown(_ pool: BackendPool) -> Bool {
+        !pool.members.isEmpty && pool.members.allSatisfy { queue.health[$0]?.isDown == true }
+    }
+
+    /// What a pending pool job waits for while every member of its pool is down, for the queue pane and
+    /// `easel generate`'s progress: "waiting: all members down, next probe in 8s" (whole seconds, rounded
+    /// up), "… probing now" while a probe is out; nil for any other job.
+    public func poolWaitNote(_ job: Job) -> String? {
+        guard job.state == .pending, let name = job.backend, let pool = pool(named: name), allMembersDown(pool) else { return nil }
+        if pool.members.contains(where: queue.probing.contains) { return "waiting: all members down, probing now" }
+        let next = pool.members.compactMap { queue.health[$0]?.nextProbe }.min() ?? now
+        return "waiting: all members down, next probe in \(max(0, Int((next - now).inSeconds.rounded(.up))))s"
     }
 
     /// The members of some pool that are down now, with their health, in config order.
@@ -41,9 +58,9 @@ extension AppState {
 /// A member bound this way records the submission on its own pacer.
 /// - Returns: the choice, and when every member with a free slot is paced, how long until the first
 ///   of them allows a submission (for the loop's timer).
-func pickMember(_ state: inout AppState, for pool: BackendPool, busy: [String: Int]) -> (PoolChoice, pacedFor: Duration?) {
+func pickMember(_ state: inout AppState, for pool: BackendPool, model asked: String?, busy: [String: Int]) -> (PoolChoice, pacedFor: Duration?) {
     var scheduler = state.queue.schedulers[pool.name] ?? PoolScheduler(pool: pool)
-    let model = state.backends.first { $0.name == pool.name }?.model
+    let model = asked ?? state.backends.first { $0.name == pool.name }?.model
     let loads = state.memberLoads(of: pool, busy: busy)
     let choice = scheduler.pick(from: loads, model: model)
     state.queue.schedulers[pool.name] = scheduler
@@ -80,8 +97,72 @@ func memberUnreachable(_ state: inout AppState, _ job: Job, _ error: JobError, _
         $0.backend = pool
         $0.startedAt = nil
     }
-    state.hint = .warning("\(member) is down (\(error.message)); job \(job.id) goes to another member of \(pool)")
+    let next = state.pool(named: pool).map(state.allMembersDown) == true ? "waits for a member of \(pool) to answer" : "goes to another member of \(pool)"
+    state.hint = .warning("\(member) is down (\(error.message)); job \(job.id) \(next)")
     return startReady(&state)
+}
+
+/// A pool member refused a submit without accepting the job: 429, or 503 (overloaded, not ready), taken
+/// as a 429 without `Retry-After`. The member is paused (`queue.paused`: its `Retry-After`, else
+/// `PollPolicy.rateLimitBackoff` over its refusals in a row) and gets no new jobs until then; the job goes
+/// back to the pool's queue and starts at once on another member with a free slot, or on this one when
+/// its pause ends. It keeps its `refusedSince`, so `PollPolicy.refusalDeadline` still bounds it.
+/// - Returns: the effects when the job was moved back to the queue; nil when the caller's usual 429
+///   rule applies (not a pool job, not a submit, or past the job's refusal deadline: it fails there).
+func memberRefused(_ state: inout AppState, _ job: Job, _ error: JobError, _ stage: Stage) -> [Effect]? {
+    guard stage == .submit, let pool = job.pool, let member = job.backend, member != pool, job.remoteID == nil else { return nil }
+    let retryAfter: Duration?
+    switch error {
+    case .rateLimited(let after): retryAfter = after
+    case .server(status: 503, _): retryAfter = nil
+    default: return nil
+    }
+    let since = job.refusedSince ?? job.startedAt ?? state.now
+    if let bound = state.pollPolicy(of: job).refusalDeadline, state.now - since >= bound { return nil }
+    let refusals = (state.queue.paused[member]?.refusals ?? 0) + 1
+    let wait = retryAfter ?? PollPolicy.rateLimitBackoff(refusals: refusals, jitter: Double(state.editor.seeds.next()) / Double(UInt32.max))
+    state.queue.paused[member] = MemberPause(until: state.now + wait, refusals: refusals)
+    state.update(job.id) {
+        $0.state = .pending
+        $0.backend = pool
+        $0.startedAt = nil
+        ($0.refusals, $0.refusedSince) = ($0.refusals + 1, since)
+    }
+    state.hint = .warning("\(member) refused job \(job.id) (\(error.message)): no new jobs there for "
+                          + "\(Int(wait.inSeconds.rounded(.up)))s; the job goes to another member of \(pool)")
+    return startReady(&state)
+}
+
+/// A pending job of `pool` that no member can take now. With a refusal deadline (`PollPolicy.refusalDeadline`:
+/// `--deadline`, and always in `easel generate`) it fails once that has passed, counted from when it was
+/// queued while every member is down (a network error naming the members and why they are down), or from
+/// its first refused submit while members refuse it (429, 503).
+/// - Returns: the effects when it failed; else nil, and how long until it would fail, for the loop's timer.
+func poolWaitDeadline(_ state: inout AppState, _ job: Job, _ pool: BackendPool) -> (failed: [Effect]?, wake: Duration?) {
+    guard let bound = state.pollPolicy(of: job).refusalDeadline else { return (nil, nil) }
+    let error: JobError, since: ContinuousClock.Instant
+    if state.allMembersDown(pool) {
+        var reasons: [(why: String, members: [String])] = []             // "m1, m2: Couldn't connect … (curl 7)"
+        for member in pool.members {
+            var why = state.queue.health[member]?.reason ?? "down"
+            if why.hasPrefix("network error: ") { why.removeFirst("network error: ".count) }
+            if let i = reasons.firstIndex(where: { $0.why == why }) { reasons[i].members.append(member) } else { reasons.append((why, [member])) }
+        }
+        let why = reasons.map { "\($0.members.joined(separator: ", ")): \($0.why)" }.joined(separator: "; ")
+        error = .network("no member of pool \(pool.name) can be reached, all are down (\(why)); "
+                         + "gave up \(Int(bound.inSeconds.rounded()))s after the job was queued")
+        since = job.createdAt
+    } else if let refused = job.refusedSince {
+        error = .rateLimited(retryAfter: nil)
+        since = refused
+    } else {
+        return (nil, nil)
+    }
+    let left = since + bound - state.now
+    guard left <= .zero else { return (nil, left) }
+    let ended = finish(&state, job.id, .failed(error))
+    state.hint = .jobFailed(job.id, error)
+    return (ended, nil)
 }
 
 /// `.probe` orders for down members whose next probe is due and none is out; the earliest later probe

@@ -22,7 +22,7 @@ extension JobRecord {
                   createdAt: job.createdWallTime, finishedAt: job.finishedAt.map(wall), updatedAt: wallNow, starred: job.starred,
                   gallery: job.gallery, imageURLs: Self.encode(job.imageRefs.count > 1 ? job.imageRefs.map(\.url) : nil),
                   files: Self.encode(job.imageRefs.count > 1 ? job.savedImages.map { [$0.path, String($0.width), String($0.height)] } : nil),
-                  retryAt: retryAt, model: job.request.model)
+                  retryAt: retryAt, model: job.request.model, pool: job.pool)
     }
 
     /// The job this record describes, with instants placed relative to `now` / `wallNow`.
@@ -52,6 +52,7 @@ extension JobRecord {
         job.imageRef = imageURL.map { ImageRef(url: $0) }
         job.starred = starred
         job.backend = backend
+        job.pool = pool
         job.gallery = gallery
         if let urls: [String] = Self.decode(imageURLs) { job.imageRefs = urls.map(ImageRef.init(url:)) }
         if let saved: [[String]] = Self.decode(files) {

@@ -42,6 +42,8 @@ public struct JobRecord: Codable, Equatable, Sendable, FetchableRecord, Persista
     public var retryAt: Double? = nil
     /// `GenerationRequest.model`: the model the job asked for (v5); nil for the backend's default, and in older rows.
     public var model: String? = nil
+    /// `Job.pool`: the pool the job was queued on (v6), so `t` after a restart resends through it; nil otherwise.
+    public var pool: String? = nil
 
     public var request: GenerationRequest {
         GenerationRequest(prompt: prompt, negativePrompt: negativePrompt, width: width, height: height,
@@ -187,6 +189,7 @@ public final class Journal: Sendable {
             try db.alter(table: "job") { t in t.add(column: "retryAt", .double) }
         }
         registerPickedModels(in: &migrator)
+        registerPools(in: &migrator)
         // Two Easel processes may open a new journal at the same moment: the loser of the race
         // finds the schema already made, so it simply tries again and sees nothing left to do.
         // A file that is not a database, locked past the busy timeout, or unwritable is not retried.

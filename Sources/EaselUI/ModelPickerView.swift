@@ -41,7 +41,9 @@ struct ModelPickerView {
             let index = first + i
             let mark = index == selected ? "▸ " : "  "
             let inUse = name == current ? "  ✓ in use" : ""
-            buffer.put(mark + Sanitize.line(name) + inUse, x: inner.x + 1, y: inner.y + i, maxWidth: inner.width - 2,
+            let members = picker.members(listing: name)
+            let on = members.isEmpty ? "" : "  on " + members.map(Sanitize.line).joined(separator: ", ")   // a pool: who has it
+            buffer.put(mark + Sanitize.line(name) + on + inUse, x: inner.x + 1, y: inner.y + i, maxWidth: inner.width - 2,
                        role: index == selected ? .titleFocused : .text)
         }
     }

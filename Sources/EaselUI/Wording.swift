@@ -45,8 +45,10 @@ enum Wording {
         }
     }
 
-    /// Like `stateText`, plus the pacer's countdown for pending jobs ("pending — rate limit, next slot in 12s").
+    /// Like `stateText`, plus the pacer's countdown for pending jobs ("pending — rate limit, next slot in 12s"),
+    /// or what a pool's pending job waits for while every member is down (`AppState.poolWaitNote`).
     static func stateText(_ job: Job, in state: AppState) -> String {
+        if let note = state.poolWaitNote(job) { return note }        // "waiting: all members down, next probe in 8s"
         if job.state == .pending, let ready = state.queue.pacerReadyAt, ready > state.now {
             return "pending — rate limit, next slot in \(Int((ready - state.now).components.seconds) + 1)s"
         }

@@ -8,7 +8,7 @@ struct QueueOptions: ParsableArguments {
     @Option(help: "exclusive (one job at a time, the editor locks; the default) or queue (Enter adds to the queue) (config: queue.mode).")
     var mode: GenerationMode?
 
-    @Option(help: "Jobs in flight on the backend at once (config: queue.concurrency; default 1).")
+    @Option(help: "Jobs in flight at once on the backend, and on each member of a pool without its own concurrency (config: queue.concurrency; default 1).")
     var concurrency: Int?
 
     @Option(help: "Client-side pacing, e.g. 8/60s (default: the demo backend's limit, else 8/60s).")

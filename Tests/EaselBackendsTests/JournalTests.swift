@@ -50,6 +50,32 @@ struct JournalTests {
         #expect(try again.history(includingInFlight: true).first?.request.model == "flux1-dev.safetensors")
     }
 
+    @Test func aPoolJobKeepsItsPoolAcrossARestartSoTResendsThroughThePool() throws {
+        let dir = tempDir()
+        let journal = try Journal(directory: dir)
+        var job = Job(id: JobID(journal.firstJobID), request: .init(prompt: "a fox", seed: 7),
+                      state: .failed(.network("Connection reset by peer (curl 56)")), createdAt: .now, finishedAt: .now, createdWallTime: 1_000)
+        (job.backend, job.pool) = ("gpu1", "gpus")
+        try journal.write([JobRecord(job, backend: "gpus", session: journal.session, now: .now, wallNow: 1_010)])
+        let back = try #require(try Journal(directory: dir).history().first).job(now: .now, wallNow: 1_010)
+        #expect(back.backend == "gpu1" && back.pool == "gpus")
+        // The restarted studio: gpu1 holds a running job, so `t` on the failed one goes through the pool to gpu2.
+        var s = AppState(backendName: "gpus", parameters: GenerationParameters(), seeds: SeedSource(seed: 1), now: .now)
+        s.mode = .queue
+        s.queue.pacer = RateLimitPacer(limit: 1000, window: .seconds(1))
+        s.backends = ["gpu1", "gpu2"].map { BackendChoice(name: $0, summary: $0) }
+            + [BackendChoice(name: "gpus", summary: "gpus — pool", pool: BackendPool(name: "gpus", members: ["gpu1", "gpu2"]))]
+        s.backendKey = "gpus"
+        var running = Job(id: JobID(journal.firstJobID + 1), request: .init(prompt: "b"), state: .running(progress: 0.5),
+                          remoteID: RemoteJobID("r"), createdAt: .now, createdWallTime: 1_001, backend: "gpu1")
+        running.pool = "gpus"
+        _ = reduce(&s, .restored([back, running]))
+        s.focus = .history
+        s.history.selection = back.id
+        #expect(reduce(&s, .key(.char("t"))) == [.submit(back.id, back.request, backend: "gpu2")])
+        #expect(s.job(back.id)?.backend == "gpu2" && s.job(back.id)?.pool == "gpus")
+    }
+
     @Test func searchTreatsLikeWildcardsAsPlainCharacters() throws {
         let journal = try Journal(directory: tempDir())
         try journal.write([record(1, session: journal.session, prompt: "a fox"),

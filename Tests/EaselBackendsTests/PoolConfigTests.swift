@@ -75,3 +75,16 @@ extension PoolConfigTests {
         }
     }
 }
+
+extension PoolConfigTests {
+    /// `demo` names the embedded demo backend: a `[backends.demo]` table would be silently shadowed by it.
+    @Test func aTableNamedDemoIsAnErrorNamingFileLineAndKey() {
+        let demo = "[backends.gpu1]\nkind = \"comfyui\"\nurl = \"http://127.0.0.1:8188\"\n[backends.demo]\nkind = \"jobapi\"\nurl = \"http://10.0.0.7:8787\""
+        #expect(throws: ConfigError(message: "c.toml:4: backends.demo: demo is the embedded backend's name; pick another name")) {
+            try Config.parse(demo, file: "c.toml")
+        }
+        #expect(throws: ConfigError(message: "c.toml:1: backends.demo: demo is the embedded backend's name; pick another name")) {
+            try Config.parse("[backends.demo]\nkind = \"pool\"\nmembers = [\"gpu1\"]", file: "c.toml")
+        }
+    }
+}

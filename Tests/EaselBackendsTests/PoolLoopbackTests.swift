@@ -134,4 +134,25 @@ struct PoolLoopbackTests {
             #expect(got["fast"]!.count == 3 && got["slow"]!.isEmpty)
         }
     }
+
+    /// A member refusing every submit (429 with `Retry-After`, or 503 without): its job moves to the idle
+    /// member at once; the refuser is paced and sees that job once, never again while it runs elsewhere.
+    @Test(arguments: [(429, 2), (503, nil)] as [(Int, Int?)])
+    func aJobARefusingMemberNeverAcceptedMovesToTheIdleMemberAndIsSentThereOnce(status: Int, retryAfter: Int?) async throws {
+        let fakes = ["busy": FakeJobAPI(idPrefix: "busy-", refuseSubmits: (status, retryAfter)), "idle": FakeJobAPI(idPrefix: "idle-")]
+        let urls = try await Self.start(fakes)
+        try await withTeardown({ await Self.stopAll(fakes) }) {
+            var state = Self.state(members: ["busy", "idle"], slots: ["idle": 3])
+            state.pollPolicy.refusalDeadline = .seconds(5)           // as `easel generate`: without the move it fails
+            let prompts = (1...3).map { "harbour \($0)" }
+            let start = ContinuousClock.now
+            let outcome = await Headless.run(prompts: prompts, state: state, makeRunner: Self.runner(fakes, urls: urls))
+            #expect(outcome.jobs.allSatisfy { if case .complete = $0.state { true } else { false } }, "\(outcome.jobs.map(\.state))")
+            #expect(outcome.jobs.allSatisfy { $0.backend == "idle" })
+            let got = await Self.received(fakes)
+            #expect(got["busy"] == ["harbour 1"], "one submit to the refuser: \(got)")
+            #expect(got["idle"]!.sorted() == prompts, "each job once on the idle member: \(got)")
+            #expect(ContinuousClock.now - start < .seconds(2), "no wait on the refuser's Retry-After")
+        }
+    }
 }

@@ -154,4 +154,15 @@ struct PoolReducerTests {
         #expect(effects.contains(.timer(after: .seconds(63))), "the window plus its 5 % margin: \(effects)")
         #expect(Self.submits(reduce(&alone, Self.at(63))) == ["#2 gpu1"])
     }
+
+    /// `--concurrency N` (`queue.concurrency`) is each member's default, not the pool's total: a total of 1
+    /// (the default) would leave every member but one idle. A member's own `concurrency` wins.
+    @Test func concurrencyIsEachMembersDefaultSoThePoolRunsTheSumOfItsMembersSlots() {
+        var s = Self.pooled(count: 6)
+        s.queue.concurrency = 2
+        #expect(Self.submits(reduce(&s, .key(.enter))) == ["#1 gpu1", "#2 gpu2", "#3 gpu1", "#4 gpu2"])
+        var own = Self.pooled(count: 6, slots: ["gpu1": 1])
+        own.queue.concurrency = 3
+        #expect(Self.submits(reduce(&own, .key(.enter))) == ["#1 gpu1", "#2 gpu2", "#3 gpu2", "#4 gpu2"])
+    }
 }

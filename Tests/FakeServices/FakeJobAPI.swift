@@ -24,10 +24,16 @@ public actor FakeJobAPI: FakeService {
     /// Status polls a normal job answers "processing" before it completes (its speed, in polls); default 1.
     public let runningPolls: Int
 
-    public init(idPrefix: String = "job-", expectedKey: String? = nil, runningPolls: Int = 1) {
+    /// When set, every submit is refused with this status (429, 503) and `Retry-After` (seconds) when given,
+    /// and counted in `received` like an accepted one: a member that is rate limited or overloaded.
+    public let refuseSubmits: (status: Int, retryAfter: Int?)?
+
+    public init(idPrefix: String = "job-", expectedKey: String? = nil, runningPolls: Int = 1,
+                refuseSubmits: (status: Int, retryAfter: Int?)? = nil) {
         self.idPrefix = idPrefix
         self.expectedKey = expectedKey
         self.runningPolls = max(1, runningPolls)
+        self.refuseSubmits = refuseSubmits
     }
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
@@ -65,6 +71,10 @@ public actor FakeJobAPI: FakeService {
                                             width: o["width"] as? Int ?? 768, height: o["height"] as? Int ?? 768,
                                             seed: UInt32(o["seed"] as? Int ?? 0), steps: o["steps"] as? Int ?? 30)
             received.append(request)
+            if let (status, after) = refuseSubmits {
+                return Fake.json(Fake.status(status), ["error": status == 429 ? "rate limited" : "not ready"],
+                                 headers: after.map { ["Retry-After": String($0)] } ?? [:])
+            }
             switch Scenario.of(prompt) {
             case .invalid: return Fake.json(.badRequest, ["error": "prompt rejected by the content filter"])
             case .serverError: return Fake.json(.internalServerError, ["error": "worker crashed"])
