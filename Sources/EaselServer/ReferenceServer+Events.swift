@@ -59,43 +59,6 @@ extension ReferenceServer {
     }
 }
 
-// MARK: - Progress events
-
-extension ReferenceServer {
-    /// Publishes `progress` events while job `id` runs: up to `steps` of them (at most one per 100 ms),
-    /// spread over `latency` on the continuous clock, as the status route measures progress. The worker's
-    /// own wait (on `Configuration.clock`) decides when the job finishes; this task is cancelled then, and
-    /// returns the last slice it published (0 for none), so that the worker publishes the rest.
-    func publishProgress(_ id: String, steps: Int) async -> Int {
-        let slices = progressSlices(steps: steps)
-        var published = 0
-        for slice in stride(from: 1, to: slices, by: 1) {
-            do { try await Task.sleep(for: configuration.latency / slices) } catch { return published }
-            guard isProcessing(id) else { return published }
-            publishSlice(id, slice, of: slices, steps: steps)
-            published = slice
-        }
-        return published
-    }
-
-    /// The slices after `published` that the ticker had not reached when the worker's wait ended (a
-    /// loaded machine), published in order before the job's final event, so a stream shows every one.
-    func publishProgress(_ id: String, after published: Int, steps: Int) {
-        let slices = progressSlices(steps: steps)
-        for slice in stride(from: published + 1, to: slices, by: 1) { publishSlice(id, slice, of: slices, steps: steps) }
-    }
-
-    /// How many equal slices a job of `steps` is cut into for `progress` events (1: no events).
-    private func progressSlices(steps: Int) -> Int {
-        max(1, min(steps, Int(configuration.latency / .milliseconds(100))))
-    }
-
-    private func publishSlice(_ id: String, _ slice: Int, of slices: Int, steps: Int) {
-        let fraction = Double(slice) / Double(slices)
-        publish(id, "progress", ["progress": fraction, "step": Int((fraction * Double(steps)).rounded(.down)), "steps": steps])
-    }
-}
-
 /// The reference server's event logs and open streams (state of the `ReferenceServer` actor).
 struct EventHub {
     /// What the `reset` and `slow-body` faults do to a stream after its first event.

@@ -4,8 +4,9 @@ import FlyingFox
 import FlyingSocks
 import Foundation
 
-/// The reference job server: the seed design's API, served with FlyingFox, generating with the
-/// offline `SketchGenerator` (a procedural demo, not a neural model).
+/// The reference job server: the seed design's API, served with FlyingFox, generating with
+/// `Configuration.generator`: the offline `SketchGenerator` (a procedural demo, not a neural model) by
+/// default, or an upstream service (ReferenceServer+Produce.swift, ServerGenerator.swift).
 ///
 /// - `POST /api/generate` `{prompt, negative_prompt?, width?, height?, seed?, steps?}` →
 ///   `200 {"jobId", "status": "processing"}` at once; `400 {"error"}` for bad input;
@@ -63,6 +64,9 @@ public actor ReferenceServer {
         /// Name each job's event stream in the submit and status answers (`"events"`); off, the server
         /// answers as the plain seed API does and clients poll (the route itself still serves). Default on.
         public var offerEvents = true
+        /// What makes the pictures; nil (default): the procedural demo (`SketchServerGenerator` on
+        /// `latency` and `clock`).
+        public var generator: (any ServerGenerator)?
         public init() {}
     }
 
@@ -70,10 +74,11 @@ public actor ReferenceServer {
     private var server: HTTPServer?
     private var runTask: Task<Void, any Error>?
     private var worker: Task<Void, Never>?
-    /// The job the worker is generating and its `latency` wait, which `cancel` ends early.
-    private var running: (id: String, wait: Task<Void, Never>)?
+    /// The jobs being generated, by id: their generation tasks (ReferenceServer+Produce.swift), which
+    /// `cancel` and `stop` cancel.
+    var running: [String: Task<Outcome, Never>] = [:]
     private var limiter: RateLimiter
-    private var jobs: [String: ServerJob] = [:]
+    var jobs: [String: ServerJob] = [:]
     private var jobOrder: [String] = []
     private var images: [String: Data] = [:]
     private(set) var pending: [String] = []
@@ -126,7 +131,7 @@ public actor ReferenceServer {
         }
         await server.appendRoute("GET /api/health") { [weak self] req in
             guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
-            return await self.withFaults(.health, req) { Self.json(.ok, ["status": "ok", "generator": SketchGenerator.label]) }
+            return await self.withFaults(.health, req) { Self.json(.ok, ["status": "ok", "generator": await self.generator.label]) }
         }
         await server.appendRoute("*") { req in
             let known = ["/api/generate": "POST", "/api/health": "GET"]
@@ -163,7 +168,7 @@ public actor ReferenceServer {
     /// Stops serving and cancels the queue.
     public func stop() async {
         worker?.cancel()
-        running?.wait.cancel()
+        for task in running.values { task.cancel() }
         wakeWorker?.resume()
         wakeWorker = nil
         await server?.stop()
@@ -211,7 +216,7 @@ public actor ReferenceServer {
         limiter.record(client, now: configuration.now())  // only accepted jobs count against the limit
         let id = "\(instance)-\(nextID)"
         nextID += 1
-        jobs[id] = ServerJob(params: params)
+        jobs[id] = ServerJob(id: id, params: params)
         jobOrder.append(id)
         pending.append(id)
         hub.create(id)
@@ -232,8 +237,8 @@ public actor ReferenceServer {
         switch job.state {
         case .processing:
             if let started = job.startedAt {
-                let fraction = (ContinuousClock.now - started) / configuration.latency
-                body["progress"] = min(0.99, max(0, fraction))
+                let timed = generator.expectedDuration.map { (ContinuousClock.now - started) / $0 } ?? 0
+                body["progress"] = min(0.99, max(0, timed, job.progress ?? 0))
             } else {
                 body["progress"] = 0.0
                 body["queue_position"] = (pending.firstIndex(of: id) ?? 0) + 1
@@ -243,6 +248,7 @@ public actor ReferenceServer {
             body["progress"] = 1.0
         case .failed:
             body["error"] = job.error ?? "generation failed"
+            body["category"] = job.category ?? ServerGenerationError.Category.inferenceFailed.rawValue
         case .canceled:
             body["error"] = "canceled"
         }
@@ -258,7 +264,7 @@ public actor ReferenceServer {
         job.state = .canceled
         jobs[id] = job
         pending.removeAll { $0 == id }
-        if running?.id == id { running?.wait.cancel() }
+        cancelRunning(id)
         publish(id, "failed", ["status": "failed", "category": "canceled", "message": "canceled"])
         publishQueuePositions()
         log("job \(id) canceled")
@@ -275,8 +281,7 @@ public actor ReferenceServer {
 
     // MARK: - Queue
 
-    /// One job at a time, in submission order: wait `latency` on `Configuration.clock` (a wait that
-    /// `cancel` or `stop` can end early), then paint and encode.
+    /// One job at a time, in submission order, through `produce` (the configured generator).
     private func runQueue() async {
         while !Task.isCancelled {
             guard !pending.isEmpty else {
@@ -289,37 +294,24 @@ public actor ReferenceServer {
             jobs[id] = job
             publish(id, "status", ["status": "processing"])
             publishQueuePositions()
-            let clock = configuration.clock, latency = configuration.latency, steps = job.params.steps
-            let wait = Task { _ = try? await clock.sleep(for: latency, tolerance: nil) }
-            running = (id, wait)
-            let ticker = Task { await self.publishProgress(id, steps: steps) }
-            await wait.value
-            ticker.cancel()
-            let published = await ticker.value
-            running = nil
+            let outcome = await produce(job, resume: job.upstreamID)
             if Task.isCancelled { return }
-            guard jobs[id]?.state == .processing else { continue }       // canceled while it ran
-            publishProgress(id, after: published, steps: steps)
-            let p = job.params
-            let png: Result<[UInt8], ImageError> = await Task.detached(priority: .userInitiated) {
-                let image = SketchGenerator().render(prompt: p.prompt, seed: p.seed, width: p.width, height: p.height)
-                return Result { () throws(ImageError) in
-                    try ImageCodec.encodePNG(image, text: [PNGText(key: "Software", text: "easel reference server - \(SketchGenerator.label)", international: false)])
-                }
-            }.value
-            switch png {
+            guard let now = jobs[id], now.state == .processing else { continue }       // canceled while it ran
+            job = now
+            switch outcome {
             case .success(let bytes):
                 images["\(id).png"] = Data(bytes)
                 job.state = .completed
             case .failure(let e):
                 job.state = .failed
-                job.error = "could not encode the image: \(e.message)"
+                job.error = e.message
+                job.category = e.category.rawValue
             }
             jobs[id] = job
             if job.state == .completed {
                 publish(id, "completed", ["status": "completed", "image": "\(baseURL)/images/\(id).png"])
             } else {
-                publish(id, "failed", ["status": "failed", "category": "inference_failed", "message": job.error ?? "generation failed"])
+                publish(id, "failed", ["status": "failed", "category": job.category ?? "inference_failed", "message": job.error ?? "generation failed"])
             }
             log("job \(id) \(job.state.rawValue)")
         }
@@ -348,12 +340,19 @@ public actor ReferenceServer {
     }
 }
 
-private struct ServerJob {
+struct ServerJob {
     enum State: String { case processing, completed, failed, canceled }
+    let id: String
     let params: GenerateParams
     var state = State.processing
     var startedAt: ContinuousClock.Instant?
     var error: String?
+    /// The `ServerGenerationError.Category` of a failure.
+    var category: String?
+    /// The upstream service's id for the job, once it took it (`ServerGenerationEvent.accepted`).
+    var upstreamID: String?
+    /// The last progress a generator reported, 0...1.
+    var progress: Double?
 }
 
 /// The validated body of `POST /api/generate`.
