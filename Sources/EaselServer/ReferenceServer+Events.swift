@@ -36,7 +36,7 @@ extension ReferenceServer {
         continuation.onTermination = { [weak self] _ in Task { await self?.unsubscribe(id, key) } }
         hub.subscribe(id, key, continuation, after: after, cut: cut, heartbeat: configuration.eventHeartbeat,
                       stall: configuration.faultStall)
-        log("GET /api/events/\(id) (\(hub.open) open)")
+        log("stream_opened", job: id, ["open": String(hub.open)])
         return HTTPResponse(statusCode: .ok,
                             headers: [.contentType: "text/event-stream", HTTPHeader("Cache-Control"): "no-cache",
                                       HTTPHeader("X-Accel-Buffering"): "no"],

@@ -26,7 +26,10 @@ extension ReferenceServer {
             } catch { return .failure(error) }
         }
         running[id] = task
-        defer { running[id] = nil }
+        defer {
+            running[id] = nil
+            if running.isEmpty { endIdleWaits() }
+        }
         return await task.value
     }
 
@@ -39,7 +42,7 @@ extension ReferenceServer {
         switch event {
         case .accepted(let upstreamID):
             jobs[id]?.upstreamID = upstreamID
-            log("job \(id) accepted upstream as \(upstreamID)")
+            log("accepted", job: id, ["upstream": upstreamID])
         case .progress(let step, let total):
             guard total > 0 else { return }
             let fraction = min(1, max(0, Double(step) / Double(total)))

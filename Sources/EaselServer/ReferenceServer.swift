@@ -21,7 +21,7 @@ import Foundation
 /// `X-Easel-Fault` request header when `Configuration.allowFaultHeader` is set.
 public actor ReferenceServer {
     public struct Configuration: Sendable {
-        /// IPv4 address to bind; loopback by default.
+        /// IPv4 or IPv6 address to bind (`::1`, `::` for every interface); loopback by default.
         public var host = "127.0.0.1"
         /// TCP port; 0 picks a free one (see `port` after `start()`).
         public var port: UInt16 = 0
@@ -67,13 +67,19 @@ public actor ReferenceServer {
         /// What makes the pictures; nil (default): the procedural demo (`SketchServerGenerator` on
         /// `latency` and `clock`).
         public var generator: (any ServerGenerator)?
+        /// Proxies whose `X-Forwarded-For` names the client the rate limit counts (none by default).
+        public var trustedProxies = TrustedProxies()
         public init() {}
     }
 
     public let configuration: Configuration
     private var server: HTTPServer?
     private var runTask: Task<Void, any Error>?
-    private var worker: Task<Void, Never>?
+    var worker: Task<Void, Never>?
+    /// Worker loops running now (`GET /healthz`); the server starts `generator.concurrency` of them.
+    var workersAlive = 0
+    /// Set by `shutdown(grace:)`: new submits get 503.
+    var draining = false
     /// The jobs being generated, by id: their generation tasks (ReferenceServer+Produce.swift), which
     /// `cancel` and `stop` cancel.
     var running: [String: Task<Outcome, Never>] = [:]
@@ -81,8 +87,11 @@ public actor ReferenceServer {
     var jobs: [String: ServerJob] = [:]
     private var jobOrder: [String] = []
     private var images: [String: Data] = [:]
-    private(set) var pending: [String] = []
-    private var wakeWorker: CheckedContinuation<Void, Never>?
+    var pending: [String] = []
+    /// Workers waiting for a job, woken one per submit.
+    private var idleWorkers: [CheckedContinuation<Void, Never>] = []
+    /// `shutdown` waiting for the running jobs to end.
+    var idleWaits: [CheckedContinuation<Void, Never>] = []
     private var nextID = 1
     /// Event logs and open streams (ReferenceServer+Events.swift).
     var hub = EventHub()
@@ -101,14 +110,13 @@ public actor ReferenceServer {
     }
 
     /// `http://host:port`, valid after `start()`.
-    public var baseURL: String { "http://\(configuration.host):\(port)" }
+    public var baseURL: String { configuration.host.contains(":") ? "http://[\(configuration.host)]:\(port)" : "http://\(configuration.host):\(port)" }
 
     /// Binds, starts serving in the background and returns once the socket listens.
     /// - Throws: `StartError` when the socket cannot be bound ("port 8787 on 127.0.0.1 is in use"),
     ///   FlyingFox's errors for a bad address or a listener that never starts (30 s).
     public func start() async throws {
-        let server = HTTPServer(address: try .inet(ip4: configuration.host, port: configuration.port),
-                                timeout: 30, logger: .disabled)
+        let server = try Self.listener(host: configuration.host, port: configuration.port)
         await server.appendRoute("POST /api/generate") { [weak self] req in
             guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
             return await self.withFaults(.generate, req) { await self.generate(req) }
@@ -132,6 +140,10 @@ public actor ReferenceServer {
         await server.appendRoute("GET /api/health") { [weak self] req in
             guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
             return await self.withFaults(.health, req) { Self.json(.ok, ["status": "ok", "generator": await self.generator.label]) }
+        }
+        await server.appendRoute("GET /healthz") { [weak self] _ in
+            guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
+            return await self.healthz()
         }
         await server.appendRoute("*") { req in
             let known = ["/api/generate": "POST", "/api/health": "GET"]
@@ -161,16 +173,24 @@ public actor ReferenceServer {
         } catch let SocketError.failed(type, code, message) {
             throw StartError(host: configuration.host, port: configuration.port, code: code, call: type, reason: message)
         }
-        if case .ip4(_, let p) = await server.listeningAddress { port = p }
-        worker = Task { await self.runQueue() }
+        switch await server.listeningAddress {
+        case .ip4(_, let p), .ip6(_, let p): port = p
+        default: break
+        }
+        let workers = max(1, generator.concurrency)
+        worker = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<workers { group.addTask { await self.runQueue() } }
+            }
+        }
     }
 
     /// Stops serving and cancels the queue.
     public func stop() async {
         worker?.cancel()
         for task in running.values { task.cancel() }
-        wakeWorker?.resume()
-        wakeWorker = nil
+        for idle in idleWorkers { idle.resume() }
+        idleWorkers.removeAll()
         await server?.stop()
         runTask?.cancel()
     }
@@ -185,14 +205,11 @@ public actor ReferenceServer {
     // MARK: - Routes
 
     private func generate(_ req: HTTPRequest) async -> HTTPResponse {
-        // The socket's peer, never X-Forwarded-For: a client could set that to dodge the limit.
-        let client: String
-        switch req.remoteAddress {
-        case .ip4(let ip, _), .ip6(let ip, _): client = ip
-        case .unix(let path): client = path
-        case nil: client = "unknown"
+        // The socket's peer, or the client a trusted proxy names (TrustedProxies): never a header alone.
+        let client = clientAddress(req)
+        guard !draining else {
+            return Self.json(.serviceUnavailable, ["error": "the server is shutting down; submit to another instance or try again later"])
         }
-        log("POST /api/generate from \(client)")
         if let length = req.headers[.contentLength].flatMap({ Int($0) }), length > configuration.maxBodyBytes {
             return Self.json(.payloadTooLarge, ["error": "request body over \(configuration.maxBodyBytes) bytes"])
         }
@@ -201,6 +218,7 @@ public actor ReferenceServer {
             var response = Self.json(.tooManyRequests,
                                      ["error": "rate limit exceeded: \(configuration.rateLimit) per IP; retry in \(seconds)s"])
             response.headers[HTTPHeader("Retry-After")] = String(seconds)
+            log("rate_limited", level: "warn", ["ip": client, "retry_after": String(seconds)])
             return response
         }
         let body: Data
@@ -222,8 +240,8 @@ public actor ReferenceServer {
         hub.create(id)
         publishQueuePositions()
         trim()
-        wakeWorker?.resume()
-        wakeWorker = nil
+        if !idleWorkers.isEmpty { idleWorkers.removeFirst().resume() }
+        log("submitted", job: id, ["ip": client, "steps": String(params.steps), "size": "\(params.width)x\(params.height)"])
         var answer = ["jobId": id, "status": "processing"]
         if configuration.offerEvents { answer["events"] = Self.eventsPath(id) }
         return Self.json(.ok, answer)
@@ -267,7 +285,7 @@ public actor ReferenceServer {
         cancelRunning(id)
         publish(id, "failed", ["status": "failed", "category": "canceled", "message": "canceled"])
         publishQueuePositions()
-        log("job \(id) canceled")
+        log("canceled", job: id)
         return Self.json(.ok, ["jobId": id, "status": "canceled"])
     }
 
@@ -281,11 +299,14 @@ public actor ReferenceServer {
 
     // MARK: - Queue
 
-    /// One job at a time, in submission order, through `produce` (the configured generator).
+    /// One worker: a job at a time, in submission order, through `produce` (the configured generator).
+    /// `start` runs `generator.concurrency` of them.
     private func runQueue() async {
+        workersAlive += 1
+        defer { workersAlive -= 1 }
         while !Task.isCancelled {
             guard !pending.isEmpty else {
-                await withCheckedContinuation { wakeWorker = $0 }
+                await withCheckedContinuation { idleWorkers.append($0) }
                 continue
             }
             let id = pending.removeFirst()
@@ -294,6 +315,7 @@ public actor ReferenceServer {
             jobs[id] = job
             publish(id, "status", ["status": "processing"])
             publishQueuePositions()
+            log("started", job: id)
             let outcome = await produce(job, resume: job.upstreamID)
             if Task.isCancelled { return }
             guard let now = jobs[id], now.state == .processing else { continue }       // canceled while it ran
@@ -313,7 +335,8 @@ public actor ReferenceServer {
             } else {
                 publish(id, "failed", ["status": "failed", "category": job.category ?? "inference_failed", "message": job.error ?? "generation failed"])
             }
-            log("job \(id) \(job.state.rawValue)")
+            if job.state == .completed { log("completed", job: id, ["bytes": String(images["\(id).png"]?.count ?? 0)]) }
+            else { log("failed", job: id, level: "warn", ["category": job.category ?? "", "msg": job.error ?? ""]) }
         }
     }
 
@@ -327,11 +350,6 @@ public actor ReferenceServer {
             images["\(old).png"] = nil
             hub.drop(old)
         }
-    }
-
-    func log(_ line: String) {
-        guard configuration.logRequests else { return }
-        FileHandle.standardError.write(Data("[easel serve] \(line)\n".utf8))
     }
 
     static func json(_ status: HTTPStatusCode, _ object: [String: Any]) -> HTTPResponse {
@@ -353,53 +371,6 @@ struct ServerJob {
     var upstreamID: String?
     /// The last progress a generator reported, 0...1.
     var progress: Double?
-}
-
-/// The validated body of `POST /api/generate`.
-struct GenerateParams: Equatable {
-    struct Invalid: Error { let message: String }
-    var prompt: String
-    var negativePrompt: String
-    var width: Int
-    var height: Int
-    var seed: UInt32
-    var steps: Int
-
-    private struct Wire: Decodable {
-        var prompt: String?
-        var negative_prompt: String?
-        var width: Int?
-        var height: Int?
-        var seed: UInt32?
-        var steps: Int?
-    }
-
-    static func parse(_ body: Data) -> Result<GenerateParams, Invalid> {
-        let wire: Wire
-        do {
-            wire = try JSONDecoder().decode(Wire.self, from: body)
-        } catch DecodingError.typeMismatch(_, let ctx), DecodingError.valueNotFound(_, let ctx) {
-            let key = ctx.codingPath.last?.stringValue ?? "body"
-            return .failure(Invalid(message: key == "body" ? "body must be a JSON object" : "\(key) has the wrong type"))
-        } catch DecodingError.dataCorrupted(let ctx) where !ctx.codingPath.isEmpty {
-            return .failure(Invalid(message: "\(ctx.codingPath.last!.stringValue) is out of range"))
-        } catch {
-            return .failure(Invalid(message: wrongField(in: body) ?? "body must be a JSON object"))
-        }
-        guard let prompt = wire.prompt else { return .failure(Invalid(message: "prompt is required")) }
-        let trimmed = prompt.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty else { return .failure(Invalid(message: "prompt is empty")) }
-        guard trimmed.count <= GenerationRequest.maxPromptLength else {
-            return .failure(Invalid(message: "prompt is \(trimmed.count) characters; the limit is \(GenerationRequest.maxPromptLength)"))
-        }
-        let width = wire.width ?? 768, height = wire.height ?? 768, steps = wire.steps ?? 30
-        for (key, value, range) in [("width", width, Limits.size), ("height", height, Limits.size), ("steps", steps, Limits.steps)]
-        where !range.contains(value) {
-            return .failure(Invalid(message: "\(key) must be in \(Limits.text(range))"))
-        }
-        return .success(GenerateParams(prompt: trimmed, negativePrompt: wire.negative_prompt ?? "", width: width,
-                                       height: height, seed: wire.seed ?? UInt32.random(in: .min ... .max), steps: steps))
-    }
 }
 
 extension SketchGenerator {
