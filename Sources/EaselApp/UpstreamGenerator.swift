@@ -51,7 +51,7 @@ public struct UpstreamGenerator: ServerGenerator {
         do { adapter = try BackendFactory.make(options, http: BackendFactory.httpClient(for: options)) } catch {
             throw CLIError("backend \(name) (\(options.file)): \(error.message)", category: "config")
         }
-        return UpstreamGenerator(backend: adapter, label: "backend \(name): \(options.summary)",
+        return UpstreamGenerator(backend: adapter, label: options.summary,
                                  concurrency: options.concurrency ?? 1, pollInterval: .seconds(milliseconds: options.pollInterval ?? 1),
                                  deadline: .seconds(milliseconds: options.deadline ?? 600))
     }
