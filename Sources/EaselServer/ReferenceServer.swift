@@ -207,6 +207,7 @@ public actor ReferenceServer {
     private func generate(_ req: HTTPRequest) async -> HTTPResponse {
         // The socket's peer, or the client a trusted proxy names (TrustedProxies): never a header alone.
         let client = clientAddress(req)
+        log("request", ["request": "POST /api/generate", "ip": client])
         guard !draining else {
             return Self.json(.serviceUnavailable, ["error": "the server is shutting down; submit to another instance or try again later"])
         }

@@ -242,3 +242,35 @@ struct ServeUpstreamTests {
         await fake.stop()
     }
 }
+
+@Suite("easel serve: IPv6, host errors and log lines")
+struct ServeOperationsTests {
+    @Test func anIPv6LoopbackHostBindsAndServes() async throws {
+        var config = ReferenceServer.Configuration()
+        config.host = "::1"
+        let server = ReferenceServer(configuration: config)
+        try await server.start()
+        let base = await server.baseURL
+        #expect(base.hasPrefix("http://[::1]:"))
+        let r = try await HTTPClient().send(HTTPRequest(.get, base + "/healthz"))
+        await server.stop()
+        #expect(r.status == 200 && String(decoding: r.body, as: UTF8.self).contains(#""workers":1"#))
+    }
+
+    @Test func aHostThatIsNotANumericAddressIsAClearError() async {
+        var config = ReferenceServer.Configuration()
+        config.host = "localhost"
+        do {
+            try await ReferenceServer(configuration: config).start()
+            Issue.record("started on a name")
+        } catch {
+            #expect("\(error)" == "cannot listen on localhost:0: not a numeric IPv4 or IPv6 address")
+        }
+    }
+
+    @Test func logValuesAreSanitizedAndQuotedWhenNeeded() {
+        #expect(ReferenceServer.logValue("127.0.0.1") == "127.0.0.1")
+        #expect(ReferenceServer.logValue("") == #""""#)
+        #expect(ReferenceServer.logValue("a \"b\"\u{1B}[31m=c") == #""a \"b\"=c""#)
+    }
+}
