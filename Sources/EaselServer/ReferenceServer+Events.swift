@@ -8,7 +8,7 @@ import Foundation
 /// - Events, in order, each with a per-job `id` (1, 2, …): `status` `{"status": "queued", "queue_position": n}`
 ///   or `{"status": "processing"}`; `progress` `{"progress": 0…1, "step": s, "steps": n}`; then one final
 ///   `completed` `{"status": "completed", "image": URL}` or `failed` `{"status": "failed", "category":
-///   "inference_failed"|"canceled", "message"}`, after which the server ends the response.
+///   "inference_failed"|"canceled"|"shutdown"|… (ServerGenerationError.Category), "message"}`, after which the server ends the response.
 /// - A `: heartbeat` comment every `Configuration.eventHeartbeat` (default 15 s) keeps proxies and the
 ///   client's stall detector quiet while nothing happens.
 /// - `Last-Event-ID: n` replays every event after `n` first, so a reconnect loses nothing.

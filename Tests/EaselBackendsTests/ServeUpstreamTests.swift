@@ -4,6 +4,7 @@ import EaselCore
 import EaselHTTP
 @testable import EaselServer
 import FakeServices
+import EaselImaging
 import Foundation
 import Testing
 
@@ -272,5 +273,33 @@ struct ServeOperationsTests {
         #expect(ReferenceServer.logValue("127.0.0.1") == "127.0.0.1")
         #expect(ReferenceServer.logValue("") == #""""#)
         #expect(ReferenceServer.logValue("a \"b\"\u{1B}[31m=c") == #""a \"b\"=c""#)
+    }
+}
+
+/// Every backend kind's adapter behind the server (the contract suite's fixtures): a job completes with a
+/// decodable PNG of the asked size, and the service's reported failure is `failed` with its category.
+@Suite("easel serve in front of every backend kind")
+struct ServeEveryBackendTests {
+    @Test(arguments: ContractFixture.all)
+    func aJobCompletesAndAFailureKeepsItsCategory(_ f: ContractFixture) async throws {
+        let fake = f.makeFake()
+        try await fake.start()
+        let backend = try f.makeBackend(await fake.baseURL, HTTPClient())
+        try await ServeUpstreamTests.withRig(backend) { rig in
+            let (_, ok) = try await rig.submit("a quiet harbour")
+            let done = try await rig.final(ok)
+            #expect(done["status"] as? String == "completed", "\(f.name): \(done)")
+            let image = try await rig.http.send(HTTPRequest(.get, done["image"] as? String ?? ""))
+            #expect(image.body.starts(with: [0x89, 0x50, 0x4E, 0x47]), "\(f.name): not a PNG")
+            #expect(image.status == 200 && (try? ImageCodec.dimensions(of: image.body)) != nil, "\(f.name)")
+
+            let (_, failing) = try await rig.submit("[[fail]] a quiet harbour")
+            let failed = try await rig.final(failing)
+            // A synchronous service (OpenAI, A1111) reports it as its 500, as the contract suite allows.
+            let expected = f.synchronous || f.name == "a1111" ? "server" : "inference_failed"
+            #expect(failed["status"] as? String == "failed" && failed["category"] as? String == expected, "\(f.name): \(failed)")
+            #expect((failed["error"] as? String ?? "").contains(f.failureMessage), "\(f.name): \(failed)")
+        }
+        await fake.stop()
     }
 }
