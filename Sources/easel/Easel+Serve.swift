@@ -109,7 +109,12 @@ extension Easel {
             config.faultHugeBytes = faultHugeMib << 20
             config.allowFaultHeader = allowFaultHeader || !config.faults.isEmpty
             config.trustedProxies = TrustedProxies(trustedProxy.compactMap(TrustedProxies.CIDR.init))
-            if let backend { config.generator = try UpstreamGenerator.make(config: try loadConfigFile(self.config), backend: backend) }
+            if let backend {
+                do { config.generator = try UpstreamGenerator.make(config: try loadConfigFile(self.config), backend: backend) } catch let e as CLIError {
+                    FileHandle.standardError.write(Data("Error: easel serve: \(e.description)\n".utf8))
+                    throw ExitCode(e.exitStatus)              // 64 for an unknown backend, 1 for a table that cannot be set up
+                }
+            }
             let generator = config.generator
             let server = ReferenceServer(configuration: config)
             let interrupts = Headless.interruptSignals()
