@@ -8,7 +8,7 @@ import Foundation
 /// - Events, in order, each with a per-job `id` (1, 2, …): `status` `{"status": "queued", "queue_position": n}`
 ///   or `{"status": "processing"}`; `progress` `{"progress": 0…1, "step": s, "steps": n}`; then one final
 ///   `completed` `{"status": "completed", "image": URL}` or `failed` `{"status": "failed", "category":
-///   "inference_failed"|"canceled", "message"}`, after which the server ends the response.
+///   "inference_failed"|"canceled"|"shutdown"|… (ServerGenerationError.Category), "message"}`, after which the server ends the response.
 /// - A `: heartbeat` comment every `Configuration.eventHeartbeat` (default 15 s) keeps proxies and the
 ///   client's stall detector quiet while nothing happens.
 /// - `Last-Event-ID: n` replays every event after `n` first, so a reconnect loses nothing.
@@ -36,7 +36,7 @@ extension ReferenceServer {
         continuation.onTermination = { [weak self] _ in Task { await self?.unsubscribe(id, key) } }
         hub.subscribe(id, key, continuation, after: after, cut: cut, heartbeat: configuration.eventHeartbeat,
                       stall: configuration.faultStall)
-        log("GET /api/events/\(id) (\(hub.open) open)")
+        log("stream_opened", job: id, ["open": String(hub.open)])
         return HTTPResponse(statusCode: .ok,
                             headers: [.contentType: "text/event-stream", HTTPHeader("Cache-Control"): "no-cache",
                                       HTTPHeader("X-Accel-Buffering"): "no"],
@@ -56,43 +56,6 @@ extension ReferenceServer {
         for (index, waiting) in pending.enumerated() where hub.lastQueuePosition(waiting) != index + 1 {
             publish(waiting, "status", ["status": "queued", "queue_position": index + 1])
         }
-    }
-}
-
-// MARK: - Progress events
-
-extension ReferenceServer {
-    /// Publishes `progress` events while job `id` runs: up to `steps` of them (at most one per 100 ms),
-    /// spread over `latency` on the continuous clock, as the status route measures progress. The worker's
-    /// own wait (on `Configuration.clock`) decides when the job finishes; this task is cancelled then, and
-    /// returns the last slice it published (0 for none), so that the worker publishes the rest.
-    func publishProgress(_ id: String, steps: Int) async -> Int {
-        let slices = progressSlices(steps: steps)
-        var published = 0
-        for slice in stride(from: 1, to: slices, by: 1) {
-            do { try await Task.sleep(for: configuration.latency / slices) } catch { return published }
-            guard isProcessing(id) else { return published }
-            publishSlice(id, slice, of: slices, steps: steps)
-            published = slice
-        }
-        return published
-    }
-
-    /// The slices after `published` that the ticker had not reached when the worker's wait ended (a
-    /// loaded machine), published in order before the job's final event, so a stream shows every one.
-    func publishProgress(_ id: String, after published: Int, steps: Int) {
-        let slices = progressSlices(steps: steps)
-        for slice in stride(from: published + 1, to: slices, by: 1) { publishSlice(id, slice, of: slices, steps: steps) }
-    }
-
-    /// How many equal slices a job of `steps` is cut into for `progress` events (1: no events).
-    private func progressSlices(steps: Int) -> Int {
-        max(1, min(steps, Int(configuration.latency / .milliseconds(100))))
-    }
-
-    private func publishSlice(_ id: String, _ slice: Int, of slices: Int, steps: Int) {
-        let fraction = Double(slice) / Double(slices)
-        publish(id, "progress", ["progress": fraction, "step": Int((fraction * Double(steps)).rounded(.down)), "steps": steps])
     }
 }
 

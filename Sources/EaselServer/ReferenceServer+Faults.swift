@@ -27,7 +27,7 @@ extension ReferenceServer {
             guard roll < configuration.faultRate else { return await normal() }
             fault = candidates[Int(faultSeeds.next64() % UInt64(candidates.count))]
         }
-        faultLog("fault \(fault.rawValue) on \(req.method.rawValue) \(req.path)")
+        log("fault", level: "warn", ["fault": fault.rawValue, "request": "\(req.method.rawValue) \(req.path)"])
         if endpoint == .events, fault == .reset || fault == .slowBody {   // a stream has no "half the body"
             return events(req, cut: fault == .reset ? .close : .stall)
         }
@@ -116,11 +116,6 @@ extension ReferenceServer {
 
     private static func materialize(_ r: HTTPResponse) async -> (HTTPResponse, [UInt8]) {
         (r, [UInt8]((try? await r.bodyData) ?? Data()))
-    }
-
-    private func faultLog(_ line: String) {
-        guard configuration.logRequests else { return }
-        FileHandle.standardError.write(Data("[easel serve] \(line)\n".utf8))
     }
 
     /// A valid PNG signature and `IHDR` declaring 30000 × 30000 RGBA pixels (3.6 GB decoded), an

@@ -4,8 +4,9 @@ import FlyingFox
 import FlyingSocks
 import Foundation
 
-/// The reference job server: the seed design's API, served with FlyingFox, generating with the
-/// offline `SketchGenerator` (a procedural demo, not a neural model).
+/// The reference job server: the seed design's API, served with FlyingFox, generating with
+/// `Configuration.generator`: the offline `SketchGenerator` (a procedural demo, not a neural model) by
+/// default, or an upstream service (ReferenceServer+Produce.swift, ServerGenerator.swift).
 ///
 /// - `POST /api/generate` `{prompt, negative_prompt?, width?, height?, seed?, steps?}` →
 ///   `200 {"jobId", "status": "processing"}` at once; `400 {"error"}` for bad input;
@@ -20,7 +21,7 @@ import Foundation
 /// `X-Easel-Fault` request header when `Configuration.allowFaultHeader` is set.
 public actor ReferenceServer {
     public struct Configuration: Sendable {
-        /// IPv4 address to bind; loopback by default.
+        /// IPv4 or IPv6 address to bind (`::1`, `::` for every interface); loopback by default.
         public var host = "127.0.0.1"
         /// TCP port; 0 picks a free one (see `port` after `start()`).
         public var port: UInt16 = 0
@@ -63,21 +64,34 @@ public actor ReferenceServer {
         /// Name each job's event stream in the submit and status answers (`"events"`); off, the server
         /// answers as the plain seed API does and clients poll (the route itself still serves). Default on.
         public var offerEvents = true
+        /// What makes the pictures; nil (default): the procedural demo (`SketchServerGenerator` on
+        /// `latency` and `clock`).
+        public var generator: (any ServerGenerator)?
+        /// Proxies whose `X-Forwarded-For` names the client the rate limit counts (none by default).
+        public var trustedProxies = TrustedProxies()
         public init() {}
     }
 
     public let configuration: Configuration
     private var server: HTTPServer?
     private var runTask: Task<Void, any Error>?
-    private var worker: Task<Void, Never>?
-    /// The job the worker is generating and its `latency` wait, which `cancel` ends early.
-    private var running: (id: String, wait: Task<Void, Never>)?
+    var worker: Task<Void, Never>?
+    /// Worker loops running now (`GET /healthz`); the server starts `generator.concurrency` of them.
+    var workersAlive = 0
+    /// Set by `shutdown(grace:)`: new submits get 503.
+    var draining = false
+    /// The jobs being generated, by id: their generation tasks (ReferenceServer+Produce.swift), which
+    /// `cancel` and `stop` cancel.
+    var running: [String: Task<Outcome, Never>] = [:]
     private var limiter: RateLimiter
-    private var jobs: [String: ServerJob] = [:]
+    var jobs: [String: ServerJob] = [:]
     private var jobOrder: [String] = []
     private var images: [String: Data] = [:]
-    private(set) var pending: [String] = []
-    private var wakeWorker: CheckedContinuation<Void, Never>?
+    var pending: [String] = []
+    /// Workers waiting for a job, woken one per submit.
+    private var idleWorkers: [CheckedContinuation<Void, Never>] = []
+    /// `shutdown` waiting for the running jobs to end.
+    var idleWaits: [CheckedContinuation<Void, Never>] = []
     private var nextID = 1
     /// Event logs and open streams (ReferenceServer+Events.swift).
     var hub = EventHub()
@@ -96,14 +110,13 @@ public actor ReferenceServer {
     }
 
     /// `http://host:port`, valid after `start()`.
-    public var baseURL: String { "http://\(configuration.host):\(port)" }
+    public var baseURL: String { configuration.host.contains(":") ? "http://[\(configuration.host)]:\(port)" : "http://\(configuration.host):\(port)" }
 
     /// Binds, starts serving in the background and returns once the socket listens.
     /// - Throws: `StartError` when the socket cannot be bound ("port 8787 on 127.0.0.1 is in use"),
     ///   FlyingFox's errors for a bad address or a listener that never starts (30 s).
     public func start() async throws {
-        let server = HTTPServer(address: try .inet(ip4: configuration.host, port: configuration.port),
-                                timeout: 30, logger: .disabled)
+        let server = try Self.listener(host: configuration.host, port: configuration.port)
         await server.appendRoute("POST /api/generate") { [weak self] req in
             guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
             return await self.withFaults(.generate, req) { await self.generate(req) }
@@ -126,7 +139,11 @@ public actor ReferenceServer {
         }
         await server.appendRoute("GET /api/health") { [weak self] req in
             guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
-            return await self.withFaults(.health, req) { Self.json(.ok, ["status": "ok", "generator": SketchGenerator.label]) }
+            return await self.withFaults(.health, req) { Self.json(.ok, ["status": "ok", "generator": await self.generator.label]) }
+        }
+        await server.appendRoute("GET /healthz") { [weak self] _ in
+            guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
+            return await self.healthz()
         }
         await server.appendRoute("*") { req in
             let known = ["/api/generate": "POST", "/api/health": "GET"]
@@ -156,16 +173,24 @@ public actor ReferenceServer {
         } catch let SocketError.failed(type, code, message) {
             throw StartError(host: configuration.host, port: configuration.port, code: code, call: type, reason: message)
         }
-        if case .ip4(_, let p) = await server.listeningAddress { port = p }
-        worker = Task { await self.runQueue() }
+        switch await server.listeningAddress {
+        case .ip4(_, let p), .ip6(_, let p): port = p
+        default: break
+        }
+        let workers = max(1, generator.concurrency)
+        worker = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<workers { group.addTask { await self.runQueue() } }
+            }
+        }
     }
 
     /// Stops serving and cancels the queue.
     public func stop() async {
         worker?.cancel()
-        running?.wait.cancel()
-        wakeWorker?.resume()
-        wakeWorker = nil
+        for task in running.values { task.cancel() }
+        for idle in idleWorkers { idle.resume() }
+        idleWorkers.removeAll()
         await server?.stop()
         runTask?.cancel()
     }
@@ -180,14 +205,12 @@ public actor ReferenceServer {
     // MARK: - Routes
 
     private func generate(_ req: HTTPRequest) async -> HTTPResponse {
-        // The socket's peer, never X-Forwarded-For: a client could set that to dodge the limit.
-        let client: String
-        switch req.remoteAddress {
-        case .ip4(let ip, _), .ip6(let ip, _): client = ip
-        case .unix(let path): client = path
-        case nil: client = "unknown"
+        // The socket's peer, or the client a trusted proxy names (TrustedProxies): never a header alone.
+        let client = clientAddress(req)
+        log("request", ["request": "POST /api/generate", "ip": client])
+        guard !draining else {
+            return Self.json(.serviceUnavailable, ["error": "the server is shutting down; submit to another instance or try again later"])
         }
-        log("POST /api/generate from \(client)")
         if let length = req.headers[.contentLength].flatMap({ Int($0) }), length > configuration.maxBodyBytes {
             return Self.json(.payloadTooLarge, ["error": "request body over \(configuration.maxBodyBytes) bytes"])
         }
@@ -196,6 +219,7 @@ public actor ReferenceServer {
             var response = Self.json(.tooManyRequests,
                                      ["error": "rate limit exceeded: \(configuration.rateLimit) per IP; retry in \(seconds)s"])
             response.headers[HTTPHeader("Retry-After")] = String(seconds)
+            log("rate_limited", level: "warn", ["ip": client, "retry_after": String(seconds)])
             return response
         }
         let body: Data
@@ -211,14 +235,14 @@ public actor ReferenceServer {
         limiter.record(client, now: configuration.now())  // only accepted jobs count against the limit
         let id = "\(instance)-\(nextID)"
         nextID += 1
-        jobs[id] = ServerJob(params: params)
+        jobs[id] = ServerJob(id: id, params: params)
         jobOrder.append(id)
         pending.append(id)
         hub.create(id)
         publishQueuePositions()
         trim()
-        wakeWorker?.resume()
-        wakeWorker = nil
+        if !idleWorkers.isEmpty { idleWorkers.removeFirst().resume() }
+        log("submitted", job: id, ["ip": client, "steps": String(params.steps), "size": "\(params.width)x\(params.height)"])
         var answer = ["jobId": id, "status": "processing"]
         if configuration.offerEvents { answer["events"] = Self.eventsPath(id) }
         return Self.json(.ok, answer)
@@ -232,8 +256,8 @@ public actor ReferenceServer {
         switch job.state {
         case .processing:
             if let started = job.startedAt {
-                let fraction = (ContinuousClock.now - started) / configuration.latency
-                body["progress"] = min(0.99, max(0, fraction))
+                let timed = generator.expectedDuration.map { (ContinuousClock.now - started) / $0 } ?? 0
+                body["progress"] = min(0.99, max(0, timed, job.progress ?? 0))
             } else {
                 body["progress"] = 0.0
                 body["queue_position"] = (pending.firstIndex(of: id) ?? 0) + 1
@@ -243,6 +267,7 @@ public actor ReferenceServer {
             body["progress"] = 1.0
         case .failed:
             body["error"] = job.error ?? "generation failed"
+            body["category"] = job.category ?? ServerGenerationError.Category.inferenceFailed.rawValue
         case .canceled:
             body["error"] = "canceled"
         }
@@ -258,10 +283,10 @@ public actor ReferenceServer {
         job.state = .canceled
         jobs[id] = job
         pending.removeAll { $0 == id }
-        if running?.id == id { running?.wait.cancel() }
+        cancelRunning(id)
         publish(id, "failed", ["status": "failed", "category": "canceled", "message": "canceled"])
         publishQueuePositions()
-        log("job \(id) canceled")
+        log("canceled", job: id)
         return Self.json(.ok, ["jobId": id, "status": "canceled"])
     }
 
@@ -275,12 +300,14 @@ public actor ReferenceServer {
 
     // MARK: - Queue
 
-    /// One job at a time, in submission order: wait `latency` on `Configuration.clock` (a wait that
-    /// `cancel` or `stop` can end early), then paint and encode.
+    /// One worker: a job at a time, in submission order, through `produce` (the configured generator).
+    /// `start` runs `generator.concurrency` of them.
     private func runQueue() async {
+        workersAlive += 1
+        defer { workersAlive -= 1 }
         while !Task.isCancelled {
             guard !pending.isEmpty else {
-                await withCheckedContinuation { wakeWorker = $0 }
+                await withCheckedContinuation { idleWorkers.append($0) }
                 continue
             }
             let id = pending.removeFirst()
@@ -289,39 +316,28 @@ public actor ReferenceServer {
             jobs[id] = job
             publish(id, "status", ["status": "processing"])
             publishQueuePositions()
-            let clock = configuration.clock, latency = configuration.latency, steps = job.params.steps
-            let wait = Task { _ = try? await clock.sleep(for: latency, tolerance: nil) }
-            running = (id, wait)
-            let ticker = Task { await self.publishProgress(id, steps: steps) }
-            await wait.value
-            ticker.cancel()
-            let published = await ticker.value
-            running = nil
+            log("started", job: id)
+            let outcome = await produce(job, resume: job.upstreamID)
             if Task.isCancelled { return }
-            guard jobs[id]?.state == .processing else { continue }       // canceled while it ran
-            publishProgress(id, after: published, steps: steps)
-            let p = job.params
-            let png: Result<[UInt8], ImageError> = await Task.detached(priority: .userInitiated) {
-                let image = SketchGenerator().render(prompt: p.prompt, seed: p.seed, width: p.width, height: p.height)
-                return Result { () throws(ImageError) in
-                    try ImageCodec.encodePNG(image, text: [PNGText(key: "Software", text: "easel reference server - \(SketchGenerator.label)", international: false)])
-                }
-            }.value
-            switch png {
+            guard let now = jobs[id], now.state == .processing else { continue }       // canceled while it ran
+            job = now
+            switch outcome {
             case .success(let bytes):
                 images["\(id).png"] = Data(bytes)
                 job.state = .completed
             case .failure(let e):
                 job.state = .failed
-                job.error = "could not encode the image: \(e.message)"
+                job.error = e.message
+                job.category = e.category.rawValue
             }
             jobs[id] = job
             if job.state == .completed {
                 publish(id, "completed", ["status": "completed", "image": "\(baseURL)/images/\(id).png"])
             } else {
-                publish(id, "failed", ["status": "failed", "category": "inference_failed", "message": job.error ?? "generation failed"])
+                publish(id, "failed", ["status": "failed", "category": job.category ?? "inference_failed", "message": job.error ?? "generation failed"])
             }
-            log("job \(id) \(job.state.rawValue)")
+            if job.state == .completed { log("completed", job: id, ["bytes": String(images["\(id).png"]?.count ?? 0)]) }
+            else { log("failed", job: id, level: "warn", ["category": job.category ?? "", "msg": job.error ?? ""]) }
         }
     }
 
@@ -337,70 +353,25 @@ public actor ReferenceServer {
         }
     }
 
-    func log(_ line: String) {
-        guard configuration.logRequests else { return }
-        FileHandle.standardError.write(Data("[easel serve] \(line)\n".utf8))
-    }
-
     static func json(_ status: HTTPStatusCode, _ object: [String: Any]) -> HTTPResponse {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         return HTTPResponse(statusCode: status, headers: [.contentType: "application/json"], body: data)
     }
 }
 
-private struct ServerJob {
+struct ServerJob {
     enum State: String { case processing, completed, failed, canceled }
+    let id: String
     let params: GenerateParams
     var state = State.processing
     var startedAt: ContinuousClock.Instant?
     var error: String?
-}
-
-/// The validated body of `POST /api/generate`.
-struct GenerateParams: Equatable {
-    struct Invalid: Error { let message: String }
-    var prompt: String
-    var negativePrompt: String
-    var width: Int
-    var height: Int
-    var seed: UInt32
-    var steps: Int
-
-    private struct Wire: Decodable {
-        var prompt: String?
-        var negative_prompt: String?
-        var width: Int?
-        var height: Int?
-        var seed: UInt32?
-        var steps: Int?
-    }
-
-    static func parse(_ body: Data) -> Result<GenerateParams, Invalid> {
-        let wire: Wire
-        do {
-            wire = try JSONDecoder().decode(Wire.self, from: body)
-        } catch DecodingError.typeMismatch(_, let ctx), DecodingError.valueNotFound(_, let ctx) {
-            let key = ctx.codingPath.last?.stringValue ?? "body"
-            return .failure(Invalid(message: key == "body" ? "body must be a JSON object" : "\(key) has the wrong type"))
-        } catch DecodingError.dataCorrupted(let ctx) where !ctx.codingPath.isEmpty {
-            return .failure(Invalid(message: "\(ctx.codingPath.last!.stringValue) is out of range"))
-        } catch {
-            return .failure(Invalid(message: wrongField(in: body) ?? "body must be a JSON object"))
-        }
-        guard let prompt = wire.prompt else { return .failure(Invalid(message: "prompt is required")) }
-        let trimmed = prompt.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty else { return .failure(Invalid(message: "prompt is empty")) }
-        guard trimmed.count <= GenerationRequest.maxPromptLength else {
-            return .failure(Invalid(message: "prompt is \(trimmed.count) characters; the limit is \(GenerationRequest.maxPromptLength)"))
-        }
-        let width = wire.width ?? 768, height = wire.height ?? 768, steps = wire.steps ?? 30
-        for (key, value, range) in [("width", width, Limits.size), ("height", height, Limits.size), ("steps", steps, Limits.steps)]
-        where !range.contains(value) {
-            return .failure(Invalid(message: "\(key) must be in \(Limits.text(range))"))
-        }
-        return .success(GenerateParams(prompt: trimmed, negativePrompt: wire.negative_prompt ?? "", width: width,
-                                       height: height, seed: wire.seed ?? UInt32.random(in: .min ... .max), steps: steps))
-    }
+    /// The `ServerGenerationError.Category` of a failure.
+    var category: String?
+    /// The upstream service's id for the job, once it took it (`ServerGenerationEvent.accepted`).
+    var upstreamID: String?
+    /// The last progress a generator reported, 0...1.
+    var progress: Double?
 }
 
 extension SketchGenerator {

@@ -7,15 +7,42 @@ import Foundation
 extension Easel {
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run the reference job server (the seed API) with the offline procedural generator.",
+            abstract: "Run the job server (the seed API) in front of a configured backend, or the offline procedural demo.",
             discussion: """
+                Jobs run on --backend NAME (a [backends.NAME] table of the config: comfyui, a1111/forge, sdcpp, \
+                openai, replicate, fal, jobapi) through the same adapters the studio uses: upstream progress feeds \
+                the status and GET /api/events/{jobId}; upstream failures become "failed" with their category \
+                (network, server, invalid_prompt, graph, inference_failed, ...); a cancel cancels upstream. The \
+                table's concurrency (default 1; A1111 at most 1) is how many jobs run upstream at once. Without \
+                --backend the offline procedural demo paints the pictures (--latency). Pools are not served: \
+                run one instance per member. State (jobs, images, rate limits) is in memory.
+
+                GET /healthz answers 200 {"status":"ok","workers":N,"store":"memory"}, 503 while shutting \
+                down or when a worker has stopped. Logs are one key=value line per event on stderr \
+                (ts=... level=info event=submitted job=... ip=...). SIGTERM or SIGINT: new submits get 503, \
+                queued jobs fail with category shutdown, running jobs get --shutdown-grace seconds to finish, \
+                then the server exits 0. X-Forwarded-For is honoured only from --trusted-proxy networks: \
+                the per-IP limit then counts the rightmost hop that is not a trusted proxy.
+
                 Faults for testing clients (--fault NAME[,NAME...]; docs/faults.md has the table):
                 \(Fault.allCases.map { "  \($0.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0))\($0.doc)" }.joined(separator: "\n"))
                 With --fault or --allow-fault-header, a request's X-Easel-Fault: NAME header picks its fault.
                 """)
 
-        @Option(help: "IPv4 address to bind.")
+        @Option(help: "IPv4 or IPv6 address to bind (0.0.0.0 or :: for every interface).")
         var host: String = "127.0.0.1"
+
+        @Option(help: "Run jobs on this backend: a [backends.NAME] table of the config file (default: the offline procedural demo).")
+        var backend: String?
+
+        @Option(help: "Config file for --backend (default: $XDG_CONFIG_HOME/easel/config.toml).")
+        var config: String?
+
+        @Option(help: "Seconds running jobs get to finish after SIGTERM/SIGINT before they fail and the server exits.")
+        var shutdownGrace: Double = 30
+
+        @Option(help: "A proxy network (CIDR, e.g. 10.0.0.0/8 or ::1/128) whose X-Forwarded-For is honoured; repeatable. None by default.")
+        var trustedProxy: [String] = []
 
         @Option(help: "TCP port (0 picks a free one).")
         var port: UInt16 = 8787
@@ -23,7 +50,7 @@ extension Easel {
         @Option(help: "Per-IP limit on POST /api/generate, e.g. 8/60s.")
         var rateLimit: String = "8/60s"
 
-        @Option(help: "Simulated generation time per job, in seconds.")
+        @Option(help: "Simulated generation time per job of the procedural demo, in seconds.")
         var latency: Double = 3
 
         @Option(help: "Seconds between heartbeat comments on an idle event stream (GET /api/events/{jobId}).")
@@ -52,6 +79,10 @@ extension Easel {
 
         func validate() throws {
             guard RateLimitSpec(rateLimit) != nil else { throw ValidationError("--rate-limit must look like 8/60s") }
+            guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must be 0 or more seconds") }
+            for cidr in trustedProxy where TrustedProxies.CIDR(cidr) == nil {
+                throw ValidationError("--trusted-proxy \(cidr): not an address or network (10.0.0.0/8, ::1/128)")
+            }
             guard latency >= 0 else { throw ValidationError("--latency must be 0 or more") }
             guard eventHeartbeat >= 0.01 else { throw ValidationError("--event-heartbeat must be at least 0.01 seconds") }
             guard maxStreams >= 0 else { throw ValidationError("--max-streams must be 0 or more") }
@@ -77,17 +108,30 @@ extension Easel {
             config.faultStall = .seconds(milliseconds: faultStall)
             config.faultHugeBytes = faultHugeMib << 20
             config.allowFaultHeader = allowFaultHeader || !config.faults.isEmpty
+            config.trustedProxies = TrustedProxies(trustedProxy.compactMap(TrustedProxies.CIDR.init))
+            if let backend {
+                do { config.generator = try UpstreamGenerator.make(config: try loadConfigFile(self.config), backend: backend) } catch let e as CLIError {
+                    FileHandle.standardError.write(Data("Error: easel serve: \(e.description)\n".utf8))
+                    throw ExitCode(e.exitStatus)              // 64 for an unknown backend, 1 for a table that cannot be set up
+                }
+            }
+            let generator = config.generator
             let server = ReferenceServer(configuration: config)
+            let interrupts = Headless.interruptSignals()
             do { try await server.start() } catch let error as ReferenceServer.StartError {
                 throw CLIError("easel serve: \(error)")
             }
-            print("easel serve: listening on \(await server.baseURL) (rate limit \(config.rateLimit), latency \(latency)s; \(SketchGenerator.label))")
+            let what = generator.map { "\($0.label); \($0.concurrency) at once" } ?? "latency \(latency)s; \(SketchGenerator.label)"
+            print("easel serve: listening on \(await server.baseURL) (rate limit \(config.rateLimit), \(what))")
+            if !trustedProxy.isEmpty { print("easel serve: X-Forwarded-For honoured from \(trustedProxy.joined(separator: ", "))") }
             if config.allowFaultHeader {
                 let list = config.faults.isEmpty ? "none at random" : "\(config.faults.map(\.rawValue).joined(separator: ",")) at rate \(faultRate)"
                 print("easel serve: FAULT INJECTION ON (\(list); X-Easel-Fault header honoured)")
             }
             fflush(nil)
-            while true { try await Task.sleep(for: .seconds(3600)) }
+            for await _ in interrupts { break }
+            await server.shutdown(grace: .seconds(milliseconds: shutdownGrace))
+            fflush(nil)
         }
     }
 }

@@ -91,7 +91,7 @@ struct GenerateInterruptTests {
             #expect(lines.filter { $0.contains("canceled on the service") }.count == 2, "\(lines)")
             #expect(lines.filter { $0.contains("before the service accepted it") }.count == 1, "\(lines)")
             // The server heard both cancels: its worker is free, no job is left running there.
-            let canceled = await Harness.waitUntil(.seconds(10)) { server.err.components(separatedBy: " canceled").count - 1 == 2 }
+            let canceled = await Harness.waitUntil(.seconds(10)) { server.err.components(separatedBy: "event=canceled").count - 1 == 2 }
             #expect(canceled, "server log: \(server.err)")
             #expect(Harness.pngs(in: gallery).isEmpty)
         }
@@ -112,7 +112,7 @@ struct GenerateInterruptTests {
             #expect((objects.first?["error"] as? [String: Any])?["category"] as? String == "rate_limited")
             // stderr is a file here, not a terminal: each wait still has its line, one per refused submit but the last.
             let waits = generate.err.split(separator: "\n").filter { $0.contains("rate limited (429") }
-            let refused = server.err.components(separatedBy: "fault 429-no-retry-after on POST /api/generate").count - 1
+            let refused = server.err.components(separatedBy: #"fault=429-no-retry-after request="POST /api/generate""#).count - 1
             #expect(refused >= 2, "server log: \(server.err)")
             #expect(waits.count == refused - 1, "stderr: \(generate.err)")
             // Backed off: the second wait is longer than the first one's shortest possible value doubled… at least not flat.
