@@ -229,7 +229,7 @@ public struct Config: Equatable, Sendable {
                         guard let command = c.string else { throw error(section, k, "expected a command name") }
                         guard Key(name: k) != nil else { throw error(section, k, "unknown key name (try \"C-g\", \"M-x\", \"F5\", \"Enter\")") }
                         guard command == "none" || Command(rawValue: command) != nil else {
-                            throw error(section, k, "unknown command \"\(command)\"")
+                            throw error(section, k, "unknown command \"\(command)\"" + Command.suggestionTail(for: command))
                         }
                         list.append(KeyOverride(key: k, command: command))
                     }

@@ -133,8 +133,8 @@ public enum Command: String, CaseIterable, Sendable {
         case .openGallery: "Open or close the gallery browser"
         case .selectLeft: "Select the image to the left"
         case .selectRight: "Select the image to the right"
-        case .selectFirst: "Select the first (newest) image"
-        case .selectLast: "Select the last (oldest) image"
+        case .selectFirst: "Select the first row or image (newest; the queue's oldest)"
+        case .selectLast: "Select the last row or image (oldest; the queue's newest)"
         case .starImage: "Star / unstar the image"
         case .deleteImage: "Delete the image file (asks first)"
         case .loadImage: "Re-run: load its prompt and parameters"
@@ -144,5 +144,22 @@ public enum Command: String, CaseIterable, Sendable {
         case .pickModel: "Choose the backend's model (a list)"
         case .useModel: "Use the selected model for new jobs"
         }
+    }
+}
+
+extension Command {
+    /// For an unknown command name in a keymap: the commands whose names share a word with it ("delete" →
+    /// `delete_job`), else every command, so the error itself says what the names are.
+    public static func suggestions(for name: String) -> [String] {
+        let words = name.lowercased().split { !$0.isLetter }.filter { $0.count >= 3 }
+        let close = allCases.map(\.rawValue).filter { raw in words.contains { raw.contains($0) } }
+        return close.isEmpty ? allCases.map(\.rawValue) : close
+    }
+
+    /// " (did you mean delete_job?)" or " (commands: generate, quit, …)": the tail of an unknown-command error.
+    public static func suggestionTail(for name: String) -> String {
+        let names = suggestions(for: name)
+        return names.count == allCases.count ? " (commands: \(names.joined(separator: ", ")))"
+            : " (did you mean \(names.joined(separator: ", "))?)"
     }
 }

@@ -87,7 +87,7 @@ public struct Keymap: Equatable, Sendable {
                 }
                 copy.unbound[context]?.remove(key)
                 guard let command = Command(rawValue: commandName) else {
-                    throw KeymapError(message: "keys.\(context.rawValue).\"\(name)\": unknown command \"\(commandName)\"")
+                    throw KeymapError(message: "keys.\(context.rawValue).\"\(name)\": unknown command \"\(commandName)\"" + Command.suggestionTail(for: commandName))
                 }
                 list.append((key, command))
             }
@@ -121,7 +121,7 @@ public struct Keymap: Equatable, Sendable {
             ("q", .quit), ("C-d", .quit), ("?", .toggleHelp), ("i", .focusPrompt), ("Esc", .focusPrompt),
             ("Up", .selectUp), ("k", .selectUp), ("Down", .selectDown), ("j", .selectDown),
             ("x", .cancelJob), ("Del", .cancelJob), ("X", .clearPending), ("K", .moveJobUp), ("J", .moveJobDown),
-            ("t", .retryJob),
+            ("t", .retryJob), ("PgUp", .pageUp), ("PgDn", .pageDown), ("Home", .selectFirst), ("End", .selectLast),
         ],
         .history: [
             ("q", .quit), ("C-d", .quit), ("?", .toggleHelp), ("i", .focusPrompt), ("Esc", .focusPrompt),
@@ -129,6 +129,7 @@ public struct Keymap: Equatable, Sendable {
             ("t", .retryJob), ("Enter", .previewJob), ("r", .loadJob), ("R", .rerunSameSeed), ("n", .rerunNewSeed),
             ("y", .copyPath), ("Y", .copyPrompt), ("o", .openImage), ("d", .deleteJob), ("*", .starJob),
             ("/", .filterHistory), ("g", .openGallery),
+            ("PgUp", .pageUp), ("PgDn", .pageDown), ("Home", .selectFirst), ("End", .selectLast),
         ],
         .gallery: [
             ("Esc", .closeOverlay), ("q", .closeOverlay), ("g", .closeOverlay),

@@ -22,12 +22,17 @@ public struct PromptEditor: Equatable, Sendable {
     public var cursorLine: Int { characters[..<cursor].filter { $0 == "\n" }.count }
     public var lineCount: Int { characters.filter { $0 == "\n" }.count + 1 }
 
+    /// Inserts `s` at the cursor and puts the cursor after it. Keys arrive one scalar at a time, so the
+    /// text is joined with its neighbours into grapheme clusters again: a combining accent or a zero-width
+    /// joiner typed after a letter or an emoji becomes part of it, and the cursor never sits inside one.
     public mutating func insert(_ s: String) {
         guard !s.isEmpty else { return }
         remember()
-        let chars = Array(s)
-        characters.insert(contentsOf: chars, at: cursor)
-        cursor += chars.count
+        let lo = max(0, cursor - 1), hi = min(characters.count, cursor + 1)
+        let head = String(characters[lo..<cursor]) + s
+        let merged = Array(head + String(characters[cursor..<hi]))
+        characters.replaceSubrange(lo..<hi, with: merged)
+        cursor = lo + min(head.count, merged.count)
     }
 
     public mutating func moveLeft() { cursor = max(0, cursor - 1) }

@@ -1,3 +1,6 @@
+/// Rows PgUp / PgDn move the cursor in the queue and history panes.
+let listPage = 10
+
 func reduceKey(_ state: inout AppState, _ key: Key, keymap: Keymap) -> [Effect] {
     if case .question(let question, let under)? = state.modal {
         state.modal = under
@@ -106,10 +109,12 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
     case .closeOverlay: state.modal = state.modal?.removingLayer { $0.isHelp }
     case .selectUp where state.showHelp: scrollHelp(&state, by: -1)
     case .selectDown where state.showHelp: scrollHelp(&state, by: 1)
-    case .pageUp: if state.showHelp { scrollHelp(&state, by: -10) }
-    case .pageDown: if state.showHelp { scrollHelp(&state, by: 10) }
+    case .pageUp: if state.showHelp { scrollHelp(&state, by: -10) } else { moveSelection(&state, by: -listPage) }
+    case .pageDown: if state.showHelp { scrollHelp(&state, by: 10) } else { moveSelection(&state, by: listPage) }
     case .selectUp: moveSelection(&state, by: -1)
     case .selectDown: moveSelection(&state, by: 1)
+    case .selectFirst where state.gallery == nil: moveSelection(&state, by: -Int.max)   // the queue's oldest, the history's newest
+    case .selectLast where state.gallery == nil: moveSelection(&state, by: Int.max)
     case .toggleMode:
         state.mode = state.mode == .exclusive ? .queue : .exclusive
         state.hint = .info(state.mode == .queue ? "Queue mode: Enter adds to the queue while jobs run"

@@ -1,13 +1,15 @@
 // The queue and history panes' job commands: select, cancel, reorder, retry.
 
-/// Up/down in the focused list: the queue (oldest first) or the history (newest first).
+/// Up/down in the focused list by `delta` rows (clamped; ±`Int.max` for Home/End): the queue (oldest first)
+/// or the history (newest first).
 func moveSelection(_ state: inout AppState, by delta: Int) {
     switch state.focus {
     case .prompt: return
     case .queue:
         let rows = state.activeJobs
         guard let current = state.selectedQueueJob, let i = rows.firstIndex(where: { $0.id == current.id }) else { return }
-        state.queue.selection = rows[max(0, min(rows.count - 1, i + delta))].id
+        let step = max(-rows.count, min(rows.count, delta))          // ±Int.max: Home / End
+        state.queue.selection = rows[max(0, min(rows.count - 1, i + step))].id
     case .history:
         // Walked lazily from the newest row: a long history is visited down to the cursor, never copied.
         let rows = state.historyRows

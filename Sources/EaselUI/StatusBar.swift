@@ -76,8 +76,14 @@ struct StatusBar {
     func render(_ state: AppState, in area: Rect, overflowArea: Rect, into buffer: inout CellBuffer) -> [Hyperlink] {
         guard !area.isEmpty else { return [] }
         buffer.fill(area, role: .statusBar)
-        let (prefix, first, overflow) = Self.layout(state, keymap: keymap, width: area.width, previewWidth: overflowArea.width)
+        var (prefix, first, overflow) = Self.layout(state, keymap: keymap, width: area.width, previewWidth: overflowArea.width)
         var x = area.x + buffer.put(prefix, in: area, role: .statusBar)
+        let room = overflowArea.isEmpty ? 0 : overflowArea.height
+        if overflow.count > room {                    // what finds no row is cut, and the cut says so
+            overflow = Array(overflow.prefix(room))
+            if let last = overflow.popLast() { overflow.append(DisplayWidth.truncate(last + "…", to: overflowArea.width)) }
+            else { first = DisplayWidth.truncate(first + "…", to: area.maxX - x) }
+        }
         if let (_, role) = Self.message(state, keymap: keymap) {
             buffer.put(first, x: x, y: area.y, maxWidth: area.maxX - x, role: role)
             if !overflowArea.isEmpty { buffer.fill(overflowArea, role: .statusBar) }

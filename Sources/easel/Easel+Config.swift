@@ -1,5 +1,6 @@
 import ArgumentParser
 import EaselApp
+import EaselUI
 
 extension Easel {
     struct ConfigCommand: ParsableCommand {
@@ -23,6 +24,9 @@ extension Easel {
             do { _ = try config.keymap() } catch { throw CLIError("\(path): \(error.message)") }
             do { try config.checkBackends() } catch { throw CLIError(error.message) }
             for warning in config.warnings { print("warning: \(warning)") }
+            if let theme = config.theme, theme != "auto" {        // the studio would fall back to mono
+                do { _ = try Theme.load(theme) } catch { print("warning: preview.theme: \(error.brief); the studio would use the mono theme") }
+            }
             print("\(path): ok")
         }
     }

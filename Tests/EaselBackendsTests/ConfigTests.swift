@@ -1,4 +1,5 @@
 import EaselApp
+import EaselCore
 import Foundation
 import EaselTerminal
 import Testing
@@ -66,10 +67,22 @@ struct ConfigTests {
         #expect(throws: ConfigError(message: "c.toml:3: preview.sixel_colors: expected an integer in 2...256")) {
             try Config.parse("[preview]\n# palette\nsixel_colors = 1000", file: "c.toml")
         }
-        #expect(throws: ConfigError(message: "c.toml:3: keys.queue.d: unknown command \"obliterate\"")) {
+        #expect(throws: ConfigError(message: "c.toml:3: keys.queue.d: unknown command \"obliterate\"" + Command.suggestionTail(for: "obliterate"))) {
             try Config.parse("[queue]\n[keys.queue]\n\"d\" = \"obliterate\"", file: "c.toml")
         }
         #expect(throws: ConfigError.self) { try Config.parse("[preview\n", file: "c.toml") }
+    }
+
+    @Test func anUnknownCommandNameSuggestsTheNamesItResembles() {
+        do {
+            _ = try Config.parse("[keys.history]\n\"D\" = \"delete\"\n[keys.prompt]\n", file: "c.toml")
+            Issue.record("an unknown command was accepted")
+        } catch {
+            #expect(error.message.hasPrefix("c.toml:2: keys.history.D: unknown command \"delete\" (did you mean "), "\(error.message)")
+            #expect(error.message.contains("delete_job"), "\(error.message)")
+        }
+        #expect(Command.suggestions(for: "newline") == ["insert_newline"])
+        #expect(Command.suggestionTail(for: "xyzzy").hasPrefix(" (commands: generate, quit, "))
     }
 
     @Test func altKeysAreAutoEscapeOrEightBit() throws {

@@ -37,6 +37,24 @@ struct HistoryKeysReducerTests {
         #expect(s.selectedHistoryJob?.id == JobID(3))
     }
 
+    @Test func pgDnPgUpEndAndHomeMoveThroughALongHistory() {
+        var s = AppState.fixture()                                     // 30 finished jobs, past the pacer's 8 a minute
+        for i in 1...30 {
+            s.queue.jobs.append(Job(id: JobID(i), request: Drive.request("p\(i)"), state: .complete(Drive.saved(i)),
+                                    createdAt: s.now, createdWallTime: 0, backend: "demo", gallery: nil))
+        }
+        Drive.press(&s, .backTab)
+        #expect(s.selectedHistoryJob?.id == JobID(30))
+        Drive.press(&s, .pageDown)
+        #expect(s.selectedHistoryJob?.id == JobID(20))
+        Drive.press(&s, .end)
+        #expect(s.selectedHistoryJob?.id == JobID(1))
+        Drive.press(&s, .pageUp)
+        #expect(s.selectedHistoryJob?.id == JobID(11))
+        Drive.press(&s, .home)
+        #expect(s.selectedHistoryJob?.id == JobID(30))
+    }
+
     @Test func enterShowsTheSelectedJobInThePreview() {
         var s = history()
         Drive.press(&s, .down, .enter)

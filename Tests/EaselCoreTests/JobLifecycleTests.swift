@@ -102,6 +102,7 @@ struct JobLifecycleTests {
             $0.queue.jobs[0].state = .running(progress: nil)
             $0.queue.jobs[0].finishedAt = nil
             $0.queue.jobs[0].startedAt = t0 + .seconds(10)
+            $0.history.selection = JobID(1)                 // the cursor stays with the job it resumed
         }
     }
 

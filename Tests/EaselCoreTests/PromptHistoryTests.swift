@@ -20,6 +20,19 @@ struct ReadlineEditingTests {
         #expect(s.editor.prompt.text == "a red fox jumps")
     }
 
+    @Test func scalarsTypedOneByOneJoinIntoOneCharacterSoBackspaceNeverSplitsAnEmoji() {
+        var s = AppState.fixture(prompt: "")
+        for scalar in ["e", "\u{301}", "x", "👨", "\u{200D}", "👩", "\u{200D}", "👧", "y"] {   // keys arrive a scalar at a time
+            #expect(reduce(&s, .key(.char(Character(scalar)))) == [])
+        }
+        #expect(s.editor.prompt.text == "e\u{301}x👨\u{200D}👩\u{200D}👧y")
+        #expect(s.editor.prompt.characters.count == 4)                     // é, x, the family, y
+        Drive.press(&s, .left, .left, .backspace)
+        #expect(s.editor.prompt.text == "e\u{301}👨\u{200D}👩\u{200D}👧y")
+        Drive.press(&s, .backspace)                                         // the accent goes with its letter
+        #expect(s.editor.prompt.text == "👨\u{200D}👩\u{200D}👧y")
+    }
+
     @Test func altEnterAndCtrlJInsertNewlinesAndUpDownMoveBetweenLines() {
         var s = AppState.fixture(prompt: "first")
         #expect(reduce(&s, .key(.altEnter)) == [])

@@ -37,6 +37,16 @@ struct QueueKeysReducerTests {
         #expect(s.focus == .prompt)
     }
 
+    @Test func endAndHomeJumpToTheLastAndFirstJobWithoutOverflow() {
+        var s = queued(["a", "b", "c"])
+        Drive.press(&s, .end)
+        #expect(s.selectedQueueJob?.id == JobID(3))
+        Drive.press(&s, .home)
+        #expect(s.selectedQueueJob?.id == JobID(1))
+        Drive.press(&s, .pageDown)
+        #expect(s.selectedQueueJob?.id == JobID(3))
+    }
+
     @Test func lettersInTheQueuePaneNeverReachThePrompt() {
         var s = queued(["sea"])
         Drive.press(&s, .char("a"), .char("b"), .char("z"))

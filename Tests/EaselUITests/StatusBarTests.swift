@@ -42,6 +42,16 @@ struct StatusBarTests {
         #expect(!bottom.hasPrefix("│"), "the overflow row sits under the shortened preview: \(bottom)")
     }
 
+    @Test func aMessageTooLongForTheRowsLeftEndsInAnEllipsis() {
+        var s = AppState.fixture()
+        let words = (1...400).map { "word\($0)" }.joined(separator: " ")
+        s.hint = .warning(words)
+        let screen = lines(s, columns: 80, rows: 24)
+        let text = screen.joined(separator: "\n")
+        #expect(!text.contains("word400"), "the message was expected not to fit")
+        #expect(text.contains("…"), "\(screen)")
+    }
+
     @Test func aLongMessageKeepsTheBackendNameOnTheBar() {
         var s = AppState.fixture()
         s.backendKey = "gpu"

@@ -22,6 +22,17 @@ struct BadLocalInputTests {
         #expect(!broken.out.contains("Fatal error"))
     }
 
+    @Test func aConfigNamingAThemeThatIsNotInstalledIsWarnedAbout() async throws {
+        let file = Harness.tempDir("theme-config") + "/config.toml"
+        try "[preview]\ntheme = \"doesnotexist\"\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let r = await Harness.runAsync([Harness.binary, "config", "--file", file])
+        #expect(r.status == 0, "\(r.out)")
+        #expect(r.out.contains("warning: preview.theme: theme \"doesnotexist\" not found"), "\(r.out)")
+        try "[preview]\ntheme = \"nord\"\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let fine = await Harness.runAsync([Harness.binary, "config", "--file", file])
+        #expect(fine.status == 0 && !fine.out.contains("warning"), "\(fine.out)")
+    }
+
     @Test func anUnreadableConfigSaysSoWithThePath() async throws {
         try #require(Harness.which("setpriv") || getuid() != 0)
         let dir = Harness.tempDir("unreadable-config")
