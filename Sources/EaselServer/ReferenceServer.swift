@@ -63,6 +63,14 @@ public actor ReferenceServer {
         /// Name each job's event stream in the submit and status answers (`"events"`); off, the server
         /// answers as the plain seed API does and clients poll (the route itself still serves). Default on.
         public var offerEvents = true
+        /// Where jobs, rate-limit windows, events and images live when several instances serve one queue
+        /// (ReferenceServer+Shared.swift); nil (default) keeps them in this server's memory.
+        public var store: (any ServerStore)?
+        /// With a `store`: how long a worker's claim on a job lasts without renewal (renewed every third of
+        /// it); a job whose worker died is taken over this long after its last renewal. Default 30 s.
+        public var lease: Duration = .seconds(30)
+        /// With a `store`: what a worker runs per job instead of the demo generator (tests, upstream backends).
+        public var sharedProducer: SharedProducer?
         public init() {}
     }
 
@@ -81,9 +89,11 @@ public actor ReferenceServer {
     private var nextID = 1
     /// Event logs and open streams (ReferenceServer+Events.swift).
     var hub = EventHub()
+    /// The worker and notice listener when `Configuration.store` is set (ReferenceServer+Shared.swift).
+    var shared = SharedRun()
     /// Requests answered so far, by endpoint (for tests and the bench: requests per job, push against poll).
     public internal(set) var served: [Fault.Endpoint: Int] = [:]
-    private let instance = String(UInt32.random(in: .min ... .max), radix: 36)
+    let instance = String(UInt32.random(in: .min ... .max), radix: 36)
     /// Picks random faults (`Configuration.faults`); see ReferenceServer+Faults.swift.
     var faultSeeds: SeedSource
     /// The bound port, valid after `start()`.
@@ -106,23 +116,24 @@ public actor ReferenceServer {
                                 timeout: 30, logger: .disabled)
         await server.appendRoute("POST /api/generate") { [weak self] req in
             guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
-            return await self.withFaults(.generate, req) { await self.generate(req) }
+            return await self.withFaults(.generate, req) { await self.serve(.generate, req) { await self.generate(req) } }
         }
         await server.appendRoute("GET /api/status/*") { [weak self] req in
             guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
-            return await self.withFaults(.status, req) { await self.status(req) }
+            return await self.withFaults(.status, req) { await self.serve(.status, req) { await self.status(req) } }
         }
         await server.appendRoute("POST /api/cancel/*") { [weak self] req in
             guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
-            return await self.withFaults(.cancel, req) { await self.cancel(req) }
+            return await self.withFaults(.cancel, req) { await self.serve(.cancel, req) { await self.cancel(req) } }
         }
         await server.appendRoute("GET /api/events/*") { [weak self] req in
             guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
+            if let answer = await self.sharedRoute(.events, req) { return answer }
             return await self.withFaults(.events, req) { await self.events(req) }
         }
         await server.appendRoute("GET /images/*") { [weak self] req in
             guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
-            return await self.withFaults(.image, req) { await self.image(req) }
+            return await self.withFaults(.image, req) { await self.serve(.image, req) { await self.image(req) } }
         }
         await server.appendRoute("GET /api/health") { [weak self] req in
             guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
@@ -157,11 +168,12 @@ public actor ReferenceServer {
             throw StartError(host: configuration.host, port: configuration.port, code: code, call: type, reason: message)
         }
         if case .ip4(_, let p) = await server.listeningAddress { port = p }
-        worker = Task { await self.runQueue() }
+        if let store = configuration.store { startShared(store) } else { worker = Task { await self.runQueue() } }
     }
 
     /// Stops serving and cancels the queue.
     public func stop() async {
+        stopShared()
         worker?.cancel()
         running?.wait.cancel()
         wakeWorker?.resume()
