@@ -3,7 +3,7 @@ SWIFT      ?= swift
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RUN_DEPS   := libncurses-dev libcurl4-openssl-dev libsixel-dev libchafa-dev libglib2.0-dev libpng-dev \
               libturbojpeg0-dev libwebp-dev libsqlite3-dev zlib1g-dev pkg-config
-TEST_DEPS  := $(RUN_DEPS) tmux xterm xvfb xdotool imagemagick x11-apps x11-utils xfonts-base libsixel-bin sqlite3
+TEST_DEPS  := $(RUN_DEPS) tmux xterm xvfb xdotool imagemagick x11-apps x11-utils xfonts-base libsixel-bin sqlite3 postgresql
 ARGS       ?=
 PREFIX     ?= /usr/local
 DESTDIR    ?=
@@ -42,7 +42,7 @@ build: deps
 # two cores cost time, not failures. The end-to-end tier (tmux, xterm under Xvfb, the real binary; a
 # private tmux socket, X display and state folder per test) runs last, its suites side by side.
 UNIT_TIER     := --filter 'EaselCoreTests|EaselUITests|EaselImagingTests|EaselTerminalTests|EaselServerTests'
-LOOPBACK_TIER := --filter EaselBackendsTests
+LOOPBACK_TIER := --filter 'EaselBackendsTests|EaselServerPostgresTests'
 E2E_TIER      := --filter EndToEndTests
 
 .PHONY: test-unit test-loopback test-e2e

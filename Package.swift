@@ -74,7 +74,8 @@ let package = Package(
 
         .executableTarget(
             name: "easel-bench",
-            dependencies: ["EaselImaging", "EaselTerminal", "EaselServer", "EaselCore", "EaselStore", "EaselUI", "FakeServices"],
+            dependencies: ["EaselImaging", "EaselTerminal", "EaselServer", "EaselServerPostgres", "EaselHTTP", "EaselCore",
+                           "EaselStore", "EaselUI", "FakeServices"],
             linkerSettings: [.unsafeFlags(["-use-ld=lld"])]
         ),
 
@@ -93,7 +94,8 @@ let package = Package(
         ]),
         .testTarget(name: "EaselServerTests", dependencies: ["EaselServer", "EaselImaging"]),
         .testTarget(name: "EaselServerPostgresTests", dependencies: [
-            "EaselServerPostgres", "EaselServer", "EaselCore", .product(name: "PostgresNIO", package: "postgres-nio"),
+            "EaselServerPostgres", "EaselServer", "EaselCore", "EaselHTTP", "FakeServices",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),
         .testTarget(name: "EndToEndTests", dependencies: ["EaselUI", "EaselTerminal", "EaselCore", "EaselImaging", "FakeServices"]),
     ]

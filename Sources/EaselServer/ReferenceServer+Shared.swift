@@ -24,6 +24,9 @@ extension ReferenceServer {
         var running: (id: String, task: Task<Data, any Error>)?
     }
 
+    /// With a `store`: the job this instance's worker runs now, if any.
+    public var runningJob: String? { shared.running?.id }
+
     /// The shared-mode answer for `endpoint`, or `memory`'s when the server keeps its state in memory.
     func serve(_ endpoint: Fault.Endpoint, _ req: HTTPRequest, memory: () async -> HTTPResponse) async -> HTTPResponse {
         if let answer = await sharedRoute(endpoint, req) { return answer }
@@ -185,6 +188,7 @@ extension ReferenceServer {
                 log("claim failed: \(error)")
                 job = nil
             }
+            if Task.isCancelled { return }  // stopping: a job claimed just now is taken over when its lease expires
             guard let job else {
                 let timer = Task { [weak self] in
                     try? await Task.sleep(for: lease / 3)

@@ -46,9 +46,8 @@ extension PostgresStore {
                 CREATE TABLE IF NOT EXISTS schema_migrations (
                     version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT clock_timestamp())
                 """, logger: logger)
-            var current = 0
-            for try await v in try await conn.query("SELECT coalesce(max(version), 0)::int8 FROM schema_migrations", logger: logger)
-                .decode(Int.self) { current = v }
+            var current = try await conn.query("SELECT coalesce(max(version), 0)::int8 FROM schema_migrations", logger: logger)
+                .collect().first?.decode(Int.self) ?? 0
             guard current <= Self.latestVersion else { throw SchemaTooNew(database: current, known: Self.latestVersion) }
             for (version, statements) in Self.migrations where version > current && version <= target {
                 for sql in statements { try await conn.query(PostgresQuery(unsafeSQL: sql), logger: logger) }

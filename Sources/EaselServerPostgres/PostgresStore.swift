@@ -94,18 +94,17 @@ public actor PostgresStore: ServerStore {
                 let rows = try await conn.query("""
                     SELECT count(*)::int8, coalesce(extract(epoch FROM min(at) + make_interval(secs => \(Double(window))) - clock_timestamp()), 0)::float8
                     FROM rate_hits WHERE client = \(ip)
-                    """, logger: logger)
-                for try await (count, wait) in rows.decode((Int, Double).self) where count >= limit.requests {
-                    return .limited(retryAfter: wait)
+                    """, logger: logger).collect()
+                if let row = rows.first {
+                    let (count, wait) = try row.decode((Int, Double).self)
+                    if count >= limit.requests { return .limited(retryAfter: wait) }
                 }
             }
-            var waiting = 0
-            for try await n in try await conn.query("SELECT count(*)::int8 FROM jobs WHERE state = 'processing' AND started_at IS NULL",
-                                                    logger: logger).decode(Int.self) { waiting = n }
+            let waiting = try await Self.int(conn.query("SELECT count(*)::int8 FROM jobs WHERE state = 'processing' AND started_at IS NULL",
+                                                        logger: logger))
             guard waiting < maxPending else { return .queueFull }
             if limit != nil { try await conn.query("INSERT INTO rate_hits (client, at) VALUES (\(ip), clock_timestamp())", logger: logger) }
-            var seq = 0
-            for try await n in try await conn.query("SELECT nextval('job_ids')::int8", logger: logger).decode(Int.self) { seq = n }
+            let seq = try await Self.int(conn.query("SELECT nextval('job_ids')::int8", logger: logger))
             let id = "job-\(seq)"
             try await conn.query("INSERT INTO jobs (seq, id, params) VALUES (\(seq), \(id), \(params))", logger: logger)
             let queued = StoreEvent(name: "status", data: "{\"queue_position\":\(waiting + 1),\"status\":\"queued\"}")
@@ -150,11 +149,9 @@ public actor PostgresStore: ServerStore {
     private func finish(_ job: String, worker: String, event: StoreEvent, _ update: PostgresQuery) async throws -> Bool {
         let logger = self.logger
         return try await client.withTransaction(logger: logger) { conn in
-            for try await _ in try await conn.query(update, logger: logger).decode(String.self) {
-                try await Self.append(event, job: job, conn, logger)
-                return true
-            }
-            return false
+            guard try await !conn.query(update, logger: logger).collect().isEmpty else { return false }
+            try await Self.append(event, job: job, conn, logger)
+            return true
         }
     }
 
@@ -163,15 +160,13 @@ public actor PostgresStore: ServerStore {
         return try await client.withTransaction(logger: logger) { conn in
             let rows = try await conn.query("""
                 UPDATE jobs SET state = 'canceled', lease_until = NULL WHERE id = \(job) AND state = 'processing' RETURNING id
-                """, logger: logger)
-            for try await _ in rows.decode(String.self) {
+                """, logger: logger).collect()
+            if !rows.isEmpty {
                 try await Self.append(event, job: job, conn, logger)
                 return .canceled
             }
-            for try await state in try await conn.query("SELECT state FROM jobs WHERE id = \(job)", logger: logger).decode(String.self) {
-                return .finished(state)
-            }
-            return .unknown
+            let states = try await conn.query("SELECT state FROM jobs WHERE id = \(job)", logger: logger).collect()
+            return try states.first.map { .finished(try $0.decode(String.self)) } ?? .unknown
         }
     }
 
@@ -221,15 +216,19 @@ public actor PostgresStore: ServerStore {
         try await conn.query("SELECT 1 FROM jobs WHERE id = \(job) FOR UPDATE", logger: logger)
         let rows = try await conn.query("""
             SELECT coalesce(max(seq), 0)::int8, coalesce(bool_or(final), false) FROM job_events WHERE job_id = \(job)
-            """, logger: logger)
-        var last = 0, ended = false
-        for try await (seq, final) in rows.decode((Int, Bool).self) { (last, ended) = (seq, final) }
+            """, logger: logger).collect()
+        let (last, ended) = try rows.first?.decode((Int, Bool).self) ?? (0, false)
         guard !ended else { return }
         try await conn.query("""
             INSERT INTO job_events (job_id, seq, name, data, final) VALUES (\(job), \(last + 1), \(event.name), \(event.data), \(event.final))
             """, logger: logger)
         let notice = EventNotice(job: job, seq: last + 1, final: event.final)
         try await conn.query("SELECT pg_notify(\(Self.channel), \(notice.payload))", logger: logger)
+    }
+
+    /// The first column of the first row as an integer (0 for no row).
+    private static func int(_ rows: PostgresRowSequence) async throws -> Int {
+        try await rows.collect().first?.decode(Int.self) ?? 0
     }
 
     static func seconds(_ d: Duration) -> Double {

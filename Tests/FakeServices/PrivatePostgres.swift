@@ -1,32 +1,31 @@
 import Foundation
-import Testing
 
-/// A private PostgreSQL cluster for one test: `initdb` in a temporary folder (trust auth, superuser `easel`),
+/// A private PostgreSQL cluster for one test or bench part: `initdb` in a temporary folder (trust auth, superuser `easel`),
 /// `pg_ctl start` on a free loopback port with its socket in that folder, `pg_ctl stop -m immediate` and the
 /// folder removed at the end. Never a system service. As root (CI), the server runs as Debian's `postgres`
 /// user through `runuser`, since `initdb` refuses root.
-struct PrivateCluster {
-    let dir: URL
-    let port: Int
+public struct PrivatePostgres: Sendable {
+    public let dir: URL
+    public let port: Int
 
     /// Debian's binaries (`postgresql-15`), else `PATH`.
-    static func binary(_ name: String) -> String? {
+    public static func binary(_ name: String) -> String? {
         let candidates = ["/usr/lib/postgresql/15/bin/\(name)"]
             + (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/\(name)" }
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    struct Failure: Error, CustomStringConvertible { let description: String }
+    public struct Failure: Error, CustomStringConvertible { public let description: String }
 
     /// Runs `body` with a started cluster, stopping it afterwards whatever happens.
     /// - Throws: `Failure` (recorded as the test's failure) when `initdb` is missing or the cluster does not start.
-    static func with<T>(_ body: (PrivateCluster) async throws -> T) async throws -> T {
+    public static func with<T>(_ body: (PrivatePostgres) async throws -> T) async throws -> T {
         guard binary("initdb") != nil, binary("pg_ctl") != nil else {
             throw Failure(description: "initdb/pg_ctl not found (neither /usr/lib/postgresql/15/bin nor PATH): install Debian's postgresql (make test does)")
         }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("easel-pg-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let cluster = PrivateCluster(dir: dir, port: try freePort())
+        let cluster = PrivatePostgres(dir: dir, port: try freePort())
         defer { try? FileManager.default.removeItem(at: dir) }
         try cluster.start()
         do {
@@ -40,7 +39,13 @@ struct PrivateCluster {
     }
 
     /// `postgres://easel@127.0.0.1:PORT/DB`.
-    func url(_ database: String = "postgres") -> String { "postgres://easel@127.0.0.1:\(port)/\(database)" }
+    public func url(_ database: String = "postgres") -> String { "postgres://easel@127.0.0.1:\(port)/\(database)" }
+
+    /// Creates database `name` (owned by `easel`).
+    public func createDatabase(_ name: String) throws {
+        guard let createdb = Self.binary("createdb") else { throw Failure(description: "createdb not found") }
+        try run(createdb, ["-h", "127.0.0.1", "-p", String(port), "-U", "easel", name])
+    }
 
     private var data: String { dir.appendingPathComponent("data").path }
 
@@ -52,7 +57,7 @@ struct PrivateCluster {
                 asServer: true)
     }
 
-    func stop() {
+    public func stop() {
         _ = try? run(Self.binary("pg_ctl")!, ["-D", data, "-m", "immediate", "-w", "stop"], asServer: true)
     }
 
