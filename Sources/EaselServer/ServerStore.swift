@@ -28,7 +28,7 @@ public protocol ServerStore: Sendable {
     /// worker sees the event's notice and stops).
     func cancel(job: String, event: StoreEvent) async throws -> CancelOutcome
     /// The job's state as a status poll reports it; nil for an unknown id.
-    func status(job: String) async throws -> JobRecord?
+    func status(job: String) async throws -> JobSnapshot?
     /// The PNG of a completed job; nil otherwise.
     func image(job: String) async throws -> Data?
     /// Appends `event` to the job's log (after a final event, nothing) and notifies every instance.
@@ -75,7 +75,7 @@ public struct ClaimedJob: Sendable, Equatable {
 
 /// A job as a status poll sees it: `state` one of processing/completed/failed/canceled; `elapsed` seconds
 /// since a worker started it (nil while queued); `queuePosition` 1-based while queued.
-public struct JobRecord: Sendable, Equatable {
+public struct JobSnapshot: Sendable, Equatable {
     public let state: String
     public let error: String?
     public let elapsed: Double?

@@ -170,14 +170,14 @@ public actor PostgresStore: ServerStore {
         }
     }
 
-    public func status(job: String) async throws -> JobRecord? {
+    public func status(job: String) async throws -> JobSnapshot? {
         let rows = try await client.query("""
             SELECT state, error, extract(epoch FROM clock_timestamp() - started_at)::float8,
                    (SELECT count(*) FROM jobs q WHERE q.state = 'processing' AND q.started_at IS NULL AND q.seq <= j.seq)::int8
             FROM jobs j WHERE id = \(job)
             """, logger: logger)
         for try await (state, error, elapsed, ahead) in rows.decode((String, String?, Double?, Int).self) {
-            return JobRecord(state: state, error: error, elapsed: elapsed, queuePosition: elapsed == nil ? ahead : nil)
+            return JobSnapshot(state: state, error: error, elapsed: elapsed, queuePosition: elapsed == nil ? ahead : nil)
         }
         return nil
     }
