@@ -65,6 +65,7 @@ public actor PostgresStore: ServerStore {
                         }
                     }
                 } catch {
+                    if Task.isCancelled { return }
                     logger.warning("LISTEN \(Self.channel) lost: \(error); reconnecting")
                     try? await Task.sleep(for: .seconds(1))
                 }

@@ -83,13 +83,16 @@ func withTwoInstances<T>(_ cluster: PrivatePostgres, _ db: String,
         servers.append(server)
         stores.append(store)
     }
-    defer { for s in stores { Task { await s.close() } } }
+    func stop() async {
+        for s in servers { await s.stop() }
+        for s in stores { await s.close() }
+    }
     do {
         let result = try await body(servers[0], servers[1])
-        for s in servers { await s.stop() }
+        await stop()
         return result
     } catch {
-        for s in servers { await s.stop() }
+        await stop()
         throw error
     }
 }
