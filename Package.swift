@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // MARK: - C seams (each touched from exactly one Swift file)
@@ -53,6 +54,11 @@ let package = Package(
             "EaselCore", "EaselImaging", .product(name: "FlyingFox", package: "FlyingFox"),
             .product(name: "FlyingSocks", package: "FlyingFox"),
         ]),
+        // Only this target pulls postgres-nio: `easel serve --store postgres://…` (issue 21 items 2–3).
+        .target(name: "EaselServerPostgres", dependencies: [
+            "EaselServer", .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "EaselApp", dependencies: [
             "EaselCore", "EaselHTTP", "EaselImaging", "EaselBackends", "EaselStore", "EaselTerminal", "EaselUI",
             "EaselServer", .product(name: "TOMLKit", package: "TOMLKit"),
@@ -61,14 +67,15 @@ let package = Package(
             name: "easel",
             dependencies: [
                 "EaselCore", "EaselHTTP", "EaselImaging", "EaselBackends", "EaselStore", "EaselTerminal", "EaselUI",
-                "EaselServer", "EaselApp", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "EaselServer", "EaselServerPostgres", "EaselApp", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             linkerSettings: [.unsafeFlags(["-use-ld=lld"])]
         ),
 
         .executableTarget(
             name: "easel-bench",
-            dependencies: ["EaselImaging", "EaselTerminal", "EaselServer", "EaselCore", "EaselStore", "EaselUI", "FakeServices"],
+            dependencies: ["EaselImaging", "EaselTerminal", "EaselServer", "EaselServerPostgres", "EaselHTTP", "EaselCore",
+                           "EaselStore", "EaselUI", "FakeServices"],
             linkerSettings: [.unsafeFlags(["-use-ld=lld"])]
         ),
 
@@ -86,6 +93,10 @@ let package = Package(
             "EaselTerminal", "FakeServices", .product(name: "FlyingFox", package: "FlyingFox"), .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "EaselServerTests", dependencies: ["EaselServer", "EaselImaging"]),
+        .testTarget(name: "EaselServerPostgresTests", dependencies: [
+            "EaselServerPostgres", "EaselServer", "EaselCore", "EaselHTTP", "FakeServices",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+        ]),
         .testTarget(name: "EndToEndTests", dependencies: ["EaselUI", "EaselTerminal", "EaselCore", "EaselImaging", "FakeServices"]),
     ]
 )

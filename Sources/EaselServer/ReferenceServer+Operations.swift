@@ -34,11 +34,20 @@ extension ReferenceServer {
     /// `GET /healthz`: `200 {"status": "ok", "workers": n, "store": "memory", "generator": label}` while every
     /// worker runs and the server takes jobs; `503` with `"status": "shutting_down"` once `shutdown` began, or
     /// `"workers_down"` when a worker loop has ended. Never rate-limited, never faulted.
-    func healthz() -> HTTPResponse {
-        let expected = max(1, generator.concurrency)
-        let status = draining ? "shutting_down" : workersAlive < expected ? "workers_down" : "ok"
-        return Self.json(status == "ok" ? .ok : .serviceUnavailable,
-                         ["status": status, "workers": workersAlive, "store": "memory", "generator": generator.label])
+    /// With a store (`"store": "postgres"`) it also asks the database: `"database": "reachable"`, else `503`
+    /// with `"status": "store_down"` and the reason.
+    func healthz() async -> HTTPResponse {
+        let expected = configuration.store == nil ? max(1, generator.concurrency) : 1
+        var database: String?
+        if let store = configuration.store {
+            do { _ = try await store.status(job: "healthz"); database = "reachable" } catch { database = "unreachable: \(error)" }
+        }
+        let status = draining ? "shutting_down" : workersAlive < expected ? "workers_down"
+            : database?.hasPrefix("unreachable") == true ? "store_down" : "ok"
+        var body: [String: Any] = ["status": status, "workers": workersAlive, "store": configuration.store == nil ? "memory" : "postgres",
+                                   "generator": generator.label]
+        if let database { body["database"] = database }
+        return Self.json(status == "ok" ? .ok : .serviceUnavailable, body)
     }
 
     /// Graceful shutdown (SIGTERM/SIGINT in `easel serve`): new submits get 503 at once; jobs that had not
@@ -47,6 +56,7 @@ extension ReferenceServer {
     /// Status, events and images stay served until `stop`.
     public func shutdown(grace: Duration) async {
         draining = true
+        if configuration.store != nil { return await shutdownShared(grace: grace) }
         log("shutdown", ["running": String(running.count), "queued": String(pending.count), "grace_s": String(grace.components.seconds)])
         let waiting = pending
         pending.removeAll()

@@ -69,6 +69,14 @@ public actor ReferenceServer {
         public var generator: (any ServerGenerator)?
         /// Proxies whose `X-Forwarded-For` names the client the rate limit counts (none by default).
         public var trustedProxies = TrustedProxies()
+        /// Where jobs, rate-limit windows, events and images live when several instances serve one queue
+        /// (ReferenceServer+Shared.swift); nil (default) keeps them in this server's memory.
+        public var store: (any ServerStore)?
+        /// With a `store`: how long a worker's claim on a job lasts without renewal (renewed every third of
+        /// it); a job whose worker died is taken over this long after its last renewal. Default 30 s.
+        public var lease: Duration = .seconds(30)
+        /// With a `store`: what a worker runs per job instead of the demo generator (tests, upstream backends).
+        public var sharedProducer: SharedProducer?
         public init() {}
     }
 
@@ -95,9 +103,11 @@ public actor ReferenceServer {
     private var nextID = 1
     /// Event logs and open streams (ReferenceServer+Events.swift).
     var hub = EventHub()
+    /// The worker and notice listener when `Configuration.store` is set (ReferenceServer+Shared.swift).
+    var shared = SharedRun()
     /// Requests answered so far, by endpoint (for tests and the bench: requests per job, push against poll).
     public internal(set) var served: [Fault.Endpoint: Int] = [:]
-    private let instance = String(UInt32.random(in: .min ... .max), radix: 36)
+    let instance = String(UInt32.random(in: .min ... .max), radix: 36)
     /// Picks random faults (`Configuration.faults`); see ReferenceServer+Faults.swift.
     var faultSeeds: SeedSource
     /// The bound port, valid after `start()`.
@@ -119,23 +129,24 @@ public actor ReferenceServer {
         let server = try Self.listener(host: configuration.host, port: configuration.port)
         await server.appendRoute("POST /api/generate") { [weak self] req in
             guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
-            return await self.withFaults(.generate, req) { await self.generate(req) }
+            return await self.withFaults(.generate, req) { await self.serve(.generate, req) { await self.generate(req) } }
         }
         await server.appendRoute("GET /api/status/*") { [weak self] req in
             guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
-            return await self.withFaults(.status, req) { await self.status(req) }
+            return await self.withFaults(.status, req) { await self.serve(.status, req) { await self.status(req) } }
         }
         await server.appendRoute("POST /api/cancel/*") { [weak self] req in
             guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
-            return await self.withFaults(.cancel, req) { await self.cancel(req) }
+            return await self.withFaults(.cancel, req) { await self.serve(.cancel, req) { await self.cancel(req) } }
         }
         await server.appendRoute("GET /api/events/*") { [weak self] req in
             guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
+            if let answer = await self.sharedRoute(.events, req) { return answer }
             return await self.withFaults(.events, req) { await self.events(req) }
         }
         await server.appendRoute("GET /images/*") { [weak self] req in
             guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
-            return await self.withFaults(.image, req) { await self.image(req) }
+            return await self.withFaults(.image, req) { await self.serve(.image, req) { await self.image(req) } }
         }
         await server.appendRoute("GET /api/health") { [weak self] req in
             guard let self else { return HTTPResponse(statusCode: .serviceUnavailable) }
@@ -177,6 +188,10 @@ public actor ReferenceServer {
         case .ip4(_, let p), .ip6(_, let p): port = p
         default: break
         }
+        if let store = configuration.store {
+            startShared(store)
+            return
+        }
         let workers = max(1, generator.concurrency)
         worker = Task {
             await withTaskGroup(of: Void.self) { group in
@@ -187,6 +202,7 @@ public actor ReferenceServer {
 
     /// Stops serving and cancels the queue.
     public func stop() async {
+        stopShared()
         worker?.cancel()
         for task in running.values { task.cancel() }
         for idle in idleWorkers { idle.resume() }

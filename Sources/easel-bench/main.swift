@@ -21,13 +21,14 @@ struct Options {
 
     enum Section: String, CaseIterable {
         case preview, blocks, history, keystroke, idle, startup, jobs, comfyui, pool
+        case serveStore = "serve-store"
     }
 
     static let usage = """
         usage: easel-bench [--runs N] [--smoke] [--only SECTIONS] [--write FILE]
           --runs N      timed runs per figure (default 7; 1 with --smoke)
           --smoke       tiny inputs and 1 run: seconds per section, to check the harness works
-          --only LIST   comma-separated sections: preview, blocks, history, keystroke, idle, startup, jobs, comfyui, pool
+          --only LIST   comma-separated sections: preview, blocks, history, keystroke, idle, startup, jobs, comfyui, pool, serve-store
           --write FILE  also write the results into FILE (BENCHMARKS.md), keeping its other sections
         """
 
@@ -217,6 +218,13 @@ if wanted(.pool) {
         let r = try await bench.run()
         goals += bench.goals(r)
         return (PoolBench.title, bench.markdown(r))
+    }
+}
+if wanted(.serveStore) {
+    await section("serve-store") {
+        let bench = ServeStoreBench(submits: smoke ? 200 : 2_000, clients: 8)
+        stderrLine("easel-bench: serve --store, \(bench.submits) submits from \(bench.clients) clients, memory and PostgreSQL")
+        return (ServeStoreBench.title, bench.markdown(try await bench.run()))
     }
 }
 try? FileManager.default.removeItem(atPath: dir)

@@ -2,6 +2,7 @@ import ArgumentParser
 import EaselApp
 import EaselCore
 import EaselServer
+import EaselServerPostgres
 import Foundation
 
 extension Easel {
@@ -59,6 +60,12 @@ extension Easel {
         @Option(help: "Event streams open at once at most; past it the events route answers 503.")
         var maxStreams = 256
 
+        @Option(help: "Keep jobs, rate limits, events and images in PostgreSQL (postgres://user@host:port/db), shared by every instance on that database; default: this process's memory.")
+        var store: String?
+
+        @Option(help: "With --store: seconds a worker's claim on a job lasts unrenewed; a dead instance's job is taken over after it.")
+        var lease: Double = 30
+
         @Flag(help: "Do not log requests to stderr.")
         var quiet = false
 
@@ -85,6 +92,8 @@ extension Easel {
             }
             guard latency >= 0 else { throw ValidationError("--latency must be 0 or more") }
             guard eventHeartbeat >= 0.01 else { throw ValidationError("--event-heartbeat must be at least 0.01 seconds") }
+            if let store { do { _ = try PostgresStore.parseCheck(store) } catch { throw ValidationError("--store: \(error)") } }
+            guard lease >= 0.3 else { throw ValidationError("--lease must be at least 0.3 seconds") }
             guard maxStreams >= 0 else { throw ValidationError("--max-streams must be 0 or more") }
             if let fault {
                 do { _ = try Fault.parseList(fault) } catch { throw ValidationError("--fault: \(error.message)") }
@@ -116,13 +125,24 @@ extension Easel {
                 }
             }
             let generator = config.generator
+            var shared: PostgresStore?
+            if let store {
+                do {
+                    let pg = try PostgresStore(url: store)
+                    try await pg.start()
+                    shared = pg
+                } catch { throw CLIError("easel serve: --store \(store): \(String(reflecting: error))") }
+                config.store = shared
+                config.lease = .seconds(milliseconds: lease)
+            }
             let server = ReferenceServer(configuration: config)
             let interrupts = Headless.interruptSignals()
             do { try await server.start() } catch let error as ReferenceServer.StartError {
                 throw CLIError("easel serve: \(error)")
             }
             let what = generator.map { "\($0.label); \($0.concurrency) at once" } ?? "latency \(latency)s; \(SketchGenerator.label)"
-            print("easel serve: listening on \(await server.baseURL) (rate limit \(config.rateLimit), \(what))")
+            let storeNote = shared == nil ? "" : "; store PostgreSQL, schema v\(PostgresStore.latestVersion), lease \(lease)s"
+            print("easel serve: listening on \(await server.baseURL) (rate limit \(config.rateLimit), \(what)\(storeNote))")
             if !trustedProxy.isEmpty { print("easel serve: X-Forwarded-For honoured from \(trustedProxy.joined(separator: ", "))") }
             if config.allowFaultHeader {
                 let list = config.faults.isEmpty ? "none at random" : "\(config.faults.map(\.rawValue).joined(separator: ",")) at rate \(faultRate)"

@@ -244,7 +244,7 @@ struct BackendContractTests {
     func aStalledServiceTimesOutAsANetworkError(_ f: ContractFixture) async throws {
         try await withRig(f, timeout: 1) { backend, _ in
             let start = ContinuousClock.now
-            let (_, seen, error) = await drive(backend, request("slow \(Scenario.stall.rawValue)"), polls: 100)
+            let (_, seen, error) = await drive(backend, request("slow \(Scenario.stall.rawValue)"), polls: 400)
             guard case .network(let why) = error else { Issue.record("\(f.name): \(String(describing: error)) \(seen)"); return }
             #expect(why.contains("timed out"), "\(f.name): \(why)")
             #expect(ContinuousClock.now - start < .seconds(20))

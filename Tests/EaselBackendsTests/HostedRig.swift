@@ -30,12 +30,14 @@ enum HostedRig {
         return o
     }
 
-    /// Submits and polls every 50 ms (at most 100 times) until completed or failed.
+    /// Submits and polls every 50 ms (at most 600 times) until completed or failed.
     /// - Returns: every status seen, starting with submit's.
     static func run(_ backend: any GenerationBackend, _ request: GenerationRequest) async throws(JobError) -> (RemoteJobID, [RemoteStatus]) {
         let (id, first) = try await backend.submit(request)
         var seen = [first]
-        for _ in 0..<100 {
+        // Up to 30 s: a synchronous service's request runs on a task of its own, which a loaded two-core
+        // machine (the whole loopback tier at once) can leave waiting for seconds.
+        for _ in 0..<600 {
             switch seen.last {
             case .completed?, .completedBatch?, .failed?: return (id, seen)
             default: break
