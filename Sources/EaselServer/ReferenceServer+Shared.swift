@@ -22,6 +22,8 @@ extension ReferenceServer {
         var wake: CheckedContinuation<Void, Never>?
         /// The job this instance's worker runs now and its generation task (cancel ends it).
         var running: (id: String, task: Task<Data, any Error>)?
+        /// Renews the running job's lease; `stopShared` ends it so the lease expires.
+        var renewer: Task<Void, Never>?
     }
 
     /// With a `store`: the job this instance's worker runs now, if any.
@@ -162,25 +164,23 @@ extension ReferenceServer {
     func shutdownShared(grace: Duration) async {
         log("shutdown", ["running": shared.running?.id ?? "none", "grace_s": String(grace.components.seconds)])
         wakeShared()                                   // an idle worker sees `draining` and returns
-        if let worker = shared.worker {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await worker.value }
-                group.addTask { try? await Task.sleep(for: grace) }
-                await group.next()
-                group.cancelAll()
-            }
+        let end = ContinuousClock.now + grace
+        while shared.running != nil, ContinuousClock.now < end {
+            do { try await Task.sleep(for: .milliseconds(50)) } catch { break }
         }
         if let id = shared.running?.id { log("handed over", job: id, ["reason": "grace ran out; its lease expires"]) }
         await stop()
         log("stopped")
     }
 
-    /// Stops both without finishing or failing the running job: its lease expires and another instance
-    /// takes it over (what a killed instance leaves behind, too).
+    /// Stops both without finishing, failing or cancelling the running job (cancelling would cancel its
+    /// upstream job too): its lease is no longer renewed, so it expires and another instance takes the job
+    /// over by its upstream id — what a killed instance leaves behind, too. The generation itself is left to
+    /// end with the process; a worker that sees it end after `stop` records nothing.
     func stopShared() {
         shared.worker?.cancel()
         shared.listener?.cancel()
-        shared.running?.task.cancel()
+        shared.renewer?.cancel()
         shared.wake?.resume()
         shared.wake = nil
     }
@@ -237,8 +237,10 @@ extension ReferenceServer {
                 if (try? await store.renew(job: id, worker: worker, lease: lease)) == false { task.cancel(); return }
             }
         }
+        shared.renewer = renewer
         let result = await task.result
         renewer.cancel()
+        shared.renewer = nil
         shared.running = nil
         if Task.isCancelled { return }  // stopping: leave the lease to expire
         switch result {
