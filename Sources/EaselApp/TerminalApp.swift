@@ -81,11 +81,6 @@ public final class TerminalApp: Sendable {
         let caps = TerminalProbe.run(timeout: options.probeTimeout, typed: &typed)
         var selection = options.graphics.resolve(caps, colors: options.sixelColors)
         var picturesOff = "--graphics none"
-        if selection?.graphics is Blocks, !options.color || !ASCIIFallback.localeIsUTF8() {
-            // Character-cell pictures without colours, or as `?` without a UTF-8 locale, are only noise.
-            picturesOff = options.color ? "no UTF-8 locale" : "NO_COLOR"
-            selection = nil
-        }
         var theme = Theme.mono
         var themeWarning: String?
         if options.color {
@@ -97,6 +92,11 @@ public final class TerminalApp: Sendable {
         SignalTrap.guardFD = terminalGuard?.fd ?? -1
         terminalGuard?.arm()
         let screen = Screen(styles: theme.styles, color: options.color)
+        if selection?.graphics is Blocks, !options.color || screen.asciiOnly {   // asciiOnly: known after setlocale
+            // Character-cell pictures without colours, or as `?` without a UTF-8 locale, are only noise.
+            picturesOff = options.color ? "no UTF-8 locale" : "NO_COLOR"
+            selection = nil
+        }
         SignalTrap.terminalIsOurs = 1
         SignalTrap.installResizeHandler()   // after initscr: replaces ncurses' own, which may run on another thread
         screen.enableMouse(options.mouse)

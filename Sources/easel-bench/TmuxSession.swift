@@ -17,11 +17,12 @@ struct TmuxSession {
         }
     }
 
-    /// Opens session `name` running `command` (through `sh -c`) with `XDG_STATE_HOME=stateHome`.
+    /// Opens session `name` running `command` (through `sh -c`) with `XDG_STATE_HOME=stateHome`, in colour
+    /// (`NO_COLOR` empty: a test runner may set it, and Easel draws no character-cell pictures without colour).
     @discardableResult
     func open(_ name: String, stateHome: String, command: String) -> Bool {
         tmux(["new-session", "-d", "-s", name, "-x", "\(Self.columns)", "-y", "\(Self.rows)",
-              "-e", "XDG_STATE_HOME=\(stateHome)", command])
+              "-e", "XDG_STATE_HOME=\(stateHome)", "-e", "NO_COLOR=", command])
     }
 
     /// The visible text of session `name`'s pane, one line per row; "" when it is gone.

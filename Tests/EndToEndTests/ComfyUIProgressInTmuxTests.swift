@@ -24,7 +24,7 @@ struct ComfyUIProgressInTmuxTests {
             """.write(toFile: config, atomically: true, encoding: .utf8)
             let tmux = Tmux()
             defer { tmux.kill() }
-            #expect(tmux.start("env TERM=tmux-256color \(Harness.binary) --config \(config) --backend gpu --gallery \(dir)/g --graphics blocks --probe-timeout 0.2 --steps 20; sleep 30"))
+            #expect(tmux.start("env TERM=tmux-256color NO_COLOR= \(Harness.binary) --config \(config) --backend gpu --gallery \(dir)/g --graphics blocks --probe-timeout 0.2 --steps 20; sleep 30"))
             #expect(await Harness.waitUntil(.seconds(20)) { tmux.capture().contains("comfyui") }, "\(tmux.capture())")
             tmux.literal("a castle on a hill")
             tmux.keys("Enter")

@@ -147,9 +147,11 @@ struct Tmux {
     /// The journal folder of whatever runs in this tmux (fresh per test unless given).
     var stateHome = Harness.tempDir("state")
 
+    /// Starts `command` in a new session, in colour as a user's terminal is (`NO_COLOR` empty: `swift test`
+    /// sets it, and Easel draws no character-cell pictures without colour); a command may set it again.
     func start(_ command: String, columns: Int = 120, rows: Int = 36) -> Bool {
         Harness.run(["tmux", "-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", session,
-                     "-e", "XDG_STATE_HOME=\(stateHome)", "-x", "\(columns)", "-y", "\(rows)", command], capture: false).status == 0
+                     "-e", "XDG_STATE_HOME=\(stateHome)", "-e", "NO_COLOR=", "-x", "\(columns)", "-y", "\(rows)", command], capture: false).status == 0
     }
 
     func capture() -> String { Harness.run(["tmux", "-L", socket, "capture-pane", "-p", "-t", session]).out }
