@@ -263,8 +263,8 @@ public final class TerminalApp: Sendable {
             lastBuffer = frame.buffer
             if crashArmed {
                 crashArmed = false
-                Task.detached {
-                    try? await Task.sleep(for: .seconds(1))
+                Task.detached {                  // 3 s: a test on a loaded machine sees the studio first
+                    try? await Task.sleep(for: .seconds(3))
                     fatalError("EASEL_DEBUG_CRASH=background: a deliberate crash in a background task")
                 }
             }
