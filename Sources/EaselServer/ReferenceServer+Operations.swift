@@ -31,6 +31,28 @@ extension ReferenceServer {
         return configuration.trustedProxies.client(peer: peer, forwardedFor: req.headers[HTTPHeader("X-Forwarded-For")])
     }
 
+    /// A submit refused before its body is read, in memory and shared mode alike: `503` while shutting down,
+    /// `413` when `Content-Length` is over `maxBodyBytes`; nil when it may go on.
+    func refusedBeforeReading(_ req: HTTPRequest) -> HTTPResponse? {
+        if draining {
+            return Self.json(.serviceUnavailable, ["error": "the server is shutting down; submit to another instance or try again later"])
+        }
+        if let length = req.headers[.contentLength].flatMap({ Int($0) }), length > configuration.maxBodyBytes {
+            return Self.json(.payloadTooLarge, ["error": "request body over \(configuration.maxBodyBytes) bytes"])
+        }
+        return nil
+    }
+
+    /// The `429` for a client over the per-IP limit, with `Retry-After` in whole seconds (at least 1).
+    /// - Parameter retryAfter: seconds until the window lets the client in again.
+    func rateLimited(retryAfter: Double) -> HTTPResponse {
+        let seconds = max(1, Int(retryAfter.rounded(.up)))
+        var response = Self.json(.tooManyRequests,
+                                 ["error": "rate limit exceeded: \(configuration.rateLimit) per IP; retry in \(seconds)s"])
+        response.headers[HTTPHeader("Retry-After")] = String(seconds)
+        return response
+    }
+
     /// `GET /healthz`: `200 {"status": "ok", "workers": n, "store": "memory", "generator": label}` while every
     /// worker runs and the server takes jobs; `503` with `"status": "shutting_down"` once `shutdown` began, or
     /// `"workers_down"` when a worker loop has ended. Never rate-limited, never faulted.

@@ -77,12 +77,7 @@ extension ReferenceServer {
         // The socket's peer, or the client a trusted proxy names (TrustedProxies), as in memory mode.
         let client = clientAddress(req)
         log("request", ["request": "POST /api/generate", "ip": client])
-        guard !draining else {
-            return Self.json(.serviceUnavailable, ["error": "the server is shutting down; submit to another instance or try again later"])
-        }
-        if let length = req.headers[.contentLength].flatMap({ Int($0) }), length > configuration.maxBodyBytes {
-            return Self.json(.payloadTooLarge, ["error": "request body over \(configuration.maxBodyBytes) bytes"])
-        }
+        if let refused = refusedBeforeReading(req) { return refused }
         let body: Data
         do { body = try await req.bodyData } catch { return Self.json(.badRequest, ["error": "could not read the request body"]) }
         let params: GenerateParams
@@ -97,11 +92,7 @@ extension ReferenceServer {
             if configuration.offerEvents { answer["events"] = Self.eventsPath(id) }
             return Self.json(.ok, answer)
         case .limited(let wait):
-            let seconds = max(1, Int(wait.rounded(.up)))
-            var response = Self.json(.tooManyRequests,
-                                     ["error": "rate limit exceeded: \(configuration.rateLimit) per IP; retry in \(seconds)s"])
-            response.headers[HTTPHeader("Retry-After")] = String(seconds)
-            return response
+            return rateLimited(retryAfter: wait)
         case .queueFull:
             return Self.json(.serviceUnavailable, ["error": "the queue is full (\(configuration.maxPendingJobs) jobs); try again later"])
         }

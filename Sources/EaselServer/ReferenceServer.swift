@@ -224,18 +224,10 @@ public actor ReferenceServer {
         // The socket's peer, or the client a trusted proxy names (TrustedProxies): never a header alone.
         let client = clientAddress(req)
         log("request", ["request": "POST /api/generate", "ip": client])
-        guard !draining else {
-            return Self.json(.serviceUnavailable, ["error": "the server is shutting down; submit to another instance or try again later"])
-        }
-        if let length = req.headers[.contentLength].flatMap({ Int($0) }), length > configuration.maxBodyBytes {
-            return Self.json(.payloadTooLarge, ["error": "request body over \(configuration.maxBodyBytes) bytes"])
-        }
+        if let refused = refusedBeforeReading(req) { return refused }
         if let wait = limiter.check(client, now: configuration.now()) {
-            let seconds = max(1, Int(wait.inSeconds.rounded(.up)))
-            var response = Self.json(.tooManyRequests,
-                                     ["error": "rate limit exceeded: \(configuration.rateLimit) per IP; retry in \(seconds)s"])
-            response.headers[HTTPHeader("Retry-After")] = String(seconds)
-            log("rate_limited", level: "warn", ["ip": client, "retry_after": String(seconds)])
+            let response = rateLimited(retryAfter: wait.inSeconds)
+            log("rate_limited", level: "warn", ["ip": client, "retry_after": response.headers[HTTPHeader("Retry-After")] ?? ""])
             return response
         }
         let body: Data
