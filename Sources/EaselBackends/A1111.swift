@@ -85,7 +85,7 @@ public struct A1111Backend: GenerationBackend {
             if case .finished(let result) = await jobs.snapshot(id) {
                 return (RemoteJobID(id), try result.map { _ in RemoteStatus.completed(Self.imageRef(id)) }.get())
             }
-            try? await Task.sleep(for: .milliseconds(10))
+            do { try await Task.sleep(for: .milliseconds(10)) } catch { break }
         }
         return (RemoteJobID(id), .queued(position: ahead > 0 ? ahead : nil))
     }
@@ -252,7 +252,7 @@ public struct A1111Backend: GenerationBackend {
     /// shows a job running. Stops at the first error.
     private func interruptWhenBegun(_ id: String) async {
         while await jobs.isInFlight(id) {
-            try? await Task.sleep(for: .milliseconds(500))
+            do { try await Task.sleep(for: .milliseconds(500)) } catch { return }
             guard await jobs.holdsWebUI(id) else { continue }
             guard let r = try? await http.send(HTTPRequest(.get, baseURL + "/sdapi/v1/progress?skip_current_image=true",
                                                            headers: headers(accept: "application/json"))),

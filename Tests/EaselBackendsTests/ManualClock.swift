@@ -84,7 +84,7 @@ final class ManualClock: Clock, @unchecked Sendable {
         let end = ContinuousClock.now + limit
         while !condition() {
             if ContinuousClock.now > end { return false }
-            try? await Task.sleep(for: .milliseconds(5))
+            do { try await Task.sleep(for: .milliseconds(5)) } catch { return false }
         }
         return true
     }

@@ -158,19 +158,19 @@ public actor FakeA1111: FakeService {
             return Self.wrapped(404, "Sampler not found")
         }
         // The queue lock: one generation at a time.
-        while locked { try? await Task.sleep(for: .milliseconds(10)) }
+        while locked { guard await Fake.pause(.milliseconds(10)) else { return Self.wrapped(503, "stopped") } }
         locked = true
         defer { locked = false; current = nil }
-        if options.startDelay > .zero { try? await Task.sleep(for: options.startDelay) }
+        if options.startDelay > .zero, !(await Fake.pause(options.startDelay)) { return Self.wrapped(503, "stopped") }
         if options.holdsStart {
             waitingToBegin = true
-            while !released { try? await Task.sleep(for: .milliseconds(10)) }
+            while !released { guard await Fake.pause(.milliseconds(10)) else { waitingToBegin = false; return Self.wrapped(503, "stopped") } }
             waitingToBegin = false
         }
         interrupted = false
         progressSeenSampling = false
         if scenario == .queued {
-            while !interrupted { try? await Task.sleep(for: .milliseconds(20)) }
+            while !interrupted { guard await Fake.pause(.milliseconds(20)) else { return Self.wrapped(503, "stopped") } }
             return finished(request)
         }
         let steps = max(1, options.steps ?? request.steps)
@@ -181,14 +181,14 @@ public actor FakeA1111: FakeService {
             if interrupted { break }
             if (scenario == .running || scenario == .fail) && step > steps / 2 {
                 if scenario == .fail {
-                    while !progressSeenSampling && !interrupted { try? await Task.sleep(for: .milliseconds(10)) }
+                    while !progressSeenSampling && !interrupted { guard await Fake.pause(.milliseconds(10)) else { return Self.wrapped(503, "stopped") } }
                     return Self.wrapped(500, error: "NansException",
                                         errors: "A tensor with all NaNs was produced in Unet. Use --disable-nan-check to skip this check.")
                 }
-                while !interrupted { try? await Task.sleep(for: .milliseconds(20)) }
+                while !interrupted { guard await Fake.pause(.milliseconds(20)) else { return Self.wrapped(503, "stopped") } }
                 break
             }
-            try? await Task.sleep(for: tick)
+            guard await Fake.pause(tick) else { return Self.wrapped(503, "stopped") }
             current?.step = step
         }
         return finished(request)

@@ -121,7 +121,7 @@ extension FakeComfyUI {
     private func execute(_ id: String) async {
         guard ownClock else { return await executeNow(id) }
         gpuQueue.append(id)
-        while gpuQueue.first != id { try? await Task.sleep(for: .milliseconds(1)) }   // the one before it still runs
+        while gpuQueue.first != id { guard await Fake.pause(.milliseconds(1)) else { gpuQueue.removeAll { $0 == id }; return } }   // the one before it still runs
         let start = Date().timeIntervalSince1970
         await executeNow(id)
         if jobs[id]?.phase == .finished { gpuRuns.append(start...Date().timeIntervalSince1970) }
@@ -144,7 +144,7 @@ extension FakeComfyUI {
             if node == sampler {
                 let steps = max(1, job.request.steps)
                 for step in 1...steps {
-                    try? await Task.sleep(for: wsStepTime)
+                    guard await Fake.pause(wsStepTime) else { return }
                     guard jobs[id]?.phase == .running else { return }
                     if job.scenario == .fail { return failed(job, node: node) }
                     jobs[id]?.stepsSent = step
@@ -157,7 +157,7 @@ extension FakeComfyUI {
                         socket.continuation.finish()
                         wsSockets[client] = nil
                     }
-                    if job.scenario == .running { while jobs[id]?.phase == .running { try? await Task.sleep(for: wsStepTime) }; return }
+                    if job.scenario == .running { while jobs[id]?.phase == .running { guard await Fake.pause(wsStepTime) else { return } }; return }
                 }
             }
             if let output = outputs[node] {

@@ -73,6 +73,13 @@ public enum Fake {
         return (server, task, port)
     }
 
+    /// Sleeps `duration`; false when the task was cancelled (a stopped server cancels its handlers).
+    /// Loops that wait on a flag must end on false: `try? await Task.sleep` in a loop returns at once
+    /// once cancelled, and such a loop spins a cooperative thread at 100 % for the rest of the run.
+    public static func pause(_ duration: Duration) async -> Bool {
+        do { try await Task.sleep(for: duration); return true } catch { return false }
+    }
+
     /// A JSON response from any `Encodable` or a `[String: Any]` dictionary / array.
     public static func json(_ status: HTTPStatusCode, _ object: Any, headers: [String: String] = [:]) -> FlyingFox.HTTPResponse {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
