@@ -67,6 +67,19 @@ public struct InputDecoder: Sendable {
         return events
     }
 
+    /// Decodes one read that came after `silence` without input. Inside an unfinished paste, a read
+    /// that is C-c alone (0x03) after at least ``keyAfterPasteGap`` is the user pressing C-c, not pasted
+    /// text: the paste ends with what arrived and C-c follows as a key. A terminal sends a paste as one
+    /// burst, so a lone 0x03 after a pause is a key; without this, C-c pressed again and again keeps an
+    /// unterminated paste alive (each press restarts `Screen`'s 2 s paste idle limit).
+    public mutating func decode(_ bytes: [UInt8], afterSilence silence: Duration) -> [InputEvent] {
+        guard pasted != nil, bytes == [0x03], silence >= Self.keyAfterPasteGap else { return decode(bytes) }
+        return endPaste() + decode(bytes)
+    }
+
+    /// The silence after which a lone C-c inside an unfinished paste is a key (see `decode(_:afterSilence:)`).
+    public static let keyAfterPasteGap: Duration = .milliseconds(200)
+
     private mutating func run(atEnd: Bool) -> [InputEvent] {
         var events: [InputEvent] = []
         var i = 0

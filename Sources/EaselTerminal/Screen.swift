@@ -151,8 +151,9 @@ public final class Screen {
             bytes += chunk[0..<n]
         }
         if !bytes.isEmpty {
-            lastInput = .now
-            events += decoder.decode(bytes)
+            let now = ContinuousClock.now
+            events += decoder.decode(bytes, afterSilence: now - lastInput)
+            lastInput = now
         } else if let wait = inputTimeout, wait <= .zero {
             events += decoder.isPasting ? decoder.endPaste() : decoder.flush()
         }

@@ -131,4 +131,14 @@ struct InputDecoderTests {
         #expect(d.endPaste() == [.paste("half a pa\u{1B}[")])
         #expect(d.decode(Self.end + [0x0D]) == [.key(.enter)])       // the late marker is dropped
     }
+
+    @Test func ctrlCAfterAPauseEndsAnUnterminatedPaste() {
+        var d = InputDecoder()
+        #expect(d.decode(Self.start + bytes("no end marker"), afterSilence: .seconds(5)) == [])
+        #expect(d.decode([0x03], afterSilence: .milliseconds(5)) == [])           // inside the burst: pasted
+        #expect(d.isPasting)
+        let events = d.decode([0x03], afterSilence: .milliseconds(600))         // typed after a pause
+        #expect(events == [.paste("no end marker\u{03}"), .key(.ctrl("c"))] && !d.isPasting)
+        #expect(d.decode(bytes("x"), afterSilence: .seconds(1)) == [.key(.char("x"))])
+    }
 }
