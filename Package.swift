@@ -26,6 +26,8 @@ let package = Package(
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         // Not a library: the fork-and-wait child that restores the terminal after SIGKILL (C, async-signal-safe).
         .target(name: "CTerminalGuard"),
+        // posix_spawn's closefrom, which Swift's Glibc does not show (needs _GNU_SOURCE).
+        .target(name: "CSpawn"),
         .systemLibrary(name: "CSixel", pkgConfig: "libsixel", providers: [.apt(["libsixel-dev"])]),
         .systemLibrary(name: "CChafa", pkgConfig: "chafa", providers: [.apt(["libchafa-dev", "libglib2.0-dev"])]),
         .target(
@@ -37,10 +39,11 @@ let package = Package(
 
         // MARK: - Swift targets
         .target(name: "EaselCore"),
+        .target(name: "EaselProcess", dependencies: ["CSpawn"]),
         .target(name: "EaselHTTP", dependencies: ["CCurl"]),
         .target(name: "EaselImaging", dependencies: ["CImage"]),
         .target(name: "EaselBackends", dependencies: [
-            "EaselCore", "EaselHTTP", .product(name: "WSClient", package: "swift-websocket"),
+            "EaselCore", "EaselHTTP", "EaselProcess", .product(name: "WSClient", package: "swift-websocket"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "EaselStore", dependencies: [
@@ -60,7 +63,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "EaselApp", dependencies: [
-            "EaselCore", "EaselHTTP", "EaselImaging", "EaselBackends", "EaselStore", "EaselTerminal", "EaselUI",
+            "EaselCore", "EaselHTTP", "EaselImaging", "EaselBackends", "EaselProcess", "EaselStore", "EaselTerminal", "EaselUI",
             "EaselServer", .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         .executableTarget(
@@ -82,14 +85,14 @@ let package = Package(
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["EaselCore"], path: "Tests/TestSupport"),
         .target(name: "FakeServices", dependencies: [
-            "EaselCore", "EaselImaging", .product(name: "FlyingFox", package: "FlyingFox"),
+            "EaselCore", "EaselImaging", "EaselProcess", .product(name: "FlyingFox", package: "FlyingFox"),
         ], path: "Tests/FakeServices"),
         .testTarget(name: "EaselCoreTests", dependencies: ["EaselCore", "TestSupport"]),
         .testTarget(name: "EaselUITests", dependencies: ["EaselUI", "EaselTerminal", "EaselCore", "TestSupport"]),
         .testTarget(name: "EaselImagingTests", dependencies: ["EaselImaging"]),
         .testTarget(name: "EaselTerminalTests", dependencies: ["EaselTerminal", "EaselImaging", "EaselCore", "CSixel"]),
         .testTarget(name: "EaselBackendsTests", dependencies: [
-            "EaselBackends", "EaselHTTP", "EaselServer", "EaselStore", "EaselImaging", "EaselCore", "EaselApp",
+            "EaselBackends", "EaselHTTP", "EaselServer", "EaselStore", "EaselImaging", "EaselCore", "EaselApp", "EaselProcess",
             "EaselTerminal", "FakeServices", .product(name: "FlyingFox", package: "FlyingFox"), .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "EaselServerTests", dependencies: ["EaselServer", "EaselImaging"]),

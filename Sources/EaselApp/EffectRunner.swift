@@ -1,6 +1,7 @@
 import EaselBackends
 import EaselCore
 import EaselImaging
+import EaselProcess
 import EaselStore
 import Foundation
 import Synchronization
@@ -214,21 +215,13 @@ public final class EffectRunner: Sendable {
 
     /// Opens `path` with the system viewer and waits for `xdg-open` to exit (blocking: `blockingQueue` only).
     private static func open(_ path: String) -> Action {
-        // The system viewer, by argument vector: no shell ever sees the path.
-        var pid: pid_t = 0
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        for fd: Int32 in [0, 1, 2] {
-            posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
+        // The system viewer, by argument vector: no shell ever sees the path; it inherits none of our
+        // sockets or files (it may outlive the studio).
+        switch ChildProcess.spawn(["xdg-open", path], searchPath: true) {
+        case .failure(let error): return .notice("Cannot open the image: xdg-open: \(error)")
+        case .success(let pid):
+            return ChildProcess.wait(pid) == 0 ? .notice("Opened \(path)") : .notice("xdg-open could not open \(path)")
         }
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("xdg-open"), strdup(path), nil]
-        defer { argv.forEach { free($0) } }
-        let rc = posix_spawnp(&pid, "xdg-open", &actions, nil, argv, environ)
-        guard rc == 0 else { return .notice("Cannot open the image: xdg-open: \(String(cString: strerror(rc)))") }
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-        return status == 0 ? .notice("Opened \(path)") : .notice("xdg-open could not open \(path)")
     }
 
     /// Decodes (checking size and format) and writes one image to the gallery, keeping it in `pending`

@@ -1,5 +1,6 @@
 import EaselCore
 import EaselHTTP
+import EaselProcess
 import Foundation
 
 /// The services Easel can drive, by the `kind` key of a `[backends.NAME]` table.
@@ -100,23 +101,14 @@ public enum KeySource: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Runs `/bin/sh -c cmd` with stdin from /dev/null; its stdout, or nil when it exits non-zero.
+    /// Runs `/bin/sh -c cmd` with stdin and stderr on /dev/null and no other descriptor of ours
+    /// (`ChildProcess`); its stdout, or nil when it exits non-zero.
     private static func run(_ cmd: String) -> String? {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { return nil }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addclose(&actions, fds[0])
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup(cmd), nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, "/bin/sh", &actions, nil, argv, environ)
+        let spawned = ChildProcess.spawn(["/bin/sh", "-c", cmd], stdout: .descriptor(fds[1]))
         close(fds[1])
-        guard rc == 0 else { close(fds[0]); return nil }
+        guard case .success(let pid) = spawned else { close(fds[0]); return nil }
         var out: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 4096)
         while out.count < 1 << 16 {
@@ -125,9 +117,7 @@ public enum KeySource: Equatable, Sendable, CustomStringConvertible {
             out += buf[0..<n]
         }
         close(fds[0])
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        guard status == 0 else { return nil }
+        guard ChildProcess.wait(pid) == 0 else { return nil }
         return String(decoding: out, as: UTF8.self)
     }
 }

@@ -1,3 +1,4 @@
+import EaselProcess
 import Foundation
 
 /// A private PostgreSQL cluster for one test or bench part: `initdb` in a temporary folder (trust auth, superuser `easel`),
@@ -61,26 +62,21 @@ public struct PrivatePostgres: Sendable {
         _ = try? run(Self.binary("pg_ctl")!, ["-D", data, "-m", "immediate", "-w", "stop"], asServer: true)
     }
 
-    /// Runs a command to its end (posix_spawn and waitpid: Foundation's `Process` never saw `pg_ctl start`
-    /// end here, with the server it leaves running); as root with `asServer`, as the `postgres` user.
+    /// Runs a command to its end (`ChildProcess` and waitpid: Foundation's `Process` never saw `pg_ctl
+    /// start` end here, with the server it leaves running); as root with `asServer`, as the `postgres` user.
     @discardableResult
     private func run(_ path: String, _ args: [String], asServer: Bool = false) throws -> String {
         let argv = asServer && getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--", path] + args : [path] + args
         let outPath = dir.appendingPathComponent("command-\(UUID().uuidString.prefix(8)).out").path
         defer { try? FileManager.default.removeItem(atPath: outPath) }
-        var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var cArgs = argv.map { strdup($0) } + [nil]
-        defer { for a in cArgs { free(a) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, argv[0], &actions, nil, &cArgs, environ)
-        guard spawned == 0 else { throw Failure(description: "could not start \(argv[0]): errno \(spawned)") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        // No descriptor of the test process goes along: with ~1,000 sockets inherited, PostgreSQL refused
+        // to start ("insufficient file descriptors available to start server process").
+        let pid: pid_t
+        switch ChildProcess.spawn(argv, stdout: .file(outPath), stderr: .descriptor(1)) {
+        case .success(let started): pid = started
+        case .failure(let error): throw Failure(description: "could not start \(argv[0]): \(error)")
+        }
+        let status = ChildProcess.wait(pid)
         let text = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
         guard status == 0 else {
             let log = (try? String(contentsOf: dir.appendingPathComponent("log"), encoding: .utf8)) ?? ""
