@@ -1,6 +1,7 @@
 import ArgumentParser
 import EaselApp
 import EaselCore
+import EaselImaging
 import EaselStore
 import EaselTerminal
 import EaselUI
@@ -25,15 +26,7 @@ extension Easel {
         var mouse: Bool?
 
         mutating func run() async throws {
-            // glibc gives every thread that mallocs its own arena; the encode, HTTP and server threads
-            // would each keep megabytes of freed memory. Two arenas keep RSS near what is in use.
-            _ = glibcMallopt(-8 /* M_ARENA_MAX, malloc.h */, 2)
-            // Blocks of 128 KiB and more (images, their scaled copies, PNG and sixel bytes) are mapped
-            // and unmapped on their own. Left dynamic, glibc raises this threshold to the largest block
-            // freed (4 MiB after one 1024² RGBA image), and later image buffers stay in the heap after
-            // they are freed: `make bench` measured 60.4 and 67.1 MiB shown (sixel, blocks) against
-            // the 60 MB goal; with it fixed, the same run gave the figures in BENCHMARKS.md.
-            _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD, malloc.h */, 128 * 1024)
+            Memory.keepImageMemoryReturnable()
             guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
                 throw CLIError("the studio needs a terminal; use `easel generate PROMPT` for scripts")
             }
@@ -113,7 +106,3 @@ extension Easel {
 }
 
 extension NotifyMode: ExpressibleByArgument {}
-
-/// glibc's `mallopt(3)` (malloc.h is not part of the Glibc module Swift imports).
-@_silgen_name("mallopt")
-private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
