@@ -160,7 +160,9 @@ struct SharedStoreTests {
                 let events = try await readEvents(baseB + "/api/events/\(id)")
                 #expect(events.first?.type == "status" && events.first?.data == #"{"queue_position":1,"status":"queued"}"#)
                 #expect(events.last?.type == "completed", "\(events.map(\.type))")
-                #expect(events.filter { $0.type == "progress" }.count == 2)  // 300 ms: 3 slices of 100 ms
+                // 300 ms: 3 slices of 100 ms, so 2 progress events on a quiet machine; a slice that a loaded
+                // machine runs late is merged into the next (a clean-clone run saw 1).
+                #expect((1...2).contains(events.filter { $0.type == "progress" }.count), "\(events.map(\.type))")
                 #expect(events.map(\.lastEventID) == (1...events.count).map(String.init))
                 let resumed = try await readEvents(baseA + "/api/events/\(id)", lastEventID: "2")
                 #expect(resumed.map(\.lastEventID) == (3...events.count).map(String.init))
