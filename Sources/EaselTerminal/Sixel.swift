@@ -1,5 +1,6 @@
 import CSixel
 import EaselImaging
+import Synchronization
 
 /// Sixel graphics through libsixel's low-level path (`sixel_output_new` + `sixel_dither_*` + `sixel_encode`).
 /// - SeeAlso: https://invisible-island.net/xterm/ctlseqs/ctlseqs.html (Sixel Graphics),
@@ -172,6 +173,13 @@ public struct Sixel: GraphicsProtocol {
 
     private final class Sink { var bytes: [UInt8] = [] }
 
+    /// Held while libsixel makes a palette. Its median cut (`sixel_dither_initialize` → `medianCut` in
+    /// src/quant.c) tells `qsort`'s comparator which channel to sort on through one process-wide variable,
+    /// `compareplanePlane`; two palettes made at once (the preview's lanes, parallel tests) sort on each other's
+    /// channel and give a different, worse palette now and then. Error diffusion and output (`sixel_encode`) keep
+    /// no such state and run unlocked.
+    private static let paletteLock = Mutex(())
+
     private static func encodeRGB(_ pixels: [UInt8], _ size: PixelSize, colors: Int) throws(GraphicsError) -> [UInt8] {
         let sink = Sink()
         sink.bytes.reserveCapacity(size.width * size.height / 2)
@@ -190,10 +198,12 @@ public struct Sixel: GraphicsProtocol {
         guard st == SIXEL_OK else { throw GraphicsError("sixel_dither_new failed (\(st))") }
         defer { sixel_dither_unref(dither) }
         var px = pixels                     // sixel_encode mutates RGB input when diffusing: a copy
-        st = px.withUnsafeMutableBufferPointer { buf in
-            sixel_dither_initialize(dither, buf.baseAddress, Int32(size.width), Int32(size.height),
-                                    Int32(SIXEL_PIXELFORMAT_RGB888), Int32(SIXEL_LARGE_AUTO),
-                                    Int32(SIXEL_REP_AUTO), Int32(SIXEL_QUALITY_AUTO))
+        st = paletteLock.withLock { _ in
+            px.withUnsafeMutableBufferPointer { buf in
+                sixel_dither_initialize(dither, buf.baseAddress, Int32(size.width), Int32(size.height),
+                                        Int32(SIXEL_PIXELFORMAT_RGB888), Int32(SIXEL_LARGE_AUTO),
+                                        Int32(SIXEL_REP_AUTO), Int32(SIXEL_QUALITY_AUTO))
+            }
         }
         guard st == SIXEL_OK else { throw GraphicsError("sixel_dither_initialize failed (\(st))") }
         sixel_dither_set_pixelformat(dither, Int32(SIXEL_PIXELFORMAT_RGB888))
