@@ -62,7 +62,8 @@ public enum JobError: Error, Equatable, Hashable, Sendable {
         switch self {
         case .invalidPrompt: "Edit the prompt or its parameters and press Enter again."
         case .graph: "Choose what the server has (model, sampler) or fix the workflow file, then press Enter again."
-        case .rateLimited: "Easel waits and sends it again by itself; the pacer keeps later jobs under the limit."
+        // Only a job that ends shows this: a 429 otherwise makes it wait and be sent again by itself.
+        case .rateLimited: "Refused (HTTP 429) until its deadline ran out: t sends it again; a longer --deadline waits longer."
         case .unauthorized: "Check the API key for this backend."
         case .notFound: "The server forgot the job (restarted?): t sends it again."
         case .timedOut: "It may still finish: t resumes polling the same job."

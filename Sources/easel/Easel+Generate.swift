@@ -43,11 +43,18 @@ extension Easel {
                     throw ExitCode(2)
                 }
                 if let problem = GenerateInput.merge(found, prompts: &all, parameters: &parameters, keepSeed: params.seed != nil) {
-                    Self.stderr("easel: --from: \(Sanitize.line(fromImage)): \(problem)")
+                    let message = "--from: \(Sanitize.line(fromImage)): \(problem)"
+                    if json { print(GenerateReport.runFailed(category: "invalid_prompt", message: message)) }
+                    else { Self.stderr("easel: \(message)") }
                     throw ExitCode(2)
                 }
             }
-            guard !all.isEmpty else { throw CLIError(fromImage == nil ? "no prompts (stdin was empty)" : "no prompts") }
+            guard !all.isEmpty else {
+                let message = fromImage == nil ? "no prompts (stdin was empty)" : "no prompts"
+                if json { print(GenerateReport.runFailed(category: "invalid_prompt", message: message)) }
+                else { Self.stderr("Error: \(message)") }
+                throw ExitCode(2)
+            }
             // Refuse the whole run before anything is queued or journaled.
             if let problem = GenerateInput.problem(in: all) {
                 if json { print(GenerateReport.runFailed(category: "invalid_prompt", message: problem)) }

@@ -71,6 +71,8 @@ struct FailureHintsReducerTests {
         #expect(reduce(&s, .failed(id, .rateLimited(retryAfter: nil), during: .poll)) == [.poll(id, Drive.remote(1), after: backoff, backend: "demo")])
         #expect(s.hint == nil && s.job(id)?.state == .running(progress: nil))    // not a failure: polled again later
         #expect(JobError.rateLimited(retryAfter: nil).message == "rate limited: retry later")
+        // What a job that ended rate limited says to do: it is not waiting any more.
+        #expect(JobError.rateLimited(retryAfter: nil).recovery.hasPrefix("Refused (HTTP 429) until its deadline ran out: t sends it again"))
     }
 
     @Test func textFromTheServiceIsSanitizedInTheMessage() {

@@ -5,8 +5,8 @@ import Testing
 @Suite("easel generate --from IMAGE and the [gallery] config")
 struct GenerateFromImageTests {
     /// A PNG as AUTOMATIC1111 writes it: only the `parameters` chunk, a two-line prompt.
-    func a1111PNG(in dir: String) throws -> String {
-        let text = "a lighthouse at dusk,\noil painting\nNegative prompt: fog, \"haze\"\nSteps: 12, Sampler: \"DPM++ 2M, Karras\", CFG scale: 7, Seed: 4242, Size: 320x192"
+    func a1111PNG(in dir: String, size: String = "320x192") throws -> String {
+        let text = "a lighthouse at dusk,\noil painting\nNegative prompt: fog, \"haze\"\nSteps: 12, Sampler: \"DPM++ 2M, Karras\", CFG scale: 7, Seed: 4242, Size: \(size)"
         let png = try ImageCodec.encodePNG(RGBAImage(width: 2, height: 2, pixels: [UInt8](repeating: 90, count: 16)),
                                            text: [PNGText(key: "parameters", text: text, international: false)])
         let path = dir + "/from-a1111.png"
@@ -63,5 +63,23 @@ struct GenerateFromImageTests {
         #expect(bad.status == 1)
         #expect(bad.out.contains("gallery.template") && bad.out.contains("unknown token {nope}"), "\(bad.out)")
         #expect(Harness.pngs(in: dir) == [dir + "/text.png"])          // nothing was generated
+    }
+
+    /// An image whose size Easel cannot make, and an empty stdin, are refused prompts: exit 2 and, with --json,
+    /// one error object on stdout (they were plain text on stderr).
+    @Test func anOutOfRangeImageAndNoPromptsAreJSONWithJSON() async throws {
+        let dir = Harness.tempDir("cli-from-range")
+        let source = try a1111PNG(in: dir, size: "4096x512")
+        let runs = [
+            await Harness.runAsync([Harness.binary, "generate", "--from", source, "--gallery", dir + "/g", "--json"], env: ["XDG_CONFIG_HOME": dir]),
+            await Harness.runAsync([Harness.binary, "generate", "-", "--gallery", dir + "/g", "--json"], env: ["XDG_CONFIG_HOME": dir]),  // stdin: /dev/null
+        ]
+        for (r, says) in zip(runs, ["size 4096x512 is outside 64...2048", "no prompts (stdin was empty)"]) {
+            #expect(r.status == 2, "\(r.out)")
+            let e = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any], "\(r.out)")
+            #expect((e["error"] as? [String: String])?["category"] == "invalid_prompt", "\(r.out)")
+            #expect((e["error"] as? [String: String])?["message"]?.hasSuffix(says) == true, "\(r.out)")
+        }
+        #expect(Harness.pngs(in: dir + "/g").isEmpty)
     }
 }
