@@ -180,6 +180,8 @@ public final class TerminalApp: Sendable {
                 screen.writeRaw(Array("\u{1B}]52;c;\(payload)\u{07}".utf8))   // tmux takes OSC 52 itself (set-clipboard)
             case .notify(let id):                             // a job ended: bell / desktop notification
                 if let job = state.job(id) { screen.writeRaw(notifier.sequence(for: job)) }
+            case .forgetPicture(let path):                    // a deleted image: its job's preview reads the file again
+                presenter.forget(path)
             }
             return nil
         }

@@ -95,6 +95,9 @@ public enum TerminalOrder: Equatable, Sendable {
     case copyToClipboard(String)
     /// Announce that the job ended: the bell, and a desktop notification where the terminal shows one.
     case notify(JobID)
+    /// Drop every encode made from the image file at this path (it was deleted): where it is shown next, it is
+    /// read again, and a missing file says so instead of the picture that was cached.
+    case forgetPicture(String)
 }
 
 /// How long a job took, from its own timestamps in the state (`Job.startedAt`, `Job.downloadStartedAt`

@@ -121,6 +121,7 @@ func reduceGallery(_ state: inout AppState, _ event: GalleryEvent) -> [Effect] {
             browser.select(browser.selection)
         }
         state.hint = .info("Deleted \(path)")
+        return [.terminal(.forgetPicture(path))]            // a job's preview of it no longer shows the cached picture
     case .failed(let error):
         state.hint = .warning("Gallery: " + error.fileMessage)
     }

@@ -78,6 +78,10 @@ public final class ImagePresenter {
         return .encoding
     }
 
+    /// Drops every finished (or failed) encode of the file at `path`, so the next `status` for it reads the file
+    /// again: after the file was deleted or replaced. An encode under way finishes as it would.
+    public func forget(_ path: String) { lanes.forget(path) }
+
     private func lookup(_ request: Request) -> (shown: PictureLanes.Finished?, entry: PictureLanes.Entry)? {
         guard let graphics else { return nil }
         let key = key(for: request)
@@ -238,7 +242,10 @@ final class DecodedOnce: @unchecked Sendable {
 enum FileBytes {
     static func read(_ path: String) throws(ImageError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ImageError("\(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            if errno == ENOENT { throw ImageError("the file is gone (deleted or moved): \(path)") }
+            throw ImageError("\(path): \(String(cString: strerror(errno)))")
+        }
         defer { close(fd) }
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)

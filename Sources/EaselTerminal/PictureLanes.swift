@@ -84,6 +84,17 @@ final class PictureLanes: Sendable {
         return answer
     }
 
+    /// Removes the finished and failed entries made from `path` (pending ones finish as they would).
+    func forget(_ path: String) {
+        state.withLock { s in
+            for (key, entry) in s.entries where key.path == path {
+                if case .pending = entry { continue }
+                s.entries[key] = nil
+            }
+            s.thumbnailOrder.removeAll { $0.path == path }
+        }
+    }
+
     private static func lane(for key: Key) -> LaneID { key.thumbnail ? .thumbnails : .slot(key.rect, live: key.live) }
 
     /// Adds `work` to `lane`; true when the lane was idle and must be started.

@@ -57,7 +57,8 @@ struct PreviewView {
             switch status(request) {
             case .ready(let encoded): return PictureCells.draw(encoded, for: request, into: &buffer)
             case .encoding: centre(["rendering preview…"], in: picture, role: .muted, into: &buffer)
-            case .failed(let why): centre(["cannot preview: \(Sanitize.line(why))"], in: picture, role: .error, into: &buffer)
+            case .failed(let why):                  // wrapped: it names the file
+                centre(StatusBar.wrap("cannot preview: \(Sanitize.line(why))", width: max(1, picture.width - 2)), in: picture, role: .error, into: &buffer)
             case .unavailable:
                 centre(["✓ saved", Sanitize.line(image.path), "",
                         "(pictures are off: \(picturesOff))"], in: picture, role: .text, into: &buffer)

@@ -72,7 +72,7 @@ struct GalleryBrowserTests {
         store.send(.key(.char("n"))) { $0.modal = $0.modal?.under }
         store.send(.key(.char("d"))) { $0.modal = .question(.deleteImage("/g/img0.png"), under: $0.modal) }
         store.send(.key(.char("y")), effects: [.gallery(.delete("/g/img0.png"))]) { $0.modal = $0.modal?.under }
-        store.send(.gallery(.deleted("/g/img0.png"))) {
+        store.send(.gallery(.deleted("/g/img0.png")), effects: [.terminal(.forgetPicture("/g/img0.png"))]) {
             $0.gallery?.entries.removeFirst()
             $0.hint = .info("Deleted /g/img0.png")
         }

@@ -156,7 +156,7 @@ struct OverlayKeysReducerTests {
         Drive.press(&s, .end, .char("d"))
         #expect(s.confirmation == .deleteImage("/g/2.png"))
         #expect(reduce(&s, .key(.char("y"))) == [.gallery(.delete("/g/2.png"))])
-        #expect(reduce(&s, .gallery(.deleted("/g/2.png"))) == [])
+        #expect(reduce(&s, .gallery(.deleted("/g/2.png"))) == [.terminal(.forgetPicture("/g/2.png"))])
         #expect(s.gallery?.entries.count == 2 && selected(s) == 1 && s.hint == .info("Deleted /g/2.png"))
     }
 

@@ -120,4 +120,20 @@ struct PresenterEraseTests {
         #expect(term.owners(in: overlapping.rect) == ["PIC6"], "the erase left a hole in the overlapping picture")
         #expect(term.writes == writes + 1)
     }
+
+    /// An image deleted in the gallery while its job's preview had it encoded: forgotten, it is read again and the
+    /// preview says the file is gone, instead of showing the cached picture of a file that no longer exists.
+    @Test func aForgottenPictureIsReadAgainAndAGoneFileSaysSo() throws {
+        let encoded = DispatchSemaphore(value: 0)
+        let presenter = ImagePresenter(graphics: NamedPictures(), cell: cell) { encoded.signal() }
+        let request = ImagePresenter.Request(path: try picture(7), rect: Rect(x: 1, y: 1, width: 20, height: 8))
+        if presenter.status(for: request) == .encoding { encoded.wait() }
+        guard case .ready = presenter.status(for: request) else { Issue.record("not encoded"); return }
+        try FileManager.default.removeItem(atPath: request.path)
+        guard case .ready = presenter.status(for: request) else { Issue.record("the cache was dropped unasked"); return }
+        presenter.forget(request.path)
+        #expect(presenter.status(for: request) == .encoding)
+        encoded.wait()
+        #expect(presenter.status(for: request) == .failed("the file is gone (deleted or moved): \(request.path)"))
+    }
 }
