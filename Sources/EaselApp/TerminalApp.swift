@@ -121,7 +121,7 @@ public final class TerminalApp: Sendable {
         else if let first = options.warnings.first { state.hint = .warning(first) }
         else if screen.asciiOnly {
             state.hint = .warning("No UTF-8 locale: ASCII borders and symbols (LANG=C.UTF-8 brings the lines back)")
-        }
+        } else if let passthrough = selection?.startHint { state.hint = .info(passthrough) }
         var lastBuffer: CellBuffer?
         let panes = PaneCache()                       // panes whose inputs did not change are copied, not drawn
         var crashArmed = options.crashInBackgroundTask

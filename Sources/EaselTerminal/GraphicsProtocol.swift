@@ -76,6 +76,12 @@ public func fittedSize(width: Int, height: Int, in box: PixelSize, band: Int = 6
 public struct GraphicsSelection: Sendable {
     public let graphics: any GraphicsProtocol
     public let passthrough: Bool
+
+    /// What the studio says at start about pictures sent through tmux passthrough, which tmux drops unless
+    /// `allow-passthrough` is on and forgets when it redraws; nil when pictures go straight to the terminal.
+    public var startHint: String? {
+        passthrough ? "\(graphics.name) through tmux passthrough: no pictures unless tmux set -g allow-passthrough on; C-l redraws" : nil
+    }
 }
 
 /// The user's choice of image protocol (`--graphics`); `auto` decides from the probe.

@@ -95,6 +95,9 @@ struct GraphicsChoiceTests {
         #expect(GraphicsChoice.auto.resolve(caps(da1: [1, 2], tmux: true))?.graphics.name == "blocks")
         let forced = GraphicsChoice.sixel.resolve(caps(da1: [1, 2], tmux: true))
         #expect(forced?.graphics.name == "sixel" && forced?.passthrough == true)
+        // Said at start: tmux drops passthrough unless allowed (an empty preview, no word why, before).
+        #expect(forced?.startHint?.hasPrefix("sixel through tmux passthrough: no pictures unless tmux set -g allow-passthrough on") == true)
+        #expect(GraphicsChoice.sixel.resolve(caps(da1: [1, 2, 4], tmux: true))?.startHint == nil)
     }
 
     @Test func passthroughDoublesEveryEscape() {
