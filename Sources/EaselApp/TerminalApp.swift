@@ -246,6 +246,10 @@ public final class TerminalApp: Sendable {
                     dispatch(.gallery(.grid(columns: grid.columns, rows: grid.rows)))
                 }
             }
+            if state.showHelp {                            // likewise the help overlay's page
+                let page = helpPage(screen.size, keymap: keymap)
+                if page != state.helpPage { dispatch(.helpPage(lines: page.lines, shown: page.shown)) }
+            }
             let frame = render(state, size: screen.size, keymap: keymap, cell: caps.cellPixels, cache: panes,
                                picturesOff: picturesOff, previewStatus: presenter.status(for:))
             let previous = lastBuffer

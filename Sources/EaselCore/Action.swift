@@ -32,6 +32,9 @@ public enum Action: Equatable, Sendable {
     case failed(JobID, JobError, during: Stage)
     /// The gallery browser: a scan, parameters read back, a deletion, the grid's size.
     case gallery(GalleryEvent)
+    /// The help overlay as the screen draws it: `lines` in all, `shown` at once (the loop reports it while help
+    /// is open, as the gallery's grid), so scrolling stops at the last page and PgUp / PgDn move by a page.
+    case helpPage(lines: Int, shown: Int)
     /// The models `backend` lists (answer to `.listModels`), for the model picker.
     case modelsListed(backend: String, ModelListing)
     /// A down pool member answered its `.probe` (`reachable`), or not; `detail`: the service's health

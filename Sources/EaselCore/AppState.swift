@@ -231,6 +231,8 @@ public struct AppState: Equatable, Sendable {
     public var modal: Modal?
     public var focus: Pane = .prompt
     public var hint: Hint?
+    /// The help overlay's size as last drawn (`.helpPage`): all its lines and how many show at once.
+    public var helpPage = HelpPage()
     /// The latest time the loop reported (`.tick`).
     public var now: ContinuousClock.Instant
     /// Seconds since 1970 at `now`, for clock times shown to the user.
@@ -302,4 +304,13 @@ public struct AppState: Equatable, Sendable {
         guard let i = queue.positions[id] else { return }
         change(&queue.jobs[i])
     }
+}
+
+/// The help overlay's size as drawn: scrolling stops at its last page; PgUp / PgDn move by `shown`.
+public struct HelpPage: Equatable, Sendable {
+    /// Lines in all (`Int.max` until the screen has reported them: no last page yet).
+    public var lines = Int.max
+    /// Lines shown at once, in every column.
+    public var shown = 10
+    public init(lines: Int = .max, shown: Int = 10) { self.lines = lines; self.shown = shown }
 }

@@ -62,7 +62,7 @@ func reduceJob(_ state: inout AppState, _ action: Action) -> [Effect] {
     case .probed(let member, let reachable, let detail):
         return probed(&state, member: member, reachable: reachable, detail: detail)
 
-    case .key, .paste, .tick, .notice, .warning, .themeLoaded, .clicked, .scrolled, .restored, .gallery, .modelsListed:
+    case .key, .paste, .tick, .notice, .warning, .themeLoaded, .clicked, .scrolled, .restored, .gallery, .modelsListed, .helpPage:
         return []
     }
 }

@@ -109,8 +109,8 @@ func perform(_ state: inout AppState, _ command: Command) -> [Effect] {
     case .closeOverlay: state.modal = state.modal?.removingLayer { $0.isHelp }
     case .selectUp where state.showHelp: scrollHelp(&state, by: -1)
     case .selectDown where state.showHelp: scrollHelp(&state, by: 1)
-    case .pageUp: if state.showHelp { scrollHelp(&state, by: -10) } else { moveSelection(&state, by: -listPage) }
-    case .pageDown: if state.showHelp { scrollHelp(&state, by: 10) } else { moveSelection(&state, by: listPage) }
+    case .pageUp: if state.showHelp { scrollHelp(&state, by: -state.helpPage.shown) } else { moveSelection(&state, by: -listPage) }
+    case .pageDown: if state.showHelp { scrollHelp(&state, by: state.helpPage.shown) } else { moveSelection(&state, by: listPage) }
     case .selectUp: moveSelection(&state, by: -1)
     case .selectDown: moveSelection(&state, by: 1)
     case .selectFirst where state.gallery == nil: moveSelection(&state, by: -Int.max)   // the queue's oldest, the history's newest
@@ -219,9 +219,11 @@ private func requestQuit(_ state: inout AppState) -> [Effect] {
 }
 
 /// Scrolls the help overlay by `lines` (not above its first line).
-private func scrollHelp(_ state: inout AppState, by lines: Int) {
+/// Moves the help overlay's first line by `lines`, within its first and last page (`AppState.helpPage`).
+func scrollHelp(_ state: inout AppState, by lines: Int) {
     guard case .help(let scroll, let under)? = state.modal else { return }
-    state.modal = .help(scroll: max(0, scroll + lines), under: under)
+    let last = state.helpPage.lines == .max ? Int.max : max(0, state.helpPage.lines - state.helpPage.shown)
+    state.modal = .help(scroll: max(0, min(last, scroll.addingReportingOverflow(lines).partialValue)), under: under)
 }
 
 /// Enter in the prompt: validate, freeze the request, and submit, unless the editor is locked.

@@ -51,6 +51,10 @@ public func reduce(_ state: inout AppState, _ action: Action, keymap: Keymap = .
     case .notice(let text):
         state.hint = .info(text)
         return []
+    case .helpPage(let lines, let shown):
+        state.helpPage = HelpPage(lines: max(0, lines), shown: max(1, shown))
+        scrollHelp(&state, by: 0)                            // a larger screen shows more: the scroll comes back
+        return []
     case .warning(let text):
         state.hint = .warning(text)
         return []

@@ -139,7 +139,9 @@ struct HelpOverlay {
     /// First line shown; clamped so the last page is full.
     var scroll = 0
 
-    func render(in area: Rect, into buffer: inout CellBuffer) {
+    /// Every line of the overlay, and where they go in `area`: one column when they fit, else two side by side
+    /// (from 100 columns); it scrolls when still too long. nil when `area` is too small for it.
+    func layout(in area: Rect) -> (lines: [(String, Role)], columns: Int, box: Rect)? {
         let closing = Command.allCases.filter(Keymap.closesHelpFirst.contains).compactMap { keymap.keyName(for: $0, in: .help) }
         let everywhere = "Everywhere, help too" + (closing.isEmpty ? "" : " (\(closing.joined(separator: ", ")) close it)")
         let groups: [(String, KeyContext)] = [(everywhere, .global), ("Prompt", .prompt), ("Queue", .queue),
@@ -154,13 +156,16 @@ struct HelpOverlay {
             lines.append((title, .titleFocused))
             for row in rows { lines += Self.lines(keys: row.keys.joined(separator: ", "), doc: row.doc) }
         }
-        // One column when it fits, else two side by side (from 100 columns); scrolls when still too long.
         let rowsAvailable = max(1, area.height - 4)
         let columns = lines.count <= rowsAvailable || area.width < 100 ? 1 : 2
         let perColumn = min(rowsAvailable, (lines.count + columns - 1) / columns)
         let width = min(area.width - 2, columns == 1 ? 84 : 160), height = min(area.height - 2, perColumn + 2)
-        guard width > 10, height > 2 else { return }
-        let box = Rect(x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width: width, height: height)
+        guard width > 10, height > 2 else { return nil }
+        return (lines, columns, Rect(x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width: width, height: height))
+    }
+
+    func render(in area: Rect, into buffer: inout CellBuffer) {
+        guard let (lines, columns, box) = layout(in: area) else { return }
         let inner = box.inset(by: 1)
         let capacity = columns * inner.height
         let start = max(0, min(scroll, lines.count - capacity))

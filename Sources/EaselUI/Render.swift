@@ -74,11 +74,20 @@ public func render(_ state: AppState, size: CellSize, keymap: Keymap = .default,
         pictures = []
     }
     if state.showHelp {
-        HelpOverlay(keymap: keymap, scroll: state.helpScroll).render(in: Rect(x: 0, y: 0, width: size.columns, height: size.rows - 1), into: &buffer)
+        HelpOverlay(keymap: keymap, scroll: state.helpScroll).render(in: helpArea(size), into: &buffer)
         pictures = []
     }
     return Frame(buffer: buffer, pictures: pictures, links: state.showHelp ? [] : links)
 }
+
+/// The help overlay on a screen of `size`: its lines in all and how many show at once (the loop tells the
+/// reducer with `.helpPage`, so scrolling ends on the last page).
+public func helpPage(_ size: CellSize, keymap: Keymap) -> HelpPage {
+    guard let (lines, columns, box) = HelpOverlay(keymap: keymap).layout(in: helpArea(size)) else { return HelpPage(lines: 0, shown: 1) }
+    return HelpPage(lines: lines.count, shown: columns * max(1, box.height - 2))
+}
+
+func helpArea(_ size: CellSize) -> Rect { Rect(x: 0, y: 0, width: size.columns, height: size.rows - 1) }
 
 /// Where the gallery browser goes: the whole screen above the status bar.
 public func galleryArea(_ size: CellSize) -> Rect { Rect(x: 0, y: 0, width: size.columns, height: max(0, size.rows - 1)) }

@@ -203,6 +203,27 @@ struct ScreenRenderTests {
         #expect(f.pictures.isEmpty)
     }
 
+    /// PgDn scrolled the help 10 lines whatever it showed, and past its end (PgUp then did nothing for a while):
+    /// the loop reports the overlay's page (`.helpPage`), and PgUp / PgDn move by it within the first and last.
+    @Test func pgDnMovesTheHelpAPageAndStopsAtItsLastPage() throws {
+        let size = CellSize(columns: 99, rows: 24)
+        var s = AppState.fixture(prompt: "x")
+        s.modal = .help(scroll: 0, under: nil)
+        let page = helpPage(size, keymap: .default)
+        try #require(page.lines > 2 * page.shown, "\(page)")           // three pages or more at this size
+        #expect(reduce(&s, .helpPage(lines: page.lines, shown: page.shown)) == [])
+        #expect(reduce(&s, .key(.pageDown)) == [])
+        #expect(s.helpScroll == page.shown)
+        for _ in 0..<50 { _ = reduce(&s, .key(.pageDown)) }
+        #expect(s.helpScroll == page.lines - page.shown)
+        _ = reduce(&s, .key(.pageUp))
+        let lines = render(s, size: size, keymap: .default, cell: cell) { _ in .unavailable }.buffer.lines
+        let first = page.lines - 2 * page.shown + 1
+        #expect(lines.contains { $0.contains("Keys \(first)–\(first + page.shown - 1) of \(page.lines)") }, "\(lines.filter { $0.contains("Keys") })")
+        _ = reduce(&s, .helpPage(lines: page.lines, shown: page.lines))   // a taller screen shows it all: back to the top
+        #expect(s.helpScroll == 0)
+    }
+
     @Test func theHelpSaysGlobalKeysWorkOverItAndAlignsEveryDocHoweverLongItsKeys() throws {
         let keymap = try Keymap.default.overriding([.prompt: ["F5", "F6", "F7", "F8"].map { (key: $0, command: "yank") }])
         var s = AppState.fixture(prompt: "x")
