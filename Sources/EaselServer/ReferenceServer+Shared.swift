@@ -127,6 +127,7 @@ extension ReferenceServer {
         case .canceled:
             if shared.running?.id == id { shared.running?.task.cancel() }
             log("job \(id) canceled")
+            await trimShared(store)
             return Self.json(.ok, ["jobId": id, "status": "canceled"])
         }
     }
@@ -239,6 +240,7 @@ extension ReferenceServer {
             let event = Self.storeEvent("completed", ["status": "completed", "image": "\(baseURL)/images/\(id).png"])
             let done = (try? await store.complete(job: id, worker: worker, png: png, event: event)) ?? false
             log("job \(id) \(done ? "completed" : "finished but no longer ours")")
+            await trimShared(store)
         case .failure(let error) where error is CancellationError || (error as? ServerGenerationError)?.category == .canceled:
             log("job \(id) stopped (canceled)")
         case .failure(let error):
@@ -247,7 +249,16 @@ extension ReferenceServer {
             let event = Self.storeEvent("failed", ["status": "failed", "category": category, "message": message])
             _ = try? await store.fail(job: id, worker: worker, message: message, event: event)
             log("job \(id) failed: \(message)")
+            await trimShared(store)
         }
+    }
+
+    /// Drops the oldest finished jobs past `maxStoredJobs` from the shared store (as `trim()` does in memory).
+    private func trimShared(_ store: any ServerStore) async {
+        do {
+            let n = try await store.trim(keep: configuration.maxStoredJobs)
+            if n > 0 { log("trimmed", ["jobs": "\(n)", "kept": "\(configuration.maxStoredJobs)"]) }
+        } catch { log("trim_failed", level: "warn", ["msg": "\(error)"]) }
     }
 
     /// A configured generator (`serve --backend`) as a producer: its `.accepted` upstream id is recorded in

@@ -34,7 +34,8 @@ public actor ReferenceServer {
         public var clock: any Clock<Duration> = ContinuousClock()
         /// The instant the per-IP rate limit counts requests at; tests pin it so `Retry-After` is exact.
         public var now: @Sendable () -> ContinuousClock.Instant = { .now }
-        /// Finished images kept in memory (oldest dropped first).
+        /// Jobs kept with their images and events, oldest dropped first: in memory, or with a `store` the
+        /// finished ones in it (every instance trims the shared store to this after a job ends).
         public var maxStoredJobs = 256
         /// Print one line per request to stderr.
         public var logRequests = false

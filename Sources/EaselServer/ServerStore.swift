@@ -40,6 +40,10 @@ public protocol ServerStore: Sendable {
     /// Records the id an upstream service gave `job`, so a worker taking it over resumes instead of
     /// submitting again (read back in `ClaimedJob.upstreamID`).
     func recordUpstreamID(job: String, id: String) async throws
+    /// Deletes the finished jobs (`completed`, `failed`, `canceled`) older than the newest `keep` of them, with
+    /// their images and events; jobs still processing are never touched. Their ids then answer 404.
+    /// - Returns: how many jobs were deleted.
+    func trim(keep: Int) async throws -> Int
 }
 
 /// What `ServerStore.submit` decided.

@@ -193,6 +193,15 @@ public actor PostgresStore: ServerStore {
         try await client.query("UPDATE jobs SET upstream_id = \(id) WHERE id = \(job)", logger: logger)
     }
 
+    public func trim(keep: Int) async throws -> Int {
+        // Events go with their job (ON DELETE CASCADE); `seq` is submission order.
+        try await client.query("""
+            DELETE FROM jobs WHERE seq IN (
+                SELECT seq FROM jobs WHERE state <> 'processing' ORDER BY seq DESC OFFSET \(max(0, keep)))
+            RETURNING seq
+            """, logger: logger).collect().count
+    }
+
     // MARK: - Events
 
     public func publish(job: String, event: StoreEvent) async throws {

@@ -248,4 +248,34 @@ struct SharedStoreTests {
             }
         }
     }
+
+    /// The shared store kept every job, image and event for ever (the memory one keeps the newest 256): after a
+    /// job ends, its instance deletes the finished jobs past `maxStoredJobs`, so the oldest answer 404 on both.
+    @Test func finishedJobsPastTheLimitAreDroppedFromTheSharedStore() async throws {
+        try await PrivatePostgres.with { cluster in
+            try await withTwoInstances(cluster, "trim", { $0.maxStoredJobs = 2; $0.latency = .milliseconds(50) }) { a, b in
+                let bases = [await a.baseURL, await b.baseURL]
+                var ids: [String] = []
+                for i in 0..<4 { ids.append(try #require(try await submit(bases[i % 2]).id)) }
+                for id in ids.suffix(2) {                                  // the newest two end (the others before them)
+                    #expect(try await readEvents(bases[0] + "/api/events/\(id)").last?.type == "completed")
+                }
+                var gone = false
+                let end = ContinuousClock.now + .seconds(20)
+                while !gone && ContinuousClock.now < end {                 // the last job's instance trims once it ended
+                    gone = try await HTTPClient().send(HTTPRequest(.get, bases[1] + "/api/status/\(ids[1])")).status == 404
+                    if !gone { try await Task.sleep(for: .milliseconds(20)) }
+                }
+                #expect(gone, "the second-oldest finished job is still there")
+                for id in ids.prefix(2) {
+                    #expect(try await HTTPClient().send(HTTPRequest(.get, bases[0] + "/api/status/\(id)")).status == 404)
+                    #expect(try await HTTPClient().send(HTTPRequest(.get, bases[0] + "/api/events/\(id)")).status == 404)
+                    #expect(try await HTTPClient().send(HTTPRequest(.get, bases[1] + "/images/\(id).png")).status == 404)
+                }
+                for id in ids.suffix(2) {
+                    #expect(try await getJSON(bases[1] + "/api/status/\(id)")["status"] as? String == "completed")
+                }
+            }
+        }
+    }
 }
