@@ -39,10 +39,10 @@ struct ClientOptions: ParsableArguments {
         if gallery?.trimmingCharacters(in: .whitespaces).isEmpty == true {
             throw ValidationError("--gallery is empty: name a folder (or leave the option out for the configured one)")
         }
-        if let pollInterval, pollInterval <= 0 { throw ValidationError("--poll-interval must be positive") }
-        if let deadline, deadline <= 0 { throw ValidationError("--deadline must be positive") }
+        try SecondsOption.check(pollInterval, "--poll-interval", above: 0)
+        try SecondsOption.check(deadline, "--deadline", above: 0)
         if server != nil, backend != nil { throw ValidationError("give --server or --backend, not both") }
-        guard latency >= 0 else { throw ValidationError("--latency must be 0 or more") }
+        try SecondsOption.check(latency, "--latency")
         guard RateLimitSpec(rateLimit) != nil else { throw ValidationError("--rate-limit must look like 8/60s") }
         if let server, !(server.hasPrefix("http://") || server.hasPrefix("https://")) {
             throw ValidationError("--server must be an http:// or https:// URL")

@@ -29,6 +29,8 @@ extension Easel {
         @Flag(help: "Skip the health checks: only list what is configured.")
         var offline = false
 
+        func validate() throws { try SecondsOption.check(timeout, "--timeout", above: 0) }
+
         mutating func run() async throws {
             let settings = try loadConfigFile(config)
             for w in settings.warnings { Generate.stderr("easel: \(w)") }

@@ -86,20 +86,20 @@ extension Easel {
 
         func validate() throws {
             guard RateLimitSpec(rateLimit) != nil else { throw ValidationError("--rate-limit must look like 8/60s") }
-            guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must be 0 or more seconds") }
+            try SecondsOption.check(shutdownGrace, "--shutdown-grace")
             for cidr in trustedProxy where TrustedProxies.CIDR(cidr) == nil {
                 throw ValidationError("--trusted-proxy \(cidr): not an address or network (10.0.0.0/8, ::1/128)")
             }
-            guard latency >= 0 else { throw ValidationError("--latency must be 0 or more") }
-            guard eventHeartbeat >= 0.01 else { throw ValidationError("--event-heartbeat must be at least 0.01 seconds") }
+            try SecondsOption.check(latency, "--latency")
+            try SecondsOption.check(eventHeartbeat, "--event-heartbeat", least: 0.01)
             if let store { do { _ = try PostgresStore.parseCheck(store) } catch { throw ValidationError("--store: \(error)") } }
-            guard lease >= 0.3 else { throw ValidationError("--lease must be at least 0.3 seconds") }
+            try SecondsOption.check(lease, "--lease", least: 0.3)
             guard maxStreams >= 0 else { throw ValidationError("--max-streams must be 0 or more") }
             if let fault {
                 do { _ = try Fault.parseList(fault) } catch { throw ValidationError("--fault: \(error.message)") }
             }
-            guard (0...1).contains(faultRate) else { throw ValidationError("--fault-rate must be in 0...1") }
-            guard faultStall >= 0 else { throw ValidationError("--fault-stall must be 0 or more seconds") }
+            guard faultRate.isFinite, (0...1).contains(faultRate) else { throw ValidationError("--fault-rate must be in 0...1") }
+            try SecondsOption.check(faultStall, "--fault-stall")
             guard (1...4096).contains(faultHugeMib) else { throw ValidationError("--fault-huge-mib must be in 1...4096") }
         }
 

@@ -15,15 +15,16 @@ extension Easel {
 
         @OptionGroup var preview: PreviewOptions
 
-        @Option(help: "Box width in pixels (default: the terminal's width).")
+        @Option(help: "Box width in pixels, 1...8192 (default: the terminal's width).")
         var width: Int?
 
-        @Option(help: "Box height in pixels (default: the terminal's height less two rows).")
+        @Option(help: "Box height in pixels, 1...8192 (default: the terminal's height less two rows).")
         var height: Int?
 
+        /// Past 8192 px (wider than an 8K screen) the scaled picture alone took gigabytes and the process aborted.
         func validate() throws {
-            if let width, width < 1 { throw ValidationError("--width must be positive") }
-            if let height, height < 1 { throw ValidationError("--height must be positive") }
+            if let width, !(1...8192).contains(width) { throw ValidationError("--width must be within 1...8192 pixels") }
+            if let height, !(1...8192).contains(height) { throw ValidationError("--height must be within 1...8192 pixels") }
         }
 
         mutating func run() async throws {

@@ -17,8 +17,12 @@ struct HeadlessCLITests {
     }
 
     @Test(arguments: [("--steps", "-1", "--steps must be within"), ("--width", "-64", "--width and --height must be within"),
-                      ("--seed", "-5", "'-5' is invalid for '--seed"), ("--deadline", "-1", "--deadline must be positive"),
-                      ("--latency", "-5", "--latency must be 0 or more")])
+                      ("--seed", "-5", "'-5' is invalid for '--seed"), ("--deadline", "-1", "--deadline must be more than 0"),
+                      ("--latency", "-5", "--latency must be 0 or more"),
+                      // Not finite or past a day: they crashed (SIGILL) where they became a Duration.
+                      ("--deadline", "inf", "--deadline must be more than 0 and at most 86400 seconds"),
+                      ("--poll-interval", "nan", "--poll-interval must be more than 0 and at most 86400 seconds"),
+                      ("--latency", "1e300", "--latency must be 0 or more and at most 86400 seconds")])
     func aNegativeNumberIsCalledOutOfRangeNotMissing(option: String, value: String, message: String) async throws {
         let r = await Harness.runAsync([Harness.binary, "generate", "a fox", option, value, "--gallery", Harness.tempDir("cli-neg")])
         #expect(r.status == 64, "\(r.out)")
