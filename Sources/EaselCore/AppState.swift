@@ -284,7 +284,10 @@ public struct AppState: Equatable, Sendable {
     public var previewJob: Job? {
         if let active = activeJobs.last(where: { $0.state.holdsSlot }) ?? activeJobs.first { return active }
         if let id = history.selection, let job = job(id) { return job }
-        return history.filter.isEmpty ? historyRows.first : jobs.last { !$0.state.isActive }
+        // A job canceled while waiting does not hide an image that finished after it (queue mode: x on a pending job).
+        func shown(_ job: Job) -> Bool { job.state != .canceled || job.startedAt != nil }
+        if history.filter.isEmpty { return historyRows.first(where: shown) ?? historyRows.first }
+        return jobs.last { !$0.state.isActive && shown($0) } ?? jobs.last { !$0.state.isActive }
     }
 
     public func job(_ id: JobID) -> Job? { queue.positions[id].map { queue.jobs[$0] } }

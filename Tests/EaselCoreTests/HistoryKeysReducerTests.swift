@@ -61,6 +61,24 @@ struct HistoryKeysReducerTests {
         #expect(s.previewJob?.id == JobID(2))
     }
 
+    /// Queue mode: x on a waiting job, then the running one finishes. The canceled job is the newer one, but it never
+    /// ran: the preview shows the image that just finished (it showed "canceled" until a key was pressed).
+    @Test func aWaitingJobCanceledDoesNotHideTheImageThatFinishesAfterIt() {
+        var s = AppState.fixture(prompt: "alpha", mode: .queue)
+        #expect(reduce(&s, .key(.enter)) == [.submit(JobID(1), Drive.request("alpha"), backend: "demo")])
+        Drive.press(&s, .ctrl("u"))
+        Drive.type(&s, "beta")
+        #expect(reduce(&s, .key(.enter)) == [])                         // one slot: it waits
+        Drive.press(&s, .tab)                                          // the queue pane
+        for _ in 0..<2 where s.selectedQueueJob?.id != JobID(2) { Drive.press(&s, .down) }
+        #expect(s.selectedQueueJob?.id == JobID(2))
+        #expect(reduce(&s, .key(.char("x"))) == [.terminal(.notify(JobID(2)))])
+        #expect(s.job(JobID(2))?.state == .canceled)
+        Drive.press(&s, .escape)
+        Drive.complete(&s, id: 1)
+        #expect(s.previewJob?.id == JobID(1))
+    }
+
     @Test func aKeptFilterDoesNotHideTheNextFinishedJobFromThePreview() {
         var s = history()
         Drive.press(&s, .char("/"))
