@@ -223,7 +223,7 @@ private func requestQuit(_ state: inout AppState) -> [Effect] {
 func scrollHelp(_ state: inout AppState, by lines: Int) {
     guard case .help(let scroll, let under)? = state.modal else { return }
     let last = state.helpPage.lines == .max ? Int.max : max(0, state.helpPage.lines - state.helpPage.shown)
-    state.modal = .help(scroll: max(0, min(last, scroll.addingReportingOverflow(lines).partialValue)), under: under)
+    state.modal = .help(scroll: max(0, min(last, scroll + lines)), under: under)
 }
 
 /// Enter in the prompt: validate, freeze the request, and submit, unless the editor is locked.
